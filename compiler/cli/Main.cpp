@@ -1,0 +1,2 @@
+//===- Main.cpp - The `adjoint` command -----------------------------------===//
+int main() { return 0; }

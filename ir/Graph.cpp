@@ -1,0 +1,88 @@
+//===- Graph.cpp - The in-memory IR: graphs, nodes and values -------------===//
+#include "ir/Graph.h"
+
+#include "ir/Error.h"
+
+namespace adjoint {
+
+std::string Node::describe() const {
+  return strCat("node %", result_->name(), " (", opName(op_), ")");
+}
+
+Value *Graph::newValue(const std::string &name, const TensorType &type,
+                       ValueKind kind, Node *def) {
+  if (name.empty())
+    badInput("a value must have a name");
+  if (byName_.count(name))
+    badInput("value %", name, " is defined twice");
+  values_.push_back(std::unique_ptr<Value>(new Value(name, type, kind, def)));
+  Value *v = values_.back().get();
+  byName_[name] = v;
+  return v;
+}
+
+Value *Graph::addInput(const std::string &name, const TensorType &type) {
+  checkType(type, "input %" + name);
+  Value *v = newValue(name, type, ValueKind::Input, nullptr);
+  inputs_.push_back(v);
+  return v;
+}
+
+Value *Graph::addParam(const std::string &name, Tensor data) {
+  checkType(data.type(), "parameter %" + name);
+  Value *v = newValue(name, data.type(), ValueKind::Param, nullptr);
+  params_.push_back(Param{v, std::move(data), std::nullopt});
+  return v;
+}
+
+Value *Graph::addParam(const std::string &name, const TensorType &type,
+                       const InitSpec &init) {
+  checkType(type, "parameter %" + name);
+  Tensor data = withContext("parameter %" + name,
+                            [&] { return materialize(init, type); });
+  Value *v = newValue(name, type, ValueKind::Param, nullptr);
+  params_.push_back(Param{v, std::move(data), init});
+  return v;
+}
+
+Node *Graph::addNode(OpKind op, std::vector<Value *> operands, Attributes attrs,
+                     const std::string &resultName,
+                     const TensorType &resultType) {
+  auto node = std::make_unique<Node>();
+  node->op_ = op;
+  node->operands_ = std::move(operands);
+  node->attrs_ = std::move(attrs);
+  std::string name = resultName.empty() ? freshName() : resultName;
+  node->result_ = newValue(name, resultType, ValueKind::NodeResult, node.get());
+  nodes_.push_back(std::move(node));
+  return nodes_.back().get();
+}
+
+void Graph::addOutput(const std::string &name, Value *value) {
+  if (name.empty())
+    badInput("an output must have a name");
+  for (const Output &o : outputs_)
+    if (o.name == name)
+      badInput("output '", name, "' is declared twice");
+  outputs_.push_back(Output{name, value});
+}
+
+Value *Graph::findValue(const std::string &name) const {
+  auto it = byName_.find(name);
+  return it == byName_.end() ? nullptr : it->second;
+}
+
+const Param *Graph::findParam(const Value *v) const {
+  for (const Param &p : params_)
+    if (p.value == v)
+      return &p;
+  return nullptr;
+}
+
+std::string Graph::freshName() {
+  while (byName_.count(std::to_string(nextTemp_)))
+    ++nextTemp_;
+  return std::to_string(nextTemp_++);
+}
+
+} // namespace adjoint

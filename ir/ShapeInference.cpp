@@ -1,0 +1,578 @@
+//===- ShapeInference.cpp - Result types of operations --------------------===//
+#include "ir/ShapeInference.h"
+
+#include "ir/Error.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace adjoint {
+
+namespace {
+
+std::string typesStr(std::span<const TensorType> types) {
+  std::string out;
+  for (size_t i = 0; i < types.size(); ++i)
+    out += (i ? ", " : "") + typeStr(types[i]);
+  return out;
+}
+
+/// Throws unless every operand has the same dtype.
+void requireSameDType(OpKind op, std::span<const TensorType> ts) {
+  for (const TensorType &t : ts)
+    if (t.dtype != ts[0].dtype)
+      badInput(opName(op), ": operand dtypes differ (", typesStr(ts), ")");
+}
+
+enum class Allowed { Float, Numeric, SignedNumeric, Bool, Any };
+
+bool allows(Allowed a, DType t) {
+  switch (a) {
+  case Allowed::Float:
+    return isFloat(t);
+  case Allowed::Numeric:
+    return isNumeric(t);
+  case Allowed::SignedNumeric:
+    return isSignedNumeric(t);
+  case Allowed::Bool:
+    return t == DType::Bool;
+  case Allowed::Any:
+    return true;
+  }
+  __builtin_unreachable();
+}
+
+std::string_view allowedName(Allowed a) {
+  switch (a) {
+  case Allowed::Float:
+    return "a float type (f32, f64)";
+  case Allowed::Numeric:
+    return "a numeric type (f32, f64, i32, i64, u8)";
+  case Allowed::SignedNumeric:
+    return "a signed numeric type (f32, f64, i32, i64)";
+  case Allowed::Bool:
+    return "bool";
+  case Allowed::Any:
+    return "any type";
+  }
+  __builtin_unreachable();
+}
+
+void requireDType(OpKind op, const TensorType &t, Allowed a,
+                  const char *what = "operand") {
+  if (!allows(a, t.dtype))
+    badInput(opName(op), ": ", what, " must have ", allowedName(a), ", not ",
+             typeStr(t));
+}
+
+Shape broadcastAll(OpKind op, std::span<const TensorType> ts) {
+  Shape s = ts[0].shape;
+  for (size_t i = 1; i < ts.size(); ++i) {
+    try {
+      s = broadcastShapes(s, ts[i].shape);
+    } catch (const Error &) {
+      badInput(opName(op), ": operand shapes do not broadcast (",
+               typesStr(ts), ")");
+    }
+  }
+  return s;
+}
+
+void requireLength(OpKind op, const char *attr, const std::vector<int64_t> &v,
+                   size_t n) {
+  if (v.size() != n)
+    badInput(opName(op), ": attribute '", attr, "' must have ", n,
+             " values, not ", v.size());
+}
+
+void requirePositive(OpKind op, const char *attr,
+                     const std::vector<int64_t> &v) {
+  for (int64_t x : v)
+    if (x <= 0)
+      badInput(opName(op), ": attribute '", attr,
+               "' must be positive, got ", shapeStr(v));
+}
+
+void requireNonNegative(OpKind op, const char *attr,
+                        const std::vector<int64_t> &v) {
+  for (int64_t x : v)
+    if (x < 0)
+      badInput(opName(op), ": attribute '", attr,
+               "' must not be negative, got ", shapeStr(v));
+}
+
+void requireRank(OpKind op, const TensorType &t, size_t rank,
+                 const char *what) {
+  if (t.rank() != rank)
+    badInput(opName(op), ": ", what, " must have rank ", rank, ", not ",
+             typeStr(t));
+}
+
+/// Output extent of a window along one dimension, or throws.
+int64_t windowOut(OpKind op, int64_t in, int64_t padBegin, int64_t padEnd,
+                  int64_t kernel, int64_t stride, int64_t dilation) {
+  int64_t padded = in + padBegin + padEnd;
+  int64_t span = dilation * (kernel - 1) + 1;
+  if (span > padded)
+    badInput(opName(op), ": window of extent ", span,
+             " is larger than the padded input extent ", padded);
+  return (padded - span) / stride + 1;
+}
+
+TensorType inferReduce(OpKind op, const TensorType &x, const Attributes &a) {
+  requireDType(op, x, Allowed::Numeric);
+  AttrReader r(op, a);
+  std::vector<int64_t> axes = reductionAxes(r, x.rank());
+  bool keep = r.getBool("keepdims");
+  Shape out;
+  for (size_t d = 0; d < x.rank(); ++d) {
+    bool reduced = std::binary_search(axes.begin(), axes.end(), (int64_t)d);
+    if (!reduced)
+      out.push_back(x.shape[d]);
+    else if (keep)
+      out.push_back(1);
+  }
+  return {x.dtype, out};
+}
+
+} // namespace
+
+Shape broadcastShapes(const Shape &a, const Shape &b) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      badInput("shapes ", shapeStr(a), " and ", shapeStr(b),
+               " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+std::vector<int64_t> reductionAxes(const AttrReader &attrs, size_t rank) {
+  std::vector<int64_t> axes;
+  if (const std::vector<int64_t> *given = attrs.findInts("axes")) {
+    for (int64_t a : *given)
+      axes.push_back(normalizeAxis(a, rank, "attribute 'axes'"));
+    std::sort(axes.begin(), axes.end());
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      badInput("attribute 'axes' names an axis twice: ", shapeStr(*given));
+  } else {
+    for (size_t d = 0; d < rank; ++d)
+      axes.push_back((int64_t)d);
+  }
+  return axes;
+}
+
+SliceDims normalizeSlice(const AttrReader &attrs, const Shape &operand) {
+  const std::vector<int64_t> &starts = attrs.getInts("starts");
+  const std::vector<int64_t> &ends = attrs.getInts("ends");
+  size_t n = starts.size();
+  if (ends.size() != n)
+    badInput("slice: 'starts' and 'ends' differ in length (", n, " and ",
+             ends.size(), ")");
+  std::vector<int64_t> axes, steps(n, 1);
+  if (const std::vector<int64_t> *given = attrs.findInts("axes")) {
+    if (given->size() != n)
+      badInput("slice: 'axes' must have ", n, " values, not ", given->size());
+    axes = *given;
+  } else {
+    if (n > operand.size())
+      badInput("slice: ", n, " starts given for an operand of rank ",
+               operand.size());
+    for (size_t i = 0; i < n; ++i)
+      axes.push_back((int64_t)i);
+  }
+  if (const std::vector<int64_t> *given = attrs.findInts("steps")) {
+    if (given->size() != n)
+      badInput("slice: 'steps' must have ", n, " values, not ", given->size());
+    steps = *given;
+  }
+
+  SliceDims s;
+  s.start.assign(operand.size(), 0);
+  s.step.assign(operand.size(), 1);
+  s.count = operand;
+  std::vector<bool> seen(operand.size(), false);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t axis = normalizeAxis(axes[i], operand.size(), "slice: 'axes'");
+    if (seen[axis])
+      badInput("slice: axis ", axes[i], " is sliced twice");
+    seen[axis] = true;
+    int64_t dim = operand[axis], step = steps[i];
+    if (step == 0)
+      badInput("slice: step 0 on axis ", axes[i]);
+    // ONNX/numpy semantics: negative indices count from the end, then clamp.
+    auto clampIndex = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0)
+        v = v < -dim ? lo : v + dim;
+      return std::clamp(v, lo, hi);
+    };
+    int64_t start, end;
+    if (step > 0) {
+      start = clampIndex(starts[i], 0, dim);
+      end = clampIndex(ends[i], 0, dim);
+    } else {
+      start = clampIndex(starts[i], -1, dim - 1);
+      end = ends[i] < -dim ? -1 : clampIndex(ends[i], -1, dim - 1);
+    }
+    int64_t count = 0;
+    if (step > 0 && end > start)
+      count = (end - start + step - 1) / step;
+    else if (step < 0 && start > end)
+      count = (start - end + (-step) - 1) / (-step);
+    s.start[axis] = count ? start : 0;
+    s.step[axis] = step;
+    s.count[axis] = count;
+  }
+  return s;
+}
+
+std::vector<int64_t> transposePerm(const AttrReader &attrs, size_t rank) {
+  std::vector<int64_t> perm;
+  if (const std::vector<int64_t> *given = attrs.findInts("perm")) {
+    if (given->size() != rank)
+      badInput("transpose: 'perm' ", shapeStr(*given),
+               " does not match rank ", rank);
+    std::vector<bool> seen(rank, false);
+    for (int64_t p : *given) {
+      int64_t axis = normalizeAxis(p, rank, "transpose: 'perm'");
+      if (seen[axis])
+        badInput("transpose: 'perm' ", shapeStr(*given),
+                 " is not a permutation");
+      seen[axis] = true;
+      perm.push_back(axis);
+    }
+  } else {
+    for (size_t i = rank; i-- > 0;)
+      perm.push_back((int64_t)i);
+  }
+  return perm;
+}
+
+Shape reshapeTarget(const AttrReader &attrs, const Shape &operand) {
+  Shape target = attrs.getInts("shape");
+  int64_t inferred = -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == -1) {
+      if (inferred >= 0)
+        badInput("reshape: more than one -1 in shape ", shapeStr(target));
+      inferred = (int64_t)i;
+    } else if (target[i] < 0) {
+      badInput("reshape: negative dimension in shape ", shapeStr(target));
+    }
+  }
+  int64_t total = TensorType{DType::F32, operand}.numElements();
+  if (inferred >= 0) {
+    int64_t known = 1;
+    for (size_t i = 0; i < target.size(); ++i)
+      if ((int64_t)i != inferred)
+        known *= target[i];
+    if (known == 0 || total % known != 0)
+      badInput("reshape: cannot infer -1 in ", shapeStr(target),
+               " for an operand of shape ", shapeStr(operand));
+    target[inferred] = total / known;
+  }
+  checkShape(target, 1, "reshape: target");
+  if (TensorType{DType::F32, target}.numElements() != total)
+    badInput("reshape: cannot reshape ", shapeStr(operand), " (", total,
+             " elements) to ", shapeStr(target));
+  return target;
+}
+
+Window2D convWindow(const AttrReader &attrs, const Shape &x, const Shape &w) {
+  const OpKind op = OpKind::Conv2D;
+  const auto &strides = attrs.getInts("strides");
+  const auto &pads = attrs.getInts("pads");
+  const auto &dil = attrs.getInts("dilations");
+  requireLength(op, "strides", strides, 2);
+  requireLength(op, "pads", pads, 4);
+  requireLength(op, "dilations", dil, 2);
+  requirePositive(op, "strides", strides);
+  requirePositive(op, "dilations", dil);
+  requireNonNegative(op, "pads", pads);
+  Window2D win{w[2], w[3], strides[0], strides[1], pads[0], pads[1],
+               pads[2],  pads[3], dil[0], dil[1], 0, 0};
+  win.outH = windowOut(op, x[2], pads[0], pads[2], w[2], strides[0], dil[0]);
+  win.outW = windowOut(op, x[3], pads[1], pads[3], w[3], strides[1], dil[1]);
+  return win;
+}
+
+Window2D poolWindow(const AttrReader &attrs, const Shape &x) {
+  const OpKind op = OpKind::MaxPool2D;
+  const auto &kernel = attrs.getInts("kernel");
+  const auto &strides = attrs.getInts("strides");
+  const auto &pads = attrs.getInts("pads");
+  requireLength(op, "kernel", kernel, 2);
+  requireLength(op, "strides", strides, 2);
+  requireLength(op, "pads", pads, 4);
+  requirePositive(op, "kernel", kernel);
+  requirePositive(op, "strides", strides);
+  requireNonNegative(op, "pads", pads);
+  // A window lying wholly in the padding would have no element to pool.
+  if (pads[0] >= kernel[0] || pads[2] >= kernel[0] || pads[1] >= kernel[1] ||
+      pads[3] >= kernel[1])
+    badInput("pooling: pads ", shapeStr(pads),
+             " must be smaller than the kernel ", shapeStr(kernel));
+  Window2D win{kernel[0], kernel[1], strides[0], strides[1], pads[0],
+               pads[1],   pads[2],   pads[3],    1,          1,
+               0,         0};
+  win.outH = windowOut(op, x[2], pads[0], pads[2], kernel[0], strides[0], 1);
+  win.outW = windowOut(op, x[3], pads[1], pads[3], kernel[1], strides[1], 1);
+  return win;
+}
+
+MatMulDims matmulDims(const Shape &a, const Shape &b) {
+  if (a.empty() || b.empty())
+    badInput("matmul: operands must have rank >= 1, not ", shapeStr(a),
+             " and ", shapeStr(b));
+  MatMulDims d;
+  d.aVector = a.size() == 1;
+  d.bVector = b.size() == 1;
+  Shape a2 = d.aVector ? Shape{1, a[0]} : a;
+  Shape b2 = d.bVector ? Shape{b[0], 1} : b;
+  d.m = a2[a2.size() - 2];
+  d.k = a2.back();
+  d.n = b2.back();
+  if (b2[b2.size() - 2] != d.k)
+    badInput("matmul: contraction dimensions differ (", shapeStr(a), " @ ",
+             shapeStr(b), ")");
+  Shape ba(a2.begin(), a2.end() - 2), bb(b2.begin(), b2.end() - 2);
+  try {
+    d.batch = broadcastShapes(ba, bb);
+  } catch (const Error &) {
+    badInput("matmul: batch dimensions do not broadcast (", shapeStr(a),
+             " @ ", shapeStr(b), ")");
+  }
+  d.batchA = Shape(d.batch.size() - ba.size(), 1);
+  d.batchA.insert(d.batchA.end(), ba.begin(), ba.end());
+  d.batchB = Shape(d.batch.size() - bb.size(), 1);
+  d.batchB.insert(d.batchB.end(), bb.begin(), bb.end());
+  return d;
+}
+
+TensorType inferType(OpKind op, std::span<const TensorType> ops,
+                     const Attributes &attrs) {
+  const OpDef &def = opDef(op);
+  if (def.arity >= 0 ? ops.size() != (size_t)def.arity : ops.empty())
+    badInput(def.name, " takes ",
+             def.arity >= 0 ? std::to_string(def.arity) : "one or more",
+             " operand", def.arity == 1 ? "" : "s", ", got ", ops.size());
+  checkAttributes(op, attrs);
+  AttrReader r(op, attrs);
+
+  switch (op) {
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Erf:
+    requireDType(op, ops[0], Allowed::Float);
+    return ops[0];
+  case OpKind::Neg:
+    requireDType(op, ops[0], Allowed::SignedNumeric);
+    return ops[0];
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Relu:
+    requireDType(op, ops[0], Allowed::Numeric);
+    return ops[0];
+  case OpKind::LogicalNot:
+    requireDType(op, ops[0], Allowed::Bool);
+    return ops[0];
+
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+    requireSameDType(op, ops);
+    requireDType(op, ops[0], Allowed::Numeric, "operands");
+    return {ops[0].dtype, broadcastAll(op, ops)};
+  case OpKind::Pow:
+    requireSameDType(op, ops);
+    requireDType(op, ops[0], Allowed::Float, "operands");
+    return {ops[0].dtype, broadcastAll(op, ops)};
+  case OpKind::Equal:
+    requireSameDType(op, ops);
+    return {DType::Bool, broadcastAll(op, ops)};
+  case OpKind::Less:
+  case OpKind::LessEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterEqual:
+    requireSameDType(op, ops);
+    requireDType(op, ops[0], Allowed::Numeric, "operands");
+    return {DType::Bool, broadcastAll(op, ops)};
+  case OpKind::LogicalAnd:
+  case OpKind::LogicalOr:
+    requireDType(op, ops[0], Allowed::Bool, "operands");
+    requireDType(op, ops[1], Allowed::Bool, "operands");
+    return {DType::Bool, broadcastAll(op, ops)};
+  case OpKind::Select:
+    requireDType(op, ops[0], Allowed::Bool, "condition");
+    if (ops[1].dtype != ops[2].dtype)
+      badInput("select: the two branches differ in dtype (", typesStr(ops),
+               ")");
+    return {ops[1].dtype, broadcastAll(op, ops)};
+
+  case OpKind::Cast:
+    return {r.getDType("to"), ops[0].shape};
+  case OpKind::Constant: {
+    const Tensor &value = r.getTensor("value");
+    checkType(value.type(), "constant: 'value'");
+    return value.type();
+  }
+  case OpKind::Iota: {
+    TensorType t{r.getDType("dtype"), r.getInts("shape")};
+    requireDType(op, t, Allowed::Numeric, "result");
+    checkType(t, "iota: 'shape'");
+    if (t.rank() == 0)
+      badInput("iota: 'shape' must have rank >= 1");
+    normalizeAxis(r.getInt("axis"), t.rank(), "iota: 'axis'");
+    return t;
+  }
+
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+    return inferReduce(op, ops[0], attrs);
+  case OpKind::Argmax: {
+    requireDType(op, ops[0], Allowed::Numeric);
+    int64_t axis = normalizeAxis(r.getInt("axis"), ops[0].rank(),
+                                 "argmax: 'axis'");
+    if (ops[0].shape[axis] == 0)
+      badInput("argmax: axis ", axis, " of ", typeStr(ops[0]), " is empty");
+    Shape out;
+    for (size_t d = 0; d < ops[0].rank(); ++d)
+      if ((int64_t)d != axis)
+        out.push_back(ops[0].shape[d]);
+      else if (r.getBool("keepdims"))
+        out.push_back(1);
+    return {DType::I64, out};
+  }
+
+  case OpKind::Reshape:
+    return {ops[0].dtype, reshapeTarget(r, ops[0].shape)};
+  case OpKind::Transpose: {
+    std::vector<int64_t> perm = transposePerm(r, ops[0].rank());
+    Shape out;
+    for (int64_t p : perm)
+      out.push_back(ops[0].shape[p]);
+    return {ops[0].dtype, out};
+  }
+  case OpKind::BroadcastTo: {
+    Shape target = r.getInts("shape");
+    checkShape(target, 1, "broadcast_to: 'shape'");
+    bool ok = ops[0].rank() <= target.size();
+    for (size_t i = 0; ok && i < ops[0].rank(); ++i) {
+      int64_t d = ops[0].shape[ops[0].rank() - 1 - i];
+      ok = d == 1 || d == target[target.size() - 1 - i];
+    }
+    if (!ok)
+      badInput("broadcast_to: cannot broadcast ", typeStr(ops[0]), " to ",
+               shapeStr(target));
+    return {ops[0].dtype, target};
+  }
+  case OpKind::Slice:
+    return {ops[0].dtype, normalizeSlice(r, ops[0].shape).count};
+  case OpKind::Concat: {
+    requireSameDType(op, ops);
+    if (ops[0].rank() == 0)
+      badInput("concat: operands must have rank >= 1");
+    int64_t axis =
+        normalizeAxis(r.getInt("axis"), ops[0].rank(), "concat: 'axis'");
+    Shape out = ops[0].shape;
+    for (size_t i = 1; i < ops.size(); ++i) {
+      bool ok = ops[i].rank() == out.size();
+      for (size_t d = 0; ok && d < out.size(); ++d)
+        ok = (int64_t)d == axis || ops[i].shape[d] == out[d];
+      if (!ok)
+        badInput("concat: operand shapes differ outside axis ", axis, " (",
+                 typesStr(ops), ")");
+      out[axis] += ops[i].shape[axis];
+    }
+    checkShape(out, dtypeSize(ops[0].dtype), "concat: result");
+    return {ops[0].dtype, out};
+  }
+  case OpKind::Pad: {
+    const auto &pads = r.getInts("pads");
+    requireLength(op, "pads", pads, 2 * ops[0].rank());
+    requireNonNegative(op, "pads", pads);
+    Shape out = ops[0].shape;
+    for (size_t d = 0; d < out.size(); ++d) {
+      if (pads[d] > std::numeric_limits<int32_t>::max() ||
+          pads[d + out.size()] > std::numeric_limits<int32_t>::max())
+        badInput("pad: pads ", shapeStr(pads), " are too large");
+      out[d] += pads[d] + pads[d + out.size()];
+    }
+    checkShape(out, dtypeSize(ops[0].dtype), "pad: result");
+    return {ops[0].dtype, out};
+  }
+  case OpKind::Gather: {
+    if (ops[1].dtype != DType::I32 && ops[1].dtype != DType::I64)
+      badInput("gather: indices must be i32 or i64, not ", typeStr(ops[1]));
+    if (ops[0].rank() == 0)
+      badInput("gather: data must have rank >= 1");
+    int64_t axis =
+        normalizeAxis(r.getInt("axis"), ops[0].rank(), "gather: 'axis'");
+    Shape out(ops[0].shape.begin(), ops[0].shape.begin() + axis);
+    out.insert(out.end(), ops[1].shape.begin(), ops[1].shape.end());
+    out.insert(out.end(), ops[0].shape.begin() + axis + 1, ops[0].shape.end());
+    if (ops[0].shape[axis] == 0 && TensorType{ops[1].dtype, ops[1].shape}
+                                           .numElements() > 0)
+      badInput("gather: indices into an empty axis ", axis, " of ",
+               typeStr(ops[0]));
+    checkShape(out, dtypeSize(ops[0].dtype), "gather: result");
+    return {ops[0].dtype, out};
+  }
+
+  case OpKind::MatMul: {
+    requireSameDType(op, ops);
+    requireDType(op, ops[0], Allowed::Numeric, "operands");
+    MatMulDims d = matmulDims(ops[0].shape, ops[1].shape);
+    Shape out = d.batch;
+    if (!d.aVector)
+      out.push_back(d.m);
+    if (!d.bVector)
+      out.push_back(d.n);
+    return {ops[0].dtype, out};
+  }
+  case OpKind::Conv2D: {
+    requireSameDType(op, ops);
+    requireDType(op, ops[0], Allowed::Float, "operands");
+    requireRank(op, ops[0], 4, "input (N,C,H,W)");
+    requireRank(op, ops[1], 4, "weight (O,C/groups,kH,kW)");
+    int64_t groups = r.getInt("groups");
+    const Shape &x = ops[0].shape, &w = ops[1].shape;
+    if (groups <= 0 || x[1] % groups != 0 || w[0] % groups != 0)
+      badInput("conv2d: groups ", groups,
+               " must be positive and divide the input channels and the "
+               "output channels (",
+               typesStr(ops), ")");
+    if (w[1] != x[1] / groups)
+      badInput("conv2d: weight has ", w[1], " input channels per group but ",
+               "the input has ", x[1], " channels in ", groups, " group",
+               groups == 1 ? "" : "s", " (", typesStr(ops), ")");
+    if (w[2] == 0 || w[3] == 0)
+      badInput("conv2d: empty kernel (", typeStr(ops[1]), ")");
+    Window2D win = convWindow(r, x, w);
+    return {ops[0].dtype, {x[0], w[0], win.outH, win.outW}};
+  }
+  case OpKind::MaxPool2D:
+  case OpKind::AvgPool2D: {
+    requireDType(op, ops[0],
+                 op == OpKind::MaxPool2D ? Allowed::Numeric : Allowed::Float);
+    requireRank(op, ops[0], 4, "input (N,C,H,W)");
+    Window2D win = poolWindow(r, ops[0].shape);
+    const Shape &x = ops[0].shape;
+    return {ops[0].dtype, {x[0], x[1], win.outH, win.outW}};
+  }
+  }
+  __builtin_unreachable();
+}
+
+} // namespace adjoint

@@ -1,0 +1,1 @@
+//===- TextFormat.cpp ---===//

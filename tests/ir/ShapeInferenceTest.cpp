@@ -1,0 +1,86 @@
+//===- ShapeInferenceTest.cpp - Type rules of every op --------------------===//
+#include "ir/Builder.h"
+#include "ir/Error.h"
+#include "ir/ShapeInference.h"
+
+#include <gtest/gtest.h>
+
+using namespace adjoint;
+
+namespace {
+
+TensorType f32(Shape s) { return {DType::F32, std::move(s)}; }
+
+TEST(ShapeInference, BroadcastsNumpyStyle) {
+  EXPECT_EQ(broadcastShapes({2, 1, 3}, {4, 1}), (Shape{2, 4, 3}));
+  EXPECT_EQ(broadcastShapes({}, {5}), (Shape{5}));
+  EXPECT_EQ(broadcastShapes({0, 1}, {1, 7}), (Shape{0, 7}));
+  EXPECT_THROW(broadcastShapes({2, 3}, {4}), Error);
+}
+
+TEST(ShapeInference, MatMulFollowsNumpy) {
+  Attributes none;
+  TensorType a = f32({5, 1, 2, 3}), b = f32({4, 3, 6});
+  std::vector<TensorType> ops = {a, b};
+  EXPECT_EQ(inferType(OpKind::MatMul, ops, none), f32({5, 4, 2, 6}));
+  std::vector<TensorType> vv = {f32({3}), f32({3})};
+  EXPECT_EQ(inferType(OpKind::MatMul, vv, none), f32({}));
+  std::vector<TensorType> mv = {f32({2, 3}), f32({3})};
+  EXPECT_EQ(inferType(OpKind::MatMul, mv, none), f32({2}));
+  std::vector<TensorType> bad = {f32({2, 3}), f32({4, 5})};
+  EXPECT_THROW(inferType(OpKind::MatMul, bad, none), Error);
+}
+
+TEST(ShapeInference, SliceClampsAndStepsBackwards) {
+  Attributes a;
+  a.set("starts", std::vector<int64_t>{-1, 1});
+  a.set("ends", std::vector<int64_t>{INT64_MIN, 100});
+  a.set("steps", std::vector<int64_t>{-2, 1});
+  std::vector<TensorType> ops = {f32({5, 4})};
+  EXPECT_EQ(inferType(OpKind::Slice, ops, a), f32({3, 3}));
+}
+
+TEST(ShapeInference, ConvOutputSize) {
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f32({1, 1, 28, 28}));
+  Value *w = b.param("w", f32({32, 1, 5, 5}), zerosInit());
+  Conv2DOptions same;
+  same.pads = {2, 2, 2, 2};
+  EXPECT_EQ(b.conv2d(x, w, same)->type(), f32({1, 32, 28, 28}));
+  Conv2DOptions strided;
+  strided.strides = {2, 2};
+  EXPECT_EQ(b.conv2d(x, w, strided)->type(), f32({1, 32, 12, 12}));
+  Value *w2 = b.param("w2", f32({32, 2, 5, 5}), zerosInit());
+  EXPECT_THROW(b.conv2d(x, w2), Error);
+}
+
+TEST(ShapeInference, ReductionsNormalizeNegativeAxes) {
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f32({2, 3, 4}));
+  EXPECT_EQ(b.reduceSum(x, std::vector<int64_t>{-1})->type(), f32({2, 3}));
+  EXPECT_EQ(b.reduceMax(x, std::vector<int64_t>{0, -1}, true)->type(),
+            f32({1, 3, 1}));
+  EXPECT_EQ(b.reduceMin(x, std::nullopt)->type(), f32({}));
+  EXPECT_THROW(b.reduceSum(x, std::vector<int64_t>{3}), Error);
+  EXPECT_THROW(b.reduceSum(x, std::vector<int64_t>{1, -2}), Error);
+}
+
+TEST(ShapeInference, ErrorsNameOpAndShapes) {
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f32({2, 3}));
+  Value *y = b.input("y", f32({4}));
+  try {
+    b.add(x, y);
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("add"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("f32[2,3]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("f32[4]"), std::string::npos) << msg;
+  }
+}
+
+} // namespace
