@@ -1,0 +1,77 @@
+//===- Executable.h - Compile a graph to native code and run it -----------===//
+//
+// The C++ API of the JIT:
+//
+//   adjoint::Model model = adjoint::loadModel("examples/fashion_mlp.pbtxt");
+//   auto exe = adjoint::compile(model.graph, {.threads = 2});
+//   auto outputs = exe->run({{"x", images}});   // named tensors
+//
+// An Executable owns its machine code, a copy of the parameters and one
+// arena for every intermediate; after the first run, runs that pass
+// preallocated outputs allocate nothing. One Executable runs one call at a
+// time: concurrent calls to run() on the same Executable are serialized by
+// an internal lock (compile one Executable per thread for parallel runs).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace adjoint {
+
+/// How to compile.
+struct CompileOptions {
+  /// Threads that run the kernels; 0 means all cores (or the environment
+  /// variable ADJOINT_NUM_THREADS when set).
+  int threads = 0;
+  /// When not empty, the directory that receives the LLVM IR before and
+  /// after optimization and the assembly. The environment variable
+  /// ADJOINT_DUMP_DIR sets it too.
+  std::string dumpDir;
+};
+
+/// A named, typed input or output of an Executable.
+struct TensorInfo {
+  std::string name;
+  TensorType type;
+};
+
+class Executable {
+public:
+  ~Executable();
+  const std::vector<TensorInfo> &inputs() const;
+  const std::vector<TensorInfo> &outputs() const;
+
+  /// Runs with inputs bound by name; returns every output by name. Throws
+  /// BadInput for an unknown or missing input or a dtype or shape that
+  /// differs, and Failed for a data-dependent error (a gather index out of
+  /// range), naming the node.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor> &inputs);
+
+  /// Runs with inputs in the order of inputs() and results written into
+  /// `outputs`, which must have the types of outputs(). Allocates nothing.
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs);
+
+  /// Seconds spent in compile() (code generation, optimization, JIT).
+  double compileSeconds() const;
+
+private:
+  friend std::unique_ptr<Executable> compile(const Graph &,
+                                             const CompileOptions &);
+  struct Impl;
+  explicit Executable(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Compiles the verified graph `g` to native code for this machine.
+std::unique_ptr<Executable> compile(const Graph &g,
+                                    const CompileOptions &options = {});
+
+} // namespace adjoint

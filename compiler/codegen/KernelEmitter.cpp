@@ -1,0 +1,510 @@
+//===- KernelEmitter.cpp - One node of a graph as LLVM kernels ------------===//
+//
+// Elementwise, data-movement, reduction and gather kernels. Each is a loop
+// nest over an iteration space with affine element accesses (LoopNest.h);
+// the outermost loop covers the rows [begin, end) a call is given.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/codegen/KernelEmitter.h"
+
+#include "compiler/codegen/ScalarEmitter.h"
+#include "ir/ShapeInference.h"
+
+#include <llvm/IR/Intrinsics.h>
+
+namespace adjoint::codegen {
+
+KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
+                             std::vector<const Value *> values,
+                             bool wantStatus)
+    : ec(ec), b(ec.ctx) {
+  outer = llvm::Function::Create(ec.kernelType(),
+                                 llvm::GlobalValue::InternalLinkage, name,
+                                 ec.module);
+  outer->addFnAttr(llvm::Attribute::NoUnwind);
+  std::vector<llvm::Type *> params = {ec.i64(), ec.i64()};
+  for (size_t i = 0; i < values.size() + (wantStatus ? 1 : 0); ++i)
+    params.push_back(ec.ptr());
+  body = llvm::Function::Create(
+      llvm::FunctionType::get(ec.voidTy(), params, false),
+      llvm::GlobalValue::InternalLinkage, name + ".body", ec.module);
+  body->addFnAttr(llvm::Attribute::AlwaysInline);
+  body->addFnAttr(llvm::Attribute::NoUnwind);
+  for (size_t i = 0; i < values.size(); ++i)
+    body->addParamAttr(2 + i, llvm::Attribute::NoAlias);
+
+  // Outer: load the buffer pointers from the slots and call the body.
+  llvm::IRBuilder<> ob(llvm::BasicBlock::Create(ec.ctx, "entry", outer));
+  llvm::Value *slots = outer->getArg(2);
+  std::vector<llvm::Value *> args = {outer->getArg(0), outer->getArg(1)};
+  auto slotPtr = [&](int slot) {
+    return ob.CreateLoad(ec.ptr(), ob.CreateConstInBoundsGEP1_64(
+                                       ec.ptr(), slots, (uint64_t)slot));
+  };
+  for (const Value *v : values) {
+    auto it = ec.constants.find(v);
+    args.push_back(it != ec.constants.end() ? (llvm::Value *)it->second
+                                            : slotPtr(ec.layout.slotOf.at(v)));
+  }
+  if (wantStatus)
+    args.push_back(slotPtr(ec.layout.statusSlot));
+  ob.CreateCall(body, args);
+  ob.CreateRetVoid();
+
+  b.SetInsertPoint(llvm::BasicBlock::Create(ec.ctx, "entry", body));
+  begin = body->getArg(0);
+  end = body->getArg(1);
+  for (size_t i = 0; i < values.size(); ++i)
+    buffers.push_back(body->getArg(2 + i));
+  if (wantStatus)
+    status = body->getArg(2 + values.size());
+}
+
+KernelCall KernelBuilder::finish(int64_t rows, int64_t workPerRow) {
+  b.CreateRetVoid();
+  KernelCall call;
+  call.fn = outer;
+  call.rows = rows;
+  call.workPerRow = std::max<int64_t>(1, workPerRow);
+  call.checksStatus = status != nullptr;
+  return call;
+}
+
+llvm::AllocaInst *KernelBuilder::alloca(llvm::Type *t, const llvm::Twine &n) {
+  llvm::IRBuilder<> eb(&body->getEntryBlock(),
+                       body->getEntryBlock().getFirstInsertionPt());
+  return eb.CreateAlloca(t, nullptr, n);
+}
+
+void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
+            llvm::function_ref<void()> then) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *thenBB = llvm::BasicBlock::Create(b.getContext(), "then", fn);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(b.getContext(), "endif", fn);
+  b.CreateCondBr(cond, thenBB, done);
+  b.SetInsertPoint(thenBB);
+  then();
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
+
+namespace {
+
+std::string kernelName(const Node &node, int idx, int part = 0) {
+  std::string name = "k" + std::to_string(idx) + "." +
+                     std::string(opName(node.op()));
+  return part ? name + "." + std::to_string(part) : name;
+}
+
+std::vector<int64_t> contiguous(const Shape &s) { return stridesOf(s); }
+
+int64_t product(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+/// A kernel over `dims` that stores, at each point, f(loaded operands).
+/// `accesses[0]` is the output's, the others the operands'.
+KernelCall emitMap(EmitContext &ec, const std::string &name,
+                   std::vector<const Value *> values, std::vector<int64_t> dims,
+                   std::vector<Access> accesses,
+                   const std::function<llvm::Value *(
+                       llvm::IRBuilder<> &, llvm::ArrayRef<llvm::Value *>)> &f) {
+  collapseDims(dims, accesses);
+  KernelBuilder k(ec, name, values);
+  emitNest(k.b, k.begin, k.end, dims, accesses,
+           [&](llvm::ArrayRef<llvm::Value *> offsets,
+               llvm::ArrayRef<llvm::Value *>) {
+             std::vector<llvm::Value *> loaded;
+             for (size_t i = 1; i < values.size(); ++i)
+               loaded.push_back(emitLoad(ec, k.b, values[i]->type().dtype,
+                                         k.buffers[i], offsets[i]));
+             emitStore(ec, k.b, values[0]->type().dtype, f(k.b, loaded),
+                       k.buffers[0], offsets[0]);
+           });
+  int64_t rows = dims.empty() ? 1 : dims[0];
+  int64_t inner = dims.empty() ? 1 : product(dims) / std::max<int64_t>(1, rows);
+  return k.finish(rows, inner);
+}
+
+/// A copy whose source element is affine in the output index.
+KernelCall emitAffineCopy(EmitContext &ec, const std::string &name,
+                          const Value *out, const Value *in,
+                          std::vector<int64_t> dims, Access outAccess,
+                          Access inAccess) {
+  return emitMap(ec, name, {out, in}, std::move(dims), {outAccess, inAccess},
+                 [](llvm::IRBuilder<> &, llvm::ArrayRef<llvm::Value *> v) {
+                   return v[0];
+                 });
+}
+
+KernelCall emitElementwise(EmitContext &ec, const Node &node, int idx) {
+  const Shape &outShape = node.result()->type().shape;
+  std::vector<const Value *> values = {node.result()};
+  std::vector<Access> accesses = {{contiguous(outShape), 0}};
+  std::vector<DType> operandTypes;
+  for (const Value *v : node.operands()) {
+    values.push_back(v);
+    accesses.push_back({broadcastStrides(v->type().shape, outShape), 0});
+    operandTypes.push_back(v->type().dtype);
+  }
+  AttrReader attrs = node.attr();
+  DType resultType = node.result()->type().dtype;
+  return emitMap(ec, kernelName(node, idx), values, outShape, accesses,
+                 [&](llvm::IRBuilder<> &b, llvm::ArrayRef<llvm::Value *> args) {
+                   return emitScalarOp(ec, b, node.op(), operandTypes,
+                                       resultType, attrs, args);
+                 });
+}
+
+std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
+                                         int idx) {
+  const Value *out = node.result();
+  const Value *in = node.operands().empty() ? nullptr : node.operand(0);
+  const Shape &outShape = out->type().shape;
+  Access outAccess{contiguous(outShape), 0};
+  AttrReader attrs = node.attr();
+  switch (node.op()) {
+  case OpKind::Reshape:
+    // Same elements in the same order.
+    return {emitAffineCopy(ec, kernelName(node, idx), out, in, outShape,
+                           outAccess, outAccess)};
+  case OpKind::BroadcastTo:
+    return {emitAffineCopy(ec, kernelName(node, idx), out, in, outShape,
+                           outAccess,
+                           {broadcastStrides(in->type().shape, outShape), 0})};
+  case OpKind::Transpose: {
+    std::vector<int64_t> perm = transposePerm(attrs, in->type().rank());
+    std::vector<int64_t> inStrides = contiguous(in->type().shape), strides;
+    for (int64_t p : perm)
+      strides.push_back(inStrides[p]);
+    return {emitAffineCopy(ec, kernelName(node, idx), out, in, outShape,
+                           outAccess, {strides, 0})};
+  }
+  case OpKind::Slice: {
+    SliceDims s = normalizeSlice(attrs, in->type().shape);
+    std::vector<int64_t> inStrides = contiguous(in->type().shape), strides;
+    int64_t offset = 0;
+    for (size_t d = 0; d < inStrides.size(); ++d) {
+      strides.push_back(inStrides[d] * s.step[d]);
+      offset += s.start[d] * inStrides[d];
+    }
+    return {emitAffineCopy(ec, kernelName(node, idx), out, in, outShape,
+                           outAccess, {strides, offset})};
+  }
+  case OpKind::Pad: {
+    // Fill everything with the pad value, then copy the interior.
+    const std::vector<int64_t> &pads = attrs.getInts("pads");
+    DType t = out->type().dtype;
+    double value = attrs.getFloat("value");
+    int64_t n = out->type().numElements();
+    KernelCall fill = emitMap(
+        ec, kernelName(node, idx, 1), {out}, {n}, {{{1}, 0}},
+        [&](llvm::IRBuilder<> &, llvm::ArrayRef<llvm::Value *>) {
+          return emitConstant(ec, t, value);
+        });
+    std::vector<int64_t> outStrides = contiguous(outShape);
+    int64_t offset = 0;
+    for (size_t d = 0; d < outShape.size(); ++d)
+      offset += pads[d] * outStrides[d];
+    KernelCall copy = emitAffineCopy(
+        ec, kernelName(node, idx, 2), out, in, in->type().shape,
+        {outStrides, offset}, {contiguous(in->type().shape), 0});
+    return {fill, copy};
+  }
+  case OpKind::Concat: {
+    int64_t axis =
+        normalizeAxis(attrs.getInt("axis"), outShape.size(), "concat");
+    std::vector<int64_t> outStrides = contiguous(outShape);
+    std::vector<KernelCall> calls;
+    int64_t at = 0;
+    for (size_t i = 0; i < node.operands().size(); ++i) {
+      const Value *part = node.operand(i);
+      calls.push_back(emitAffineCopy(
+          ec, kernelName(node, idx, (int)i + 1), out, part, part->type().shape,
+          {outStrides, at * outStrides[axis]},
+          {contiguous(part->type().shape), 0}));
+      at += part->type().shape[axis];
+    }
+    return calls;
+  }
+  case OpKind::Iota: {
+    // Not collapsible: the value depends on the index along `axis`.
+    int64_t axis =
+        normalizeAxis(attrs.getInt("axis"), outShape.size(), "iota");
+    DType t = out->type().dtype;
+    KernelBuilder k(ec, kernelName(node, idx), {out});
+    emitNest(k.b, k.begin, k.end, outShape, {outAccess},
+             [&](llvm::ArrayRef<llvm::Value *> offsets,
+                 llvm::ArrayRef<llvm::Value *> ivs) {
+               llvm::Value *v = emitCast(ec, k.b, ivs[axis], DType::I64, t);
+               emitStore(ec, k.b, t, v, k.buffers[0], offsets[0]);
+             });
+    return {k.finish(outShape[0], product(outShape) /
+                                      std::max<int64_t>(1, outShape[0]))};
+  }
+  default:
+    break;
+  }
+  assert(false && "not a data-movement op");
+  return {};
+}
+
+/// reduce_sum/max/min: a nest over the kept dimensions with an inner nest
+/// over the reduced ones accumulating in a register. Float sums may be
+/// reassociated (so the inner loop vectorizes); max and min are exact.
+KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
+  const Value *in = node.operand(0), *out = node.result();
+  const Shape &inShape = in->type().shape;
+  std::vector<int64_t> axes = reductionAxes(node.attr(), inShape.size());
+  std::vector<int64_t> inStrides = contiguous(inShape);
+  std::vector<int64_t> keptDims, keptStrides, redDims, redStrides;
+  for (size_t d = 0; d < inShape.size(); ++d) {
+    bool reduced = std::find(axes.begin(), axes.end(), (int64_t)d) != axes.end();
+    (reduced ? redDims : keptDims).push_back(inShape[d]);
+    (reduced ? redStrides : keptStrides).push_back(inStrides[d]);
+  }
+  std::vector<Access> outer = {{contiguous(keptDims), 0}, {keptStrides, 0}};
+  collapseDims(keptDims, outer);
+  std::vector<Access> inner = {{redStrides, 0}};
+  collapseDims(redDims, inner);
+
+  DType t = in->type().dtype;
+  bool f = isFloat(t);
+  OpKind op = node.op();
+  double identity = 0;
+  if (op == OpKind::ReduceMax)
+    identity = f ? -INFINITY : t == DType::U8 ? 0.0 : -1e300;
+  if (op == OpKind::ReduceMin)
+    identity = f ? INFINITY : 1e300; // converted with saturation
+
+  KernelBuilder k(ec, kernelName(node, idx), {out, in});
+  llvm::AllocaInst *acc = k.alloca(ec.valueType(t), "acc");
+  int64_t redCount = product(redDims);
+  emitNest(k.b, k.begin, k.end, keptDims, outer,
+           [&](llvm::ArrayRef<llvm::Value *> offsets,
+               llvm::ArrayRef<llvm::Value *>) {
+             llvm::IRBuilder<> &b = k.b;
+             b.CreateStore(emitConstant(ec, t, identity), acc);
+             llvm::Value *inBase = b.CreateInBoundsGEP(
+                 ec.storageType(t), k.buffers[1], offsets[1]);
+             emitNest(b, b.getInt64(0),
+                      b.getInt64(redDims.empty() ? 1 : redDims[0]), redDims,
+                      inner,
+                      [&](llvm::ArrayRef<llvm::Value *> inOff,
+                          llvm::ArrayRef<llvm::Value *>) {
+                        llvm::Value *x = emitLoad(ec, b, t, inBase, inOff[0]);
+                        llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
+                        llvm::Value *r;
+                        if (op == OpKind::ReduceSum) {
+                          if (f) {
+                            llvm::FastMathFlags fmf;
+                            fmf.setAllowReassoc();
+                            r = b.CreateFAddFMF(a, x, fmf);
+                          } else {
+                            r = b.CreateAdd(a, x);
+                          }
+                        } else {
+                          bool isMax = op == OpKind::ReduceMax;
+                          r = emitScalarOp(ec, b,
+                                           isMax ? OpKind::Maximum
+                                                 : OpKind::Minimum,
+                                           {t, t}, t, node.attr(), {a, x});
+                        }
+                        b.CreateStore(r, acc);
+                      });
+             emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc),
+                       k.buffers[0], offsets[0]);
+           });
+  int64_t rows = keptDims.empty() ? 1 : keptDims[0];
+  return k.finish(rows, product(keptDims) / std::max<int64_t>(1, rows) *
+                            std::max<int64_t>(1, redCount));
+}
+
+/// argmax: first index of the maximum; a NaN beats every number.
+KernelCall emitArgmax(EmitContext &ec, const Node &node, int idx) {
+  const Value *in = node.operand(0), *out = node.result();
+  const Shape &inShape = in->type().shape;
+  int64_t axis = normalizeAxis(node.attr().getInt("axis"), inShape.size(),
+                               "argmax");
+  std::vector<int64_t> inStrides = contiguous(inShape);
+  std::vector<int64_t> keptDims, keptStrides;
+  for (size_t d = 0; d < inShape.size(); ++d)
+    if ((int64_t)d != axis) {
+      keptDims.push_back(inShape[d]);
+      keptStrides.push_back(inStrides[d]);
+    }
+  std::vector<Access> outer = {{contiguous(keptDims), 0}, {keptStrides, 0}};
+  collapseDims(keptDims, outer);
+  DType t = in->type().dtype;
+  bool f = isFloat(t);
+
+  KernelBuilder k(ec, kernelName(node, idx), {out, in});
+  llvm::AllocaInst *best = k.alloca(ec.valueType(t), "best");
+  llvm::AllocaInst *bestIdx = k.alloca(ec.i64(), "bestIdx");
+  emitNest(
+      k.b, k.begin, k.end, keptDims, outer,
+      [&](llvm::ArrayRef<llvm::Value *> offsets, llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        llvm::Value *inBase =
+            b.CreateInBoundsGEP(ec.storageType(t), k.buffers[1], offsets[1]);
+        b.CreateStore(emitLoad(ec, b, t, inBase, b.getInt64(0)), best);
+        b.CreateStore(b.getInt64(0), bestIdx);
+        emitLoop(b, b.getInt64(1), b.getInt64(inShape[axis]),
+                 [&](llvm::Value *i) {
+                   llvm::Value *x = emitLoad(
+                       ec, b, t, inBase, b.CreateMul(i, b.getInt64(inStrides[axis])));
+                   llvm::Value *cur = b.CreateLoad(ec.valueType(t), best);
+                   llvm::Value *better;
+                   if (f)
+                     better = b.CreateOr(
+                         b.CreateFCmpOGT(x, cur),
+                         b.CreateAnd(b.CreateFCmpUNO(x, x),
+                                     b.CreateFCmpORD(cur, cur)));
+                   else
+                     better = t == DType::U8 ? b.CreateICmpUGT(x, cur)
+                                             : b.CreateICmpSGT(x, cur);
+                   b.CreateStore(b.CreateSelect(better, x, cur), best);
+                   b.CreateStore(
+                       b.CreateSelect(better, i,
+                                      b.CreateLoad(ec.i64(), bestIdx)),
+                       bestIdx);
+                 });
+        emitStore(ec, b, DType::I64, b.CreateLoad(ec.i64(), bestIdx),
+                  k.buffers[0], offsets[0]);
+      });
+  int64_t rows = keptDims.empty() ? 1 : keptDims[0];
+  return k.finish(rows, product(keptDims) / std::max<int64_t>(1, rows) *
+                            inShape[axis]);
+}
+
+/// gather: numpy.take. An index outside [-dim, dim) records the node and the
+/// index in the status block and reads element 0 instead.
+KernelCall emitGather(EmitContext &ec, const Node &node, int idx) {
+  const Value *data = node.operand(0), *indices = node.operand(1);
+  const Value *out = node.result();
+  const Shape &dataShape = data->type().shape, &idxShape = indices->type().shape;
+  int64_t axis = normalizeAxis(node.attr().getInt("axis"), dataShape.size(),
+                               "gather");
+  std::vector<int64_t> dataStrides = contiguous(dataShape);
+  std::vector<int64_t> idxStrides = contiguous(idxShape);
+  std::vector<int64_t> dims;
+  Access outA{contiguous(out->type().shape), 0}, idxA, dataA;
+  for (int64_t d = 0; d < axis; ++d) {
+    dims.push_back(dataShape[d]);
+    idxA.strides.push_back(0);
+    dataA.strides.push_back(dataStrides[d]);
+  }
+  for (size_t d = 0; d < idxShape.size(); ++d) {
+    dims.push_back(idxShape[d]);
+    idxA.strides.push_back(idxStrides[d]);
+    dataA.strides.push_back(0);
+  }
+  for (size_t d = axis + 1; d < dataShape.size(); ++d) {
+    dims.push_back(dataShape[d]);
+    idxA.strides.push_back(0);
+    dataA.strides.push_back(dataStrides[d]);
+  }
+  std::vector<Access> accesses = {outA, idxA, dataA};
+  collapseDims(dims, accesses);
+  DType t = data->type().dtype, it = indices->type().dtype;
+  int64_t extent = dataShape[axis];
+
+  KernelBuilder k(ec, kernelName(node, idx), {out, indices, data},
+                  /*wantStatus=*/true);
+  emitNest(
+      k.b, k.begin, k.end, dims, accesses,
+      [&](llvm::ArrayRef<llvm::Value *> offsets, llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        llvm::Value *i = emitCast(ec, b, emitLoad(ec, b, it, k.buffers[1], offsets[1]),
+                                  it, DType::I64);
+        llvm::Value *wrapped = b.CreateSelect(
+            b.CreateICmpSLT(i, b.getInt64(0)), b.CreateAdd(i, b.getInt64(extent)), i);
+        llvm::Value *bad = b.CreateICmpUGE(wrapped, b.getInt64(extent));
+        emitIf(b, bad, [&] {
+          auto *s0 = b.CreateStore(b.getInt64(idx + 1), k.status);
+          s0->setAtomic(llvm::AtomicOrdering::Monotonic);
+          s0->setAlignment(llvm::Align(8));
+          auto *s1 = b.CreateStore(
+              i, b.CreateConstInBoundsGEP1_64(ec.i64(), k.status, 1));
+          s1->setAtomic(llvm::AtomicOrdering::Monotonic);
+          s1->setAlignment(llvm::Align(8));
+        });
+        llvm::Value *safe = b.CreateSelect(bad, b.getInt64(0), wrapped);
+        llvm::Value *off = b.CreateAdd(
+            offsets[2], b.CreateMul(safe, b.getInt64(dataStrides[axis])));
+        emitStore(ec, b, t, emitLoad(ec, b, t, k.buffers[2], off), k.buffers[0],
+                  offsets[0]);
+      });
+  int64_t rows = dims.empty() ? 1 : dims[0];
+  return k.finish(rows, product(dims) / std::max<int64_t>(1, rows));
+}
+
+} // namespace
+
+std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
+                                        int idx) {
+  // A node with an empty result needs no code.
+  if (node.result()->type().numElements() == 0)
+    return {};
+  switch (node.op()) {
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Erf:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::LessEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterEqual:
+  case OpKind::LogicalAnd:
+  case OpKind::LogicalOr:
+  case OpKind::LogicalNot:
+  case OpKind::Select:
+  case OpKind::Cast:
+    return {emitElementwise(ec, node, idx)};
+  case OpKind::Constant:
+    return {}; // global data, no kernel
+  case OpKind::Iota:
+  case OpKind::Reshape:
+  case OpKind::Transpose:
+  case OpKind::BroadcastTo:
+  case OpKind::Slice:
+  case OpKind::Concat:
+  case OpKind::Pad:
+    return emitDataMovement(ec, node, idx);
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+    return {emitReduce(ec, node, idx)};
+  case OpKind::Argmax:
+    return {emitArgmax(ec, node, idx)};
+  case OpKind::Gather:
+    return {emitGather(ec, node, idx)};
+  case OpKind::MatMul:
+    return emitMatMul(ec, node, idx);
+  case OpKind::Conv2D:
+    return emitConv2D(ec, node, idx);
+  case OpKind::MaxPool2D:
+  case OpKind::AvgPool2D:
+    return emitPool2D(ec, node, idx);
+  }
+  __builtin_unreachable();
+}
+
+} // namespace adjoint::codegen

@@ -1,0 +1,59 @@
+//===- KernelEmitter.h - One node of a graph as LLVM kernels --------------===//
+#pragma once
+
+#include "compiler/codegen/EmitContext.h"
+#include "compiler/codegen/LoopNest.h"
+
+#include <functional>
+#include <vector>
+
+namespace adjoint::codegen {
+
+/// How the entry function calls one kernel.
+struct KernelCall {
+  llvm::Function *fn = nullptr; ///< void(i64 begin, i64 end, ptr slots)
+  int64_t rows = 1;             ///< trip count of the outermost loop
+  int64_t workPerRow = 1;       ///< elements touched per row, for splitting
+  bool serial = false;          ///< must run as one call (it calls a
+                                ///< parallel runtime kernel itself)
+  bool checksStatus = false;    ///< may report an error in the status block
+};
+
+/// Emits the kernels of one node; most nodes need one, pad and concat need
+/// several, constants none.
+std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
+                                        int nodeIndex);
+
+// Building blocks shared by the kernel families.
+
+/// A kernel under construction: the outer function (begin, end, slots) and
+/// an always-inlined body function whose buffer pointers are noalias, so
+/// that loops vectorize without run-time alias checks.
+struct KernelBuilder {
+  EmitContext &ec;
+  llvm::Function *outer;
+  llvm::Function *body;
+  llvm::IRBuilder<> b;
+  llvm::Value *begin, *end;
+  std::vector<llvm::Value *> buffers; ///< body arguments, in `values` order
+  llvm::Value *status = nullptr;      ///< int64_t[2] status block, if asked
+
+  /// `values[0]` is the output; the rest are read. Constants resolve to
+  /// their global data.
+  KernelBuilder(EmitContext &ec, const std::string &name,
+                std::vector<const Value *> values, bool wantStatus = false);
+  /// Closes the body and returns the call description.
+  KernelCall finish(int64_t rows, int64_t workPerRow);
+  /// An i64 (or other) stack slot in the body's entry block.
+  llvm::AllocaInst *alloca(llvm::Type *t, const llvm::Twine &name = "");
+};
+
+/// Emits `if (cond) then()` at the insertion point.
+void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
+            llvm::function_ref<void()> then);
+
+std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx);
+std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx);
+std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx);
+
+} // namespace adjoint::codegen

@@ -1,0 +1,134 @@
+//===- LoopNest.cpp - Loops and affine element accesses in LLVM IR --------===//
+#include "compiler/codegen/LoopNest.h"
+
+#include <llvm/IR/Function.h>
+
+namespace adjoint::codegen {
+
+void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
+              llvm::function_ref<void(llvm::Value *iv)> body,
+              const llvm::Twine &name) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext &ctx = b.getContext();
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  llvm::BasicBlock *header = llvm::BasicBlock::Create(ctx, name + ".head", fn);
+  llvm::BasicBlock *bodyBB = llvm::BasicBlock::Create(ctx, name + ".body", fn);
+  llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx, name + ".exit", fn);
+  b.CreateBr(header);
+
+  b.SetInsertPoint(header);
+  llvm::PHINode *iv = b.CreatePHI(b.getInt64Ty(), 2, name);
+  iv->addIncoming(lo, pre);
+  b.CreateCondBr(b.CreateICmpSLT(iv, hi), bodyBB, exit);
+
+  b.SetInsertPoint(bodyBB);
+  body(iv);
+  // The body may have created blocks; the latch is wherever it ended.
+  llvm::Value *next = b.CreateAdd(iv, b.getInt64(1), name + ".next",
+                                  /*HasNUW=*/true, /*HasNSW=*/true);
+  iv->addIncoming(next, b.GetInsertBlock());
+  b.CreateBr(header);
+
+  b.SetInsertPoint(exit);
+}
+
+namespace {
+
+void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
+               llvm::Value *end, llvm::ArrayRef<int64_t> dims,
+               llvm::ArrayRef<Access> accesses,
+               std::vector<llvm::Value *> &offsets,
+               std::vector<llvm::Value *> &ivs,
+               llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>,
+                                       llvm::ArrayRef<llvm::Value *>)>
+                   body) {
+  if (level == dims.size()) {
+    body(offsets, ivs);
+    return;
+  }
+  llvm::Value *lo = level == 0 ? begin : b.getInt64(0);
+  llvm::Value *hi = level == 0 ? end : b.getInt64(dims[level]);
+  emitLoop(
+      b, lo, hi,
+      [&](llvm::Value *iv) {
+        std::vector<llvm::Value *> saved = offsets;
+        for (size_t a = 0; a < accesses.size(); ++a) {
+          int64_t stride = accesses[a].strides[level];
+          if (stride != 0)
+            offsets[a] = b.CreateAdd(
+                offsets[a], b.CreateMul(iv, b.getInt64(stride), "", true, true),
+                "", true, true);
+        }
+        ivs.push_back(iv);
+        nestLevel(b, level + 1, begin, end, dims, accesses, offsets, ivs, body);
+        ivs.pop_back();
+        offsets = saved;
+      },
+      "i" + llvm::Twine(level));
+}
+
+} // namespace
+
+void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
+              llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses,
+              llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
+                                      llvm::ArrayRef<llvm::Value *> ivs)>
+                  body) {
+  std::vector<llvm::Value *> offsets, ivs;
+  for (const Access &a : accesses)
+    offsets.push_back(b.getInt64(a.offset));
+  if (dims.empty()) {
+    // One point; the caller still passes rows [begin, end) = [0, 1).
+    emitLoop(
+        b, begin, end, [&](llvm::Value *) { body(offsets, ivs); }, "pt");
+    return;
+  }
+  nestLevel(b, 0, begin, end, dims, accesses, offsets, ivs, body);
+}
+
+void collapseDims(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
+  // Drop extents of 1 (they contribute nothing to any offset).
+  std::vector<int64_t> keptDims;
+  std::vector<std::vector<int64_t>> keptStrides(accesses.size());
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] == 1)
+      continue;
+    keptDims.push_back(dims[d]);
+    for (size_t a = 0; a < accesses.size(); ++a)
+      keptStrides[a].push_back(accesses[a].strides[d]);
+  }
+  // Merge dimension k into k+1 where every access is contiguous across them.
+  std::vector<int64_t> outDims;
+  std::vector<std::vector<int64_t>> outStrides(accesses.size());
+  for (size_t d = 0; d < keptDims.size(); ++d) {
+    bool merge = !outDims.empty();
+    for (size_t a = 0; merge && a < accesses.size(); ++a)
+      merge = outStrides[a].back() == keptStrides[a][d] * keptDims[d];
+    if (merge) {
+      outDims.back() *= keptDims[d];
+      for (size_t a = 0; a < accesses.size(); ++a)
+        outStrides[a].back() = keptStrides[a][d];
+    } else {
+      outDims.push_back(keptDims[d]);
+      for (size_t a = 0; a < accesses.size(); ++a)
+        outStrides[a].push_back(keptStrides[a][d]);
+    }
+  }
+  dims = outDims;
+  for (size_t a = 0; a < accesses.size(); ++a)
+    accesses[a].strides = outStrides[a];
+}
+
+std::vector<int64_t> broadcastStrides(const std::vector<int64_t> &shape,
+                                      const std::vector<int64_t> &outShape) {
+  std::vector<int64_t> strides(outShape.size(), 0);
+  int64_t stride = 1;
+  size_t lead = outShape.size() - shape.size();
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[lead + d] = shape[d] == 1 ? 0 : stride;
+    stride *= shape[d];
+  }
+  return strides;
+}
+
+} // namespace adjoint::codegen

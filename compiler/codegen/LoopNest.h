@@ -1,0 +1,47 @@
+//===- LoopNest.h - Loops and affine element accesses in LLVM IR ----------===//
+#pragma once
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/STLFunctionalExtras.h>
+#include <llvm/IR/IRBuilder.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace adjoint::codegen {
+
+/// Emits `for (iv = lo; iv < hi; ++iv) body(iv)` at the insertion point and
+/// leaves the builder after the loop. `lo` and `hi` are i64.
+void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
+              llvm::function_ref<void(llvm::Value *iv)> body,
+              const llvm::Twine &name = "i");
+
+/// Element strides of one buffer over the dimensions of an iteration space:
+/// the element visited at point (i0, ..., in) is base + offset + sum(ik *
+/// strides[k]). A stride of 0 broadcasts.
+struct Access {
+  std::vector<int64_t> strides;
+  int64_t offset = 0;
+};
+
+/// Emits a loop nest over `dims`, whose outermost dimension runs over
+/// [begin, end) (the rows a kernel call covers), and calls `body` at each
+/// point with the element offset of every access and the induction
+/// variables. A rank-0 space is one point.
+void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
+              llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses,
+              llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
+                                      llvm::ArrayRef<llvm::Value *> ivs)>
+                  body);
+
+/// Merges adjacent dimensions of `dims` that every access walks
+/// contiguously (stride[k] == stride[k+1] * dims[k+1]) and drops extents of
+/// 1, so that loops are as few and as long as possible. Updates the accesses.
+void collapseDims(std::vector<int64_t> &dims, std::vector<Access> &accesses);
+
+/// Row-major strides of `shape` for an operand broadcast to `outShape`:
+/// broadcast dimensions get stride 0.
+std::vector<int64_t> broadcastStrides(const std::vector<int64_t> &shape,
+                                      const std::vector<int64_t> &outShape);
+
+} // namespace adjoint::codegen

@@ -1,0 +1,128 @@
+//===- ModuleEmitter.cpp - A whole graph as one LLVM module ---------------===//
+#include "compiler/codegen/ModuleEmitter.h"
+
+#include "compiler/codegen/KernelEmitter.h"
+
+namespace adjoint::codegen {
+
+namespace {
+
+/// Kernels touching fewer elements than this run on the calling thread.
+constexpr int64_t kParallelWork = 32768;
+/// The least work a parallel chunk gets.
+constexpr int64_t kGrainWork = 16384;
+
+SlotLayout assignSlots(const Graph &g) {
+  SlotLayout layout;
+  int next = 0;
+  for (const Value *v : g.inputs())
+    layout.slotOf[v] = next++;
+  for (const Param &p : g.params())
+    layout.slotOf[p.value] = next++;
+  for (const auto &node : g.nodes())
+    if (node->op() != OpKind::Constant)
+      layout.slotOf[node->result()] = next++;
+  layout.statusSlot = next++;
+  layout.numSlots = next;
+  return layout;
+}
+
+llvm::GlobalVariable *emitConstantData(EmitContext &ec, const Node &node,
+                                       int idx) {
+  const Tensor &value = node.attr().getTensor("value");
+  llvm::StringRef bytes(reinterpret_cast<const char *>(value.bytes()),
+                        value.byteSize());
+  llvm::Constant *init = llvm::ConstantDataArray::getRaw(
+      bytes, value.numElements(), ec.storageType(value.dtype()));
+  if (value.numElements() == 0)
+    init = llvm::ConstantAggregateZero::get(
+        llvm::ArrayType::get(ec.storageType(value.dtype()), 0));
+  auto *gv = new llvm::GlobalVariable(
+      ec.module, init->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::PrivateLinkage, init, "c" + std::to_string(idx));
+  gv->setAlignment(llvm::Align(64));
+  return gv;
+}
+
+} // namespace
+
+llvm::Type *EmitContext::storageType(DType t) {
+  switch (t) {
+  case DType::F32:
+    return llvm::Type::getFloatTy(ctx);
+  case DType::F64:
+    return llvm::Type::getDoubleTy(ctx);
+  case DType::I32:
+    return i32();
+  case DType::I64:
+    return i64();
+  case DType::Bool:
+  case DType::U8:
+    return i8();
+  }
+  __builtin_unreachable();
+}
+
+llvm::Type *EmitContext::valueType(DType t) {
+  return t == DType::Bool ? i1() : storageType(t);
+}
+
+llvm::FunctionType *EmitContext::kernelType() {
+  return llvm::FunctionType::get(voidTy(), {i64(), i64(), ptr()}, false);
+}
+
+EmittedModule emitModule(const Graph &g) {
+  EmittedModule out;
+  out.ctx = std::make_unique<llvm::LLVMContext>();
+  out.module = std::make_unique<llvm::Module>(g.name(), *out.ctx);
+  EmitContext ec{*out.ctx, *out.module, g, assignSlots(g), {}};
+
+  for (size_t i = 0; i < g.nodes().size(); ++i)
+    if (g.nodes()[i]->op() == OpKind::Constant)
+      ec.constants[g.nodes()[i]->result()] =
+          emitConstantData(ec, *g.nodes()[i], (int)i);
+
+  llvm::Function *entry = llvm::Function::Create(
+      llvm::FunctionType::get(ec.voidTy(), {ec.ptr()}, false),
+      llvm::GlobalValue::ExternalLinkage, kEntryName, *out.module);
+  entry->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Value *slots = entry->getArg(0);
+  llvm::FunctionCallee parallelFor = out.module->getOrInsertFunction(
+      "adjoint_rt_parallel_for",
+      llvm::FunctionType::get(ec.voidTy(),
+                              {ec.i64(), ec.i64(), ec.ptr(), ec.ptr()}, false));
+
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(*out.ctx, "entry", entry));
+  llvm::BasicBlock *failed =
+      llvm::BasicBlock::Create(*out.ctx, "failed", entry);
+  for (size_t i = 0; i < g.nodes().size(); ++i) {
+    for (const KernelCall &call : emitNodeKernels(ec, *g.nodes()[i], (int)i)) {
+      if (call.serial || call.rows <= 1 ||
+          call.rows * call.workPerRow < kParallelWork) {
+        b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});
+      } else {
+        int64_t grain = std::max<int64_t>(
+            1, (kGrainWork + call.workPerRow - 1) / call.workPerRow);
+        b.CreateCall(parallelFor,
+                     {b.getInt64(call.rows), b.getInt64(grain), call.fn, slots});
+      }
+      if (call.checksStatus) {
+        llvm::Value *statusPtr = b.CreateLoad(
+            ec.ptr(), b.CreateConstInBoundsGEP1_64(ec.ptr(), slots,
+                                                   ec.layout.statusSlot));
+        llvm::Value *code = b.CreateLoad(ec.i64(), statusPtr);
+        llvm::BasicBlock *next =
+            llvm::BasicBlock::Create(*out.ctx, "next", entry);
+        b.CreateCondBr(b.CreateICmpNE(code, b.getInt64(0)), failed, next);
+        b.SetInsertPoint(next);
+      }
+    }
+  }
+  b.CreateRetVoid();
+  b.SetInsertPoint(failed);
+  b.CreateRetVoid();
+  out.layout = std::move(ec.layout);
+  return out;
+}
+
+} // namespace adjoint::codegen

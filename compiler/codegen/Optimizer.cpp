@@ -1,0 +1,146 @@
+//===- Optimizer.cpp - Target machine, optimization and assembly ----------===//
+#include "compiler/codegen/Optimizer.h"
+
+#include "compiler/codegen/MathLibrary.h"
+#include "ir/Error.h"
+
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Linker/Linker.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Target/TargetOptions.h>
+#include <llvm/TargetParser/Host.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+
+#include <mutex>
+
+namespace adjoint::codegen {
+
+namespace {
+
+void initializeTargets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+} // namespace
+
+HostTarget hostTarget() {
+  HostTarget t;
+  t.triple = llvm::sys::getProcessTriple();
+  t.cpu = llvm::sys::getHostCPUName().str();
+  std::string features;
+  for (const auto &f : llvm::sys::getHostCPUFeatures()) {
+    if (!features.empty())
+      features += ",";
+    features += (f.second ? "+" : "-") + f.first().str();
+  }
+  t.features = features;
+  return t;
+}
+
+std::unique_ptr<llvm::TargetMachine> createHostTargetMachine() {
+  initializeTargets();
+  HostTarget host = hostTarget();
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(host.triple, error);
+  if (!target)
+    failed("no LLVM target for ", host.triple, ": ", error);
+  llvm::TargetOptions options;
+  // FMA contraction is the only liberty taken with floating point.
+  options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      host.triple, host.cpu, host.features, options, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    failed("cannot create an LLVM target machine for ", host.triple, " (",
+           host.cpu, ")");
+  return tm;
+}
+
+void linkMathLibrary(llvm::Module &m) {
+  llvm::StringRef bitcode(reinterpret_cast<const char *>(kMathLibraryBitcode),
+                          kMathLibraryBitcodeSize);
+  auto lib = llvm::parseBitcodeFile(
+      llvm::MemoryBufferRef(bitcode, "adjoint-math"), m.getContext());
+  if (!lib)
+    failed("cannot read the built-in math library: ",
+           llvm::toString(lib.takeError()));
+  (*lib)->setDataLayout(m.getDataLayout());
+  (*lib)->setTargetTriple(m.getTargetTriple());
+  if (llvm::Linker::linkModules(m, std::move(*lib),
+                                llvm::Linker::LinkOnlyNeeded))
+    failed("cannot link the built-in math library");
+  for (llvm::Function &f : m.functions())
+    if (!f.isDeclaration() && f.getName().starts_with("adjoint_math_")) {
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+      // The library was compiled for a generic CPU: take the module's.
+      f.removeFnAttr("target-cpu");
+      f.removeFnAttr("target-features");
+      f.removeFnAttr("tune-cpu");
+      f.addFnAttr(llvm::Attribute::AlwaysInline);
+    }
+}
+
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
+  for (llvm::Function &f : m.functions())
+    if (!f.isDeclaration()) {
+      f.addFnAttr("target-cpu", tm.getTargetCPU());
+      f.addFnAttr("target-features", tm.getTargetFeatureString());
+    }
+  if (llvm::verifyModule(m, &llvm::errs()))
+    failed("internal error: generated LLVM IR does not verify");
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::PassBuilder pb(&tm, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm =
+      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(m, mam);
+}
+
+std::string emitAssembly(const llvm::Module &m, llvm::TargetMachine &tm) {
+  // Code generation rewrites the module it runs on: emit from a copy.
+  std::unique_ptr<llvm::Module> copy = llvm::CloneModule(m);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::buffer_ostream bos(os);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, bos, nullptr,
+                             llvm::CodeGenFileType::AssemblyFile))
+    failed("the LLVM target cannot emit assembly");
+  pm.run(*copy);
+  bos.flush();
+  return text;
+}
+
+std::string printModule(const llvm::Module &m) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  m.print(os, nullptr);
+  return text;
+}
+
+} // namespace adjoint::codegen

@@ -1,0 +1,220 @@
+//===- WindowKernels.cpp - matmul, conv2d and pooling kernels -------------===//
+//
+// Float matmul and conv2d call the runtime's GEMM-based kernels (which split
+// their work across threads themselves); integer matmul and pooling are
+// loop nests.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/codegen/KernelEmitter.h"
+
+#include "compiler/codegen/ScalarEmitter.h"
+#include "ir/ShapeInference.h"
+
+namespace adjoint::codegen {
+
+namespace {
+
+std::string kernelName(const Node &node, int idx) {
+  return "k" + std::to_string(idx) + "." + std::string(opName(node.op()));
+}
+
+/// Offsets (in elements) of every batch entry of an operand whose batch
+/// shape `operandBatch` broadcasts to `batch`, for matrices of `matrixSize`.
+std::vector<int64_t> batchOffsets(const Shape &batch, const Shape &operandBatch,
+                                  int64_t matrixSize) {
+  std::vector<int64_t> strides = broadcastStrides(operandBatch, batch);
+  int64_t count = 1;
+  for (int64_t d : batch)
+    count *= d;
+  std::vector<int64_t> offsets(count, 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t rem = i, off = 0;
+    for (size_t d = batch.size(); d-- > 0;) {
+      off += (rem % batch[d]) * strides[d];
+      rem /= batch[d];
+    }
+    offsets[i] = off * matrixSize;
+  }
+  return offsets;
+}
+
+llvm::GlobalVariable *offsetTable(EmitContext &ec, const std::string &name,
+                                  const std::vector<int64_t> &values) {
+  auto *ty = llvm::ArrayType::get(ec.i64(), values.size());
+  std::vector<llvm::Constant *> elems;
+  for (int64_t v : values)
+    elems.push_back(llvm::ConstantInt::getSigned(ec.i64(), v));
+  return new llvm::GlobalVariable(ec.module, ty, true,
+                                  llvm::GlobalValue::PrivateLinkage,
+                                  llvm::ConstantArray::get(ty, elems), name);
+}
+
+} // namespace
+
+std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
+  const Value *a = node.operand(0), *bv = node.operand(1), *c = node.result();
+  MatMulDims d = matmulDims(a->type().shape, bv->type().shape);
+  DType t = c->type().dtype;
+  int64_t batch = 1;
+  for (int64_t x : d.batch)
+    batch *= x;
+  std::vector<int64_t> offA = batchOffsets(d.batch, d.batchA, d.m * d.k);
+  std::vector<int64_t> offB = batchOffsets(d.batch, d.batchB, d.k * d.n);
+
+  if (isFloat(t)) {
+    // One runtime GEMM per batch entry; each GEMM is parallel itself.
+    KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
+    llvm::IRBuilder<> &b = k.b;
+    llvm::Type *st = ec.storageType(t);
+    llvm::FunctionCallee gemm = ec.module.getOrInsertFunction(
+        t == DType::F32 ? "adjoint_rt_gemm_f32" : "adjoint_rt_gemm_f64",
+        llvm::FunctionType::get(ec.voidTy(),
+                                {ec.i64(), ec.i64(), ec.i64(), ec.ptr(),
+                                 ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
+                                 ec.i32(), ec.ptr(), ec.i64()},
+                                false));
+    llvm::GlobalVariable *tabA = offsetTable(ec, kernelName(node, idx) + ".a", offA);
+    llvm::GlobalVariable *tabB = offsetTable(ec, kernelName(node, idx) + ".b", offB);
+    emitLoop(b, b.getInt64(0), b.getInt64(batch), [&](llvm::Value *i) {
+      auto load = [&](llvm::GlobalVariable *tab) {
+        return b.CreateLoad(ec.i64(),
+                            b.CreateInBoundsGEP(ec.i64(), tab, {i}));
+      };
+      llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[1], load(tabA));
+      llvm::Value *pb = b.CreateInBoundsGEP(st, k.buffers[2], load(tabB));
+      llvm::Value *pc = b.CreateInBoundsGEP(
+          st, k.buffers[0], b.CreateMul(i, b.getInt64(d.m * d.n)));
+      b.CreateCall(gemm, {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k), pa,
+                          b.getInt64(d.k), b.getInt32(0), pb, b.getInt64(d.n),
+                          b.getInt32(0), pc, b.getInt64(d.n)});
+    });
+    KernelCall call = k.finish(1, 1);
+    call.serial = true;
+    return {call};
+  }
+
+  // Integers: a loop nest over (batch, m, n) with an inner loop over k.
+  KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
+  llvm::IRBuilder<> &b = k.b;
+  llvm::GlobalVariable *tabA = offsetTable(ec, kernelName(node, idx) + ".a", offA);
+  llvm::GlobalVariable *tabB = offsetTable(ec, kernelName(node, idx) + ".b", offB);
+  llvm::AllocaInst *acc = k.alloca(ec.valueType(t), "acc");
+  // Rows are (batch entry, row of A) pairs.
+  emitLoop(b, k.begin, k.end, [&](llvm::Value *row) {
+    llvm::Value *bi = b.CreateSDiv(row, b.getInt64(d.m));
+    llvm::Value *mi = b.CreateSRem(row, b.getInt64(d.m));
+    llvm::Value *aRow = b.CreateAdd(
+        b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tabA, {bi})),
+        b.CreateMul(mi, b.getInt64(d.k)));
+    llvm::Value *bBase =
+        b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tabB, {bi}));
+    emitLoop(b, b.getInt64(0), b.getInt64(d.n), [&](llvm::Value *j) {
+      b.CreateStore(emitConstant(ec, t, 0), acc);
+      emitLoop(b, b.getInt64(0), b.getInt64(d.k), [&](llvm::Value *kk) {
+        llvm::Value *x = emitLoad(ec, b, t, k.buffers[1], b.CreateAdd(aRow, kk));
+        llvm::Value *y = emitLoad(
+            ec, b, t, k.buffers[2],
+            b.CreateAdd(bBase, b.CreateAdd(b.CreateMul(kk, b.getInt64(d.n)), j)));
+        b.CreateStore(b.CreateAdd(b.CreateLoad(ec.valueType(t), acc),
+                                  b.CreateMul(x, y)),
+                      acc);
+      });
+      llvm::Value *off = b.CreateAdd(b.CreateMul(row, b.getInt64(d.n)), j);
+      emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0], off);
+    });
+  });
+  return {k.finish(batch * d.m, d.n * d.k)};
+}
+
+std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx) {
+  const Value *x = node.operand(0), *w = node.operand(1), *y = node.result();
+  const Shape &xs = x->type().shape, &ws = w->type().shape;
+  Window2D win = convWindow(node.attr(), xs, ws);
+  DType t = y->type().dtype;
+  KernelBuilder k(ec, kernelName(node, idx), {y, x, w});
+  llvm::IRBuilder<> &b = k.b;
+  std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
+  params.insert(params.end(), 18, ec.i64());
+  llvm::FunctionCallee conv = ec.module.getOrInsertFunction(
+      t == DType::F32 ? "adjoint_rt_conv2d_f32" : "adjoint_rt_conv2d_f64",
+      llvm::FunctionType::get(ec.voidTy(), params, false));
+  std::vector<llvm::Value *> args = {k.buffers[1], k.buffers[2], k.buffers[0]};
+  for (int64_t v : {xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3],
+                    win.strideH, win.strideW, win.padTop, win.padLeft,
+                    win.padBottom, win.padRight, win.dilationH, win.dilationW,
+                    node.attr().getInt("groups"), win.outH, win.outW})
+    args.push_back(b.getInt64(v));
+  b.CreateCall(conv, args);
+  KernelCall call = k.finish(1, 1);
+  call.serial = true;
+  return {call};
+}
+
+std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx) {
+  const Value *x = node.operand(0), *y = node.result();
+  const Shape &xs = x->type().shape;
+  Window2D win = poolWindow(node.attr(), xs);
+  bool isMax = node.op() == OpKind::MaxPool2D;
+  bool countPad = !isMax && node.attr().getBool("count_include_pad");
+  DType t = y->type().dtype;
+  int64_t H = xs[2], W = xs[3];
+  std::vector<int64_t> dims = {xs[0] * xs[1], win.outH, win.outW};
+  std::vector<Access> accesses = {{{win.outH * win.outW, win.outW, 1}, 0},
+                                  {{H * W, 0, 0}, 0}};
+
+  KernelBuilder k(ec, kernelName(node, idx), {y, x});
+  llvm::AllocaInst *acc = k.alloca(ec.valueType(t), "acc");
+  llvm::AllocaInst *count = k.alloca(ec.i64(), "count");
+  double identity = isMax ? (isFloat(t) ? -INFINITY : -1e300) : 0.0;
+  emitNest(
+      k.b, k.begin, k.end, dims, accesses,
+      [&](llvm::ArrayRef<llvm::Value *> offsets,
+          llvm::ArrayRef<llvm::Value *> ivs) {
+        llvm::IRBuilder<> &b = k.b;
+        b.CreateStore(emitConstant(ec, t, identity), acc);
+        b.CreateStore(b.getInt64(0), count);
+        llvm::Value *y0 = b.CreateSub(b.CreateMul(ivs[1], b.getInt64(win.strideH)),
+                                      b.getInt64(win.padTop));
+        llvm::Value *x0 = b.CreateSub(b.CreateMul(ivs[2], b.getInt64(win.strideW)),
+                                      b.getInt64(win.padLeft));
+        emitLoop(b, b.getInt64(0), b.getInt64(win.kernelH), [&](llvm::Value *i) {
+          llvm::Value *yy = b.CreateAdd(y0, i);
+          llvm::Value *rowOk = b.CreateAnd(b.CreateICmpSGE(yy, b.getInt64(0)),
+                                           b.CreateICmpSLT(yy, b.getInt64(H)));
+          emitLoop(b, b.getInt64(0), b.getInt64(win.kernelW), [&](llvm::Value *j) {
+            llvm::Value *xx = b.CreateAdd(x0, j);
+            llvm::Value *ok = b.CreateAnd(
+                rowOk, b.CreateAnd(b.CreateICmpSGE(xx, b.getInt64(0)),
+                                   b.CreateICmpSLT(xx, b.getInt64(W))));
+            llvm::Value *off = b.CreateSelect(
+                ok,
+                b.CreateAdd(offsets[1],
+                            b.CreateAdd(b.CreateMul(yy, b.getInt64(W)), xx)),
+                offsets[1]);
+            llvm::Value *v = emitLoad(ec, b, t, k.buffers[1], off);
+            llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
+            llvm::Value *r =
+                isMax ? emitScalarOp(ec, b, OpKind::Maximum, {t, t}, t,
+                                     node.attr(), {a, v})
+                      : b.CreateFAdd(a, v);
+            b.CreateStore(b.CreateSelect(ok, r, a), acc);
+            b.CreateStore(b.CreateAdd(b.CreateLoad(ec.i64(), count),
+                                      b.CreateZExt(ok, ec.i64())),
+                          count);
+          });
+        });
+        llvm::Value *result = b.CreateLoad(ec.valueType(t), acc);
+        if (!isMax) {
+          llvm::Value *divisor =
+              countPad ? (llvm::Value *)emitConstant(ec, t, (double)win.kernelH *
+                                                                win.kernelW)
+                       : b.CreateSIToFP(b.CreateLoad(ec.i64(), count),
+                                        ec.valueType(t));
+          result = b.CreateFDiv(result, divisor);
+        }
+        emitStore(ec, b, t, result, k.buffers[0], offsets[0]);
+      });
+  return {k.finish(dims[0], win.outH * win.outW * win.kernelH * win.kernelW)};
+}
+
+} // namespace adjoint::codegen
