@@ -94,12 +94,11 @@ public:
     skipSpace();
     if (pos_ != text_.size())
       fail("unexpected text after the dict");
-    if (!h.descr)
-      fail("the header has no 'descr'");
-    if (!h.fortranOrder)
-      fail("the header has no 'fortran_order'");
-    if (!h.shape)
-      fail("the header has no 'shape'");
+    for (auto [present, key] : {std::pair{h.descr.has_value(), "descr"},
+                                {h.fortranOrder.has_value(), "fortran_order"},
+                                {h.shape.has_value(), "shape"}})
+      if (!present)
+        badInput("malformed .npy header: it has no '", key, "'");
     return h;
   }
 
