@@ -158,15 +158,23 @@ uint64_t physicalMemory() {
   return (uint64_t)pages * (uint64_t)pageSize;
 }
 
-TensorType fromProtoType(const proto::TensorType &p, const std::string &what) {
+/// The checked type of wire `dtype` and `dims`.
+TensorType typeOf(int dtype,
+                  const google::protobuf::RepeatedField<int64_t> &dims,
+                  const std::string &what) {
   TensorType t;
-  t.dtype = fromProtoDType(p.dtype(), what);
-  if ((size_t)p.dims_size() > kMaxRank)
-    badInput(what, ": rank ", p.dims_size(), " exceeds the maximum rank ",
+  t.dtype = fromProtoDType(dtype, what);
+  // Checked before copying, so a million dims make no million-long message.
+  if ((size_t)dims.size() > kMaxRank)
+    badInput(what, ": rank ", dims.size(), " exceeds the maximum rank ",
              kMaxRank);
-  t.shape.assign(p.dims().begin(), p.dims().end());
+  t.shape.assign(dims.begin(), dims.end());
   checkType(t, what);
   return t;
+}
+
+TensorType fromProtoType(const proto::TensorType &p, const std::string &what) {
+  return typeOf(p.dtype(), p.dims(), what);
 }
 
 /// A tensor of `type` from little-endian `raw`, which must hold exactly its
@@ -190,10 +198,7 @@ Tensor fromRawData(const TensorType &type, const std::string &raw,
 } // namespace
 
 Tensor fromProtoTensor(const proto::Tensor &p, const std::string &what) {
-  proto::TensorType type;
-  type.set_dtype(p.dtype());
-  *type.mutable_dims() = p.dims();
-  return fromRawData(fromProtoType(type, what), p.raw_data(), what);
+  return fromRawData(typeOf(p.dtype(), p.dims(), what), p.raw_data(), what);
 }
 
 namespace {
