@@ -99,12 +99,32 @@ void toProtoInit(const InitSpec &spec, proto::Initializer *out) {
   for (auto &[kind, protoKind] : kInitKinds)
     if (kind == spec.kind)
       out->set_kind(protoKind);
-  out->set_seed(spec.seed);
-  out->set_value(spec.value);
-  out->set_low(spec.low);
-  out->set_high(spec.high);
-  out->set_mean(spec.mean);
-  out->set_stddev(spec.stddev);
+  // Only the fields the kind uses, so that files stay minimal.
+  using K = InitSpec::Kind;
+  switch (spec.kind) {
+  case K::Zeros:
+  case K::Ones:
+    break;
+  case K::Constant:
+    out->set_value(spec.value);
+    break;
+  case K::Uniform:
+    out->set_seed(spec.seed);
+    out->set_low(spec.low);
+    out->set_high(spec.high);
+    break;
+  case K::Normal:
+    out->set_seed(spec.seed);
+    out->set_mean(spec.mean);
+    out->set_stddev(spec.stddev);
+    break;
+  case K::GlorotUniform:
+  case K::GlorotNormal:
+  case K::HeUniform:
+  case K::HeNormal:
+    out->set_seed(spec.seed);
+    break;
+  }
 }
 
 } // namespace
@@ -215,12 +235,18 @@ InitSpec fromProtoInit(const proto::Initializer &p, const std::string &what) {
     badInput(what, p.kind() == proto::Initializer::KIND_UNSPECIFIED
                        ? ": initializer kind is unspecified"
                        : strCat(": unknown initializer kind ", (int)p.kind()));
+  // Absent fields take InitSpec's defaults (value 0, U(0, 1), N(0, 1)).
   spec.seed = p.seed();
-  spec.value = p.value();
-  spec.low = p.low();
-  spec.high = p.high();
-  spec.mean = p.mean();
-  spec.stddev = p.stddev();
+  if (p.has_value())
+    spec.value = p.value();
+  if (p.has_low())
+    spec.low = p.low();
+  if (p.has_high())
+    spec.high = p.high();
+  if (p.has_mean())
+    spec.mean = p.mean();
+  if (p.has_stddev())
+    spec.stddev = p.stddev();
   return spec;
 }
 
