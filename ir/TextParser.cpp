@@ -92,10 +92,14 @@ void checkOpNames(const std::vector<Token> &toks, const std::string &fileName) {
   if (unknown.size() == 1)
     badInput(location(fileName, *unknown[0]), ": unknown op ",
              describeToken(*unknown[0]));
+  // A file in another dialect could have thousands; name the first ones.
+  constexpr size_t kMaxListed = 20;
   std::string list;
-  for (const Token *t : unknown)
-    list += strCat(list.empty() ? "" : ", ", describeToken(*t), " (line ",
-                   t->line, ")");
+  for (size_t i = 0; i < std::min(unknown.size(), kMaxListed); ++i)
+    list += strCat(i ? ", " : "", describeToken(*unknown[i]), " (line ",
+                   unknown[i]->line, ")");
+  if (unknown.size() > kMaxListed)
+    list += strCat(" and ", unknown.size() - kMaxListed, " more");
   badInput(location(fileName, *unknown[0]), ": ", unknown.size(),
            " unknown ops: ", list);
 }

@@ -3,9 +3,9 @@
 
 #include "ir/Builder.h"
 #include "ir/ShapeInference.h"
+#include "tests/ir/RandomTensor.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -13,32 +13,6 @@
 namespace adjoint::testing {
 
 namespace {
-
-/// SplitMix64: tiny, and the same sequence everywhere (unlike the standard
-/// distributions, whose algorithms differ between libraries).
-class Rng {
-public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t x = (state_ += 0x9e3779b97f4a7c15ull);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-  }
-  /// Uniform in [lo, hi].
-  int64_t range(int64_t lo, int64_t hi) {
-    return lo + (int64_t)(next() % (uint64_t)(hi - lo + 1));
-  }
-  /// True with probability num/den.
-  bool chance(int num, int den) { return range(1, den) <= num; }
-  double unit() { return (double)(next() >> 11) * 0x1.0p-53; }
-  template <typename T> const T &pick(const std::vector<T> &v) {
-    return v[(size_t)range(0, (int64_t)v.size() - 1)];
-  }
-
-private:
-  uint64_t state_;
-};
 
 /// The dtypes an operand may have.
 enum class Need { Float, Numeric, SignedNumeric, Bool, Any };
@@ -169,39 +143,7 @@ Shape Generator::partnerShape(const Shape &s) {
 }
 
 Tensor Generator::data(const TensorType &type) {
-  Tensor t(type);
-  int64_t n = t.numElements();
-  visitDType(type.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T *p = t.data<T>();
-    for (int64_t i = 0; i < n; ++i) {
-      if constexpr (std::is_same_v<T, bool>) {
-        p[i] = rng_.chance(1, 2);
-      } else if constexpr (std::is_floating_point_v<T>) {
-        using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-        using L = std::numeric_limits<T>;
-        const std::vector<T> specials = {
-            L::quiet_NaN(), -L::quiet_NaN(), L::infinity(), -L::infinity(),
-            (T)-0.0,        L::denorm_min(), L::max(),      L::lowest(),
-            L::min(),       (T)0.1,          (T)1e-30,      (T)123456.75};
-        int kind = (int)rng_.range(0, 29);
-        if (kind == 0)
-          p[i] = rng_.pick(specials);
-        else if (kind == 1)
-          p[i] = std::bit_cast<T>((Bits)rng_.next()); // any bits, NaNs too
-        else if (kind < 10)
-          p[i] = (T)(rng_.range(-12, 12) / 4.0);
-        else
-          p[i] = (T)(rng_.unit() * 6 - 3);
-      } else {
-        using L = std::numeric_limits<T>;
-        p[i] = rng_.chance(1, 20)    ? (rng_.chance(1, 2) ? L::min() : L::max())
-               : std::is_signed_v<T> ? (T)rng_.range(-5, 5)
-                                     : (T)rng_.range(0, 9);
-      }
-    }
-  });
-  return t;
+  return randomTensor(rng_, type);
 }
 
 InitSpec Generator::recipe(DType t) {

@@ -27,7 +27,8 @@
 // every machine; every value has at most a few thousand elements (those
 // above 512 are never reused as operands). Gather indices are always
 // constants or parameters whose values are in range, never inputs, so any
-// values fed to the inputs run without a data-dependent error.
+// values fed to the inputs run without a data-dependent error;
+// randomInputs (RandomTensor.h) makes such values.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
