@@ -257,7 +257,8 @@ constexpr int kMantissaBits = std::numeric_limits<T>::digits - 1;
 
 template <typename T> std::string formatFloatImpl(T v) {
   using Bits = BitsOf<T>;
-  constexpr Bits mask = (Bits(1) << kMantissaBits<T>)-1;
+  constexpr int mantissaBits = kMantissaBits<T>;
+  constexpr Bits mask = (Bits(1) << mantissaBits) - 1;
   if (std::isnan(v)) {
     Bits mantissa = std::bit_cast<Bits>(v) & mask;
     Bits quiet =

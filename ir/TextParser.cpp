@@ -78,10 +78,14 @@ std::string location(const std::string &fileName, const Token &t) {
 }
 
 /// Reports every node whose op is unknown, all in one error, before parsing:
-/// a node is the only place where `%name = word (` occurs.
+/// in the graph's body (after its first '{') a node is the only place where
+/// `%name = word (` occurs.
 void checkOpNames(const std::vector<Token> &toks, const std::string &fileName) {
   std::vector<const Token *> unknown;
-  for (size_t i = 0; i + 3 < toks.size(); ++i)
+  size_t body = 0;
+  while (body < toks.size() && toks[body].kind != TokenKind::LBrace)
+    ++body;
+  for (size_t i = body; i + 3 < toks.size(); ++i)
     if (toks[i].kind == TokenKind::ValueName &&
         toks[i + 1].kind == TokenKind::Equals &&
         toks[i + 2].kind == TokenKind::Word &&

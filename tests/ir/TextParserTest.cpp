@@ -96,6 +96,10 @@ TEST(TextParser, ListsEveryUnknownOpAtOnce) {
             0u)
       << msg;
   EXPECT_NE(msg.find("'op19' (line 21) and 5 more"), std::string::npos) << msg;
+  // In the header, a recipe is no op.
+  EXPECT_EQ(errorOf("graph g() params(%w = zeros()) {\n  return %w\n}\n"),
+            "m.adj:1:21: expected ':' and a type after the parameter's name, "
+            "found '='");
 }
 
 TEST(TextParser, OperandCountsAndTypesAreChecked) {
