@@ -148,14 +148,19 @@ void toProtoAttr(const std::string &name, const AttrValue &value,
   case AttrKind::DType:
     out->set_dtype(toProtoDType(std::get<DType>(value)));
     return;
-  case AttrKind::Ints:
+  case AttrKind::Ints: {
+    // mutable_*() first, so that an empty list is still a set value.
+    proto::IntList *list = out->mutable_ints();
     for (int64_t v : std::get<std::vector<int64_t>>(value))
-      out->mutable_ints()->add_values(v);
+      list->add_values(v);
     return;
-  case AttrKind::Floats:
+  }
+  case AttrKind::Floats: {
+    proto::FloatList *list = out->mutable_floats();
     for (double v : std::get<std::vector<double>>(value))
-      out->mutable_floats()->add_values(v);
+      list->add_values(v);
     return;
+  }
   case AttrKind::Tensor:
     toProtoTensor(std::get<Tensor>(value), out->mutable_tensor());
     return;

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 using namespace adjoint;
-using adjoint::test::slurp;
-using adjoint::test::TempDir;
+using adjoint::testing::slurp;
+using adjoint::testing::TempDir;
 
 namespace {
 
@@ -294,9 +294,9 @@ TEST(ModelIOErrors, InvalidUtf8IsAnErrorNotALog) {
   TempDir dir;
   // Model.graph (field 3) = Graph{name (field 1) = "\xff"}.
   std::string path = dir.write("utf.pb", std::string("\x1a\x03\x0a\x01\xff"));
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   std::string msg = loadError(path);
-  std::string logged = testing::internal::GetCapturedStderr();
+  std::string logged = ::testing::internal::GetCapturedStderr();
   EXPECT_CONTAINS(msg, "utf.pb: not a valid binary protobuf model");
   EXPECT_CONTAINS(msg, "UTF-8");
   EXPECT_EQ(logged, "");
@@ -410,10 +410,10 @@ TEST(ModelIOSave, NamesThatAreNotUtf8CannotBeWrittenAsBinary) {
   Model m;
   Builder b(m.graph);
   b.output("out", b.relu(b.input("x\xff", ty(DType::F32, {2}))));
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   std::string msg =
       errorOf([&] { saveModel(m, dir.file("m.pb")); }, ErrorKind::Failed);
-  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_CONTAINS(msg, "m.pb: cannot serialize the model (");
   EXPECT_CONTAINS(msg, "invalid UTF-8");
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.pb")));

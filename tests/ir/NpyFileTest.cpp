@@ -12,8 +12,8 @@
 
 using namespace adjoint;
 using namespace std::literals;
-using adjoint::test::slurp;
-using adjoint::test::TempDir;
+using adjoint::testing::slurp;
+using adjoint::testing::TempDir;
 
 namespace {
 

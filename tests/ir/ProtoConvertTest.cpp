@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 using namespace adjoint;
-using adjoint::test::TempDir;
+using adjoint::testing::TempDir;
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace adjoint::test {
+namespace adjoint::testing {
 
 /// A fresh directory under the system's temporary directory, removed with
 /// everything in it when the object goes away.
@@ -51,4 +51,4 @@ inline std::string slurp(const std::string &path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-} // namespace adjoint::test
+} // namespace adjoint::testing
