@@ -503,9 +503,13 @@ Value *Generator::convLike(OpKind op) {
     padEnd[i] = rng_.range(0, maxPad);
   }
   auto fits = [&](const Shape &s) {
-    for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < 2; ++i) {
       if (s[2 + i] + padBegin[i] + padEnd[i] < dil[i] * (k[i] - 1) + 1)
         return false;
+      // A pool's windows must hold at least one image element.
+      if (!conv && s[2 + i] == 0)
+        return false;
+    }
     return s[1] % groups == 0;
   };
   Need need = op == OpKind::MaxPool2D ? Need::Numeric : Need::Float;
@@ -517,8 +521,9 @@ Value *Generator::convLike(OpKind op) {
       [&] {
         Shape s = {rng_.range(1, 2), groups * rng_.range(1, 2), 0, 0};
         for (int i = 0; i < 2; ++i)
-          s[2 + i] = std::max<int64_t>(0, dil[i] * (k[i] - 1) + 1 -
-                                              padBegin[i] - padEnd[i]) +
+          s[2 + i] = std::max<int64_t>(conv ? 0 : 1,
+                                       dil[i] * (k[i] - 1) + 1 - padBegin[i] -
+                                           padEnd[i]) +
                      rng_.range(0, 3);
         return TensorType{dtype(need), s};
       });
