@@ -310,7 +310,7 @@ Window2D convWindow(const AttrReader &attrs, const Shape &x, const Shape &w) {
 }
 
 Window2D poolWindow(const AttrReader &attrs, const Shape &x) {
-  const OpKind op = OpKind::MaxPool2D;
+  const OpKind op = attrs.op();
   const auto &kernel = attrs.getInts("kernel");
   const auto &strides = attrs.getInts("strides");
   const auto &pads = attrs.getInts("pads");
@@ -323,11 +323,11 @@ Window2D poolWindow(const AttrReader &attrs, const Shape &x) {
   // A window lying wholly in the padding would have no element to pool.
   if (pads[0] >= kernel[0] || pads[2] >= kernel[0] || pads[1] >= kernel[1] ||
       pads[3] >= kernel[1])
-    badInput("pooling: pads ", shapeStr(pads),
+    badInput(opName(op), ": pads ", shapeStr(pads),
              " must be smaller than the kernel ", shapeStr(kernel));
   // So would every window of an empty image that padding makes room for.
   if (x[2] == 0 || x[3] == 0)
-    badInput("pooling: the input ", shapeStr(x),
+    badInput(opName(op), ": the input ", shapeStr(x),
              " has an empty spatial dimension");
   Window2D win{kernel[0], kernel[1], strides[0], strides[1], pads[0],
                pads[1],   pads[2],   pads[3],    1,          1,
