@@ -107,7 +107,8 @@ Value *Builder::reshape(Value *x, Shape shape) {
 
 Value *Builder::transpose(Value *x, std::vector<int64_t> perm) {
   Attributes a;
-  a.set("perm", std::move(perm));
+  if (!perm.empty()) // empty: the default, reversed axes
+    a.set("perm", std::move(perm));
   return op(OpKind::Transpose, {x}, std::move(a));
 }
 

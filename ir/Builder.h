@@ -114,7 +114,8 @@ public:
 
   // Shapes.
   Value *reshape(Value *x, Shape shape);
-  Value *transpose(Value *x, std::vector<int64_t> perm);
+  /// An empty `perm` reverses the axes.
+  Value *transpose(Value *x, std::vector<int64_t> perm = {});
   Value *broadcastTo(Value *x, Shape shape);
   Value *slice(Value *x, std::vector<int64_t> starts, std::vector<int64_t> ends,
                std::vector<int64_t> axes = {}, std::vector<int64_t> steps = {});

@@ -44,8 +44,8 @@ std::string_view initKindName(InitSpec::Kind kind);
 std::optional<InitSpec::Kind> parseInitKind(std::string_view name);
 
 /// Fan-in and fan-out of a weight of `shape`: [in, out] for a matrix (the
-/// x @ W convention), [O, I/groups, kH, kW] -> (I*kH*kW, O*kH*kW) for a
-/// convolution kernel, n for a vector.
+/// x @ W convention); for a convolution kernel [O, I/groups, kH, kW],
+/// fan-in (I/groups)*kH*kW and fan-out O*kH*kW; n and n for a vector.
 std::pair<double, double> fans(const Shape &shape);
 
 /// Materializes `spec` for a tensor of `type` (a float type for the random

@@ -73,6 +73,7 @@ void checkAttributes(OpKind op, const Attributes &attrs);
 class AttrReader {
 public:
   AttrReader(OpKind op, const Attributes &attrs) : op_(op), attrs_(attrs) {}
+  OpKind op() const { return op_; }
 
   int64_t getInt(std::string_view name) const;
   double getFloat(std::string_view name) const;

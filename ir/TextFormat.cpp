@@ -1,1 +1,0 @@
-//===- TextFormat.cpp ---===//
