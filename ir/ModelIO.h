@@ -4,6 +4,10 @@
 // or the textual IR (`.adj`), chosen by extension. Loading verifies the
 // model; every problem is a BadInput error that names the file.
 //
+// A protobuf model's `format_version` must be 1; a file that leaves it out
+// (0, proto3's default) is read as version 1, so hand-written .pbtxt files
+// need not state it. Files always get version 1 when written.
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -25,10 +29,15 @@ ModelFormat modelFormatOf(const std::string &path);
 /// Loads and verifies the model in `path`.
 Model loadModel(const std::string &path);
 
-/// Writes `m` to `path` in the format its extension names. The file is
-/// written to a temporary name first and renamed, so an existing file is
-/// never left half-written.
+/// Writes `m` to `path` in the format its extension names. The model is
+/// verified first (BadInput if invalid); the file is written to a temporary
+/// name first and renamed, so an existing file is never left half-written
+/// (Failed naming the path on any write error).
 void saveModel(const Model &m, const std::string &path);
+
+/// Checks `m` as loading does: verify(m.graph), plus that the training loss,
+/// if any, names a float scalar output. Throws BadInput.
+void verifyModel(const Model &m);
 
 /// Conversions between the wire format and the IR. fromProto verifies the
 /// model and names `fileName` in its errors.

@@ -1,0 +1,509 @@
+//===- ProtoConvert.cpp - Conversion between the wire format and the IR ---===//
+//
+// toProto writes a Model as the protobuf message of proto/adjoint.proto;
+// fromProto reads one back, checking everything a file can get wrong and
+// naming the file, node, op and shapes in each error. Tensor bytes are
+// little-endian in the file whatever the host's order.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/ModelIO.h"
+
+#include "ir/ByteOrder.h"
+#include "ir/Error.h"
+#include "ir/ShapeInference.h"
+#include "ir/Verifier.h"
+#include "proto/adjoint.pb.h"
+
+#include <map>
+#include <unistd.h>
+
+namespace adjoint {
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Enumerations
+//===----------------------------------------------------------------------===//
+
+proto::DType toProtoDType(DType t) {
+  switch (t) {
+  case DType::F32:
+    return proto::F32;
+  case DType::F64:
+    return proto::F64;
+  case DType::I32:
+    return proto::I32;
+  case DType::I64:
+    return proto::I64;
+  case DType::Bool:
+    return proto::BOOL;
+  case DType::U8:
+    return proto::U8;
+  }
+  __builtin_unreachable();
+}
+
+/// The dtype of a wire value (an open enum: any int may arrive).
+DType fromProtoDType(int value, const std::string &what) {
+  if (value == proto::DTYPE_UNSPECIFIED)
+    badInput(what, ": dtype is unspecified");
+  for (DType t : kAllDTypes)
+    if ((int)toProtoDType(t) == value)
+      return t;
+  badInput(what, ": unknown dtype ", value);
+}
+
+constexpr std::pair<InitSpec::Kind, proto::Initializer::Kind> kInitKinds[] = {
+    {InitSpec::Kind::Zeros, proto::Initializer::ZEROS},
+    {InitSpec::Kind::Ones, proto::Initializer::ONES},
+    {InitSpec::Kind::Constant, proto::Initializer::CONSTANT},
+    {InitSpec::Kind::Uniform, proto::Initializer::UNIFORM},
+    {InitSpec::Kind::Normal, proto::Initializer::NORMAL},
+    {InitSpec::Kind::GlorotUniform, proto::Initializer::GLOROT_UNIFORM},
+    {InitSpec::Kind::GlorotNormal, proto::Initializer::GLOROT_NORMAL},
+    {InitSpec::Kind::HeUniform, proto::Initializer::HE_UNIFORM},
+    {InitSpec::Kind::HeNormal, proto::Initializer::HE_NORMAL},
+};
+
+//===----------------------------------------------------------------------===//
+// IR -> proto
+//===----------------------------------------------------------------------===//
+
+void toProtoType(const TensorType &t, proto::TensorType *out) {
+  out->set_dtype(toProtoDType(t.dtype));
+  for (int64_t d : t.shape)
+    out->add_dims(d);
+}
+
+std::string littleEndianBytes(const Tensor &t) {
+  std::string bytes(t.byteSize(), '\0');
+  copyLittleEndian(reinterpret_cast<std::byte *>(bytes.data()), t.bytes(),
+                   (size_t)t.numElements(), dtypeSize(t.dtype()));
+  return bytes;
+}
+
+void toProtoTensor(const Tensor &t, proto::Tensor *out) {
+  out->set_dtype(toProtoDType(t.dtype()));
+  for (int64_t d : t.shape())
+    out->add_dims(d);
+  out->set_raw_data(littleEndianBytes(t));
+}
+
+void toProtoInit(const InitSpec &spec, proto::Initializer *out) {
+  for (auto &[kind, protoKind] : kInitKinds)
+    if (kind == spec.kind)
+      out->set_kind(protoKind);
+  out->set_seed(spec.seed);
+  out->set_value(spec.value);
+  out->set_low(spec.low);
+  out->set_high(spec.high);
+  out->set_mean(spec.mean);
+  out->set_stddev(spec.stddev);
+}
+
+void toProtoAttr(const std::string &name, const AttrValue &value,
+                 proto::Attribute *out) {
+  out->set_name(name);
+  switch (attrKindOf(value)) {
+  case AttrKind::Int:
+    out->set_i(std::get<int64_t>(value));
+    return;
+  case AttrKind::Float:
+    out->set_f(std::get<double>(value));
+    return;
+  case AttrKind::Bool:
+    out->set_b(std::get<bool>(value));
+    return;
+  case AttrKind::String:
+    out->set_s(std::get<std::string>(value));
+    return;
+  case AttrKind::DType:
+    out->set_dtype(toProtoDType(std::get<DType>(value)));
+    return;
+  case AttrKind::Ints:
+    for (int64_t v : std::get<std::vector<int64_t>>(value))
+      out->mutable_ints()->add_values(v);
+    return;
+  case AttrKind::Floats:
+    for (double v : std::get<std::vector<double>>(value))
+      out->mutable_floats()->add_values(v);
+    return;
+  case AttrKind::Tensor:
+    toProtoTensor(std::get<Tensor>(value), out->mutable_tensor());
+    return;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// proto -> IR
+//===----------------------------------------------------------------------===//
+
+/// Bytes of physical memory, or the largest value if unknown. A recipe
+/// parameter larger than this cannot be materialized; refusing it up front
+/// turns a malicious or mistaken shape into an error instead of an OOM kill.
+uint64_t physicalMemory() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return UINT64_MAX;
+  return (uint64_t)pages * (uint64_t)pageSize;
+}
+
+TensorType fromProtoType(const proto::TensorType &p, const std::string &what) {
+  TensorType t;
+  t.dtype = fromProtoDType(p.dtype(), what);
+  if ((size_t)p.dims_size() > kMaxRank)
+    badInput(what, ": rank ", p.dims_size(), " exceeds the maximum rank ",
+             kMaxRank);
+  t.shape.assign(p.dims().begin(), p.dims().end());
+  checkType(t, what);
+  return t;
+}
+
+/// A tensor of `type` from little-endian `raw`, which must hold exactly its
+/// bytes; the size is checked before anything is allocated.
+Tensor fromRawData(const TensorType &type, const std::string &raw,
+                   const std::string &what) {
+  if ((uint64_t)raw.size() != (uint64_t)type.byteSize())
+    badInput(what, ": ", typeStr(type), " needs ", type.byteSize(),
+             " bytes of data, got ", raw.size());
+  Tensor t(type);
+  copyLittleEndian(t.bytes(), reinterpret_cast<const std::byte *>(raw.data()),
+                   (size_t)t.numElements(), dtypeSize(type.dtype));
+  if (type.dtype == DType::Bool)
+    for (size_t i = 0; i < raw.size(); ++i)
+      if (raw[i] != 0 && raw[i] != 1)
+        badInput(what, ": bool element ", i, " is byte ", (int)(uint8_t)raw[i],
+                 ", not 0 or 1");
+  return t;
+}
+
+Tensor fromProtoTensor(const proto::Tensor &p, const std::string &what) {
+  proto::TensorType type;
+  type.set_dtype(p.dtype());
+  *type.mutable_dims() = p.dims();
+  return fromRawData(fromProtoType(type, what), p.raw_data(), what);
+}
+
+InitSpec fromProtoInit(const proto::Initializer &p, const std::string &what) {
+  InitSpec spec;
+  bool known = false;
+  for (auto &[kind, protoKind] : kInitKinds)
+    if ((int)protoKind == (int)p.kind()) {
+      spec.kind = kind;
+      known = true;
+    }
+  if (!known)
+    badInput(what, p.kind() == proto::Initializer::KIND_UNSPECIFIED
+                       ? ": initializer kind is unspecified"
+                       : strCat(": unknown initializer kind ", (int)p.kind()));
+  spec.seed = p.seed();
+  spec.value = p.value();
+  spec.low = p.low();
+  spec.high = p.high();
+  spec.mean = p.mean();
+  spec.stddev = p.stddev();
+  return spec;
+}
+
+/// The value of attribute `p` for an op whose declaration of it is `spec`.
+/// An int where a float is declared (and ints where floats are) is widened,
+/// as a file written by hand naturally says `f: 1` as `i: 1`.
+AttrValue fromProtoAttr(const proto::Attribute &p, const AttrSpec &spec,
+                        const std::string &what) {
+  AttrValue value;
+  switch (p.value_case()) {
+  case proto::Attribute::kI:
+    if (spec.kind == AttrKind::Float)
+      value = (double)p.i();
+    else
+      value = (int64_t)p.i();
+    break;
+  case proto::Attribute::kF:
+    value = p.f();
+    break;
+  case proto::Attribute::kB:
+    value = p.b();
+    break;
+  case proto::Attribute::kS:
+    value = p.s();
+    break;
+  case proto::Attribute::kDtype:
+    value = fromProtoDType(p.dtype(), what);
+    break;
+  case proto::Attribute::kInts:
+    if (spec.kind == AttrKind::Floats)
+      value = std::vector<double>(p.ints().values().begin(),
+                                  p.ints().values().end());
+    else
+      value = std::vector<int64_t>(p.ints().values().begin(),
+                                   p.ints().values().end());
+    break;
+  case proto::Attribute::kFloats:
+    value = std::vector<double>(p.floats().values().begin(),
+                                p.floats().values().end());
+    break;
+  case proto::Attribute::kTensor:
+    value = fromProtoTensor(p.tensor(), what);
+    break;
+  case proto::Attribute::VALUE_NOT_SET:
+    badInput(what, " has no value");
+  }
+  if (attrKindOf(value) != spec.kind)
+    badInput(what, " must be ", attrKindName(spec.kind), ", not ",
+             attrKindName(attrKindOf(value)));
+  return value;
+}
+
+/// "%name", or "#index" for a node whose result has no name.
+std::string nodeRef(const proto::Node &n, int index) {
+  return n.result().empty() ? strCat("#", index) : "%" + n.result();
+}
+
+/// Rejects every node whose op is unknown, listing all of them at once:
+/// "unknown ops: foo (nodes %3, %7), bar (node %9)".
+void checkOpNames(const proto::Graph &p) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> unknown;
+  for (int i = 0; i < p.nodes_size(); ++i) {
+    const proto::Node &n = p.nodes(i);
+    if (n.op().empty())
+      badInput("node ", nodeRef(n, i), " has no op");
+    if (parseOpName(n.op()))
+      continue;
+    auto it = std::find_if(unknown.begin(), unknown.end(),
+                           [&](auto &entry) { return entry.first == n.op(); });
+    if (it == unknown.end())
+      it = unknown.insert(unknown.end(), {n.op(), {}});
+    it->second.push_back(nodeRef(n, i));
+  }
+  if (unknown.empty())
+    return;
+  std::string list;
+  for (const auto &[op, nodes] : unknown) {
+    list += strCat(list.empty() ? "" : ", ", op, " (node",
+                   nodes.size() > 1 ? "s " : " ");
+    for (size_t i = 0; i < nodes.size(); ++i)
+      list += (i ? ", " : "") + nodes[i];
+    list += ")";
+  }
+  badInput(unknown.size() > 1 ? "unknown ops: " : "unknown op: ", list);
+}
+
+void readInputs(const proto::Graph &p, Graph &g) {
+  for (int i = 0; i < p.inputs_size(); ++i) {
+    const proto::Input &in = p.inputs(i);
+    if (in.name().empty())
+      badInput("input #", i, " has no name");
+    std::string what = "input %" + in.name();
+    if (!in.has_type())
+      badInput(what, " has no type");
+    g.addInput(in.name(), fromProtoType(in.type(), what));
+  }
+}
+
+void readParams(const proto::Graph &p, Graph &g) {
+  uint64_t memory = physicalMemory(), recipeBytes = 0;
+  for (int i = 0; i < p.params_size(); ++i) {
+    const proto::Parameter &param = p.params(i);
+    if (param.name().empty())
+      badInput("parameter #", i, " has no name");
+    std::string what = "parameter %" + param.name();
+    if (!param.has_type())
+      badInput(what, " has no type");
+    TensorType type = fromProtoType(param.type(), what);
+    switch (param.init_case()) {
+    case proto::Parameter::kRawData:
+      g.addParam(param.name(), fromRawData(type, param.raw_data(), what));
+      break;
+    case proto::Parameter::kInitializer: {
+      InitSpec spec = fromProtoInit(param.initializer(), what);
+      recipeBytes += (uint64_t)type.byteSize();
+      if (recipeBytes > memory)
+        badInput(what, ": initializing ", typeStr(type), " (",
+                 type.byteSize(), " bytes) would exceed this machine's ",
+                 memory, " bytes of memory");
+      g.addParam(param.name(), type, spec);
+      break;
+    }
+    case proto::Parameter::INIT_NOT_SET:
+      badInput(what, " has neither raw_data nor an initializer");
+    }
+  }
+}
+
+Attributes readAttrs(const proto::Node &n, OpKind op, const std::string &desc) {
+  const OpDef &def = opDef(op);
+  Attributes attrs;
+  for (const proto::Attribute &a : n.attrs()) {
+    if (a.name().empty())
+      badInput(desc, ": an attribute has no name");
+    const AttrSpec *spec = def.findAttr(a.name());
+    if (!spec)
+      badInput(desc, ": unknown attribute '", a.name(), "' for op ", def.name);
+    if (attrs.find(a.name()))
+      badInput(desc, ": attribute '", a.name(), "' is given twice");
+    attrs.set(a.name(),
+              fromProtoAttr(a, *spec,
+                            strCat(desc, ": attribute '", a.name(),
+                                   "' of op ", def.name)));
+  }
+  return attrs;
+}
+
+void readNodes(const proto::Graph &p, Graph &g) {
+  // Where each result is first defined, to tell a use before the definition
+  // (a cycle, or nodes out of order) from a name that means nothing.
+  std::map<std::string, int, std::less<>> definedAt;
+  for (int i = 0; i < p.nodes_size(); ++i)
+    definedAt.try_emplace(p.nodes(i).result(), i);
+
+  for (int i = 0; i < p.nodes_size(); ++i) {
+    const proto::Node &n = p.nodes(i);
+    OpKind op = *parseOpName(n.op());
+    std::string desc = strCat("node ", nodeRef(n, i), " (", n.op(), ")");
+    if (n.result().empty())
+      badInput(desc, ": the result has no name");
+
+    std::vector<Value *> operands;
+    std::vector<TensorType> types;
+    for (int k = 0; k < n.operands_size(); ++k) {
+      const std::string &name = n.operands(k);
+      if (name.empty())
+        badInput(desc, ": operand ", k, " has an empty name");
+      Value *v = g.findValue(name);
+      if (!v) {
+        auto it = definedAt.find(name);
+        if (it != definedAt.end() && it->second == i)
+          badInput(desc, ": operand %", name,
+                   " is the node's own result (a cycle)");
+        if (it != definedAt.end() && it->second > i)
+          badInput(desc, ": operand %", name,
+                   " is used before it is defined (by node %", name, " (",
+                   p.nodes(it->second).op(),
+                   ") later on): the graph has a cycle or its nodes are not "
+                   "in topological order");
+        badInput(desc, ": operand %", name, " names no value");
+      }
+      operands.push_back(v);
+      types.push_back(v->type());
+    }
+    Attributes attrs = readAttrs(n, op, desc);
+    TensorType inferred =
+        withContext(desc, [&] { return inferType(op, types, attrs); });
+    if (n.has_type()) {
+      TensorType declared = fromProtoType(n.type(), desc + ": declared type");
+      if (declared != inferred)
+        badInput(desc, ": declared type ", typeStr(declared),
+                 " but the operands give ", typeStr(inferred));
+    }
+    withContext(desc, [&] {
+      g.addNode(op, std::move(operands), std::move(attrs), n.result(),
+                inferred);
+    });
+  }
+}
+
+void readOutputs(const proto::Graph &p, Graph &g) {
+  for (int i = 0; i < p.outputs_size(); ++i) {
+    const proto::Output &o = p.outputs(i);
+    if (o.name().empty())
+      badInput("output #", i, " has no name");
+    if (o.value().empty())
+      badInput("output '", o.name(), "' names no value");
+    Value *v = g.findValue(o.value());
+    if (!v)
+      badInput("output '", o.name(), "' names no value %", o.value());
+    g.addOutput(o.name(), v);
+  }
+}
+
+Model readModel(const proto::Model &p) {
+  uint32_t version = p.format_version() == 0 ? 1 : p.format_version();
+  if (version > kFormatVersion)
+    badInput("model format version ", version,
+             " is newer than this adjoint supports (", kFormatVersion, ")");
+  if (!p.has_graph())
+    badInput("the model has no graph");
+  const proto::Graph &pg = p.graph();
+  if (pg.name().empty())
+    badInput("the graph has no name");
+  checkOpNames(pg);
+
+  Model m;
+  m.graph.setName(pg.name());
+  readInputs(pg, m.graph);
+  readParams(pg, m.graph);
+  readNodes(pg, m.graph);
+  readOutputs(pg, m.graph);
+  if (p.has_training())
+    m.training = TrainingSpec{p.training().loss()};
+  verifyModel(m);
+  return m;
+}
+
+} // namespace
+
+void verifyModel(const Model &m) {
+  verify(m.graph);
+  if (!m.training)
+    return;
+  const std::string &loss = m.training->loss;
+  if (loss.empty())
+    badInput("training: the loss names no output");
+  for (const Output &o : m.graph.outputs()) {
+    if (o.name != loss)
+      continue;
+    if (o.value->type().rank() != 0 || !isFloat(o.value->type().dtype))
+      badInput("training: the loss '", loss,
+               "' must be a float scalar, not ", typeStr(o.value->type()));
+    return;
+  }
+  badInput("training: the loss '", loss, "' is not an output of the graph");
+}
+
+proto::Model toProto(const Model &m) {
+  proto::Model p;
+  p.set_format_version(kFormatVersion);
+  p.set_producer("adjoint");
+  proto::Graph *pg = p.mutable_graph();
+  const Graph &g = m.graph;
+  pg->set_name(g.name());
+  for (const Value *v : g.inputs()) {
+    proto::Input *in = pg->add_inputs();
+    in->set_name(v->name());
+    toProtoType(v->type(), in->mutable_type());
+  }
+  for (const Param &param : g.params()) {
+    proto::Parameter *out = pg->add_params();
+    out->set_name(param.value->name());
+    toProtoType(param.value->type(), out->mutable_type());
+    // A recipe is kept as a recipe: the file stays small and unchanged.
+    if (param.init)
+      toProtoInit(*param.init, out->mutable_initializer());
+    else
+      out->set_raw_data(littleEndianBytes(param.data));
+  }
+  for (const auto &node : g.nodes()) {
+    proto::Node *out = pg->add_nodes();
+    out->set_op(std::string(opName(node->op())));
+    for (const Value *operand : node->operands())
+      out->add_operands(operand->name());
+    out->set_result(node->result()->name());
+    toProtoType(node->result()->type(), out->mutable_type());
+    for (const auto &[name, value] : node->attrs())
+      toProtoAttr(name, value, out->add_attrs());
+  }
+  for (const Output &o : g.outputs()) {
+    proto::Output *out = pg->add_outputs();
+    out->set_name(o.name);
+    out->set_value(o.value->name());
+  }
+  if (m.training)
+    p.mutable_training()->set_loss(m.training->loss);
+  return p;
+}
+
+Model fromProto(const proto::Model &p, const std::string &fileName) {
+  return withContext(fileName, [&] { return readModel(p); });
+}
+
+} // namespace adjoint
