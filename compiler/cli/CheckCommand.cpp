@@ -54,6 +54,7 @@ Action addCheckCommand(CLI::App &app) {
   auto opts = std::make_shared<CheckOptions>();
   app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
       ->required();
+  app.footer("Example:\n  adjoint check examples/fashion_mlp.pbtxt");
   return [opts] { runCheck(*opts); };
 }
 

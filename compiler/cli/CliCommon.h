@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <string_view>
 
 namespace CLI {
 class App;
@@ -30,11 +29,6 @@ Action addRunCommand(CLI::App &app);
 Action addDumpCommand(CLI::App &app);
 /// `adjoint convert IN -o OUT [--materialize]`.
 Action addConvertCommand(CLI::App &app);
-
-/// Writes `data` to `path` through a temporary file in the same directory
-/// that is renamed over `path`, so an existing file is never half-written.
-/// Throws Failed naming the file if it cannot be written.
-void writeFileAtomically(const std::string &path, std::string_view data);
 
 /// `n` with thousands separators: 24,700,000.
 std::string groupDigits(int64_t n);

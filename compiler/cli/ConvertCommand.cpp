@@ -41,6 +41,9 @@ Action addConvertCommand(CLI::App &app) {
   app.add_flag("--materialize", opts->materialize,
                "Write every parameter as literal data instead of its "
                "initializer recipe");
+  app.footer("Examples:\n"
+             "  adjoint convert model.pbtxt -o model.pb\n"
+             "  adjoint convert model.pb -o literal.pbtxt --materialize");
   return [opts] { runConvert(*opts); };
 }
 

@@ -3,6 +3,7 @@
 
 #include "ir/DotPrinter.h"
 #include "ir/Error.h"
+#include "ir/FileIO.h"
 #include "ir/ModelIO.h"
 #include "ir/TextFormat.h"
 
@@ -16,7 +17,6 @@
 #include <iostream>
 #include <memory>
 #include <spawn.h>
-#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,13 +58,6 @@ private:
   std::string path_;
 };
 
-std::string readWholeFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void writeWholeFile(const std::string &path, const std::string &data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
@@ -105,14 +98,14 @@ std::string renderSvg(const std::string &dotText) {
     if (errno != EINTR)
       failed("cannot wait for graphviz's 'dot': ", std::strerror(errno));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string err = readWholeFile(errFile.path());
+    std::string err = readFile(errFile.path());
     err = err.substr(0, err.find('\n'));
     if (WIFEXITED(status))
       failed("graphviz's 'dot' failed with exit status ", WEXITSTATUS(status),
              err.empty() ? "" : ": ", err);
     failed("graphviz's 'dot' was killed by signal ", WTERMSIG(status));
   }
-  return readWholeFile(svgFile.path());
+  return readFile(svgFile.path());
 }
 
 void checkFormat(const std::string &format) {
@@ -160,6 +153,9 @@ Action addDumpCommand(CLI::App &app) {
                  "File to write (replaced atomically); standard output "
                  "without it")
       ->type_name("FILE");
+  app.footer("Examples:\n"
+             "  adjoint dump model.pbtxt                      # text IR\n"
+             "  adjoint dump model.pbtxt --format svg -o model.svg");
   return [opts] { runDump(*opts); };
 }
 

@@ -30,8 +30,10 @@ void printError(std::string message) {
       c = ' ';
   while (!message.empty() && message.back() == ' ')
     message.pop_back();
+  // CLI11 capitalizes ("A subcommand is required"); keep acronyms and
+  // option names in capitals ("MODEL is required").
   if (message.size() > 1 && std::isupper((unsigned char)message[0]) &&
-      std::islower((unsigned char)message[1]))
+      !std::isupper((unsigned char)message[1]))
     message[0] = (char)std::tolower((unsigned char)message[0]);
   std::cout.flush();
   std::cerr << "adjoint: error: " << message << std::endl;
@@ -49,6 +51,7 @@ int run(int argc, char **argv) {
   auto add = [&](const char *name, const char *description,
                  cli::Action (*registerCommand)(CLI::App &)) {
     CLI::App *sub = app.add_subcommand(name, description);
+    sub->footer(""); // subcommands would inherit the footer of the app
     commands.emplace_back(sub, registerCommand(*sub));
   };
   add("check", "Load and verify a model; print its signature, size and FLOPs",
@@ -59,6 +62,21 @@ int run(int argc, char **argv) {
       cli::addDumpCommand);
   add("convert", "Convert a model between .pb, .pbtxt and .adj",
       cli::addConvertCommand);
+
+  // CLI11 would call an unknown subcommand a missing one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string accepted;
+    bool known = false;
+    for (auto &[sub, action] : commands) {
+      known = known || sub->get_name() == argv[1];
+      accepted += (accepted.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      printError(strCat("unknown subcommand '", argv[1],
+                        "' (accepted: ", accepted, ")"));
+      return kExitBadInput;
+    }
+  }
 
   try {
     app.parse(argc, argv);

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -36,7 +37,7 @@ struct RunOptions {
   std::vector<std::string> inputs;
   std::string outDir;
   std::string engine = kEngines[0];
-  uint64_t seed = 0;
+  std::string seed = "0";
 };
 
 /// One `-i NAME=FILE` binding.
@@ -168,6 +169,17 @@ void printSummary(std::ostream &os, const std::string &name, const Tensor &t) {
   os << "\n";
 }
 
+/// The value of --seed: a decimal integer in [0, 2^64).
+uint64_t parseSeed(const std::string &text) {
+  uint64_t seed = 0;
+  const char *end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, seed);
+  if (text.empty() || ec != std::errc() || ptr != end)
+    badInput("--seed '", text,
+             "': expected a decimal integer from 0 to 18446744073709551615");
+  return seed;
+}
+
 void checkEngine(const std::string &engine) {
   std::string accepted;
   for (const char *e : kEngines) {
@@ -217,12 +229,16 @@ std::vector<std::string> outputPaths(const Graph &g, const std::string &dir) {
 
 void runRun(const RunOptions &opts) {
   checkEngine(opts.engine);
+  uint64_t seed = parseSeed(opts.seed);
   std::vector<InputBinding> bindings;
   for (const std::string &spec : opts.inputs)
     bindings.push_back(parseBinding(spec));
 
   Model m = loadModel(opts.model);
   const Graph &g = m.graph;
+  std::vector<std::string> paths;
+  if (!opts.outDir.empty())
+    paths = outputPaths(g, opts.outDir);
   std::map<std::string, Tensor> inputs = bindInputs(g, bindings);
   for (size_t k = 0; k < g.inputs().size(); ++k) {
     const Value *in = g.inputs()[k];
@@ -230,13 +246,9 @@ void runRun(const RunOptions &opts) {
       continue;
     std::cerr << "adjoint: note: input %" << in->name() << " ("
               << typeStr(in->type()) << ") not given; filled at random "
-              << "with seed " << opts.seed << "\n";
-    inputs.emplace(in->name(), randomTensor(in->type(), opts.seed, k));
+              << "with seed " << seed << "\n";
+    inputs.emplace(in->name(), randomTensor(in->type(), seed, k));
   }
-
-  std::vector<std::string> paths;
-  if (!opts.outDir.empty())
-    paths = outputPaths(g, opts.outDir);
 
   std::map<std::string, Tensor> results = interpret(g, inputs);
 
@@ -282,6 +294,11 @@ Action addRunCommand(CLI::App &app) {
                  "Seed of the random values of inputs not given with -i")
       ->type_name("N")
       ->capture_default_str();
+  app.footer("Examples:\n"
+             "  adjoint run model.pbtxt -i x=x.npy -o out/   # writes "
+             "out/<output>.npy\n"
+             "  adjoint run model.pbtxt --seed 7            # random inputs, "
+             "summaries");
   return [opts] { runRun(*opts); };
 }
 
