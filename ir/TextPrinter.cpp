@@ -1,0 +1,214 @@
+//===- TextPrinter.cpp - Writes the textual IR ----------------------------===//
+//
+// The output is canonical, so that printing what was parsed gives the same
+// text: attributes in name order and only those set on the node, floats in
+// their shortest exact form, names quoted only when they must be.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/TextFormat.h"
+
+#include "ir/TextLexer.h"
+
+#include <type_traits>
+
+namespace adjoint {
+
+using namespace text;
+
+namespace {
+
+void printType(std::string &out, const TensorType &t) { out += typeStr(t); }
+
+/// Appends `[e0, e1, ...]`: the elements of `t` in row-major order.
+void printData(std::string &out, const Tensor &t) {
+  // A placeholder tensor without storage prints as the zeros it stands for.
+  const Tensor data = t.hasStorage() ? t : Tensor(t.type());
+  out += '[';
+  int64_t n = data.numElements();
+  for (int64_t i = 0; i < n; ++i) {
+    if (i)
+      out += ", ";
+    visitDType(data.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_same_v<T, bool>) {
+        // Read the byte itself: a file may hold a bool byte other than 0/1.
+        out += reinterpret_cast<const uint8_t *>(data.bytes())[i] ? "true"
+                                                                  : "false";
+      } else if constexpr (std::is_floating_point_v<T>) {
+        out += formatFloat(data.data<T>()[i]);
+      } else {
+        out += std::to_string(data.data<T>()[i]);
+      }
+    });
+  }
+  out += ']';
+}
+
+template <typename T>
+void printList(std::string &out, const std::vector<T> &v) {
+  out += '[';
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i)
+      out += ", ";
+    if constexpr (std::is_same_v<T, double>)
+      out += formatFloatAttr(v[i]);
+    else
+      out += std::to_string(v[i]);
+  }
+  out += ']';
+}
+
+void printAttr(std::string &out, const AttrValue &value) {
+  std::visit(
+      [&](const auto &v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          out += std::to_string(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          out += formatFloatAttr(v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          out += quoteString(v);
+        } else if constexpr (std::is_same_v<T, DType>) {
+          out += dtypeName(v);
+        } else if constexpr (std::is_same_v<T, Tensor>) {
+          printType(out, v.type());
+          out += ' ';
+          printData(out, v);
+        } else {
+          printList(out, v);
+        }
+      },
+      value);
+}
+
+/// Appends `name=value` for a float field of an initializer.
+void printField(std::string &out, const char *name, double value) {
+  out += ", ";
+  out += name;
+  out += '=';
+  out += formatFloatAttr(value);
+}
+
+/// Appends an initializer recipe with the fields its kind uses.
+void printInit(std::string &out, const InitSpec &init) {
+  using K = InitSpec::Kind;
+  out += initKindName(init.kind);
+  std::string fields;
+  switch (init.kind) {
+  case K::Zeros:
+  case K::Ones:
+    break;
+  case K::Constant:
+    printField(fields, "value", init.value);
+    break;
+  case K::Uniform:
+    fields += ", seed=" + std::to_string(init.seed);
+    printField(fields, "low", init.low);
+    printField(fields, "high", init.high);
+    break;
+  case K::Normal:
+    fields += ", seed=" + std::to_string(init.seed);
+    printField(fields, "mean", init.mean);
+    printField(fields, "stddev", init.stddev);
+    break;
+  case K::GlorotUniform:
+  case K::GlorotNormal:
+  case K::HeUniform:
+  case K::HeNormal:
+    fields += ", seed=" + std::to_string(init.seed);
+    break;
+  }
+  if (!fields.empty())
+    out += "(" + fields.substr(2) + ")";
+}
+
+void printValueName(std::string &out, const Value *v) {
+  out += '%';
+  out += quoteName(v->name());
+}
+
+void printNode(std::string &out, const Node &node) {
+  out += "  ";
+  printValueName(out, node.result());
+  out += " = ";
+  out += opName(node.op());
+  out += '(';
+  for (size_t i = 0; i < node.operands().size(); ++i) {
+    if (i)
+      out += ", ";
+    printValueName(out, node.operand(i));
+  }
+  out += ')';
+  if (!node.attrs().empty()) {
+    out += " {";
+    bool first = true;
+    for (const auto &[name, value] : node.attrs()) {
+      out += first ? "" : ", ";
+      first = false;
+      out += quoteName(name);
+      out += " = ";
+      printAttr(out, value);
+    }
+    out += '}';
+  }
+  out += " : ";
+  printType(out, node.result()->type());
+  out += '\n';
+}
+
+} // namespace
+
+std::string printAttrValue(const AttrValue &value) {
+  std::string out;
+  printAttr(out, value);
+  return out;
+}
+
+std::string printModel(const Model &m) {
+  const Graph &g = m.graph;
+  std::string out = "graph " + quoteName(g.name()) + "(";
+  for (size_t i = 0; i < g.inputs().size(); ++i) {
+    if (i)
+      out += ", ";
+    printValueName(out, g.inputs()[i]);
+    out += ": ";
+    printType(out, g.inputs()[i]->type());
+  }
+  out += ')';
+  if (!g.params().empty()) {
+    out += " params(";
+    for (size_t i = 0; i < g.params().size(); ++i) {
+      const Param &p = g.params()[i];
+      if (i)
+        out += ", ";
+      printValueName(out, p.value);
+      out += ": ";
+      printType(out, p.value->type());
+      out += " = ";
+      if (p.init)
+        printInit(out, *p.init);
+      else
+        printData(out, p.data);
+    }
+    out += ')';
+  }
+  out += " {\n";
+  for (const auto &node : g.nodes())
+    printNode(out, *node);
+  out += "  return";
+  for (size_t i = 0; i < g.outputs().size(); ++i) {
+    const Output &o = g.outputs()[i];
+    out += i ? ", " : " ";
+    if (o.name != o.value->name())
+      out += quoteName(o.name) + " = ";
+    printValueName(out, o.value);
+  }
+  out += "\n}\n";
+  if (m.training)
+    out += "training { loss = " + quoteString(m.training->loss) + " }\n";
+  return out;
+}
+
+} // namespace adjoint

@@ -1,0 +1,654 @@
+//===- RandomGraph.cpp - Random valid models for property tests -----------===//
+#include "tests/ir/RandomGraph.h"
+
+#include "ir/Builder.h"
+#include "ir/ShapeInference.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+namespace adjoint::testing {
+
+namespace {
+
+/// SplitMix64: tiny, and the same sequence everywhere (unlike the standard
+/// distributions, whose algorithms differ between libraries).
+class Rng {
+public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t x = (state_ += 0x9e3779b97f4a7c15ull);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  }
+  /// Uniform in [lo, hi].
+  int64_t range(int64_t lo, int64_t hi) {
+    return lo + (int64_t)(next() % (uint64_t)(hi - lo + 1));
+  }
+  /// True with probability num/den.
+  bool chance(int num, int den) { return range(1, den) <= num; }
+  double unit() { return (double)(next() >> 11) * 0x1.0p-53; }
+  template <typename T> const T &pick(const std::vector<T> &v) {
+    return v[(size_t)range(0, (int64_t)v.size() - 1)];
+  }
+
+private:
+  uint64_t state_;
+};
+
+/// The dtypes an operand may have.
+enum class Need { Float, Numeric, SignedNumeric, Bool, Any };
+
+bool satisfies(DType t, Need need) {
+  switch (need) {
+  case Need::Float:
+    return isFloat(t);
+  case Need::Numeric:
+    return isNumeric(t);
+  case Need::SignedNumeric:
+    return isSignedNumeric(t);
+  case Need::Bool:
+    return t == DType::Bool;
+  case Need::Any:
+    return true;
+  }
+  __builtin_unreachable();
+}
+
+bool broadcasts(const Shape &a, const Shape &b) {
+  for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
+    int64_t x = a[a.size() - i], y = b[b.size() - i];
+    if (x != y && x != 1 && y != 1)
+      return false;
+  }
+  return true;
+}
+
+/// Values above this many elements are not reused as operands.
+constexpr int64_t kMaxReused = 512;
+
+/// Names that the text form must quote.
+const std::vector<std::string> kOddNames = {
+    "a b",        "x\"y",  "tab\there", "back\\slash", "\xc3\xbc",
+    "semi;colon", "#hash", "new\nline", "p%q",         "1+2",
+};
+
+class Generator {
+public:
+  explicit Generator(uint64_t seed) : seed_(seed), rng_(seed), b_(m_.graph) {}
+  Model run();
+
+private:
+  // Names, dtypes, shapes and data.
+  std::string name(const char *stem, int oddOneIn);
+  DType dtype(Need need);
+  Shape shape(size_t minRank, size_t maxRank);
+  Shape partnerShape(const Shape &s);
+  Tensor data(const TensorType &type);
+  InitSpec recipe(DType dtype);
+
+  // Values.
+  Value *source(const TensorType &type);
+  Value *indexSource(TensorType type, int64_t extent);
+  Value *pickOr(const std::function<bool(const Value *)> &fits,
+                const std::function<TensorType()> &make);
+  Value *operand(Need need, size_t minRank = 0, size_t maxRank = 4);
+  Value *partner(const Shape &s, DType t);
+  std::vector<int64_t> axesOf(size_t rank);
+
+  // Nodes.
+  Value *node(OpKind op);
+  Value *add(OpKind op, std::vector<Value *> operands, Attributes attrs = {}) {
+    Value *v = b_.op(op, std::move(operands), std::move(attrs),
+                     rng_.chance(1, 5) ? name("n", 3) : "");
+    pool_.push_back(v);
+    return v;
+  }
+  Value *convLike(OpKind op);
+  void outputs();
+
+  uint64_t seed_;
+  Rng rng_;
+  Model m_;
+  Builder b_;
+  std::vector<Value *> pool_;
+  int counter_ = 0;
+};
+
+std::string Generator::name(const char *stem, int oddOneIn) {
+  std::string n = rng_.chance(1, oddOneIn) ? rng_.pick(kOddNames)
+                                           : stem + std::to_string(counter_);
+  ++counter_;
+  while (m_.graph.findValue(n))
+    n += "_";
+  return n;
+}
+
+DType Generator::dtype(Need need) {
+  for (;;) {
+    // f32 is drawn most often, as in real models.
+    DType t = rng_.chance(1, 2) ? DType::F32 : kAllDTypes[rng_.range(0, 5)];
+    if (satisfies(t, need))
+      return t;
+  }
+}
+
+Shape Generator::shape(size_t minRank, size_t maxRank) {
+  static const std::vector<size_t> kRanks = {0, 1, 1, 1, 2, 2, 2,
+                                             2, 3, 3, 3, 4, 4};
+  size_t rank = std::clamp(rng_.pick(kRanks), minRank, maxRank);
+  bool high = maxRank >= 5 && rng_.chance(1, 30);
+  if (high)
+    rank = (size_t)rng_.range(5, (int64_t)maxRank);
+  Shape s(rank);
+  for (int64_t &d : s)
+    d = high ? rng_.range(1, 2) : rng_.chance(1, 25) ? 0 : rng_.range(1, 4);
+  return s;
+}
+
+/// A shape that broadcasts with `s`: equal, a suffix, with 1s, or longer.
+Shape Generator::partnerShape(const Shape &s) {
+  int mode = (int)rng_.range(0, 9);
+  if (mode < 4)
+    return s;
+  if (mode == 4)
+    return {};
+  int64_t drop = mode >= 8 ? 0 : rng_.range(0, (int64_t)s.size());
+  Shape out(s.begin() + drop, s.end());
+  for (int64_t &d : out)
+    d = d == 1 ? rng_.range(1, 3) : rng_.chance(1, 3) ? 1 : d;
+  // Only a whole shape may grow on the left, or the new extent would meet
+  // one of `s`.
+  if (mode >= 8 && s.size() < 6)
+    out.insert(out.begin(), rng_.range(1, 3));
+  return out;
+}
+
+Tensor Generator::data(const TensorType &type) {
+  Tensor t(type);
+  int64_t n = t.numElements();
+  visitDType(type.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T *p = t.data<T>();
+    for (int64_t i = 0; i < n; ++i) {
+      if constexpr (std::is_same_v<T, bool>) {
+        p[i] = rng_.chance(1, 2);
+      } else if constexpr (std::is_floating_point_v<T>) {
+        using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+        using L = std::numeric_limits<T>;
+        const std::vector<T> specials = {
+            L::quiet_NaN(), -L::quiet_NaN(), L::infinity(), -L::infinity(),
+            (T)-0.0,        L::denorm_min(), L::max(),      L::lowest(),
+            L::min(),       (T)0.1,          (T)1e-30,      (T)123456.75};
+        int kind = (int)rng_.range(0, 29);
+        if (kind == 0)
+          p[i] = rng_.pick(specials);
+        else if (kind == 1)
+          p[i] = std::bit_cast<T>((Bits)rng_.next()); // any bits, NaNs too
+        else if (kind < 10)
+          p[i] = (T)(rng_.range(-12, 12) / 4.0);
+        else
+          p[i] = (T)(rng_.unit() * 6 - 3);
+      } else {
+        using L = std::numeric_limits<T>;
+        p[i] = rng_.chance(1, 20)    ? (rng_.chance(1, 2) ? L::min() : L::max())
+               : std::is_signed_v<T> ? (T)rng_.range(-5, 5)
+                                     : (T)rng_.range(0, 9);
+      }
+    }
+  });
+  return t;
+}
+
+InitSpec Generator::recipe(DType t) {
+  using K = InitSpec::Kind;
+  InitSpec s;
+  s.kind = isFloat(t) ? (K)rng_.range(0, 8) : (K)rng_.range(0, 2);
+  uint64_t seed = rng_.chance(1, 5) ? rng_.next() : (uint64_t)rng_.range(0, 99);
+  double a = rng_.range(-8, 8) / 4.0, bOffset = rng_.range(1, 8) / 4.0;
+  switch (s.kind) {
+  case K::Zeros:
+  case K::Ones:
+    break;
+  case K::Constant:
+    s.value = isFloat(t) && rng_.chance(1, 2) ? rng_.unit() * 10 - 5 : a;
+    break;
+  case K::Uniform:
+    s.seed = seed;
+    s.low = a;
+    s.high = a + bOffset;
+    break;
+  case K::Normal:
+    s.seed = seed;
+    s.mean = a;
+    s.stddev = bOffset;
+    break;
+  case K::GlorotUniform:
+  case K::GlorotNormal:
+  case K::HeUniform:
+  case K::HeNormal:
+    s.seed = seed;
+    break;
+  }
+  return s;
+}
+
+Value *Generator::source(const TensorType &type) {
+  Value *v;
+  int kind = (int)rng_.range(0, 9);
+  // Each draw is its own statement: argument evaluation order is unspecified.
+  if (kind < 4) {
+    v = b_.input(name("x", 8), type);
+  } else if (kind < 6) {
+    std::string n = name("w", 8);
+    v = b_.param(n, data(type));
+  } else if (kind < 8) {
+    std::string n = name("w", 8);
+    v = b_.param(n, type, recipe(type.dtype));
+  } else {
+    Tensor t = data(type);
+    v = b_.constant(t, rng_.chance(1, 2) ? name("c", 8) : "");
+  }
+  pool_.push_back(v);
+  return v;
+}
+
+/// Indices for gather into an axis of `extent`, all in [-extent, extent).
+Value *Generator::indexSource(TensorType type, int64_t extent) {
+  if (extent == 0 && type.numElements() != 0)
+    type.shape.insert(type.shape.begin(), 0);
+  Tensor t(type);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    t.setElementFromDouble(i, (double)rng_.range(-extent, extent - 1));
+  return rng_.chance(1, 2)
+             ? b_.param(name("idx", 8), t)
+             : b_.constant(t, rng_.chance(1, 2) ? name("c", 8) : "");
+}
+
+Value *Generator::pickOr(const std::function<bool(const Value *)> &fits,
+                         const std::function<TensorType()> &make) {
+  std::vector<Value *> candidates;
+  for (Value *v : pool_)
+    if (v->type().numElements() <= kMaxReused && fits(v))
+      candidates.push_back(v);
+  if (!candidates.empty() && rng_.chance(2, 3))
+    return rng_.pick(candidates);
+  return source(make());
+}
+
+Value *Generator::operand(Need need, size_t minRank, size_t maxRank) {
+  return pickOr(
+      [&](const Value *v) {
+        return satisfies(v->type().dtype, need) &&
+               v->type().rank() >= minRank && v->type().rank() <= maxRank;
+      },
+      [&] {
+        return TensorType{dtype(need), shape(minRank, maxRank)};
+      });
+}
+
+Value *Generator::partner(const Shape &s, DType t) {
+  return pickOr(
+      [&](const Value *v) {
+        return v->type().dtype == t && broadcasts(v->type().shape, s);
+      },
+      [&] {
+        return TensorType{t, partnerShape(s)};
+      });
+}
+
+/// Random distinct axes of a tensor of `rank`, some written negative, in
+/// random order.
+std::vector<int64_t> Generator::axesOf(size_t rank) {
+  std::vector<int64_t> axes;
+  for (size_t d = 0; d < rank; ++d)
+    if (rng_.chance(1, 2))
+      axes.push_back(rng_.chance(1, 3) ? (int64_t)d - (int64_t)rank
+                                       : (int64_t)d);
+  for (size_t i = axes.size(); i > 1; --i)
+    std::swap(axes[i - 1], axes[(size_t)rng_.range(0, (int64_t)i - 1)]);
+  return axes;
+}
+
+Value *Generator::node(OpKind op) {
+  Attributes a;
+  switch (op) {
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Erf:
+    return add(op, {operand(Need::Float)});
+  case OpKind::Neg:
+    return add(op, {operand(Need::SignedNumeric)});
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Relu:
+    return add(op, {operand(Need::Numeric)});
+  case OpKind::LogicalNot:
+    return add(op, {operand(Need::Bool)});
+
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::LessEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterEqual:
+  case OpKind::LogicalAnd:
+  case OpKind::LogicalOr: {
+    Need need = op == OpKind::Pow     ? Need::Float
+                : op == OpKind::Equal ? Need::Any
+                : op == OpKind::LogicalAnd || op == OpKind::LogicalOr
+                    ? Need::Bool
+                    : Need::Numeric;
+    Value *x = operand(need);
+    Value *y = partner(x->type().shape, x->type().dtype);
+    if (rng_.chance(1, 2))
+      std::swap(x, y);
+    return add(op, {x, y});
+  }
+  case OpKind::Select: {
+    Value *cond = operand(Need::Bool);
+    Value *x = partner(cond->type().shape, dtype(Need::Any));
+    Shape both = broadcastShapes(cond->type().shape, x->type().shape);
+    return add(op, {cond, x, partner(both, x->type().dtype)});
+  }
+
+  case OpKind::Cast:
+    a.set("to", dtype(Need::Any));
+    return add(op, {operand(Need::Any)}, a);
+  case OpKind::Constant:
+    a.set("value", data({dtype(Need::Any), shape(0, 8)}));
+    return add(op, {}, a);
+  case OpKind::Iota: {
+    Shape s = shape(1, 4);
+    a.set("dtype", dtype(Need::Numeric));
+    a.set("shape", s);
+    if (rng_.chance(2, 3))
+      a.set("axis", rng_.range(-(int64_t)s.size(), (int64_t)s.size() - 1));
+    return add(op, {}, a);
+  }
+
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin: {
+    Value *x = operand(Need::Numeric);
+    if (rng_.chance(2, 3))
+      a.set("axes", axesOf(x->type().rank()));
+    if (rng_.chance(1, 2))
+      a.set("keepdims", rng_.chance(2, 3));
+    return add(op, {x}, a);
+  }
+  case OpKind::Argmax: {
+    Value *x = pickOr(
+        [](const Value *v) {
+          return isNumeric(v->type().dtype) && v->type().numElements() > 0 &&
+                 v->type().rank() >= 1;
+        },
+        [&] {
+          Shape s = shape(1, 4);
+          for (int64_t &d : s)
+            d = std::max<int64_t>(d, 1);
+          return TensorType{dtype(Need::Numeric), s};
+        });
+    int64_t r = (int64_t)x->type().rank();
+    a.set("axis", rng_.range(-r, r - 1));
+    if (rng_.chance(1, 2))
+      a.set("keepdims", rng_.chance(1, 2));
+    return add(op, {x}, a);
+  }
+
+  case OpKind::Reshape: {
+    Value *x = operand(Need::Any, 0, 8);
+    // Merge neighbouring extents, insert 1s, and maybe write one as -1.
+    const Shape &from = x->type().shape;
+    Shape s;
+    for (size_t i = 0; i < from.size(); ++i) {
+      if (!s.empty() && rng_.chance(1, 2))
+        s.back() *= from[i];
+      else
+        s.push_back(from[i]);
+      if (s.size() + (from.size() - i - 1) < kMaxRank && rng_.chance(1, 8))
+        s.push_back(1);
+    }
+    int64_t n = x->type().numElements();
+    if (!s.empty() && n > 0 && rng_.chance(1, 3))
+      s[(size_t)rng_.range(0, (int64_t)s.size() - 1)] = -1;
+    a.set("shape", s);
+    return add(op, {x}, a);
+  }
+  case OpKind::Transpose: {
+    Value *x = operand(Need::Any, 0, 8);
+    if (rng_.chance(2, 3)) {
+      int64_t r = (int64_t)x->type().rank();
+      std::vector<int64_t> perm(r);
+      for (int64_t i = 0; i < r; ++i)
+        perm[i] = i;
+      for (int64_t i = r; i > 1; --i)
+        std::swap(perm[i - 1], perm[rng_.range(0, i - 1)]);
+      for (int64_t &p : perm)
+        p -= rng_.chance(1, 4) ? r : 0;
+      a.set("perm", perm);
+    }
+    return add(op, {x}, a);
+  }
+  case OpKind::BroadcastTo: {
+    Value *x = operand(Need::Any);
+    Shape s = x->type().shape;
+    for (int64_t &d : s)
+      d = d == 1 ? rng_.range(0, 3) : d;
+    for (int64_t i = rng_.range(0, 2); i > 0; --i)
+      s.insert(s.begin(), rng_.range(1, 3));
+    a.set("shape", s);
+    return add(op, {x}, a);
+  }
+  case OpKind::Slice: {
+    Value *x = operand(Need::Any, 1, 4);
+    std::vector<int64_t> axes = axesOf(x->type().rank());
+    if (axes.empty())
+      axes.push_back(0);
+    std::vector<int64_t> starts, ends, steps;
+    for (int64_t axis : axes) {
+      int64_t dim = x->type().shape[axis < 0 ? axis + x->type().rank() : axis];
+      auto index = [&] {
+        return rng_.chance(1, 12) ? (rng_.chance(1, 2) ? INT64_MIN : INT64_MAX)
+                                  : rng_.range(-dim - 2, dim + 2);
+      };
+      starts.push_back(index());
+      ends.push_back(index());
+      steps.push_back(rng_.chance(1, 2) ? rng_.range(1, 3)
+                                        : rng_.range(-3, -1));
+    }
+    bool defaultAxes = rng_.chance(1, 3);
+    if (defaultAxes)
+      for (size_t i = 0; i < axes.size(); ++i)
+        axes[i] = (int64_t)i;
+    a.set("starts", starts);
+    a.set("ends", ends);
+    if (!defaultAxes || rng_.chance(1, 4))
+      a.set("axes", axes);
+    if (rng_.chance(2, 3))
+      a.set("steps", steps);
+    else if (rng_.chance(1, 2))
+      a.set("steps", std::vector<int64_t>(axes.size(), 1));
+    return add(op, {x}, a);
+  }
+  case OpKind::Concat: {
+    Value *x = operand(Need::Any, 1, 4);
+    int64_t r = (int64_t)x->type().rank(), axis = rng_.range(-r, r - 1);
+    std::vector<Value *> xs = {x};
+    for (int64_t i = rng_.range(0, 2); i > 0; --i) {
+      TensorType t = x->type();
+      t.shape[axis < 0 ? axis + r : axis] = rng_.range(0, 3);
+      xs.push_back(rng_.chance(1, 3) ? x : source(t));
+    }
+    a.set("axis", axis);
+    return add(op, xs, a);
+  }
+  case OpKind::Pad: {
+    Value *x = operand(Need::Any);
+    std::vector<int64_t> pads(2 * x->type().rank());
+    for (int64_t &p : pads)
+      p = rng_.chance(1, 2) ? 0 : rng_.range(1, 2);
+    a.set("pads", pads);
+    if (rng_.chance(1, 2))
+      a.set("value",
+            rng_.chance(1, 4) ? std::nan("") : rng_.range(-8, 8) / 2.0);
+    return add(op, {x}, a);
+  }
+  case OpKind::Gather: {
+    Value *x = operand(Need::Any, 1, 4);
+    int64_t r = (int64_t)x->type().rank(), axis = rng_.range(-r, r - 1);
+    TensorType it{rng_.chance(1, 2) ? DType::I32 : DType::I64, shape(0, 2)};
+    Value *idx = indexSource(it, x->type().shape[axis < 0 ? axis + r : axis]);
+    if (axis != 0 || rng_.chance(1, 4))
+      a.set("axis", axis);
+    return add(op, {x, idx}, a);
+  }
+
+  case OpKind::MatMul: {
+    Value *x = operand(Need::Numeric, 1, 4);
+    const Shape &s = x->type().shape;
+    int64_t k = s.back();
+    Shape w;
+    if (s.size() > 1 && rng_.chance(1, 5)) {
+      w = {k};
+    } else {
+      if (s.size() > 2 && rng_.chance(1, 2)) {
+        Shape batch(s.begin(), s.end() - 2);
+        w = partnerShape(batch);
+      }
+      w.push_back(k);
+      w.push_back(rng_.range(0, 4));
+    }
+    Value *y = source({x->type().dtype, w});
+    if (s.size() == 1 && rng_.chance(1, 2))
+      return add(op, {source({x->type().dtype, {rng_.range(1, 3), k}}), x});
+    return add(op, {x, y});
+  }
+  case OpKind::Conv2D:
+  case OpKind::MaxPool2D:
+  case OpKind::AvgPool2D:
+    return convLike(op);
+  }
+  __builtin_unreachable();
+}
+
+/// conv2d and the pools: a window first, then an input it fits.
+Value *Generator::convLike(OpKind op) {
+  bool conv = op == OpKind::Conv2D;
+  int64_t groups = conv && rng_.chance(1, 3) ? rng_.range(2, 3) : 1;
+  int64_t k[2], stride[2], dil[2] = {1, 1}, padBegin[2], padEnd[2];
+  for (int i = 0; i < 2; ++i) {
+    k[i] = rng_.range(1, 3);
+    stride[i] = rng_.range(1, 2);
+    if (conv && rng_.chance(1, 3))
+      dil[i] = 2;
+    // Pools need each pad smaller than the kernel.
+    int64_t maxPad = conv ? 2 : k[i] - 1;
+    padBegin[i] = rng_.range(0, maxPad);
+    padEnd[i] = rng_.range(0, maxPad);
+  }
+  auto fits = [&](const Shape &s) {
+    for (int i = 0; i < 2; ++i)
+      if (s[2 + i] + padBegin[i] + padEnd[i] < dil[i] * (k[i] - 1) + 1)
+        return false;
+    return s[1] % groups == 0;
+  };
+  Need need = op == OpKind::MaxPool2D ? Need::Numeric : Need::Float;
+  Value *x = pickOr(
+      [&](const Value *v) {
+        return satisfies(v->type().dtype, need) && v->type().rank() == 4 &&
+               fits(v->type().shape);
+      },
+      [&] {
+        Shape s = {rng_.range(1, 2), groups * rng_.range(1, 2), 0, 0};
+        for (int i = 0; i < 2; ++i)
+          s[2 + i] = std::max<int64_t>(0, dil[i] * (k[i] - 1) + 1 -
+                                              padBegin[i] - padEnd[i]) +
+                     rng_.range(0, 3);
+        return TensorType{dtype(need), s};
+      });
+  Attributes a;
+  std::vector<int64_t> strides = {stride[0], stride[1]};
+  std::vector<int64_t> pads = {padBegin[0], padBegin[1], padEnd[0], padEnd[1]};
+  // Defaults are left out mostly, but sometimes written out.
+  bool explicitDefaults = rng_.chance(1, 5);
+  if (explicitDefaults || strides != std::vector<int64_t>{1, 1})
+    a.set("strides", strides);
+  if (explicitDefaults || pads != std::vector<int64_t>{0, 0, 0, 0})
+    a.set("pads", pads);
+  if (!conv) {
+    a.set("kernel", std::vector<int64_t>{k[0], k[1]});
+    if (op == OpKind::AvgPool2D && rng_.chance(1, 2))
+      a.set("count_include_pad", rng_.chance(1, 2));
+    return add(op, {x}, a);
+  }
+  if (explicitDefaults || dil[0] != 1 || dil[1] != 1)
+    a.set("dilations", std::vector<int64_t>{dil[0], dil[1]});
+  if (explicitDefaults || groups != 1)
+    a.set("groups", groups);
+  int64_t channels = x->type().shape[1];
+  Value *w =
+      source({x->type().dtype,
+              {groups * rng_.range(1, 2), channels / groups, k[0], k[1]}});
+  return add(op, {x, w}, a);
+}
+
+void Generator::outputs() {
+  std::vector<std::string> names;
+  auto output = [&](std::string n, Value *v) {
+    while (std::find(names.begin(), names.end(), n) != names.end())
+      n += "_";
+    names.push_back(n);
+    b_.output(n, v);
+  };
+  auto nameFor = [&](Value *v) {
+    int kind = (int)rng_.range(0, 9);
+    return kind < 5   ? v->name()
+           : kind < 9 ? "out" + std::to_string(names.size())
+                      : rng_.pick(kOddNames);
+  };
+  Value *last = pool_.back();
+  output(nameFor(last), last);
+  for (int64_t i = rng_.range(0, 2); i > 0; --i) {
+    Value *v = rng_.pick(pool_);
+    output(nameFor(v), v);
+  }
+  if (rng_.chance(1, 4)) {
+    Value *x = operand(Need::Float);
+    Value *loss = b_.reduceSum(x, std::nullopt);
+    output("loss", loss);
+    m_.training = TrainingSpec{names.back()};
+  }
+}
+
+Model Generator::run() {
+  if (rng_.chance(1, 10))
+    m_.graph.setName(rng_.pick(kOddNames));
+  else
+    m_.graph.setName("g" + std::to_string(seed_));
+  std::span<const OpKind> ops = allOps();
+  node(ops[seed_ % ops.size()]);
+  for (int64_t i = rng_.range(0, 10); i > 0; --i)
+    node(ops[(size_t)rng_.range(0, (int64_t)ops.size() - 1)]);
+  outputs();
+  return std::move(m_);
+}
+
+} // namespace
+
+Model randomModel(uint64_t seed) { return Generator(seed).run(); }
+
+} // namespace adjoint::testing
