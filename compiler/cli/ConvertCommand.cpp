@@ -37,6 +37,7 @@ Action addConvertCommand(CLI::App &app) {
   app.add_option("-o,--output", opts->out,
                  "Model file to write; its extension (.pb, .pbtxt or .adj) "
                  "chooses the format")
+      ->type_name("FILE")
       ->required();
   app.add_flag("--materialize", opts->materialize,
                "Write every parameter as literal data instead of its "
