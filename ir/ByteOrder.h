@@ -1,4 +1,4 @@
-//===- ByteOrder.h - Little-endian tensor bytes in files -------------------===//
+//===- ByteOrder.h - Little-endian tensor bytes in files ------------------===//
 //
 // Model files and .npy files store tensor elements little-endian. These copy
 // between a tensor's host bytes and that order; on a little-endian host they
@@ -25,8 +25,8 @@ static_assert(std::endian::native == std::endian::little ||
 /// Copies `count` elements of `elemSize` bytes from `src` to `dst`,
 /// converting between host order and little-endian (the conversion is its
 /// own inverse, so this serves both directions).
-inline void copyLittleEndian(std::byte *dst, const std::byte *src,
-                             size_t count, size_t elemSize) {
+inline void copyLittleEndian(std::byte *dst, const std::byte *src, size_t count,
+                             size_t elemSize) {
   if (count == 0)
     return;
   std::memcpy(dst, src, count * elemSize);

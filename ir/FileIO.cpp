@@ -93,8 +93,8 @@ std::string readFile(const std::string &path, const FileSizeLimit &limit) {
     if (n == 0)
       break;
     if (contents.size() + (size_t)n > limit.maxBytes)
-      badInput(path, ": the file is more than ", limit.maxBytes, " bytes, over ",
-               limit.what);
+      badInput(path, ": the file is more than ", limit.maxBytes,
+               " bytes, over ", limit.what);
     contents.append(buffer, (size_t)n);
   }
   return contents;

@@ -6,6 +6,7 @@
 #include "ir/TextFormat.h"
 #include "proto/adjoint.pb.h"
 
+#include <cctype>
 #include <climits>
 #include <filesystem>
 #include <google/protobuf/io/tokenizer.h>
@@ -37,9 +38,21 @@ public:
     pb::SetLogHandler(previous_);
     sink() = nullptr;
   }
-  /// "; " followed by the first captured message, or nothing.
+  /// The first captured message, cut to its first sentence and lowercased
+  /// as our messages are, or "" if there was none.
   std::string detail() const {
-    return messages_.empty() ? "" : "; " + messages_.front();
+    if (messages_.empty())
+      return "";
+    std::string s = messages_.front();
+    for (std::string_view end : {" when parsing", ". "})
+      if (size_t at = s.find(end); at != std::string::npos)
+        s.resize(at);
+    while (!s.empty() && (s.back() == '.' || s.back() == ' '))
+      s.pop_back();
+    if (s.size() > 1 && std::isupper((unsigned char)s[0]) &&
+        !std::isupper((unsigned char)s[1]))
+      s[0] = (char)std::tolower((unsigned char)s[0]);
+    return s;
   }
 
 private:
@@ -97,11 +110,14 @@ Model loadBinary(const std::string &path) {
   proto::Model p;
   {
     ProtobufLogCapture capture;
-    if (!p.ParseFromString(bytes))
-      badInput(path,
-               ": not a valid binary protobuf model (the file is truncated or "
-               "corrupt",
-               capture.detail(), "; a text-format model ends in .pbtxt)");
+    if (!p.ParseFromString(bytes)) {
+      std::string detail = capture.detail();
+      badInput(path, ": not a valid binary protobuf model (",
+               detail.empty() ? "the file is truncated or corrupt; a "
+                                "text-format model ends in .pbtxt"
+                              : detail,
+               ")");
+    }
   }
   bytes = std::string();
   return fromProto(p, path);
@@ -121,8 +137,9 @@ Model loadProtoText(const std::string &path) {
     if (!parser.ParseFromString(text, &p)) {
       if (!errors.first().empty())
         badInput(errors.first());
+      std::string detail = capture.detail();
       badInput(path, ": not a valid protobuf text-format model",
-               capture.detail());
+               detail.empty() ? "" : " (" + detail + ")");
     }
   }
   return fromProto(p, path);
@@ -135,8 +152,10 @@ std::string serializeBinary(const Model &m, const std::string &path) {
     failed(path, ": the model is ", size,
            " bytes, over the 2 GiB limit of binary protobuf");
   std::string bytes;
-  if (!p.SerializeToString(&bytes))
-    failed(path, ": cannot serialize the model");
+  ProtobufLogCapture capture;
+  if (!p.SerializeToString(&bytes) || !capture.detail().empty())
+    failed(path, ": cannot serialize the model",
+           capture.detail().empty() ? "" : " (" + capture.detail() + ")");
   return bytes;
 }
 
@@ -182,8 +201,7 @@ Model loadModel(const std::string &path) {
 
 void saveModel(const Model &m, const std::string &path) {
   ModelFormat format = modelFormatOf(path);
-  withContext(path + ": cannot save an invalid model",
-              [&] { verifyModel(m); });
+  withContext(path + ": cannot save an invalid model", [&] { verifyModel(m); });
   std::string contents;
   switch (format) {
   case ModelFormat::Binary:

@@ -94,12 +94,11 @@ public:
     skipSpace();
     if (pos_ != text_.size())
       fail("unexpected text after the dict");
-    if (!h.descr)
-      fail("the header has no 'descr'");
-    if (!h.fortranOrder)
-      fail("the header has no 'fortran_order'");
-    if (!h.shape)
-      fail("the header has no 'shape'");
+    for (auto [present, key] : {std::pair{h.descr.has_value(), "descr"},
+                                {h.fortranOrder.has_value(), "fortran_order"},
+                                {h.shape.has_value(), "shape"}})
+      if (!present)
+        badInput("malformed .npy header: it has no '", key, "'");
     return h;
   }
 
@@ -203,7 +202,7 @@ private:
 /// The dtype a descr names, and whether its data is in host order already.
 std::pair<DType, bool> dtypeOfDescr(const std::string &descr) {
   static constexpr std::pair<std::string_view, DType> kCodes[] = {
-      {"f4", DType::F32}, {"f8", DType::F64}, {"i4", DType::I32},
+      {"f4", DType::F32}, {"f8", DType::F64},  {"i4", DType::I32},
       {"i8", DType::I64}, {"b1", DType::Bool}, {"u1", DType::U8}};
   std::string_view code = descr.size() == 3 ? std::string_view(descr).substr(1)
                                             : std::string_view();
@@ -270,8 +269,8 @@ Tensor parseNpy(std::string_view file) {
              *h.descr, " ", shapeStr(type.shape), " needs ", expected,
              " bytes, the file has ", present, ")");
 
-  const auto *data =
-      reinterpret_cast<const std::byte *>(file.data() + headerStart + headerLen);
+  const auto *data = reinterpret_cast<const std::byte *>(
+      file.data() + headerStart + headerLen);
   Tensor t(type);
   if (hostOrder)
     std::memcpy(t.bytes(), data, expected);
@@ -304,9 +303,9 @@ void writeNpy(const std::string &path, const Tensor &t) {
   if (!t.hasStorage())
     badInput(path, ": cannot write a tensor that has no storage");
   // Byte for byte what numpy.save writes.
-  std::string header = strCat("{'descr': '", descrOf(t.dtype()),
-                              "', 'fortran_order': False, 'shape': ",
-                              shapeRepr(t.shape()), ", }");
+  std::string header = strCat(
+      "{'descr': '", descrOf(t.dtype()),
+      "', 'fortran_order': False, 'shape': ", shapeRepr(t.shape()), ", }");
   if (t.rank() > 0) {
     size_t digits = std::to_string(t.shape()[0]).size();
     if (digits < kGrowthAxisMaxDigits)

@@ -6,6 +6,8 @@
 // little-endian in the file whatever the host's order.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/ProtoConvert.h"
+
 #include "ir/ModelIO.h"
 
 #include "ir/ByteOrder.h"
@@ -82,12 +84,16 @@ std::string littleEndianBytes(const Tensor &t) {
   return bytes;
 }
 
+} // namespace
+
 void toProtoTensor(const Tensor &t, proto::Tensor *out) {
   out->set_dtype(toProtoDType(t.dtype()));
   for (int64_t d : t.shape())
     out->add_dims(d);
   out->set_raw_data(littleEndianBytes(t));
 }
+
+namespace {
 
 void toProtoInit(const InitSpec &spec, proto::Initializer *out) {
   for (auto &[kind, protoKind] : kInitKinds)
@@ -100,6 +106,8 @@ void toProtoInit(const InitSpec &spec, proto::Initializer *out) {
   out->set_mean(spec.mean);
   out->set_stddev(spec.stddev);
 }
+
+} // namespace
 
 void toProtoAttr(const std::string &name, const AttrValue &value,
                  proto::Attribute *out) {
@@ -138,6 +146,8 @@ void toProtoAttr(const std::string &name, const AttrValue &value,
 // proto -> IR
 //===----------------------------------------------------------------------===//
 
+namespace {
+
 /// Bytes of physical memory, or the largest value if unknown. A recipe
 /// parameter larger than this cannot be materialized; refusing it up front
 /// turns a malicious or mistaken shape into an error instead of an OOM kill.
@@ -148,15 +158,23 @@ uint64_t physicalMemory() {
   return (uint64_t)pages * (uint64_t)pageSize;
 }
 
-TensorType fromProtoType(const proto::TensorType &p, const std::string &what) {
+/// The checked type of wire `dtype` and `dims`.
+TensorType typeOf(int dtype,
+                  const google::protobuf::RepeatedField<int64_t> &dims,
+                  const std::string &what) {
   TensorType t;
-  t.dtype = fromProtoDType(p.dtype(), what);
-  if ((size_t)p.dims_size() > kMaxRank)
-    badInput(what, ": rank ", p.dims_size(), " exceeds the maximum rank ",
+  t.dtype = fromProtoDType(dtype, what);
+  // Checked before copying, so a million dims make no million-long message.
+  if ((size_t)dims.size() > kMaxRank)
+    badInput(what, ": rank ", dims.size(), " exceeds the maximum rank ",
              kMaxRank);
-  t.shape.assign(p.dims().begin(), p.dims().end());
+  t.shape.assign(dims.begin(), dims.end());
   checkType(t, what);
   return t;
+}
+
+TensorType fromProtoType(const proto::TensorType &p, const std::string &what) {
+  return typeOf(p.dtype(), p.dims(), what);
 }
 
 /// A tensor of `type` from little-endian `raw`, which must hold exactly its
@@ -177,12 +195,13 @@ Tensor fromRawData(const TensorType &type, const std::string &raw,
   return t;
 }
 
+} // namespace
+
 Tensor fromProtoTensor(const proto::Tensor &p, const std::string &what) {
-  proto::TensorType type;
-  type.set_dtype(p.dtype());
-  *type.mutable_dims() = p.dims();
-  return fromRawData(fromProtoType(type, what), p.raw_data(), what);
+  return fromRawData(typeOf(p.dtype(), p.dims(), what), p.raw_data(), what);
 }
+
+namespace {
 
 InitSpec fromProtoInit(const proto::Initializer &p, const std::string &what) {
   InitSpec spec;
@@ -205,15 +224,16 @@ InitSpec fromProtoInit(const proto::Initializer &p, const std::string &what) {
   return spec;
 }
 
-/// The value of attribute `p` for an op whose declaration of it is `spec`.
-/// An int where a float is declared (and ints where floats are) is widened,
-/// as a file written by hand naturally says `f: 1` as `i: 1`.
-AttrValue fromProtoAttr(const proto::Attribute &p, const AttrSpec &spec,
+} // namespace
+
+// An int where a float is declared (and ints where floats are) is widened, as
+// a file written by hand naturally says `f: 1` as `i: 1`.
+AttrValue fromProtoAttr(const proto::Attribute &p, AttrKind wanted,
                         const std::string &what) {
   AttrValue value;
   switch (p.value_case()) {
   case proto::Attribute::kI:
-    if (spec.kind == AttrKind::Float)
+    if (wanted == AttrKind::Float)
       value = (double)p.i();
     else
       value = (int64_t)p.i();
@@ -231,7 +251,7 @@ AttrValue fromProtoAttr(const proto::Attribute &p, const AttrSpec &spec,
     value = fromProtoDType(p.dtype(), what);
     break;
   case proto::Attribute::kInts:
-    if (spec.kind == AttrKind::Floats)
+    if (wanted == AttrKind::Floats)
       value = std::vector<double>(p.ints().values().begin(),
                                   p.ints().values().end());
     else
@@ -248,10 +268,68 @@ AttrValue fromProtoAttr(const proto::Attribute &p, const AttrSpec &spec,
   case proto::Attribute::VALUE_NOT_SET:
     badInput(what, " has no value");
   }
-  if (attrKindOf(value) != spec.kind)
-    badInput(what, " must be ", attrKindName(spec.kind), ", not ",
+  if (attrKindOf(value) != wanted)
+    badInput(what, " must be ", attrKindName(wanted), ", not ",
              attrKindName(attrKindOf(value)));
   return value;
+}
+
+namespace {
+
+/// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+/// points past U+10FFFF).
+bool isValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto byte = [&](size_t k) { return (uint8_t)s[k]; };
+    uint8_t c = byte(i);
+    size_t n = c < 0x80           ? 1
+               : (c >> 5) == 0x6  ? 2
+               : (c >> 4) == 0xe  ? 3
+               : (c >> 3) == 0x1e ? 4
+                                  : 0;
+    if (n == 0 || i + n > s.size())
+      return false;
+    uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (size_t k = 1; k < n; ++k) {
+      if ((byte(i + k) & 0xc0) != 0x80)
+        return false;
+      cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+/// Rejects any string field of `m` that is not UTF-8. The binary parser
+/// checks this itself; the text-format parser does not, and such a string
+/// could not be written back as binary.
+void checkStrings(const google::protobuf::Message &m, const std::string &at) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection *r = m.GetReflection();
+  std::vector<const FieldDescriptor *> fields;
+  r->ListFields(m, &fields);
+  for (const FieldDescriptor *f : fields) {
+    std::string name = at.empty() ? f->name() : at + "." + f->name();
+    int count = f->is_repeated() ? r->FieldSize(m, f) : 1;
+    for (int i = 0; i < count; ++i) {
+      std::string where = f->is_repeated() ? strCat(name, "[", i, "]") : name;
+      if (f->type() == FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string &v =
+            f->is_repeated() ? r->GetRepeatedStringReference(m, f, i, &scratch)
+                             : r->GetStringReference(m, f, &scratch);
+        if (!isValidUtf8(v))
+          badInput("string field ", where, " is not valid UTF-8");
+      } else if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+        checkStrings(f->is_repeated() ? r->GetRepeatedMessage(m, f, i)
+                                      : r->GetMessage(m, f),
+                     where);
+      }
+    }
+  }
 }
 
 /// "%name", or "#index" for a node whose result has no name.
@@ -318,9 +396,9 @@ void readParams(const proto::Graph &p, Graph &g) {
       InitSpec spec = fromProtoInit(param.initializer(), what);
       recipeBytes += (uint64_t)type.byteSize();
       if (recipeBytes > memory)
-        badInput(what, ": initializing ", typeStr(type), " (",
-                 type.byteSize(), " bytes) would exceed this machine's ",
-                 memory, " bytes of memory");
+        badInput(what, ": initializing ", typeStr(type), " (", type.byteSize(),
+                 " bytes) would exceed this machine's ", memory,
+                 " bytes of memory");
       g.addParam(param.name(), type, spec);
       break;
     }
@@ -341,10 +419,9 @@ Attributes readAttrs(const proto::Node &n, OpKind op, const std::string &desc) {
       badInput(desc, ": unknown attribute '", a.name(), "' for op ", def.name);
     if (attrs.find(a.name()))
       badInput(desc, ": attribute '", a.name(), "' is given twice");
-    attrs.set(a.name(),
-              fromProtoAttr(a, *spec,
-                            strCat(desc, ": attribute '", a.name(),
-                                   "' of op ", def.name)));
+    attrs.set(a.name(), fromProtoAttr(a, spec->kind,
+                                      strCat(desc, ": attribute '", a.name(),
+                                             "' of op ", def.name)));
   }
   return attrs;
 }
@@ -417,6 +494,7 @@ void readOutputs(const proto::Graph &p, Graph &g) {
 }
 
 Model readModel(const proto::Model &p) {
+  checkStrings(p, "");
   uint32_t version = p.format_version() == 0 ? 1 : p.format_version();
   if (version > kFormatVersion)
     badInput("model format version ", version,
@@ -453,8 +531,8 @@ void verifyModel(const Model &m) {
     if (o.name != loss)
       continue;
     if (o.value->type().rank() != 0 || !isFloat(o.value->type().dtype))
-      badInput("training: the loss '", loss,
-               "' must be a float scalar, not ", typeStr(o.value->type()));
+      badInput("training: the loss '", loss, "' must be a float scalar, not ",
+               typeStr(o.value->type()));
     return;
   }
   badInput("training: the loss '", loss, "' is not an output of the graph");
