@@ -20,15 +20,15 @@ namespace adjoint {
 class Graph;
 
 /// Evaluates `op` on `operands` (whose types passed inferType) giving a
-/// tensor of `resultType`. Data-dependent errors (a gather index out of
-/// range) throw Failed.
+/// tensor of `resultType` that shares no storage with the operands.
+/// Data-dependent errors (a gather index out of range) throw Failed.
 Tensor evaluate(OpKind op, std::span<const Tensor> operands,
                 const Attributes &attrs, const TensorType &resultType);
 
-/// Runs the verified graph `g` with `inputs` bound by name and returns every
-/// output by name. Throws BadInput for a missing or unknown input name or a
-/// dtype or shape that differs from the input's; errors inside a node name
-/// the node.
+/// Runs the graph `g` with `inputs` bound by name and returns every output by
+/// name; results never alias the inputs or the parameters. Verifies `g`
+/// first. Throws BadInput for a missing or unknown input name or a dtype or
+/// shape that differs from the input's; errors inside a node name the node.
 std::map<std::string, Tensor> interpret(const Graph &g,
                                         const std::map<std::string, Tensor> &inputs);
 

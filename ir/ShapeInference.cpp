@@ -111,8 +111,15 @@ void requireRank(OpKind op, const TensorType &t, size_t rank,
 /// Output extent of a window along one dimension, or throws.
 int64_t windowOut(OpKind op, int64_t in, int64_t padBegin, int64_t padEnd,
                   int64_t kernel, int64_t stride, int64_t dilation) {
-  int64_t padded = in + padBegin + padEnd;
-  int64_t span = dilation * (kernel - 1) + 1;
+  // Attributes may be any int64, so the sums and products are checked.
+  int64_t padded, span;
+  if (__builtin_add_overflow(in, padBegin, &padded) ||
+      __builtin_add_overflow(padded, padEnd, &padded) ||
+      __builtin_mul_overflow(dilation, kernel - 1, &span) ||
+      __builtin_add_overflow(span, 1, &span))
+    badInput(opName(op), ": window or padding too large (input extent ", in,
+             ", pads ", padBegin, " and ", padEnd, ", kernel ", kernel,
+             ", dilation ", dilation, ")");
   if (span > padded)
     badInput(opName(op), ": window of extent ", span,
              " is larger than the padded input extent ", padded);
@@ -219,10 +226,12 @@ SliceDims normalizeSlice(const AttrReader &attrs, const Shape &operand) {
       end = ends[i] < -dim ? -1 : clampIndex(ends[i], -1, dim - 1);
     }
     int64_t count = 0;
+    // ceil(distance / |step|), written so that no step (not even INT64_MIN)
+    // overflows: x / step == -(x / -step) with truncating division.
     if (step > 0 && end > start)
-      count = (end - start + step - 1) / step;
+      count = (end - start - 1) / step + 1;
     else if (step < 0 && start > end)
-      count = (start - end + (-step) - 1) / (-step);
+      count = 1 - (start - end - 1) / step;
     s.start[axis] = count ? start : 0;
     s.step[axis] = step;
     s.count[axis] = count;
@@ -316,6 +325,10 @@ Window2D poolWindow(const AttrReader &attrs, const Shape &x) {
       pads[3] >= kernel[1])
     badInput("pooling: pads ", shapeStr(pads),
              " must be smaller than the kernel ", shapeStr(kernel));
+  // So would every window of an empty image that padding makes room for.
+  if (x[2] == 0 || x[3] == 0)
+    badInput("pooling: the input ", shapeStr(x),
+             " has an empty spatial dimension");
   Window2D win{kernel[0], kernel[1], strides[0], strides[1], pads[0],
                pads[1],   pads[2],   pads[3],    1,          1,
                0,         0};
@@ -353,8 +366,11 @@ MatMulDims matmulDims(const Shape &a, const Shape &b) {
   return d;
 }
 
-TensorType inferType(OpKind op, std::span<const TensorType> ops,
-                     const Attributes &attrs) {
+namespace {
+
+/// inferType without the final check of the result's size.
+TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
+                          const Attributes &attrs) {
   const OpDef &def = opDef(op);
   if (def.arity >= 0 ? ops.size() != (size_t)def.arity : ops.empty())
     badInput(def.name, " takes ",
@@ -573,6 +589,17 @@ TensorType inferType(OpKind op, std::span<const TensorType> ops,
   }
   }
   __builtin_unreachable();
+}
+
+} // namespace
+
+TensorType inferType(OpKind op, std::span<const TensorType> ops,
+                     const Attributes &attrs) {
+  TensorType t = inferUnchecked(op, ops, attrs);
+  // Broadcasting, matmul and windows can make a result far larger than any
+  // operand (f32[1,2^40] + f32[2^40,1]): its size must still fit in 64 bits.
+  checkType(t, strCat(opName(op), ": result"));
+  return t;
 }
 
 } // namespace adjoint

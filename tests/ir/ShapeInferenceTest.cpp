@@ -40,6 +40,53 @@ TEST(ShapeInference, SliceClampsAndStepsBackwards) {
   EXPECT_EQ(inferType(OpKind::Slice, ops, a), f32({3, 3}));
 }
 
+TEST(ShapeInference, SliceCountsHugeStepsWithoutOverflow) {
+  std::vector<TensorType> ops = {f32({5})};
+  Attributes up;
+  up.set("starts", std::vector<int64_t>{1});
+  up.set("ends", std::vector<int64_t>{5});
+  up.set("steps", std::vector<int64_t>{INT64_MAX});
+  EXPECT_EQ(inferType(OpKind::Slice, ops, up), f32({1}));
+  Attributes down;
+  down.set("starts", std::vector<int64_t>{3});
+  down.set("ends", std::vector<int64_t>{-10});
+  down.set("steps", std::vector<int64_t>{INT64_MIN});
+  EXPECT_EQ(inferType(OpKind::Slice, ops, down), f32({1}));
+}
+
+TEST(ShapeInference, WindowOverflowIsAnError) {
+  std::vector<TensorType> ops = {f32({1, 1, 4, 4}), f32({1, 1, 3, 3})};
+  Attributes dilated;
+  dilated.set("dilations", std::vector<int64_t>{INT64_MAX / 2 + 1, 1});
+  EXPECT_THROW(inferType(OpKind::Conv2D, ops, dilated), Error);
+  Attributes padded;
+  padded.set("pads", std::vector<int64_t>{INT64_MAX, 0, INT64_MAX, 0});
+  EXPECT_THROW(inferType(OpKind::Conv2D, ops, padded), Error);
+}
+
+TEST(ShapeInference, ResultSizeMustFit) {
+  // Each operand is valid, but the broadcast has 2^80 elements.
+  std::vector<TensorType> ops = {f32({int64_t{1} << 40, 1}),
+                                 f32({1, int64_t{1} << 40})};
+  try {
+    inferType(OpKind::Add, ops, {});
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("add: result"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ShapeInference, PoolingRejectsAnEmptyImage) {
+  // Padding would make room for windows with no element to pool.
+  std::vector<TensorType> ops = {f32({1, 1, 0, 2})};
+  Attributes a;
+  a.set("kernel", std::vector<int64_t>{2, 1});
+  a.set("pads", std::vector<int64_t>{1, 0, 1, 0});
+  EXPECT_THROW(inferType(OpKind::MaxPool2D, ops, a), Error);
+  EXPECT_THROW(inferType(OpKind::AvgPool2D, ops, a), Error);
+}
+
 TEST(ShapeInference, ConvOutputSize) {
   Graph g;
   Builder b(g);

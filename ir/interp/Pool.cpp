@@ -1,0 +1,89 @@
+//===- Pool.cpp - The max_pool2d and avg_pool2d kernels -------------------===//
+//
+// A window covers rows y*sH - top .. + kH and columns x*sW - left .. + kW of
+// one channel; only its in-image elements take part, so padding never wins a
+// max. Shape inference keeps every window non-empty.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/interp/Kernels.h"
+
+#include "ir/ShapeInference.h"
+
+#include <algorithm>
+
+namespace adjoint::interp {
+
+namespace {
+
+/// Calls `fn(plane, out, y0, y1, x0, x1)` for every output element: `plane`
+/// is its [H,W] input channel, `out` the element, and [y0,y1) x [x0,x1) the
+/// in-image part of its window.
+template <typename T, typename Fn>
+void forEachWindow(const Tensor &x, Tensor &out, const Window2D &win, Fn fn) {
+  const int64_t planes = x.shape()[0] * x.shape()[1];
+  const int64_t h = x.shape()[2], w = x.shape()[3];
+  const T *px = x.data<T>();
+  T *po = out.data<T>();
+  for (int64_t p = 0; p < planes; ++p) {
+    const T *plane = px + p * h * w;
+    for (int64_t oy = 0; oy < win.outH; ++oy) {
+      int64_t top = oy * win.strideH - win.padTop;
+      int64_t y0 = std::max<int64_t>(top, 0);
+      int64_t y1 = std::min(top + win.kernelH, h);
+      for (int64_t ox = 0; ox < win.outW; ++ox) {
+        int64_t left = ox * win.strideW - win.padLeft;
+        int64_t x0 = std::max<int64_t>(left, 0);
+        int64_t x1 = std::min(left + win.kernelW, w);
+        fn(plane, po[(p * win.outH + oy) * win.outW + ox], y0, y1, x0, x1);
+      }
+    }
+  }
+}
+
+} // namespace
+
+Tensor maxPool2d(const Tensor &x, const AttrReader &attrs,
+                 const TensorType &resultType) {
+  Window2D win = poolWindow(attrs, x.shape());
+  const int64_t w = x.shape()[3];
+  Tensor out(resultType);
+  dispatch<Types::Numeric>(x.dtype(), "max_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    forEachWindow<T>(x, out, win,
+                     [&](const T *plane, T &result, int64_t y0, int64_t y1,
+                         int64_t x0, int64_t x1) {
+                       T acc = lowestValue<T>();
+                       for (int64_t y = y0; y < y1; ++y)
+                         for (int64_t xx = x0; xx < x1; ++xx)
+                           acc = maxPropagatingNaN(acc, plane[y * w + xx]);
+                       result = acc;
+                     });
+  });
+  return out;
+}
+
+Tensor avgPool2d(const Tensor &x, const AttrReader &attrs,
+                 const TensorType &resultType) {
+  Window2D win = poolWindow(attrs, x.shape());
+  const int64_t w = x.shape()[3];
+  const bool includePad = attrs.getBool("count_include_pad");
+  Tensor out(resultType);
+  dispatch<Types::Float>(x.dtype(), "avg_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    forEachWindow<T>(x, out, win,
+                     [&](const T *plane, T &result, int64_t y0, int64_t y1,
+                         int64_t x0, int64_t x1) {
+                       double sum = 0;
+                       for (int64_t y = y0; y < y1; ++y)
+                         for (int64_t xx = x0; xx < x1; ++xx)
+                           sum += (double)plane[y * w + xx];
+                       double count = includePad
+                                          ? (double)(win.kernelH * win.kernelW)
+                                          : (double)((y1 - y0) * (x1 - x0));
+                       result = (T)(sum / count);
+                     });
+  });
+  return out;
+}
+
+} // namespace adjoint::interp
