@@ -130,9 +130,7 @@ void runDump(const DumpOptions &opts) {
     text = renderSvg(printDot(m.graph));
 
   if (opts.out.empty() || opts.out == "-") {
-    std::cout << text << std::flush;
-    if (!std::cout)
-      failed("cannot write to standard output");
+    std::cout << text;
     return;
   }
   writeFileAtomically(opts.out, text);

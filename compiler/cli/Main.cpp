@@ -91,6 +91,10 @@ int run(int argc, char **argv) {
   for (auto &[sub, action] : commands)
     if (sub->parsed()) {
       action();
+      // A full disk or a closed pipe must not pass for success.
+      std::cout.flush();
+      if (!std::cout)
+        failed("cannot write to standard output");
       return 0;
     }
   return 0;
