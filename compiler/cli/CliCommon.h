@@ -1,0 +1,43 @@
+//===- CliCommon.h - Shared pieces of the `adjoint` subcommands -*- C++ -*-===//
+//
+// Each subcommand lives in its own file and is registered by one function
+// that declares its options on a CLI11 subcommand and returns the action to
+// run once the command line has been parsed. Actions report problems by
+// throwing adjoint::Error; Main.cpp turns them into exit statuses.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace adjoint::cli {
+
+/// What a subcommand does once its options are parsed.
+using Action = std::function<void()>;
+
+/// `adjoint check MODEL`.
+Action addCheckCommand(CLI::App &app);
+/// `adjoint run MODEL [-i NAME=FILE.npy]... [-o DIR] [--engine E] [--seed N]`.
+Action addRunCommand(CLI::App &app);
+/// `adjoint dump MODEL [--format text|dot|svg] [-o FILE]`.
+Action addDumpCommand(CLI::App &app);
+/// `adjoint convert IN -o OUT [--materialize]`.
+Action addConvertCommand(CLI::App &app);
+
+/// `n` with thousands separators: 24,700,000.
+std::string groupDigits(int64_t n);
+
+/// `n` to three significant digits with a metric suffix: "24.7 M", "512",
+/// "1.2 G" (K, M, G, T, P, E).
+std::string metricCount(int64_t n);
+
+/// `bytes` in binary units: "199 KiB", "3.1 MiB", "12 B".
+std::string binarySize(int64_t bytes);
+
+} // namespace adjoint::cli

@@ -1,0 +1,128 @@
+//===- Flops.cpp - Floating-point operation counts of graphs --------------===//
+#include "ir/Flops.h"
+
+#include "ir/Graph.h"
+#include "ir/ShapeInference.h"
+
+#include <limits>
+
+namespace adjoint {
+
+namespace {
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+
+/// a * b, saturating at INT64_MAX (both are >= 0).
+int64_t mulSat(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? kMax : r;
+}
+
+int64_t addSat(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_add_overflow(a, b, &r) ? kMax : r;
+}
+
+int64_t product(const Shape &s) {
+  int64_t n = 1;
+  for (int64_t d : s)
+    n = mulSat(n, d);
+  return n;
+}
+
+int64_t matmulFlops(const Node &node) {
+  MatMulDims d =
+      matmulDims(node.operand(0)->type().shape, node.operand(1)->type().shape);
+  int64_t f = mulSat(2, product(d.batch));
+  for (int64_t x : {d.m, d.n, d.k})
+    f = mulSat(f, x);
+  return f;
+}
+
+int64_t conv2dFlops(const Node &node) {
+  const Shape &x = node.operand(0)->type().shape;
+  const Shape &w = node.operand(1)->type().shape;
+  Window2D win = convWindow(node.attr(), x, w);
+  // w is [O, C/groups, kH, kW]: its element count is O*(C/groups)*kH*kW.
+  int64_t f = mulSat(2, x[0]);
+  for (int64_t v : {product(w), win.outH, win.outW})
+    f = mulSat(f, v);
+  return f;
+}
+
+int64_t poolFlops(const Node &node) {
+  const Shape &x = node.operand(0)->type().shape;
+  Window2D win = poolWindow(node.attr(), x);
+  int64_t f = 1;
+  for (int64_t v : {x[0], x[1], win.outH, win.outW, win.kernelH, win.kernelW})
+    f = mulSat(f, v);
+  return f;
+}
+
+} // namespace
+
+int64_t nodeFlops(const Node &node) {
+  int64_t outElements = product(node.result()->type().shape);
+  switch (node.op()) {
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Erf:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::LessEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterEqual:
+  case OpKind::LogicalAnd:
+  case OpKind::LogicalOr:
+  case OpKind::LogicalNot:
+  case OpKind::Select:
+  case OpKind::Cast:
+    return outElements;
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::Argmax:
+    return product(node.operand(0)->type().shape);
+  case OpKind::Constant:
+  case OpKind::Iota:
+  case OpKind::Reshape:
+  case OpKind::Transpose:
+  case OpKind::BroadcastTo:
+  case OpKind::Slice:
+  case OpKind::Concat:
+  case OpKind::Pad:
+  case OpKind::Gather:
+    return 0;
+  case OpKind::MatMul:
+    return matmulFlops(node);
+  case OpKind::Conv2D:
+    return conv2dFlops(node);
+  case OpKind::MaxPool2D:
+  case OpKind::AvgPool2D:
+    return poolFlops(node);
+  }
+  __builtin_unreachable();
+}
+
+int64_t graphFlops(const Graph &g) {
+  int64_t total = 0;
+  for (const auto &node : g.nodes())
+    total = addSat(total, nodeFlops(*node));
+  return total;
+}
+
+} // namespace adjoint

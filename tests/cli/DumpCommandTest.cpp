@@ -1,0 +1,134 @@
+//===- DumpCommandTest.cpp - `adjoint dump` end to end --------------------===//
+#include "tests/cli/CliTestSupport.h"
+
+#include "ir/Builder.h"
+#include "ir/DotPrinter.h"
+#include "ir/ModelIO.h"
+#include "ir/TextFormat.h"
+
+#include <sys/stat.h>
+
+using namespace adjoint;
+using namespace adjoint::test;
+
+namespace {
+
+std::string example(const std::string &name) {
+  return sourcePath("examples/" + name);
+}
+
+TEST(DumpCommand, PrintsTheTextIrOfEveryExample) {
+  for (const std::string &name : exampleNames()) {
+    SCOPED_TRACE(name);
+    ProcessResult r = runCli({"dump", example(name), "--format", "text"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    Model m = loadModel(example(name));
+    EXPECT_EQ(r.out, printModel(m));
+    // The text parses back to the same model.
+    EXPECT_EQ(printModel(parseModel(r.out, name)), r.out);
+  }
+}
+
+TEST(DumpCommand, TextIsTheDefaultFormat) {
+  std::string model = example("keras_mlp.pbtxt");
+  ProcessResult r = runCli({"dump", model});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, printModel(loadModel(model)));
+}
+
+TEST(DumpCommand, PrintsDotOfEveryExample) {
+  for (const std::string &name : exampleNames()) {
+    SCOPED_TRACE(name);
+    ProcessResult r = runCli({"dump", example(name), "--format", "dot"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, printDot(loadModel(example(name)).graph));
+    EXPECT_EQ(r.out.rfind("digraph ", 0), 0u);
+    EXPECT_NE(r.out.find("input %x"), std::string::npos);
+    EXPECT_NE(r.out.find("output probs"), std::string::npos);
+  }
+}
+
+TEST(DumpCommand, DrawsSvgOfEveryExample) {
+  for (const std::string &name : exampleNames()) {
+    SCOPED_TRACE(name);
+    TempDir dir;
+    std::string file = dir / "graph.svg";
+    ProcessResult r =
+        runCli({"dump", example(name), "--format", "svg", "-o", file});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    std::string svg = readFile(file);
+    EXPECT_NE(svg.find("<svg"), std::string::npos);
+    EXPECT_NE(svg.find("</svg>"), std::string::npos);
+    EXPECT_NE(svg.find("matmul"), std::string::npos);
+    EXPECT_NE(svg.find("output probs"), std::string::npos);
+  }
+}
+
+TEST(DumpCommand, SvgOfAwkwardNamesIsValid) {
+  TempDir dir;
+  Model m{Graph("quote\"and\\back"), std::nullopt};
+  Builder b(m.graph);
+  Value *x = b.input("x", {DType::F32, {2}});
+  b.output("say \"hi\" \\n <b>", b.neg(x));
+  saveModel(m, dir / "awkward.pbtxt");
+  ProcessResult r = runCli({"dump", dir / "awkward.pbtxt", "--format", "svg"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The name reaches the picture intact (XML-escaped by graphviz).
+  EXPECT_NE(r.out.find("say &quot;hi&quot; \\n &lt;b&gt;"), std::string::npos)
+      << r.out;
+}
+
+TEST(DumpCommand, WritesAFileAndReplacesAnExistingOne) {
+  TempDir dir;
+  std::string file = dir / "model.dot";
+  writeFile(file, std::string(100000, 'x'));
+  ProcessResult r = runCli(
+      {"dump", example("keras_mlp.pbtxt"), "--format", "dot", "-o", file});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(readFile(file),
+            printDot(loadModel(example("keras_mlp.pbtxt")).graph));
+  // No temporary file is left behind.
+  size_t files = 0;
+  for (auto &entry : std::filesystem::directory_iterator(dir.path())) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
+}
+
+TEST(DumpCommand, LeavesTheOldFileWhenTheModelIsBad) {
+  TempDir dir;
+  std::string file = dir / "model.dot";
+  writeFile(file, "old contents");
+  writeFile(dir / "bad.pbtxt", "graph { nodes { op: ");
+  ProcessResult r =
+      runCli({"dump", dir / "bad.pbtxt", "--format", "dot", "-o", file});
+  expectError(r, 2, {"bad.pbtxt"});
+  EXPECT_EQ(readFile(file), "old contents");
+}
+
+TEST(DumpCommand, ReportsAMissingGraphviz) {
+  TempDir dir; // an empty directory as the whole PATH: no `dot` in it
+  ProcessResult r =
+      runCli({"dump", example("keras_mlp.pbtxt"), "--format", "svg"},
+             {"PATH=" + dir.path().string()});
+  expectError(r, 1, {"'dot'", "install graphviz"});
+}
+
+TEST(DumpCommand, RejectsAnUnknownFormatListingTheAcceptedOnes) {
+  ProcessResult r =
+      runCli({"dump", example("keras_mlp.pbtxt"), "--format", "png"});
+  expectError(r, 2, {"unknown format 'png'", "text, dot, svg"});
+}
+
+TEST(DumpCommand, ReportsAnUnwritableOutput) {
+  TempDir dir;
+  std::string file = dir / "no/such/dir/model.dot";
+  ProcessResult r = runCli(
+      {"dump", example("keras_mlp.pbtxt"), "--format", "dot", "-o", file});
+  expectError(r, 1, {file});
+}
+
+} // namespace

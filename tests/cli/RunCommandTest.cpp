@@ -1,0 +1,224 @@
+//===- RunCommandTest.cpp - `adjoint run` end to end ----------------------===//
+#include "tests/cli/CliTestSupport.h"
+
+#include "ir/Builder.h"
+#include "ir/Interpreter.h"
+#include "ir/ModelIO.h"
+#include "ir/NpyFile.h"
+
+#include <cmath>
+
+using namespace adjoint;
+using namespace adjoint::test;
+
+namespace {
+
+std::string example(const std::string &name) {
+  return sourcePath("examples/" + name);
+}
+
+/// A tensor of `type` with values v_i = f(i).
+Tensor ramp(TensorType type) {
+  Tensor t(std::move(type));
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    t.setElementFromDouble(i, std::sin(0.37 * (double)i));
+  return t;
+}
+
+TEST(RunCommand, RunsEveryExampleIntoADirectory) {
+  for (const std::string &name : exampleNames()) {
+    SCOPED_TRACE(name);
+    TempDir dir;
+    std::string out = dir / "out/nested";
+    ProcessResult r = runCli({"run", example(name), "-o", out});
+    ASSERT_EQ(r.status, 0) << r.err;
+    Model m = loadModel(example(name));
+    for (const Output &o : m.graph.outputs()) {
+      std::string path = out + "/" + o.name + ".npy";
+      Tensor t = readNpy(path);
+      EXPECT_EQ(t.type(), o.value->type());
+      EXPECT_NE(r.out.find(o.name + ": " + typeStr(o.value->type()) + " -> " +
+                           path + "\n"),
+                std::string::npos)
+          << r.out;
+    }
+    // The note about the random input is the only thing on stderr.
+    EXPECT_NE(r.err.find("input %x"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+  }
+}
+
+TEST(RunCommand, ProbabilitiesSumToOne) {
+  TempDir dir;
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "-o", dir / "out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Tensor probs = readNpy(dir / "out/probs.npy");
+  ASSERT_EQ(probs.shape(), (Shape{64, 10}));
+  for (int64_t row = 0; row < 64; ++row) {
+    double sum = 0;
+    for (int64_t c = 0; c < 10; ++c)
+      sum += probs.elementAsDouble(row * 10 + c);
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+TEST(RunCommand, BindsInputsFromNpyFiles) {
+  TempDir dir;
+  Model m = loadModel(example("keras_mlp.pbtxt"));
+  Tensor x = ramp({DType::F32, {32, 100}});
+  writeNpy(dir / "x.npy", x);
+  ProcessResult r = runCli({"run", example("keras_mlp.pbtxt"), "-i",
+                            "x=" + (dir / "x.npy"), "-o", dir / "out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  Tensor expected = interpret(m.graph, {{"x", x}}).at("probs");
+  EXPECT_TRUE(readNpy(dir / "out/probs.npy").identical(expected));
+  // The text IR's spelling %x names the same input.
+  ProcessResult again = runCli({"run", example("keras_mlp.pbtxt"), "-i",
+                                "%x=" + (dir / "x.npy"), "-o", dir / "out2"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_TRUE(readNpy(dir / "out2/probs.npy").identical(expected));
+}
+
+TEST(RunCommand, RandomInputsAreDeterministicPerSeed) {
+  TempDir dir;
+  std::string model = example("keras_mlp.pbtxt");
+  for (auto [seed, out] : {std::pair{"7", "a"}, {"7", "b"}, {"8", "c"}})
+    ASSERT_EQ(runCli({"run", model, "--seed", seed, "-o", dir / out}).status,
+              0);
+  Tensor a = readNpy(dir / "a/probs.npy"), b = readNpy(dir / "b/probs.npy"),
+         c = readNpy(dir / "c/probs.npy");
+  EXPECT_TRUE(a.identical(b));
+  EXPECT_FALSE(a.identical(c));
+}
+
+TEST(RunCommand, RandomFillFollowsTheDocumentedRanges) {
+  TempDir dir;
+  Model m{Graph("ranges"), std::nullopt};
+  Builder b(m.graph);
+  b.output("f", b.input("f", {DType::F32, {1000}}));
+  b.output("i", b.input("i", {DType::I32, {1000}}));
+  b.output("flag", b.input("flag", {DType::Bool, {1000}}));
+  saveModel(m, dir / "ranges.pbtxt");
+  ProcessResult r = runCli({"run", dir / "ranges.pbtxt", "-o", dir / "out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Tensor f = readNpy(dir / "out/f.npy"), i = readNpy(dir / "out/i.npy"),
+         flag = readNpy(dir / "out/flag.npy");
+  double lo = 1, hi = -1, ilo = 10, ihi = -1, trues = 0;
+  for (int64_t k = 0; k < 1000; ++k) {
+    lo = std::min(lo, f.elementAsDouble(k));
+    hi = std::max(hi, f.elementAsDouble(k));
+    ilo = std::min(ilo, i.elementAsDouble(k));
+    ihi = std::max(ihi, i.elementAsDouble(k));
+    trues += flag.elementAsDouble(k);
+  }
+  EXPECT_GE(lo, -1.0);
+  EXPECT_LT(lo, -0.9);
+  EXPECT_LE(hi, 1.0);
+  EXPECT_GT(hi, 0.9);
+  EXPECT_EQ(ilo, 0);
+  EXPECT_EQ(ihi, 9);
+  EXPECT_GT(trues, 400);
+  EXPECT_LT(trues, 600);
+}
+
+TEST(RunCommand, SummarizesOutputsWithoutADirectory) {
+  ProcessResult r = runCli({"run", example("fashion_mlp.pbtxt")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char *part : {"probs: f32[64,10]\n  values: [", ", ...]\n  min ",
+                           "  max ", "  mean 0.1\n", "logits: f32[64,10]\n"})
+    EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
+}
+
+TEST(RunCommand, SanitizesOutputFileNames) {
+  TempDir dir;
+  Model m{Graph("names"), std::nullopt};
+  Builder b(m.graph);
+  Value *x = b.input("x", {DType::F32, {2}});
+  b.output("a/b c:d", b.neg(x));
+  b.output("ok.name-1", b.relu(x));
+  saveModel(m, dir / "names.pbtxt");
+  ProcessResult r = runCli({"run", dir / "names.pbtxt", "-o", dir / "out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out/a_b_c_d.npy")) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out/ok.name-1.npy")) << r.out;
+}
+
+TEST(RunCommand, RejectsOutputsThatShareAFile) {
+  TempDir dir;
+  Model m{Graph("clash"), std::nullopt};
+  Builder b(m.graph);
+  Value *x = b.input("x", {DType::F32, {2}});
+  b.output("a/b", b.neg(x));
+  b.output("a:b", b.relu(x));
+  saveModel(m, dir / "clash.pbtxt");
+  ProcessResult r = runCli({"run", dir / "clash.pbtxt", "-o", dir / "out"});
+  expectError(r, 2, {"'a/b'", "'a:b'", "a_b.npy"});
+}
+
+TEST(RunCommand, RejectsAnUnknownInputName) {
+  TempDir dir;
+  writeNpy(dir / "x.npy", ramp({DType::F32, {64, 784}}));
+  ProcessResult r = runCli(
+      {"run", example("fashion_mlp.pbtxt"), "-i", "image=" + (dir / "x.npy")});
+  expectError(r, 2, {"image", "has no input %image", "%x"});
+}
+
+TEST(RunCommand, RejectsABindingWithoutEquals) {
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x.npy"});
+  expectError(r, 2, {"x.npy", "NAME=FILE.npy"});
+}
+
+TEST(RunCommand, RejectsAnNpyOfAnotherDType) {
+  TempDir dir;
+  std::string file = dir / "x.npy";
+  writeNpy(file, ramp({DType::F64, {64, 784}}));
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x=" + file});
+  expectError(
+      r, 2,
+      {"input %x expects f32[64,784] but " + file + " holds f64[64,784]"});
+}
+
+TEST(RunCommand, RejectsAnNpyOfAnotherShape) {
+  TempDir dir;
+  std::string file = dir / "x.npy";
+  writeNpy(file, ramp({DType::F32, {1, 784}}));
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x=" + file});
+  expectError(
+      r, 2, {"input %x expects f32[64,784] but " + file + " holds f32[1,784]"});
+}
+
+TEST(RunCommand, RejectsAMissingNpyFile) {
+  TempDir dir;
+  std::string file = dir / "absent.npy";
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x=" + file});
+  expectError(r, 2, {file});
+}
+
+TEST(RunCommand, RejectsAnInputGivenTwice) {
+  TempDir dir;
+  std::string file = dir / "x.npy";
+  writeNpy(file, ramp({DType::F32, {64, 784}}));
+  ProcessResult r = runCli({"run", example("fashion_mlp.pbtxt"), "-i",
+                            "x=" + file, "-i", "x=" + file});
+  expectError(r, 2, {"%x", "twice"});
+}
+
+TEST(RunCommand, RejectsAnUnknownEngineListingTheAcceptedOnes) {
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "--engine", "jit"});
+  expectError(r, 2, {"unknown engine 'jit'", "interp"});
+}
+
+TEST(RunCommand, RejectsABadSeed) {
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "--seed", "many"});
+  expectError(r, 2, {"--seed"});
+}
+
+} // namespace
