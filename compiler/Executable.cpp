@@ -1,6 +1,7 @@
 //===- Executable.cpp - Compile a graph to native code and run it ---------===//
 #include "compiler/Executable.h"
 
+#include "compiler/CodeDump.h"
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/jit/Jit.h"
@@ -41,7 +42,31 @@ void writeFile(const std::filesystem::path &path, const std::string &text) {
     failed("cannot write ", path.string());
 }
 
+/// Generates, links and optimizes the module of `g`; fills `text` if given.
+codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text) {
+  codegen::EmittedModule emitted = codegen::emitModule(g);
+  std::unique_ptr<llvm::TargetMachine> tm = codegen::createHostTargetMachine();
+  emitted.module->setDataLayout(tm->createDataLayout());
+  emitted.module->setTargetTriple(tm->getTargetTriple().str());
+  codegen::linkMathLibrary(*emitted.module);
+  if (text)
+    text->llvmBefore = codegen::printModule(*emitted.module);
+  codegen::optimizeModule(*emitted.module, *tm);
+  if (text) {
+    text->llvmAfter = codegen::printModule(*emitted.module);
+    text->assembly = codegen::emitAssembly(*emitted.module, *tm);
+  }
+  return emitted;
+}
+
 } // namespace
+
+CodeDump dumpCode(const Graph &g) {
+  verify(g);
+  CodeDump text;
+  lowerToLLVM(g, &text);
+  return text;
+}
 
 struct Executable::Impl {
   std::unique_ptr<jit::JitModule> code;
@@ -80,28 +105,17 @@ std::unique_ptr<Executable> compile(const Graph &g,
     if (const char *env = std::getenv("ADJOINT_DUMP_DIR"))
       dumpDir = env;
 
-  codegen::EmittedModule emitted = codegen::emitModule(g);
-  std::unique_ptr<llvm::TargetMachine> tm = codegen::createHostTargetMachine();
-  emitted.module->setDataLayout(tm->createDataLayout());
-  emitted.module->setTargetTriple(tm->getTargetTriple().str());
-  codegen::linkMathLibrary(*emitted.module);
-
-  std::filesystem::path dump;
+  CodeDump text;
+  codegen::EmittedModule emitted = lowerToLLVM(g, dumpDir.empty() ? nullptr : &text);
   if (!dumpDir.empty()) {
-    dump = dumpDir;
+    std::filesystem::path dump = dumpDir;
     std::error_code ec;
     std::filesystem::create_directories(dump, ec);
     if (ec)
       failed("cannot create the dump directory ", dumpDir, ": ", ec.message());
-    writeFile(dump / (g.name() + ".llvm-before.ll"),
-              codegen::printModule(*emitted.module));
-  }
-  codegen::optimizeModule(*emitted.module, *tm);
-  if (!dump.empty()) {
-    writeFile(dump / (g.name() + ".llvm-after.ll"),
-              codegen::printModule(*emitted.module));
-    writeFile(dump / (g.name() + ".s"),
-              codegen::emitAssembly(*emitted.module, *tm));
+    writeFile(dump / (g.name() + ".llvm-before.ll"), text.llvmBefore);
+    writeFile(dump / (g.name() + ".llvm-after.ll"), text.llvmAfter);
+    writeFile(dump / (g.name() + ".s"), text.assembly);
   }
 
   auto impl = std::make_unique<Impl>();

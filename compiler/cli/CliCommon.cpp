@@ -1,6 +1,8 @@
 //===- CliCommon.cpp - Shared pieces of the `adjoint` subcommands ---------===//
 #include "compiler/cli/CliCommon.h"
 
+#include "ir/Error.h"
+
 #include <cmath>
 #include <cstdio>
 
@@ -25,6 +27,16 @@ std::string threeDigits(double value) {
 }
 
 } // namespace
+
+void checkEngine(const std::string &engine) {
+  std::string accepted;
+  for (const char *e : kEngines) {
+    if (engine == e)
+      return;
+    accepted += (accepted.empty() ? "" : ", ") + std::string(e);
+  }
+  badInput("unknown engine '", engine, "' (accepted: ", accepted, ")");
+}
 
 std::string groupDigits(int64_t n) {
   uint64_t magnitude = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;

@@ -30,6 +30,14 @@ Action addDumpCommand(CLI::App &app);
 /// `adjoint convert IN -o OUT [--materialize]`.
 Action addConvertCommand(CLI::App &app);
 
+/// The engines `run` and `bench` accept; the first is the default.
+inline constexpr const char *kEngines[] = {"jit", "interp"};
+/// Throws BadInput unless `engine` is one of kEngines.
+void checkEngine(const std::string &engine);
+
+/// `bench MODEL [-i NAME=FILE.npy]... [--threads N] [--warmup W] [--iters K]`.
+Action addBenchCommand(CLI::App &app);
+
 /// `n` with thousands separators: 24,700,000.
 std::string groupDigits(int64_t n);
 

@@ -2,6 +2,7 @@
 #include "compiler/cli/CliCommon.h"
 
 #include "ir/DotPrinter.h"
+#include "compiler/CodeDump.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
 #include "ir/ModelIO.h"
@@ -26,7 +27,8 @@ namespace adjoint::cli {
 
 namespace {
 
-constexpr const char *kFormats[] = {"text", "dot", "svg"};
+constexpr const char *kFormats[] = {"text", "dot", "svg", "llvm", "llvm-before",
+                                    "asm"};
 
 struct DumpOptions {
   std::string model;
@@ -126,8 +128,14 @@ void runDump(const DumpOptions &opts) {
     text = printModel(m);
   else if (opts.format == "dot")
     text = printDot(m.graph);
-  else
+  else if (opts.format == "svg")
     text = renderSvg(printDot(m.graph));
+  else if (opts.format == "llvm")
+    text = dumpCode(m.graph).llvmAfter;
+  else if (opts.format == "llvm-before")
+    text = dumpCode(m.graph).llvmBefore;
+  else
+    text = dumpCode(m.graph).assembly;
 
   if (opts.out.empty() || opts.out == "-") {
     std::cout << text;
@@ -143,8 +151,10 @@ Action addDumpCommand(CLI::App &app) {
   app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
       ->required();
   app.add_option("-f,--format", opts->format,
-                 "What to print: text (the text IR), dot (Graphviz DOT) or "
-                 "svg (the DOT drawn by graphviz's 'dot')")
+                 "What to print: text (the text IR), dot (Graphviz DOT), "
+                 "svg (the DOT drawn by graphviz's 'dot'), llvm (the JIT's "
+                 "LLVM IR after optimization), llvm-before (before it) or "
+                 "asm (the host assembly)")
       ->type_name("FORMAT")
       ->capture_default_str();
   app.add_option("-o,--output", opts->out,

@@ -62,6 +62,8 @@ int run(int argc, char **argv) {
       cli::addDumpCommand);
   add("convert", "Convert a model between .pb, .pbtxt and .adj",
       cli::addConvertCommand);
+  add("bench", "Time a model's runs: compile time, latency, GFLOP/s",
+      cli::addBenchCommand);
 
   // CLI11 would call an unknown subcommand a missing one.
   if (argc > 1 && argv[1][0] != '-') {

@@ -5,7 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/cli/CliCommon.h"
+#include "compiler/cli/ModelInputs.h"
 
+#include "compiler/Executable.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
@@ -26,9 +28,6 @@ namespace adjoint::cli {
 
 namespace {
 
-/// The engines `--engine` accepts; the first is the default.
-constexpr const char *kEngines[] = {"interp"};
-
 /// At most this many leading values are shown in a summary.
 constexpr int64_t kSummaryValues = 6;
 
@@ -37,68 +36,9 @@ struct RunOptions {
   std::vector<std::string> inputs;
   std::string outDir;
   std::string engine = kEngines[0];
+  int threads = 0;
   std::string seed = "0";
 };
-
-/// One `-i NAME=FILE` binding.
-struct InputBinding {
-  std::string name, file;
-};
-
-InputBinding parseBinding(const std::string &spec) {
-  size_t eq = spec.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-    badInput("-i '", spec, "': expected NAME=FILE.npy");
-  InputBinding b{spec.substr(0, eq), spec.substr(eq + 1)};
-  // Accept the text IR's spelling of a value name too: -i %x=x.npy.
-  if (b.name.size() > 1 && b.name[0] == '%')
-    b.name.erase(0, 1);
-  return b;
-}
-
-std::string inputList(const Graph &g) {
-  if (g.inputs().empty())
-    return "it has no inputs";
-  std::string out = "its inputs are";
-  for (size_t i = 0; i < g.inputs().size(); ++i)
-    out += (i ? ", %" : " %") + g.inputs()[i]->name();
-  return out;
-}
-
-uint64_t splitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-/// A tensor of `type` with random contents from stream `stream` of `seed`:
-/// floats U(-1, 1), integers uniform in [0, 10), bools fair coin flips.
-Tensor randomTensor(const TensorType &type, uint64_t seed, uint64_t stream) {
-  Tensor t(type);
-  uint64_t key = splitMix64(splitMix64(seed) ^ splitMix64(~stream));
-  for (int64_t i = 0, n = t.numElements(); i < n; ++i) {
-    uint64_t bits = splitMix64(key + (uint64_t)i * 0xd1b54a32d192ed03ull);
-    double u = (double)(bits >> 11) * 0x1.0p-53; // [0, 1)
-    double v = 0;
-    switch (type.dtype) {
-    case DType::F32:
-    case DType::F64:
-      v = -1 + 2 * u;
-      break;
-    case DType::I32:
-    case DType::I64:
-    case DType::U8:
-      v = std::floor(u * 10);
-      break;
-    case DType::Bool:
-      v = u < 0.5 ? 0 : 1;
-      break;
-    }
-    t.setElementFromDouble(i, v);
-  }
-  return t;
-}
 
 /// `name` with every character outside [A-Za-z0-9._-] replaced by '_'.
 std::string sanitizeFileName(const std::string &name) {
@@ -169,47 +109,6 @@ void printSummary(std::ostream &os, const std::string &name, const Tensor &t) {
   os << "\n";
 }
 
-/// The value of --seed: a decimal integer in [0, 2^64).
-uint64_t parseSeed(const std::string &text) {
-  uint64_t seed = 0;
-  const char *end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, seed);
-  if (text.empty() || ec != std::errc() || ptr != end)
-    badInput("--seed '", text,
-             "': expected a decimal integer from 0 to 18446744073709551615");
-  return seed;
-}
-
-void checkEngine(const std::string &engine) {
-  std::string accepted;
-  for (const char *e : kEngines) {
-    if (engine == e)
-      return;
-    accepted += (accepted.empty() ? "" : ", ") + std::string(e);
-  }
-  badInput("unknown engine '", engine, "' (accepted: ", accepted, ")");
-}
-
-/// Binds the -i files to inputs, checking names and types.
-std::map<std::string, Tensor> bindInputs(const Graph &g,
-                                         const std::vector<InputBinding> &bs) {
-  std::map<std::string, Tensor> bound;
-  for (const InputBinding &b : bs) {
-    Value *v = g.findValue(b.name);
-    if (!v || v->kind() != ValueKind::Input)
-      badInput("-i ", b.name, "=", b.file, ": graph '", g.name(),
-               "' has no input %", b.name, "; ", inputList(g));
-    if (bound.count(b.name))
-      badInput("-i ", b.name, "=", b.file, ": input %", b.name,
-               " is given twice");
-    Tensor t = readNpy(b.file);
-    if (t.type() != v->type())
-      badInput("input %", b.name, " expects ", typeStr(v->type()), " but ",
-               b.file, " holds ", typeStr(t.type()));
-    bound.emplace(b.name, std::move(t));
-  }
-  return bound;
-}
 
 /// The file each output goes to in `dir`; throws if two would collide.
 std::vector<std::string> outputPaths(const Graph &g, const std::string &dir) {
@@ -230,27 +129,21 @@ std::vector<std::string> outputPaths(const Graph &g, const std::string &dir) {
 void runRun(const RunOptions &opts) {
   checkEngine(opts.engine);
   uint64_t seed = parseSeed(opts.seed);
-  std::vector<InputBinding> bindings;
-  for (const std::string &spec : opts.inputs)
-    bindings.push_back(parseBinding(spec));
-
   Model m = loadModel(opts.model);
   const Graph &g = m.graph;
   std::vector<std::string> paths;
   if (!opts.outDir.empty())
     paths = outputPaths(g, opts.outDir);
-  std::map<std::string, Tensor> inputs = bindInputs(g, bindings);
-  for (size_t k = 0; k < g.inputs().size(); ++k) {
-    const Value *in = g.inputs()[k];
-    if (inputs.count(in->name()))
-      continue;
-    std::cerr << "adjoint: note: input %" << in->name() << " ("
-              << typeStr(in->type()) << ") not given; filled at random "
-              << "with seed " << seed << "\n";
-    inputs.emplace(in->name(), randomTensor(in->type(), seed, k));
-  }
+  std::map<std::string, Tensor> inputs = modelInputs(g, opts.inputs, seed);
 
-  std::map<std::string, Tensor> results = interpret(g, inputs);
+  std::map<std::string, Tensor> results;
+  if (opts.engine == "interp") {
+    results = interpret(g, inputs);
+  } else {
+    CompileOptions options;
+    options.threads = opts.threads;
+    results = compile(g, options)->run(inputs);
+  }
 
   if (opts.outDir.empty()) {
     for (const Output &out : g.outputs())
@@ -286,9 +179,14 @@ Action addRunCommand(CLI::App &app) {
                  "if missing); without it, print a summary of each output")
       ->type_name("DIR");
   app.add_option("--engine", opts->engine,
-                 "Engine that runs the model: interp (the reference "
-                 "interpreter)")
+                 "Engine that runs the model: jit (native code) or interp "
+                 "(the reference interpreter)")
       ->type_name("ENGINE")
+      ->capture_default_str();
+  app.add_option("--threads", opts->threads,
+                 "Threads for the jit engine (0: all cores)")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--seed", opts->seed,
                  "Seed of the random values of inputs not given with -i")

@@ -1,0 +1,21 @@
+//===- CodeDump.h - The LLVM IR and assembly of a compiled graph ----------===//
+#pragma once
+
+#include <string>
+
+namespace adjoint {
+
+class Graph;
+
+/// What the JIT makes of a graph, as text.
+struct CodeDump {
+  std::string llvmBefore; ///< LLVM IR as generated, before optimization
+  std::string llvmAfter;  ///< after LLVM's O3 pipeline for the host CPU
+  std::string assembly;   ///< host assembly of the optimized module
+};
+
+/// Generates and optimizes the code of the verified graph `g` for this
+/// machine, exactly as compile() does, and returns it as text.
+CodeDump dumpCode(const Graph &g);
+
+} // namespace adjoint

@@ -1,0 +1,141 @@
+//===- BenchCommand.cpp - `adjoint bench`: how fast is a model here -------===//
+//
+// Compiles a model, runs it a few times to warm up, then times repeated runs
+// and prints the compile time, the median, min and max latency, runs per
+// second and the achieved GFLOP/s from the model's FLOP count.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/cli/CliCommon.h"
+#include "compiler/cli/ModelInputs.h"
+
+#include "compiler/Executable.h"
+#include "ir/Error.h"
+#include "ir/Flops.h"
+#include "ir/Interpreter.h"
+#include "ir/ModelIO.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace adjoint::cli {
+
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string engine = kEngines[0];
+  std::string seed = "0";
+  int threads = 0;
+  int warmup = 3;
+  int iters = 20;
+};
+
+std::string millis(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
+  return buf;
+}
+
+void runBench(const BenchOptions &opts) {
+  checkEngine(opts.engine);
+  uint64_t seed = parseSeed(opts.seed);
+  Model m = loadModel(opts.model);
+  const Graph &g = m.graph;
+  std::map<std::string, Tensor> inputs = modelInputs(g, opts.inputs, seed);
+  int64_t flops = graphFlops(g);
+
+  using Clock = std::chrono::steady_clock;
+  std::function<void()> runOnce;
+  std::unique_ptr<Executable> exe;
+  std::vector<Tensor> in, out;
+  double compileSeconds = 0;
+  if (opts.engine == "jit") {
+    CompileOptions options;
+    options.threads = opts.threads;
+    exe = compile(g, options);
+    compileSeconds = exe->compileSeconds();
+    for (const TensorInfo &info : exe->inputs())
+      in.push_back(inputs.at(info.name));
+    for (const TensorInfo &info : exe->outputs())
+      out.emplace_back(info.type);
+    runOnce = [&] { exe->run(in, out); };
+  } else {
+    runOnce = [&] { interpret(g, inputs); };
+  }
+
+  for (int i = 0; i < opts.warmup; ++i)
+    runOnce();
+  std::vector<double> times;
+  for (int i = 0; i < opts.iters; ++i) {
+    auto start = Clock::now();
+    runOnce();
+    times.push_back(
+        std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  double median = times.size() % 2
+                      ? times[times.size() / 2]
+                      : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+
+  std::cout << "model: " << g.name() << " (" << g.nodes().size() << " nodes, "
+            << metricCount(flops) << "FLOP per run)\n";
+  std::cout << "engine: " << opts.engine;
+  if (opts.engine == "jit")
+    std::cout << ", threads: "
+              << (opts.threads > 0 ? std::to_string(opts.threads) : "all cores");
+  std::cout << "\n";
+  if (opts.engine == "jit")
+    std::cout << "compile: " << millis(compileSeconds) << "\n";
+  std::cout << "latency: median " << millis(median) << ", min "
+            << millis(times.front()) << ", max " << millis(times.back()) << " ("
+            << opts.iters << " runs after " << opts.warmup << " warm-up)\n";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "throughput: %.1f runs/s, %.2f GFLOP/s\n",
+                1.0 / median, (double)flops / median * 1e-9);
+  std::cout << buf;
+}
+
+} // namespace
+
+Action addBenchCommand(CLI::App &app) {
+  auto opts = std::make_shared<BenchOptions>();
+  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+      ->required();
+  app.add_option("-i,--input", opts->inputs,
+                 "Bind input NAME to the array in FILE.npy (repeatable); "
+                 "inputs not given are filled at random")
+      ->type_name("NAME=FILE")
+      ->allow_extra_args(false);
+  app.add_option("--engine", opts->engine,
+                 "Engine to time: jit (native code) or interp (the reference "
+                 "interpreter)")
+      ->type_name("ENGINE")
+      ->capture_default_str();
+  app.add_option("--threads", opts->threads,
+                 "Threads for the jit engine (0: all cores)")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--warmup", opts->warmup, "Untimed runs first")
+      ->type_name("W")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--iters", opts->iters, "Timed runs")
+      ->type_name("K")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--seed", opts->seed,
+                 "Seed of the random values of inputs not given with -i")
+      ->type_name("N")
+      ->capture_default_str();
+  app.footer("Example:\n  adjoint bench examples/fashion_cnn.pbtxt --threads 2");
+  return [opts] { runBench(*opts); };
+}
+
+} // namespace adjoint::cli

@@ -1,0 +1,128 @@
+//===- ModelInputs.cpp - Inputs of a model from the command line ----------===//
+#include "compiler/cli/ModelInputs.h"
+
+#include "ir/Error.h"
+#include "ir/NpyFile.h"
+
+#include <charconv>
+#include <cmath>
+#include <iostream>
+
+namespace adjoint::cli {
+
+namespace {
+
+/// One `-i NAME=FILE` binding.
+struct InputBinding {
+  std::string name, file;
+};
+
+InputBinding parseBinding(const std::string &spec) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    badInput("-i '", spec, "': expected NAME=FILE.npy");
+  InputBinding b{spec.substr(0, eq), spec.substr(eq + 1)};
+  // Accept the text IR's spelling of a value name too: -i %x=x.npy.
+  if (b.name.size() > 1 && b.name[0] == '%')
+    b.name.erase(0, 1);
+  return b;
+}
+
+std::string inputList(const Graph &g) {
+  if (g.inputs().empty())
+    return "it has no inputs";
+  std::string out = "its inputs are";
+  for (size_t i = 0; i < g.inputs().size(); ++i)
+    out += (i ? ", %" : " %") + g.inputs()[i]->name();
+  return out;
+}
+
+uint64_t splitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/// A tensor of `type` with random contents from stream `stream` of `seed`:
+/// floats U(-1, 1), integers uniform in [0, 10), bools fair coin flips.
+Tensor randomTensor(const TensorType &type, uint64_t seed, uint64_t stream) {
+  Tensor t(type);
+  uint64_t key = splitMix64(splitMix64(seed) ^ splitMix64(~stream));
+  for (int64_t i = 0, n = t.numElements(); i < n; ++i) {
+    uint64_t bits = splitMix64(key + (uint64_t)i * 0xd1b54a32d192ed03ull);
+    double u = (double)(bits >> 11) * 0x1.0p-53; // [0, 1)
+    double v = 0;
+    switch (type.dtype) {
+    case DType::F32:
+    case DType::F64:
+      v = -1 + 2 * u;
+      break;
+    case DType::I32:
+    case DType::I64:
+    case DType::U8:
+      v = std::floor(u * 10);
+      break;
+    case DType::Bool:
+      v = u < 0.5 ? 0 : 1;
+      break;
+    }
+    t.setElementFromDouble(i, v);
+  }
+  return t;
+}
+
+/// Binds the -i files to inputs, checking names and types.
+std::map<std::string, Tensor> bindInputs(const Graph &g,
+                                         const std::vector<InputBinding> &bs) {
+  std::map<std::string, Tensor> bound;
+  for (const InputBinding &b : bs) {
+    Value *v = g.findValue(b.name);
+    if (!v || v->kind() != ValueKind::Input)
+      badInput("-i ", b.name, "=", b.file, ": graph '", g.name(),
+               "' has no input %", b.name, "; ", inputList(g));
+    if (bound.count(b.name))
+      badInput("-i ", b.name, "=", b.file, ": input %", b.name,
+               " is given twice");
+    Tensor t = readNpy(b.file);
+    if (t.type() != v->type())
+      badInput("input %", b.name, " expects ", typeStr(v->type()), " but ",
+               b.file, " holds ", typeStr(t.type()));
+    bound.emplace(b.name, std::move(t));
+  }
+  return bound;
+}
+
+} // namespace
+
+/// The value of --seed: a decimal integer in [0, 2^64).
+uint64_t parseSeed(const std::string &text) {
+  uint64_t seed = 0;
+  const char *end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, seed);
+  if (text.empty() || ec != std::errc() || ptr != end)
+    badInput("--seed '", text,
+             "': expected a decimal integer from 0 to 18446744073709551615");
+  return seed;
+}
+
+std::map<std::string, Tensor> modelInputs(const Graph &g,
+                                          const std::vector<std::string> &specs,
+                                          uint64_t seed) {
+  std::vector<InputBinding> bindings;
+  for (const std::string &spec : specs)
+    bindings.push_back(parseBinding(spec));
+  std::map<std::string, Tensor> inputs = bindInputs(g, bindings);
+  for (size_t k = 0; k < g.inputs().size(); ++k) {
+    const Value *in = g.inputs()[k];
+    if (inputs.count(in->name()))
+      continue;
+    std::cerr << "adjoint: note: input %" << in->name() << " ("
+              << typeStr(in->type()) << ") not given; filled at random "
+              << "with seed " << seed << "\n";
+    inputs.emplace(in->name(), randomTensor(in->type(), seed, k));
+  }
+  return inputs;
+}
+
+} // namespace adjoint::cli

@@ -1,0 +1,31 @@
+//===- ModelInputs.h - Inputs of a model from the command line -*- C++ -*-===//
+//
+// `run` and `bench` bind inputs from `-i NAME=FILE.npy` and fill the others
+// with deterministic random values from `--seed`.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Tensor.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace adjoint::cli {
+
+/// The value of --seed: a decimal integer in [0, 2^64); BadInput otherwise.
+uint64_t parseSeed(const std::string &text);
+
+/// Every input of `g`: those named by the `-i NAME=FILE.npy` specs read from
+/// their files (names, dtypes and shapes checked), the others filled at
+/// random from `seed` (floats U(-1, 1), integers in [0, 10), fair bools),
+/// with a note on stderr for each. Throws BadInput naming the input, the
+/// file and both types on a mismatch.
+std::map<std::string, Tensor> modelInputs(const Graph &g,
+                                          const std::vector<std::string> &specs,
+                                          uint64_t seed);
+
+} // namespace adjoint::cli
