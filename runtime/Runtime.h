@@ -1,0 +1,112 @@
+/*===- Runtime.h - The C ABI that compiled models call ---------*- C -*-===*/
+/*
+ * Everything generated code (JIT or ahead-of-time) calls at run time: a
+ * parallel-for over a persistent thread pool, GEMM and conv2d kernels, and
+ * aligned allocation. The header is plain C (C11 or C++17 and later) and the
+ * library, libadjoint_runtime.a, depends on nothing else of Adjoint's: an
+ * ahead-of-time compiled model links it with libc, libm, libstdc++ and
+ * pthread only. Dimensions and strides are int64_t element counts; arrays
+ * are row-major (C order). docs/runtime.md describes the threading model and
+ * the determinism guarantee.
+ */
+#ifndef ADJOINT_RUNTIME_RUNTIME_H
+#define ADJOINT_RUNTIME_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===-------------------------- Threads ----------------------------------===*/
+
+/// A unit of parallel work: processes the indices [begin, end) of a loop,
+/// with ctx pointing at whatever the caller passed to adjoint_rt_parallel_for.
+typedef void (*adjoint_rt_task)(int64_t begin, int64_t end, void *ctx);
+
+/// Runs fn over [0, n) and returns when every index has been processed.
+/// The range is cut into min(T, n / grain) contiguous chunks of near-equal
+/// size (at least grain indices each, T the thread count), a pure function
+/// of (n, grain, T), so a task whose result depends only on its range gives
+/// the same result on every run. The chunks run on the persistent pool, the
+/// calling thread taking part. The call runs inline (the same chunks, in
+/// order, on the calling thread) when there is one chunk, when it is made
+/// from inside a task (nested calls never deadlock), or when another thread
+/// is using the pool at that moment. grain < 1 counts as 1; n <= 0 does
+/// nothing.
+void adjoint_rt_parallel_for(int64_t n, int64_t grain, adjoint_rt_task fn,
+                             void *ctx);
+
+/// Sets the number of threads (the calling thread included) that later
+/// calls use; n <= 0 means every core (std::thread::hardware_concurrency),
+/// and counts above 1024 are capped. The pool is rebuilt when the count
+/// changes. Must not be called while another thread is inside a runtime
+/// call; a call from inside a task is ignored.
+void adjoint_rt_set_num_threads(int32_t n);
+
+/// The current number of threads. Until adjoint_rt_set_num_threads is
+/// called it is the value of the environment variable ADJOINT_NUM_THREADS
+/// when positive, otherwise every core; the variable is read once, at first
+/// use of the runtime.
+int32_t adjoint_rt_num_threads(void);
+
+/*===-------------------------- Kernels ----------------------------------===*/
+
+/// C = op(A) @ op(B) in f32, row-major, C [m, n] overwritten; op(A) is
+/// [m, k] and op(B) is [k, n]. op transposes when trans_a (trans_b) is
+/// nonzero, so A is stored as [k, m] (B as [n, k]). lda, ldb and ldc are
+/// the row strides of the stored arrays in elements (at least their widths).
+/// Any dimension may be 0; k == 0 gives zeros. Large products are split
+/// across the pool along block boundaries that do not depend on the thread
+/// count, so C is bitwise the same for every thread count.
+void adjoint_rt_gemm_f32(int64_t m, int64_t n, int64_t k, const float *a,
+                         int64_t lda, int32_t trans_a, const float *b,
+                         int64_t ldb, int32_t trans_b, float *c, int64_t ldc);
+
+/// adjoint_rt_gemm_f32 in f64.
+void adjoint_rt_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a,
+                         int64_t lda, int32_t trans_a, const double *b,
+                         int64_t ldb, int32_t trans_b, double *c, int64_t ldc);
+
+/// 2-D cross-correlation in f32: x [n, c, h, w_] (NCHW), w [o, c/groups, kh,
+/// kw] (OIHW), y [n, o, out_h, out_w] overwritten (dense arrays).
+/// y[b,oc,oy,ox] = sum over ic < c/groups, i < kh, j < kw of
+/// x[b, g*c/groups + ic, oy*stride_h - pad_top + i*dil_h,
+///   ox*stride_w - pad_left + j*dil_w] * w[oc, ic, i, j], g = oc/(o/groups),
+/// input outside the image reading as 0. The caller checks the shapes: c and
+/// o are multiples of groups, and out_h, out_w follow from the other sizes.
+/// pad_bottom and pad_right only determine out_h and out_w, which are passed
+/// in. The result is bitwise the same for every thread count.
+void adjoint_rt_conv2d_f32(const float *x, const float *w, float *y, int64_t n,
+                           int64_t c, int64_t h, int64_t w_, int64_t o,
+                           int64_t kh, int64_t kw, int64_t stride_h,
+                           int64_t stride_w, int64_t pad_top, int64_t pad_left,
+                           int64_t pad_bottom, int64_t pad_right, int64_t dil_h,
+                           int64_t dil_w, int64_t groups, int64_t out_h,
+                           int64_t out_w);
+
+/// adjoint_rt_conv2d_f32 in f64.
+void adjoint_rt_conv2d_f64(const double *x, const double *w, double *y,
+                           int64_t n, int64_t c, int64_t h, int64_t w_,
+                           int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+                           int64_t stride_w, int64_t pad_top, int64_t pad_left,
+                           int64_t pad_bottom, int64_t pad_right, int64_t dil_h,
+                           int64_t dil_w, int64_t groups, int64_t out_h,
+                           int64_t out_w);
+
+/*===-------------------------- Memory -----------------------------------===*/
+
+/// Allocates bytes of memory aligned to 64 bytes (one cache line, one
+/// AVX-512 vector). Returns NULL only when bytes > 0 and the allocation
+/// failed; bytes <= 0 returns a valid pointer that must still be freed.
+void *adjoint_rt_alloc(int64_t bytes);
+
+/// Frees memory from adjoint_rt_alloc; NULL is ignored.
+void adjoint_rt_free(void *p);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ADJOINT_RUNTIME_RUNTIME_H */

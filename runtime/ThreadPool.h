@@ -1,0 +1,89 @@
+//===- ThreadPool.h - The runtime's persistent thread pool ------*- C++ -*-===//
+//
+// The C++ side of adjoint_rt_parallel_for: a pool of T-1 persistent workers
+// that, together with the calling thread, run the numbered tasks of one job
+// at a time. Tasks are claimed dynamically, so which thread runs a task varies
+// from run to run; what a task computes must therefore depend only on its
+// number, which is why callers cut their work into pieces whose boundaries
+// depend on the problem (and at most on T), never on the scheduling.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace adjoint::rt {
+
+/// A task body: runs task number `task` of a job with the job's context.
+using TaskFn = void (*)(int64_t task, void *ctx);
+
+/// A fixed set of worker threads that run jobs of numbered tasks.
+class ThreadPool {
+public:
+  /// Starts threads-1 workers (the caller of run() is the last thread).
+  explicit ThreadPool(int threads);
+  /// Stops and joins the workers.
+  ~ThreadPool();
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+
+  /// The number of threads that run a job, the caller included.
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  /// Runs fn(0, ctx) ... fn(tasks-1, ctx) and returns when all are done.
+  /// The caller runs them alone, in order, when tasks == 1, when there are
+  /// no workers, when it is itself inside a task, or when another thread
+  /// holds the pool.
+  void run(int64_t tasks, TaskFn fn, void *ctx);
+
+  /// True on a worker thread and on a caller while it runs pool tasks.
+  static bool insideTask();
+
+private:
+  struct Job {
+    TaskFn fn;
+    void *ctx;
+    int64_t tasks;
+    std::atomic<int64_t> next{0};
+  };
+
+  void workerLoop();
+  static void runTasks(Job &job);
+
+  std::vector<std::thread> workers_;
+  std::mutex dispatch_; // held by the one caller that owns the workers
+  std::mutex mutex_;    // guards the fields below
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  Job *current_ = nullptr;
+  // Atomic so that waiting threads can spin on them before sleeping; they
+  // change only under mutex_, which keeps the condition variables correct.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> active_{0}; // workers holding a pointer to *current_
+  bool stop_ = false;
+};
+
+/// The process-wide pool, created at first use with adjoint_rt_num_threads()
+/// threads.
+ThreadPool &globalPool();
+
+/// Replaces the process-wide pool by one with `threads` threads.
+void resetGlobalPool(int threads);
+
+/// The number of chunks adjoint_rt_parallel_for cuts [0, n) into.
+int64_t chunkCount(int64_t n, int64_t grain, int threads);
+
+/// The first index of chunk i when [0, n) is cut into `chunks` chunks whose
+/// sizes differ by at most one (the larger ones first); chunk i ends where
+/// chunk i+1 begins, and chunkBegin(n, chunks, chunks) == n.
+inline int64_t chunkBegin(int64_t n, int64_t chunks, int64_t i) {
+  int64_t base = n / chunks, extra = n % chunks;
+  return i * base + (i < extra ? i : extra);
+}
+
+} // namespace adjoint::rt

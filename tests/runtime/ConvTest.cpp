@@ -1,0 +1,244 @@
+//===- ConvTest.cpp - adjoint_rt_conv2d against a direct convolution ------===//
+#include "runtime/Runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace {
+
+struct ConvShape {
+  int64_t n, c, h, w, o, kh, kw;
+  int64_t sh = 1, sw = 1, top = 0, left = 0, bottom = 0, right = 0;
+  int64_t dh = 1, dw = 1, groups = 1;
+
+  int64_t outH() const {
+    return (h + top + bottom - dh * (kh - 1) - 1) / sh + 1;
+  }
+  int64_t outW() const {
+    return (w + left + right - dw * (kw - 1) - 1) / sw + 1;
+  }
+};
+
+ConvShape shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,
+                int64_t kh, int64_t kw) {
+  ConvShape s;
+  s.n = n, s.c = c, s.h = h, s.w = w, s.o = o, s.kh = kh, s.kw = kw;
+  return s;
+}
+
+ConvShape strided(ConvShape s, int64_t sh, int64_t sw) {
+  s.sh = sh, s.sw = sw;
+  return s;
+}
+ConvShape padded(ConvShape s, int64_t t, int64_t l, int64_t b, int64_t r) {
+  s.top = t, s.left = l, s.bottom = b, s.right = r;
+  return s;
+}
+ConvShape dilated(ConvShape s, int64_t dh, int64_t dw) {
+  s.dh = dh, s.dw = dw;
+  return s;
+}
+ConvShape grouped(ConvShape s, int64_t g) {
+  s.groups = g;
+  return s;
+}
+
+/// Plain, strided, padded (asymmetric), dilated, grouped, depthwise, 1x1
+/// (in place and not), batched, wide enough to be cut into tiles, and large
+/// enough for its one GEMM to be cut into blocks.
+std::vector<ConvShape> shapes() {
+  return {
+      shape(1, 1, 5, 5, 1, 3, 3),
+      shape(2, 3, 8, 7, 4, 3, 3),
+      strided(shape(1, 2, 9, 10, 3, 3, 2), 2, 3),
+      padded(shape(1, 3, 6, 6, 2, 3, 3), 1, 1, 1, 1),
+      padded(shape(2, 2, 7, 5, 3, 3, 3), 2, 0, 1, 3),
+      strided(padded(shape(1, 3, 11, 9, 5, 5, 3), 0, 2, 3, 1), 2, 2),
+      dilated(shape(1, 2, 12, 12, 3, 3, 3), 2, 3),
+      dilated(padded(shape(2, 4, 10, 9, 2, 2, 3), 1, 2, 2, 1), 3, 2),
+      grouped(shape(2, 4, 6, 6, 6, 3, 3), 2),
+      grouped(padded(shape(1, 6, 8, 8, 6, 3, 3), 1, 1, 1, 1), 6),
+      grouped(strided(padded(shape(3, 8, 9, 9, 16, 3, 3), 1, 0, 1, 0), 2, 1),
+              8),
+      shape(2, 16, 7, 7, 8, 1, 1),
+      grouped(shape(1, 8, 5, 6, 4, 1, 1), 2),
+      strided(shape(1, 4, 7, 7, 3, 1, 1), 2, 2),
+      padded(shape(1, 4, 3, 3, 2, 1, 1), 1, 0, 0, 1),
+      shape(4, 1, 28, 28, 8, 5, 5),
+      padded(shape(1, 16, 100, 100, 8, 3, 3), 1, 1, 1, 1),
+      padded(shape(1, 64, 32, 32, 64, 3, 3), 1, 1, 1, 1), // GEMM in blocks
+      shape(1, 2, 2, 2, 3, 3, 3), // window larger than the image: no output
+      shape(1, 3, 5, 5, 2, 5, 5), // one output pixel
+  };
+}
+
+template <typename T> struct ConvProblem {
+  ConvShape s;
+  std::vector<T> x, w;
+
+  ConvProblem(const ConvShape &shape, unsigned seed) : s(shape) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> dist(-1, 1);
+    x.resize(s.n * s.c * s.h * s.w);
+    w.resize(s.o * (s.c / s.groups) * s.kh * s.kw);
+    for (T &v : x)
+      v = static_cast<T>(dist(rng));
+    for (T &v : w)
+      v = static_cast<T>(dist(rng));
+  }
+
+  int64_t outSize() const {
+    return s.outH() > 0 && s.outW() > 0 ? s.n * s.o * s.outH() * s.outW() : 0;
+  }
+
+  /// y, with x, w and y placed `offset` elements into their buffers.
+  std::vector<T> run(int64_t offset = 0) const {
+    std::vector<T> x2(offset + x.size()), w2(offset + w.size());
+    std::copy(x.begin(), x.end(), x2.begin() + offset);
+    std::copy(w.begin(), w.end(), w2.begin() + offset);
+    std::vector<T> y(offset + outSize(), std::numeric_limits<T>::quiet_NaN());
+    const T *xp = x2.data() + offset, *wp = w2.data() + offset;
+    T *yp = y.data() + offset;
+    if constexpr (sizeof(T) == 4)
+      adjoint_rt_conv2d_f32(xp, wp, yp, s.n, s.c, s.h, s.w, s.o, s.kh, s.kw,
+                            s.sh, s.sw, s.top, s.left, s.bottom, s.right, s.dh,
+                            s.dw, s.groups, s.outH(), s.outW());
+    else
+      adjoint_rt_conv2d_f64(xp, wp, yp, s.n, s.c, s.h, s.w, s.o, s.kh, s.kw,
+                            s.sh, s.sw, s.top, s.left, s.bottom, s.right, s.dh,
+                            s.dw, s.groups, s.outH(), s.outW());
+    return std::vector<T>(y.begin() + offset, y.end());
+  }
+
+  /// The formula of Runtime.h in double, each output within rtol of the
+  /// sum of the magnitudes of its terms.
+  void check(const std::vector<T> &y, double rtol) const {
+    int64_t oh = s.outH(), ow = s.outW(), cg = s.c / s.groups;
+    int64_t og = s.o / s.groups;
+    for (int64_t b = 0; b < s.n; ++b)
+      for (int64_t oc = 0; oc < s.o; ++oc)
+        for (int64_t oy = 0; oy < oh; ++oy)
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            double sum = 0, mag = 0;
+            int64_t g = oc / og;
+            for (int64_t ic = 0; ic < cg; ++ic)
+              for (int64_t i = 0; i < s.kh; ++i)
+                for (int64_t j = 0; j < s.kw; ++j) {
+                  int64_t iy = oy * s.sh - s.top + i * s.dh;
+                  int64_t ix = ox * s.sw - s.left + j * s.dw;
+                  if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+                    continue;
+                  double term =
+                      static_cast<double>(
+                          x[((b * s.c + g * cg + ic) * s.h + iy) * s.w + ix]) *
+                      w[((oc * cg + ic) * s.kh + i) * s.kw + j];
+                  sum += term;
+                  mag += std::fabs(term);
+                }
+            T got = y[((b * s.o + oc) * oh + oy) * ow + ox];
+            ASSERT_NEAR(got, sum, rtol * mag + 1e-300)
+                << "at (" << b << ", " << oc << ", " << oy << ", " << ox << ")";
+          }
+  }
+};
+
+template <typename T> void checkAllShapes(double rtol) {
+  unsigned seed = 1;
+  for (int threads : {1, 2}) {
+    adjoint_rt_set_num_threads(threads);
+    for (const ConvShape &s : shapes()) {
+      SCOPED_TRACE(testing::Message()
+                   << "x [" << s.n << "," << s.c << "," << s.h << "," << s.w
+                   << "] w [" << s.o << "," << s.c / s.groups << "," << s.kh
+                   << "," << s.kw << "] strides " << s.sh << "," << s.sw
+                   << " pads " << s.top << "," << s.left << "," << s.bottom
+                   << "," << s.right << " dilations " << s.dh << "," << s.dw
+                   << " groups " << s.groups << " threads " << threads);
+      ConvProblem<T> p(s, seed++);
+      p.check(p.run(), rtol);
+    }
+  }
+  adjoint_rt_set_num_threads(0);
+}
+
+TEST(Conv2d, F32MatchesDirectConvolution) { checkAllShapes<float>(1e-5); }
+
+TEST(Conv2d, F64MatchesDirectConvolution) { checkAllShapes<double>(1e-12); }
+
+template <typename T> void checkThreadInvariance() {
+  unsigned seed = 50;
+  for (const ConvShape &s : shapes()) {
+    ConvProblem<T> p(s, seed++);
+    adjoint_rt_set_num_threads(1);
+    std::vector<T> one = p.run();
+    for (int threads : {2, 3}) {
+      adjoint_rt_set_num_threads(threads);
+      std::vector<T> many = p.run();
+      EXPECT_EQ(std::memcmp(one.data(), many.data(), one.size() * sizeof(T)), 0)
+          << "x [" << s.n << "," << s.c << "," << s.h << "," << s.w
+          << "] groups " << s.groups << " threads " << threads;
+    }
+  }
+  adjoint_rt_set_num_threads(0);
+}
+
+TEST(Conv2d, DoesNotDependOnAddresses) {
+  unsigned seed = 80;
+  for (const ConvShape &s : shapes()) {
+    ConvProblem<float> p(s, seed++);
+    ConvProblem<double> q(s, seed++);
+    std::vector<float> base = p.run();
+    std::vector<double> baseD = q.run();
+    for (int64_t offset : {1, 3, 6}) {
+      std::vector<float> moved = p.run(offset);
+      std::vector<double> movedD = q.run(offset);
+      EXPECT_EQ(
+          std::memcmp(base.data(), moved.data(), base.size() * sizeof(float)),
+          0)
+          << "x [" << s.n << "," << s.c << "," << s.h << "," << s.w
+          << "] offset " << offset;
+      EXPECT_EQ(std::memcmp(baseD.data(), movedD.data(),
+                            baseD.size() * sizeof(double)),
+                0)
+          << "x [" << s.n << "," << s.c << "," << s.h << "," << s.w
+          << "] offset " << offset << " (f64)";
+    }
+  }
+}
+
+TEST(Conv2d, F32IsBitwiseTheSameOnAnyThreadCount) {
+  checkThreadInvariance<float>();
+}
+
+TEST(Conv2d, F64IsBitwiseTheSameOnAnyThreadCount) {
+  checkThreadInvariance<double>();
+}
+
+TEST(Conv2d, RepeatedCallsGiveTheSameResult) {
+  ConvProblem<float> p(padded(shape(2, 8, 20, 20, 16, 3, 3), 1, 1, 1, 1), 7);
+  std::vector<float> first = p.run();
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(
+        std::memcmp(first.data(), p.run().data(), first.size() * sizeof(float)),
+        0);
+}
+
+TEST(Conv2d, EmptyInputsAndChannelsWork) {
+  // No images: nothing to write.
+  ConvProblem<float> none(shape(0, 3, 5, 5, 2, 3, 3), 1);
+  EXPECT_TRUE(none.run().empty());
+  // No input channels: every output is an empty sum.
+  ConvProblem<float> zero(shape(2, 0, 5, 5, 3, 3, 3), 1);
+  std::vector<float> y = zero.run();
+  ASSERT_EQ(y.size(), 2u * 3 * 3 * 3);
+  for (float v : y)
+    EXPECT_EQ(v, 0.0f);
+}
+
+} // namespace
