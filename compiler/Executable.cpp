@@ -118,7 +118,7 @@ std::unique_ptr<Executable> compile(const Graph &g,
     writeFile(dump / (g.name() + ".s"), text.assembly);
   }
 
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Executable::Impl>();
   const codegen::SlotLayout &layout = emitted.layout;
   impl->code = jit::JitModule::compile(std::move(emitted.ctx),
                                        std::move(emitted.module));
@@ -133,7 +133,7 @@ std::unique_ptr<Executable> compile(const Graph &g,
     impl->inputs.push_back({v->name(), v->type()});
   for (const Param &p : g.params()) {
     impl->params.push_back(p.data);
-    impl->slots[layout.slotOf.at(p.value)] = p.data.bytes();
+    impl->slots[layout.slotOf.at(p.value)] = impl->params.back().bytes();
   }
   size_t arenaBytes = 0;
   std::vector<std::pair<int, size_t>> offsets;

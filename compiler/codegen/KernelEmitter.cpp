@@ -12,6 +12,8 @@
 
 #include <llvm/IR/Intrinsics.h>
 
+#include <cmath>
+
 namespace adjoint::codegen {
 
 KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
@@ -70,7 +72,7 @@ KernelCall KernelBuilder::finish(int64_t rows, int64_t workPerRow) {
   return call;
 }
 
-llvm::AllocaInst *KernelBuilder::alloca(llvm::Type *t, const llvm::Twine &n) {
+llvm::AllocaInst *KernelBuilder::stackSlot(llvm::Type *t, const llvm::Twine &n) {
   llvm::IRBuilder<> eb(&body->getEntryBlock(),
                        body->getEntryBlock().getFirstInsertionPt());
   return eb.CreateAlloca(t, nullptr, n);
@@ -281,7 +283,7 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
     identity = f ? INFINITY : 1e300; // converted with saturation
 
   KernelBuilder k(ec, kernelName(node, idx), {out, in});
-  llvm::AllocaInst *acc = k.alloca(ec.valueType(t), "acc");
+  llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   int64_t redCount = product(redDims);
   emitNest(k.b, k.begin, k.end, keptDims, outer,
            [&](llvm::ArrayRef<llvm::Value *> offsets,
@@ -300,9 +302,11 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
                         llvm::Value *r;
                         if (op == OpKind::ReduceSum) {
                           if (f) {
+                            llvm::IRBuilder<>::FastMathFlagGuard guard(b);
                             llvm::FastMathFlags fmf;
                             fmf.setAllowReassoc();
-                            r = b.CreateFAddFMF(a, x, fmf);
+                            b.setFastMathFlags(fmf);
+                            r = b.CreateFAdd(a, x);
                           } else {
                             r = b.CreateAdd(a, x);
                           }
@@ -342,8 +346,8 @@ KernelCall emitArgmax(EmitContext &ec, const Node &node, int idx) {
   bool f = isFloat(t);
 
   KernelBuilder k(ec, kernelName(node, idx), {out, in});
-  llvm::AllocaInst *best = k.alloca(ec.valueType(t), "best");
-  llvm::AllocaInst *bestIdx = k.alloca(ec.i64(), "bestIdx");
+  llvm::AllocaInst *best = k.stackSlot(ec.valueType(t), "best");
+  llvm::AllocaInst *bestIdx = k.stackSlot(ec.i64(), "bestIdx");
   emitNest(
       k.b, k.begin, k.end, keptDims, outer,
       [&](llvm::ArrayRef<llvm::Value *> offsets, llvm::ArrayRef<llvm::Value *>) {

@@ -45,7 +45,7 @@ struct KernelBuilder {
   /// Closes the body and returns the call description.
   KernelCall finish(int64_t rows, int64_t workPerRow);
   /// An i64 (or other) stack slot in the body's entry block.
-  llvm::AllocaInst *alloca(llvm::Type *t, const llvm::Twine &name = "");
+  llvm::AllocaInst *stackSlot(llvm::Type *t, const llvm::Twine &name = "");
 };
 
 /// Emits `if (cond) then()` at the insertion point.

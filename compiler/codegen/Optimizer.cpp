@@ -4,6 +4,7 @@
 #include "compiler/codegen/MathLibrary.h"
 #include "ir/Error.h"
 
+#include <llvm/ADT/SmallString.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
@@ -124,16 +125,14 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
 std::string emitAssembly(const llvm::Module &m, llvm::TargetMachine &tm) {
   // Code generation rewrites the module it runs on: emit from a copy.
   std::unique_ptr<llvm::Module> copy = llvm::CloneModule(m);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  llvm::buffer_ostream bos(os);
+  llvm::SmallString<0> text;
+  llvm::raw_svector_ostream os(text);
   llvm::legacy::PassManager pm;
-  if (tm.addPassesToEmitFile(pm, bos, nullptr,
+  if (tm.addPassesToEmitFile(pm, os, nullptr,
                              llvm::CodeGenFileType::AssemblyFile))
     failed("the LLVM target cannot emit assembly");
   pm.run(*copy);
-  bos.flush();
-  return text;
+  return std::string(text.str());
 }
 
 std::string printModule(const llvm::Module &m) {

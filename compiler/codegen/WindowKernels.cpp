@@ -10,6 +10,8 @@
 #include "compiler/codegen/ScalarEmitter.h"
 #include "ir/ShapeInference.h"
 
+#include <cmath>
+
 namespace adjoint::codegen {
 
 namespace {
@@ -98,7 +100,7 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
   llvm::IRBuilder<> &b = k.b;
   llvm::GlobalVariable *tabA = offsetTable(ec, kernelName(node, idx) + ".a", offA);
   llvm::GlobalVariable *tabB = offsetTable(ec, kernelName(node, idx) + ".b", offB);
-  llvm::AllocaInst *acc = k.alloca(ec.valueType(t), "acc");
+  llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   // Rows are (batch entry, row of A) pairs.
   emitLoop(b, k.begin, k.end, [&](llvm::Value *row) {
     llvm::Value *bi = b.CreateSDiv(row, b.getInt64(d.m));
@@ -163,8 +165,8 @@ std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx) {
                                   {{H * W, 0, 0}, 0}};
 
   KernelBuilder k(ec, kernelName(node, idx), {y, x});
-  llvm::AllocaInst *acc = k.alloca(ec.valueType(t), "acc");
-  llvm::AllocaInst *count = k.alloca(ec.i64(), "count");
+  llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
+  llvm::AllocaInst *count = k.stackSlot(ec.i64(), "count");
   double identity = isMax ? (isFloat(t) ? -INFINITY : -1e300) : 0.0;
   emitNest(
       k.b, k.begin, k.end, dims, accesses,

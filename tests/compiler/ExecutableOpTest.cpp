@@ -65,12 +65,6 @@ const std::vector<DType> kSigned = {DType::F32, DType::F64, DType::I32,
 const std::vector<DType> kNumeric = {DType::F32, DType::F64, DType::I32,
                                      DType::I64, DType::U8};
 
-Attributes attrs(std::initializer_list<std::pair<std::string, AttrValue>> kv) {
-  Attributes a;
-  for (auto &[k, v] : kv)
-    a.set(k, v);
-  return a;
-}
 
 using Ints = std::vector<int64_t>;
 
