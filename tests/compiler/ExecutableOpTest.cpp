@@ -310,7 +310,7 @@ TEST_P(ExecutableOpTest, MatchesInterpreter) {
     Graph g("test");
     Builder b(g);
     inst.build(b);
-    auto inputs = randomInputs(g, 42, inst.lo, inst.hi);
+    auto inputs = uniformInputs(g, 42, inst.lo, inst.hi);
     auto want = interpret(g, inputs);
     for (int threads : {1, 2}) {
       CompileOptions options;

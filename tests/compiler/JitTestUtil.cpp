@@ -6,7 +6,7 @@
 
 namespace adjoint::testing {
 
-Tensor randomTensor(const TensorType &type, std::mt19937_64 &rng, double lo,
+Tensor uniformTensor(const TensorType &type, std::mt19937_64 &rng, double lo,
                     double hi) {
   Tensor t(type);
   std::uniform_real_distribution<double> real(lo, hi);
@@ -20,12 +20,12 @@ Tensor randomTensor(const TensorType &type, std::mt19937_64 &rng, double lo,
   return t;
 }
 
-std::map<std::string, Tensor> randomInputs(const Graph &g, uint64_t seed,
+std::map<std::string, Tensor> uniformInputs(const Graph &g, uint64_t seed,
                                            double lo, double hi) {
   std::mt19937_64 rng(seed);
   std::map<std::string, Tensor> inputs;
   for (const Value *v : g.inputs())
-    inputs.emplace(v->name(), randomTensor(v->type(), rng, lo, hi));
+    inputs.emplace(v->name(), uniformTensor(v->type(), rng, lo, hi));
   return inputs;
 }
 

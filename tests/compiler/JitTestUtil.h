@@ -12,11 +12,11 @@
 namespace adjoint::testing {
 
 /// Random data of `type`: floats U(lo, hi), integers in [lo, hi], bools fair.
-Tensor randomTensor(const TensorType &type, std::mt19937_64 &rng,
+Tensor uniformTensor(const TensorType &type, std::mt19937_64 &rng,
                     double lo = -2, double hi = 2);
 
 /// Random values for every input of `g`.
-std::map<std::string, Tensor> randomInputs(const Graph &g, uint64_t seed,
+std::map<std::string, Tensor> uniformInputs(const Graph &g, uint64_t seed,
                                            double lo = -2, double hi = 2);
 
 /// Empty if `got` matches `want`: same type; integers and bools equal;

@@ -1,7 +1,7 @@
 //===- ModelIOTest.cpp - Model files: round trips and file errors ---------===//
 #include "ir/ModelIO.h"
 
-#include "TempDir.h"
+#include "tests/support/TempDir.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/TextFormat.h"

@@ -1,7 +1,7 @@
 //===- NpyFileTest.cpp - NumPy .npy files ---------------------------------===//
 #include "ir/NpyFile.h"
 
-#include "TempDir.h"
+#include "tests/support/TempDir.h"
 #include "ir/Error.h"
 
 #include <cmath>

@@ -1,7 +1,7 @@
 //===- ProtoConvertTest.cpp - Wire format <-> IR, and every bad model -----===//
 #include "ir/ProtoConvert.h"
 
-#include "TempDir.h"
+#include "tests/support/TempDir.h"
 #include "ir/Error.h"
 #include "ir/ModelIO.h"
 #include "proto/adjoint.pb.h"

@@ -1,7 +1,7 @@
 //===- RandomGraphTest.cpp - The random model generator keeps its promises ===//
-#include "tests/ir/RandomGraph.h"
+#include "tests/support/RandomGraph.h"
 
-#include "tests/ir/RandomTensor.h"
+#include "tests/support/RandomTensor.h"
 
 #include "ir/TextFormat.h"
 #include "ir/Verifier.h"

@@ -4,9 +4,9 @@
 // unchanged, as must the shipped examples.
 //
 //===----------------------------------------------------------------------===//
-#include "RandomGraph.h"
-#include "ModelCompare.h"
-#include "TempDir.h"
+#include "tests/support/RandomGraph.h"
+#include "tests/support/ModelCompare.h"
+#include "tests/support/TempDir.h"
 #include "ir/ModelIO.h"
 #include "ir/TextFormat.h"
 

@@ -3,8 +3,8 @@
 
 #include "ir/Builder.h"
 #include "ir/Error.h"
-#include "tests/ir/ModelCompare.h"
-#include "tests/ir/RandomGraph.h"
+#include "tests/support/ModelCompare.h"
+#include "tests/support/RandomGraph.h"
 
 #include <gtest/gtest.h>
 

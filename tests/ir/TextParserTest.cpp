@@ -1,7 +1,7 @@
 //===- TextParserTest.cpp - Errors of the textual IR parser ---------------===//
 #include "ir/Error.h"
 #include "ir/TextFormat.h"
-#include "tests/ir/RandomGraph.h"
+#include "tests/support/RandomGraph.h"
 
 #include <gtest/gtest.h>
 

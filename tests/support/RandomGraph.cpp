@@ -1,9 +1,9 @@
 //===- RandomGraph.cpp - Random valid models for property tests -----------===//
-#include "tests/ir/RandomGraph.h"
+#include "tests/support/RandomGraph.h"
 
 #include "ir/Builder.h"
 #include "ir/ShapeInference.h"
-#include "tests/ir/RandomTensor.h"
+#include "tests/support/RandomTensor.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 //===- ModelCompare.cpp - Structural comparison of models -----------------===//
-#include "tests/ir/ModelCompare.h"
+#include "tests/support/ModelCompare.h"
 
 #include "ir/Error.h"
 

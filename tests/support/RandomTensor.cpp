@@ -1,5 +1,5 @@
 //===- RandomTensor.cpp - Random numbers and tensors for tests ------------===//
-#include "tests/ir/RandomTensor.h"
+#include "tests/support/RandomTensor.h"
 
 #include <bit>
 #include <limits>

@@ -1,0 +1,185 @@
+//===- ExecutableTest.cpp - The JIT's C++ API and whole models ------------===//
+#include "JitTestUtil.h"
+#include "compiler/Executable.h"
+#include "ir/Builder.h"
+#include "ir/Error.h"
+#include "ir/Interpreter.h"
+#include "ir/ModelIO.h"
+#include "tests/support/RandomGraph.h"
+#include "tests/support/RandomTensor.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace adjoint;
+using namespace adjoint::testing;
+
+namespace {
+
+/// y = relu(x @ w + b), probs = softmax(y).
+Graph smallMlp() {
+  Graph g("mlp");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {4, 8}});
+  Value *w = b.param("w", {DType::F32, {8, 3}}, glorotUniform(1));
+  Value *bias = b.param("b", {DType::F32, {3}}, glorotUniform(2));
+  Value *y = b.relu(b.dense(x, w, bias));
+  b.output("y", y);
+  b.output("probs", b.softmax(y));
+  return g;
+}
+
+std::string errorOf(const std::function<void()> &fn) {
+  try {
+    fn();
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Executable, RunsTwiceWithTheSameResult) {
+  Graph g = smallMlp();
+  auto exe = compile(g);
+  auto inputs = uniformInputs(g, 3);
+  auto first = exe->run(inputs);
+  auto second = exe->run(inputs);
+  for (const auto &[name, t] : first)
+    EXPECT_TRUE(t.identical(second.at(name))) << name;
+  auto want = interpret(g, inputs);
+  for (const auto &[name, t] : want)
+    EXPECT_EQ(compareTensors(first.at(name), t, 1e-5, 1e-6), "") << name;
+}
+
+TEST(Executable, PreallocatedOutputsAreWrittenInPlace) {
+  Graph g = smallMlp();
+  auto exe = compile(g);
+  ASSERT_EQ(exe->inputs().size(), 1u);
+  ASSERT_EQ(exe->outputs().size(), 2u);
+  Tensor x = uniformInputs(g, 5).at("x");
+  std::vector<Tensor> outs = {Tensor(exe->outputs()[0].type),
+                              Tensor(exe->outputs()[1].type)};
+  const std::byte *where = outs[1].bytes();
+  exe->run(std::vector<Tensor>{x}, outs);
+  EXPECT_EQ(outs[1].bytes(), where);
+  auto want = interpret(g, {{"x", x}});
+  EXPECT_EQ(compareTensors(outs[1], want.at("probs"), 1e-5, 1e-6), "");
+}
+
+TEST(Executable, RejectsWrongInputs) {
+  Graph g = smallMlp();
+  auto exe = compile(g);
+  Tensor good(TensorType{DType::F32, {4, 8}});
+  EXPECT_NE(errorOf([&] { exe->run({{"z", good}}); }).find("input %x"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { exe->run({{"x", good}, {"z", good}}); })
+                .find("'z' is not an input"),
+            std::string::npos);
+  std::string dtype = errorOf(
+      [&] { exe->run({{"x", Tensor(TensorType{DType::F64, {4, 8}})}}); });
+  EXPECT_NE(dtype.find("expects f32[4,8], got f64[4,8]"), std::string::npos)
+      << dtype;
+  std::string shape = errorOf(
+      [&] { exe->run({{"x", Tensor(TensorType{DType::F32, {8, 4}})}}); });
+  EXPECT_NE(shape.find("expects f32[4,8], got f32[8,4]"), std::string::npos)
+      << shape;
+  std::vector<Tensor> wrongOut = {Tensor(TensorType{DType::F32, {1}}),
+                                  Tensor(exe->outputs()[1].type)};
+  EXPECT_NE(errorOf([&] { exe->run(std::vector<Tensor>{good}, wrongOut); })
+                .find("output 'y'"),
+            std::string::npos);
+}
+
+TEST(Executable, GatherOutOfRangeIsAnErrorNamingTheNode) {
+  Graph g("gather");
+  Builder b(g);
+  Value *data = b.input("data", {DType::F32, {5, 3}});
+  Value *idx = b.input("idx", {DType::I64, {2}});
+  b.output("y", b.gather(data, idx, 0));
+  auto exe = compile(g);
+  Tensor d(TensorType{DType::F32, {5, 3}});
+  Tensor i = Tensor::fromDoubles(DType::I64, {2}, std::vector<double>{1, 7});
+  try {
+    exe->run({{"data", d}, {"idx", i}});
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Failed);
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("(gather)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("index 7"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("f32[5,3]"), std::string::npos) << msg;
+  }
+  // A later good run works.
+  Tensor ok = Tensor::fromDoubles(DType::I64, {2}, std::vector<double>{4, -5});
+  EXPECT_NO_THROW(exe->run({{"data", d}, {"idx", ok}}));
+}
+
+TEST(Executable, DumpsLlvmAndAssembly) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "adjoint-dump-test";
+  std::filesystem::remove_all(dir);
+  Graph g = smallMlp();
+  CompileOptions options;
+  options.dumpDir = dir.string();
+  compile(g, options);
+  for (const char *suffix : {".llvm-before.ll", ".llvm-after.ll", ".s"})
+    EXPECT_TRUE(std::filesystem::exists(dir / (std::string("mlp") + suffix)))
+        << suffix;
+  std::filesystem::remove_all(dir);
+}
+
+/// Every shipped example: JIT against the interpreter, and 1 thread
+/// against 2 threads bit for bit.
+TEST(Executable, ExamplesMatchInterpreterAndThreadCounts) {
+  int count = 0;
+  for (const auto &entry :
+       std::filesystem::directory_iterator(ADJOINT_SOURCE_DIR "/examples")) {
+    if (entry.path().extension() != ".pbtxt")
+      continue;
+    SCOPED_TRACE(entry.path().string());
+    Model m = loadModel(entry.path().string());
+    auto inputs = uniformInputs(m.graph, 11, -1, 1);
+    auto want = interpret(m.graph, inputs);
+    std::map<std::string, Tensor> byThreads[2];
+    for (int threads : {1, 2}) {
+      CompileOptions options;
+      options.threads = threads;
+      byThreads[threads - 1] = compile(m.graph, options)->run(inputs);
+      for (const auto &[name, t] : want)
+        EXPECT_EQ(compareTensors(byThreads[threads - 1].at(name), t, 1e-4, 1e-5),
+                  "")
+            << name << " with " << threads << " threads";
+    }
+    for (const auto &[name, t] : byThreads[0])
+      EXPECT_TRUE(t.identical(byThreads[1].at(name))) << name;
+    ++count;
+  }
+  EXPECT_GE(count, 3);
+}
+
+/// Random models from the whole op table, JIT against the interpreter.
+TEST(Executable, RandomModelsMatchInterpreter) {
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Model m = randomModel(seed);
+    auto inputs = randomInputs(m.graph, seed, /*specials=*/false);
+    auto want = interpret(m.graph, inputs);
+    auto got = compile(m.graph)->run(inputs);
+    for (const auto &[name, t] : want) {
+      // Random chains can cancel catastrophically; compare against the
+      // tensor's own scale.
+      double scale = 0;
+      if (isFloat(t.dtype()))
+        for (int64_t i = 0; i < t.numElements(); ++i)
+          if (std::isfinite(t.elementAsDouble(i)))
+            scale = std::max(scale, std::fabs(t.elementAsDouble(i)));
+      double rtol = relTolerance(t.dtype()) * 10;
+      EXPECT_EQ(compareTensors(got.at(name), t, rtol, rtol * std::max(1.0, scale)),
+                "")
+          << name;
+    }
+  }
+}
+
+} // namespace
