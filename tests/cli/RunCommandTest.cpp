@@ -68,17 +68,27 @@ TEST(RunCommand, BindsInputsFromNpyFiles) {
   Model m = loadModel(example("keras_mlp.pbtxt"));
   Tensor x = ramp({DType::F32, {32, 100}});
   writeNpy(dir / "x.npy", x);
-  ProcessResult r = runCli({"run", example("keras_mlp.pbtxt"), "-i",
-                            "x=" + (dir / "x.npy"), "-o", dir / "out"});
+  ProcessResult r =
+      runCli({"run", example("keras_mlp.pbtxt"), "--engine", "interp", "-i",
+              "x=" + (dir / "x.npy"), "-o", dir / "out"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");
   Tensor expected = interpret(m.graph, {{"x", x}}).at("probs");
   EXPECT_TRUE(readNpy(dir / "out/probs.npy").identical(expected));
   // The text IR's spelling %x names the same input.
-  ProcessResult again = runCli({"run", example("keras_mlp.pbtxt"), "-i",
-                                "%x=" + (dir / "x.npy"), "-o", dir / "out2"});
+  ProcessResult again =
+      runCli({"run", example("keras_mlp.pbtxt"), "--engine", "interp", "-i",
+              "%x=" + (dir / "x.npy"), "-o", dir / "out2"});
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_TRUE(readNpy(dir / "out2/probs.npy").identical(expected));
+  // The default engine, the JIT, agrees to rounding.
+  ProcessResult jit = runCli({"run", example("keras_mlp.pbtxt"), "-i",
+                              "x=" + (dir / "x.npy"), "-o", dir / "out3"});
+  ASSERT_EQ(jit.status, 0) << jit.err;
+  Tensor got = readNpy(dir / "out3/probs.npy");
+  ASSERT_EQ(got.type(), expected.type());
+  for (int64_t i = 0; i < got.numElements(); ++i)
+    EXPECT_NEAR(got.elementAsDouble(i), expected.elementAsDouble(i), 1e-6);
 }
 
 TEST(RunCommand, RandomInputsAreDeterministicPerSeed) {
@@ -211,8 +221,8 @@ TEST(RunCommand, RejectsAnInputGivenTwice) {
 
 TEST(RunCommand, RejectsAnUnknownEngineListingTheAcceptedOnes) {
   ProcessResult r =
-      runCli({"run", example("fashion_mlp.pbtxt"), "--engine", "jit"});
-  expectError(r, 2, {"unknown engine 'jit'", "interp"});
+      runCli({"run", example("fashion_mlp.pbtxt"), "--engine", "gpu"});
+  expectError(r, 2, {"unknown engine 'gpu'", "jit", "interp"});
 }
 
 TEST(RunCommand, RejectsABadSeed) {
