@@ -3,10 +3,9 @@
 // One job runs at a time: its caller deals the tasks into per-thread shares
 // and publishes the job under the mutex, wakes as many workers as it has
 // spare tasks, runs tasks itself, then waits until no worker holds the job
-// any more. The
-// job lives on the caller's stack, so "no worker holds it" (active_ == 0
-// with current_ cleared) is the condition for returning, not merely "every
-// task has finished".
+// any more. The job lives on the caller's stack, so "no worker holds it"
+// (active_ == 0 with current_ cleared) is the condition for returning, not
+// merely "every task has finished".
 //
 // Waking a sleeping thread takes tens of microseconds, while compiled models
 // issue parallel loops back to back; so both sides spin for a short while
@@ -34,6 +33,8 @@ thread_local bool tInsideTask = false;
 /// rather than allowed to exhaust the process.
 constexpr int MaxThreads = 1024;
 
+/// Pauses a waiting thread spins before it sleeps: some tens of
+/// microseconds (a pause takes tens of cycles).
 constexpr int Spin = 2000;
 
 /// Tells the core that this thread is spinning.
