@@ -1,11 +1,11 @@
 //===- ThreadPool.cpp - The persistent thread pool and parallel-for -------===//
 //
-// One job runs at a time: its caller publishes it under the mutex, wakes as
-// many workers as it has spare tasks, claims tasks itself from the job's
-// atomic counter, then waits until no worker holds the job any more. The
-// job lives on the caller's stack, so "no worker holds it" (active_ == 0
-// with current_ cleared) is the condition for returning, not merely "every
-// task has finished".
+// One job runs at a time: its caller deals the tasks into per-thread shares
+// and publishes the job under the mutex, wakes as many workers as it has
+// spare tasks, runs tasks itself, then waits until no worker holds the job
+// any more. The job lives on the caller's stack, so "no worker holds it"
+// (active_ == 0 with current_ cleared) is the condition for returning, not
+// merely "every task has finished".
 //
 // Waking a sleeping thread takes tens of microseconds, while compiled models
 // issue parallel loops back to back; so both sides spin for a short while
@@ -33,6 +33,8 @@ thread_local bool tInsideTask = false;
 /// rather than allowed to exhaust the process.
 constexpr int MaxThreads = 1024;
 
+/// Pauses a waiting thread spins before it sleeps: some tens of
+/// microseconds (a pause takes tens of cycles).
 constexpr int Spin = 2000;
 
 /// Tells the core that this thread is spinning.
@@ -74,9 +76,10 @@ std::atomic<ThreadPool *> globalPtr{nullptr};
 
 ThreadPool::ThreadPool(int threads) {
   int workers = std::clamp(threads, 1, MaxThreads) - 1;
+  shares_ = std::make_unique<Share[]>(workers + 1);
   workers_.reserve(workers);
-  for (int i = 0; i < workers; ++i)
-    workers_.emplace_back([this] { workerLoop(); });
+  for (int i = 1; i <= workers; ++i)
+    workers_.emplace_back([this, i] { workerLoop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -91,16 +94,20 @@ ThreadPool::~ThreadPool() {
 
 bool ThreadPool::insideTask() { return tInsideTask; }
 
-void ThreadPool::runTasks(Job &job) {
-  for (;;) {
-    int64_t task = job.next.fetch_add(1, std::memory_order_relaxed);
-    if (task >= job.tasks)
-      return;
-    job.fn(task, job.ctx);
+void ThreadPool::runTasks(const Job &job, int self) {
+  int n = threads();
+  for (int i = 0; i < n; ++i) {
+    Share &share = shares_[(self + i) % n];
+    for (;;) {
+      int64_t task = share.next.fetch_add(1, std::memory_order_relaxed);
+      if (task >= share.end)
+        break;
+      job.fn(task, job.ctx);
+    }
   }
 }
 
-void ThreadPool::workerLoop() {
+void ThreadPool::workerLoop(int self) {
   tInsideTask = true;
   uint64_t seen = 0;
   for (;;) {
@@ -118,7 +125,7 @@ void ThreadPool::workerLoop() {
         continue; // woken for a job its caller already finished alone
       ++active_;
     }
-    runTasks(*job);
+    runTasks(*job, self);
     std::lock_guard<std::mutex> lock(mutex_);
     if (active_.fetch_sub(1) == 1)
       idle_.notify_one();
@@ -133,9 +140,14 @@ void ThreadPool::run(int64_t tasks, TaskFn fn, void *ctx) {
       fn(i, ctx);
     return;
   }
-  Job job{fn, ctx, tasks};
+  Job job{fn, ctx};
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    // No worker holds a job here, so the shares are free to reset.
+    for (int t = 0, n = threads(); t < n; ++t) {
+      shares_[t].next.store(chunkBegin(tasks, n, t), std::memory_order_relaxed);
+      shares_[t].end = chunkBegin(tasks, n, t + 1);
+    }
     current_ = &job;
     generation_.fetch_add(1, std::memory_order_release);
   }
@@ -147,7 +159,7 @@ void ThreadPool::run(int64_t tasks, TaskFn fn, void *ctx) {
       wake_.notify_one();
 
   tInsideTask = true;
-  runTasks(job);
+  runTasks(job, 0);
   tInsideTask = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);

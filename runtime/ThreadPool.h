@@ -2,10 +2,13 @@
 //
 // The C++ side of adjoint_rt_parallel_for: a pool of T-1 persistent workers
 // that, together with the calling thread, run the numbered tasks of one job
-// at a time. Tasks are claimed dynamically, so which thread runs a task varies
-// from run to run; what a task computes must therefore depend only on its
-// number, which is why callers cut their work into pieces whose boundaries
-// depend on the problem (and at most on T), never on the scheduling.
+// at a time. Thread t first runs the t-th contiguous share of the tasks, so
+// repeated loops over the same data find it in the same core's cache, then
+// takes over what remains of the others' shares (a thread descheduled by
+// the OS does not hold everyone up). Which thread runs a task can therefore
+// vary; what a task computes must depend only on its number, which is why
+// callers cut their work into pieces whose boundaries depend on the problem
+// (and at most on T), never on the scheduling.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -13,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -48,14 +52,19 @@ private:
   struct Job {
     TaskFn fn;
     void *ctx;
-    int64_t tasks;
+  };
+  /// One thread's share of the current job's tasks: [next, end) are left.
+  struct alignas(64) Share {
     std::atomic<int64_t> next{0};
+    int64_t end = 0;
   };
 
-  void workerLoop();
-  static void runTasks(Job &job);
+  void workerLoop(int self);
+  /// Runs tasks of `job` until none is left, thread `self`'s share first.
+  void runTasks(const Job &job, int self);
 
   std::vector<std::thread> workers_;
+  std::unique_ptr<Share[]> shares_; // one per thread, set up by run()
   std::mutex dispatch_; // held by the one caller that owns the workers
   std::mutex mutex_;    // guards the fields below
   std::condition_variable wake_;

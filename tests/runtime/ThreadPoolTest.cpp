@@ -60,8 +60,9 @@ TEST(ParallelFor, VisitsEveryIndexOnceInFixedChunks) {
           auto [begin, end] = r.chunks[i];
           EXPECT_EQ(begin, adjoint::rt::chunkBegin(n, expected, i));
           EXPECT_EQ(end, adjoint::rt::chunkBegin(n, expected, i + 1));
-          if (expected > 1)
+          if (expected > 1) {
             EXPECT_GE(end - begin, std::max<int64_t>(grain, 1));
+          }
         }
       }
   }
