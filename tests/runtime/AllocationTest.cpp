@@ -7,71 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Runtime.h"
+#include "tests/support/AllocationCounter.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cerrno>
-#include <cstddef>
 #include <vector>
-
-// Sanitizers replace the allocator themselves.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||     \
-    __has_feature(memory_sanitizer)
-#define ADJOINT_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ADJOINT_SANITIZED 1
-#endif
-#if defined(__GLIBC__) && !defined(ADJOINT_SANITIZED)
-#define ADJOINT_COUNT_ALLOCATIONS 1
-#endif
-
-#if ADJOINT_COUNT_ALLOCATIONS
-
-namespace {
-std::atomic<long> gAllocations{0};
-} // namespace
-
-extern "C" {
-void *__libc_malloc(size_t);
-void *__libc_calloc(size_t, size_t);
-void *__libc_realloc(void *, size_t);
-void *__libc_memalign(size_t, size_t);
-
-void *malloc(size_t size) {
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void *calloc(size_t count, size_t size) {
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(count, size);
-}
-void *realloc(void *p, size_t size) {
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-void *aligned_alloc(size_t alignment, size_t size) {
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(alignment, size);
-}
-void *memalign(size_t alignment, size_t size) {
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void **out, size_t alignment, size_t size) {
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  void *p = __libc_memalign(alignment, size);
-  if (!p)
-    return ENOMEM;
-  *out = p;
-  return 0;
-}
-}
-
-#endif
 
 namespace {
 
