@@ -7,8 +7,9 @@
 //   auto outputs = exe->run({{"x", images}});   // named tensors
 //
 // An Executable owns its machine code, a copy of the parameters and one
-// arena for every intermediate; after the first run, runs that pass
-// preallocated outputs allocate nothing. One Executable runs one call at a
+// arena for every intermediate; runs that pass preallocated outputs allocate
+// nothing once the runtime's per-thread scratch buffers are warm (after the
+// first run on one thread). One Executable runs one call at a
 // time: concurrent calls to run() on the same Executable are serialized by
 // an internal lock (compile one Executable per thread for parallel runs).
 //
