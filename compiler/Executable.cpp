@@ -12,12 +12,14 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 
 namespace adjoint {
 
@@ -43,8 +45,9 @@ void writeFile(const std::filesystem::path &path, const std::string &text) {
 }
 
 /// Generates, links and optimizes the module of `g`; fills `text` if given.
-codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text) {
-  codegen::EmittedModule emitted = codegen::emitModule(g);
+codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text,
+                                   const codegen::InPlaceMap &inPlace = {}) {
+  codegen::EmittedModule emitted = codegen::emitModule(g, inPlace);
   std::unique_ptr<llvm::TargetMachine> tm = codegen::createHostTargetMachine();
   emitted.module->setDataLayout(tm->createDataLayout());
   emitted.module->setTargetTriple(tm->getTargetTriple().str());
@@ -57,6 +60,61 @@ codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text) {
     text->assembly = codegen::emitAssembly(*emitted.module, *tm);
   }
   return emitted;
+}
+
+/// Resolves and checks CompileOptions::inPlace: node result -> input.
+codegen::InPlaceMap resolveInPlace(
+    const Graph &g,
+    const std::vector<std::pair<std::string, std::string>> &pairs) {
+  codegen::InPlaceMap map;
+  std::map<const Value *, size_t> position; // node index of each result
+  for (size_t i = 0; i < g.nodes().size(); ++i)
+    position[g.nodes()[i]->result()] = i;
+  std::set<const Value *> donors;
+  for (const auto &[outName, inName] : pairs) {
+    std::string what = "in-place output '" + outName + "' over input %" + inName;
+    const Value *out = nullptr;
+    for (const Output &o : g.outputs())
+      if (o.name == outName)
+        out = o.value;
+    const Value *in = g.findValue(inName);
+    if (!out)
+      badInput(what, ": no output is named '", outName, "'");
+    if (!in || in->kind() != ValueKind::Input)
+      badInput(what, ": the graph has no input %", inName);
+    const Node *def = out->definingNode();
+    if (!def || def->op() == OpKind::Constant)
+      badInput(what, ": the output must be computed by a node");
+    if (out->type() != in->type())
+      badInput(what, ": types differ (", typeStr(out->type()), " and ",
+               typeStr(in->type()), ")");
+    if (!donors.insert(in).second || map.count(out))
+      badInput(what, ": the input or the output is already in place");
+    size_t at = position.at(out);
+    for (size_t i = 0; i < g.nodes().size(); ++i) {
+      const Node &n = *g.nodes()[i];
+      bool reads = std::find(n.operands().begin(), n.operands().end(), in) !=
+                   n.operands().end();
+      if (!reads)
+        continue;
+      if (i > at)
+        badInput(what, ": ", n.describe(), " reads the input after ",
+                 def->describe(), " overwrites it");
+      if (i == at && !(opDef(n.op()).has(Elementwise) &&
+                       std::all_of(n.operands().begin(), n.operands().end(),
+                                   [&](const Value *v) {
+                                     return v != in || v->type().shape ==
+                                                           out->type().shape;
+                                   })))
+        badInput(what, ": ", def->describe(),
+                 " reads the input other than element by element");
+    }
+    for (const Output &o : g.outputs())
+      if (o.value == in)
+        badInput(what, ": the input is also output '", o.name, "'");
+    map[out] = in;
+  }
+  return map;
 }
 
 } // namespace
@@ -105,8 +163,10 @@ std::unique_ptr<Executable> compile(const Graph &g,
     if (const char *env = std::getenv("ADJOINT_DUMP_DIR"))
       dumpDir = env;
 
+  codegen::InPlaceMap inPlace = resolveInPlace(g, options.inPlace);
   CodeDump text;
-  codegen::EmittedModule emitted = lowerToLLVM(g, dumpDir.empty() ? nullptr : &text);
+  codegen::EmittedModule emitted =
+      lowerToLLVM(g, dumpDir.empty() ? nullptr : &text, inPlace);
   if (!dumpDir.empty()) {
     std::filesystem::path dump = dumpDir;
     std::error_code ec;
@@ -143,8 +203,8 @@ std::unique_ptr<Executable> compile(const Graph &g,
                                           ? TensorType{}
                                           : node->operand(0)->type());
     auto it = layout.slotOf.find(node->result());
-    if (it == layout.slotOf.end())
-      continue;
+    if (it == layout.slotOf.end() || inPlace.count(node->result()))
+      continue; // a constant, or stored in an input's buffer
     offsets.push_back({it->second, arenaBytes});
     arenaBytes += alignUp(node->result()->type().byteSize());
   }
@@ -168,8 +228,9 @@ std::unique_ptr<Executable> compile(const Graph &g,
       src.constant = def->attr().getTensor("value");
     } else {
       src.slot = layout.slotOf.at(o.value);
-      // The first output of a node result is written by its kernel directly.
-      src.direct = def && !directTaken[o.value];
+      // The first output of a node result is written by its kernel directly
+      // (in-place results live in their input's buffer instead).
+      src.direct = def && !directTaken[o.value] && !inPlace.count(o.value);
       directTaken[o.value] = true;
     }
     impl->outputSources.push_back(std::move(src));
@@ -223,6 +284,8 @@ void Executable::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
     const void *from = src.kind == OutputSource::Kind::Constant
                            ? (const void *)src.constant.bytes()
                            : m.slots[src.slot];
+    if (from == outputs[i].bytes())
+      continue; // an in-place output passed as its own input
     std::memcpy(outputs[i].bytes(), from, outputs[i].byteSize());
   }
 }

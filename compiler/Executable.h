@@ -36,6 +36,13 @@ struct CompileOptions {
   /// after optimization and the assembly. The environment variable
   /// ADJOINT_DUMP_DIR sets it too.
   std::string dumpDir;
+  /// Buffer donation: pairs (output name, input name) whose output is
+  /// written into the input's buffer, as a training step updates parameters
+  /// and optimizer state in place. Each output must be computed by a node
+  /// that comes after every reader of its input, and if that node reads the
+  /// input itself, it must be elementwise and of the same shape. Passing the
+  /// same tensor as that input and that output then costs no copy.
+  std::vector<std::pair<std::string, std::string>> inPlace;
 };
 
 /// A named, typed input or output of an Executable.

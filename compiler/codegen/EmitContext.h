@@ -16,6 +16,7 @@
 #include <llvm/IR/Module.h>
 
 #include <unordered_map>
+#include <unordered_set>
 
 namespace adjoint::codegen {
 
@@ -39,6 +40,9 @@ struct EmitContext {
   SlotLayout layout;
   /// Global data of each constant node's result.
   std::unordered_map<const Value *, llvm::GlobalVariable *> constants;
+  /// Node results written in place into an input's buffer: their kernels
+  /// may read that buffer while writing it, so they are not `noalias`.
+  std::unordered_set<const Value *> inPlace;
 
   llvm::Type *i1() { return llvm::Type::getInt1Ty(ctx); }
   llvm::Type *i8() { return llvm::Type::getInt8Ty(ctx); }

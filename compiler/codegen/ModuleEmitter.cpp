@@ -12,16 +12,21 @@ constexpr int64_t kParallelWork = 32768;
 /// The least work a parallel chunk gets.
 constexpr int64_t kGrainWork = 16384;
 
-SlotLayout assignSlots(const Graph &g) {
+SlotLayout assignSlots(const Graph &g, const InPlaceMap &inPlace) {
   SlotLayout layout;
   int next = 0;
   for (const Value *v : g.inputs())
     layout.slotOf[v] = next++;
   for (const Param &p : g.params())
     layout.slotOf[p.value] = next++;
-  for (const auto &node : g.nodes())
-    if (node->op() != OpKind::Constant)
-      layout.slotOf[node->result()] = next++;
+  for (const auto &node : g.nodes()) {
+    if (node->op() == OpKind::Constant)
+      continue;
+    auto donor = inPlace.find(node->result());
+    layout.slotOf[node->result()] = donor != inPlace.end()
+                                        ? layout.slotOf.at(donor->second)
+                                        : next++;
+  }
   layout.statusSlot = next++;
   layout.numSlots = next;
   return layout;
@@ -71,11 +76,13 @@ llvm::FunctionType *EmitContext::kernelType() {
   return llvm::FunctionType::get(voidTy(), {i64(), i64(), ptr()}, false);
 }
 
-EmittedModule emitModule(const Graph &g) {
+EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace) {
   EmittedModule out;
   out.ctx = std::make_unique<llvm::LLVMContext>();
   out.module = std::make_unique<llvm::Module>(g.name(), *out.ctx);
-  EmitContext ec{*out.ctx, *out.module, g, assignSlots(g), {}};
+  EmitContext ec{*out.ctx, *out.module, g, assignSlots(g, inPlace), {}, {}};
+  for (const auto &[result, input] : inPlace)
+    ec.inPlace.insert(result);
 
   for (size_t i = 0; i < g.nodes().size(); ++i)
     if (g.nodes()[i]->op() == OpKind::Constant)

@@ -19,7 +19,12 @@ struct EmittedModule {
   SlotLayout layout;
 };
 
-/// Emits the kernels and the entry function of the verified graph `g`.
-EmittedModule emitModule(const Graph &g);
+/// A node result stored in an input's buffer (buffer donation): the input's
+/// value is dead once the result is written.
+using InPlaceMap = std::unordered_map<const Value *, const Value *>;
+
+/// Emits the kernels and the entry function of the verified graph `g`;
+/// each result in `inPlace` shares the slot of its input.
+EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace = {});
 
 } // namespace adjoint::codegen

@@ -183,3 +183,57 @@ TEST(Executable, RandomModelsMatchInterpreter) {
 }
 
 } // namespace
+
+namespace {
+
+/// w_new = w - 0.5 * (x @ w) summed: the update runs in w's own buffer.
+TEST(Executable, InPlaceOutputsUpdateTheirInput) {
+  Graph g("step");
+  Builder b(g);
+  Value *w = b.input("w", {DType::F32, {3}});
+  Value *x = b.input("x", {DType::F32, {2, 3}});
+  Value *loss = b.reduceSum(b.mul(x, w), std::nullopt);
+  Value *grad = b.reduceSum(x, std::vector<int64_t>{0});
+  b.output("loss", loss);
+  b.output("w_new", b.sub(w, b.mul(grad, b.scalar(DType::F32, 0.5))));
+  CompileOptions options;
+  options.inPlace = {{"w_new", "w"}};
+  auto exe = compile(g, options);
+
+  Tensor wt = Tensor::fromDoubles(DType::F32, {3}, std::vector<double>{1, 2, 3});
+  Tensor xt = Tensor::fromDoubles(DType::F32, {2, 3},
+                                  std::vector<double>{1, 0, 2, 3, 1, -1});
+  std::vector<Tensor> outs = {Tensor(TensorType{DType::F32, {}}), wt};
+  exe->run(std::vector<Tensor>{wt, xt}, outs);
+  EXPECT_EQ(outs[0].data<float>()[0], 1 + 6 + 3 + 2 - 3); // with the old w
+  // grad = [4, 1, 1]; w - 0.5 * grad, written into wt itself.
+  EXPECT_EQ(wt.data<float>()[0], -1.0f);
+  EXPECT_EQ(wt.data<float>()[1], 1.5f);
+  EXPECT_EQ(wt.data<float>()[2], 2.5f);
+  // A second step continues from the updated weights.
+  exe->run(std::vector<Tensor>{wt, xt}, outs);
+  EXPECT_EQ(wt.data<float>()[0], -3.0f);
+}
+
+TEST(Executable, RejectsUnsafeInPlaceOutputs) {
+  Graph g("bad");
+  Builder b(g);
+  Value *w = b.input("w", {DType::F32, {3}});
+  Value *w2 = b.add(w, b.scalar(DType::F32, 1));
+  Value *late = b.mul(w, w); // reads w after w2 would overwrite it
+  b.output("w2", w2);
+  b.output("late", late);
+  b.output("mm", b.reduceSum(w, std::nullopt));
+  CompileOptions options;
+  options.inPlace = {{"w2", "w"}};
+  EXPECT_NE(errorOf([&] { compile(g, options); }).find("reads the input after"),
+            std::string::npos);
+  options.inPlace = {{"nope", "w"}};
+  EXPECT_NE(errorOf([&] { compile(g, options); }).find("no output"),
+            std::string::npos);
+  options.inPlace = {{"mm", "w"}};
+  EXPECT_NE(errorOf([&] { compile(g, options); }).find("types differ"),
+            std::string::npos);
+}
+
+} // namespace
