@@ -63,11 +63,13 @@ double &initField(InitSpec &spec, std::string_view name) {
   return spec.stddev;
 }
 
-std::string joined(const std::vector<std::string_view> &items) {
+/// "a, b and c" (or "a, b or c" with `last` = " or ").
+std::string joined(const std::vector<std::string_view> &items,
+                   std::string_view last = " and ") {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i)
     out += strCat(i == 0                  ? ""
-                  : i + 1 == items.size() ? " and "
+                  : i + 1 == items.size() ? last
                                           : ", ",
                   items[i]);
   return out;
@@ -182,6 +184,7 @@ private:
   void parseParam();
   void parseNode();
   void parseReturn();
+  OptimizerConfig parseOptimizer();
   void parseTraining(Model &m);
 
   std::vector<Token> toks_;
@@ -540,34 +543,111 @@ void Parser::parseReturn() {
   } while (accept(TokenKind::Comma));
 }
 
+OptimizerConfig Parser::parseOptimizer() {
+  const Token &k = peek();
+  std::optional<OptimizerKind> kind;
+  if (k.kind == TokenKind::Word)
+    kind = parseOptimizerKind(k.text);
+  if (!kind)
+    fail(k, "expected an optimizer: sgd, momentum, adam or adamw; found ",
+         describeToken(k));
+  next();
+  OptimizerConfig opt;
+  opt.kind = *kind;
+  if (!accept(TokenKind::LParen))
+    return opt;
+  std::vector<std::string_view> names;
+  for (OptimizerField f : optimizerFields(*kind))
+    names.push_back(optimizerFieldName(f));
+  if (!at(TokenKind::RParen)) {
+    do {
+      const Token &f = expect(TokenKind::Word, "an optimizer field");
+      std::optional<OptimizerField> field;
+      for (OptimizerField candidate : optimizerFields(*kind))
+        if (optimizerFieldName(candidate) == f.text)
+          field = candidate;
+      if (!field)
+        fail(f, "optimizer ", k.text, " has no field ", describeToken(f),
+             "; it takes ", joined(names));
+      std::string_view name = optimizerFieldName(*field);
+      if (opt.get(*field))
+        fail(f, "field '", name, "' is given twice");
+      expect(TokenKind::Equals, strCat("'=' after '", name, "'"));
+      if (*field == OptimizerField::Nesterov) {
+        const Token &b = peek();
+        if (b.kind != TokenKind::Word || (b.text != "true" && b.text != "false"))
+          fail(b, "expected true or false for 'nesterov', found ",
+               describeToken(b));
+        opt.nesterov = next().text == "true";
+      } else {
+        opt.set(*field, parseFloat<double>(strCat("a number for '", name, "'")));
+      }
+    } while (accept(TokenKind::Comma));
+  }
+  expect(TokenKind::RParen, "',' or ')' after an optimizer field");
+  return opt;
+}
+
 void Parser::parseTraining(Model &m) {
-  next(); // 'training'
+  const Token &keyword = next(); // 'training'
   const Token &open = expect(TokenKind::LBrace, "'{' after 'training'");
-  std::optional<std::string> loss;
+  static constexpr std::string_view kFields[] = {
+      "loss",     "optimizer", "batch_size", "epochs",
+      "features", "labels",    "predictions"};
+  TrainingSpec spec;
+  std::vector<std::string> seen;
   if (!at(TokenKind::RBrace)) {
     do {
       const Token &f = peek();
       std::string field = parseName("a training field such as loss");
-      if (field != "loss")
-        fail(f, "unknown training field '", field, "'; expected loss");
-      if (loss)
-        fail(f, "field 'loss' is given twice");
-      expect(TokenKind::Equals, "'=' after 'loss'");
-      const Token &s =
-          expect(TokenKind::String, "the name of the loss output in quotes");
-      bool found = false;
-      for (const Output &o : m.graph.outputs())
-        found |= o.name == s.text;
-      if (!found)
-        fail(s, "the training loss ", describeToken(s),
-             " names no output of the graph");
-      loss = s.text;
+      if (std::find(std::begin(kFields), std::end(kFields), field) ==
+          std::end(kFields))
+        fail(f, "unknown training field '", field, "'; expected ",
+             joined({std::begin(kFields), std::end(kFields)}, " or "));
+      if (std::find(seen.begin(), seen.end(), field) != seen.end())
+        fail(f, "field '", field, "' is given twice");
+      seen.push_back(field);
+      expect(TokenKind::Equals, strCat("'=' after '", field, "'"));
+      if (field == "optimizer") {
+        spec.optimizer = parseOptimizer();
+      } else if (field == "batch_size" || field == "epochs") {
+        const Token &n = peek();
+        int64_t v = parseInt(strCat("a positive integer for '", field, "'"));
+        if (v <= 0)
+          fail(n, "'", field, "' must be positive, not ", v);
+        (field == "epochs" ? spec.epochs : spec.batchSize) = v;
+      } else {
+        // loss and predictions name outputs; features and labels inputs.
+        bool isOutput = field == "loss" || field == "predictions";
+        const Token &s = expect(
+            TokenKind::String,
+            strCat("the name of the ", field, isOutput ? " output" : " input",
+                   " in quotes"));
+        bool found = false;
+        if (isOutput) {
+          for (const Output &o : m.graph.outputs())
+            found |= o.name == s.text;
+        } else {
+          for (const Value *v : m.graph.inputs())
+            found |= v->name() == s.text;
+        }
+        if (!found)
+          fail(s, "the training ", field, " ", describeToken(s), " names no ",
+               isOutput ? "output" : "input", " of the graph");
+        (field == "loss"          ? spec.loss
+         : field == "predictions" ? spec.predictions
+         : field == "features"    ? spec.features
+                                  : spec.labels) = s.text;
+      }
     } while (accept(TokenKind::Comma));
   }
-  expect(TokenKind::RBrace, "'}' after the training fields");
-  if (!loss)
+  expect(TokenKind::RBrace, "',' or '}' after a training field");
+  if (spec.loss.empty())
     fail(open, "training needs a loss: training { loss = \"NAME\" }");
-  m.training = TrainingSpec{*loss};
+  located(keyword, [&] {
+    withContext("training", [&] { verifyTrainingSpec(spec, m.graph); });
+  });
+  m.training = std::move(spec);
 }
 
 Model Parser::parseModel() {
