@@ -77,8 +77,7 @@ Value *meanSquaredError(Builder &b, Value *pred, Value *target) {
   return meanAll(b, b.mul(diff, diff));
 }
 
-Value *binaryCrossEntropyWithLogits(Builder &b, Value *logits,
-                                    Value *targets) {
+Value *binaryCrossEntropyWithLogits(Builder &b, Value *logits, Value *targets) {
   checkSameFloat("binary_cross_entropy_with_logits", "logits", logits,
                  "targets", targets);
   DType dtype = logits->type().dtype;

@@ -554,8 +554,7 @@ Model readModel(const proto::Model &p) {
 void verifyModel(const Model &m) {
   verify(m.graph);
   if (m.training)
-    withContext("training",
-                [&] { verifyTrainingSpec(*m.training, m.graph); });
+    withContext("training", [&] { verifyTrainingSpec(*m.training, m.graph); });
 }
 
 proto::Model toProto(const Model &m) {

@@ -2,7 +2,8 @@
 //
 // The conversions of single tensors, attributes and training specs between
 // proto/adjoint.proto and the IR, which model loading uses and which importers
-// and tests can share. Whole models convert with toProto/fromProto in ir/ModelIO.h.
+// and tests can share. Whole models convert with toProto/fromProto in
+// ir/ModelIO.h.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -4,7 +4,9 @@
 // graph through the Graph API as it reads, checks each node against its
 // operands where the node is written (so errors point at the line), and
 // verifies the whole graph at the end. The grammar has no nesting, so no
-// input can make the parser recurse deeply.
+// input can make the parser recurse deeply. The token cursor it reads with
+// is in TextParserSupport.h; the training block is parsed by
+// TextTrainingParser.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/TextFormat.h"
@@ -12,11 +14,11 @@
 #include "ir/Error.h"
 #include "ir/ShapeInference.h"
 #include "ir/TextLexer.h"
+#include "ir/TextParserSupport.h"
 #include "ir/Verifier.h"
 
 #include <algorithm>
 #include <cassert>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -63,22 +65,6 @@ double &initField(InitSpec &spec, std::string_view name) {
   return spec.stddev;
 }
 
-/// "a, b and c" (or "a, b or c" with `last` = " or ").
-std::string joined(const std::vector<std::string_view> &items,
-                   std::string_view last = " and ") {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i)
-    out += strCat(i == 0                  ? ""
-                  : i + 1 == items.size() ? last
-                                          : ", ",
-                  items[i]);
-  return out;
-}
-
-std::string location(const std::string &fileName, const Token &t) {
-  return strCat(fileName, ":", t.line, ":", t.col);
-}
-
 /// Reports every node whose op is unknown, all in one error, before parsing:
 /// in the graph's body (after its first '{') a node is the only place where
 /// `%name = word (` occurs.
@@ -110,10 +96,10 @@ void checkOpNames(const std::vector<Token> &toks, const std::string &fileName) {
            " unknown ops: ", list);
 }
 
-class Parser {
+class Parser : public TokenCursor {
 public:
   Parser(std::vector<Token> toks, const std::string &fileName)
-      : toks_(std::move(toks)), fileName_(fileName) {}
+      : TokenCursor(std::move(toks), fileName) {}
 
   Model parseModel();
   AttrValue parseLoneAttr(std::optional<AttrKind> kind) {
@@ -123,53 +109,7 @@ public:
   }
 
 private:
-  const Token &peek(size_t k = 0) const {
-    return toks_[std::min(pos_ + k, toks_.size() - 1)];
-  }
-  bool at(TokenKind k) const { return peek().kind == k; }
-  bool atKeyword(std::string_view kw) const {
-    return at(TokenKind::Word) && peek().text == kw;
-  }
-  const Token &next() {
-    const Token &t = toks_[pos_];
-    if (t.kind != TokenKind::Eof)
-      ++pos_;
-    return t;
-  }
-  bool accept(TokenKind k) {
-    if (!at(k))
-      return false;
-    next();
-    return true;
-  }
-  const Token &expect(TokenKind k, std::string_view what) {
-    if (!at(k))
-      fail(peek(), "expected ", what, ", found ", describeToken(peek()));
-    return next();
-  }
-  void expectKeyword(std::string_view kw) {
-    if (!atKeyword(kw))
-      fail(peek(), "expected '", kw, "', found ", describeToken(peek()));
-    next();
-  }
-
-  template <typename... Args>
-  [[noreturn]] void fail(const Token &t, const Args &...args) const {
-    badInput(location(fileName_, t), ": ", args...);
-  }
-  /// Runs `fn`, putting the location of `t` in front of any error it throws.
-  template <typename Fn> auto located(const Token &t, Fn &&fn) {
-    try {
-      return fn();
-    } catch (const Error &e) {
-      throw Error(e.kind(), location(fileName_, t) + ": " + e.what());
-    }
-  }
-
-  std::string parseName(std::string_view what);
   TensorType parseType();
-  template <typename T> T parseFloat(std::string_view what);
-  int64_t parseInt(std::string_view what);
   template <typename T> T parseElement(DType dtype);
   Tensor parseData(const TensorType &type);
   AttrValue parseAttr(std::optional<AttrKind> kind);
@@ -184,24 +124,11 @@ private:
   void parseParam();
   void parseNode();
   void parseReturn();
-  OptimizerConfig parseOptimizer();
-  void parseTraining(Model &m);
 
-  std::vector<Token> toks_;
-  size_t pos_ = 0;
-  const std::string &fileName_;
   Graph *g_ = nullptr;
   /// The line where each value was defined, for "defined twice" errors.
   std::unordered_map<std::string, uint32_t> defLine_;
 };
-
-std::string Parser::parseName(std::string_view what) {
-  const Token &t = peek();
-  if (t.kind == TokenKind::String ||
-      (t.kind == TokenKind::Word && isBareName(t.text)))
-    return next().text;
-  fail(t, "expected ", what, ", found ", describeToken(t));
-}
 
 TensorType Parser::parseType() {
   const Token &t = expect(TokenKind::Word, "a type such as f32[2,3]");
@@ -234,43 +161,6 @@ TensorType Parser::parseType() {
   TensorType type{*dtype, shape};
   located(t, [&] { checkType(type, "type " + typeStr(type)); });
   return type;
-}
-
-template <typename T> T Parser::parseFloat(std::string_view what) {
-  const Token &t = peek();
-  T v = 0;
-  NumberStatus s = t.kind == TokenKind::Word ? parseNumber(t.text, v)
-                                             : NumberStatus::NotANumber;
-  if (s == NumberStatus::NotANumber)
-    fail(t, "expected ", what, ", found ", describeToken(t));
-  if (s == NumberStatus::OutOfRange)
-    fail(t, "number ", describeToken(t), " is out of range for ",
-         dtypeName(dtypeOf<T>()));
-  next();
-  if (std::isnan(v) && accept(TokenKind::LParen)) {
-    const Token &m = peek();
-    if (m.kind != TokenKind::Word ||
-        !nanWithMantissa(t.text[0] == '-', m.text, v))
-      fail(m, "expected the mantissa of a NaN (0x1 to 0x", std::hex,
-           (uint64_t(1) << (std::numeric_limits<T>::digits - 1)) - 1,
-           "), found ", describeToken(m));
-    next();
-    expect(TokenKind::RParen, "')' after the mantissa of a NaN");
-  }
-  return v;
-}
-
-int64_t Parser::parseInt(std::string_view what) {
-  const Token &t = peek();
-  int64_t v = 0;
-  NumberStatus s = t.kind == TokenKind::Word ? parseNumber(t.text, v)
-                                             : NumberStatus::NotANumber;
-  if (s == NumberStatus::NotANumber)
-    fail(t, "expected ", what, ", found ", describeToken(t));
-  if (s == NumberStatus::OutOfRange)
-    fail(t, "integer ", describeToken(t), " is out of range for i64");
-  next();
-  return v;
 }
 
 /// One element of literal data of `dtype`, whose C++ type is T.
@@ -543,113 +433,6 @@ void Parser::parseReturn() {
   } while (accept(TokenKind::Comma));
 }
 
-OptimizerConfig Parser::parseOptimizer() {
-  const Token &k = peek();
-  std::optional<OptimizerKind> kind;
-  if (k.kind == TokenKind::Word)
-    kind = parseOptimizerKind(k.text);
-  if (!kind)
-    fail(k, "expected an optimizer: sgd, momentum, adam or adamw; found ",
-         describeToken(k));
-  next();
-  OptimizerConfig opt;
-  opt.kind = *kind;
-  if (!accept(TokenKind::LParen))
-    return opt;
-  std::vector<std::string_view> names;
-  for (OptimizerField f : optimizerFields(*kind))
-    names.push_back(optimizerFieldName(f));
-  if (!at(TokenKind::RParen)) {
-    do {
-      const Token &f = expect(TokenKind::Word, "an optimizer field");
-      std::optional<OptimizerField> field;
-      for (OptimizerField candidate : optimizerFields(*kind))
-        if (optimizerFieldName(candidate) == f.text)
-          field = candidate;
-      if (!field)
-        fail(f, "optimizer ", k.text, " has no field ", describeToken(f),
-             "; it takes ", joined(names));
-      std::string_view name = optimizerFieldName(*field);
-      if (opt.get(*field))
-        fail(f, "field '", name, "' is given twice");
-      expect(TokenKind::Equals, strCat("'=' after '", name, "'"));
-      if (*field == OptimizerField::Nesterov) {
-        const Token &b = peek();
-        if (b.kind != TokenKind::Word || (b.text != "true" && b.text != "false"))
-          fail(b, "expected true or false for 'nesterov', found ",
-               describeToken(b));
-        opt.nesterov = next().text == "true";
-      } else {
-        opt.set(*field, parseFloat<double>(strCat("a number for '", name, "'")));
-      }
-    } while (accept(TokenKind::Comma));
-  }
-  expect(TokenKind::RParen, "',' or ')' after an optimizer field");
-  return opt;
-}
-
-void Parser::parseTraining(Model &m) {
-  const Token &keyword = next(); // 'training'
-  const Token &open = expect(TokenKind::LBrace, "'{' after 'training'");
-  static constexpr std::string_view kFields[] = {
-      "loss",     "optimizer", "batch_size", "epochs",
-      "features", "labels",    "predictions"};
-  TrainingSpec spec;
-  std::vector<std::string> seen;
-  if (!at(TokenKind::RBrace)) {
-    do {
-      const Token &f = peek();
-      std::string field = parseName("a training field such as loss");
-      if (std::find(std::begin(kFields), std::end(kFields), field) ==
-          std::end(kFields))
-        fail(f, "unknown training field '", field, "'; expected ",
-             joined({std::begin(kFields), std::end(kFields)}, " or "));
-      if (std::find(seen.begin(), seen.end(), field) != seen.end())
-        fail(f, "field '", field, "' is given twice");
-      seen.push_back(field);
-      expect(TokenKind::Equals, strCat("'=' after '", field, "'"));
-      if (field == "optimizer") {
-        spec.optimizer = parseOptimizer();
-      } else if (field == "batch_size" || field == "epochs") {
-        const Token &n = peek();
-        int64_t v = parseInt(strCat("a positive integer for '", field, "'"));
-        if (v <= 0)
-          fail(n, "'", field, "' must be positive, not ", v);
-        (field == "epochs" ? spec.epochs : spec.batchSize) = v;
-      } else {
-        // loss and predictions name outputs; features and labels inputs.
-        bool isOutput = field == "loss" || field == "predictions";
-        const Token &s = expect(
-            TokenKind::String,
-            strCat("the name of the ", field, isOutput ? " output" : " input",
-                   " in quotes"));
-        bool found = false;
-        if (isOutput) {
-          for (const Output &o : m.graph.outputs())
-            found |= o.name == s.text;
-        } else {
-          for (const Value *v : m.graph.inputs())
-            found |= v->name() == s.text;
-        }
-        if (!found)
-          fail(s, "the training ", field, " ", describeToken(s), " names no ",
-               isOutput ? "output" : "input", " of the graph");
-        (field == "loss"          ? spec.loss
-         : field == "predictions" ? spec.predictions
-         : field == "features"    ? spec.features
-                                  : spec.labels) = s.text;
-      }
-    } while (accept(TokenKind::Comma));
-  }
-  expect(TokenKind::RBrace, "',' or '}' after a training field");
-  if (spec.loss.empty())
-    fail(open, "training needs a loss: training { loss = \"NAME\" }");
-  located(keyword, [&] {
-    withContext("training", [&] { verifyTrainingSpec(spec, m.graph); });
-  });
-  m.training = std::move(spec);
-}
-
 Model Parser::parseModel() {
   Model m;
   g_ = &m.graph;
@@ -683,7 +466,7 @@ Model Parser::parseModel() {
   parseReturn();
   expect(TokenKind::RBrace, "',' or '}' after the outputs");
   if (atKeyword("training"))
-    parseTraining(m);
+    m.training = parseTrainingBlock(*this, m.graph);
   expect(TokenKind::Eof, "end of file");
   located(ret, [&] { verify(m.graph); });
   return m;

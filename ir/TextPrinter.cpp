@@ -192,9 +192,9 @@ void printTraining(std::string &out, const TrainingSpec &t) {
     out += ", batch_size = " + std::to_string(t.batchSize);
   if (t.epochs != 0)
     out += ", epochs = " + std::to_string(t.epochs);
-  for (auto [name, value] : {std::pair{"features", &t.features},
-                             std::pair{"labels", &t.labels},
-                             std::pair{"predictions", &t.predictions}})
+  for (auto [name, value] :
+       {std::pair{"features", &t.features}, std::pair{"labels", &t.labels},
+        std::pair{"predictions", &t.predictions}})
     if (!value->empty())
       out += strCat(", ", name, " = ", quoteString(*value));
   out += " }\n";

@@ -82,8 +82,8 @@ TrainingSpec fromProtoTraining(const proto::TrainingSpec &p) {
   TrainingSpec spec;
   spec.loss = p.loss();
   if (p.has_optimizer())
-    spec.optimizer = withContext("training",
-                                 [&] { return fromProtoOptimizer(p.optimizer()); });
+    spec.optimizer = withContext(
+        "training", [&] { return fromProtoOptimizer(p.optimizer()); });
   spec.batchSize = p.batch_size();
   spec.epochs = p.epochs();
   spec.features = p.features();

@@ -268,8 +268,8 @@ void verifyTrainingSpec(const TrainingSpec &spec, const Graph &g) {
     if (labels == features)
       badInput("features and labels name the same input '", spec.labels, "'");
     if (features && labels->type().shape[0] != features->type().shape[0])
-      badInput(describeValue("labels", spec.labels, labels),
-               " and ", describeValue("features", spec.features, features),
+      badInput(describeValue("labels", spec.labels, labels), " and ",
+               describeValue("features", spec.features, features),
                " differ in their leading (batch) dimension");
   }
   if (!spec.predictions.empty()) {

@@ -10,7 +10,7 @@ packages=(
   # libraries
   libprotobuf-dev protobuf-compiler libeigen3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-  # training data: Fashion-MNIST's IDX files in /usr/share/datasets/fashion-mnist
+  # training data: Fashion-MNIST in /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
   # pictures of graphs (`adjoint dump --format svg`)
   graphviz

@@ -149,8 +149,9 @@ void checkPair(const Tensor &x, const std::string &xPath, const Tensor &y,
                const std::string &yPath) {
   for (auto [t, path] : {std::pair{&x, &xPath}, std::pair{&y, &yPath}})
     if (t->rank() == 0)
-      badInput(*path, ": expected an array with a leading (example) "
-                      "dimension, not a scalar ",
+      badInput(*path,
+               ": expected an array with a leading (example) "
+               "dimension, not a scalar ",
                typeStr(t->type()));
   if (x.shape()[0] != y.shape()[0])
     badInput(xPath, " has ", x.shape()[0], " examples but ", yPath, " has ",

@@ -1,4 +1,4 @@
-//===- Dataset.h - Training data: Fashion-MNIST and .npy directories -*- C++ -*-===//
+//===- Dataset.h - Fashion-MNIST and .npy training data ---------*- C++ -*-===//
 //
 // A Dataset holds the examples and targets of a training split and a test
 // split as host tensors whose leading dimension counts examples. Two sources:

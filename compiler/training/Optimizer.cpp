@@ -13,8 +13,8 @@ using F = OptimizerField;
 void checkUpdate(const OptimizerSpec &spec, const Value *param,
                  const Value *grad, const std::vector<Value *> &state,
                  const Value *step) {
-  std::string what = strCat(optimizerKindName(spec.kind), " update of %",
-                            param->name());
+  std::string what =
+      strCat(optimizerKindName(spec.kind), " update of %", param->name());
   const TensorType &type = param->type();
   if (!isFloat(type.dtype))
     badInput(what, ": the parameter must be a float tensor, not ",
@@ -30,8 +30,7 @@ void checkUpdate(const OptimizerSpec &spec, const Value *param,
     if (state[i]->type() != slots[i].type)
       badInput(what, ": state '", slots[i].suffix, "' must be ",
                typeStr(slots[i].type), ", not ", typeStr(state[i]->type()));
-  if (usesStepCounter(spec) &&
-      (!step || step->type() != stepCounterType()))
+  if (usesStepCounter(spec) && (!step || step->type() != stepCounterType()))
     badInput(what, ": the step counter must be ", typeStr(stepCounterType()),
              step ? strCat(", not ", typeStr(step->type())) : "");
 }
@@ -89,8 +88,7 @@ Value *appendStepIncrement(Builder &b, Value *step) {
 }
 
 ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
-                         Value *grad, std::vector<Value *> state,
-                         Value *step) {
+                         Value *grad, std::vector<Value *> state, Value *step) {
   checkUpdate(spec, param, grad, state, step);
   DType dt = param->type().dtype;
   auto k = [&](double v) { return b.scalar(dt, v); };
@@ -112,8 +110,8 @@ ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
   case OptimizerKind::Adam:
   case OptimizerKind::AdamW: {
     // m <- b1*m + (1-b1)*g; v <- b2*v + (1-b2)*g^2
-    Value *m = b.add(b.mul(k(spec.beta1), state[0]),
-                     b.mul(k(1 - spec.beta1), g));
+    Value *m =
+        b.add(b.mul(k(spec.beta1), state[0]), b.mul(k(1 - spec.beta1), g));
     Value *v = b.add(b.mul(k(spec.beta2), state[1]),
                      b.mul(k(1 - spec.beta2), b.mul(g, g)));
     // Bias correction with t = step + 1: mhat = m/(1-b1^t), vhat likewise.

@@ -73,7 +73,7 @@ TensorType stepCounterType();
 
 /// The values a step gives one parameter.
 struct ParamUpdate {
-  Value *param;              ///< the updated parameter
+  Value *param;               ///< the updated parameter
   std::vector<Value *> state; ///< the updated state, in optimizerSlots order
 };
 

@@ -22,7 +22,7 @@ using adjoint::testing::TempDir;
 namespace {
 
 #define EXPECT_CONTAINS(haystack, needle)                                      \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos)            \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos)             \
       << "in: " << (haystack)
 
 /// `data` compressed as one gzip member.
@@ -65,7 +65,9 @@ std::string pixels(uint32_t n, uint32_t side = 28) {
   return out;
 }
 
-std::string bytes(std::vector<uint8_t> v) { return std::string(v.begin(), v.end()); }
+std::string bytes(std::vector<uint8_t> v) {
+  return std::string(v.begin(), v.end());
+}
 
 /// A directory holding a small valid Fashion-MNIST: 3 training images with
 /// labels 0, 9, 3 and 2 test images with labels 1, 2.
@@ -123,8 +125,7 @@ TEST(Dataset, ReadsUncompressedIdxFilesToo) {
   EXPECT_EQ(d.testY.data<int64_t>()[0], 7);
   // A stream of two gzip members reads as their concatenation.
   std::string header = idx({2}, "");
-  f.writeRaw("t10k-labels-idx1-ubyte.gz",
-             gzip(header) + gzip(bytes({4, 5})));
+  f.writeRaw("t10k-labels-idx1-ubyte.gz", gzip(header) + gzip(bytes({4, 5})));
   EXPECT_EQ(loadFashionMnist(f.path()).testY.data<int64_t>()[1], 5);
 }
 
@@ -230,7 +231,8 @@ TEST(Dataset, CorruptGzipStreams) {
 }
 
 /// Writes `t` as `name` in `dir`.
-void npy(const TempDir &dir, const std::string &name, DType dtype, Shape shape) {
+void npy(const TempDir &dir, const std::string &name, DType dtype,
+         Shape shape) {
   Tensor t({dtype, shape});
   for (int64_t i = 0; i < t.numElements(); ++i)
     t.setElementFromDouble(i, (double)i);
@@ -270,9 +272,8 @@ TEST(Dataset, NpyErrors) {
   EXPECT_EQ(npyError(dir).find(dir.file("x.npy")), 0u);
   npy(dir, "x.npy", DType::F32, {5, 4});
   npy(dir, "y.npy", DType::I64, {4});
-  EXPECT_EQ(npyError(dir),
-            dir.file("x.npy") + " has 5 examples but " + dir.file("y.npy") +
-                " has 4");
+  EXPECT_EQ(npyError(dir), dir.file("x.npy") + " has 5 examples but " +
+                               dir.file("y.npy") + " has 4");
   npy(dir, "y.npy", DType::I64, {});
   EXPECT_EQ(npyError(dir), dir.file("y.npy") +
                                ": expected an array with a leading (example) "

@@ -46,8 +46,8 @@ Graph stepGraph(const OptimizerSpec &spec, DType dt) {
   std::vector<Value *> state;
   for (const OptimizerSlot &slot : slots)
     state.push_back(b.input(slot.suffix, slot.type));
-  Value *step = usesStepCounter(spec) ? b.input("step", stepCounterType())
-                                      : nullptr;
+  Value *step =
+      usesStepCounter(spec) ? b.input("step", stepCounterType()) : nullptr;
   ParamUpdate u = appendUpdate(b, spec, p, grad, state, step);
   b.output("p.new", u.param);
   for (size_t i = 0; i < slots.size(); ++i)
@@ -79,8 +79,8 @@ void checkTwoSteps(const OptimizerSpec &spec, DType dt, const Runner &run,
   std::map<std::string, Tensor> in;
   in["p"] = Tensor::fromDoubles(dt, {3}, kParam);
   for (const OptimizerSlot &slot : slots)
-    in[slot.suffix] = Tensor::fromDoubles(
-        dt, {3}, std::vector<double>(3, slot.initial));
+    in[slot.suffix] =
+        Tensor::fromDoubles(dt, {3}, std::vector<double>(3, slot.initial));
   if (usesStepCounter(spec))
     in["step"] = Tensor::scalar(DType::I64, 0);
   for (int step = 0; step < 2; ++step) {
@@ -109,16 +109,16 @@ void checkOptimizer(const OptimizerSpec &spec, const Expected &want) {
     Graph g = stepGraph(spec, dt);
     {
       SCOPED_TRACE("interpreter");
-      checkTwoSteps(spec, dt, [&](const auto &in) { return interpret(g, in); },
-                    want);
+      checkTwoSteps(
+          spec, dt, [&](const auto &in) { return interpret(g, in); }, want);
     }
     {
       SCOPED_TRACE("compile()");
       CompileOptions options;
       options.threads = 1;
       std::unique_ptr<Executable> exe = compile(g, options);
-      checkTwoSteps(spec, dt, [&](const auto &in) { return exe->run(in); },
-                    want);
+      checkTwoSteps(
+          spec, dt, [&](const auto &in) { return exe->run(in); }, want);
     }
   }
 }
@@ -138,18 +138,16 @@ TEST(Optimizer, Sgd) {
 
 TEST(Optimizer, SgdWithWeightDecay) {
   // g + 0.01*p: step 1 is p - 0.1*(g + 0.01*p) = 0.999*p - 0.1*g.
-  checkOptimizer(spec(OptimizerKind::Sgd, 0.1, 0.01),
-                 {{0.989, -2.018, 0.5295},
-                  {1.008011, -2.055982, 0.5189705},
-                  {}});
+  checkOptimizer(
+      spec(OptimizerKind::Sgd, 0.1, 0.01),
+      {{0.989, -2.018, 0.5295}, {1.008011, -2.055982, 0.5189705}, {}});
 }
 
 TEST(Optimizer, Momentum) {
   // buf = g, then 0.9*g1 + g2; p moves by 0.1*buf.
-  checkOptimizer(spec(OptimizerKind::Momentum, 0.1),
-                 {{0.99, -2.02, 0.53},
-                  {1.001, -2.078, 0.547},
-                  {{-0.11, 0.58, -0.17}}});
+  checkOptimizer(
+      spec(OptimizerKind::Momentum, 0.1),
+      {{0.99, -2.02, 0.53}, {1.001, -2.078, 0.547}, {{-0.11, 0.58, -0.17}}});
 }
 
 TEST(Optimizer, NesterovWithWeightDecay) {
@@ -162,11 +160,11 @@ TEST(Optimizer, NesterovWithWeightDecay) {
 
 TEST(Optimizer, Adam) {
   // Step 1: the bias-corrected m/sqrt(v) is sign(g), so p moves by about lr.
-  checkOptimizer(spec(OptimizerKind::Adam, 0.01),
-                 {{0.99000000999999, -2.0099999950000025, 0.5099999966666677},
-                  {0.9936610429552554, -2.0196518122065057, 0.5140021805960227},
-                  {{-0.011, 0.058, -0.017},
-                   {4.999e-05, 0.00019996, 9.991e-05}}});
+  checkOptimizer(
+      spec(OptimizerKind::Adam, 0.01),
+      {{0.99000000999999, -2.0099999950000025, 0.5099999966666677},
+       {0.9936610429552554, -2.0196518122065057, 0.5140021805960227},
+       {{-0.011, 0.058, -0.017}, {4.999e-05, 0.00019996, 9.991e-05}}});
 }
 
 TEST(Optimizer, AdamWithL2) {
@@ -180,11 +178,11 @@ TEST(Optimizer, AdamWithL2) {
 
 TEST(Optimizer, AdamW) {
   // Adam's moments, with p shrunk by lr*wd = 0.001 first.
-  checkOptimizer(spec(OptimizerKind::AdamW, 0.01, 0.1),
-                 {{0.98900000999999, -2.0079999950000027, 0.5094999966666678},
-                  {0.9916720429452553, -2.015643812211506, 0.512992680599356},
-                  {{-0.011, 0.058, -0.017},
-                   {4.999e-05, 0.00019996, 9.991e-05}}});
+  checkOptimizer(
+      spec(OptimizerKind::AdamW, 0.01, 0.1),
+      {{0.98900000999999, -2.0079999950000027, 0.5094999966666678},
+       {0.9916720429452553, -2.015643812211506, 0.512992680599356},
+       {{-0.011, 0.058, -0.017}, {4.999e-05, 0.00019996, 9.991e-05}}});
 }
 
 TEST(Optimizer, ResolvesDefaults) {
@@ -219,9 +217,9 @@ TEST(Optimizer, StateSlots) {
   EXPECT_EQ(adam[1].suffix, "v");
   EXPECT_EQ(adam[1].type, t);
   EXPECT_EQ(adam[1].initial, 0);
-  EXPECT_EQ(optimizerSlots(defaultOptimizer(OptimizerKind::Momentum), t)[0]
-                .suffix,
-            "momentum");
+  EXPECT_EQ(
+      optimizerSlots(defaultOptimizer(OptimizerKind::Momentum), t)[0].suffix,
+      "momentum");
   EXPECT_FALSE(usesStepCounter(defaultOptimizer(OptimizerKind::Momentum)));
   EXPECT_TRUE(usesStepCounter(defaultOptimizer(OptimizerKind::AdamW)));
 }

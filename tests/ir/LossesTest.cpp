@@ -63,8 +63,8 @@ TEST(Losses, SoftmaxCrossEntropyWithProbabilities) {
   for (DType dt : {DType::F32, DType::F64}) {
     // Row 1 has probability targets (0.5, 0.5, 0): -(0.5 + 0.5) log(1/3).
     Tensor targets = tensor(dt, {2, 3}, {0, 0, 1, 0.5, 0.5, 0});
-    double loss = evalLoss(softmaxCrossEntropy, tensor(dt, {2, 3}, kLogits),
-                           targets, dt);
+    double loss =
+        evalLoss(softmaxCrossEntropy, tensor(dt, {2, 3}, kLogits), targets, dt);
     // NumPy: 0.753109126556245.
     EXPECT_NEAR(loss, (kRow0 + kRow1) / 2, dt == DType::F32 ? 1e-6 : 1e-14);
   }
@@ -81,10 +81,9 @@ TEST(Losses, SparseSoftmaxCrossEntropy) {
   double sparse =
       evalLoss(sparseSoftmaxCrossEntropy, tensor(DType::F32, {2, 3}, kLogits),
                tensor(DType::I64, {2}, {0, 1}), DType::F32);
-  double dense = evalLoss(softmaxCrossEntropy,
-                          tensor(DType::F32, {2, 3}, kLogits),
-                          tensor(DType::F32, {2, 3}, {1, 0, 0, 0, 1, 0}),
-                          DType::F32);
+  double dense =
+      evalLoss(softmaxCrossEntropy, tensor(DType::F32, {2, 3}, kLogits),
+               tensor(DType::F32, {2, 3}, {1, 0, 0, 0, 1, 0}), DType::F32);
   EXPECT_EQ(sparse, dense);
   // 3 - log(...) - 1 = 2.40760596444438 for row 0.
   EXPECT_NEAR(sparse, (kRow0 + 2 + kRow1) / 2, 1e-6);
@@ -115,9 +114,9 @@ TEST(Losses, BinaryCrossEntropyWithLogits) {
   EXPECT_NEAR(evalLoss(binaryCrossEntropyWithLogits, x, t, DType::F64),
               1.092165635794165, 1e-14);
   // By hand: x = 0, t = 1 gives log 2; -log(sigmoid(2)) = log(1 + e^-2).
-  double loss = evalLoss(binaryCrossEntropyWithLogits,
-                         tensor(DType::F32, {2}, {0, -2}),
-                         tensor(DType::F32, {2}, {1, 0}), DType::F32);
+  double loss =
+      evalLoss(binaryCrossEntropyWithLogits, tensor(DType::F32, {2}, {0, -2}),
+               tensor(DType::F32, {2}, {1, 0}), DType::F32);
   EXPECT_NEAR(loss, (std::log(2.0) + std::log1p(std::exp(-2.0))) / 2, 1e-7);
 }
 
@@ -191,8 +190,7 @@ TEST(Losses, ShapeAndDTypeErrors) {
   EXPECT_EQ(buildError(meanSquaredError, {DType::I64, {2}}, {DType::I64, {2}}),
             "mean_squared_error: predictions must be a float tensor [batch, "
             "...], not i64[2]");
-  EXPECT_EQ(buildError(binaryCrossEntropyWithLogits, f32x23,
-                       {DType::F32, {3}}),
+  EXPECT_EQ(buildError(binaryCrossEntropyWithLogits, f32x23, {DType::F32, {3}}),
             "binary_cross_entropy_with_logits: targets f32[3] must have the "
             "type of logits f32[2,3]");
   EXPECT_EQ(buildError(accuracy, {DType::I64, {2}}, {DType::I64, {2}}),

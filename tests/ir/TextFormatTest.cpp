@@ -165,9 +165,9 @@ TEST(TextFormat, TrainingSpecsRoundTrip) {
   EXPECT_EQ(m.training->predictions, "logits");
   // Integers where numbers are expected, and any field order, print in the
   // canonical form.
-  Model loose = parseModel(
-      graph + "training { labels = \"y\", optimizer = sgd(lr = 1), "
-              "loss = \"loss\" }");
+  Model loose =
+      parseModel(graph + "training { labels = \"y\", optimizer = sgd(lr = 1), "
+                         "loss = \"loss\" }");
   EXPECT_EQ(printModel(loose),
             graph + "training { loss = \"loss\", optimizer = sgd(lr=1.0), "
                     "labels = \"y\" }\n");

@@ -588,16 +588,16 @@ void Generator::outputs() {
     // Features [B, C], labels [B] or [B, C], and predictions: the features
     // themselves, an output of the right type.
     int64_t batch = rng_.range(1, 4), classes = rng_.range(1, 5);
-    Value *features = b_.input(name("x", 3), {dtype(Need::Float), {batch, classes}});
+    Value *features =
+        b_.input(name("x", 3), {dtype(Need::Float), {batch, classes}});
     spec.features = features->name();
     if (rng_.chance(1, 2))
       spec.batchSize = batch;
     if (rng_.chance(2, 3)) {
-      TensorType labels = rng_.chance(1, 2)
-                              ? TensorType{rng_.chance(1, 2) ? DType::I64
-                                                             : DType::I32,
-                                           {batch}}
-                              : features->type();
+      TensorType labels =
+          rng_.chance(1, 2)
+              ? TensorType{rng_.chance(1, 2) ? DType::I64 : DType::I32, {batch}}
+              : features->type();
       spec.labels = b_.input(name("y", 3), labels)->name();
     }
     if (rng_.chance(2, 3)) {
