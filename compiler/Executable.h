@@ -4,7 +4,7 @@
 //
 //   adjoint::Model model = adjoint::loadModel("examples/fashion_mlp.pbtxt");
 //   auto exe = adjoint::compile(model.graph, {.threads = 2});
-//   auto outputs = exe->run({{"x", images}});   // named tensors
+//   auto outputs = exe->run({{"x", images}, {"y", labels}}); // by name
 //
 // An Executable owns its machine code, a copy of the parameters and one
 // arena for every intermediate; runs that pass preallocated outputs allocate

@@ -1,15 +1,18 @@
 //===- make_examples.cpp - Builds the example models with the C++ API -----===//
 //
-// Writes keras_mlp.pbtxt, fashion_mlp.pbtxt and fashion_cnn.pbtxt into the
-// directory given as its argument. Weights are initializer recipes with fixed
-// seeds, so the files are small and the same on every machine; a test checks
-// that the committed files equal what this program writes.
+// Writes keras_mlp.pbtxt, fashion_mlp.pbtxt, fashion_mlp_wide.pbtxt and
+// fashion_cnn.pbtxt into the directory given as its argument. Weights are
+// initializer recipes with fixed seeds, so the files are small and the same
+// on every machine; a test checks that the committed files equal what this
+// program writes. Each model has a label input y, a loss output and a
+// training spec (Keras-like: Adam with lr 1e-3).
 //
 //   make_examples examples/
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Builder.h"
 #include "ir/Error.h"
+#include "ir/Losses.h"
 #include "ir/ModelIO.h"
 
 #include <filesystem>
@@ -50,42 +53,82 @@ Value *maxPool2x2(Builder &b, Value *x) {
   return b.maxPool2d(x, opts);
 }
 
-/// A Keras-style MLP: x [32, 100] -> dense 64 relu -> dense 10 softmax.
+/// The training spec shared by the examples: the loss output "loss", Adam
+/// with lr 1e-3, five epochs, x and y as data and the logits as predictions.
+TrainingSpec adamSpec(int64_t batch) {
+  TrainingSpec spec("loss");
+  OptimizerConfig adam;
+  adam.kind = OptimizerKind::Adam;
+  adam.lr = 1e-3;
+  spec.optimizer = adam;
+  spec.batchSize = batch;
+  spec.epochs = 5;
+  spec.features = "x";
+  spec.labels = "y";
+  spec.predictions = "logits";
+  return spec;
+}
+
+/// Outputs the probabilities, the logits and the loss, sparse (integer
+/// labels) or dense (one-hot targets) softmax cross-entropy.
+void classifierOutputs(Builder &b, Value *logits, Value *y) {
+  b.output("probs", b.softmax(logits));
+  b.output("logits", logits);
+  b.output("loss", y->type().rank() == 1
+                       ? sparseSoftmaxCrossEntropy(b, logits, y)
+                       : softmaxCrossEntropy(b, logits, y));
+}
+
+/// A Keras-style MLP: x [32, 100] -> dense 64 relu -> dense 10, trained
+/// with one-hot targets y [32, 10] (categorical cross-entropy on logits).
 Model kerasMlp() {
-  Model m{Graph("keras_mlp"), std::nullopt};
+  Model m{Graph("keras_mlp"), adamSpec(32)};
   Builder b(m.graph);
   Value *x = b.input("x", f32({32, 100}));
+  Value *y = b.input("y", f32({32, 10}));
   Value *h = b.relu(dense(b, x, "fc1", 64, 1));
-  b.output("probs", b.softmax(dense(b, h, "fc2", 10, 2)));
+  classifierOutputs(b, dense(b, h, "fc2", 10, 2), y);
   return m;
 }
 
-/// An MLP for Fashion-MNIST: x [64, 784] -> dense 64 relu -> dense 10 ->
-/// softmax; outputs the probabilities and the logits.
+/// An MLP for Fashion-MNIST: x [32, 784] -> dense 64 relu -> dense 10,
+/// trained with class labels y [32].
 Model fashionMlp() {
-  Model m{Graph("fashion_mlp"), std::nullopt};
+  Model m{Graph("fashion_mlp"), adamSpec(32)};
   Builder b(m.graph);
-  Value *x = b.input("x", f32({64, 784}));
+  Value *x = b.input("x", f32({32, 784}));
+  Value *y = b.input("y", {DType::I64, {32}});
   Value *h = b.relu(dense(b, x, "fc1", 64, 11));
-  Value *logits = dense(b, h, "fc2", 10, 12);
-  b.output("probs", b.softmax(logits));
-  b.output("logits", logits);
+  classifierOutputs(b, dense(b, h, "fc2", 10, 12), y);
+  return m;
+}
+
+/// A wider MLP for Fashion-MNIST: x [32, 784] -> dense 256 relu -> dense 128
+/// relu -> dense 10, trained with class labels y [32].
+Model fashionMlpWide() {
+  Model m{Graph("fashion_mlp_wide"), adamSpec(32)};
+  Builder b(m.graph);
+  Value *x = b.input("x", f32({32, 784}));
+  Value *y = b.input("y", {DType::I64, {32}});
+  Value *h = b.relu(dense(b, x, "fc1", 256, 31));
+  h = b.relu(dense(b, h, "fc2", 128, 32));
+  classifierOutputs(b, dense(b, h, "fc3", 10, 33), y);
   return m;
 }
 
 /// TensorFlow's classic MNIST CNN on NCHW images [64, 1, 28, 28]: two SAME
 /// 5x5 convolutions (32, 64 channels) with relu and 2x2 max-pooling, then
-/// dense 3136 -> 1024 relu, dense 1024 -> 10 and softmax.
+/// dense 3136 -> 1024 relu and dense 1024 -> 10, trained with class labels
+/// y [64].
 Model fashionCnn() {
-  Model m{Graph("fashion_cnn"), std::nullopt};
+  Model m{Graph("fashion_cnn"), adamSpec(64)};
   Builder b(m.graph);
   Value *x = b.input("x", f32({64, 1, 28, 28}));
+  Value *y = b.input("y", {DType::I64, {64}});
   Value *h = maxPool2x2(b, convRelu(b, x, "conv1", 32, 21));
   h = maxPool2x2(b, convRelu(b, h, "conv2", 64, 22));
   h = b.relu(dense(b, b.flatten(h), "fc1", 1024, 23));
-  Value *logits = dense(b, h, "fc2", 10, 24);
-  b.output("probs", b.softmax(logits));
-  b.output("logits", logits);
+  classifierOutputs(b, dense(b, h, "fc2", 10, 24), y);
   return m;
 }
 
@@ -100,6 +143,7 @@ int main(int argc, char **argv) {
   try {
     saveModel(kerasMlp(), (dir / "keras_mlp.pbtxt").string());
     saveModel(fashionMlp(), (dir / "fashion_mlp.pbtxt").string());
+    saveModel(fashionMlpWide(), (dir / "fashion_mlp_wide.pbtxt").string());
     saveModel(fashionCnn(), (dir / "fashion_cnn.pbtxt").string());
   } catch (const Error &e) {
     std::cerr << "make_examples: error: " << e.what() << "\n";

@@ -2,17 +2,11 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/TrainingSpec.h"
 
 #include <optional>
-#include <string>
 
 namespace adjoint {
-
-/// How a model trains (filled in by the autodiff and training features).
-struct TrainingSpec {
-  std::string loss; ///< the name of a scalar output
-  bool operator==(const TrainingSpec &) const = default;
-};
 
 /// What a model file holds.
 struct Model {

@@ -544,7 +544,7 @@ Model readModel(const proto::Model &p) {
   readNodes(pg, m.graph);
   readOutputs(pg, m.graph);
   if (p.has_training())
-    m.training = TrainingSpec{p.training().loss()};
+    m.training = fromProtoTraining(p.training());
   verifyModel(m);
   return m;
 }
@@ -553,20 +553,8 @@ Model readModel(const proto::Model &p) {
 
 void verifyModel(const Model &m) {
   verify(m.graph);
-  if (!m.training)
-    return;
-  const std::string &loss = m.training->loss;
-  if (loss.empty())
-    badInput("training: the loss names no output");
-  for (const Output &o : m.graph.outputs()) {
-    if (o.name != loss)
-      continue;
-    if (o.value->type().rank() != 0 || !isFloat(o.value->type().dtype))
-      badInput("training: the loss '", loss, "' must be a float scalar, not ",
-               typeStr(o.value->type()));
-    return;
-  }
-  badInput("training: the loss '", loss, "' is not an output of the graph");
+  if (m.training)
+    withContext("training", [&] { verifyTrainingSpec(*m.training, m.graph); });
 }
 
 proto::Model toProto(const Model &m) {
@@ -607,7 +595,7 @@ proto::Model toProto(const Model &m) {
     out->set_value(o.value->name());
   }
   if (m.training)
-    p.mutable_training()->set_loss(m.training->loss);
+    toProtoTraining(*m.training, p.mutable_training());
   return p;
 }
 

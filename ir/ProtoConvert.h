@@ -1,14 +1,16 @@
 //===- ProtoConvert.h - Wire-format pieces of tensors and attributes ------===//
 //
-// The conversions of single tensors and attributes between proto/adjoint.proto
-// and the IR, which model loading uses and which importers and tests can
-// share. Whole models convert with toProto/fromProto in ir/ModelIO.h.
+// The conversions of single tensors, attributes and training specs between
+// proto/adjoint.proto and the IR, which model loading uses and which importers
+// and tests can share. Whole models convert with toProto/fromProto in
+// ir/ModelIO.h.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "ir/Attribute.h"
 #include "ir/Tensor.h"
+#include "ir/TrainingSpec.h"
 
 #include <string>
 
@@ -17,6 +19,7 @@ namespace adjoint {
 namespace proto {
 class Attribute;
 class Tensor;
+class TrainingSpec;
 } // namespace proto
 
 /// Writes `t` (dtype, dims, little-endian raw_data) into `out`.
@@ -36,5 +39,13 @@ void toProtoAttr(const std::string &name, const AttrValue &value,
 /// `what` (naming the node, op and attribute) in front, otherwise.
 AttrValue fromProtoAttr(const proto::Attribute &p, AttrKind wanted,
                         const std::string &what);
+
+/// Writes `spec` into `out`; unset fields stay absent (or zero, or empty).
+void toProtoTraining(const TrainingSpec &spec, proto::TrainingSpec *out);
+
+/// The training spec `p` describes, exactly as written (unset hyper-parameters
+/// stay unset). Throws BadInput for an unspecified or unknown optimizer kind;
+/// verifyTrainingSpec checks the rest.
+TrainingSpec fromProtoTraining(const proto::TrainingSpec &p);
 
 } // namespace adjoint

@@ -4,7 +4,9 @@
 // graph through the Graph API as it reads, checks each node against its
 // operands where the node is written (so errors point at the line), and
 // verifies the whole graph at the end. The grammar has no nesting, so no
-// input can make the parser recurse deeply.
+// input can make the parser recurse deeply. The token cursor it reads with
+// is in TextParserSupport.h; the training block is parsed by
+// TextTrainingParser.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/TextFormat.h"
@@ -12,11 +14,11 @@
 #include "ir/Error.h"
 #include "ir/ShapeInference.h"
 #include "ir/TextLexer.h"
+#include "ir/TextParserSupport.h"
 #include "ir/Verifier.h"
 
 #include <algorithm>
 #include <cassert>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -63,20 +65,6 @@ double &initField(InitSpec &spec, std::string_view name) {
   return spec.stddev;
 }
 
-std::string joined(const std::vector<std::string_view> &items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i)
-    out += strCat(i == 0                  ? ""
-                  : i + 1 == items.size() ? " and "
-                                          : ", ",
-                  items[i]);
-  return out;
-}
-
-std::string location(const std::string &fileName, const Token &t) {
-  return strCat(fileName, ":", t.line, ":", t.col);
-}
-
 /// Reports every node whose op is unknown, all in one error, before parsing:
 /// in the graph's body (after its first '{') a node is the only place where
 /// `%name = word (` occurs.
@@ -108,10 +96,10 @@ void checkOpNames(const std::vector<Token> &toks, const std::string &fileName) {
            " unknown ops: ", list);
 }
 
-class Parser {
+class Parser : public TokenCursor {
 public:
   Parser(std::vector<Token> toks, const std::string &fileName)
-      : toks_(std::move(toks)), fileName_(fileName) {}
+      : TokenCursor(std::move(toks), fileName) {}
 
   Model parseModel();
   AttrValue parseLoneAttr(std::optional<AttrKind> kind) {
@@ -121,53 +109,7 @@ public:
   }
 
 private:
-  const Token &peek(size_t k = 0) const {
-    return toks_[std::min(pos_ + k, toks_.size() - 1)];
-  }
-  bool at(TokenKind k) const { return peek().kind == k; }
-  bool atKeyword(std::string_view kw) const {
-    return at(TokenKind::Word) && peek().text == kw;
-  }
-  const Token &next() {
-    const Token &t = toks_[pos_];
-    if (t.kind != TokenKind::Eof)
-      ++pos_;
-    return t;
-  }
-  bool accept(TokenKind k) {
-    if (!at(k))
-      return false;
-    next();
-    return true;
-  }
-  const Token &expect(TokenKind k, std::string_view what) {
-    if (!at(k))
-      fail(peek(), "expected ", what, ", found ", describeToken(peek()));
-    return next();
-  }
-  void expectKeyword(std::string_view kw) {
-    if (!atKeyword(kw))
-      fail(peek(), "expected '", kw, "', found ", describeToken(peek()));
-    next();
-  }
-
-  template <typename... Args>
-  [[noreturn]] void fail(const Token &t, const Args &...args) const {
-    badInput(location(fileName_, t), ": ", args...);
-  }
-  /// Runs `fn`, putting the location of `t` in front of any error it throws.
-  template <typename Fn> auto located(const Token &t, Fn &&fn) {
-    try {
-      return fn();
-    } catch (const Error &e) {
-      throw Error(e.kind(), location(fileName_, t) + ": " + e.what());
-    }
-  }
-
-  std::string parseName(std::string_view what);
   TensorType parseType();
-  template <typename T> T parseFloat(std::string_view what);
-  int64_t parseInt(std::string_view what);
   template <typename T> T parseElement(DType dtype);
   Tensor parseData(const TensorType &type);
   AttrValue parseAttr(std::optional<AttrKind> kind);
@@ -182,23 +124,11 @@ private:
   void parseParam();
   void parseNode();
   void parseReturn();
-  void parseTraining(Model &m);
 
-  std::vector<Token> toks_;
-  size_t pos_ = 0;
-  const std::string &fileName_;
   Graph *g_ = nullptr;
   /// The line where each value was defined, for "defined twice" errors.
   std::unordered_map<std::string, uint32_t> defLine_;
 };
-
-std::string Parser::parseName(std::string_view what) {
-  const Token &t = peek();
-  if (t.kind == TokenKind::String ||
-      (t.kind == TokenKind::Word && isBareName(t.text)))
-    return next().text;
-  fail(t, "expected ", what, ", found ", describeToken(t));
-}
 
 TensorType Parser::parseType() {
   const Token &t = expect(TokenKind::Word, "a type such as f32[2,3]");
@@ -231,43 +161,6 @@ TensorType Parser::parseType() {
   TensorType type{*dtype, shape};
   located(t, [&] { checkType(type, "type " + typeStr(type)); });
   return type;
-}
-
-template <typename T> T Parser::parseFloat(std::string_view what) {
-  const Token &t = peek();
-  T v = 0;
-  NumberStatus s = t.kind == TokenKind::Word ? parseNumber(t.text, v)
-                                             : NumberStatus::NotANumber;
-  if (s == NumberStatus::NotANumber)
-    fail(t, "expected ", what, ", found ", describeToken(t));
-  if (s == NumberStatus::OutOfRange)
-    fail(t, "number ", describeToken(t), " is out of range for ",
-         dtypeName(dtypeOf<T>()));
-  next();
-  if (std::isnan(v) && accept(TokenKind::LParen)) {
-    const Token &m = peek();
-    if (m.kind != TokenKind::Word ||
-        !nanWithMantissa(t.text[0] == '-', m.text, v))
-      fail(m, "expected the mantissa of a NaN (0x1 to 0x", std::hex,
-           (uint64_t(1) << (std::numeric_limits<T>::digits - 1)) - 1,
-           "), found ", describeToken(m));
-    next();
-    expect(TokenKind::RParen, "')' after the mantissa of a NaN");
-  }
-  return v;
-}
-
-int64_t Parser::parseInt(std::string_view what) {
-  const Token &t = peek();
-  int64_t v = 0;
-  NumberStatus s = t.kind == TokenKind::Word ? parseNumber(t.text, v)
-                                             : NumberStatus::NotANumber;
-  if (s == NumberStatus::NotANumber)
-    fail(t, "expected ", what, ", found ", describeToken(t));
-  if (s == NumberStatus::OutOfRange)
-    fail(t, "integer ", describeToken(t), " is out of range for i64");
-  next();
-  return v;
 }
 
 /// One element of literal data of `dtype`, whose C++ type is T.
@@ -540,36 +433,6 @@ void Parser::parseReturn() {
   } while (accept(TokenKind::Comma));
 }
 
-void Parser::parseTraining(Model &m) {
-  next(); // 'training'
-  const Token &open = expect(TokenKind::LBrace, "'{' after 'training'");
-  std::optional<std::string> loss;
-  if (!at(TokenKind::RBrace)) {
-    do {
-      const Token &f = peek();
-      std::string field = parseName("a training field such as loss");
-      if (field != "loss")
-        fail(f, "unknown training field '", field, "'; expected loss");
-      if (loss)
-        fail(f, "field 'loss' is given twice");
-      expect(TokenKind::Equals, "'=' after 'loss'");
-      const Token &s =
-          expect(TokenKind::String, "the name of the loss output in quotes");
-      bool found = false;
-      for (const Output &o : m.graph.outputs())
-        found |= o.name == s.text;
-      if (!found)
-        fail(s, "the training loss ", describeToken(s),
-             " names no output of the graph");
-      loss = s.text;
-    } while (accept(TokenKind::Comma));
-  }
-  expect(TokenKind::RBrace, "'}' after the training fields");
-  if (!loss)
-    fail(open, "training needs a loss: training { loss = \"NAME\" }");
-  m.training = TrainingSpec{*loss};
-}
-
 Model Parser::parseModel() {
   Model m;
   g_ = &m.graph;
@@ -603,7 +466,7 @@ Model Parser::parseModel() {
   parseReturn();
   expect(TokenKind::RBrace, "',' or '}' after the outputs");
   if (atKeyword("training"))
-    parseTraining(m);
+    m.training = parseTrainingBlock(*this, m.graph);
   expect(TokenKind::Eof, "end of file");
   located(ret, [&] { verify(m.graph); });
   return m;

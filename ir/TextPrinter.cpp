@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/TextFormat.h"
 
+#include "ir/Error.h"
 #include "ir/TextLexer.h"
 
 #include <type_traits>
@@ -158,6 +159,47 @@ void printNode(std::string &out, const Node &node) {
   out += '\n';
 }
 
+/// Appends an optimizer: its kind, then the fields it sets, if any.
+void printOptimizer(std::string &out, const OptimizerConfig &opt) {
+  out += optimizerKindName(opt.kind);
+  std::string fields;
+  for (OptimizerField f :
+       {OptimizerField::Lr, OptimizerField::Momentum, OptimizerField::Nesterov,
+        OptimizerField::Beta1, OptimizerField::Beta2, OptimizerField::Epsilon,
+        OptimizerField::WeightDecay}) {
+    std::optional<double> v = opt.get(f);
+    if (!v)
+      continue;
+    fields += fields.empty() ? "(" : ", ";
+    fields += optimizerFieldName(f);
+    fields += '=';
+    if (f == OptimizerField::Nesterov)
+      fields += *v != 0 ? "true" : "false";
+    else
+      fields += formatFloatAttr(*v);
+  }
+  out += fields.empty() ? "" : fields + ")";
+}
+
+/// Appends the training block: the loss, then each field that is set.
+void printTraining(std::string &out, const TrainingSpec &t) {
+  out += "training { loss = " + quoteString(t.loss);
+  if (t.optimizer) {
+    out += ", optimizer = ";
+    printOptimizer(out, *t.optimizer);
+  }
+  if (t.batchSize != 0)
+    out += ", batch_size = " + std::to_string(t.batchSize);
+  if (t.epochs != 0)
+    out += ", epochs = " + std::to_string(t.epochs);
+  for (auto [name, value] :
+       {std::pair{"features", &t.features}, std::pair{"labels", &t.labels},
+        std::pair{"predictions", &t.predictions}})
+    if (!value->empty())
+      out += strCat(", ", name, " = ", quoteString(*value));
+  out += " }\n";
+}
+
 } // namespace
 
 std::string printAttrValue(const AttrValue &value) {
@@ -207,7 +249,7 @@ std::string printModel(const Model &m) {
   }
   out += "\n}\n";
   if (m.training)
-    out += "training { loss = " + quoteString(m.training->loss) + " }\n";
+    printTraining(out, *m.training);
   return out;
 }
 

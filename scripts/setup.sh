@@ -9,7 +9,9 @@ packages=(
   cmake ninja-build clang-19 lld-19 llvm-19-dev llvm-19-tools
   # libraries
   libprotobuf-dev protobuf-compiler libeigen3-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  # training data: Fashion-MNIST in /usr/share/datasets/fashion-mnist
+  dataset-fashion-mnist
   # pictures of graphs (`adjoint dump --format svg`)
   graphviz
   # cross-check scripts run by the tests (NumPy reference, protobuf reader)

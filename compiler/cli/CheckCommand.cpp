@@ -1,6 +1,7 @@
 //===- CheckCommand.cpp - `adjoint check`: verify and describe a model ----===//
 #include "compiler/cli/CliCommon.h"
 
+#include "compiler/training/Optimizer.h"
 #include "ir/Flops.h"
 #include "ir/ModelIO.h"
 
@@ -16,6 +17,36 @@ namespace {
 struct CheckOptions {
   std::string model;
 };
+
+/// The training spec, with the optimizer's hyper-parameters resolved.
+void printTraining(std::ostream &os, const TrainingSpec &t) {
+  os << "training:\n  loss: " << t.loss << "\n";
+  OptimizerSpec opt = resolveOptimizer(t.optimizer);
+  os << "  optimizer: " << optimizerKindName(opt.kind)
+     << (t.optimizer ? "" : " (the default)") << ", lr " << opt.lr;
+  switch (opt.kind) {
+  case OptimizerKind::Sgd:
+    break;
+  case OptimizerKind::Momentum:
+    os << ", momentum " << opt.momentum << (opt.nesterov ? ", nesterov" : "");
+    break;
+  case OptimizerKind::Adam:
+  case OptimizerKind::AdamW:
+    os << ", beta1 " << opt.beta1 << ", beta2 " << opt.beta2 << ", epsilon "
+       << opt.epsilon;
+    break;
+  }
+  os << ", weight decay " << opt.weightDecay << "\n";
+  if (t.batchSize)
+    os << "  batch size: " << t.batchSize << "\n";
+  if (t.epochs)
+    os << "  epochs: " << t.epochs << "\n";
+  for (auto [name, value] :
+       {std::pair{"features", &t.features}, std::pair{"labels", &t.labels},
+        std::pair{"predictions", &t.predictions}})
+    if (!value->empty())
+      os << "  " << name << ": " << *value << "\n";
+}
 
 void runCheck(const CheckOptions &opts) {
   Model m = loadModel(opts.model);
@@ -45,7 +76,7 @@ void runCheck(const CheckOptions &opts) {
     os << " (" << metricCount(flops) << ")";
   os << "\n";
   if (m.training)
-    os << "training loss: " << m.training->loss << "\n";
+    printTraining(os, *m.training);
 }
 
 } // namespace

@@ -1,6 +1,10 @@
 //===- CheckCommandTest.cpp - `adjoint check` end to end ------------------===//
 #include "tests/cli/CliTestSupport.h"
 
+#include "ir/Builder.h"
+#include "ir/ModelIO.h"
+
+using namespace adjoint;
 using namespace adjoint::test;
 
 namespace {
@@ -12,8 +16,10 @@ TEST(CheckCommand, DescribesEveryExample) {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.err, "");
     for (const char *field :
-         {"graph: ", "inputs: 1\n  x: f32[", "outputs: ", "probs: f32[",
-          "parameters: ", "nodes: ", "FLOPs: "})
+         {"graph: ", "inputs: 2\n  x: f32[", "  y: ", "outputs: ",
+          "probs: f32[", "  loss: f32[]\n", "parameters: ", "nodes: ",
+          "FLOPs: ", "training:\n  loss: loss\n  optimizer: adam, lr 0.001, ",
+          "  features: x\n  labels: y\n  predictions: logits\n"})
       EXPECT_NE(r.out.find(field), std::string::npos) << field << "\n" << r.out;
   }
 }
@@ -22,17 +28,31 @@ TEST(CheckCommand, PrintsTheFashionMlpExactly) {
   ProcessResult r = runCli({"check", sourcePath("examples/fashion_mlp.pbtxt")});
   ASSERT_EQ(r.status, 0) << r.err;
   // Parameters: 784*64 + 64 + 64*10 + 10 = 50,890 f32 elements.
-  // FLOPs: matmul 2*64*784*64 + add, relu 2*64*64 + matmul 2*64*64*10
-  // + add 640 + softmax (reduce_max, sub, exp, reduce_sum, div) 5*640.
-  EXPECT_EQ(r.out, "graph: fashion_mlp\n"
-                   "inputs: 1\n"
-                   "  x: f32[64,784]\n"
-                   "outputs: 2\n"
-                   "  probs: f32[64,10]\n"
-                   "  logits: f32[64,10]\n"
-                   "parameters: 4 (50,890 elements, 203,560 bytes = 199 KiB)\n"
-                   "nodes: 10\n"
-                   "FLOPs: 6,516,480 (6.52 M)\n");
+  // FLOPs: matmul 2*32*784*64 + add, relu 2*32*64 + matmul 2*32*64*10
+  // + add 320 + softmax (reduce_max, sub, exp, reduce_sum, div) 5*320
+  // = 3,258,240, plus 2,977 for the loss (log-softmax, one-hot labels,
+  // batch mean).
+  EXPECT_EQ(r.out,
+            "graph: fashion_mlp\n"
+            "inputs: 2\n"
+            "  x: f32[32,784]\n"
+            "  y: i64[32]\n"
+            "outputs: 3\n"
+            "  probs: f32[32,10]\n"
+            "  logits: f32[32,10]\n"
+            "  loss: f32[]\n"
+            "parameters: 4 (50,890 elements, 203,560 bytes = 199 KiB)\n"
+            "nodes: 26\n"
+            "FLOPs: 3,261,217 (3.26 M)\n"
+            "training:\n"
+            "  loss: loss\n"
+            "  optimizer: adam, lr 0.001, beta1 0.9, beta2 0.999, epsilon "
+            "1e-07, weight decay 0\n"
+            "  batch size: 32\n"
+            "  epochs: 5\n"
+            "  features: x\n"
+            "  labels: y\n"
+            "  predictions: logits\n");
 }
 
 TEST(CheckCommand, CountsTheCnnConvolutions) {
@@ -54,6 +74,35 @@ TEST(CheckCommand, CountsTheCnnConvolutions) {
   int64_t flops = std::stoll(digits);
   EXPECT_GT(flops, contractions);
   EXPECT_LT(flops, contractions + contractions / 50);
+}
+
+TEST(CheckCommand, ResolvesTheOptimizerOfATrainingSpec) {
+  TempDir dir;
+  Model m{Graph("t"), TrainingSpec("l")};
+  Builder b(m.graph);
+  b.output("l", b.reduceSum(b.input("x", {DType::F32, {4, 2}}), std::nullopt));
+  saveModel(m, dir / "default.adj");
+  ProcessResult r = runCli({"check", dir / "default.adj"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("training:\n  loss: l\n  optimizer: adam (the "
+                       "default), lr 0.001, beta1 0.9, beta2 0.999, epsilon "
+                       "1e-07, weight decay 0\n"),
+            std::string::npos)
+      << r.out;
+  OptimizerConfig momentum;
+  momentum.kind = OptimizerKind::Momentum;
+  momentum.nesterov = true;
+  momentum.weightDecay = 5e-4;
+  m.training->optimizer = momentum;
+  m.training->epochs = 3;
+  saveModel(m, dir / "momentum.adj");
+  r = runCli({"check", dir / "momentum.adj"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("training:\n  loss: l\n  optimizer: momentum, lr "
+                       "0.01, momentum 0.9, nesterov, weight decay 0.0005\n"
+                       "  epochs: 3\n"),
+            std::string::npos)
+      << r.out;
 }
 
 } // namespace

@@ -128,7 +128,8 @@ inline std::string sourcePath(const std::string &relative) {
 /// The example models, by file name in examples/.
 inline const std::vector<std::string> &exampleNames() {
   static const std::vector<std::string> names = {
-      "keras_mlp.pbtxt", "fashion_mlp.pbtxt", "fashion_cnn.pbtxt"};
+      "keras_mlp.pbtxt", "fashion_mlp.pbtxt", "fashion_mlp_wide.pbtxt",
+      "fashion_cnn.pbtxt"};
   return names;
 }
 

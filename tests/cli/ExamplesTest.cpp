@@ -51,9 +51,55 @@ TEST(Examples, FashionCnnHasTheClassicShapes) {
   EXPECT_EQ(shapes["fc1_b"], (Shape{1024}));
   EXPECT_EQ(shapes["fc2_w"], (Shape{1024, 10}));
   EXPECT_EQ(shapes["fc2_b"], (Shape{10}));
-  ASSERT_EQ(m.graph.outputs().size(), 2u);
+  ASSERT_EQ(m.graph.outputs().size(), 3u);
   EXPECT_EQ(m.graph.outputs()[0].name, "probs");
   EXPECT_EQ(m.graph.outputs()[1].name, "logits");
+  EXPECT_EQ(m.graph.outputs()[2].name, "loss");
+}
+
+TEST(Examples, TrainLikeKeras) {
+  struct Expect {
+    const char *name;
+    TensorType x, y;
+  };
+  for (const Expect &e :
+       {Expect{
+            "keras_mlp.pbtxt", {DType::F32, {32, 100}}, {DType::F32, {32, 10}}},
+        Expect{
+            "fashion_mlp.pbtxt", {DType::F32, {32, 784}}, {DType::I64, {32}}},
+        Expect{"fashion_mlp_wide.pbtxt",
+               {DType::F32, {32, 784}},
+               {DType::I64, {32}}},
+        Expect{"fashion_cnn.pbtxt",
+               {DType::F32, {64, 1, 28, 28}},
+               {DType::I64, {64}}}}) {
+    SCOPED_TRACE(e.name);
+    Model m = loadModel(sourcePath(std::string("examples/") + e.name));
+    ASSERT_EQ(m.graph.inputs().size(), 2u);
+    EXPECT_EQ(m.graph.inputs()[0]->type(), e.x);
+    EXPECT_EQ(m.graph.inputs()[1]->type(), e.y);
+    ASSERT_TRUE(m.training.has_value());
+    const TrainingSpec &t = *m.training;
+    EXPECT_EQ(t.loss, "loss");
+    ASSERT_TRUE(t.optimizer.has_value());
+    EXPECT_EQ(t.optimizer->kind, OptimizerKind::Adam);
+    EXPECT_EQ(t.optimizer->lr, 1e-3);
+    EXPECT_EQ(t.batchSize, e.x.shape[0]);
+    EXPECT_EQ(t.features, "x");
+    EXPECT_EQ(t.labels, "y");
+    EXPECT_EQ(t.predictions, "logits");
+  }
+}
+
+TEST(Examples, WideMlpHasTwoHiddenLayers) {
+  Model m = loadModel(sourcePath("examples/fashion_mlp_wide.pbtxt"));
+  std::map<std::string, Shape> shapes;
+  for (const Param &p : m.graph.params())
+    shapes[p.value->name()] = p.value->type().shape;
+  EXPECT_EQ(shapes["fc1_w"], (Shape{784, 256}));
+  EXPECT_EQ(shapes["fc2_w"], (Shape{256, 128}));
+  EXPECT_EQ(shapes["fc3_w"], (Shape{128, 10}));
+  EXPECT_EQ(shapes["fc3_b"], (Shape{10}));
 }
 
 } // namespace

@@ -20,10 +20,15 @@ void checkAgainstNumpy(const std::string &example) {
        sourcePath("examples/" + example), "--workdir", dir.path().string()});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("probs: float32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("loss: float32[]"), std::string::npos) << r.out;
 }
 
 TEST(NumpyCheck, FashionMlpMatchesNumpy) {
   checkAgainstNumpy("fashion_mlp.pbtxt");
+}
+
+TEST(NumpyCheck, FashionMlpWideMatchesNumpy) {
+  checkAgainstNumpy("fashion_mlp_wide.pbtxt");
 }
 
 TEST(NumpyCheck, KerasMlpMatchesNumpy) { checkAgainstNumpy("keras_mlp.pbtxt"); }

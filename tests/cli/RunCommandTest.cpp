@@ -54,8 +54,8 @@ TEST(RunCommand, ProbabilitiesSumToOne) {
       runCli({"run", example("fashion_mlp.pbtxt"), "-o", dir / "out"});
   ASSERT_EQ(r.status, 0) << r.err;
   Tensor probs = readNpy(dir / "out/probs.npy");
-  ASSERT_EQ(probs.shape(), (Shape{64, 10}));
-  for (int64_t row = 0; row < 64; ++row) {
+  ASSERT_EQ(probs.shape(), (Shape{32, 10}));
+  for (int64_t row = 0; row < 32; ++row) {
     double sum = 0;
     for (int64_t c = 0; c < 10; ++c)
       sum += probs.elementAsDouble(row * 10 + c);
@@ -67,28 +67,41 @@ TEST(RunCommand, BindsInputsFromNpyFiles) {
   TempDir dir;
   Model m = loadModel(example("keras_mlp.pbtxt"));
   Tensor x = ramp({DType::F32, {32, 100}});
+  // One-hot targets: example i belongs to class i % 10.
+  Tensor y({DType::F32, {32, 10}});
+  for (int64_t i = 0; i < 32; ++i)
+    y.data<float>()[i * 10 + i % 10] = 1;
   writeNpy(dir / "x.npy", x);
-  ProcessResult r =
-      runCli({"run", example("keras_mlp.pbtxt"), "--engine", "interp", "-i",
-              "x=" + (dir / "x.npy"), "-o", dir / "out"});
+  writeNpy(dir / "y.npy", y);
+  ProcessResult r = runCli({"run", example("keras_mlp.pbtxt"), "--engine",
+                            "interp", "-i", "x=" + (dir / "x.npy"), "-i",
+                            "y=" + (dir / "y.npy"), "-o", dir / "out"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  Tensor expected = interpret(m.graph, {{"x", x}}).at("probs");
-  EXPECT_TRUE(readNpy(dir / "out/probs.npy").identical(expected));
+  std::map<std::string, Tensor> want = interpret(m.graph, {{"x", x}, {"y", y}});
+  for (const char *name : {"probs", "loss"})
+    EXPECT_TRUE(readNpy(dir / ("out/" + std::string(name) + ".npy"))
+                    .identical(want.at(name)))
+        << name;
   // The text IR's spelling %x names the same input.
-  ProcessResult again =
-      runCli({"run", example("keras_mlp.pbtxt"), "--engine", "interp", "-i",
-              "%x=" + (dir / "x.npy"), "-o", dir / "out2"});
+  ProcessResult again = runCli({"run", example("keras_mlp.pbtxt"), "--engine",
+                                "interp", "-i", "%x=" + (dir / "x.npy"), "-i",
+                                "%y=" + (dir / "y.npy"), "-o", dir / "out2"});
   ASSERT_EQ(again.status, 0) << again.err;
-  EXPECT_TRUE(readNpy(dir / "out2/probs.npy").identical(expected));
+  EXPECT_TRUE(readNpy(dir / "out2/probs.npy").identical(want.at("probs")));
   // The default engine, the JIT, agrees to rounding.
-  ProcessResult jit = runCli({"run", example("keras_mlp.pbtxt"), "-i",
-                              "x=" + (dir / "x.npy"), "-o", dir / "out3"});
+  ProcessResult jit =
+      runCli({"run", example("keras_mlp.pbtxt"), "-i", "x=" + (dir / "x.npy"),
+              "-i", "y=" + (dir / "y.npy"), "-o", dir / "out3"});
   ASSERT_EQ(jit.status, 0) << jit.err;
-  Tensor got = readNpy(dir / "out3/probs.npy");
-  ASSERT_EQ(got.type(), expected.type());
-  for (int64_t i = 0; i < got.numElements(); ++i)
-    EXPECT_NEAR(got.elementAsDouble(i), expected.elementAsDouble(i), 1e-6);
+  for (const char *name : {"probs", "loss"}) {
+    Tensor got = readNpy(dir / ("out3/" + std::string(name) + ".npy"));
+    const Tensor &expected = want.at(name);
+    ASSERT_EQ(got.type(), expected.type());
+    for (int64_t i = 0; i < got.numElements(); ++i)
+      EXPECT_NEAR(got.elementAsDouble(i), expected.elementAsDouble(i), 1e-6)
+          << name;
+  }
 }
 
 TEST(RunCommand, RandomInputsAreDeterministicPerSeed) {
@@ -136,8 +149,9 @@ TEST(RunCommand, RandomFillFollowsTheDocumentedRanges) {
 TEST(RunCommand, SummarizesOutputsWithoutADirectory) {
   ProcessResult r = runCli({"run", example("fashion_mlp.pbtxt")});
   ASSERT_EQ(r.status, 0) << r.err;
-  for (const char *part : {"probs: f32[64,10]\n  values: [", ", ...]\n  min ",
-                           "  max ", "  mean 0.1\n", "logits: f32[64,10]\n"})
+  for (const char *part :
+       {"probs: f32[32,10]\n  values: [", ", ...]\n  min ", "  max ",
+        "  mean 0.1\n", "logits: f32[32,10]\n", "loss: f32[]\n  values: ["})
     EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
 }
 
@@ -169,7 +183,7 @@ TEST(RunCommand, RejectsOutputsThatShareAFile) {
 
 TEST(RunCommand, RejectsAnUnknownInputName) {
   TempDir dir;
-  writeNpy(dir / "x.npy", ramp({DType::F32, {64, 784}}));
+  writeNpy(dir / "x.npy", ramp({DType::F32, {32, 784}}));
   ProcessResult r = runCli(
       {"run", example("fashion_mlp.pbtxt"), "-i", "image=" + (dir / "x.npy")});
   expectError(r, 2, {"image", "has no input %image", "%x"});
@@ -184,12 +198,12 @@ TEST(RunCommand, RejectsABindingWithoutEquals) {
 TEST(RunCommand, RejectsAnNpyOfAnotherDType) {
   TempDir dir;
   std::string file = dir / "x.npy";
-  writeNpy(file, ramp({DType::F64, {64, 784}}));
+  writeNpy(file, ramp({DType::F64, {32, 784}}));
   ProcessResult r =
       runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x=" + file});
   expectError(
       r, 2,
-      {"input %x expects f32[64,784] but " + file + " holds f64[64,784]"});
+      {"input %x expects f32[32,784] but " + file + " holds f64[32,784]"});
 }
 
 TEST(RunCommand, RejectsAnNpyOfAnotherShape) {
@@ -199,7 +213,7 @@ TEST(RunCommand, RejectsAnNpyOfAnotherShape) {
   ProcessResult r =
       runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x=" + file});
   expectError(
-      r, 2, {"input %x expects f32[64,784] but " + file + " holds f32[1,784]"});
+      r, 2, {"input %x expects f32[32,784] but " + file + " holds f32[1,784]"});
 }
 
 TEST(RunCommand, RejectsAMissingNpyFile) {
@@ -213,7 +227,7 @@ TEST(RunCommand, RejectsAMissingNpyFile) {
 TEST(RunCommand, RejectsAnInputGivenTwice) {
   TempDir dir;
   std::string file = dir / "x.npy";
-  writeNpy(file, ramp({DType::F32, {64, 784}}));
+  writeNpy(file, ramp({DType::F32, {32, 784}}));
   ProcessResult r = runCli({"run", example("fashion_mlp.pbtxt"), "-i",
                             "x=" + file, "-i", "x=" + file});
   expectError(r, 2, {"%x", "twice"});

@@ -5,7 +5,8 @@ Converts MODEL with `adjoint convert --materialize` so that every weight is
 literal data, reads the converted file with the protobuf module generated from
 proto/adjoint.proto, evaluates the node list with NumPy (in float64, one small
 function per op, attributes read generically), runs `adjoint run` on the same
-random input and compares every output.
+random inputs (integer inputs as labels in [0, 10), the training spec's float
+labels as one-hot rows) and compares every output, the loss included.
 
   numpy_mlp_check.py --adjoint BIN --pb2-dir DIR --model FILE --workdir DIR
 
@@ -70,13 +71,47 @@ def reduction(fn):
     return apply
 
 
+def cast(args, attrs):
+    """cast in the float64 world: integers truncate, bools compare with 0."""
+    (x,) = args
+    to = attrs["to"]
+    if to in (PB2.F32, PB2.F64):
+        return np.asarray(x, dtype=np.float64)
+    if to == PB2.BOOL:
+        return np.asarray(x != 0, dtype=np.float64)
+    return np.trunc(np.asarray(x, dtype=np.float64))
+
+
+def constant(args, attrs):
+    t = attrs["value"]
+    dt = numpy_dtype(PB2, t.dtype)
+    return np.frombuffer(t.raw_data, dtype=dt).reshape(tuple(t.dims)).astype(
+        np.float64
+    )
+
+
+def iota(args, attrs):
+    shape = tuple(attrs["shape"])
+    return np.indices(shape)[attrs.get("axis", 0)].astype(np.float64)
+
+
+PB2 = None  # the generated module, set by main()
+
 OPS = {
     "matmul": lambda args, attrs: np.matmul(args[0], args[1]),
     "add": lambda args, attrs: args[0] + args[1],
     "sub": lambda args, attrs: args[0] - args[1],
+    "mul": lambda args, attrs: args[0] * args[1],
     "div": lambda args, attrs: args[0] / args[1],
+    "neg": lambda args, attrs: -args[0],
     "relu": lambda args, attrs: np.maximum(args[0], 0.0),
     "exp": lambda args, attrs: np.exp(args[0]),
+    "log": lambda args, attrs: np.log(args[0]),
+    "equal": lambda args, attrs: np.asarray(args[0] == args[1], np.float64),
+    "cast": cast,
+    "constant": constant,
+    "iota": iota,
+    "reshape": lambda args, attrs: np.reshape(args[0], tuple(attrs["shape"])),
     "reduce_max": reduction(np.max),
     "reduce_sum": reduction(np.sum),
 }
@@ -129,7 +164,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()
 
+    global PB2
     pb2, text_format = load_pb2(args.pb2_dir)
+    PB2 = pb2
     os.makedirs(args.workdir, exist_ok=True)
     literal = os.path.join(args.workdir, "literal.pbtxt")
     run([args.adjoint, "convert", args.model, "-o", literal, "--materialize"])
@@ -142,9 +179,18 @@ def main():
     rng = np.random.default_rng(args.seed)
     inputs = {}
     cmd = [args.adjoint, "run", args.model]
+    labels = model.training.labels if model.HasField("training") else ""
     for inp in graph.inputs:
         dt = numpy_dtype(pb2, inp.type.dtype)
-        x = rng.uniform(-1.0, 1.0, size=tuple(inp.type.dims)).astype(dt)
+        shape = tuple(inp.type.dims)
+        if np.issubdtype(dt, np.integer):
+            # Class labels of a ten-class model.
+            x = rng.integers(0, 10, size=shape).astype(dt)
+        elif inp.name == labels:
+            # One-hot rows for the targets of a softmax cross-entropy.
+            x = np.eye(shape[-1], dtype=dt)[rng.integers(0, shape[-1], shape[0])]
+        else:
+            x = rng.uniform(-1.0, 1.0, size=shape).astype(dt)
         path = os.path.join(args.workdir, f"{inp.name}.npy")
         np.save(path, x)
         inputs[inp.name] = x

@@ -77,7 +77,18 @@ Model richModel() {
   b.output("cat", cat);
   b.output("sel", sel);
   b.output("loss", loss);
-  m.training = TrainingSpec{"loss"};
+  m.training = TrainingSpec("loss");
+  OptimizerConfig adamw;
+  adamw.kind = OptimizerKind::AdamW;
+  adamw.lr = 3e-4;
+  adamw.beta2 = 0.98;
+  adamw.weightDecay = 0;
+  m.training->optimizer = adamw;
+  m.training->batchSize = 2;
+  m.training->epochs = 7;
+  m.training->features = "x";
+  m.training->labels = "xb";
+  m.training->predictions = "y";
   return m;
 }
 

@@ -413,6 +413,69 @@ TEST(BadModel, TrainingSpec) {
             "bad.pbtxt: training: the loss names no output");
 }
 
+TEST(BadModel, TrainingFields) {
+  std::string graph = modelText(
+      kInputX + "  inputs { name: \"z\" type { dtype: I64 dims: 3 } }\n" +
+      node("relu", {"x"}, "y") + node("reduce_sum", {"y"}, "l") + kOutputY +
+      "  outputs { name: \"loss\" value: \"l\" }\n");
+  auto error = [&](const std::string &fields) {
+    return loadError(graph + "training { loss: \"loss\" " + fields + " }\n");
+  };
+  EXPECT_EQ(error("optimizer { lr: 0.1 }"),
+            "bad.pbtxt: training: the optimizer's kind is unspecified");
+  EXPECT_EQ(error("optimizer { kind: 9 }"),
+            "bad.pbtxt: training: unknown optimizer kind 9");
+  EXPECT_EQ(error("optimizer { kind: SGD beta1: 0.5 }"),
+            "bad.pbtxt: training: optimizer sgd has no field 'beta1'; it "
+            "takes lr and weight_decay");
+  EXPECT_EQ(error("optimizer { kind: MOMENTUM momentum: 1 }"),
+            "bad.pbtxt: training: optimizer momentum: momentum must be in "
+            "[0, 1), not 1");
+  EXPECT_EQ(error("optimizer { kind: ADAM lr: inf }"),
+            "bad.pbtxt: training: optimizer adam: lr must be a finite number "
+            "> 0, not inf");
+  EXPECT_EQ(error("batch_size: -1"),
+            "bad.pbtxt: training: batch_size must be positive, not -1");
+  EXPECT_EQ(error("epochs: -2"),
+            "bad.pbtxt: training: epochs must be positive, not -2");
+  EXPECT_EQ(error("features: \"y\""),
+            "bad.pbtxt: training: features 'y' is not an input of the graph");
+  EXPECT_EQ(error("labels: \"loss\""),
+            "bad.pbtxt: training: labels 'loss' is not an input of the graph");
+  EXPECT_EQ(error("features: \"x\" labels: \"z\""),
+            "bad.pbtxt: training: labels 'z' i64[3] and features 'x' f32[2,3] "
+            "differ in their leading (batch) dimension");
+  EXPECT_EQ(error("features: \"x\" batch_size: 3"),
+            "bad.pbtxt: training: batch_size 3 differs from the leading "
+            "(batch) dimension of features 'x' f32[2,3]");
+  EXPECT_EQ(error("predictions: \"x\""),
+            "bad.pbtxt: training: predictions 'x' is not an output of the "
+            "graph");
+  EXPECT_EQ(error("predictions: \"loss\""),
+            "bad.pbtxt: training: predictions 'loss' must be a float matrix "
+            "[batch, classes], not f32[]");
+  // A complete spec loads as written: unset fields stay unset.
+  TempDir dir;
+  Model m = loadModel(dir.write(
+      "ok.pbtxt",
+      graph + "training { loss: \"loss\" optimizer { kind: MOMENTUM "
+              "nesterov: true } batch_size: 2 epochs: 5 features: \"x\" "
+              "predictions: \"out\" }\n"));
+  ASSERT_TRUE(m.training && m.training->optimizer);
+  const OptimizerConfig &opt = *m.training->optimizer;
+  EXPECT_EQ(opt.kind, OptimizerKind::Momentum);
+  EXPECT_EQ(opt.nesterov, true);
+  EXPECT_FALSE(opt.lr.has_value());
+  EXPECT_FALSE(opt.momentum.has_value());
+  EXPECT_EQ(opt.valueOrDefault(OptimizerField::Lr), 0.01);
+  EXPECT_EQ(opt.valueOrDefault(OptimizerField::Momentum), 0.9);
+  EXPECT_EQ(m.training->batchSize, 2);
+  EXPECT_EQ(m.training->epochs, 5);
+  EXPECT_EQ(m.training->features, "x");
+  EXPECT_EQ(m.training->labels, "");
+  EXPECT_EQ(m.training->predictions, "out");
+}
+
 TEST(BadModel, BinaryFilesGiveTheSameErrors) {
   proto::Model p;
   p.set_format_version(1);

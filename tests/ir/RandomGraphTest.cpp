@@ -50,9 +50,18 @@ TEST(RandomGraph, CoversDTypesInitializersAndEdgeCases) {
   std::set<DType> dtypes;
   std::set<InitSpec::Kind> inits;
   int training = 0, quoted = 0, empty = 0, highRank = 0, literalNaN = 0;
+  int features = 0, labels = 0, predictions = 0;
+  std::set<OptimizerKind> optimizers;
   for (uint64_t seed = 0; seed < kSeeds; ++seed) {
     Model m = adjoint::testing::randomModel(seed);
     training += m.training.has_value();
+    if (m.training) {
+      if (m.training->optimizer)
+        optimizers.insert(m.training->optimizer->kind);
+      features += !m.training->features.empty();
+      labels += !m.training->labels.empty();
+      predictions += !m.training->predictions.empty();
+    }
     auto note = [&](const Value *v) {
       dtypes.insert(v->type().dtype);
       quoted += v->name().find(' ') != std::string::npos;
@@ -82,6 +91,10 @@ TEST(RandomGraph, CoversDTypesInitializersAndEdgeCases) {
   EXPECT_EQ(dtypes.size(), std::size(kAllDTypes));
   EXPECT_EQ(inits.size(), 9u);
   EXPECT_GT(training, 30);
+  EXPECT_EQ(optimizers.size(), std::size(kAllOptimizerKinds));
+  EXPECT_GT(features, 10);
+  EXPECT_GT(labels, 5);
+  EXPECT_GT(predictions, 5);
   EXPECT_GT(quoted, 10);
   EXPECT_GT(empty, 10);
   EXPECT_GT(highRank, 5);

@@ -86,9 +86,12 @@ graph mlp(%x: f32[32,100],   %y: i64[32])
   %2 = reduce_sum(%1) {keepdims = true, axes = [1]} : f32[32,1]
   %c = constant() {value = f64[2] [1, 0.5]} : f64[2]
   %"a b" = relu(%1) : f32[32,64]
-  return %"a b", probs = %2
+  %l = reduce_sum(%2) : f32[]
+  return %"a b", probs = %2, loss = %l
 }
-training { loss = "probs" }
+training { epochs = 3, loss = "loss",
+           optimizer = momentum(nesterov = true, lr = 0.1),
+           labels = "y", features = "x" }
 )",
                        "mlp.adj");
   const Graph &g = m.graph;
@@ -101,7 +104,7 @@ training { loss = "probs" }
   EXPECT_EQ(g.params()[1].init->kind, InitSpec::Kind::Zeros);
   EXPECT_FALSE(g.params()[2].init.has_value());
   EXPECT_EQ(g.params()[2].data.data<float>()[1], -2.0f);
-  ASSERT_EQ(g.nodes().size(), 5u);
+  ASSERT_EQ(g.nodes().size(), 6u);
   const Node &reduce = *g.nodes()[2];
   EXPECT_EQ(reduce.op(), OpKind::ReduceSum);
   EXPECT_EQ(reduce.attr().getInts("axes"), (std::vector<int64_t>{1}));
@@ -109,17 +112,73 @@ training { loss = "probs" }
   const Tensor &value = g.nodes()[3]->attr().getTensor("value");
   EXPECT_EQ(value.data<double>()[1], 0.5);
   EXPECT_EQ(g.nodes()[4]->result()->name(), "a b");
-  ASSERT_EQ(g.outputs().size(), 2u);
+  ASSERT_EQ(g.outputs().size(), 3u);
   EXPECT_EQ(g.outputs()[0].name, "a b");
   EXPECT_EQ(g.outputs()[1].name, "probs");
   EXPECT_EQ(g.outputs()[1].value->name(), "2");
   ASSERT_TRUE(m.training.has_value());
-  EXPECT_EQ(m.training->loss, "probs");
-  // Attributes print in name order, comments and layout are dropped.
+  TrainingSpec spec("loss");
+  spec.optimizer = OptimizerConfig{};
+  spec.optimizer->kind = OptimizerKind::Momentum;
+  spec.optimizer->lr = 0.1;
+  spec.optimizer->nesterov = true;
+  spec.epochs = 3;
+  spec.features = "x";
+  spec.labels = "y";
+  EXPECT_EQ(*m.training, spec);
+  // Attributes and training fields print in a fixed order, comments and
+  // layout are dropped.
   std::string text = printModel(m);
   EXPECT_NE(text.find("{axes = [1], keepdims = true}"), std::string::npos);
+  EXPECT_NE(text.find("training { loss = \"loss\", optimizer = "
+                      "momentum(lr=0.1, nesterov=true), epochs = 3, "
+                      "features = \"x\", labels = \"y\" }\n"),
+            std::string::npos);
   EXPECT_EQ(text.find('#'), std::string::npos);
   EXPECT_EQ(printModel(parseModel(text)), text);
+}
+
+TEST(TextFormat, TrainingSpecsRoundTrip) {
+  const std::string graph = "graph g(%x: f32[4,3], %y: i64[4]) {\n"
+                            "  %0 = reduce_sum(%x) : f32[]\n"
+                            "  return loss = %0, logits = %x\n"
+                            "}\n";
+  roundTrip(graph + "training { loss = \"loss\" }\n");
+  roundTrip(graph + "training { loss = \"loss\", optimizer = sgd }\n");
+  roundTrip(graph + "training { loss = \"loss\", optimizer = "
+                    "sgd(lr=0.1, weight_decay=5e-04) }\n");
+  roundTrip(graph + "training { loss = \"loss\", optimizer = "
+                    "momentum(lr=0.01, momentum=0.95, nesterov=false, "
+                    "weight_decay=0.0) }\n");
+  roundTrip(graph + "training { loss = \"loss\", optimizer = "
+                    "adam(lr=0.001, beta1=0.8, beta2=0.99, epsilon=1e-08, "
+                    "weight_decay=0.1) }\n");
+  Model m = roundTrip(
+      graph + "training { loss = \"loss\", optimizer = adamw(lr=3e-05), "
+              "batch_size = 4, epochs = 12, features = \"x\", labels = "
+              "\"y\", predictions = \"logits\" }\n");
+  ASSERT_TRUE(m.training && m.training->optimizer);
+  EXPECT_EQ(m.training->optimizer->kind, OptimizerKind::AdamW);
+  EXPECT_EQ(m.training->optimizer->lr, 3e-5);
+  EXPECT_EQ(m.training->batchSize, 4);
+  EXPECT_EQ(m.training->epochs, 12);
+  EXPECT_EQ(m.training->predictions, "logits");
+  // Integers where numbers are expected, and any field order, print in the
+  // canonical form.
+  Model loose =
+      parseModel(graph + "training { labels = \"y\", optimizer = sgd(lr = 1), "
+                         "loss = \"loss\" }");
+  EXPECT_EQ(printModel(loose),
+            graph + "training { loss = \"loss\", optimizer = sgd(lr=1.0), "
+                    "labels = \"y\" }\n");
+  // Names that need quotes are escaped.
+  Model odd;
+  Builder b(odd.graph);
+  Value *x = b.input("a \"b\"", {DType::F32, {2, 2}});
+  b.output("l o\ns", b.reduceSum(x, std::nullopt));
+  odd.training = TrainingSpec("l o\ns");
+  odd.training->features = x->name();
+  expectRoundTrip(odd);
 }
 
 TEST(TextFormat, RoundTripsEveryDTypeAndShape) {

@@ -241,10 +241,89 @@ TEST(TextParser, OutputsAndTrainingAreChecked) {
   EXPECT_EQ(errorOf(withBody("  return %x\n") + "training { }"),
             "m.adj:4:10: training needs a loss: training { loss = \"NAME\" }");
   EXPECT_EQ(errorOf(withBody("  return %x\n") + "training { rate = \"x\" }"),
-            "m.adj:4:12: unknown training field 'rate'; expected loss");
+            "m.adj:4:12: unknown training field 'rate'; expected loss, "
+            "optimizer, batch_size, epochs, features, labels or predictions");
   EXPECT_EQ(errorOf(withBody("  return %x\n") + "training { loss = x }"),
             "m.adj:4:19: expected the name of the loss output in quotes, "
             "found 'x'");
+}
+
+/// A graph with a loss, for training blocks: `fields` go inside the braces,
+/// on line 5, which starts with "training { " (so the fields start at
+/// column 12).
+std::string trainingError(const std::string &fields) {
+  return errorOf("graph g(%x: f32[4,3], %y: i64[4], %z: f32[5], %k: f32[]) {\n"
+                 "  %l = reduce_sum(%x) : f32[]\n"
+                 "  return loss = %l, logits = %x, v = %z\n"
+                 "}\n"
+                 "training { " +
+                 fields + " }\n");
+}
+
+TEST(TextParser, TrainingFieldsAreChecked) {
+  EXPECT_EQ(trainingError("loss = \"loss\", loss = \"loss\""),
+            "m.adj:5:27: field 'loss' is given twice");
+  EXPECT_EQ(trainingError("loss = \"logits\""),
+            "m.adj:5:1: training: the loss 'logits' must be a float scalar, "
+            "not f32[4,3]");
+  EXPECT_EQ(trainingError("loss = \"loss\", batch_size = 0"),
+            "m.adj:5:40: 'batch_size' must be positive, not 0");
+  EXPECT_EQ(trainingError("loss = \"loss\", epochs = x"),
+            "m.adj:5:36: expected a positive integer for 'epochs', found 'x'");
+  EXPECT_EQ(trainingError("loss = \"loss\", batch_size = 8, features = \"x\""),
+            "m.adj:5:1: training: batch_size 8 differs from the leading "
+            "(batch) dimension of features 'x' f32[4,3]");
+  EXPECT_EQ(trainingError("loss = \"loss\", features = \"l\""),
+            "m.adj:5:38: the training features \"l\" names no input of the "
+            "graph");
+  EXPECT_EQ(trainingError("loss = \"loss\", features = \"k\""),
+            "m.adj:5:1: training: features 'k' must have a leading (batch) "
+            "dimension, not f32[]");
+  EXPECT_EQ(trainingError("loss = \"loss\", features = \"x\", labels = \"x\""),
+            "m.adj:5:1: training: features and labels name the same input "
+            "'x'");
+  EXPECT_EQ(trainingError("loss = \"loss\", features = \"x\", labels = \"z\""),
+            "m.adj:5:1: training: labels 'z' f32[5] and features 'x' f32[4,3] "
+            "differ in their leading (batch) dimension");
+  EXPECT_EQ(trainingError("loss = \"loss\", predictions = \"y\""),
+            "m.adj:5:41: the training predictions \"y\" names no output of "
+            "the graph");
+  EXPECT_EQ(trainingError("loss = \"loss\", predictions = \"v\""),
+            "m.adj:5:1: training: predictions 'v' must be a float matrix "
+            "[batch, classes], not f32[5]");
+}
+
+TEST(TextParser, OptimizersAreChecked) {
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = rmsprop"),
+            "m.adj:5:39: expected an optimizer: sgd, momentum, adam or adamw; "
+            "found 'rmsprop'");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = adam(momentum=0.9)"),
+            "m.adj:5:44: optimizer adam has no field 'momentum'; it takes lr, "
+            "beta1, beta2, epsilon and weight_decay");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = sgd(lr=1, lr=2)"),
+            "m.adj:5:49: field 'lr' is given twice");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = momentum(nesterov=1)"),
+            "m.adj:5:57: expected true or false for 'nesterov', found '1'");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = adam(lr=x)"),
+            "m.adj:5:47: expected a number for 'lr', found 'x'");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = adam(lr=-1)"),
+            "m.adj:5:1: training: optimizer adam: lr must be a finite number "
+            "> 0, not -1");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = adamw(beta2=1)"),
+            "m.adj:5:1: training: optimizer adamw: beta2 must be in [0, 1), "
+            "not 1");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = adam(epsilon=0)"),
+            "m.adj:5:1: training: optimizer adam: epsilon must be a finite "
+            "number > 0, not 0");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = sgd(weight_decay=nan)"),
+            "m.adj:5:1: training: optimizer sgd: weight_decay must be a "
+            "finite number >= 0, not nan");
+  EXPECT_EQ(
+      trainingError(
+          "loss = \"loss\", optimizer = momentum(momentum=0, nesterov=true)"),
+      "m.adj:5:1: training: optimizer momentum: nesterov needs momentum > 0");
+  EXPECT_EQ(trainingError("loss = \"loss\", optimizer = sgd("),
+            "m.adj:5:44: expected an optimizer field, found '}'");
 }
 
 TEST(TextParser, SurvivesHostileInput) {

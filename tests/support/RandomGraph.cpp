@@ -84,6 +84,7 @@ private:
   }
   Value *convLike(OpKind op);
   void outputs();
+  OptimizerConfig optimizer();
 
   uint64_t seed_;
   Rng rng_;
@@ -573,12 +574,70 @@ void Generator::outputs() {
     Value *v = rng_.pick(pool_);
     output(nameFor(v), v);
   }
-  if (rng_.chance(1, 4)) {
-    Value *x = operand(Need::Float);
-    Value *loss = b_.reduceSum(x, std::nullopt);
-    output("loss", loss);
-    m_.training = TrainingSpec{names.back()};
+  if (!rng_.chance(1, 4))
+    return;
+  Value *x = operand(Need::Float);
+  Value *loss = b_.reduceSum(x, std::nullopt);
+  output("loss", loss);
+  TrainingSpec spec(names.back());
+  if (rng_.chance(1, 2))
+    spec.optimizer = optimizer();
+  if (rng_.chance(1, 3))
+    spec.epochs = rng_.range(1, 100);
+  if (rng_.chance(1, 2)) {
+    // Features [B, C], labels [B] or [B, C], and predictions: the features
+    // themselves, an output of the right type.
+    int64_t batch = rng_.range(1, 4), classes = rng_.range(1, 5);
+    Value *features =
+        b_.input(name("x", 3), {dtype(Need::Float), {batch, classes}});
+    spec.features = features->name();
+    if (rng_.chance(1, 2))
+      spec.batchSize = batch;
+    if (rng_.chance(2, 3)) {
+      TensorType labels =
+          rng_.chance(1, 2)
+              ? TensorType{rng_.chance(1, 2) ? DType::I64 : DType::I32, {batch}}
+              : features->type();
+      spec.labels = b_.input(name("y", 3), labels)->name();
+    }
+    if (rng_.chance(2, 3)) {
+      output(nameFor(features), features);
+      spec.predictions = names.back();
+    }
   }
+  m_.training = std::move(spec);
+}
+
+OptimizerConfig Generator::optimizer() {
+  OptimizerConfig opt;
+  opt.kind = kAllOptimizerKinds[rng_.range(0, 3)];
+  for (OptimizerField f : optimizerFields(opt.kind)) {
+    if (rng_.chance(1, 2))
+      continue;
+    switch (f) {
+    case OptimizerField::Lr:
+      opt.lr = rng_.chance(1, 2) ? 1e-3 : 1e-5 + rng_.unit();
+      break;
+    case OptimizerField::Momentum:
+      // Never 0, so that nesterov is always allowed.
+      opt.momentum = 0.01 + 0.98 * rng_.unit();
+      break;
+    case OptimizerField::Nesterov:
+      opt.nesterov = rng_.chance(1, 2);
+      break;
+    case OptimizerField::Beta1:
+    case OptimizerField::Beta2:
+      opt.set(f, rng_.chance(1, 2) ? 0.5 : rng_.unit());
+      break;
+    case OptimizerField::Epsilon:
+      opt.epsilon = rng_.chance(1, 2) ? 1e-8 : 1e-12 + rng_.unit();
+      break;
+    case OptimizerField::WeightDecay:
+      opt.weightDecay = rng_.chance(1, 3) ? 0 : rng_.unit();
+      break;
+    }
+  }
+  return opt;
 }
 
 Model Generator::run() {

@@ -21,7 +21,11 @@
 //  - Names: mostly generated, sometimes ones that must be quoted in text.
 //  - One to three outputs, named like their value or not, and in about a
 //    quarter of the models a training spec whose loss is a scalar float
-//    output made by reduce_sum.
+//    output made by reduce_sum. Half of the specs name an optimizer (any
+//    kind, each of its fields set or not, always in range), some set epochs,
+//    and half add a features input [B, C] (with batch_size B or not), a
+//    labels input ([B] integers or like the features) and a predictions
+//    output (the features themselves).
 //
 // Guarantees: the model verifies; the same seed gives the same model on
 // every machine; every value has at most a few thousand elements (those

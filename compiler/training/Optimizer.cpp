@@ -1,0 +1,131 @@
+//===- Optimizer.cpp - Optimizer updates as ordinary graph nodes ----------===//
+#include "compiler/training/Optimizer.h"
+
+#include "ir/Error.h"
+
+namespace adjoint {
+
+namespace {
+
+using F = OptimizerField;
+
+/// Checks the arguments of appendUpdate.
+void checkUpdate(const OptimizerSpec &spec, const Value *param,
+                 const Value *grad, const std::vector<Value *> &state,
+                 const Value *step) {
+  std::string what =
+      strCat(optimizerKindName(spec.kind), " update of %", param->name());
+  const TensorType &type = param->type();
+  if (!isFloat(type.dtype))
+    badInput(what, ": the parameter must be a float tensor, not ",
+             typeStr(type));
+  if (grad->type() != type)
+    badInput(what, ": the gradient ", typeStr(grad->type()),
+             " must have the parameter's type ", typeStr(type));
+  std::vector<OptimizerSlot> slots = optimizerSlots(spec, type);
+  if (state.size() != slots.size())
+    badInput(what, ": expected ", slots.size(), " state values, got ",
+             state.size());
+  for (size_t i = 0; i < slots.size(); ++i)
+    if (state[i]->type() != slots[i].type)
+      badInput(what, ": state '", slots[i].suffix, "' must be ",
+               typeStr(slots[i].type), ", not ", typeStr(state[i]->type()));
+  if (usesStepCounter(spec) && (!step || step->type() != stepCounterType()))
+    badInput(what, ": the step counter must be ", typeStr(stepCounterType()),
+             step ? strCat(", not ", typeStr(step->type())) : "");
+}
+
+} // namespace
+
+OptimizerSpec defaultOptimizer(OptimizerKind kind) {
+  OptimizerConfig config;
+  config.kind = kind;
+  return resolveOptimizer(config);
+}
+
+OptimizerSpec resolveOptimizer(const std::optional<OptimizerConfig> &config) {
+  OptimizerConfig c = config.value_or(OptimizerConfig{});
+  OptimizerSpec s;
+  s.kind = c.kind;
+  // Fields the kind does not take keep OptimizerSpec's values, never read.
+  auto value = [&](F field) { return c.valueOrDefault(field); };
+  s.lr = value(F::Lr);
+  s.weightDecay = value(F::WeightDecay);
+  if (takesField(c.kind, F::Momentum)) {
+    s.momentum = value(F::Momentum);
+    s.nesterov = value(F::Nesterov) != 0;
+  }
+  if (takesField(c.kind, F::Beta1)) {
+    s.beta1 = value(F::Beta1);
+    s.beta2 = value(F::Beta2);
+    s.epsilon = value(F::Epsilon);
+  }
+  return s;
+}
+
+std::vector<OptimizerSlot> optimizerSlots(const OptimizerSpec &spec,
+                                          const TensorType &type) {
+  switch (spec.kind) {
+  case OptimizerKind::Sgd:
+    return {};
+  case OptimizerKind::Momentum:
+    return {{"momentum", type, 0}};
+  case OptimizerKind::Adam:
+  case OptimizerKind::AdamW:
+    return {{"m", type, 0}, {"v", type, 0}};
+  }
+  __builtin_unreachable();
+}
+
+bool usesStepCounter(const OptimizerSpec &spec) {
+  return spec.kind == OptimizerKind::Adam || spec.kind == OptimizerKind::AdamW;
+}
+
+TensorType stepCounterType() { return {DType::I64, {}}; }
+
+Value *appendStepIncrement(Builder &b, Value *step) {
+  return b.add(step, b.scalar(DType::I64, 1));
+}
+
+ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
+                         Value *grad, std::vector<Value *> state, Value *step) {
+  checkUpdate(spec, param, grad, state, step);
+  DType dt = param->type().dtype;
+  auto k = [&](double v) { return b.scalar(dt, v); };
+  Value *p = param, *g = grad;
+  // L2 regularization: the decay joins the gradient (not in adamw).
+  if (spec.weightDecay != 0 && spec.kind != OptimizerKind::AdamW)
+    g = b.add(g, b.mul(k(spec.weightDecay), p));
+
+  switch (spec.kind) {
+  case OptimizerKind::Sgd:
+    // p <- p - lr*g
+    return {b.sub(p, b.mul(k(spec.lr), g)), {}};
+  case OptimizerKind::Momentum: {
+    // buf <- mu*buf + g; p <- p - lr*(nesterov ? g + mu*buf : buf)
+    Value *buf = b.add(b.mul(k(spec.momentum), state[0]), g);
+    Value *dir = spec.nesterov ? b.add(g, b.mul(k(spec.momentum), buf)) : buf;
+    return {b.sub(p, b.mul(k(spec.lr), dir)), {buf}};
+  }
+  case OptimizerKind::Adam:
+  case OptimizerKind::AdamW: {
+    // m <- b1*m + (1-b1)*g; v <- b2*v + (1-b2)*g^2
+    Value *m =
+        b.add(b.mul(k(spec.beta1), state[0]), b.mul(k(1 - spec.beta1), g));
+    Value *v = b.add(b.mul(k(spec.beta2), state[1]),
+                     b.mul(k(1 - spec.beta2), b.mul(g, g)));
+    // Bias correction with t = step + 1: mhat = m/(1-b1^t), vhat likewise.
+    Value *t = b.cast(appendStepIncrement(b, step), dt);
+    Value *mHat = b.div(m, b.sub(k(1), b.pow(k(spec.beta1), t)));
+    Value *vHat = b.div(v, b.sub(k(1), b.pow(k(spec.beta2), t)));
+    Value *dir = b.div(mHat, b.add(b.sqrt(vHat), k(spec.epsilon)));
+    // Decoupled decay: p <- p - lr*wd*p before the Adam step.
+    if (spec.kind == OptimizerKind::AdamW && spec.weightDecay != 0)
+      p = b.sub(p, b.mul(k(spec.lr * spec.weightDecay), p));
+    return {b.sub(p, b.mul(k(spec.lr), dir)), {m, v}};
+  }
+  }
+  __builtin_unreachable();
+}
+
+} // namespace adjoint
