@@ -1,8 +1,8 @@
 //===- ShapeChecks.h - Checks shared by the type rules ---------*- C++ -*-===//
 //
-// Private to shape inference: the requirements type rules state about
-// dtypes, ranks and attributes, each throwing BadInput with a message that
-// names the op and the types.
+// Private to shape inference (ShapeInference.cpp and GradShapeInference.cpp):
+// the requirements type rules state about dtypes, ranks and attributes, each
+// throwing BadInput with a message that names the op and the types.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -48,5 +48,18 @@ int64_t windowOut(OpKind op, int64_t in, int64_t padBegin, int64_t padEnd,
 /// messages. Returns conv2d's output shape [N,O,outH,outW].
 Shape convOutputShape(OpKind op, const AttrReader &r, const Shape &x,
                       const Shape &w, const std::string &types);
+
+// The type rules of the gradient ops (GradShapeInference.cpp), for operands
+// whose count and attributes have been checked; `r` holds the op.
+TensorType inferConv2DInputGrad(std::span<const TensorType> ops,
+                                const AttrReader &r);
+TensorType inferConv2DWeightGrad(std::span<const TensorType> ops,
+                                 const AttrReader &r);
+TensorType inferMaxPool2DGrad(std::span<const TensorType> ops,
+                              const AttrReader &r);
+TensorType inferAvgPool2DGrad(std::span<const TensorType> ops,
+                              const AttrReader &r);
+TensorType inferScatterAdd(std::span<const TensorType> ops,
+                           const AttrReader &r);
 
 } // namespace adjoint::detail

@@ -474,6 +474,19 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     const Shape &x = ops[0].shape;
     return {ops[0].dtype, {x[0], x[1], win.outH, win.outW}};
   }
+
+  case OpKind::StopGradient:
+    return ops[0];
+  case OpKind::Conv2DInputGrad:
+    return inferConv2DInputGrad(ops, r);
+  case OpKind::Conv2DWeightGrad:
+    return inferConv2DWeightGrad(ops, r);
+  case OpKind::MaxPool2DGrad:
+    return inferMaxPool2DGrad(ops, r);
+  case OpKind::AvgPool2DGrad:
+    return inferAvgPool2DGrad(ops, r);
+  case OpKind::ScatterAdd:
+    return inferScatterAdd(ops, r);
   }
   __builtin_unreachable();
 }
