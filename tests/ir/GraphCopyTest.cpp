@@ -96,4 +96,14 @@ TEST(GraphCopy, NewNodesGetFreshNames) {
   verify(copy);
 }
 
+TEST(GraphCopy, CanLeaveTheOutputsOut) {
+  Model m = sampleModel();
+  ValueMap map;
+  Graph copy = copyGraph(m.graph, &map, /*withOutputs=*/false);
+  EXPECT_TRUE(copy.outputs().empty());
+  EXPECT_EQ(copy.nodes().size(), m.graph.nodes().size());
+  copy.addOutput("y", map.at(m.graph.outputs()[0].value));
+  verify(copy);
+}
+
 } // namespace
