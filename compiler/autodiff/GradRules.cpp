@@ -32,7 +32,7 @@ Value *GradContext::reduceTo(Value *v, const Shape &shape) {
     if (d < lead || (shape[d - lead] == 1 && from[d] != 1))
       axes.push_back((int64_t)d);
   Value *sum = axes.empty() ? v : reduceSum(v, axes, /*keepdims=*/true);
-  return sum->type().shape == shape ? sum : reshape(sum, shape);
+  return reshapeTo(sum, shape);
 }
 
 Value *GradContext::keepReducedDims(Value *v) {
@@ -41,7 +41,7 @@ Value *GradContext::keepReducedDims(Value *v) {
   Shape kept = xShape(0);
   for (int64_t a : reductionAxes(node.attr(), kept.size()))
     kept[a] = 1;
-  return reshape(v, kept);
+  return reshapeTo(v, kept);
 }
 
 Value *GradContext::transposeLast2(Value *v) {
@@ -113,17 +113,17 @@ Value *sliceGrad(GradContext &c) {
 // [K, 1]): d/da = dy @ b^T, d/db = a^T @ dy, batch dims summed back.
 Value *matmulGrad(GradContext &c, size_t i) {
   MatMulDims d = matmulDims(c.xShape(0), c.xShape(1));
-  Value *a = d.aVector ? c.reshape(c.x(0), {1, d.k}) : c.x(0);
-  Value *b = d.bVector ? c.reshape(c.x(1), {d.k, 1}) : c.x(1);
+  Value *a = c.reshapeTo(c.x(0), d.aVector ? Shape{1, d.k} : c.xShape(0));
+  Value *b = c.reshapeTo(c.x(1), d.bVector ? Shape{d.k, 1} : c.xShape(1));
   Shape full = d.batch;
   full.push_back(d.m);
   full.push_back(d.n);
-  Value *dy = c.reshape(c.dy, full);
+  Value *dy = c.reshapeTo(c.dy, full);
   Value *g = i == 0 ? c.matmul(dy, c.transposeLast2(b))
                     : c.matmul(c.transposeLast2(a), dy);
   Value *operand = i == 0 ? a : b;
   g = c.reduceTo(g, operand->type().shape);
-  return c.reshape(g, c.xShape(i));
+  return c.reshapeTo(g, c.xShape(i));
 }
 
 // d/dx reduce_max(x) = dy where x equals the maximum, split equally among
@@ -283,7 +283,7 @@ GradRule gradientRule(OpKind op) {
 
   // reshape moves no element: reshape the gradient back
   case OpKind::Reshape:
-    return [](GradContext &c, size_t) { return c.reshape(c.dy, c.xShape(0)); };
+    return [](GradContext &c, size_t) { return c.reshapeTo(c.dy, c.xShape(0)); };
   // transpose(x, p): transpose back with the inverse permutation
   case OpKind::Transpose:
     return [](GradContext &c, size_t) {

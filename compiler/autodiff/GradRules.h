@@ -36,6 +36,10 @@ public:
   Value *c(double value) { return scalar(y->type().dtype, value); }
   /// Zeros of `type`.
   Value *zeros(const TensorType &type) { return zerosOf(*this, type); }
+  /// `v` reshaped to `shape`, or `v` itself if it has that shape.
+  Value *reshapeTo(Value *v, const Shape &shape) {
+    return v->type().shape == shape ? v : reshape(v, shape);
+  }
   /// `v` summed over the axes along which `shape` was broadcast to v's
   /// shape, and reshaped to `shape`.
   Value *reduceTo(Value *v, const Shape &shape);

@@ -18,6 +18,11 @@
 using namespace adjoint;
 using namespace adjoint::testing;
 
+namespace adjoint {
+/// Names ops in gtest's messages.
+void PrintTo(OpKind op, std::ostream *os) { *os << opName(op); }
+} // namespace adjoint
+
 namespace {
 
 struct Instance {
