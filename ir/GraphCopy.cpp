@@ -44,10 +44,9 @@ Graph copyGraph(const Graph &g, ValueMap *map, bool withOutputs) {
     std::vector<Value *> operands;
     for (const Value *v : node->operands())
       operands.push_back(mapped(v));
-    Node *copy =
-        out.addNode(node->op(), std::move(operands),
-                    cloneAttributes(node->attrs()), node->result()->name(),
-                    node->result()->type());
+    Node *copy = out.addNode(node->op(), std::move(operands),
+                             cloneAttributes(node->attrs()),
+                             node->result()->name(), node->result()->type());
     m[node->result()] = copy->result();
   }
   if (withOutputs)

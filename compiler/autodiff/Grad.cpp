@@ -48,8 +48,8 @@ void checkRequest(const Graph &g, const Value *loss,
   for (const Value *v : wrt) {
     if (g.findValue(v->name()) != v)
       badInput("grad: the value ", describeValue(v),
-               " to differentiate with respect to is not in graph '",
-               g.name(), "'");
+               " to differentiate with respect to is not in graph '", g.name(),
+               "'");
     if (!isFloat(v->type().dtype))
       badInput("grad: cannot differentiate with respect to ", describeValue(v),
                ": only float values have gradients");
@@ -58,8 +58,8 @@ void checkRequest(const Graph &g, const Value *loss,
 
 /// The values that depend on a wrt value through float values: only they
 /// can carry a gradient.
-std::unordered_set<const Value *> activeValues(const Graph &g,
-                                               const std::vector<Value *> &wrt) {
+std::unordered_set<const Value *>
+activeValues(const Graph &g, const std::vector<Value *> &wrt) {
   std::unordered_set<const Value *> active(wrt.begin(), wrt.end());
   for (const auto &node : g.nodes()) {
     if (!isFloat(node->result()->type().dtype))
@@ -211,7 +211,8 @@ Graph gradientGraph(const Graph &g, const std::string &lossOutput,
     Value *v = out.findValue(name);
     if (!v || v->kind() == ValueKind::NodeResult)
       badInput("grad: cannot differentiate with respect to '", name,
-               "': graph '", g.name(), "' has no input or parameter of that "
+               "': graph '", g.name(),
+               "' has no input or parameter of that "
                "name");
     wrtValues.push_back(v);
   }

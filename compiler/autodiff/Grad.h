@@ -1,4 +1,4 @@
-//===- Grad.h - Symbolic differentiation of graphs ------------*- C++ -*-===//
+//===- Grad.h - Symbolic differentiation of graphs -------------*- C++ -*-===//
 //
 // Reverse-mode differentiation as a graph-to-graph transform. The nodes
 // that lie between the values to differentiate with respect to (`wrt`) and

@@ -283,11 +283,13 @@ GradRule gradientRule(OpKind op) {
 
   // reshape moves no element: reshape the gradient back
   case OpKind::Reshape:
-    return [](GradContext &c, size_t) { return c.reshapeTo(c.dy, c.xShape(0)); };
+    return
+        [](GradContext &c, size_t) { return c.reshapeTo(c.dy, c.xShape(0)); };
   // transpose(x, p): transpose back with the inverse permutation
   case OpKind::Transpose:
     return [](GradContext &c, size_t) {
-      std::vector<int64_t> perm = transposePerm(c.node.attr(), c.xShape(0).size());
+      std::vector<int64_t> perm =
+          transposePerm(c.node.attr(), c.xShape(0).size());
       std::vector<int64_t> inverse(perm.size());
       for (size_t d = 0; d < perm.size(); ++d)
         inverse[perm[d]] = (int64_t)d;

@@ -1,4 +1,4 @@
-//===- GradRules.h - The vector-Jacobian product of every op --*- C++ -*-===//
+//===- GradRules.h - The vector-Jacobian product of every op ----*- C++ -*-===//
 //
 // The pieces of the gradient transform that its tests reach into: the
 // context a rule builds in, the rule table, and the driver with a

@@ -25,13 +25,15 @@ void runGrad(const GradOptions &opts) {
   std::string loss = opts.loss;
   if (loss.empty()) {
     if (!m.training)
-      badInput(opts.model, ": the model has no training spec naming its "
+      badInput(opts.model,
+               ": the model has no training spec naming its "
                "loss; pass --loss NAME with one of its scalar outputs");
     loss = m.training->loss;
   }
-  Model grad{withContext(opts.model,
-                         [&] { return gradientGraph(m.graph, loss, opts.wrt); }),
-             m.training};
+  Model grad{
+      withContext(opts.model,
+                  [&] { return gradientGraph(m.graph, loss, opts.wrt); }),
+      m.training};
   // The gradient model keeps the training spec, now naming the loss it was
   // differentiated for (an output of the new graph).
   if (grad.training)

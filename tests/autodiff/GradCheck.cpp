@@ -88,8 +88,8 @@ void compare(const std::string &what, const Tensor &got,
   int reported = 0;
   for (int64_t k = 0; k < got.numElements() && reported < 3; ++k) {
     double a = got.elementAsDouble(k), n = numeric[k];
-    double tol = opts.rtol * std::max(std::fabs(a), std::fabs(n)) +
-                 opts.atol * scale;
+    double tol =
+        opts.rtol * std::max(std::fabs(a), std::fabs(n)) + opts.atol * scale;
     if (!(std::fabs(a - n) <= tol)) {
       ++reported;
       ADD_FAILURE() << what << " element " << k << ": analytic " << a

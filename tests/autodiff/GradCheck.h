@@ -1,4 +1,4 @@
-//===- GradCheck.h - Gradients against finite differences -----*- C++ -*-===//
+//===- GradCheck.h - Gradients against finite differences ------*- C++ -*-===//
 //
 // A gradient check builds a small f64 graph y = f(inputs), takes the loss
 // sum(y * r) for fixed random weights r, appends its gradients with respect
@@ -69,7 +69,8 @@ struct GradCheckOptions {
 };
 
 /// Checks the gradients of `build` (gtest failures name input and element).
-void expectGradientsMatch(const CaseFn &build, const GradCheckOptions &opts = {});
+void expectGradientsMatch(const CaseFn &build,
+                          const GradCheckOptions &opts = {});
 
 /// Compile options for tests: one thread (the machine is shared).
 inline CompileOptions singleThread() {

@@ -36,9 +36,8 @@ using Instances = std::vector<Instance>;
 Instances unary(OpKind op, std::function<Value *(CaseBuilder &, Shape)> in) {
   Instances out;
   for (Shape s : {Shape{}, Shape{5}, Shape{2, 3}})
-    out.push_back({shapeStr(s), [=](CaseBuilder &b) {
-                     return b.op(op, {in(b, s)});
-                   }});
+    out.push_back(
+        {shapeStr(s), [=](CaseBuilder &b) { return b.op(op, {in(b, s)}); }});
   return out;
 }
 
@@ -51,8 +50,7 @@ const std::vector<std::pair<Shape, Shape>> &binaryShapes() {
   return shapes;
 }
 
-Instances binary(OpKind op,
-                 std::function<Value *(CaseBuilder &, Shape)> first,
+Instances binary(OpKind op, std::function<Value *(CaseBuilder &, Shape)> first,
                  std::function<Value *(CaseBuilder &, Shape)> second) {
   Instances out;
   for (auto [sa, sb] : binaryShapes())
@@ -98,13 +96,11 @@ Instances sliceInstances() {
     std::vector<int64_t> starts, ends, axes, steps;
   };
   Instances out;
-  for (S s : {S{{5, 6}, {1}, {4}, {}, {}},
-              S{{5, 6}, {-4}, {-1}, {1}, {}},
+  for (S s : {S{{5, 6}, {1}, {4}, {}, {}}, S{{5, 6}, {-4}, {-1}, {1}, {}},
               S{{5, 6}, {0, 1}, {5, 6}, {0, 1}, {2, 3}},
               S{{5, 6}, {-1}, {-100}, {-1}, {-1}},
               S{{5, 6}, {4, 5}, {0, 0}, {0, 1}, {-2, -3}},
-              S{{5, 6}, {3}, {3}, {}, {}},
-              S{{7}, {1}, {7}, {}, {4}},
+              S{{5, 6}, {3}, {3}, {}, {}}, S{{7}, {1}, {7}, {}, {4}},
               S{{2, 1, 4}, {0, 1}, {1, 3}, {1, 2}, {}}}) {
     std::string label = shapeStr(s.shape) + " starts " + shapeStr(s.starts) +
                         " ends " + shapeStr(s.ends) + " axes " +
@@ -119,15 +115,15 @@ Instances sliceInstances() {
 
 Instances matmulInstances() {
   Instances out;
-  for (auto [sa, sb] : std::vector<std::pair<Shape, Shape>>{
-           {{3, 4}, {4, 2}},
-           {{4}, {4, 2}},
-           {{3, 4}, {4}},
-           {{4}, {4}},
-           {{2, 3, 4}, {4, 2}},
-           {{4}, {2, 4, 3}},
-           {{2, 1, 3, 4}, {3, 4, 2}},
-           {{1, 3, 4}, {2, 4, 5}}})
+  for (auto [sa, sb] :
+       std::vector<std::pair<Shape, Shape>>{{{3, 4}, {4, 2}},
+                                            {{4}, {4, 2}},
+                                            {{3, 4}, {4}},
+                                            {{4}, {4}},
+                                            {{2, 3, 4}, {4, 2}},
+                                            {{4}, {2, 4, 3}},
+                                            {{2, 1, 3, 4}, {3, 4, 2}},
+                                            {{1, 3, 4}, {2, 4, 5}}})
     out.push_back({shapeStr(sa) + " @ " + shapeStr(sb), [=](CaseBuilder &b) {
                      Value *x = b.uniform(sa);
                      return b.matmul(x, b.uniform(sb));
@@ -188,9 +184,7 @@ Instances poolInstances(OpKind op) {
 
 /// The instances of `op`; empty for an op that is not differentiable.
 Instances instancesOf(OpKind op) {
-  auto awayFromZero = [](CaseBuilder &b, Shape s) {
-    return b.awayFromZero(s);
-  };
+  auto awayFromZero = [](CaseBuilder &b, Shape s) { return b.awayFromZero(s); };
   auto positive = [](CaseBuilder &b, Shape s) { return b.uniform(s, 0.3, 3); };
   switch (op) {
   case OpKind::Neg:
@@ -216,8 +210,9 @@ Instances instancesOf(OpKind op) {
       return b.awayFromZero(s, 0.5, 2);
     });
   case OpKind::Pow:
-    return binary(op, [](CaseBuilder &b, Shape s) {
-      return b.uniform(s, 0.5, 2); }, uniformIn);
+    return binary(
+        op, [](CaseBuilder &b, Shape s) { return b.uniform(s, 0.5, 2); },
+        uniformIn);
   case OpKind::Maximum:
   case OpKind::Minimum:
     return binary(
@@ -235,17 +230,17 @@ Instances instancesOf(OpKind op) {
     return {};
   case OpKind::Select: {
     Instances out;
-    for (auto [sc, sa, sb] : std::vector<std::tuple<Shape, Shape, Shape>>{
-             {{2, 3}, {2, 3}, {2, 3}},
-             {{2, 3}, {2, 1}, {3}},
-             {{}, {2}, {2}},
-             {{3, 1}, {}, {1, 4}}})
-      out.push_back({shapeStr(sc) + shapeStr(sa) + shapeStr(sb),
-                     [=](CaseBuilder &b) {
-                       Value *cond = b.coins(sc);
-                       Value *x = b.uniform(sa);
-                       return b.select(cond, x, b.uniform(sb));
-                     }});
+    for (auto [sc, sa, sb] :
+         std::vector<std::tuple<Shape, Shape, Shape>>{{{2, 3}, {2, 3}, {2, 3}},
+                                                      {{2, 3}, {2, 1}, {3}},
+                                                      {{}, {2}, {2}},
+                                                      {{3, 1}, {}, {1, 4}}})
+      out.push_back(
+          {shapeStr(sc) + shapeStr(sa) + shapeStr(sb), [=](CaseBuilder &b) {
+             Value *cond = b.coins(sc);
+             Value *x = b.uniform(sa);
+             return b.select(cond, x, b.uniform(sb));
+           }});
     return out;
   }
 
@@ -266,13 +261,13 @@ Instances instancesOf(OpKind op) {
                    },
                    wide});
     // Through an integer nothing flows (and nothing changes nearby).
-    out.push_back({"f64 to i32 to f64", [](CaseBuilder &b) {
-                     Value *x = b.uniform({4}, 0.2, 0.8);
-                     return b.add(x, b.cast(b.cast(b.mul(x, b.scalar(
-                                                           DType::F64, 10)),
-                                                    DType::I32),
-                                             DType::F64));
-                   }});
+    out.push_back(
+        {"f64 to i32 to f64", [](CaseBuilder &b) {
+           Value *x = b.uniform({4}, 0.2, 0.8);
+           return b.add(
+               x, b.cast(b.cast(b.mul(x, b.scalar(DType::F64, 10)), DType::I32),
+                         DType::F64));
+         }});
     return out;
   }
   case OpKind::Constant:
@@ -287,39 +282,47 @@ Instances instancesOf(OpKind op) {
 
   case OpKind::Reshape: {
     Instances out;
-    for (auto [from, to] : std::vector<std::pair<Shape, Shape>>{
-             {{2, 3, 4}, {4, 6}}, {{2, 3, 4}, {6, -1}}, {{1, 5}, {5}},
-             {{}, {1, 1}}})
-      out.push_back({shapeStr(from) + " to " + shapeStr(to),
-                     [=](CaseBuilder &b) { return b.reshape(b.uniform(from), to); }});
+    for (auto [from, to] :
+         std::vector<std::pair<Shape, Shape>>{{{2, 3, 4}, {4, 6}},
+                                              {{2, 3, 4}, {6, -1}},
+                                              {{1, 5}, {5}},
+                                              {{}, {1, 1}}})
+      out.push_back(
+          {shapeStr(from) + " to " + shapeStr(to),
+           [=](CaseBuilder &b) { return b.reshape(b.uniform(from), to); }});
     return out;
   }
   case OpKind::Transpose: {
     Instances out;
     for (auto [s, perm] : std::vector<std::pair<Shape, std::vector<int64_t>>>{
-             {{2, 3, 4}, {2, 0, 1}}, {{2, 3, 4}, {}}, {{2, 3, 4}, {-1, 0, 1}},
-             {{5}, {0}}, {{1, 3}, {1, 0}}})
-      out.push_back({shapeStr(s) + " perm " + shapeStr(perm),
-                     [=](CaseBuilder &b) {
-                       return b.transpose(b.uniform(s), perm);
-                     }});
+             {{2, 3, 4}, {2, 0, 1}},
+             {{2, 3, 4}, {}},
+             {{2, 3, 4}, {-1, 0, 1}},
+             {{5}, {0}},
+             {{1, 3}, {1, 0}}})
+      out.push_back(
+          {shapeStr(s) + " perm " + shapeStr(perm),
+           [=](CaseBuilder &b) { return b.transpose(b.uniform(s), perm); }});
     return out;
   }
   case OpKind::BroadcastTo: {
     Instances out;
-    for (auto [from, to] : std::vector<std::pair<Shape, Shape>>{
-             {{3, 1}, {2, 3, 4}}, {{}, {2, 2}}, {{4}, {3, 4}}, {{2, 3}, {2, 3}}})
-      out.push_back({shapeStr(from) + " to " + shapeStr(to),
-                     [=](CaseBuilder &b) {
-                       return b.broadcastTo(b.uniform(from), to);
-                     }});
+    for (auto [from, to] :
+         std::vector<std::pair<Shape, Shape>>{{{3, 1}, {2, 3, 4}},
+                                              {{}, {2, 2}},
+                                              {{4}, {3, 4}},
+                                              {{2, 3}, {2, 3}}})
+      out.push_back(
+          {shapeStr(from) + " to " + shapeStr(to),
+           [=](CaseBuilder &b) { return b.broadcastTo(b.uniform(from), to); }});
     return out;
   }
   case OpKind::Slice:
     return sliceInstances();
   case OpKind::Concat: {
     Instances out;
-    for (auto [shapes, axis] : std::vector<std::pair<std::vector<Shape>, int64_t>>{
+    for (auto [shapes, axis] :
+         std::vector<std::pair<std::vector<Shape>, int64_t>>{
              {{{2, 3}, {2, 1}, {2, 2}}, 1},
              {{{2, 3}, {2, 1}}, -1},
              {{{1, 3}, {2, 3}}, 0},
@@ -336,26 +339,28 @@ Instances instancesOf(OpKind op) {
     Instances out;
     for (auto [s, pads, value] :
          std::vector<std::tuple<Shape, std::vector<int64_t>, double>>{
-             {{2, 3}, {1, 0, 2, 1}, 0}, {{2, 3}, {0, 2, 1, 0}, 1.5},
-             {{4}, {0, 3}, 0}, {{}, {}, 0}})
-      out.push_back({shapeStr(s) + " pads " + shapeStr(pads),
-                     [=](CaseBuilder &b) {
-                       return b.pad(b.uniform(s), pads, value);
-                     }});
+             {{2, 3}, {1, 0, 2, 1}, 0},
+             {{2, 3}, {0, 2, 1, 0}, 1.5},
+             {{4}, {0, 3}, 0},
+             {{}, {}, 0}})
+      out.push_back(
+          {shapeStr(s) + " pads " + shapeStr(pads),
+           [=](CaseBuilder &b) { return b.pad(b.uniform(s), pads, value); }});
     return out;
   }
   case OpKind::Gather: {
     Instances out;
     // Repeated indices: their gradients add up.
-    out.push_back({"axis 0, i64 indices", [](CaseBuilder &b) {
-                     Value *data = b.uniform({5, 3});
-                     return b.gather(data, b.ints(DType::I64, {4}, {0, 4, -1, 2}));
-                   }});
-    out.push_back({"axis 1, i32 [2,2] indices", [](CaseBuilder &b) {
-                     Value *data = b.uniform({2, 3, 2});
-                     return b.gather(data,
-                                     b.ints(DType::I32, {2, 2}, {2, 2, 0, -3}), 1);
-                   }});
+    out.push_back(
+        {"axis 0, i64 indices", [](CaseBuilder &b) {
+           Value *data = b.uniform({5, 3});
+           return b.gather(data, b.ints(DType::I64, {4}, {0, 4, -1, 2}));
+         }});
+    out.push_back(
+        {"axis 1, i32 [2,2] indices", [](CaseBuilder &b) {
+           Value *data = b.uniform({2, 3, 2});
+           return b.gather(data, b.ints(DType::I32, {2, 2}, {2, 2, 0, -3}), 1);
+         }});
     out.push_back({"axis -1, scalar index", [](CaseBuilder &b) {
                      Value *data = b.uniform({3, 4});
                      return b.gather(data, b.ints(DType::I64, {}, {1}), -1);
@@ -398,11 +403,11 @@ TEST_P(GradOp, MatchesFiniteDifferences) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllOps, GradOp, ::testing::ValuesIn(allOps().begin(), allOps().end()),
-    [](const ::testing::TestParamInfo<OpKind> &info) {
-      return std::string(opName(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(AllOps, GradOp,
+                         ::testing::ValuesIn(allOps().begin(), allOps().end()),
+                         [](const ::testing::TestParamInfo<OpKind> &info) {
+                           return std::string(opName(info.param));
+                         });
 
 TEST(GradRules, EveryOpHasARule) {
   // Non-differentiable ops have a rule too: it says no gradient flows.

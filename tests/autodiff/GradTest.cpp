@@ -56,7 +56,8 @@ void expectValues(const Tensor &t, std::vector<double> want,
   std::vector<double> got = values(t);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i)
-    EXPECT_NEAR(got[i], want[i], tol * (1 + std::fabs(want[i]))) << "[" << i << "]";
+    EXPECT_NEAR(got[i], want[i], tol * (1 + std::fabs(want[i])))
+        << "[" << i << "]";
 }
 
 std::string errorOf(const std::function<void()> &fn) {
@@ -100,10 +101,11 @@ TEST(Grad, ReducesBroadcastOperandsToTheirShape) {
   EXPECT_EQ(grads[1]->type(), c->type());
   b.output("da", grads[0]);
   b.output("db", grads[1]);
-  auto out = runBoth(g, {{"a", Tensor::fromDoubles(DType::F64, {2, 1, 3},
-                                                   std::vector<double>{1, 2, 3, 4, 5, 6})},
-                         {"b", Tensor::fromDoubles(DType::F64, {4, 1},
-                                                   std::vector<double>{1, 2, 3, 4})}});
+  auto out = runBoth(
+      g, {{"a", Tensor::fromDoubles(DType::F64, {2, 1, 3},
+                                    std::vector<double>{1, 2, 3, 4, 5, 6})},
+          {"b", Tensor::fromDoubles(DType::F64, {4, 1},
+                                    std::vector<double>{1, 2, 3, 4})}});
   expectValues(out.at("da"), {10, 10, 10, 10, 10, 10});
   expectValues(out.at("db"), {21, 21, 21, 21});
 }
@@ -115,15 +117,16 @@ TEST(Grad, GivesZerosForAValueTheLossDoesNotDependOn) {
   Value *unused = b.param("unused", f64({2, 2}), zerosInit());
   Value *viaArgmax = b.input("via_argmax", f64({3}));
   Value *viaInt = b.input("via_int", f64({3}));
-  Value *loss = b.add(sumOf(b, b.mul(x, x)),
-                      b.cast(b.argmax(viaArgmax, 0), DType::F64));
+  Value *loss =
+      b.add(sumOf(b, b.mul(x, x)), b.cast(b.argmax(viaArgmax, 0), DType::F64));
   loss = b.add(loss, sumOf(b, b.cast(b.cast(viaInt, DType::I32), DType::F64)));
   auto grads = appendGradients(g, loss, {unused, viaArgmax, viaInt});
   for (size_t i = 0; i < grads.size(); ++i)
     b.output("g" + std::to_string(i), grads[i]);
   EXPECT_EQ(grads[0]->type(), unused->type());
   Tensor three = vec({1, 2, 3});
-  auto out = runBoth(g, {{"x", three}, {"via_argmax", three}, {"via_int", three}});
+  auto out =
+      runBoth(g, {{"x", three}, {"via_argmax", three}, {"via_int", three}});
   expectValues(out.at("g0"), {0, 0, 0, 0});
   expectValues(out.at("g1"), {0, 0, 0});
   expectValues(out.at("g2"), {0, 0, 0});
@@ -186,15 +189,18 @@ TEST(Grad, TiesOfReduceMaxAndMinShareTheGradientEqually) {
   Graph g;
   Builder b(g);
   Value *x = b.input("x", f64({2, 4}));
-  Value *w = b.constant(Tensor::fromDoubles(DType::F64, {2}, std::vector<double>{1, 10}));
+  Value *w = b.constant(
+      Tensor::fromDoubles(DType::F64, {2}, std::vector<double>{1, 10}));
   Value *lossMax = sumOf(b, b.mul(b.reduceMax(x, std::vector<int64_t>{1}), w));
   Value *lossMin = sumOf(b, b.mul(b.reduceMin(x, std::vector<int64_t>{-1}), w));
   b.output("dmax", appendGradients(g, lossMax, {x})[0]);
   b.output("dmin", appendGradients(g, lossMin, {x})[0]);
   auto out = runBoth(
-      g, {{"x", Tensor::fromDoubles(DType::F64, {2, 4},
-                                    std::vector<double>{1, 3, 3, 2, 5, 5, 5, 0})}});
-  expectValues(out.at("dmax"), {0, 0.5, 0.5, 0, 10 / 3.0, 10 / 3.0, 10 / 3.0, 0});
+      g, {{"x",
+           Tensor::fromDoubles(DType::F64, {2, 4},
+                               std::vector<double>{1, 3, 3, 2, 5, 5, 5, 0})}});
+  expectValues(out.at("dmax"),
+               {0, 0.5, 0.5, 0, 10 / 3.0, 10 / 3.0, 10 / 3.0, 0});
   expectValues(out.at("dmin"), {1, 0, 0, 0, 0, 0, 0, 10});
 }
 
@@ -342,9 +348,11 @@ TEST(GradientGraph, TakesInputsAsWrtForSaliency) {
   ASSERT_EQ(dg.outputs().size(), 3u);
   EXPECT_EQ(dg.outputs()[1].name, "grad.x");
   EXPECT_EQ(dg.outputs()[1].value->type(), (TensorType{DType::F32, {4, 3}}));
-  Tensor x = Tensor::fromDoubles(DType::F32, {4, 3},
-                                 std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2});
-  Tensor labels = Tensor::fromDoubles(DType::I64, {4}, std::vector<double>{0, 1, 0, 1});
+  Tensor x = Tensor::fromDoubles(
+      DType::F32, {4, 3},
+      std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2});
+  Tensor labels =
+      Tensor::fromDoubles(DType::I64, {4}, std::vector<double>{0, 1, 0, 1});
   auto out = interpret(dg, {{"x", x}, {"labels", labels}});
   auto jit = compile(dg, singleThread())->run({{"x", x}, {"labels", labels}});
   for (const auto &[name, t] : out)
@@ -361,7 +369,8 @@ TEST(GradientGraph, PrintsParsesAndDifferentiatesAgain) {
   EXPECT_EQ(printModel(back), printModel(m));
   // d/dw of sum(grad.w) through the gradient graph: a second derivative.
   Builder b(back.graph);
-  Value *s = sumOf(b, back.graph.findValue(back.graph.outputs()[1].value->name()));
+  Value *s =
+      sumOf(b, back.graph.findValue(back.graph.outputs()[1].value->name()));
   b.output("s", s);
   Graph second = gradientGraph(back.graph, "s", {"w", "x"});
   verify(second);
@@ -406,13 +415,16 @@ TEST(GradErrors, UnknownLossOutput) {
 
 TEST(GradErrors, UnknownWrtName) {
   Graph g = regression();
-  EXPECT_EQ(errorOf([&] { gradientGraph(g, "loss", {"w", "v"}); }),
+  EXPECT_EQ(errorOf([&] {
+              gradientGraph(g, "loss", {"w", "v"});
+            }),
             "grad: cannot differentiate with respect to 'v': graph "
             "'regression' has no input or parameter of that name");
   // A value computed by a node is not a name to differentiate by either.
   std::string node = g.outputs()[0].value->name();
-  EXPECT_NE(errorOf([&] { gradientGraph(g, "loss", {node}); })
-                .find("has no input or parameter of that name"),
+  EXPECT_NE(errorOf([&] {
+              gradientGraph(g, "loss", {node});
+            }).find("has no input or parameter of that name"),
             std::string::npos);
 }
 
@@ -444,17 +456,18 @@ TEST(GradErrors, OneErrorListsEveryOpWithoutARule) {
   Value *loss = sumOf(b, b.add(h, b.sigmoid(x)));
   size_t before = g.nodes().size();
   auto lookup = [](OpKind op) -> autodiff::GradRule {
-    return op == OpKind::Tanh || op == OpKind::Exp
-               ? nullptr
-               : autodiff::gradientRule(op);
+    return op == OpKind::Tanh || op == OpKind::Exp ? nullptr
+                                                   : autodiff::gradientRule(op);
   };
   std::string msg =
       errorOf([&] { autodiff::appendGradientsWith(g, loss, {x}, lookup); });
-  EXPECT_EQ(msg, "grad: no gradient rule for 2 ops between the loss and the "
-                 "wrt values: exp (node %" + h->definingNode()->operand(0)->name() +
-                 "); tanh (nodes %" +
-                 h->definingNode()->operand(0)->definingNode()->operand(0)->name() +
-                 ", %" + h->name() + ")");
+  EXPECT_EQ(
+      msg,
+      "grad: no gradient rule for 2 ops between the loss and the "
+      "wrt values: exp (node %" +
+          h->definingNode()->operand(0)->name() + "); tanh (nodes %" +
+          h->definingNode()->operand(0)->definingNode()->operand(0)->name() +
+          ", %" + h->name() + ")");
   EXPECT_EQ(g.nodes().size(), before) << "nodes were appended before the error";
 }
 
@@ -464,8 +477,9 @@ TEST(GradErrors, AValueOfAnotherGraph) {
   Value *x = b.input("x", f64({3}));
   Value *y = ob.input("x", f64({3}));
   Value *loss = sumOf(b, b.exp(x));
-  EXPECT_NE(errorOf([&] { appendGradients(g, loss, {y}); })
-                .find("is not in graph 'g'"),
+  EXPECT_NE(errorOf([&] {
+              appendGradients(g, loss, {y});
+            }).find("is not in graph 'g'"),
             std::string::npos);
 }
 

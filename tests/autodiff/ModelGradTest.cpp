@@ -73,8 +73,8 @@ struct Net {
   void crossEntropy(Value *logits) {
     int64_t n = logits->type().shape[0], classes = logits->type().shape[1];
     Value *t = b.input("t", f64({n, classes}));
-    Value *nll = b.neg(b.reduceSum(b.mul(t, b.logSoftmax(logits)),
-                                   std::vector<int64_t>{1}));
+    Value *nll = b.neg(
+        b.reduceSum(b.mul(t, b.logSoftmax(logits)), std::vector<int64_t>{1}));
     b.output("loss", b.reduceMean(nll, std::nullopt));
   }
 };
@@ -128,7 +128,8 @@ void checkModel(const std::function<void(Net &, int64_t)> &build,
   Graph dg = gradientGraph(withParams.graph, "loss");
   verify(dg);
   std::map<std::string, Tensor> interpreted = interpret(dg, data);
-  std::map<std::string, Tensor> compiled = compile(dg, singleThread())->run(data);
+  std::map<std::string, Tensor> compiled =
+      compile(dg, singleThread())->run(data);
 
   // The forward pass with the weights as inputs, compiled once.
   auto forward = compile(withInputs.graph, singleThread());

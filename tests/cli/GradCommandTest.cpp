@@ -28,8 +28,8 @@ Model classifier(bool trained) {
   Value *w2 = b.param("w2", f32({5, 3}), glorotUniform(2));
   b.param("step", Tensor::scalar(DType::I64, 0));
   Value *logits = b.matmul(b.tanh(b.dense(x, w1, b1)), w2);
-  Value *nll = b.neg(b.reduceSum(b.mul(t, b.logSoftmax(logits)),
-                                 std::vector<int64_t>{1}));
+  Value *nll = b.neg(
+      b.reduceSum(b.mul(t, b.logSoftmax(logits)), std::vector<int64_t>{1}));
   b.output("logits", logits);
   b.output("loss", b.reduceMean(nll, std::nullopt));
   if (trained)
@@ -53,8 +53,8 @@ TEST(GradCommand, WritesTheLossAndAGradientPerFloatParameter) {
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "");
   Model g = loadModel(grad);
-  EXPECT_EQ(outputNames(g),
-            (std::vector<std::string>{"loss", "grad.w1", "grad.b1", "grad.w2"}));
+  EXPECT_EQ(outputNames(g), (std::vector<std::string>{"loss", "grad.w1",
+                                                      "grad.b1", "grad.w2"}));
   ASSERT_TRUE(g.training.has_value());
   EXPECT_EQ(g.training->loss, "loss");
   // The gradients have the parameters' types.

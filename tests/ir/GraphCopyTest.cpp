@@ -22,13 +22,13 @@ Model sampleModel() {
   Value *x = b.input("x", ty(DType::F32, {2, 3}));
   Value *i = b.input("i", ty(DType::I64, {2}));
   Value *w = b.param("w", ty(DType::F32, {3, 4}), glorotUniform(7));
-  Value *bias = b.param(
-      "bias", Tensor::fromDoubles(DType::F32, {4},
-                                  std::vector<double>{1, 2, 3, 4}));
+  Value *bias =
+      b.param("bias", Tensor::fromDoubles(DType::F32, {4},
+                                          std::vector<double>{1, 2, 3, 4}));
   Value *h = b.add(b.matmul(x, w), bias);
-  Value *c = b.constant(Tensor::fromDoubles(DType::F32, {4},
-                                            std::vector<double>{0, 1, 0, 1}),
-                        "mask");
+  Value *c = b.constant(
+      Tensor::fromDoubles(DType::F32, {4}, std::vector<double>{0, 1, 0, 1}),
+      "mask");
   b.output("y", b.gather(b.mul(h, c), i));
   b.output("x_again", x);
   return m;
@@ -67,8 +67,7 @@ TEST(GraphCopy, MapsEveryValueToItsCopy) {
     EXPECT_NE(m.graph.findValue(from->name()), to);
   }
   for (size_t k = 0; k < m.graph.nodes().size(); ++k)
-    EXPECT_EQ(map.at(m.graph.nodes()[k]->result()),
-              copy.nodes()[k]->result());
+    EXPECT_EQ(map.at(m.graph.nodes()[k]->result()), copy.nodes()[k]->result());
 }
 
 TEST(GraphCopy, SharesNoStorage) {
