@@ -165,6 +165,28 @@ TEST(Grad, VisitsOnlyNodesBetweenWrtAndLoss) {
   }
 }
 
+TEST(Grad, HandlesEmptyTensors) {
+  // x [0,3] broadcasts against b [3]: b's gradient sums over an empty axis.
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f64({0, 3}));
+  Value *bias = b.input("b", f64({3}));
+  Value *m = b.input("m", f64({2, 0}));
+  Value *loss = b.add(sumOf(b, b.exp(b.add(x, bias))),
+                      sumOf(b, b.matmul(m, x)));
+  loss = b.add(loss, sumOf(b, bias));
+  auto grads = appendGradients(g, loss, {x, bias, m});
+  b.output("dx", grads[0]);
+  b.output("db", grads[1]);
+  b.output("dm", grads[2]);
+  auto out = runBoth(g, {{"x", Tensor(f64({0, 3}))},
+                         {"b", vec({1, 2, 3})},
+                         {"m", Tensor(f64({2, 0}))}});
+  EXPECT_EQ(out.at("dx").shape(), (Shape{0, 3}));
+  EXPECT_EQ(out.at("dm").shape(), (Shape{2, 0}));
+  expectValues(out.at("db"), {1, 1, 1});
+}
+
 // --- Rules at special points ----------------------------------------------
 
 TEST(Grad, TiesOfMaximumAndMinimumGoToTheFirstOperand) {
