@@ -73,7 +73,9 @@ struct Executable::Impl {
   void (*entry)(void **) = nullptr;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<std::string> nodeNames; ///< describe() of each node
-  std::vector<TensorType> nodeOperand0Types;
+  /// Per node, the type of the tensor its indices index (gather's data,
+  /// scatter_add's result), for messages.
+  std::vector<TensorType> nodeIndexedTypes;
   std::vector<Tensor> params;          ///< in slot order after the inputs
   std::vector<void *> slots;
   std::vector<void *> arenaSlots;      ///< default pointer of every slot
@@ -139,9 +141,10 @@ std::unique_ptr<Executable> compile(const Graph &g,
   std::vector<std::pair<int, size_t>> offsets;
   for (const auto &node : g.nodes()) {
     impl->nodeNames.push_back(node->describe());
-    impl->nodeOperand0Types.push_back(node->operands().empty()
-                                          ? TensorType{}
-                                          : node->operand(0)->type());
+    impl->nodeIndexedTypes.push_back(
+        node->op() == OpKind::ScatterAdd ? node->result()->type()
+        : node->operands().empty()       ? TensorType{}
+                                         : node->operand(0)->type());
     auto it = layout.slotOf.find(node->result());
     if (it == layout.slotOf.end())
       continue;
@@ -214,7 +217,7 @@ void Executable::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
     size_t node = (size_t)m.status[0] - 1;
     failed(m.nodeNames[node], ": index ", m.status[1],
            " is out of range for data of type ",
-           typeStr(m.nodeOperand0Types[node]));
+           typeStr(m.nodeIndexedTypes[node]));
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const OutputSource &src = m.outputSources[i];

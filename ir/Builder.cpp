@@ -152,7 +152,8 @@ Value *Builder::gather(Value *data, Value *indices, int64_t axis) {
   return op(OpKind::Gather, {data, indices}, std::move(a));
 }
 
-Value *Builder::conv2d(Value *x, Value *w, const Conv2DOptions &o) {
+namespace {
+Attributes convAttrs(const Conv2DOptions &o) {
   Attributes a;
   const Conv2DOptions defaults;
   if (o.strides != defaults.strides)
@@ -163,7 +164,27 @@ Value *Builder::conv2d(Value *x, Value *w, const Conv2DOptions &o) {
     a.set("dilations", o.dilations);
   if (o.groups != defaults.groups)
     a.set("groups", o.groups);
-  return op(OpKind::Conv2D, {x, w}, std::move(a));
+  return a;
+}
+} // namespace
+
+Value *Builder::conv2d(Value *x, Value *w, const Conv2DOptions &o) {
+  return op(OpKind::Conv2D, {x, w}, convAttrs(o));
+}
+
+Value *Builder::conv2dInputGrad(Value *dy, Value *w, Shape inputShape,
+                                const Conv2DOptions &o) {
+  Attributes a = convAttrs(o);
+  a.set("input_shape", std::move(inputShape));
+  return op(OpKind::Conv2DInputGrad, {dy, w}, std::move(a));
+}
+
+Value *Builder::conv2dWeightGrad(Value *x, Value *dy,
+                                 std::vector<int64_t> kernel,
+                                 const Conv2DOptions &o) {
+  Attributes a = convAttrs(o);
+  a.set("kernel", std::move(kernel));
+  return op(OpKind::Conv2DWeightGrad, {x, dy}, std::move(a));
 }
 
 namespace {
@@ -188,6 +209,28 @@ Value *Builder::avgPool2d(Value *x, const Pool2DOptions &o) {
   if (o.countIncludePad)
     a.set("count_include_pad", true);
   return op(OpKind::AvgPool2D, {x}, std::move(a));
+}
+
+Value *Builder::maxPool2dGrad(Value *x, Value *dy, const Pool2DOptions &o) {
+  return op(OpKind::MaxPool2DGrad, {x, dy}, poolAttrs(o));
+}
+
+Value *Builder::avgPool2dGrad(Value *dy, Shape inputShape,
+                              const Pool2DOptions &o) {
+  Attributes a = poolAttrs(o);
+  if (o.countIncludePad)
+    a.set("count_include_pad", true);
+  a.set("input_shape", std::move(inputShape));
+  return op(OpKind::AvgPool2DGrad, {dy}, std::move(a));
+}
+
+Value *Builder::scatterAdd(Value *indices, Value *updates, Shape shape,
+                           int64_t axis) {
+  Attributes a;
+  if (axis != 0)
+    a.set("axis", axis);
+  a.set("shape", std::move(shape));
+  return op(OpKind::ScatterAdd, {indices, updates}, std::move(a));
 }
 
 Value *Builder::softmax(Value *x, int64_t axis) {

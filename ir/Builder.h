@@ -128,6 +128,23 @@ public:
   Value *conv2d(Value *x, Value *w, const Conv2DOptions &opts = {});
   Value *maxPool2d(Value *x, const Pool2DOptions &opts);
   Value *avgPool2d(Value *x, const Pool2DOptions &opts);
+  /// The identity, through which no gradient flows.
+  Value *stopGradient(Value *x) { return op(OpKind::StopGradient, {x}); }
+  /// d(sum(dy * conv2d(x, w)))/dx for an input x of shape `inputShape`.
+  Value *conv2dInputGrad(Value *dy, Value *w, Shape inputShape,
+                         const Conv2DOptions &opts = {});
+  /// d(sum(dy * conv2d(x, w)))/dw for a weight whose kernel is `kernel`
+  /// ([kH, kW]).
+  Value *conv2dWeightGrad(Value *x, Value *dy, std::vector<int64_t> kernel,
+                          const Conv2DOptions &opts = {});
+  /// d(sum(dy * max_pool2d(x)))/dx.
+  Value *maxPool2dGrad(Value *x, Value *dy, const Pool2DOptions &opts);
+  /// d(sum(dy * avg_pool2d(x)))/dx for an input x of shape `inputShape`.
+  Value *avgPool2dGrad(Value *dy, Shape inputShape, const Pool2DOptions &opts);
+  /// zeros(shape) with `updates` added at `indices` along `axis`: the
+  /// adjoint of gather.
+  Value *scatterAdd(Value *indices, Value *updates, Shape shape,
+                    int64_t axis = 0);
 
   // Composites, expanded into primitives.
   /// exp(x - max) / sum(exp(x - max)) along `axis`.

@@ -39,9 +39,9 @@ int64_t matmulFlops(const Node &node) {
   return f;
 }
 
-int64_t conv2dFlops(const Node &node) {
-  const Shape &x = node.operand(0)->type().shape;
-  const Shape &w = node.operand(1)->type().shape;
+/// conv2d of an input of shape `x` with a weight of shape `w`; its two
+/// gradients do the same multiply-adds.
+int64_t conv2dFlops(const Node &node, const Shape &x, const Shape &w) {
   Window2D win = convWindow(node.attr(), x, w);
   // w is [O, C/groups, kH, kW]: its element count is O*(C/groups)*kH*kW.
   int64_t f = mulSat(2, x[0]);
@@ -50,8 +50,9 @@ int64_t conv2dFlops(const Node &node) {
   return f;
 }
 
-int64_t poolFlops(const Node &node) {
-  const Shape &x = node.operand(0)->type().shape;
+/// A pool over an input of shape `x`, or its gradient: one operation per
+/// window element.
+int64_t poolFlops(const Node &node, const Shape &x) {
   Window2D win = poolWindow(node.attr(), x);
   int64_t f = 1;
   for (int64_t v : {x[0], x[1], win.outH, win.outW, win.kernelH, win.kernelW})
@@ -63,6 +64,9 @@ int64_t poolFlops(const Node &node) {
 
 int64_t nodeFlops(const Node &node) {
   int64_t outElements = product(node.result()->type().shape);
+  auto operandShape = [&](size_t i) -> const Shape & {
+    return node.operand(i)->type().shape;
+  };
   switch (node.op()) {
   case OpKind::Neg:
   case OpKind::Abs:
@@ -110,10 +114,22 @@ int64_t nodeFlops(const Node &node) {
   case OpKind::MatMul:
     return matmulFlops(node);
   case OpKind::Conv2D:
-    return conv2dFlops(node);
+    return conv2dFlops(node, operandShape(0), operandShape(1));
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D:
-    return poolFlops(node);
+  case OpKind::MaxPool2DGrad:
+    return poolFlops(node, operandShape(0));
+
+  case OpKind::StopGradient:
+    return 0;
+  case OpKind::Conv2DInputGrad:
+    return conv2dFlops(node, node.result()->type().shape, operandShape(1));
+  case OpKind::Conv2DWeightGrad:
+    return conv2dFlops(node, operandShape(0), node.result()->type().shape);
+  case OpKind::AvgPool2DGrad:
+    return poolFlops(node, node.result()->type().shape);
+  case OpKind::ScatterAdd:
+    return product(operandShape(1));
   }
   __builtin_unreachable();
 }

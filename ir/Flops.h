@@ -4,16 +4,19 @@
 // comparing models. The convention (docs/cli.md repeats it):
 //
 //  - a multiply-add counts as 2 FLOPs: matmul is 2*M*N*K per batch element,
-//    conv2d is 2*N*O*outH*outW*(C/groups)*kH*kW;
+//    conv2d is 2*N*O*outH*outW*(C/groups)*kH*kW, and so are its gradients
+//    conv2d_input_grad and conv2d_weight_grad;
 //  - every elementwise op (arithmetic, comparisons, logic, select, cast, and
 //    the transcendentals exp, log, sqrt, tanh, erf, sigmoid) counts 1 per
 //    output element;
 //  - reductions (reduce_sum, reduce_max, reduce_min, argmax) count 1 per
 //    input element;
 //  - max_pool2d and avg_pool2d count 1 per window element of every output
-//    element (N*C*outH*outW*kH*kW);
+//    element (N*C*outH*outW*kH*kW), and so do max_pool2d_grad and
+//    avg_pool2d_grad;
+//  - scatter_add counts 1 per update element;
 //  - sources (constant, iota), shape-only ops (reshape, transpose,
-//    broadcast_to, slice, concat, pad) and gather count 0.
+//    broadcast_to, slice, concat, pad), gather and stop_gradient count 0.
 //
 // Integer operations are counted the same way. Counts saturate at INT64_MAX.
 //

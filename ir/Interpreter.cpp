@@ -128,6 +128,22 @@ Tensor evaluate(OpKind op, std::span<const Tensor> operands,
     return interp::maxPool2d(x(0), r, resultType);
   case OpKind::AvgPool2D:
     return interp::avgPool2d(x(0), r, resultType);
+
+  case OpKind::StopGradient:
+    return interp::stopGradient(x(0));
+  case OpKind::Conv2DInputGrad:
+    return interp::conv2dInputGrad(x(0), x(1), r, resultType);
+  case OpKind::Conv2DWeightGrad:
+    return interp::conv2dWeightGrad(x(0), x(1), r, resultType);
+  case OpKind::MaxPool2DGrad:
+    return interp::maxPool2dGrad(x(0), x(1), r, resultType);
+  case OpKind::AvgPool2DGrad:
+    return interp::avgPool2dGrad(x(0), r, resultType);
+  case OpKind::ScatterAdd:
+    return interp::scatterAdd(
+        x(0), x(1),
+        normalizeAxis(r.getInt("axis"), resultType.rank(), "scatter_add"),
+        resultType);
   }
   __builtin_unreachable();
 }

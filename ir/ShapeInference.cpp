@@ -2,68 +2,16 @@
 #include "ir/ShapeInference.h"
 
 #include "ir/Error.h"
+#include "ir/ShapeChecks.h"
 
 #include <algorithm>
 #include <limits>
 
 namespace adjoint {
 
+using namespace detail;
+
 namespace {
-
-std::string typesStr(std::span<const TensorType> types) {
-  std::string out;
-  for (size_t i = 0; i < types.size(); ++i)
-    out += (i ? ", " : "") + typeStr(types[i]);
-  return out;
-}
-
-/// Throws unless every operand has the same dtype.
-void requireSameDType(OpKind op, std::span<const TensorType> ts) {
-  for (const TensorType &t : ts)
-    if (t.dtype != ts[0].dtype)
-      badInput(opName(op), ": operand dtypes differ (", typesStr(ts), ")");
-}
-
-enum class Allowed { Float, Numeric, SignedNumeric, Bool, Any };
-
-bool allows(Allowed a, DType t) {
-  switch (a) {
-  case Allowed::Float:
-    return isFloat(t);
-  case Allowed::Numeric:
-    return isNumeric(t);
-  case Allowed::SignedNumeric:
-    return isSignedNumeric(t);
-  case Allowed::Bool:
-    return t == DType::Bool;
-  case Allowed::Any:
-    return true;
-  }
-  __builtin_unreachable();
-}
-
-std::string_view allowedName(Allowed a) {
-  switch (a) {
-  case Allowed::Float:
-    return "a float type (f32, f64)";
-  case Allowed::Numeric:
-    return "a numeric type (f32, f64, i32, i64, u8)";
-  case Allowed::SignedNumeric:
-    return "a signed numeric type (f32, f64, i32, i64)";
-  case Allowed::Bool:
-    return "bool";
-  case Allowed::Any:
-    return "any type";
-  }
-  __builtin_unreachable();
-}
-
-void requireDType(OpKind op, const TensorType &t, Allowed a,
-                  const char *what = "operand") {
-  if (!allows(a, t.dtype))
-    badInput(opName(op), ": ", what, " must have ", allowedName(a), ", not ",
-             typeStr(t));
-}
 
 Shape broadcastAll(OpKind op, std::span<const TensorType> ts) {
   Shape s = ts[0].shape;
@@ -76,54 +24,6 @@ Shape broadcastAll(OpKind op, std::span<const TensorType> ts) {
     }
   }
   return s;
-}
-
-void requireLength(OpKind op, const char *attr, const std::vector<int64_t> &v,
-                   size_t n) {
-  if (v.size() != n)
-    badInput(opName(op), ": attribute '", attr, "' must have ", n,
-             " values, not ", v.size());
-}
-
-void requirePositive(OpKind op, const char *attr,
-                     const std::vector<int64_t> &v) {
-  for (int64_t x : v)
-    if (x <= 0)
-      badInput(opName(op), ": attribute '", attr,
-               "' must be positive, got ", shapeStr(v));
-}
-
-void requireNonNegative(OpKind op, const char *attr,
-                        const std::vector<int64_t> &v) {
-  for (int64_t x : v)
-    if (x < 0)
-      badInput(opName(op), ": attribute '", attr,
-               "' must not be negative, got ", shapeStr(v));
-}
-
-void requireRank(OpKind op, const TensorType &t, size_t rank,
-                 const char *what) {
-  if (t.rank() != rank)
-    badInput(opName(op), ": ", what, " must have rank ", rank, ", not ",
-             typeStr(t));
-}
-
-/// Output extent of a window along one dimension, or throws.
-int64_t windowOut(OpKind op, int64_t in, int64_t padBegin, int64_t padEnd,
-                  int64_t kernel, int64_t stride, int64_t dilation) {
-  // Attributes may be any int64, so the sums and products are checked.
-  int64_t padded, span;
-  if (__builtin_add_overflow(in, padBegin, &padded) ||
-      __builtin_add_overflow(padded, padEnd, &padded) ||
-      __builtin_mul_overflow(dilation, kernel - 1, &span) ||
-      __builtin_add_overflow(span, 1, &span))
-    badInput(opName(op), ": window or padding too large (input extent ", in,
-             ", pads ", padBegin, " and ", padEnd, ", kernel ", kernel,
-             ", dilation ", dilation, ")");
-  if (span > padded)
-    badInput(opName(op), ": window of extent ", span,
-             " is larger than the padded input extent ", padded);
-  return (padded - span) / stride + 1;
 }
 
 TensorType inferReduce(OpKind op, const TensorType &x, const Attributes &a) {
@@ -292,7 +192,7 @@ Shape reshapeTarget(const AttrReader &attrs, const Shape &operand) {
 }
 
 Window2D convWindow(const AttrReader &attrs, const Shape &x, const Shape &w) {
-  const OpKind op = OpKind::Conv2D;
+  const OpKind op = attrs.op();
   const auto &strides = attrs.getInts("strides");
   const auto &pads = attrs.getInts("pads");
   const auto &dil = attrs.getInts("dilations");
@@ -562,21 +462,8 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     requireDType(op, ops[0], Allowed::Float, "operands");
     requireRank(op, ops[0], 4, "input (N,C,H,W)");
     requireRank(op, ops[1], 4, "weight (O,C/groups,kH,kW)");
-    int64_t groups = r.getInt("groups");
-    const Shape &x = ops[0].shape, &w = ops[1].shape;
-    if (groups <= 0 || x[1] % groups != 0 || w[0] % groups != 0)
-      badInput("conv2d: groups ", groups,
-               " must be positive and divide the input channels and the "
-               "output channels (",
-               typesStr(ops), ")");
-    if (w[1] != x[1] / groups)
-      badInput("conv2d: weight has ", w[1], " input channels per group but ",
-               "the input has ", x[1], " channels in ", groups, " group",
-               groups == 1 ? "" : "s", " (", typesStr(ops), ")");
-    if (w[2] == 0 || w[3] == 0)
-      badInput("conv2d: empty kernel (", typeStr(ops[1]), ")");
-    Window2D win = convWindow(r, x, w);
-    return {ops[0].dtype, {x[0], w[0], win.outH, win.outW}};
+    return {ops[0].dtype,
+            convOutputShape(op, r, ops[0].shape, ops[1].shape, typesStr(ops))};
   }
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D: {
@@ -587,6 +474,19 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     const Shape &x = ops[0].shape;
     return {ops[0].dtype, {x[0], x[1], win.outH, win.outW}};
   }
+
+  case OpKind::StopGradient:
+    return ops[0];
+  case OpKind::Conv2DInputGrad:
+    return inferConv2DInputGrad(ops, r);
+  case OpKind::Conv2DWeightGrad:
+    return inferConv2DWeightGrad(ops, r);
+  case OpKind::MaxPool2DGrad:
+    return inferMaxPool2DGrad(ops, r);
+  case OpKind::AvgPool2DGrad:
+    return inferAvgPool2DGrad(ops, r);
+  case OpKind::ScatterAdd:
+    return inferScatterAdd(ops, r);
   }
   __builtin_unreachable();
 }

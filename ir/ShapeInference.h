@@ -49,9 +49,11 @@ struct Window2D {
   int64_t dilationH = 1, dilationW = 1;
   int64_t outH, outW;
 };
-/// For conv2d: `x` is [N,C,H,W], `w` is [O,C/groups,kH,kW].
+/// For conv2d and its gradients: `x` is the [N,C,H,W] of conv2d's input,
+/// `w` the [O,C/groups,kH,kW] of its weight. Errors name attrs.op().
 Window2D convWindow(const AttrReader &attrs, const Shape &x, const Shape &w);
-/// For max_pool2d and avg_pool2d: `x` is [N,C,H,W].
+/// For max_pool2d, avg_pool2d and their gradients: `x` is the [N,C,H,W] of
+/// the pool's input.
 Window2D poolWindow(const AttrReader &attrs, const Shape &x);
 
 /// Shapes of a matmul in normalized form: batch shape (broadcast), M, K, N,

@@ -11,6 +11,7 @@
 // 1x1 stride-1 unpadded convolutions read the input in place.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/ConvGeometry.h"
 #include "runtime/Runtime.h"
 #include "runtime/Scratch.h"
 #include "runtime/ThreadPool.h"
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cstring>
 
+using adjoint::rt::ConvGeometry;
 using adjoint::rt::globalPool;
 using adjoint::rt::Scratch;
 
@@ -41,57 +43,14 @@ void gemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
   adjoint_rt_gemm_f64(m, n, k, a, lda, 0, b, ldb, 0, c, ldc);
 }
 
-template <typename T> struct Conv {
+template <typename T> struct Conv : ConvGeometry {
   const T *x, *w;
   T *y;
-  int64_t n, c, h, wd, o, kh, kw, sh, sw, pt, pl, dh, dw, groups, oh, ow;
-  int64_t cg, og, kdim, ohw; // C/g, O/g, K = C/g*kH*kW, outH*outW
-  int64_t tile, tiles;       // columns per item, items per (image, group)
-  bool inPlace;              // 1x1, stride 1, no padding: cols = x itself
-};
+  int64_t tile, tiles; // columns per item, items per (image, group)
 
-/// Fills cols [K, count] with the patches of output positions
-/// [first, first+count) of image b, group g.
-template <typename T>
-void im2col(const Conv<T> &cv, int64_t b, int64_t g, int64_t first,
-            int64_t count, T *cols) {
-  const T *image = cv.x + (b * cv.c + g * cv.cg) * cv.h * cv.wd;
-  for (int64_t ic = 0; ic < cv.cg; ++ic) {
-    const T *plane = image + ic * cv.h * cv.wd;
-    for (int64_t i = 0; i < cv.kh; ++i)
-      for (int64_t j = 0; j < cv.kw; ++j) {
-        T *dst = cols + ((ic * cv.kh + i) * cv.kw + j) * count;
-        int64_t p = first, end = first + count;
-        int64_t oy = p / cv.ow, ox = p % cv.ow;
-        while (p < end) {
-          int64_t run = std::min(cv.ow - ox, end - p);
-          int64_t iy = oy * cv.sh - cv.pt + i * cv.dh;
-          if (iy < 0 || iy >= cv.h) {
-            std::fill(dst, dst + run, T(0));
-          } else {
-            // Output columns t in [lo, hi) of this run read inside the row.
-            int64_t ix0 = ox * cv.sw - cv.pl + j * cv.dw;
-            int64_t lo = ix0 >= 0 ? 0 : (-ix0 + cv.sw - 1) / cv.sw;
-            int64_t hi = ix0 >= cv.wd ? 0 : (cv.wd - ix0 + cv.sw - 1) / cv.sw;
-            lo = std::min(lo, run);
-            hi = std::clamp(hi, lo, run);
-            const T *src = plane + iy * cv.wd + ix0;
-            std::fill(dst, dst + lo, T(0));
-            if (cv.sw == 1)
-              std::memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
-            else
-              for (int64_t t = lo; t < hi; ++t)
-                dst[t] = src[t * cv.sw];
-            std::fill(dst + hi, dst + run, T(0));
-          }
-          dst += run;
-          p += run;
-          ox = 0;
-          ++oy;
-        }
-      }
-  }
-}
+  Conv(const ConvGeometry &g, const T *x, const T *w, T *y)
+      : ConvGeometry(g), x(x), w(w), y(y) {}
+};
 
 /// The same columns computed directly, without a patch buffer: the way out
 /// when the buffer cannot be allocated.
@@ -138,7 +97,8 @@ template <typename T> void convItem(int64_t item, void *ctx) {
     direct(cv, b, g, first, count);
     return;
   }
-  im2col(cv, b, g, first, count, cols);
+  im2col<T>(cv, cv.x + (b * cv.c + g * cv.cg) * cv.h * cv.wd, first, count,
+            cols);
   gemm(cv.og, count, cv.kdim, weights, cv.kdim, cols, count, out, cv.ohw);
 }
 
@@ -149,23 +109,14 @@ void conv2d(const T *x, const T *w, T *y, int64_t n, int64_t c, int64_t h,
             int64_t groups, int64_t oh, int64_t ow) {
   if (n <= 0 || o <= 0 || oh <= 0 || ow <= 0 || groups <= 0)
     return;
-  Conv<T> cv;
-  cv.x = x, cv.w = w, cv.y = y;
-  cv.n = n, cv.c = c, cv.h = h, cv.wd = wd, cv.o = o, cv.kh = kh, cv.kw = kw;
-  cv.sh = sh, cv.sw = sw, cv.pt = pt, cv.pl = pl, cv.dh = dh, cv.dw = dw;
-  cv.groups = groups, cv.oh = oh, cv.ow = ow;
-  cv.cg = c / groups, cv.og = o / groups, cv.ohw = oh * ow;
-  cv.kdim = cv.cg * kh * kw;
+  Conv<T> cv(ConvGeometry(n, c, h, wd, o, kh, kw, sh, sw, pt, pl, dh, dw,
+                          groups, oh, ow),
+             x, w, y);
   if (cv.kdim <= 0) {
     std::fill(y, y + n * o * cv.ohw, T(0));
     return;
   }
-  cv.inPlace = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 &&
-               oh == h && ow == wd;
-  int64_t fitting = TileBytes / static_cast<int64_t>(sizeof(T)) / cv.kdim;
-  cv.tile = cv.ohw;
-  if (!cv.inPlace && cv.tile > fitting)
-    cv.tile = std::min(cv.ohw, std::max(MinTile, fitting / 16 * 16));
+  cv.tile = cv.tileColumns(sizeof(T), TileBytes, MinTile);
   cv.tiles = (cv.ohw + cv.tile - 1) / cv.tile;
 
   int64_t items = n * groups * cv.tiles;

@@ -1,8 +1,8 @@
 /*===- Runtime.h - The C ABI that compiled models call ---------*- C -*-===*/
 /*
  * Everything generated code (JIT or ahead-of-time) calls at run time: a
- * parallel-for over a persistent thread pool, GEMM and conv2d kernels, and
- * aligned allocation. The header is plain C (C11 or C++17 and later) and the
+ * parallel-for over a persistent thread pool, GEMM, conv2d and conv2d's
+ * gradients, and aligned allocation. The header is plain C (C11 or C++17 and later) and the
  * library, libadjoint_runtime.a, depends on nothing else of Adjoint's: an
  * ahead-of-time compiled model links it with libc, libm, libstdc++ and
  * pthread only. Dimensions and strides are int64_t element counts; arrays
@@ -94,6 +94,48 @@ void adjoint_rt_conv2d_f64(const double *x, const double *w, double *y,
                            int64_t pad_bottom, int64_t pad_right, int64_t dil_h,
                            int64_t dil_w, int64_t groups, int64_t out_h,
                            int64_t out_w);
+
+/// The gradient of adjoint_rt_conv2d_f32 with respect to its input, in f32:
+/// dx [n, c, h, w_] overwritten with d(sum(dy * y))/dx for y = conv2d(x, w),
+/// where dy is [n, o, out_h, out_w] and the other arguments are conv2d's
+/// (the transposed convolution: each dy[b,oc,oy,ox] * w[oc,ic,i,j] is added
+/// to the input position conv2d read it with; positions no window reads get
+/// 0). The result is bitwise the same for every thread count.
+void adjoint_rt_conv2d_input_grad_f32(
+    const float *dy, const float *w, float *dx, int64_t n, int64_t c,
+    int64_t h, int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
+    int64_t out_h, int64_t out_w);
+
+/// adjoint_rt_conv2d_input_grad_f32 in f64.
+void adjoint_rt_conv2d_input_grad_f64(
+    const double *dy, const double *w, double *dx, int64_t n, int64_t c,
+    int64_t h, int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
+    int64_t out_h, int64_t out_w);
+
+/// The gradient of adjoint_rt_conv2d_f32 with respect to its weights, in
+/// f32: dw [o, c/groups, kh, kw] overwritten with d(sum(dy * y))/dw for
+/// y = conv2d(x, w), where x is [n, c, h, w_] and dy is [n, o, out_h,
+/// out_w]: dw[oc,ic,i,j] = sum over b, oy, ox of dy[b,oc,oy,ox] * (the input
+/// element conv2d multiplies by w[oc,ic,i,j] there). The result is bitwise
+/// the same for every thread count.
+void adjoint_rt_conv2d_weight_grad_f32(
+    const float *x, const float *dy, float *dw, int64_t n, int64_t c,
+    int64_t h, int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
+    int64_t out_h, int64_t out_w);
+
+/// adjoint_rt_conv2d_weight_grad_f32 in f64.
+void adjoint_rt_conv2d_weight_grad_f64(
+    const double *x, const double *dy, double *dw, int64_t n, int64_t c,
+    int64_t h, int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
+    int64_t out_h, int64_t out_w);
 
 /*===-------------------------- Memory -----------------------------------===*/
 

@@ -481,6 +481,7 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
   case OpKind::LogicalNot:
   case OpKind::Select:
   case OpKind::Cast:
+  case OpKind::StopGradient:
     return {emitElementwise(ec, node, idx)};
   case OpKind::Constant:
     return {}; // global data, no kernel
@@ -503,10 +504,17 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
   case OpKind::MatMul:
     return emitMatMul(ec, node, idx);
   case OpKind::Conv2D:
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
     return emitConv2D(ec, node, idx);
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D:
     return emitPool2D(ec, node, idx);
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+    return emitPool2DGrad(ec, node, idx);
+  case OpKind::ScatterAdd:
+    return emitScatterAdd(ec, node, idx);
   }
   __builtin_unreachable();
 }

@@ -53,7 +53,13 @@ void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
             llvm::function_ref<void()> then);
 
 std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx);
+/// conv2d, conv2d_input_grad and conv2d_weight_grad.
 std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx);
 std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx);
+/// max_pool2d_grad and avg_pool2d_grad (GradKernels.cpp).
+std::vector<KernelCall> emitPool2DGrad(EmitContext &ec, const Node &node,
+                                       int idx);
+std::vector<KernelCall> emitScatterAdd(EmitContext &ec, const Node &node,
+                                       int idx);
 
 } // namespace adjoint::codegen

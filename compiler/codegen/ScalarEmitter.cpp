@@ -251,6 +251,8 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
     return b.CreateSelect(args[0], args[1], args[2]);
   case OpKind::Cast:
     return emitCast(ec, b, x, t, attrs.getDType("to"));
+  case OpKind::StopGradient:
+    return x;
 
   case OpKind::Constant:
   case OpKind::Iota:
@@ -269,6 +271,11 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::Conv2D:
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D:
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+  case OpKind::ScatterAdd:
     break;
   }
   assert(false && "emitScalarOp called for a non-elementwise op");

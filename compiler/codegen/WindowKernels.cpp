@@ -1,8 +1,8 @@
 //===- WindowKernels.cpp - matmul, conv2d and pooling kernels -------------===//
 //
-// Float matmul and conv2d call the runtime's GEMM-based kernels (which split
-// their work across threads themselves); integer matmul and pooling are
-// loop nests.
+// Float matmul, conv2d and conv2d's gradients call the runtime's GEMM-based
+// kernels (which split their work across threads themselves); integer
+// matmul and pooling are loop nests.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/codegen/KernelEmitter.h"
@@ -129,16 +129,29 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
 }
 
 std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx) {
-  const Value *x = node.operand(0), *w = node.operand(1), *y = node.result();
-  const Shape &xs = x->type().shape, &ws = w->type().shape;
+  // conv2d(x, w) -> y, conv2d_input_grad(dy, w) -> dx and
+  // conv2d_weight_grad(x, dy) -> dw all take conv2d's sizes: those of x and
+  // w, whichever are operands and which the result.
+  const Value *a = node.operand(0), *bv = node.operand(1), *out = node.result();
+  const char *f32 = "adjoint_rt_conv2d_f32", *f64 = "adjoint_rt_conv2d_f64";
+  Shape xs = a->type().shape, ws = bv->type().shape;
+  if (node.op() == OpKind::Conv2DInputGrad) {
+    xs = out->type().shape;
+    f32 = "adjoint_rt_conv2d_input_grad_f32";
+    f64 = "adjoint_rt_conv2d_input_grad_f64";
+  } else if (node.op() == OpKind::Conv2DWeightGrad) {
+    ws = out->type().shape;
+    f32 = "adjoint_rt_conv2d_weight_grad_f32";
+    f64 = "adjoint_rt_conv2d_weight_grad_f64";
+  }
   Window2D win = convWindow(node.attr(), xs, ws);
-  DType t = y->type().dtype;
-  KernelBuilder k(ec, kernelName(node, idx), {y, x, w});
+  DType t = out->type().dtype;
+  KernelBuilder k(ec, kernelName(node, idx), {out, a, bv});
   llvm::IRBuilder<> &b = k.b;
   std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
   params.insert(params.end(), 18, ec.i64());
   llvm::FunctionCallee conv = ec.module.getOrInsertFunction(
-      t == DType::F32 ? "adjoint_rt_conv2d_f32" : "adjoint_rt_conv2d_f64",
+      t == DType::F32 ? f32 : f64,
       llvm::FunctionType::get(ec.voidTy(), params, false));
   std::vector<llvm::Value *> args = {k.buffers[1], k.buffers[2], k.buffers[0]};
   for (int64_t v : {xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3],

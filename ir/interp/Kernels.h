@@ -2,10 +2,10 @@
 //
 // Private to the interpreter. One function per op, grouped by family into
 // Elementwise.cpp, Reduce.cpp, Shape.cpp, Gather.cpp, MatMul.cpp, Conv.cpp
-// and Pool.cpp, plus the loop and arithmetic helpers they share (the
-// non-template ones live in Support.cpp). Operands
-// have passed inferType; every kernel returns a fresh tensor of the result
-// type that shares no storage with its operands.
+// and Pool.cpp (the gradient ops with their forward ops), plus the loop and
+// arithmetic helpers they share (the non-template ones live in Support.cpp).
+// Operands have passed inferType; every kernel returns a fresh tensor of the
+// result type that shares no storage with its operands.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -254,9 +254,14 @@ Tensor slice(const Tensor &x, const AttrReader &attrs);
 Tensor concat(std::span<const Tensor> xs, int64_t axis,
               const TensorType &resultType);
 Tensor pad(const Tensor &x, const std::vector<int64_t> &pads, double value);
+/// A copy of x: stop_gradient computes the identity.
+Tensor stopGradient(const Tensor &x);
 
 // Gather.cpp.
 Tensor gather(const Tensor &data, const Tensor &indices, int64_t axis);
+/// The adjoint of gather: `axis` normalized for the result's rank.
+Tensor scatterAdd(const Tensor &indices, const Tensor &updates, int64_t axis,
+                  const TensorType &resultType);
 
 // Reduce.cpp; `axes` normalized and sorted.
 Tensor reduceSum(const Tensor &x, const std::vector<int64_t> &axes,
@@ -273,11 +278,19 @@ Tensor matmul(const Tensor &a, const Tensor &b, const TensorType &resultType);
 // Conv.cpp.
 Tensor conv2d(const Tensor &x, const Tensor &w, const AttrReader &attrs,
               const TensorType &resultType);
+Tensor conv2dInputGrad(const Tensor &dy, const Tensor &w,
+                       const AttrReader &attrs, const TensorType &resultType);
+Tensor conv2dWeightGrad(const Tensor &x, const Tensor &dy,
+                        const AttrReader &attrs, const TensorType &resultType);
 
 // Pool.cpp.
 Tensor maxPool2d(const Tensor &x, const AttrReader &attrs,
                  const TensorType &resultType);
 Tensor avgPool2d(const Tensor &x, const AttrReader &attrs,
                  const TensorType &resultType);
+Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy,
+                     const AttrReader &attrs, const TensorType &resultType);
+Tensor avgPool2dGrad(const Tensor &dy, const AttrReader &attrs,
+                     const TensorType &resultType);
 
 } // namespace adjoint::interp

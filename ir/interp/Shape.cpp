@@ -26,6 +26,8 @@ void stridedCopy(const Tensor &src, int64_t srcBase,
 
 Tensor constant(const Tensor &value) { return value.clone(); }
 
+Tensor stopGradient(const Tensor &x) { return x.clone(); }
+
 Tensor iota(const TensorType &type, int64_t axis) {
   Tensor out(type);
   int64_t stride = stridesOf(type.shape)[axis], dim = type.shape[axis];

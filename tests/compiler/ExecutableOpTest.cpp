@@ -90,6 +90,118 @@ std::vector<Instance> reduceInstances(OpKind op) {
   return out;
 }
 
+/// A conv gradient for an input of shape xs and a weight of shape ws: dy is
+/// an input of conv2d's result shape.
+Instance convGrad(OpKind op, std::string label, DType t, Shape xs, Shape ws,
+                  Conv2DOptions opts) {
+  return {std::move(label), [=](Builder &b) {
+            Graph probe;
+            Builder pb(probe);
+            Shape ys = pb.conv2d(pb.input("x", ty(t, xs)),
+                                 pb.input("w", ty(t, ws)), opts)
+                           ->type()
+                           .shape;
+            Value *dy = b.input("dy", ty(t, ys));
+            if (op == OpKind::Conv2DInputGrad)
+              b.output("dx", b.conv2dInputGrad(dy, b.input("w", ty(t, ws)), xs,
+                                               opts));
+            else
+              b.output("dw", b.conv2dWeightGrad(b.input("x", ty(t, xs)), dy,
+                                                {ws[2], ws[3]}, opts));
+          }};
+}
+
+/// Plain, padded, strided, dilated, grouped, 1x1 (read in place), and
+/// large enough for the weight gradient to be summed in several parts (in
+/// f64: its sums of 2048 products would stray past the f32 tolerance).
+std::vector<Instance> convGradInstances(OpKind op) {
+  std::vector<std::pair<std::string, Conv2DOptions>> variants = {
+      {"plain", {}},
+      {"same", {{1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+      {"strided", {{2, 3}, {0, 1, 2, 0}, {1, 1}, 1}},
+      {"dilated", {{1, 1}, {2, 2, 2, 2}, {2, 2}, 1}}};
+  std::vector<Instance> out;
+  for (DType t : kFloats)
+    for (auto &[name, opts] : variants)
+      out.push_back(convGrad(op, std::string(dtypeName(t)) + name, t,
+                             {2, 4, 9, 8}, {6, 4, 3, 3}, opts));
+  Conv2DOptions grouped;
+  grouped.groups = 2;
+  out.push_back(
+      convGrad(op, "groups", DType::F32, {1, 4, 6, 6}, {6, 2, 3, 3}, grouped));
+  out.push_back(
+      convGrad(op, "1x1", DType::F64, {2, 4, 5, 5}, {3, 4, 1, 1}, {}));
+  out.push_back(convGrad(op, "parts", DType::F64, {8, 16, 16, 16},
+                         {16, 16, 3, 3}, {{1, 1}, {1, 1, 1, 1}, {1, 1}, 1}));
+  return out;
+}
+
+/// Overlapping windows (kernel 3 stride 2 down, kernel 2 stride 1 across)
+/// with padding.
+std::vector<Instance> poolGradInstances(OpKind op) {
+  std::vector<Instance> out;
+  for (DType t : kFloats)
+    for (bool countPad : {false, true}) {
+      if (countPad && op == OpKind::MaxPool2DGrad)
+        continue;
+      out.push_back(
+          {std::string(dtypeName(t)) + (countPad ? "countpad" : "plain"),
+           [=](Builder &b) {
+             Pool2DOptions o;
+             o.kernel = {3, 2};
+             o.strides = {2, 1};
+             o.pads = {1, 0, 1, 1};
+             o.countIncludePad = countPad;
+             Shape xs = {2, 3, 9, 8};
+             Value *dy = b.input("dy", ty(t, {2, 3, 5, 8}));
+             b.output("dx",
+                      op == OpKind::MaxPool2DGrad
+                          ? b.maxPool2dGrad(b.input("x", ty(t, xs)), dy, o)
+                          : b.avgPool2dGrad(dy, xs, o));
+           }});
+    }
+  return out;
+}
+
+/// Duplicate and negative indices, every axis position, integer updates
+/// (which wrap), and a result large enough to be split across threads.
+std::vector<Instance> scatterAddInstances() {
+  auto indices = [](Builder &b, DType t, Shape s, std::vector<double> v) {
+    return b.constant(Tensor::fromDoubles(t, std::move(s), std::move(v)));
+  };
+  std::vector<Instance> out;
+  for (DType t : kNumeric)
+    out.push_back(
+        {std::string(dtypeName(t)) + "axis0", [=](Builder &b) {
+           Value *i = indices(b, DType::I64, {5}, {0, 2, 0, -1, 2});
+           b.output("y", b.scatterAdd(i, b.input("u", ty(t, {5, 3})), {4, 3}));
+         }});
+  out.push_back(
+      {"axis1", [=](Builder &b) {
+         Value *i = indices(b, DType::I32, {2, 2}, {1, 1, 0, -1});
+         b.output("y",
+                  b.scatterAdd(i, b.input("u", ty(DType::F64, {3, 2, 2, 2})),
+                               {3, 3, 2}, 1));
+       }});
+  out.push_back(
+      {"last_axis", [=](Builder &b) {
+         Value *i = indices(b, DType::I64, {3}, {0, 0, -1});
+         b.output("y", b.scatterAdd(i, b.input("u", ty(DType::F32, {4, 3})),
+                                    {4, 2}, -1));
+       }});
+  out.push_back(
+      {"parallel_rows", [=](Builder &b) {
+         std::vector<double> v(300);
+         for (size_t k = 0; k < v.size(); ++k)
+           v[k] = (double)((k * 7) % 20) - 10;
+         Value *i = indices(b, DType::I64, {300}, v);
+         b.output("y",
+                  b.scatterAdd(i, b.input("u", ty(DType::F32, {64, 300, 8})),
+                               {64, 10, 8}, 1));
+       }});
+  return out;
+}
+
 std::vector<Instance> instancesOf(OpKind op) {
   switch (op) {
   case OpKind::Exp:
@@ -300,6 +412,17 @@ std::vector<Instance> instancesOf(OpKind op) {
     }
     return out;
   }
+  case OpKind::StopGradient:
+    return unaryInstances(
+        op, std::vector<DType>(std::begin(kAllDTypes), std::end(kAllDTypes)));
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
+    return convGradInstances(op);
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+    return poolGradInstances(op);
+  case OpKind::ScatterAdd:
+    return scatterAddInstances();
   }
   __builtin_unreachable();
 }

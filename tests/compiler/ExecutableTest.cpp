@@ -115,6 +115,36 @@ TEST(Executable, GatherOutOfRangeIsAnErrorNamingTheNode) {
   EXPECT_NO_THROW(exe->run({{"data", d}, {"idx", ok}}));
 }
 
+TEST(Executable, ScatterAddOutOfRangeIsAnErrorNamingTheNode) {
+  Graph g("scatter");
+  Builder b(g);
+  Value *idx = b.input("idx", {DType::I32, {3}});
+  Value *u = b.input("u", {DType::F32, {2, 3}});
+  b.output("y", b.scatterAdd(idx, u, {2, 4}, 1));
+  auto exe = compile(g);
+  Tensor ones = Tensor::fromDoubles(DType::F32, {2, 3},
+                                    std::vector<double>{1, 1, 1, 1, 1, 1});
+  Tensor bad =
+      Tensor::fromDoubles(DType::I32, {3}, std::vector<double>{0, -5, 1});
+  try {
+    exe->run({{"idx", bad}, {"u", ones}});
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Failed);
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("(scatter_add)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("index -5"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("f32[2,4]"), std::string::npos) << msg;
+  }
+  // A later good run works, and repeated indices add.
+  Tensor ok =
+      Tensor::fromDoubles(DType::I32, {3}, std::vector<double>{3, -1, 0});
+  auto out = exe->run({{"idx", ok}, {"u", ones}});
+  EXPECT_EQ(out.at("y").elementAsDouble(3), 2);
+  EXPECT_EQ(out.at("y").elementAsDouble(0), 1);
+  EXPECT_EQ(out.at("y").elementAsDouble(1), 0);
+}
+
 TEST(Executable, DumpsLlvmAndAssembly) {
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / "adjoint-dump-test";

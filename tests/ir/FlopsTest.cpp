@@ -49,6 +49,31 @@ TEST(Flops, PoolsCountWindowElements) {
   EXPECT_EQ(flopsOf(b.avgPool2d(x, opts)), 3 * 4 * 4 * 4);
 }
 
+TEST(Flops, GradientOpsCountLikeTheirForwardOps) {
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f32({2, 4, 9, 9}));
+  Value *w = b.param("w", f32({6, 2, 3, 3}), zerosInit());
+  Conv2DOptions conv;
+  conv.groups = 2;
+  conv.strides = {2, 2};
+  Value *y = b.conv2d(x, w, conv);
+  int64_t convFlops = 2 * 2 * 6 * 4 * 4 * 2 * 3 * 3;
+  EXPECT_EQ(flopsOf(b.conv2dInputGrad(y, w, {2, 4, 9, 9}, conv)), convFlops);
+  EXPECT_EQ(flopsOf(b.conv2dWeightGrad(x, y, {3, 3}, conv)), convFlops);
+  Pool2DOptions pool;
+  pool.kernel = {2, 2};
+  pool.strides = {2, 2};
+  Value *p = b.input("p", f32({1, 3, 8, 8}));
+  Value *dy = b.input("dy", f32({1, 3, 4, 4}));
+  EXPECT_EQ(flopsOf(b.maxPool2dGrad(p, dy, pool)), 3 * 4 * 4 * 4);
+  EXPECT_EQ(flopsOf(b.avgPool2dGrad(dy, {1, 3, 8, 8}, pool)), 3 * 4 * 4 * 4);
+  Value *ids = b.input("ids", {DType::I32, {5}});
+  Value *u = b.input("u", f32({5, 7}));
+  EXPECT_EQ(flopsOf(b.scatterAdd(ids, u, {10, 7})), 35);
+  EXPECT_EQ(flopsOf(b.stopGradient(u)), 0);
+}
+
 TEST(Flops, ElementwiseCountsOutputsAndReductionsInputs) {
   Graph g;
   Builder b(g);

@@ -57,6 +57,7 @@ std::vector<OpCase> binaryCases();      // InterpreterCasesBinary.cpp
 std::vector<OpCase> reduceCases();      // InterpreterCasesReduce.cpp
 std::vector<OpCase> shapeCases();       // InterpreterCasesShape.cpp
 std::vector<OpCase> contractionCases(); // InterpreterCasesWindow.cpp
+std::vector<OpCase> gradientCases();    // InterpreterCasesGrad.cpp
 /// Every case of every family.
 const std::vector<OpCase> &allOpCases();
 

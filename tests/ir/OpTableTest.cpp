@@ -92,16 +92,34 @@ Probe probe(OpKind op, DType t) {
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D:
     return {{{t, {1, 1, 2, 2}}}, attrs({{"kernel", Ints{2, 2}}})};
+  case OpKind::StopGradient:
+    return {{m23}, {}};
+  case OpKind::Conv2DInputGrad:
+    return {{{t, {1, 1, 2, 2}}, {t, {1, 1, 2, 2}}},
+            attrs({{"input_shape", Ints{1, 1, 3, 3}}})};
+  case OpKind::Conv2DWeightGrad:
+    return {{{t, {1, 1, 3, 3}}, {t, {1, 1, 2, 2}}},
+            attrs({{"kernel", Ints{2, 2}}})};
+  case OpKind::MaxPool2DGrad:
+    return {{{t, {1, 1, 2, 2}}, {t, {1, 1, 1, 1}}},
+            attrs({{"kernel", Ints{2, 2}}})};
+  case OpKind::AvgPool2DGrad:
+    return {{{t, {1, 1, 1, 1}}},
+            attrs({{"kernel", Ints{2, 2}}, {"input_shape", Ints{1, 1, 2, 2}}})};
+  case OpKind::ScatterAdd:
+    return {{{DType::I64, {2}}, {t, {2, 3}}}, attrs({{"shape", Ints{4, 3}}})};
   }
   __builtin_unreachable();
 }
 
 /// The dtype a case is filed under: its result's for sources, its first
-/// branch's for select, else its first operand's.
+/// branch's for select, its updates' for scatter_add, else its first
+/// operand's.
 DType caseDType(const OpCase &c) {
   if (c.operands.empty())
     return c.expected.dtype();
-  return c.operands[c.op == OpKind::Select ? 1 : 0].dtype();
+  bool second = c.op == OpKind::Select || c.op == OpKind::ScatterAdd;
+  return c.operands[second ? 1 : 0].dtype();
 }
 
 /// The dtypes `op` allows according to inferType.

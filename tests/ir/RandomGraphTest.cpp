@@ -88,15 +88,17 @@ TEST(RandomGraph, CoversDTypesInitializersAndEdgeCases) {
   EXPECT_GT(literalNaN, 10);
 }
 
-TEST(RandomGraph, GatherIndicesAreDataInRange) {
-  int gathers = 0;
+TEST(RandomGraph, IndicesAreDataInRange) {
+  int gathers = 0, scatters = 0;
   for (uint64_t seed = 0; seed < kSeeds; ++seed) {
     Model m = adjoint::testing::randomModel(seed);
     for (const auto &node : m.graph.nodes()) {
-      if (node->op() != OpKind::Gather)
+      // gather's indices index its data; scatter_add's index its result.
+      bool gather = node->op() == OpKind::Gather;
+      if (!gather && node->op() != OpKind::ScatterAdd)
         continue;
-      ++gathers;
-      const Value *indices = node->operand(1);
+      ++(gather ? gathers : scatters);
+      const Value *indices = node->operand(gather ? 1 : 0);
       const Tensor *data = nullptr;
       if (const Param *p = m.graph.findParam(indices))
         data = &p->data;
@@ -105,7 +107,8 @@ TEST(RandomGraph, GatherIndicesAreDataInRange) {
         data = &def->attr().getTensor("value");
       ASSERT_NE(data, nullptr) << "seed " << seed << ": indices of "
                                << node->describe() << " are not data";
-      const Shape &shape = node->operand(0)->type().shape;
+      const Shape &shape = gather ? node->operand(0)->type().shape
+                                  : node->result()->type().shape;
       int64_t axis = node->attr().getInt("axis");
       int64_t extent = shape[axis < 0 ? axis + shape.size() : axis];
       for (int64_t i = 0; i < data->numElements(); ++i) {
@@ -116,6 +119,7 @@ TEST(RandomGraph, GatherIndicesAreDataInRange) {
     }
   }
   EXPECT_GT(gathers, 10);
+  EXPECT_GT(scatters, 10);
 }
 
 TEST(RandomGraph, InputsFitTheGraphAndSpecialsAreOptional) {

@@ -102,6 +102,41 @@ TEST(ShapeInference, ConvOutputSize) {
   EXPECT_THROW(b.conv2d(x, w2), Error);
 }
 
+TEST(ShapeInference, GradientOpsGiveTheirForwardOpsOperandShapes) {
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f32({2, 4, 9, 8}));
+  Value *w = b.param("w", f32({6, 2, 3, 3}), zerosInit());
+  Conv2DOptions opts;
+  opts.strides = {2, 3};
+  opts.pads = {0, 1, 2, 0};
+  opts.groups = 2;
+  Value *y = b.conv2d(x, w, opts);
+  EXPECT_EQ(b.conv2dInputGrad(y, w, {2, 4, 9, 8}, opts)->type(),
+            f32({2, 4, 9, 8}));
+  EXPECT_EQ(b.conv2dWeightGrad(x, y, {3, 3}, opts)->type(), f32({6, 2, 3, 3}));
+  // Another input extent with the same output extent is just as valid.
+  EXPECT_EQ(b.conv2dInputGrad(y, w, {2, 4, 10, 8}, opts)->type(),
+            f32({2, 4, 10, 8}));
+  EXPECT_THROW(b.conv2dInputGrad(y, w, {2, 4, 12, 8}, opts), Error);
+  EXPECT_THROW(b.conv2dWeightGrad(x, y, {1, 3}, opts), Error);
+
+  Pool2DOptions pool;
+  pool.kernel = {3, 2};
+  pool.pads = {1, 1, 1, 1};
+  Value *p = b.maxPool2d(x, pool);
+  EXPECT_EQ(b.maxPool2dGrad(x, p, pool)->type(), x->type());
+  EXPECT_EQ(b.avgPool2dGrad(p, {2, 4, 9, 8}, pool)->type(), x->type());
+  EXPECT_THROW(b.maxPool2dGrad(x, x, pool), Error);
+
+  Value *ids = b.input("ids", {DType::I64, {3, 2}});
+  Value *u = b.input("u", f32({5, 3, 2, 7}));
+  EXPECT_EQ(b.scatterAdd(ids, u, {5, 4, 7}, 1)->type(), f32({5, 4, 7}));
+  EXPECT_EQ(b.scatterAdd(ids, u, {5, 4, 7}, -2)->type(), f32({5, 4, 7}));
+  EXPECT_THROW(b.scatterAdd(ids, u, {5, 4, 7}, 0), Error);
+  EXPECT_EQ(b.stopGradient(ids)->type(), ids->type());
+}
+
 TEST(ShapeInference, ReductionsNormalizeNegativeAxes) {
   Graph g;
   Builder b(g);

@@ -48,6 +48,30 @@ int adjoint_runtime_from_c(void) {
   if (yd[0] != 12 || yd[1] != 16 || yd[2] != 24 || yd[3] != 28)
     return 6;
 
+  /* The gradients of the same convolution for dy = ones: each input
+     position gets the number of windows covering it, each weight the sum of
+     the inputs it meets. */
+  const float dy[4] = {1, 1, 1, 1};
+  float dx[9], dw[4];
+  adjoint_rt_conv2d_input_grad_f32(dy, w, dx, 1, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0,
+                                   0, 0, 1, 1, 1, 2, 2);
+  if (dx[0] != 1 || dx[1] != 2 || dx[4] != 4 || dx[8] != 1)
+    return 8;
+  adjoint_rt_conv2d_weight_grad_f32(x, dy, dw, 1, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0,
+                                    0, 0, 1, 1, 1, 2, 2);
+  if (dw[0] != 12 || dw[1] != 16 || dw[2] != 24 || dw[3] != 28)
+    return 9;
+  const double dyd[4] = {1, 1, 1, 1};
+  double dxd[9], dwd[4];
+  adjoint_rt_conv2d_input_grad_f64(dyd, wd, dxd, 1, 1, 3, 3, 1, 2, 2, 1, 1, 0,
+                                   0, 0, 0, 1, 1, 1, 2, 2);
+  if (dxd[0] != 1 || dxd[1] != 2 || dxd[4] != 4 || dxd[8] != 1)
+    return 10;
+  adjoint_rt_conv2d_weight_grad_f64(xd, dyd, dwd, 1, 1, 3, 3, 1, 2, 2, 1, 1, 0,
+                                    0, 0, 0, 1, 1, 1, 2, 2);
+  if (dwd[0] != 12 || dwd[1] != 16 || dwd[2] != 24 || dwd[3] != 28)
+    return 11;
+
   void *p = adjoint_rt_alloc(100);
   if (!p || (uintptr_t)p % 64 != 0)
     return 7;

@@ -1,9 +1,8 @@
 //===- RandomGraph.cpp - Random valid models for property tests -----------===//
 #include "tests/support/RandomGraph.h"
 
-#include "ir/Builder.h"
 #include "ir/ShapeInference.h"
-#include "tests/support/RandomTensor.h"
+#include "tests/support/RandomGraphGenerator.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,10 +11,7 @@
 
 namespace adjoint::testing {
 
-namespace {
-
-/// The dtypes an operand may have.
-enum class Need { Float, Numeric, SignedNumeric, Bool, Any };
+namespace detail {
 
 bool satisfies(DType t, Need need) {
   switch (need) {
@@ -32,6 +28,8 @@ bool satisfies(DType t, Need need) {
   }
   __builtin_unreachable();
 }
+
+namespace {
 
 bool broadcasts(const Shape &a, const Shape &b) {
   for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
@@ -51,47 +49,7 @@ const std::vector<std::string> kOddNames = {
     "semi;colon", "#hash", "new\nline", "p%q",         "1+2",
 };
 
-class Generator {
-public:
-  explicit Generator(uint64_t seed) : seed_(seed), rng_(seed), b_(m_.graph) {}
-  Model run();
-
-private:
-  // Names, dtypes, shapes and data.
-  std::string name(const char *stem, int oddOneIn);
-  DType dtype(Need need);
-  Shape shape(size_t minRank, size_t maxRank);
-  Shape partnerShape(const Shape &s);
-  Tensor data(const TensorType &type);
-  InitSpec recipe(DType dtype);
-
-  // Values.
-  Value *source(const TensorType &type);
-  Value *indexSource(TensorType type, int64_t extent);
-  Value *pickOr(const std::function<bool(const Value *)> &fits,
-                const std::function<TensorType()> &make);
-  Value *operand(Need need, size_t minRank = 0, size_t maxRank = 4);
-  Value *partner(const Shape &s, DType t);
-  std::vector<int64_t> axesOf(size_t rank);
-
-  // Nodes.
-  Value *node(OpKind op);
-  Value *add(OpKind op, std::vector<Value *> operands, Attributes attrs = {}) {
-    Value *v = b_.op(op, std::move(operands), std::move(attrs),
-                     rng_.chance(1, 5) ? name("n", 3) : "");
-    pool_.push_back(v);
-    return v;
-  }
-  Value *convLike(OpKind op);
-  void outputs();
-
-  uint64_t seed_;
-  Rng rng_;
-  Model m_;
-  Builder b_;
-  std::vector<Value *> pool_;
-  int counter_ = 0;
-};
+} // namespace
 
 std::string Generator::name(const char *stem, int oddOneIn) {
   std::string n = rng_.chance(1, oddOneIn) ? rng_.pick(kOddNames)
@@ -199,7 +157,8 @@ Value *Generator::source(const TensorType &type) {
   return v;
 }
 
-/// Indices for gather into an axis of `extent`, all in [-extent, extent).
+/// Indices for gather or scatter_add into an axis of `extent`, all in
+/// [-extent, extent).
 Value *Generator::indexSource(TensorType type, int64_t extent) {
   if (extent == 0 && type.numElements() != 0)
     type.shape.insert(type.shape.begin(), 0);
@@ -220,6 +179,11 @@ Value *Generator::pickOr(const std::function<bool(const Value *)> &fits,
   if (!candidates.empty() && rng_.chance(2, 3))
     return rng_.pick(candidates);
   return source(make());
+}
+
+Value *Generator::ofType(const TensorType &type) {
+  return pickOr([&](const Value *v) { return v->type() == type; },
+                [&] { return type; });
 }
 
 Value *Generator::operand(Need need, size_t minRank, size_t maxRank) {
@@ -482,75 +446,17 @@ Value *Generator::node(OpKind op) {
   case OpKind::Conv2D:
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D:
-    return convLike(op);
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+    return windowOp(op);
+  case OpKind::StopGradient:
+    return add(op, {operand(Need::Any)});
+  case OpKind::ScatterAdd:
+    return scatterAdd();
   }
   __builtin_unreachable();
-}
-
-/// conv2d and the pools: a window first, then an input it fits.
-Value *Generator::convLike(OpKind op) {
-  bool conv = op == OpKind::Conv2D;
-  int64_t groups = conv && rng_.chance(1, 3) ? rng_.range(2, 3) : 1;
-  int64_t k[2], stride[2], dil[2] = {1, 1}, padBegin[2], padEnd[2];
-  for (int i = 0; i < 2; ++i) {
-    k[i] = rng_.range(1, 3);
-    stride[i] = rng_.range(1, 2);
-    if (conv && rng_.chance(1, 3))
-      dil[i] = 2;
-    // Pools need each pad smaller than the kernel.
-    int64_t maxPad = conv ? 2 : k[i] - 1;
-    padBegin[i] = rng_.range(0, maxPad);
-    padEnd[i] = rng_.range(0, maxPad);
-  }
-  auto fits = [&](const Shape &s) {
-    for (int i = 0; i < 2; ++i) {
-      if (s[2 + i] + padBegin[i] + padEnd[i] < dil[i] * (k[i] - 1) + 1)
-        return false;
-      // A pool's windows must hold at least one image element.
-      if (!conv && s[2 + i] == 0)
-        return false;
-    }
-    return s[1] % groups == 0;
-  };
-  Need need = op == OpKind::MaxPool2D ? Need::Numeric : Need::Float;
-  Value *x = pickOr(
-      [&](const Value *v) {
-        return satisfies(v->type().dtype, need) && v->type().rank() == 4 &&
-               fits(v->type().shape);
-      },
-      [&] {
-        Shape s = {rng_.range(1, 2), groups * rng_.range(1, 2), 0, 0};
-        for (int i = 0; i < 2; ++i)
-          s[2 + i] = std::max<int64_t>(conv ? 0 : 1,
-                                       dil[i] * (k[i] - 1) + 1 - padBegin[i] -
-                                           padEnd[i]) +
-                     rng_.range(0, 3);
-        return TensorType{dtype(need), s};
-      });
-  Attributes a;
-  std::vector<int64_t> strides = {stride[0], stride[1]};
-  std::vector<int64_t> pads = {padBegin[0], padBegin[1], padEnd[0], padEnd[1]};
-  // Defaults are left out mostly, but sometimes written out.
-  bool explicitDefaults = rng_.chance(1, 5);
-  if (explicitDefaults || strides != std::vector<int64_t>{1, 1})
-    a.set("strides", strides);
-  if (explicitDefaults || pads != std::vector<int64_t>{0, 0, 0, 0})
-    a.set("pads", pads);
-  if (!conv) {
-    a.set("kernel", std::vector<int64_t>{k[0], k[1]});
-    if (op == OpKind::AvgPool2D && rng_.chance(1, 2))
-      a.set("count_include_pad", rng_.chance(1, 2));
-    return add(op, {x}, a);
-  }
-  if (explicitDefaults || dil[0] != 1 || dil[1] != 1)
-    a.set("dilations", std::vector<int64_t>{dil[0], dil[1]});
-  if (explicitDefaults || groups != 1)
-    a.set("groups", groups);
-  int64_t channels = x->type().shape[1];
-  Value *w =
-      source({x->type().dtype,
-              {groups * rng_.range(1, 2), channels / groups, k[0], k[1]}});
-  return add(op, {x, w}, a);
 }
 
 void Generator::outputs() {
@@ -594,8 +500,8 @@ Model Generator::run() {
   return std::move(m_);
 }
 
-} // namespace
+} // namespace detail
 
-Model randomModel(uint64_t seed) { return Generator(seed).run(); }
+Model randomModel(uint64_t seed) { return detail::Generator(seed).run(); }
 
 } // namespace adjoint::testing

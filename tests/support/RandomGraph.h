@@ -15,7 +15,8 @@
 //    sometimes a zero extent; binary ops broadcast in both directions.
 //  - Attributes valid for their operands: negative axes, absent optional
 //    attributes, defaults sometimes written out, slices with clamped and
-//    reversed ranges, conv2d with groups, strides, dilations and padding.
+//    reversed ranges, conv2d with groups, strides, dilations and padding;
+//    gradient ops whose dy has exactly the forward op's result shape.
 //  - Literal data of every dtype, including for floats NaN (with payloads),
 //    infinities, -0.0, subnormals and random bit patterns.
 //  - Names: mostly generated, sometimes ones that must be quoted in text.
@@ -25,9 +26,9 @@
 //
 // Guarantees: the model verifies; the same seed gives the same model on
 // every machine; every value has at most a few thousand elements (those
-// above 512 are never reused as operands). Gather indices are always
-// constants or parameters whose values are in range, never inputs, so any
-// values fed to the inputs run without a data-dependent error;
+// above 512 are never reused as operands). Gather and scatter_add indices
+// are always constants or parameters whose values are in range, never
+// inputs, so any values fed to the inputs run without a data-dependent error;
 // randomInputs (RandomTensor.h) makes such values.
 //
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,135 @@
+//===- ConvGeometry.h - Shapes and patch copies of the conv kernels -*- C++
+//-*-===//
+//
+// Shared by conv2d (Conv.cpp) and its gradients (ConvGrad.cpp): the sizes of
+// one convolution, and im2col / col2im over a run of output positions of
+// one image and group. Patch row (ic*kH + i)*kW + j, column p holds input
+// element [ic, oy*sH - top + i*dH, ox*sW - left + j*dW] for output position
+// p = oy*outW + ox, or 0 where that lies in the padding.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace adjoint::rt {
+
+/// The sizes of one convolution (the arguments of adjoint_rt_conv2d_*).
+struct ConvGeometry {
+  int64_t n, c, h, wd, o, kh, kw, sh, sw, pt, pl, dh, dw, groups, oh, ow;
+  int64_t cg, og, kdim, ohw; // C/g, O/g, K = C/g*kH*kW, outH*outW
+  bool inPlace;              // 1x1, stride 1, no padding: patches = input
+
+  ConvGeometry(int64_t n, int64_t c, int64_t h, int64_t wd, int64_t o,
+               int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt,
+               int64_t pl, int64_t dh, int64_t dw, int64_t groups, int64_t oh,
+               int64_t ow)
+      : n(n), c(c), h(h), wd(wd), o(o), kh(kh), kw(kw), sh(sh), sw(sw), pt(pt),
+        pl(pl), dh(dh), dw(dw), groups(groups), oh(oh), ow(ow),
+        cg(groups > 0 ? c / groups : 0), og(groups > 0 ? o / groups : 0),
+        kdim(cg * kh * kw), ohw(oh * ow),
+        inPlace(kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 &&
+                pl == 0 && oh == h && ow == wd) {}
+
+  /// Output columns per patch buffer, so that a buffer of kdim rows stays
+  /// under about tileBytes when the output is wide enough to be cut into
+  /// tiles of at least minTile columns (a multiple of 16 otherwise).
+  int64_t tileColumns(int64_t elemSize, int64_t tileBytes,
+                      int64_t minTile) const {
+    int64_t fitting = tileBytes / elemSize / std::max<int64_t>(kdim, 1);
+    if (inPlace || ohw <= fitting)
+      return ohw;
+    return std::min(ohw, std::max(minTile, fitting / 16 * 16));
+  }
+};
+
+/// Walks output positions [first, first+count) in runs along a row: calls
+/// fn(dst, iy, lo, hi, ix0) for patch row (i, j) of each run, where the run
+/// starts at column `dst` of the patch row, reads input row iy (skipped if
+/// outside the image), and its columns t in [lo, hi) read input column
+/// ix0 + t*sW inside the image.
+template <typename Fn>
+void forEachRun(const ConvGeometry &g, int64_t i, int64_t j, int64_t first,
+                int64_t count, Fn fn) {
+  int64_t p = first, end = first + count, col = 0;
+  int64_t oy = p / g.ow, ox = p % g.ow;
+  while (p < end) {
+    int64_t run = std::min(g.ow - ox, end - p);
+    int64_t iy = oy * g.sh - g.pt + i * g.dh;
+    int64_t ix0 = ox * g.sw - g.pl + j * g.dw;
+    int64_t lo = ix0 >= 0 ? 0 : (-ix0 + g.sw - 1) / g.sw;
+    int64_t hi = ix0 >= g.wd ? 0 : (g.wd - ix0 + g.sw - 1) / g.sw;
+    lo = std::min(lo, run);
+    hi = std::clamp(hi, lo, run);
+    if (iy < 0 || iy >= g.h)
+      lo = hi = 0; // the whole run reads padding
+    fn(col, run, iy, lo, hi, ix0);
+    col += run;
+    p += run;
+    ox = 0;
+    ++oy;
+  }
+}
+
+/// Fills cols [kdim, count] with the patches of output positions
+/// [first, first+count); `image` points at the group's first input channel
+/// of one image.
+template <typename T>
+void im2col(const ConvGeometry &g, const T *image, int64_t first, int64_t count,
+            T *cols) {
+  for (int64_t ic = 0; ic < g.cg; ++ic) {
+    const T *plane = image + ic * g.h * g.wd;
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        T *row = cols + ((ic * g.kh + i) * g.kw + j) * count;
+        forEachRun(g, i, j, first, count,
+                   [&](int64_t col, int64_t run, int64_t iy, int64_t lo,
+                       int64_t hi, int64_t ix0) {
+                     T *dst = row + col;
+                     std::fill(dst, dst + lo, T(0));
+                     if (hi > lo) {
+                       const T *src = plane + iy * g.wd + ix0;
+                       if (g.sw == 1)
+                         std::memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
+                       else
+                         for (int64_t t = lo; t < hi; ++t)
+                           dst[t] = src[t * g.sw];
+                     }
+                     std::fill(dst + hi, dst + run, T(0));
+                   });
+      }
+  }
+}
+
+/// The adjoint of im2col: adds each patch element of cols [kdim, count] to
+/// the input element it was read from (elements read from the padding are
+/// dropped), in a fixed order.
+template <typename T>
+void col2imAdd(const ConvGeometry &g, const T *cols, int64_t first,
+               int64_t count, T *image) {
+  for (int64_t ic = 0; ic < g.cg; ++ic) {
+    T *plane = image + ic * g.h * g.wd;
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const T *row = cols + ((ic * g.kh + i) * g.kw + j) * count;
+        forEachRun(g, i, j, first, count,
+                   [&](int64_t col, int64_t, int64_t iy, int64_t lo, int64_t hi,
+                       int64_t ix0) {
+                     if (hi <= lo)
+                       return;
+                     const T *src = row + col;
+                     T *dst = plane + iy * g.wd + ix0;
+                     if (g.sw == 1)
+                       for (int64_t t = lo; t < hi; ++t)
+                         dst[t] += src[t];
+                     else
+                       for (int64_t t = lo; t < hi; ++t)
+                         dst[t * g.sw] += src[t];
+                   });
+      }
+  }
+}
+
+} // namespace adjoint::rt
