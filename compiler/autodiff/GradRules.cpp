@@ -55,6 +55,67 @@ Value *GradContext::transposeLast2(Value *v) {
 
 namespace {
 
+/// `attrs` without the attribute `name`.
+Attributes without(const Attributes &attrs, std::string_view name) {
+  Attributes out;
+  for (const auto &[key, value] : attrs)
+    if (key != name)
+      out.set(key, value);
+  return out;
+}
+
+/// `attrs` plus `name = value`.
+Attributes with(Attributes attrs, std::string name, AttrValue value) {
+  attrs.set(std::move(name), std::move(value));
+  return attrs;
+}
+
+/// The window attributes of a pooling node (kernel, strides, pads).
+Attributes windowAttrs(const Attributes &attrs) {
+  return without(without(attrs, "count_include_pad"), "input_shape");
+}
+
+/// The adjoint of max_pool2d_grad(x, dy) in dy: for each window, g at the
+/// position max_pool2d_grad sends the window's dy to, the first maximum in
+/// row-major order (the first NaN in a window holding one; never the
+/// padding). The window offsets (i, j) of all output positions are strided
+/// slices of x and g; the first offset whose x equals max_pool2d(x) picks g.
+Value *firstMaxOfWindows(GradContext &c, Value *x, Value *g) {
+  Attributes window = windowAttrs(c.node.attrs());
+  AttrReader attrs(OpKind::MaxPool2D, window);
+  const Shape &shape = x->type().shape;
+  Window2D win = poolWindow(attrs, shape);
+  Value *max = c.op(OpKind::MaxPool2D, {x}, window);
+  std::vector<int64_t> pads = {0, 0, win.padTop,    win.padLeft,
+                               0, 0, win.padBottom, win.padRight};
+  bool padded = pads != std::vector<int64_t>(8, 0);
+  Value *xp = c.pad(x, pads, -INFINITY);
+  Value *gp = c.pad(g, pads);
+  // 1 inside the image, 0 in the padding (which never wins).
+  Value *inside = padded ? c.pad(c.broadcastTo(c.c(1), shape), pads) : nullptr;
+  Value *sum = nullptr, *taken = nullptr;
+  for (int64_t i = 0; i < win.kernelH; ++i)
+    for (int64_t j = 0; j < win.kernelW; ++j) {
+      auto at = [&](Value *v) {
+        return c.slice(v, {i, j},
+                       {i + win.strideH * (win.outH - 1) + 1,
+                        j + win.strideW * (win.outW - 1) + 1},
+                       {2, 3}, {win.strideH, win.strideW});
+      };
+      Value *xs = at(xp);
+      // Equal to the maximum, or a NaN (then the maximum is NaN too).
+      Value *hit = c.logicalOr(c.equal(xs, max), c.logicalNot(c.equal(xs, xs)));
+      if (inside)
+        hit = c.logicalAnd(hit, c.greater(at(inside), c.c(0)));
+      if (taken)
+        hit = c.logicalAnd(hit, c.logicalNot(taken));
+      Value *term = c.select(hit, at(gp), c.c(0));
+      sum = sum ? c.add(sum, term) : term;
+      taken = taken ? c.logicalOr(taken, hit) : hit;
+    }
+  return sum;
+}
+
 /// Pads `g` along `axis` with `begin` zeros before and `end` after.
 Value *padAxis(GradContext &c, Value *g, size_t axis, int64_t begin,
                int64_t end) {
@@ -324,16 +385,88 @@ GradRule gradientRule(OpKind op) {
       }
       return axes.empty() ? c.dy : c.slice(c.dy, starts, ends, axes);
     };
+  // gather(data, idx, axis): the gradient of each gathered element is added
+  // back where it came from (repeated indices add up); none to idx
   case OpKind::Gather:
-    return nullptr;
+    return [](GradContext &c, size_t i) -> Value * {
+      if (i == 1)
+        return nullptr;
+      Attributes a = with(c.node.attrs(), "shape", c.xShape(0));
+      return c.op(OpKind::ScatterAdd, {c.x(1), c.dy}, a);
+    };
 
   // see matmulGrad
   case OpKind::MatMul:
     return matmulGrad;
+  // y = conv2d(x, w): dx = conv2d_input_grad(dy, w), dw =
+  // conv2d_weight_grad(x, dy), with the same window
   case OpKind::Conv2D:
+    return [](GradContext &c, size_t i) {
+      const Attributes &a = c.node.attrs();
+      if (i == 0)
+        return c.op(OpKind::Conv2DInputGrad, {c.dy, c.x(1)},
+                    with(a, "input_shape", c.xShape(0)));
+      const Shape &w = c.xShape(1);
+      return c.op(OpKind::Conv2DWeightGrad, {c.x(0), c.dy},
+                  with(a, "kernel", std::vector<int64_t>{w[2], w[3]}));
+    };
+  // each window's dy goes to its first maximum
   case OpKind::MaxPool2D:
+    return [](GradContext &c, size_t) {
+      return c.op(OpKind::MaxPool2DGrad, {c.x(0), c.dy}, c.node.attrs());
+    };
+  // each window's dy, divided by its divisor, goes to its elements
   case OpKind::AvgPool2D:
-    return nullptr;
+    return [](GradContext &c, size_t) {
+      return c.op(OpKind::AvgPool2DGrad, {c.dy},
+                  with(c.node.attrs(), "input_shape", c.xShape(0)));
+    };
+
+  // stop_gradient: the walk stops, nothing flows to x
+  case OpKind::StopGradient:
+    return noGradient;
+  // conv2d_input_grad(dy, w) is conv2d's adjoint in x, linear in dy and w:
+  // d/d(dy) = conv2d(g, w); d/dw = conv2d_weight_grad(g, dy)
+  case OpKind::Conv2DInputGrad:
+    return [](GradContext &c, size_t i) {
+      Attributes a = without(c.node.attrs(), "input_shape");
+      if (i == 0)
+        return c.op(OpKind::Conv2D, {c.dy, c.x(1)}, a);
+      const Shape &w = c.xShape(1);
+      return c.op(OpKind::Conv2DWeightGrad, {c.dy, c.x(0)},
+                  with(a, "kernel", std::vector<int64_t>{w[2], w[3]}));
+    };
+  // conv2d_weight_grad(x, dy), linear in x and dy:
+  // d/dx = conv2d_input_grad(dy, g); d/d(dy) = conv2d(x, g)
+  case OpKind::Conv2DWeightGrad:
+    return [](GradContext &c, size_t i) {
+      Attributes a = without(c.node.attrs(), "kernel");
+      if (i == 0)
+        return c.op(OpKind::Conv2DInputGrad, {c.x(1), c.dy},
+                    with(a, "input_shape", c.xShape(0)));
+      return c.op(OpKind::Conv2D, {c.x(0), c.dy}, a);
+    };
+  // max_pool2d_grad(x, dy): piecewise constant in x (none); linear in dy,
+  // whose gradient is g at each window's first maximum
+  case OpKind::MaxPool2DGrad:
+    return [](GradContext &c, size_t i) -> Value * {
+      return i == 0 ? nullptr : firstMaxOfWindows(c, c.x(0), c.dy);
+    };
+  // avg_pool2d_grad(dy) is avg_pool2d's adjoint: d/d(dy) = avg_pool2d(g)
+  case OpKind::AvgPool2DGrad:
+    return [](GradContext &c, size_t) {
+      return c.op(OpKind::AvgPool2D, {c.dy},
+                  without(c.node.attrs(), "input_shape"));
+    };
+  // scatter_add(idx, u) is gather's adjoint: d/du = gather(g, idx); none to
+  // idx
+  case OpKind::ScatterAdd:
+    return [](GradContext &c, size_t i) -> Value * {
+      if (i == 0)
+        return nullptr;
+      return c.op(OpKind::Gather, {c.dy, c.x(0)},
+                  without(c.node.attrs(), "shape"));
+    };
   }
   __builtin_unreachable();
 }

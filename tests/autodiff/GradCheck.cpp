@@ -21,6 +21,41 @@ Tensor uniformTensor(Rng &rng, const TensorType &type, double lo, double hi) {
   return t;
 }
 
+Tensor vec(std::vector<double> v) {
+  return Tensor::fromDoubles(DType::F64, {(int64_t)v.size()}, v);
+}
+
+std::vector<double> values(const Tensor &t) {
+  std::vector<double> out;
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    out.push_back(t.elementAsDouble(i));
+  return out;
+}
+
+std::map<std::string, Tensor> runBoth(const Graph &g,
+                                      const std::map<std::string, Tensor> &in) {
+  verify(g);
+  auto want = interpret(g, in);
+  auto got = compile(g, singleThread())->run(in);
+  for (const auto &[name, t] : want) {
+    std::vector<double> a = values(got.at(name)), b = values(t);
+    EXPECT_EQ(a.size(), b.size()) << name;
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+      if (!(std::isnan(a[i]) && std::isnan(b[i])))
+        EXPECT_NEAR(a[i], b[i], 1e-12 * (1 + std::fabs(b[i])))
+            << name << "[" << i << "]";
+  }
+  return want;
+}
+
+void expectValues(const Tensor &t, std::vector<double> want, double tol) {
+  std::vector<double> got = values(t);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], tol * (1 + std::fabs(want[i])))
+        << "[" << i << "]";
+}
+
 Value *CaseBuilder::addData(Tensor t) {
   std::string name = "in" + std::to_string(data_.size());
   Value *v = input(name, t.type());

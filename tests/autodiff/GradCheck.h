@@ -79,6 +79,24 @@ inline CompileOptions singleThread() {
   return o;
 }
 
+/// An f64 type.
+inline TensorType f64(Shape s) { return {DType::F64, std::move(s)}; }
+/// A 1-D f64 tensor.
+Tensor vec(std::vector<double> v);
+/// The elements of `t` as doubles.
+std::vector<double> values(const Tensor &t);
+/// sum(v) over all axes.
+inline Value *sumOf(Builder &b, Value *v) {
+  return b.reduceSum(v, std::nullopt);
+}
+/// Runs `g` on the interpreter and the JIT; expects them to agree (1e-12
+/// relative) and returns the interpreter's outputs.
+std::map<std::string, Tensor> runBoth(const Graph &g,
+                                      const std::map<std::string, Tensor> &in);
+/// Expects the elements of `t` to be `want`, to `tol` relative.
+void expectValues(const Tensor &t, std::vector<double> want,
+                  double tol = 1e-12);
+
 /// Fills `t` with uniform values in [lo, hi).
 Tensor uniformTensor(Rng &rng, const TensorType &type, double lo, double hi);
 

@@ -182,6 +182,57 @@ Instances poolInstances(OpKind op) {
   return out;
 }
 
+/// The gradient ops, on the windows of the conv2d instances: each operand
+/// is given with the shape the forward conv2d implies.
+Instances convGradInstances(OpKind op) {
+  Instances out;
+  for (const Instance &conv : convInstances())
+    out.push_back({conv.label, [=](CaseBuilder &b) {
+                     // The forward node tells the shapes; its inputs are
+                     // not used.
+                     Graph scratch;
+                     CaseBuilder s(scratch, 0);
+                     Value *y = conv.build(s);
+                     const Node &n = *y->definingNode();
+                     Shape x = n.operand(0)->type().shape;
+                     Shape w = n.operand(1)->type().shape;
+                     Conv2DOptions o;
+                     AttrReader r = n.attr();
+                     o.strides = r.getInts("strides");
+                     o.pads = r.getInts("pads");
+                     o.dilations = r.getInts("dilations");
+                     o.groups = r.getInt("groups");
+                     Value *dy = b.uniform(y->type().shape);
+                     if (op == OpKind::Conv2DInputGrad)
+                       return b.conv2dInputGrad(dy, b.uniform(w), x, o);
+                     Value *in = b.uniform(x);
+                     return b.conv2dWeightGrad(in, b.uniform(y->type().shape),
+                                               {w[2], w[3]}, o);
+                   }});
+  return out;
+}
+
+/// The pool gradient ops on the pool instances' windows.
+Instances poolGradInstances(OpKind op) {
+  Instances out;
+  Shape x = {2, 2, 5, 6};
+  for (const Pool2DOptions &o : poolOptions())
+    out.push_back(
+        {poolLabel(o), [=](CaseBuilder &b) {
+           Graph scratch;
+           Builder s(scratch);
+           Shape y =
+               s.maxPool2d(s.input("x", {DType::F64, x}), o)->type().shape;
+           if (op == OpKind::AvgPool2DGrad)
+             return b.avgPool2dGrad(b.uniform(y), x, o);
+           // Distinct values: a change of 1e-6 moves no maximum,
+           // so the gradient in x is 0.
+           Value *in = b.distinct(x);
+           return b.maxPool2dGrad(in, b.uniform(y), o);
+         }});
+  return out;
+}
+
 /// The instances of `op`; empty for an op that is not differentiable.
 Instances instancesOf(OpKind op) {
   auto awayFromZero = [](CaseBuilder &b, Shape s) { return b.awayFromZero(s); };
@@ -375,6 +426,27 @@ Instances instancesOf(OpKind op) {
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D:
     return poolInstances(op);
+
+  case OpKind::StopGradient:
+    return {};
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
+    return convGradInstances(op);
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+    return poolGradInstances(op);
+  case OpKind::ScatterAdd: {
+    Instances out;
+    out.push_back({"axis 0, repeated indices", [](CaseBuilder &b) {
+                     Value *idx = b.ints(DType::I64, {4}, {0, 4, -1, 0});
+                     return b.scatterAdd(idx, b.uniform({4, 3}), {5, 3});
+                   }});
+    out.push_back({"axis -1, i32 [2,2] indices", [](CaseBuilder &b) {
+                     Value *idx = b.ints(DType::I32, {2, 2}, {2, 2, 0, -3});
+                     return b.scatterAdd(idx, b.uniform({2, 2, 2}), {2, 3}, -1);
+                   }});
+    return out;
+  }
   }
   __builtin_unreachable();
 }
