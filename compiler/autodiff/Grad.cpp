@@ -12,6 +12,7 @@
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 
+#include <algorithm>
 #include <cassert>
 #include <map>
 #include <unordered_map>
@@ -207,13 +208,16 @@ Graph gradientGraph(const Graph &g, const std::string &lossOutput,
   Graph out = copyGraph(g, &map, /*withOutputs=*/false);
   out.setName(g.name() + "_grad");
   std::vector<Value *> wrtValues;
+  for (size_t i = 0; i < wrt.size(); ++i)
+    if (std::find(wrt.begin(), wrt.begin() + i, wrt[i]) != wrt.begin() + i)
+      badInput("grad: '", wrt[i],
+               "' is named twice to differentiate with respect to");
   for (const std::string &name : wrt) {
     Value *v = out.findValue(name);
     if (!v || v->kind() == ValueKind::NodeResult)
       badInput("grad: cannot differentiate with respect to '", name,
                "': graph '", g.name(),
-               "' has no input or parameter of that "
-               "name");
+               "' has no input or parameter of that name");
     wrtValues.push_back(v);
   }
   Value *lossValue = map.at(loss->value);

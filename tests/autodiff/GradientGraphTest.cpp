@@ -150,6 +150,14 @@ TEST(GradErrors, UnknownWrtName) {
             std::string::npos);
 }
 
+TEST(GradErrors, WrtNamedTwice) {
+  Graph g = regression();
+  EXPECT_EQ(errorOf([&] {
+              gradientGraph(g, "loss", {"w", "b", "w"});
+            }),
+            "grad: 'w' is named twice to differentiate with respect to");
+}
+
 TEST(GradErrors, IntegerWrt) {
   Graph g = regression();
   EXPECT_EQ(errorOf([&] { gradientGraph(g, "loss", {"labels"}); }),
