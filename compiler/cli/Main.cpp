@@ -64,6 +64,8 @@ int run(int argc, char **argv) {
       cli::addConvertCommand);
   add("bench", "Time a model's runs: compile time, latency, GFLOP/s",
       cli::addBenchCommand);
+  add("grad", "Write a model's gradient graph: the loss and its gradients",
+      cli::addGradCommand);
 
   // CLI11 would call an unknown subcommand a missing one.
   if (argc > 1 && argv[1][0] != '-') {

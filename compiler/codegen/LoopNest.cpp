@@ -54,10 +54,13 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
         std::vector<llvm::Value *> saved = offsets;
         for (size_t a = 0; a < accesses.size(); ++a) {
           int64_t stride = accesses[a].strides[level];
+          // A negative stride (a slice with a negative step) wraps as an
+          // unsigned product and sum: only a positive one is `nuw`.
+          bool nuw = stride > 0;
           if (stride != 0)
             offsets[a] = b.CreateAdd(
-                offsets[a], b.CreateMul(iv, b.getInt64(stride), "", true, true),
-                "", true, true);
+                offsets[a], b.CreateMul(iv, b.getInt64(stride), "", nuw, true),
+                "", nuw, true);
         }
         ivs.push_back(iv);
         nestLevel(b, level + 1, begin, end, dims, accesses, offsets, ivs, body);

@@ -11,7 +11,7 @@ using namespace adjoint::test;
 namespace {
 
 const std::vector<std::string> kSubcommands = {"check", "run", "dump",
-                                               "convert"};
+                                               "convert", "grad"};
 
 TEST(Main, HelpListsEverySubcommand) {
   ProcessResult r = runCli({"--help"});
@@ -26,6 +26,7 @@ TEST(Main, EverySubcommandHasHelp) {
       {"run", {"MODEL", "--input", "--output-dir", "--engine", "--seed"}},
       {"dump", {"MODEL", "--format", "--output"}},
       {"convert", {"IN", "--output", "--materialize"}},
+      {"grad", {"MODEL", "--loss", "--wrt", "--output", "grad.<NAME>"}},
   };
   for (const auto &[sub, opts] : options) {
     SCOPED_TRACE(sub);
@@ -71,6 +72,7 @@ TEST(Main, RejectsAMissingFile) {
     expectError(runCli({sub, file}), 2, {file});
   }
   expectError(runCli({"convert", file, "-o", dir / "out.pb"}), 2, {file});
+  expectError(runCli({"grad", file, "-o", dir / "out.pb"}), 2, {file});
 }
 
 TEST(Main, RejectsAFileThatIsNotAProtobuf) {

@@ -319,6 +319,10 @@ std::vector<Instance> instancesOf(OpKind op) {
                b.output("y", b.slice(b.input("x", ty(DType::F32, {5, 6, 7})),
                                      {-1, 1}, {INT64_MIN, 100}, {0, 2}, {-2, 3}));
              }},
+            {"negative steps on two axes", [](Builder &b) {
+               b.output("y", b.slice(b.input("x", ty(DType::F64, {5, 6})),
+                                     {4, 5}, {0, 0}, {0, 1}, {-2, -3}));
+             }},
             {"empty", [](Builder &b) {
                b.output("y", b.slice(b.input("x", ty(DType::I32, {5, 6})),
                                      {3}, {2}, {1}));

@@ -1,0 +1,232 @@
+//===- Grad.cpp - Symbolic differentiation of graphs ----------------------===//
+//
+// The driver of the gradient transform: it checks the request, finds the
+// nodes that lie between the wrt values and the loss, and walks them in
+// reverse, asking each op's rule (GradRules.cpp) for the gradients of its
+// operands and summing what reaches each value.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/autodiff/Grad.h"
+
+#include "compiler/autodiff/GradRules.h"
+#include "ir/Error.h"
+#include "ir/GraphCopy.h"
+
+#include <algorithm>
+#include <cassert>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace adjoint {
+
+namespace autodiff {
+
+namespace {
+
+/// "'name' (f32[2,3])" for errors.
+std::string describeValue(const Value *v) {
+  return strCat("'", v->name(), "' (", typeStr(v->type()), ")");
+}
+
+} // namespace
+
+void checkLoss(const Value *loss, const std::string &label) {
+  if (!isFloat(loss->type().dtype))
+    badInput("grad: the loss ", label, " (", typeStr(loss->type()),
+             ") must have a float type (f32, f64)");
+  if (loss->type().rank() != 0)
+    badInput("grad: the loss ", label, " (", typeStr(loss->type()),
+             ") must be a scalar (reduce it to one value first, for instance "
+             "with reduce_mean)");
+}
+
+namespace {
+
+void checkRequest(const Graph &g, const Value *loss,
+                  const std::vector<Value *> &wrt) {
+  checkLoss(loss, "%" + loss->name());
+  for (const Value *v : wrt) {
+    if (g.findValue(v->name()) != v)
+      badInput("grad: the value ", describeValue(v),
+               " to differentiate with respect to is not in graph '", g.name(),
+               "'");
+    if (!isFloat(v->type().dtype))
+      badInput("grad: cannot differentiate with respect to ", describeValue(v),
+               ": only float values have gradients");
+  }
+}
+
+/// The values that depend on a wrt value through float values: only they
+/// can carry a gradient.
+std::unordered_set<const Value *>
+activeValues(const Graph &g, const std::vector<Value *> &wrt) {
+  std::unordered_set<const Value *> active(wrt.begin(), wrt.end());
+  for (const auto &node : g.nodes()) {
+    if (!isFloat(node->result()->type().dtype))
+      continue;
+    for (const Value *v : node->operands())
+      if (active.count(v)) {
+        active.insert(node->result());
+        break;
+      }
+  }
+  return active;
+}
+
+/// The nodes whose result depends on a wrt value and that the loss depends
+/// on, in graph order.
+std::vector<const Node *>
+pathNodes(const Graph &g, const Value *loss,
+          const std::unordered_set<const Value *> &active) {
+  std::unordered_set<const Value *> needed = {loss};
+  std::vector<const Node *> path;
+  for (auto it = g.nodes().rbegin(); it != g.nodes().rend(); ++it) {
+    const Node *node = it->get();
+    if (!needed.count(node->result()))
+      continue;
+    for (const Value *v : node->operands())
+      needed.insert(v);
+    if (active.count(node->result()))
+      path.push_back(node);
+  }
+  return {path.rbegin(), path.rend()};
+}
+
+/// Throws one error naming every op on the path that has no rule, with the
+/// nodes that use it.
+void checkRules(const std::vector<const Node *> &path,
+                const std::function<GradRule(OpKind)> &lookup) {
+  std::map<std::string, std::vector<std::string>> missing; // op -> nodes
+  for (const Node *node : path)
+    if (!lookup(node->op()))
+      missing[std::string(opName(node->op()))].push_back(
+          "%" + node->result()->name());
+  if (missing.empty())
+    return;
+  std::string list;
+  for (const auto &[op, nodes] : missing) {
+    list += strCat(list.empty() ? "" : "; ", op, " (node",
+                   nodes.size() > 1 ? "s" : "", " ");
+    for (size_t i = 0; i < nodes.size(); ++i)
+      list += (i ? ", " : "") + nodes[i];
+    list += ")";
+  }
+  badInput("grad: no gradient rule for ", missing.size(), " op",
+           missing.size() > 1 ? "s" : "", " between the loss and the wrt ",
+           "values: ", list);
+}
+
+} // namespace
+
+std::vector<Value *>
+appendGradientsWith(Graph &g, Value *loss, const std::vector<Value *> &wrt,
+                    const std::function<GradRule(OpKind)> &lookup) {
+  checkRequest(g, loss, wrt);
+  std::unordered_set<const Value *> active = activeValues(g, wrt);
+  std::vector<const Node *> path = pathNodes(g, loss, active);
+  checkRules(path, lookup);
+
+  Builder b(g);
+  std::unordered_map<const Value *, Value *> grads;
+  auto accumulate = [&](const Value *v, Value *grad) {
+    auto [it, fresh] = grads.try_emplace(v, grad);
+    if (!fresh)
+      it->second = b.add(it->second, grad);
+  };
+  // d(loss)/d(loss) = 1
+  grads[loss] = b.scalar(loss->type().dtype, 1);
+
+  // `path` was taken before any node was appended, so the walk only visits
+  // the original nodes.
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    const Node *node = *it;
+    auto found = grads.find(node->result());
+    if (found == grads.end())
+      continue; // no gradient reached it (cut by stop_gradient, say)
+    GradRule rule = lookup(node->op());
+    GradContext ctx(g, *node, found->second);
+    for (size_t i = 0; i < node->operands().size(); ++i) {
+      const Value *operand = node->operand(i);
+      if (!active.count(operand))
+        continue;
+      Value *grad = withContext(strCat("grad: ", node->describe()),
+                                [&] { return rule(ctx, i); });
+      if (!grad)
+        continue;
+      if (grad->type().shape != operand->type().shape)
+        grad = ctx.reduceTo(grad, operand->type().shape);
+      assert(grad->type() == operand->type() &&
+             "a gradient rule gave a gradient of the wrong type");
+      accumulate(operand, grad);
+    }
+  }
+
+  std::vector<Value *> result;
+  for (Value *v : wrt) {
+    auto found = grads.find(v);
+    if (found != grads.end()) {
+      result.push_back(found->second);
+    } else {
+      // The loss does not depend on v: its gradient is zero.
+      result.push_back(zerosOf(b, v->type()));
+    }
+  }
+  return result;
+}
+
+} // namespace autodiff
+
+std::vector<Value *> appendGradients(Graph &g, Value *loss,
+                                     const std::vector<Value *> &wrt) {
+  return autodiff::appendGradientsWith(g, loss, wrt, autodiff::gradientRule);
+}
+
+Graph gradientGraph(const Graph &g, const std::string &lossOutput,
+                    std::vector<std::string> wrt) {
+  const Output *loss = nullptr;
+  std::string names;
+  for (const Output &o : g.outputs()) {
+    names += (names.empty() ? "" : ", ") + o.name;
+    if (o.name == lossOutput)
+      loss = &o;
+  }
+  if (!loss)
+    badInput("grad: the loss '", lossOutput, "' is not an output of graph '",
+             g.name(), "' (outputs: ", names, ")");
+  if (wrt.empty()) {
+    for (const Param &p : g.params())
+      if (isFloat(p.value->type().dtype))
+        wrt.push_back(p.value->name());
+    if (wrt.empty())
+      badInput("grad: graph '", g.name(),
+               "' has no float parameter; name the inputs to differentiate "
+               "with respect to");
+  }
+
+  ValueMap map;
+  Graph out = copyGraph(g, &map, /*withOutputs=*/false);
+  out.setName(g.name() + "_grad");
+  std::vector<Value *> wrtValues;
+  for (size_t i = 0; i < wrt.size(); ++i)
+    if (std::find(wrt.begin(), wrt.begin() + i, wrt[i]) != wrt.begin() + i)
+      badInput("grad: '", wrt[i],
+               "' is named twice to differentiate with respect to");
+  for (const std::string &name : wrt) {
+    Value *v = out.findValue(name);
+    if (!v || v->kind() == ValueKind::NodeResult)
+      badInput("grad: cannot differentiate with respect to '", name,
+               "': graph '", g.name(),
+               "' has no input or parameter of that name");
+    wrtValues.push_back(v);
+  }
+  Value *lossValue = map.at(loss->value);
+  autodiff::checkLoss(lossValue, "'" + lossOutput + "'");
+  std::vector<Value *> grads = appendGradients(out, lossValue, wrtValues);
+  out.addOutput(lossOutput, lossValue);
+  for (size_t i = 0; i < wrt.size(); ++i)
+    out.addOutput("grad." + wrt[i], grads[i]);
+  return out;
+}
+
+} // namespace adjoint
