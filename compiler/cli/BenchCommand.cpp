@@ -9,6 +9,7 @@
 #include "compiler/cli/ModelInputs.h"
 
 #include "compiler/Executable.h"
+#include "compiler/training/Trainer.h"
 #include "ir/Error.h"
 #include "ir/Flops.h"
 #include "ir/Interpreter.h"
@@ -34,6 +35,9 @@ struct BenchOptions {
   int threads = 0;
   int warmup = 3;
   int iters = 20;
+  bool train = false;
+  std::string loss;
+  std::string optimizer;
 };
 
 std::string millis(double seconds) {
@@ -53,9 +57,35 @@ void runBench(const BenchOptions &opts) {
   using Clock = std::chrono::steady_clock;
   std::function<void()> runOnce;
   std::unique_ptr<Executable> exe;
+  std::unique_ptr<Trainer> trainer;
   std::vector<Tensor> in, out;
   double compileSeconds = 0;
-  if (opts.engine == "jit") {
+  if (opts.train) {
+    if (opts.engine != "jit")
+      badInput("--train runs the compiled training step: use --engine jit");
+    TrainerOptions topts;
+    topts.threads = opts.threads;
+    topts.loss = opts.loss;
+    if (!opts.optimizer.empty()) {
+      std::optional<OptimizerKind> kind = parseOptimizerKind(opts.optimizer);
+      if (!kind)
+        badInput("unknown optimizer '", opts.optimizer,
+                 "' (accepted: sgd, momentum, adam, adamw)");
+      OptimizerConfig config;
+      config.kind = *kind;
+      topts.optimizer = config;
+    }
+    // Without a spec: the named loss, every float parameter, Adam.
+    if (!m.training && opts.loss.empty())
+      badInput(opts.model, ": no training spec names a loss; pass --loss");
+    auto start = Clock::now();
+    trainer = std::make_unique<Trainer>(m, topts);
+    compileSeconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    // A training step costs about three forward passes.
+    flops *= 3;
+    runOnce = [&] { trainer->step(inputs); };
+  } else if (opts.engine == "jit") {
     CompileOptions options;
     options.threads = opts.threads;
     exe = compile(g, options);
@@ -85,13 +115,15 @@ void runBench(const BenchOptions &opts) {
 
   std::cout << "model: " << g.name() << " (" << g.nodes().size() << " nodes, "
             << metricCount(flops) << "FLOP per run)\n";
-  std::cout << "engine: " << opts.engine;
+  std::cout << "engine: " << opts.engine << (opts.train ? " (training step)" : "");
   if (opts.engine == "jit")
     std::cout << ", threads: "
               << (opts.threads > 0 ? std::to_string(opts.threads) : "all cores");
   std::cout << "\n";
   if (opts.engine == "jit")
     std::cout << "compile: " << millis(compileSeconds) << "\n";
+  if (opts.train)
+    std::cout << "FLOPs of a step are estimated as 3x the forward pass\n";
   std::cout << "latency: median " << millis(median) << ", min "
             << millis(times.front()) << ", max " << millis(times.back()) << " ("
             << opts.iters << " runs after " << opts.warmup << " warm-up)\n";
@@ -130,6 +162,15 @@ Action addBenchCommand(CLI::App &app) {
       ->type_name("K")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_flag("--train", opts->train,
+               "Time the compiled training step (forward, backward, update) "
+               "instead of inference");
+  app.add_option("--loss", opts->loss,
+                 "With --train: the loss output (default: the spec's)")
+      ->type_name("NAME");
+  app.add_option("--optimizer", opts->optimizer,
+                 "With --train: sgd, momentum, adam or adamw")
+      ->type_name("NAME");
   app.add_option("--seed", opts->seed,
                  "Seed of the random values of inputs not given with -i")
       ->type_name("N")

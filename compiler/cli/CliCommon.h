@@ -40,6 +40,9 @@ void checkEngine(const std::string &engine);
 /// `bench MODEL [-i NAME=FILE.npy]... [--threads N] [--warmup W] [--iters K]`.
 Action addBenchCommand(CLI::App &app);
 
+/// `train MODEL --data DATA [--epochs N] [--optimizer ...] [-o TRAINED]`.
+Action addTrainCommand(CLI::App &app);
+
 /// `n` with thousands separators: 24,700,000.
 std::string groupDigits(int64_t n);
 

@@ -66,6 +66,8 @@ int run(int argc, char **argv) {
       cli::addBenchCommand);
   add("grad", "Write a model's gradient graph: the loss and its gradients",
       cli::addGradCommand);
+  add("train", "Train a model on Fashion-MNIST or .npy data",
+      cli::addTrainCommand);
 
   // CLI11 would call an unknown subcommand a missing one.
   if (argc > 1 && argv[1][0] != '-') {

@@ -1,0 +1,338 @@
+//===- TrainCommand.cpp - `adjoint train`: train a model on data ----------===//
+//
+// Loads a model and a data set, compiles the training step, and runs epochs
+// of shuffled mini-batches: a progress bar on a terminal (periodic lines
+// otherwise), test loss and accuracy after each epoch, the trained model
+// saved at the end (also after Ctrl-C) and the curves drawn to an SVG.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/cli/CliCommon.h"
+#include "compiler/cli/TrainingPlot.h"
+
+#include "compiler/training/Dataset.h"
+#include "compiler/training/Trainer.h"
+#include "ir/Error.h"
+#include "ir/FileIO.h"
+#include "ir/ModelIO.h"
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <unistd.h>
+
+namespace adjoint::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string model;
+  std::string data = "fashion-mnist";
+  int64_t epochs = 0;
+  int64_t batch = 0;
+  std::string optimizer;
+  double lr = 0;
+  uint64_t seed = 0;
+  int threads = 0;
+  int64_t limit = 0;
+  std::string out;
+  std::string plot;
+};
+
+std::atomic<bool> gInterrupted{false};
+
+extern "C" void onInterrupt(int) { gInterrupted = true; }
+
+/// Copies the examples `order[from, from + n)` of `all` into `batch`.
+void gather(const Tensor &all, const std::vector<int64_t> &order, int64_t from,
+            Tensor &batch) {
+  size_t bytes = batch.byteSize() / (size_t)batch.shape()[0];
+  for (int64_t i = 0; i < batch.shape()[0]; ++i)
+    std::memcpy(batch.bytes() + i * bytes,
+                all.bytes() + order[from + i] * bytes, bytes);
+}
+
+/// The data set's labels as the model's labels input wants them: integers
+/// of its dtype, or one-hot rows when it takes floats [B, C].
+Tensor adaptLabels(const Tensor &labels, const TensorType &input) {
+  int64_t n = labels.shape()[0];
+  if (input.rank() == 1 && isInteger(input.dtype)) {
+    Tensor out(TensorType{input.dtype, {n}});
+    for (int64_t i = 0; i < n; ++i)
+      out.setElementFromDouble(i, labels.elementAsDouble(i));
+    return out;
+  }
+  if (input.rank() == 2 && isFloat(input.dtype)) {
+    int64_t classes = input.shape[1];
+    Tensor out(TensorType{input.dtype, {n, classes}});
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t c = (int64_t)labels.elementAsDouble(i);
+      if (c < 0 || c >= classes)
+        badInput("label ", c, " of example ", i, " is outside the ", classes,
+                 " classes of input ", typeStr(input));
+      out.setElementFromDouble(i * classes + c, 1);
+    }
+    return out;
+  }
+  badInput("the labels input ", typeStr(input),
+           " takes neither integer labels [batch] nor one-hot rows "
+           "[batch, classes]");
+}
+
+std::string duration(double seconds) {
+  char buf[32];
+  if (seconds < 60)
+    std::snprintf(buf, sizeof buf, "%.0fs", seconds);
+  else
+    std::snprintf(buf, sizeof buf, "%dm%02ds", (int)seconds / 60,
+                  (int)seconds % 60);
+  return buf;
+}
+
+/// The mean loss and accuracy over every whole batch of the test split.
+StepResult evaluateAll(Trainer &trainer, const Tensor &x, const Tensor &y,
+                       const std::string &features, const std::string &labels,
+                       Tensor &bx, Tensor &by, int64_t &examples) {
+  int64_t batch = bx.shape()[0], n = x.shape()[0] / batch * batch;
+  std::vector<int64_t> order(x.shape()[0]);
+  std::iota(order.begin(), order.end(), 0);
+  double loss = 0, acc = 0;
+  int64_t batches = 0;
+  for (int64_t at = 0; at < n; at += batch, ++batches) {
+    gather(x, order, at, bx);
+    gather(y, order, at, by);
+    StepResult r = trainer.evaluate({{features, bx}, {labels, by}});
+    loss += r.loss;
+    acc += r.accuracy.value_or(0);
+  }
+  examples = n;
+  StepResult r;
+  if (batches) {
+    r.loss = loss / (double)batches;
+    r.accuracy = acc / (double)batches;
+  }
+  return r;
+}
+
+void runTrain(const TrainOptions &opts) {
+  Model model = loadModel(opts.model);
+  if (!model.training)
+    model.training = TrainingSpec();
+  TrainingSpec &spec = *model.training;
+  if (spec.features.empty() || spec.labels.empty())
+    badInput(opts.model, ": the training spec must name its features and "
+                         "labels inputs");
+  const Value *featuresIn = model.graph.findValue(spec.features);
+  const Value *labelsIn = model.graph.findValue(spec.labels);
+  int64_t modelBatch = featuresIn->type().shape[0];
+  if (opts.batch && opts.batch != modelBatch)
+    badInput("--batch ", opts.batch, ": model ", model.graph.name(),
+             " is built for batches of ", modelBatch,
+             " (its input %", spec.features, " is ",
+             typeStr(featuresIn->type()), ")");
+  int64_t epochs = opts.epochs ? opts.epochs : spec.epochs ? spec.epochs : 1;
+
+  TrainerOptions topts;
+  topts.threads = opts.threads;
+  if (!opts.optimizer.empty() || opts.lr > 0) {
+    OptimizerConfig config = spec.optimizer.value_or(OptimizerConfig());
+    if (!opts.optimizer.empty()) {
+      std::optional<OptimizerKind> kind = parseOptimizerKind(opts.optimizer);
+      if (!kind)
+        badInput("unknown optimizer '", opts.optimizer,
+                 "' (accepted: sgd, momentum, adam, adamw)");
+      if (*kind != config.kind) {
+        config = OptimizerConfig();
+        config.kind = *kind;
+      }
+    }
+    if (opts.lr > 0)
+      config.lr = opts.lr;
+    topts.optimizer = config;
+  }
+
+  Dataset data = opts.data == "fashion-mnist" ? loadFashionMnist()
+                                              : loadNpyDataset(opts.data);
+  // View the examples in the shape the features input takes.
+  Shape exampleShape(featuresIn->type().shape.begin() + 1,
+                     featuresIn->type().shape.end());
+  Tensor trainX = viewExamples(data.trainX, exampleShape);
+  Tensor testX = viewExamples(data.testX, exampleShape);
+  if (trainX.dtype() != featuresIn->type().dtype)
+    badInput("input %", spec.features, " is ", typeStr(featuresIn->type()),
+             " but the data's examples are ", dtypeName(trainX.dtype()));
+  Tensor trainY = adaptLabels(data.trainY, labelsIn->type());
+  Tensor testY = adaptLabels(data.testY, labelsIn->type());
+  int64_t numTrain = data.numTrain();
+  if (opts.limit > 0)
+    numTrain = std::min(numTrain, opts.limit);
+  int64_t steps = numTrain / modelBatch;
+  if (steps == 0)
+    badInput("the data has ", numTrain, " training examples, fewer than one "
+             "batch of ", modelBatch);
+
+  auto compileStart = std::chrono::steady_clock::now();
+  Trainer trainer(model, topts);
+  double compileSeconds = std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - compileStart)
+                              .count();
+  std::cout << "training " << model.graph.name() << " on " << numTrain
+            << " examples (" << steps << " steps of " << modelBatch
+            << " per epoch, " << epochs << " epoch" << (epochs == 1 ? "" : "s")
+            << "); compiled in " << duration(compileSeconds) << "\n"
+            << std::flush;
+
+  Tensor bx(featuresIn->type()), by(labelsIn->type());
+  std::vector<int64_t> order(data.numTrain());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(opts.seed);
+  bool terminal = ::isatty(STDERR_FILENO);
+  struct sigaction action {}, previous {};
+  action.sa_handler = onInterrupt;
+  sigaction(SIGINT, &action, &previous);
+
+  TrainingHistory history;
+  bool stopped = false;
+  for (int64_t epoch = 0; epoch < epochs && !stopped; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    auto start = std::chrono::steady_clock::now();
+    double lossSum = 0, accSum = 0;
+    int64_t logEvery = std::max<int64_t>(1, steps / 50);
+    for (int64_t s = 0; s < steps; ++s) {
+      gather(trainX, order, s * modelBatch, bx);
+      gather(trainY, order, s * modelBatch, by);
+      StepResult r = trainer.step({{spec.features, bx}, {spec.labels, by}});
+      if (!std::isfinite(r.loss)) {
+        std::string where =
+            trainer.diagnoseNonFinite({{spec.features, bx}, {spec.labels, by}});
+        failed("epoch ", epoch + 1, ", step ", s + 1, ": the loss is ",
+               r.loss, "; the first non-finite value: ", where);
+      }
+      lossSum += r.loss;
+      accSum += r.accuracy.value_or(0);
+      if ((s + 1) % logEvery == 0 || s + 1 == steps) {
+        history.stepLoss.push_back(r.loss);
+        history.stepAt.push_back((double)epoch + (double)(s + 1) / (double)steps);
+      }
+      double elapsed = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      double perSecond = (double)(s + 1) * (double)modelBatch / elapsed;
+      double left = (double)(steps - s - 1) * (double)modelBatch / perSecond;
+      if (terminal) {
+        int width = 30, done = (int)((s + 1) * width / steps);
+        std::fprintf(stderr,
+                     "\repoch %lld/%lld [%.*s%*s] %lld/%lld loss %.4f  %.0f "
+                     "ex/s  %s left ",
+                     (long long)epoch + 1, (long long)epochs, done,
+                     "==============================", width - done, "",
+                     (long long)s + 1, (long long)steps, lossSum / (double)(s + 1),
+                     perSecond, duration(left).c_str());
+      } else if ((s + 1) % std::max<int64_t>(1, steps / 5) == 0) {
+        std::fprintf(stderr,
+                     "epoch %lld/%lld: step %lld/%lld, loss %.4f, %.0f ex/s, "
+                     "%s left\n",
+                     (long long)epoch + 1, (long long)epochs, (long long)s + 1,
+                     (long long)steps, lossSum / (double)(s + 1), perSecond,
+                     duration(left).c_str());
+      }
+      if (gInterrupted) {
+        stopped = true;
+        if (terminal)
+          std::fprintf(stderr, "\n");
+        std::fprintf(stderr,
+                     "adjoint: interrupted after step %lld of epoch %lld\n",
+                     (long long)s + 1, (long long)epoch + 1);
+        break;
+      }
+    }
+    if (terminal && !stopped)
+      std::fprintf(stderr, "\n");
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    if (stopped)
+      break;
+    int64_t tested = 0;
+    StepResult test = evaluateAll(trainer, testX, testY, spec.features,
+                                  spec.labels, bx, by, tested);
+    history.testLoss.push_back(test.loss);
+    history.testAccuracy.push_back(test.accuracy.value_or(0));
+    history.trainAccuracy.push_back(accSum / (double)steps);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "epoch %lld/%lld: train loss %.4f, test loss %.4f, test "
+                  "accuracy %.2f%% (%lld examples), %.1f s, %.0f examples/s\n",
+                  (long long)epoch + 1, (long long)epochs,
+                  lossSum / (double)steps, test.loss,
+                  100 * test.accuracy.value_or(0), (long long)tested, seconds,
+                  (double)(steps * modelBatch) / seconds);
+    std::cout << line << std::flush;
+  }
+  sigaction(SIGINT, &previous, nullptr);
+
+  if (!opts.out.empty()) {
+    trainer.save(opts.out);
+    std::cout << "saved the trained model to " << opts.out << "\n";
+  }
+  if (!opts.plot.empty()) {
+    writeFileAtomically(opts.plot, plotTraining(history, model.graph.name()));
+    std::cout << "drew the curves to " << opts.plot << "\n";
+  }
+}
+
+} // namespace
+
+Action addTrainCommand(CLI::App &app) {
+  auto opts = std::make_shared<TrainOptions>();
+  app.add_option("MODEL", opts->model,
+                 "Model file with a loss (.pb, .pbtxt or .adj)")
+      ->required();
+  app.add_option("--data", opts->data,
+                 "fashion-mnist (Debian's dataset-fashion-mnist) or a "
+                 "directory with x.npy, y.npy (and x_test.npy, y_test.npy)")
+      ->type_name("DATA")
+      ->capture_default_str();
+  app.add_option("--epochs", opts->epochs,
+                 "Passes over the training data (default: the spec's, or 1)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--batch", opts->batch,
+                 "Examples per step; must be the model's batch size")
+      ->type_name("B")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--optimizer", opts->optimizer,
+                 "sgd, momentum, adam or adamw (default: the spec's, or adam)")
+      ->type_name("NAME");
+  app.add_option("--lr", opts->lr, "Learning rate (default: the spec's)")
+      ->type_name("X")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seed", opts->seed, "Seed of the shuffling")
+      ->type_name("S")
+      ->capture_default_str();
+  app.add_option("--threads", opts->threads, "Threads (0: all cores)")
+      ->type_name("T")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--limit", opts->limit,
+                 "Train on the first N training examples only")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  app.add_option("-o,--output", opts->out,
+                 "Write the trained model here (also after Ctrl-C)")
+      ->type_name("TRAINED");
+  app.add_option("--plot", opts->plot, "Draw loss and accuracy curves (SVG)")
+      ->type_name("FILE.svg");
+  app.footer("Example:\n  adjoint train examples/fashion_cnn.pbtxt --epochs 1 "
+             "-o cnn_trained.pb --plot cnn.svg");
+  return [opts] { runTrain(*opts); };
+}
+
+} // namespace adjoint::cli

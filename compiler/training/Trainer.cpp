@@ -1,0 +1,372 @@
+//===- Trainer.cpp - A model's compiled training step ---------------------===//
+#include "compiler/training/Trainer.h"
+
+#include "compiler/Executable.h"
+#include "compiler/autodiff/Grad.h"
+#include "compiler/training/Optimizer.h"
+#include "ir/Builder.h"
+#include "ir/Error.h"
+#include "ir/Interpreter.h"
+#include "ir/Losses.h"
+#include "ir/ModelIO.h"
+#include "ir/Verifier.h"
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+namespace adjoint {
+
+namespace {
+
+/// Names in the step graph.
+constexpr const char *kStepCounter = "optimizer.step";
+std::string stateName(const std::string &param, const std::string &suffix) {
+  return "optimizer." + param + "." + suffix;
+}
+std::string updateName(const std::string &input) { return "update." + input; }
+
+/// Copies the inputs and nodes of `g` into `out`, turning the parameters
+/// named in `asInputs` into inputs; other parameters stay parameters.
+std::map<const Value *, Value *> copyInto(const Graph &g, Graph &out,
+                                          const std::set<std::string> &asInputs) {
+  std::map<const Value *, Value *> map;
+  for (const Value *v : g.inputs())
+    map[v] = out.addInput(v->name(), v->type());
+  for (const Param &p : g.params()) {
+    const std::string &name = p.value->name();
+    if (asInputs.count(name))
+      map[p.value] = out.addInput(name, p.value->type());
+    else if (p.init)
+      map[p.value] = out.addParam(name, p.value->type(), *p.init);
+    else
+      map[p.value] = out.addParam(name, p.data);
+  }
+  for (const auto &node : g.nodes()) {
+    std::vector<Value *> operands;
+    for (const Value *v : node->operands())
+      operands.push_back(map.at(v));
+    map[node->result()] = out.addNode(node->op(), operands, node->attrs(),
+                                      node->result()->name(),
+                                      node->result()->type())
+                              ->result();
+  }
+  return map;
+}
+
+double scalarValue(const Tensor &t) { return t.elementAsDouble(0); }
+
+} // namespace
+
+struct Trainer::Impl {
+  Model model; // the original, for its structure and non-trained params
+  std::vector<std::string> trainable;
+  std::map<std::string, Tensor> params;  // trainable parameters' values
+  std::map<std::string, Tensor> state;   // optimizer state by input name
+  std::map<std::string, Tensor> previous; // params and state before the step
+  Graph stepGraph{"step"};
+  Graph evalGraph{"eval"};
+  std::unique_ptr<Executable> stepExe, evalExe;
+  // Argument lists, in the executables' input/output order; batch inputs
+  // are filled in per call.
+  std::vector<Tensor> stepIn, stepOut, evalIn, evalOut;
+  std::vector<std::string> stepInNames, evalInNames;
+  bool hasAccuracy = false;
+};
+
+Trainer::Trainer(const Model &model, const TrainerOptions &options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl &m = *impl_;
+  const Graph &g = model.graph;
+  verify(g);
+  spec_ = model.training.value_or(TrainingSpec());
+  if (!options.loss.empty())
+    spec_.loss = options.loss;
+  if (options.optimizer)
+    spec_.optimizer = options.optimizer;
+  if (spec_.loss.empty())
+    badInput("model ", g.name(),
+             " has no training spec naming its loss; name the loss output");
+  const Value *lossValue = nullptr;
+  const Value *predictions = nullptr;
+  for (const Output &o : g.outputs()) {
+    if (o.name == spec_.loss)
+      lossValue = o.value;
+    if (o.name == spec_.predictions)
+      predictions = o.value;
+  }
+  if (!lossValue)
+    badInput("model ", g.name(), " has no output named '", spec_.loss,
+             "' to use as the loss");
+  const Value *labels =
+      spec_.labels.empty() ? nullptr : g.findValue(spec_.labels);
+  m.hasAccuracy = predictions && labels;
+
+  // The parameters to train.
+  if (options.trainable.empty()) {
+    for (const Param &p : g.params())
+      if (isFloat(p.value->type().dtype))
+        m.trainable.push_back(p.value->name());
+  } else {
+    for (const std::string &name : options.trainable) {
+      const Value *v = g.findValue(name);
+      if (!v || v->kind() != ValueKind::Param)
+        badInput("model ", g.name(), " has no parameter %", name);
+      if (!isFloat(v->type().dtype))
+        badInput("parameter %", name, " is ", typeStr(v->type()),
+                 ": only float parameters train");
+      m.trainable.push_back(name);
+    }
+  }
+  std::set<std::string> trainable(m.trainable.begin(), m.trainable.end());
+  for (const Param &p : g.params())
+    if (trainable.count(p.value->name()))
+      m.params[p.value->name()] = p.data.clone();
+  m.model.graph = Graph(g.name());
+  copyInto(g, m.model.graph, {});
+  for (const Output &o : g.outputs())
+    m.model.graph.addOutput(o.name, m.model.graph.findValue(o.value->name()));
+  m.model.training = model.training;
+
+  OptimizerSpec opt = resolveOptimizer(spec_.optimizer);
+  std::vector<std::pair<std::string, std::string>> inPlace;
+
+  // The step: forward, loss, backward, update.
+  {
+    Graph &sg = m.stepGraph;
+    sg.setName(g.name() + ".step");
+    auto map = copyInto(g, sg, trainable);
+    Builder b(sg);
+    Value *loss = map.at(lossValue);
+    std::vector<Value *> wrt;
+    for (const std::string &name : m.trainable)
+      wrt.push_back(sg.findValue(name));
+    std::vector<Value *> grads = appendGradients(sg, loss, wrt);
+    b.output("loss", loss);
+    if (m.hasAccuracy)
+      b.output("accuracy", accuracy(b, map.at(predictions), map.at(labels)));
+    Value *step = nullptr;
+    if (usesStepCounter(opt)) {
+      step = b.input(kStepCounter, stepCounterType());
+      m.state[kStepCounter] = Tensor(stepCounterType());
+    }
+    for (size_t i = 0; i < wrt.size(); ++i) {
+      const std::string &name = m.trainable[i];
+      std::vector<Value *> state;
+      for (const OptimizerSlot &slot : optimizerSlots(opt, wrt[i]->type())) {
+        std::string sname = stateName(name, slot.suffix);
+        state.push_back(b.input(sname, slot.type));
+        Tensor init(slot.type);
+        for (int64_t e = 0; e < init.numElements(); ++e)
+          init.setElementFromDouble(e, slot.initial);
+        m.state[sname] = init;
+      }
+      ParamUpdate up = appendUpdate(b, opt, wrt[i], grads[i], state, step);
+      b.output(updateName(name), up.param);
+      inPlace.push_back({updateName(name), name});
+      for (size_t s = 0; s < state.size(); ++s) {
+        b.output(updateName(state[s]->name()), up.state[s]);
+        inPlace.push_back({updateName(state[s]->name()), state[s]->name()});
+      }
+    }
+    // The counter last: every update above reads the old value.
+    if (step) {
+      b.output(updateName(kStepCounter), appendStepIncrement(b, step));
+      inPlace.push_back({updateName(kStepCounter), kStepCounter});
+    }
+    verify(sg);
+  }
+
+  // Evaluation: the forward graph with the trained parameters as inputs.
+  {
+    Graph &eg = m.evalGraph;
+    eg.setName(g.name() + ".eval");
+    auto map = copyInto(g, eg, trainable);
+    Builder b(eg);
+    b.output("loss", map.at(lossValue));
+    if (m.hasAccuracy)
+      b.output("accuracy", accuracy(b, map.at(predictions), map.at(labels)));
+    verify(eg);
+  }
+
+  CompileOptions copts;
+  copts.threads = options.threads;
+  copts.dumpDir = options.dumpDir;
+  CompileOptions stepOpts = copts;
+  stepOpts.inPlace = inPlace;
+  m.stepExe = compile(m.stepGraph, stepOpts);
+  m.evalExe = compile(m.evalGraph, copts);
+
+  auto bindArgs = [&](Executable &exe, std::vector<Tensor> &in,
+                      std::vector<std::string> &inNames,
+                      std::vector<Tensor> &out) {
+    for (const TensorInfo &info : exe.inputs()) {
+      inNames.push_back(info.name);
+      if (m.params.count(info.name))
+        in.push_back(m.params.at(info.name));
+      else if (m.state.count(info.name))
+        in.push_back(m.state.at(info.name));
+      else
+        in.emplace_back(); // a batch input, bound per call
+    }
+    for (const TensorInfo &info : exe.outputs()) {
+      std::string target = info.name.rfind("update.", 0) == 0
+                               ? info.name.substr(std::string("update.").size())
+                               : "";
+      if (m.params.count(target))
+        out.push_back(m.params.at(target)); // same storage: in place
+      else if (m.state.count(target))
+        out.push_back(m.state.at(target));
+      else
+        out.emplace_back(info.type);
+    }
+  };
+  bindArgs(*m.stepExe, m.stepIn, m.stepInNames, m.stepOut);
+  bindArgs(*m.evalExe, m.evalIn, m.evalInNames, m.evalOut);
+  for (const auto &[name, t] : m.params)
+    m.previous[name] = t.clone();
+  for (const auto &[name, t] : m.state)
+    m.previous[name] = t.clone();
+}
+
+Trainer::~Trainer() = default;
+
+const Graph &Trainer::modelGraph() const { return impl_->model.graph; }
+const Graph &Trainer::stepGraph() const { return impl_->stepGraph; }
+
+namespace {
+
+/// Binds the batch tensors into `in` (the slots left empty for them).
+void bindBatch(const std::map<std::string, Tensor> &batch,
+               const std::vector<std::string> &names, std::vector<Tensor> &in,
+               const std::map<std::string, Tensor> &params,
+               const std::map<std::string, Tensor> &state, const Graph &g) {
+  for (const auto &[name, t] : batch) {
+    const Value *v = g.findValue(name);
+    if (!v || v->kind() != ValueKind::Input)
+      badInput("'", name, "' is not an input of model ", g.name());
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (params.count(names[i]) || state.count(names[i]))
+      continue;
+    auto it = batch.find(names[i]);
+    if (it == batch.end())
+      badInput("the batch does not bind input %", names[i]);
+    in[i] = it->second;
+  }
+}
+
+} // namespace
+
+StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
+  Impl &m = *impl_;
+  bindBatch(batch, m.stepInNames, m.stepIn, m.params, m.state, m.model.graph);
+  // Keep the values before the step, to diagnose a non-finite loss.
+  for (auto &[name, t] : m.previous) {
+    const Tensor &now = m.params.count(name) ? m.params.at(name) : m.state.at(name);
+    std::memcpy(t.bytes(), now.bytes(), now.byteSize());
+  }
+  m.stepExe->run(m.stepIn, m.stepOut);
+  ++steps_;
+  StepResult r;
+  r.loss = scalarValue(m.stepOut[0]);
+  if (m.hasAccuracy)
+    r.accuracy = scalarValue(m.stepOut[1]);
+  return r;
+}
+
+StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
+  Impl &m = *impl_;
+  bindBatch(batch, m.evalInNames, m.evalIn, m.params, {}, m.model.graph);
+  m.evalExe->run(m.evalIn, m.evalOut);
+  StepResult r;
+  r.loss = scalarValue(m.evalOut[0]);
+  if (m.hasAccuracy)
+    r.accuracy = scalarValue(m.evalOut[1]);
+  return r;
+}
+
+const Tensor &Trainer::parameter(const std::string &name) const {
+  auto it = impl_->params.find(name);
+  if (it != impl_->params.end())
+    return it->second;
+  if (const Value *v = impl_->model.graph.findValue(name))
+    if (const Param *p = impl_->model.graph.findParam(v))
+      return p->data;
+  badInput("model ", impl_->model.graph.name(), " has no parameter %", name);
+}
+
+void Trainer::setParameter(const std::string &name, const Tensor &value) {
+  auto it = impl_->params.find(name);
+  if (it == impl_->params.end())
+    badInput("model ", impl_->model.graph.name(),
+             " has no trained parameter %", name);
+  if (value.type() != it->second.type())
+    badInput("parameter %", name, " is ", typeStr(it->second.type()),
+             ", not ", typeStr(value.type()));
+  // Write into the existing storage: the executables hold it.
+  std::memcpy(it->second.bytes(), value.bytes(), value.byteSize());
+}
+
+Model Trainer::trainedModel() const {
+  const Graph &g = impl_->model.graph;
+  Model out;
+  out.graph = Graph(g.name());
+  std::map<const Value *, Value *> map;
+  for (const Value *v : g.inputs())
+    map[v] = out.graph.addInput(v->name(), v->type());
+  for (const Param &p : g.params()) {
+    auto it = impl_->params.find(p.value->name());
+    map[p.value] = out.graph.addParam(
+        p.value->name(), it != impl_->params.end() ? it->second.clone() : p.data);
+  }
+  for (const auto &node : g.nodes()) {
+    std::vector<Value *> operands;
+    for (const Value *v : node->operands())
+      operands.push_back(map.at(v));
+    map[node->result()] =
+        out.graph
+            .addNode(node->op(), operands, node->attrs(),
+                     node->result()->name(), node->result()->type())
+            ->result();
+  }
+  for (const Output &o : g.outputs())
+    out.graph.addOutput(o.name, map.at(o.value));
+  out.training = impl_->model.training;
+  return out;
+}
+
+void Trainer::save(const std::string &path) const {
+  saveModel(trainedModel(), path);
+}
+
+std::string
+Trainer::diagnoseNonFinite(const std::map<std::string, Tensor> &batch) {
+  Impl &m = *impl_;
+  std::map<std::string, Tensor> inputs = batch;
+  for (const auto &[name, t] : m.previous)
+    inputs[name] = t;
+  // Evaluate node by node so that the first non-finite result is found.
+  std::map<const Value *, Tensor> values;
+  const Graph &g = m.stepGraph;
+  for (const Value *v : g.inputs())
+    values[v] = inputs.at(v->name());
+  for (const Param &p : g.params())
+    values[p.value] = p.data;
+  for (const auto &node : g.nodes()) {
+    std::vector<Tensor> operands;
+    for (const Value *v : node->operands())
+      operands.push_back(values.at(v));
+    Tensor r = adjoint::evaluate(node->op(), operands, node->attrs(),
+                        node->result()->type());
+    if (isFloat(r.dtype()))
+      for (int64_t i = 0; i < r.numElements(); ++i)
+        if (!std::isfinite(r.elementAsDouble(i)))
+          return strCat(node->describe(), " gives ", typeStr(r.type()),
+                        " with a non-finite value at element ", i);
+    values[node->result()] = std::move(r);
+  }
+  return "no node gives a non-finite value in the reference interpreter";
+}
+
+} // namespace adjoint

@@ -1,0 +1,102 @@
+//===- Trainer.h - A model's compiled training step -----------------------===//
+//
+// A Trainer turns a model into one compiled training step: forward, loss,
+// backward (compiler/autodiff) and the optimizer update, in one graph and
+// one native function. Parameters and optimizer state are inputs of that
+// graph whose updated values are written back into the same buffers
+// (CompileOptions::inPlace), so a step copies none of them.
+//
+//   adjoint::Model model = adjoint::loadModel("examples/fashion_mlp.pbtxt");
+//   adjoint::Trainer trainer(model);
+//   adjoint::StepResult r = trainer.step({{"x", images}, {"y", labels}});
+//   trainer.save("trained.pbtxt");
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Model.h"
+#include "ir/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace adjoint {
+
+class Executable;
+class Graph;
+
+/// How to train; unset fields come from the model's training spec.
+struct TrainerOptions {
+  /// The loss output; default: the spec's loss.
+  std::string loss;
+  /// The optimizer; default: the spec's, else Adam with its defaults.
+  std::optional<OptimizerConfig> optimizer;
+  /// The parameters to train; default: every float parameter.
+  std::vector<std::string> trainable;
+  /// Threads of the compiled step (0: all cores).
+  int threads = 0;
+  /// Where to dump the step's LLVM IR and assembly, if anywhere.
+  std::string dumpDir;
+};
+
+/// What a step or an evaluation reports.
+struct StepResult {
+  double loss = 0;
+  /// The fraction of the batch classified correctly, when the spec names
+  /// the predictions and the labels.
+  std::optional<double> accuracy;
+};
+
+class Trainer {
+public:
+  /// Builds and compiles the training step and the evaluation of `model`.
+  /// Throws BadInput when there is no loss (neither option nor spec), or
+  /// when a named parameter does not exist or is not float.
+  explicit Trainer(const Model &model, const TrainerOptions &options = {});
+  ~Trainer();
+  Trainer(const Trainer &) = delete;
+  Trainer &operator=(const Trainer &) = delete;
+
+  /// One step on a batch that binds every input of the model by name.
+  /// Updates the parameters and optimizer state in place.
+  StepResult step(const std::map<std::string, Tensor> &batch);
+
+  /// Loss (and accuracy) of the current parameters on a batch.
+  StepResult evaluate(const std::map<std::string, Tensor> &batch);
+
+  /// Steps taken so far.
+  int64_t steps() const { return steps_; }
+  /// The spec in force: loss, features, labels and predictions resolved.
+  const TrainingSpec &spec() const { return spec_; }
+  /// The model's inputs (the data a batch binds).
+  const Graph &modelGraph() const;
+
+  /// The current value of parameter `name` (BadInput if there is none).
+  const Tensor &parameter(const std::string &name) const;
+  /// Replaces parameter `name`'s value (same type; BadInput otherwise).
+  void setParameter(const std::string &name, const Tensor &value);
+
+  /// The model with every parameter's current value as literal data.
+  Model trainedModel() const;
+  /// Writes trainedModel() to `path` (.pb, .pbtxt or .adj).
+  void save(const std::string &path) const;
+
+  /// The graph of one training step (for dumps and tests).
+  const Graph &stepGraph() const;
+
+  /// For a batch whose loss went non-finite: runs the step's graph in the
+  /// reference interpreter with the parameters as they were before that
+  /// step and names the first node whose result holds a NaN or infinity.
+  std::string diagnoseNonFinite(const std::map<std::string, Tensor> &batch);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  TrainingSpec spec_;
+  int64_t steps_ = 0;
+};
+
+} // namespace adjoint

@@ -1,0 +1,138 @@
+//===- TrainerTest.cpp - The compiled training step -----------------------===//
+#include "compiler/training/Trainer.h"
+#include "ir/Builder.h"
+#include "ir/Error.h"
+#include "ir/Losses.h"
+#include "ir/ModelIO.h"
+#include "tests/support/TempDir.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace adjoint;
+
+namespace {
+
+/// A 4-8-3 MLP classifier with a training spec.
+Model tinyClassifier(OptimizerKind kind) {
+  Model m;
+  m.graph.setName("tiny");
+  Builder b(m.graph);
+  Value *x = b.input("x", {DType::F32, {16, 4}});
+  Value *y = b.input("y", {DType::I64, {16}});
+  Value *w1 = b.param("w1", {DType::F32, {4, 8}}, glorotUniform(1));
+  Value *b1 = b.param("b1", {DType::F32, {8}}, zerosInit());
+  Value *w2 = b.param("w2", {DType::F32, {8, 3}}, glorotUniform(2));
+  Value *b2 = b.param("b2", {DType::F32, {3}}, zerosInit());
+  Value *logits = b.dense(b.relu(b.dense(x, w1, b1)), w2, b2);
+  b.output("logits", logits);
+  b.output("loss", sparseSoftmaxCrossEntropy(b, logits, y));
+  TrainingSpec spec("loss");
+  OptimizerConfig opt;
+  opt.kind = kind;
+  opt.lr = kind == OptimizerKind::Sgd || kind == OptimizerKind::Momentum ? 0.1
+                                                                          : 0.01;
+  spec.optimizer = opt;
+  spec.features = "x";
+  spec.labels = "y";
+  spec.predictions = "logits";
+  spec.batchSize = 16;
+  m.training = spec;
+  return m;
+}
+
+/// A separable batch: the class is the index of the largest feature (of 3).
+std::map<std::string, Tensor> batch(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  Tensor x(TensorType{DType::F32, {16, 4}}), y(TensorType{DType::I64, {16}});
+  for (int i = 0; i < 16; ++i) {
+    int best = 0;
+    for (int j = 0; j < 4; ++j) {
+      x.data<float>()[i * 4 + j] = u(rng);
+      if (j < 3 && x.data<float>()[i * 4 + j] > x.data<float>()[i * 4 + best])
+        best = j;
+    }
+    y.data<int64_t>()[i] = best;
+  }
+  return {{"x", x}, {"y", y}};
+}
+
+TEST(Trainer, EveryOptimizerLearnsASeparableProblem) {
+  for (OptimizerKind kind : kAllOptimizerKinds) {
+    SCOPED_TRACE(std::string(optimizerKindName(kind)));
+    TrainerOptions options;
+    options.threads = 1;
+    Trainer trainer(tinyClassifier(kind), options);
+    double first = trainer.evaluate(batch(1000)).loss;
+    for (int s = 0; s < 300; ++s)
+      trainer.step(batch(s));
+    StepResult after = trainer.evaluate(batch(1000));
+    EXPECT_LT(after.loss, first * 0.6);
+    ASSERT_TRUE(after.accuracy);
+    EXPECT_GE(*after.accuracy, 0.75);
+    EXPECT_EQ(trainer.steps(), 300);
+  }
+}
+
+TEST(Trainer, SameSeedGivesTheSameLossesBitForBit) {
+  TrainerOptions options;
+  options.threads = 1;
+  Trainer a(tinyClassifier(OptimizerKind::Adam), options);
+  Trainer b(tinyClassifier(OptimizerKind::Adam), options);
+  for (int s = 0; s < 50; ++s) {
+    double la = a.step(batch(s)).loss, lb = b.step(batch(s)).loss;
+    ASSERT_EQ(std::memcmp(&la, &lb, sizeof la), 0) << "step " << s;
+  }
+}
+
+TEST(Trainer, StepMatchesEvaluateBeforeTheUpdate) {
+  TrainerOptions options;
+  options.threads = 1;
+  Trainer t(tinyClassifier(OptimizerKind::Sgd), options);
+  double before = t.evaluate(batch(7)).loss;
+  double during = t.step(batch(7)).loss;
+  EXPECT_NEAR(during, before, 1e-6 * std::max(1.0, std::fabs(before)));
+  EXPECT_NE(t.evaluate(batch(7)).loss, before); // the parameters moved
+}
+
+TEST(Trainer, SavesTheTrainedParameters) {
+  TrainerOptions options;
+  options.threads = 1;
+  Trainer t(tinyClassifier(OptimizerKind::Adam), options);
+  for (int s = 0; s < 20; ++s)
+    t.step(batch(s));
+  adjoint::testing::TempDir dir;
+  std::string path = dir.file("trained.pb");
+  t.save(path);
+  Model back = loadModel(path);
+  const Value *w1 = back.graph.findValue("w1");
+  ASSERT_NE(w1, nullptr);
+  EXPECT_TRUE(back.graph.findParam(w1)->data.identical(t.parameter("w1")));
+  // Training resumes from the saved model exactly.
+  Trainer resumed(back, options);
+  EXPECT_EQ(resumed.evaluate(batch(3)).loss, t.evaluate(batch(3)).loss);
+}
+
+TEST(Trainer, ReportsBadRequests) {
+  Model m = tinyClassifier(OptimizerKind::Adam);
+  TrainerOptions options;
+  options.trainable = {"nope"};
+  EXPECT_THROW(Trainer(m, options), Error);
+  options.trainable = {};
+  options.loss = "logits"; // not a scalar
+  EXPECT_THROW(Trainer(m, options), Error);
+  Model noSpec = tinyClassifier(OptimizerKind::Adam);
+  noSpec.training.reset();
+  try {
+    Trainer t(noSpec);
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("loss"), std::string::npos);
+  }
+}
+
+} // namespace
