@@ -35,9 +35,12 @@ void runGrad(const GradOptions &opts) {
                   [&] { return gradientGraph(m.graph, loss, opts.wrt); }),
       m.training};
   // The gradient model keeps the training spec, now naming the loss it was
-  // differentiated for (an output of the new graph).
-  if (grad.training)
+  // differentiated for (an output of the new graph); the predictions are
+  // no output of it, so the spec no longer names them.
+  if (grad.training) {
     grad.training->loss = loss;
+    grad.training->predictions.clear();
+  }
   saveModel(grad, opts.out);
 }
 

@@ -190,7 +190,8 @@ void runTrain(const TrainOptions &opts) {
             << std::flush;
 
   Tensor bx(featuresIn->type()), by(labelsIn->type());
-  std::vector<int64_t> order(data.numTrain());
+  // With --limit, the epochs shuffle the first numTrain examples only.
+  std::vector<int64_t> order(numTrain);
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(opts.seed);
   bool terminal = ::isatty(STDERR_FILENO);

@@ -122,6 +122,23 @@ TEST(GradCommand, DifferentiatesAGradientModelAgain) {
             (std::vector<std::string>{"loss", "grad.x"}));
 }
 
+TEST(GradCommand, DifferentiatesTheExamples) {
+  // Their specs name the predictions, which the gradient model has not.
+  TempDir dir;
+  for (const std::string &example : exampleNames()) {
+    SCOPED_TRACE(example);
+    std::string grad = dir / ("g-" + example);
+    ProcessResult r =
+        runCli({"grad", sourcePath("examples/" + example), "-o", grad});
+    ASSERT_EQ(r.status, 0) << r.err;
+    Model g = loadModel(grad);
+    ASSERT_TRUE(g.training.has_value());
+    EXPECT_EQ(g.training->loss, "loss");
+    EXPECT_EQ(g.training->predictions, "");
+    EXPECT_EQ(g.training->features, "x");
+  }
+}
+
 TEST(GradCommand, NeedsALossWithoutATrainingSpec) {
   TempDir dir;
   std::string model = dir / "m.pbtxt";

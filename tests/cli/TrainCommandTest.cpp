@@ -1,0 +1,238 @@
+//===- TrainCommandTest.cpp - `adjoint train` and `bench --train` ---------===//
+#include "tests/cli/CliTestSupport.h"
+
+#include "ir/Builder.h"
+#include "ir/Losses.h"
+#include "ir/ModelIO.h"
+#include "ir/NpyFile.h"
+
+#include <cmath>
+#include <regex>
+
+using namespace adjoint;
+using namespace adjoint::test;
+
+namespace {
+
+TensorType f32(Shape s) { return {DType::F32, std::move(s)}; }
+
+const std::string kFashionDir = "/usr/share/datasets/fashion-mnist";
+
+bool haveFashionMnist() {
+  return std::filesystem::exists(kFashionDir + "/train-images-idx3-ubyte.gz");
+}
+
+/// The test accuracies (in %) of the epoch lines of `out`.
+std::vector<double> testAccuracies(const std::string &out) {
+  static const std::regex line(R"(epoch \d+/\d+: .*test accuracy ([0-9.]+)%)");
+  std::vector<double> found;
+  for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end;
+       ++it)
+    found.push_back(std::stod((*it)[1]));
+  return found;
+}
+
+/// Every "loss X" figure of `text` (the periodic lines and the epoch lines),
+/// as printed.
+std::vector<std::string> lossFigures(const std::string &text) {
+  static const std::regex figure(R"(loss (-?[0-9.]+|nan|inf))");
+  std::vector<std::string> found;
+  for (std::sregex_iterator it(text.begin(), text.end(), figure), end;
+       it != end; ++it)
+    found.push_back((*it)[1]);
+  return found;
+}
+
+/// A linear classifier x [4, 2] -> logits [4, 2] with labels y i64 [4] and a
+/// full training spec (SGD at `lr`); `logOfInput` puts log(x) in front of
+/// the matmul, so negative examples make the loss NaN.
+Model tinyClassifier(bool logOfInput, double lr = 0.5) {
+  Model m{Graph("tiny"), std::nullopt};
+  Builder b(m.graph);
+  Value *x = b.input("x", f32({4, 2}));
+  Value *y = b.input("y", {DType::I64, {4}});
+  Value *w = b.param("w", f32({2, 2}), glorotUniform(3));
+  Value *bias = b.param("b", f32({2}), zerosInit());
+  Value *logits = b.dense(logOfInput ? b.log(x) : x, w, bias);
+  b.output("logits", logits);
+  b.output("loss", sparseSoftmaxCrossEntropy(b, logits, y));
+  TrainingSpec spec("loss");
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerKind::Sgd;
+  sgd.lr = lr;
+  spec.optimizer = sgd;
+  spec.batchSize = 4;
+  spec.features = "x";
+  spec.labels = "y";
+  spec.predictions = "logits";
+  m.training = spec;
+  return m;
+}
+
+/// Writes `n` examples of a separable two-class problem to `dir`: x`suffix`
+/// x.npy and y.npy: the class is 1 when x0 > x1.
+void writeTwoClasses(const std::string &dir, const std::string &suffix,
+                     int64_t n, uint64_t seed) {
+  std::vector<double> xs, ys;
+  uint64_t state = seed * 2654435761u + 1;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(state >> 11) / (double)(1ull << 53);
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    double a = uniform(), c = uniform();
+    xs.push_back(a);
+    xs.push_back(c);
+    ys.push_back(a > c ? 1 : 0);
+  }
+  writeNpy(dir + "/x" + suffix + ".npy",
+           Tensor::fromDoubles(DType::F32, {n, 2}, xs));
+  writeNpy(dir + "/y" + suffix + ".npy",
+           Tensor::fromDoubles(DType::I64, {n}, ys));
+}
+
+std::vector<std::string> fashionTrainArgs(const TempDir &dir) {
+  return {"train",   sourcePath("examples/fashion_mlp.pbtxt"),
+          "--epochs", "1",
+          "--limit", "10000",
+          "--threads", "1",
+          "--seed",  "1",
+          "-o",      dir / "t.pb",
+          "--plot",  dir / "p.svg"};
+}
+
+TEST(TrainCommand, TrainsTheMlpOnFashionMnist) {
+  if (!haveFashionMnist())
+    GTEST_SKIP() << "no Fashion-MNIST in " << kFashionDir;
+  TempDir dir;
+  ProcessResult r = runCli(fashionTrainArgs(dir));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<double> acc = testAccuracies(r.out);
+  ASSERT_EQ(acc.size(), 1u) << r.out;
+  EXPECT_GE(acc[0], 75.0) << r.out;
+  // The test split in whole batches of 32.
+  EXPECT_NE(r.out.find("(9984 examples)"), std::string::npos) << r.out;
+
+  Model untrained = loadModel(sourcePath("examples/fashion_mlp.pbtxt"));
+  Model trained = loadModel(dir / "t.pb");
+  ASSERT_TRUE(trained.training.has_value());
+  EXPECT_EQ(trained.training, untrained.training);
+  int changed = 0;
+  for (const char *name : {"fc1_w", "fc1_b", "fc2_w", "fc2_b"}) {
+    SCOPED_TRACE(name);
+    const Param *before =
+        untrained.graph.findParam(untrained.graph.findValue(name));
+    const Param *after = trained.graph.findParam(trained.graph.findValue(name));
+    ASSERT_NE(before, nullptr);
+    ASSERT_NE(after, nullptr);
+    EXPECT_EQ(before->data.type(), after->data.type());
+    changed += !before->data.identical(after->data);
+  }
+  EXPECT_EQ(changed, 4);
+
+  std::string svg = readFile(dir / "p.svg");
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u) << svg.substr(0, 80);
+  EXPECT_NE(svg.find("<polyline"), std::string::npos);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+}
+
+TEST(TrainCommand, TheSameSeedGivesTheSameLosses) {
+  if (!haveFashionMnist())
+    GTEST_SKIP() << "no Fashion-MNIST in " << kFashionDir;
+  TempDir dir;
+  std::vector<std::string> args = fashionTrainArgs(dir);
+  ProcessResult first = runCli(args);
+  ProcessResult second = runCli(args);
+  ASSERT_EQ(first.status, 0) << first.err;
+  ASSERT_EQ(second.status, 0) << second.err;
+  std::vector<std::string> a = lossFigures(first.err + first.out);
+  std::vector<std::string> b = lossFigures(second.err + second.out);
+  EXPECT_GE(a.size(), 3u) << first.err << first.out;
+  EXPECT_EQ(a, b);
+}
+
+TEST(TrainCommand, RejectsAMissingDataDirectory) {
+  TempDir dir;
+  ProcessResult r = runCli({"train", sourcePath("examples/fashion_mlp.pbtxt"),
+                            "--data", dir / "nowhere"});
+  expectError(r, 2, {"nowhere", "does not exist"});
+}
+
+TEST(TrainCommand, RejectsExampleAndLabelCountsThatDiffer) {
+  TempDir dir;
+  std::string model = dir / "tiny.pbtxt";
+  saveModel(tinyClassifier(false), model);
+  writeTwoClasses(dir.path().string(), "", 12, 1);
+  writeNpy(dir / "y.npy",
+           Tensor::fromDoubles(DType::I64, {10}, std::vector<double>(10, 0)));
+  ProcessResult r = runCli({"train", model, "--data", dir.path().string()});
+  expectError(r, 2, {"x.npy", "12", "y.npy", "10"});
+}
+
+TEST(TrainCommand, RejectsABatchOtherThanTheModels) {
+  ProcessResult r = runCli({"train", sourcePath("examples/fashion_mlp.pbtxt"),
+                            "--batch", "64"});
+  expectError(r, 2, {"--batch 64", "32"});
+}
+
+TEST(TrainCommand, RejectsAnUnknownOptimizer) {
+  ProcessResult r = runCli({"train", sourcePath("examples/fashion_mlp.pbtxt"),
+                            "--optimizer", "rmsprop"});
+  expectError(r, 2, {"rmsprop", "sgd, momentum, adam, adamw"});
+}
+
+TEST(TrainCommand, RejectsAModelWithoutATrainingSpec) {
+  TempDir dir;
+  Model m = tinyClassifier(false);
+  m.training.reset();
+  std::string model = dir / "nospec.pbtxt";
+  saveModel(m, model);
+  writeTwoClasses(dir.path().string(), "", 8, 1);
+  ProcessResult r = runCli({"train", model, "--data", dir.path().string()});
+  expectError(r, 2, {"features", "labels"});
+}
+
+TEST(TrainCommand, BenchTimesTheTrainingStep) {
+  ProcessResult r = runCli({"bench", sourcePath("examples/fashion_mlp.pbtxt"),
+                            "--train", "--iters", "3", "--warmup", "1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("training step"), std::string::npos) << r.out;
+}
+
+TEST(TrainCommand, ANonFiniteLossNamesTheStepAndTheNode) {
+  TempDir dir;
+  std::string model = dir / "nan.pbtxt";
+  saveModel(tinyClassifier(true), model);
+  // Half the examples are negative: log(x) of them is NaN.
+  std::vector<double> xs(16, 0.5), ys(8, 0);
+  for (int i = 8; i < 16; ++i)
+    xs[i] = -1;
+  writeNpy(dir / "x.npy", Tensor::fromDoubles(DType::F32, {8, 2}, xs));
+  writeNpy(dir / "y.npy", Tensor::fromDoubles(DType::I64, {8}, ys));
+  ProcessResult r = runCli({"train", model, "--data", dir.path().string(),
+                            "--threads", "1"});
+  expectError(r, 1, {"step ", "nan", "(log)"});
+  EXPECT_NE(r.err.find("epoch 1, step "), std::string::npos) << r.err;
+}
+
+TEST(TrainCommand, TrainsOnANpyDirectory) {
+  TempDir dir;
+  std::string model = dir / "tiny.pbtxt", trained = dir / "trained.pbtxt";
+  saveModel(tinyClassifier(false), model);
+  writeTwoClasses(dir.path().string(), "", 400, 1);
+  writeTwoClasses(dir.path().string(), "_test", 200, 2);
+  ProcessResult r =
+      runCli({"train", model, "--data", dir.path().string(), "--epochs", "5",
+              "--threads", "1", "-o", trained});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("on 400 examples (100 steps of 4 per epoch, 5 epochs)"),
+            std::string::npos)
+      << r.out;
+  std::vector<double> acc = testAccuracies(r.out);
+  ASSERT_EQ(acc.size(), 5u) << r.out;
+  EXPECT_GE(acc.back(), 90.0) << r.out;
+  EXPECT_NE(r.out.find("(200 examples)"), std::string::npos) << r.out;
+  EXPECT_TRUE(loadModel(trained).training.has_value());
+}
+
+} // namespace
