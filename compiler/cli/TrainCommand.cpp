@@ -44,6 +44,8 @@ struct TrainOptions {
   int64_t limit = 0;
   std::string out;
   std::string plot;
+  // Override or stand in for the model's training spec.
+  std::string loss, features, labels, predictions;
 };
 
 std::atomic<bool> gInterrupted{false};
@@ -126,9 +128,19 @@ void runTrain(const TrainOptions &opts) {
   if (!model.training)
     model.training = TrainingSpec();
   TrainingSpec &spec = *model.training;
-  if (spec.features.empty() || spec.labels.empty())
-    badInput(opts.model, ": the training spec must name its features and "
-                         "labels inputs");
+  if (!opts.loss.empty())
+    spec.loss = opts.loss;
+  if (!opts.features.empty())
+    spec.features = opts.features;
+  if (!opts.labels.empty())
+    spec.labels = opts.labels;
+  if (!opts.predictions.empty())
+    spec.predictions = opts.predictions;
+  if (spec.loss.empty() || spec.features.empty() || spec.labels.empty())
+    badInput(opts.model, ": name the loss output and the features and labels "
+                         "inputs (a training spec, or --loss, --features and "
+                         "--labels)");
+  withContext(opts.model, [&] { verifyTrainingSpec(spec, model.graph); });
   const Value *featuresIn = model.graph.findValue(spec.features);
   const Value *labelsIn = model.graph.findValue(spec.labels);
   int64_t modelBatch = featuresIn->type().shape[0];
@@ -326,6 +338,19 @@ Action addTrainCommand(CLI::App &app) {
                  "Train on the first N training examples only")
       ->type_name("N")
       ->check(CLI::PositiveNumber);
+  app.add_option("--loss", opts->loss,
+                 "The loss output (default: the spec's)")
+      ->type_name("NAME");
+  app.add_option("--features", opts->features,
+                 "The input that receives the examples (default: the spec's)")
+      ->type_name("NAME");
+  app.add_option("--labels", opts->labels,
+                 "The input that receives the labels (default: the spec's)")
+      ->type_name("NAME");
+  app.add_option("--predictions", opts->predictions,
+                 "The output compared with the labels for accuracy (default: "
+                 "the spec's)")
+      ->type_name("NAME");
   app.add_option("-o,--output", opts->out,
                  "Write the trained model here (also after Ctrl-C)")
       ->type_name("TRAINED");

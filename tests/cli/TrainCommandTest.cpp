@@ -190,6 +190,15 @@ TEST(TrainCommand, RejectsAModelWithoutATrainingSpec) {
   writeTwoClasses(dir.path().string(), "", 8, 1);
   ProcessResult r = runCli({"train", model, "--data", dir.path().string()});
   expectError(r, 2, {"features", "labels"});
+  // Naming the loss, features and labels on the command line is enough.
+  ProcessResult named =
+      runCli({"train", model, "--data", dir.path().string(), "--loss", "loss",
+              "--features", "x", "--labels", "y", "--epochs", "1"});
+  EXPECT_EQ(named.status, 0) << named.err;
+  ProcessResult wrong = runCli({"train", model, "--data", dir.path().string(),
+                                "--loss", "nope", "--features", "x",
+                                "--labels", "y"});
+  expectError(wrong, 2, {"nope"});
 }
 
 TEST(TrainCommand, BenchTimesTheTrainingStep) {
