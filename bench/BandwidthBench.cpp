@@ -5,8 +5,8 @@
 // that the compiler vectorizes as it would a generated kernel, the loop
 // also split across the runtime's pool (bench/Ceilings.h). Bandwidth counts
 // the bytes read plus the bytes written (as STREAM's Copy does), in GB/s
-// (10^9 bytes); `of_copy` compares it with the best of 40 loop copies on
-// the same threads.
+// (10^9 bytes); `of_copy` compares it with the best of 12 loop copies on
+// the same threads right after.
 //
 //===----------------------------------------------------------------------===//
 #include "bench/Ceilings.h"

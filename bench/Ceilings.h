@@ -49,9 +49,11 @@ struct CopyBuffers {
 void copyLoop(CopyBuffers &buf);
 
 /// The copy bandwidth in GB/s (10^9 bytes, read plus written, as STREAM's
-/// Copy counts) of copyLoop on `threads` threads: the best of 40 copies,
-/// measured on the first call for that thread count and remembered.
-/// Leaves the pool with `threads` threads.
+/// Copy counts) of copyLoop on `threads` threads, measured at each call: the
+/// best of 12 copies (about 40 ms). Not remembered, because it changes
+/// during a run on a virtual machine: two threads were seen to copy at
+/// 55 GB/s at one moment and at 100 GB/s a minute later, as the host moved
+/// the virtual CPUs. Leaves the pool with `threads` threads.
 double copyBandwidthGBs(int threads);
 
 /// Reports `flops` per iteration as the counter `GFLOP/s`, and as `of_peak`,
@@ -59,7 +61,8 @@ double copyBandwidthGBs(int threads);
 void reportFlops(benchmark::State &state, double flops, int threads);
 
 /// Reports `bytes` (read plus written) per iteration as the counter `GB/s`,
-/// and as `of_copy`, the fraction of copyBandwidthGBs(threads).
+/// and as `of_copy`, the fraction of copyBandwidthGBs(threads) measured
+/// right after the benchmark's timed loop.
 void reportBytes(benchmark::State &state, double bytes, int threads);
 
 } // namespace adjoint::bench

@@ -175,8 +175,9 @@ def main():
                     fmt_time(seconds(cnn))])
     print(table(["acceptance figure", "measured"], acc, args.markdown))
     if torch_info:
-        print(f"\nPyTorch {torch_info.get('torch')}; environment as "
-              f"required: {torch_info.get('environment_as_required')}")
+        print(f"\nPyTorch {torch_info.get('torch')} (ATen kernels: "
+              f"{torch_info.get('cpu_capability', 'unknown')}); environment "
+              f"as required: {torch_info.get('environment_as_required')}")
     return 0
 
 

@@ -36,10 +36,18 @@ echo "bench: Adjoint (adjoint_jit_bench, $reps repetitions)" >&2
   >"$out/adjoint.txt"
 
 # PyTorch at its best: OpenBLAS picks its kernels and cache sizes for this
-# CPU, and glibc keeps freed tensors for reuse (see compare_pytorch.py).
+# CPU, glibc keeps freed tensors for reuse, and on an AVX-512 CPU ATen runs
+# its AVX-512 kernels, which Debian's build does not pick by itself (see
+# compare_pytorch.py).
+capability=()
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo &&
+  grep -qw avx512vl /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo; then
+  capability=(ATEN_CPU_CAPABILITY=avx512)
+fi
 echo "bench: PyTorch (bench/compare_pytorch.py)" >&2
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=17179869184 \
+  "${capability[@]}" \
   /usr/bin/python3 "$root/bench/compare_pytorch.py" >"$out/pytorch.jsonl"
 
 /usr/bin/python3 "$root/bench/report.py" "$out/adjoint.json" \
