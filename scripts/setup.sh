@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Installs, with apt, every Debian package that Adjoint's build, tests and
 # examples need; packages already installed are skipped. Idempotent.
+#
+#   scripts/setup.sh           the build, the tests and the examples
+#   scripts/setup.sh --bench   also PyTorch, for scripts/bench.sh's comparison
 set -euo pipefail
+
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=1 ;;
+    *) echo "usage: setup.sh [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   # tool chain: clang-19 builds Eigen's GEMM ~30% faster than g++ 12; lld links
@@ -17,6 +28,15 @@ packages=(
   # cross-check scripts run by the tests (NumPy reference, protobuf reader)
   python3-numpy python3-protobuf
 )
+
+# Optional: PyTorch 1.13 (about 180 packages with its dependencies), which
+# bench/compare_pytorch.py runs the same workloads with, and OpenBLAS for
+# its matmul (without it libblas.so.3 is the slow reference BLAS). The OpenMP
+# build of OpenBLAS follows torch.set_num_threads, as PyTorch's own OpenMP
+# loops do; the pthread build would always use every core.
+if ((bench)); then
+  packages+=(python3-torch libopenblas0-openmp)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
