@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Times one training epoch of each example model with Adjoint and with
 # PyTorch 1.13 on the same machine, batch, optimizer and thread count, one
-# after the other, and prints both. Needs python3-torch (scripts/setup.sh
-# --bench installs it where that option exists; otherwise apt-get install
-# python3-torch).
+# after the other, and prints both. scripts/setup.sh --bench installs
+# PyTorch and OpenBLAS first.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ADJOINT_BUILD_DIR:-$root/build}"
 threads="${1:-2}"
+"$root/scripts/setup.sh" --bench
 "$root/scripts/build.sh" >/dev/null
 
 for model in mlp mlp_wide cnn; do
