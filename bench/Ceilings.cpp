@@ -136,8 +136,8 @@ void reportFlops(benchmark::State &state, double flops, int threads) {
 void reportBytes(benchmark::State &state, double bytes, int threads) {
   double gb = bytes * static_cast<double>(state.iterations()) / 1e9;
   state.counters["GB/s"] = benchmark::Counter(gb, benchmark::Counter::kIsRate);
-  state.counters["of_copy"] = benchmark::Counter(
-      gb / copyBandwidthGBs(threads), benchmark::Counter::kIsRate);
+  state.counters["of_copy"] = benchmark::Counter(gb / copyBandwidthGBs(threads),
+                                                 benchmark::Counter::kIsRate);
 }
 
 } // namespace adjoint::bench

@@ -175,8 +175,8 @@ void broadcastAddBench(benchmark::State &state) {
   Compiled &c = compiled("broadcast_add", threadsOf(state), [] {
     Graph g("broadcast_add");
     Builder b(g);
-    b.output("z", b.add(b.input("x", f32({4096, 4096})),
-                        b.input("b", f32({4096}))));
+    b.output("z",
+             b.add(b.input("x", f32({4096, 4096})), b.input("b", f32({4096}))));
     return g;
   });
   runLoop(state, c);
@@ -194,7 +194,8 @@ void matmulBench(benchmark::State &state, int64_t m, int64_t k, int64_t n) {
   Compiled &c = compiled(key, threadsOf(state), [&] {
     Graph g(key);
     Builder b(g);
-    b.output("c", b.matmul(b.input("a", f32({m, k})), b.input("b", f32({k, n}))));
+    b.output("c",
+             b.matmul(b.input("a", f32({m, k})), b.input("b", f32({k, n}))));
     return g;
   });
   runLoop(state, c);
@@ -265,9 +266,9 @@ void cnnBench(benchmark::State &state, int64_t batch) {
   runLoop(state, c);
   reportFlops(state, static_cast<double>(graphFlops(c.graph)),
               threadsOf(state));
-  state.counters["images/s"] = benchmark::Counter(
-      static_cast<double>(batch * state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(batch * state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 /// compile() of a model file, from the loaded graph to runnable code.
@@ -303,14 +304,14 @@ void registerAll() {
   registerThreaded("jit/relu_16M", reluBench);
   registerThreaded("jit/broadcast_add_4096x4096+4096", broadcastAddBench);
   registerThreaded("jit/exp_16M", expBench);
-  for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{1024, 1024, 1024},
-                         {64, 784, 64},
-                         {64, 3136, 1024}})
-    registerThreaded("jit/matmul_" + std::to_string(m) + "x" +
-                         std::to_string(k) + "x" + std::to_string(n),
-                     [m, k, n](benchmark::State &state) {
-                       matmulBench(state, m, k, n);
-                     });
+  for (auto [m, k, n] :
+       {std::tuple<int64_t, int64_t, int64_t>{1024, 1024, 1024},
+        {64, 784, 64},
+        {64, 3136, 1024}})
+    registerThreaded(
+        "jit/matmul_" + std::to_string(m) + "x" + std::to_string(k) + "x" +
+            std::to_string(n),
+        [m, k, n](benchmark::State &state) { matmulBench(state, m, k, n); });
   // The example CNN's layers: x [64,1,28,28] w [32,1,5,5] and
   // x [64,32,14,14] w [64,32,5,5].
   for (auto [n, c, h, o] :
@@ -324,10 +325,9 @@ void registerAll() {
     });
   }
   for (int64_t batch : {1, 64})
-    registerThreaded("jit/cnn_batch" + std::to_string(batch),
-                     [batch](benchmark::State &state) {
-                       cnnBench(state, batch);
-                     });
+    registerThreaded(
+        "jit/cnn_batch" + std::to_string(batch),
+        [batch](benchmark::State &state) { cnnBench(state, batch); });
 
   std::vector<std::filesystem::path> models;
   for (const auto &entry :
