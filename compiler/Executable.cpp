@@ -32,9 +32,9 @@ size_t alignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 /// Where the data of an output comes from after a run.
 struct OutputSource {
   enum class Kind { Slot, Constant } kind = Kind::Slot;
-  int slot = -1;        ///< for Slot: the value's slot
-  Tensor constant;      ///< for Constant
-  bool direct = false;  ///< the kernel writes straight into the output
+  int slot = -1;       ///< for Slot: the value's slot
+  Tensor constant;     ///< for Constant
+  bool direct = false; ///< the kernel writes straight into the output
 };
 
 void writeFile(const std::filesystem::path &path, const std::string &text) {
@@ -63,16 +63,17 @@ codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text,
 }
 
 /// Resolves and checks CompileOptions::inPlace: node result -> input.
-codegen::InPlaceMap resolveInPlace(
-    const Graph &g,
-    const std::vector<std::pair<std::string, std::string>> &pairs) {
+codegen::InPlaceMap
+resolveInPlace(const Graph &g,
+               const std::vector<std::pair<std::string, std::string>> &pairs) {
   codegen::InPlaceMap map;
   std::map<const Value *, size_t> position; // node index of each result
   for (size_t i = 0; i < g.nodes().size(); ++i)
     position[g.nodes()[i]->result()] = i;
   std::set<const Value *> donors;
   for (const auto &[outName, inName] : pairs) {
-    std::string what = "in-place output '" + outName + "' over input %" + inName;
+    std::string what =
+        "in-place output '" + outName + "' over input %" + inName;
     const Value *out = nullptr;
     for (const Output &o : g.outputs())
       if (o.name == outName)
@@ -134,9 +135,9 @@ struct Executable::Impl {
   /// Per node, the type of the tensor its indices index (gather's data,
   /// scatter_add's result), for messages.
   std::vector<TensorType> nodeIndexedTypes;
-  std::vector<Tensor> params;          ///< in slot order after the inputs
+  std::vector<Tensor> params; ///< in slot order after the inputs
   std::vector<void *> slots;
-  std::vector<void *> arenaSlots;      ///< default pointer of every slot
+  std::vector<void *> arenaSlots; ///< default pointer of every slot
   std::vector<OutputSource> outputSources;
   std::shared_ptr<std::byte> arena;
   int64_t status[2] = {0, 0};
@@ -211,7 +212,8 @@ std::unique_ptr<Executable> compile(const Graph &g,
     offsets.push_back({it->second, arenaBytes});
     arenaBytes += alignUp(node->result()->type().byteSize());
   }
-  void *arena = std::aligned_alloc(kAlign, std::max(kAlign, alignUp(arenaBytes)));
+  void *arena =
+      std::aligned_alloc(kAlign, std::max(kAlign, alignUp(arenaBytes)));
   if (!arena)
     failed("out of memory allocating ", arenaBytes, " bytes for ", g.name());
   impl->arena = std::shared_ptr<std::byte>(static_cast<std::byte *>(arena),
@@ -238,13 +240,14 @@ std::unique_ptr<Executable> compile(const Graph &g,
     }
     impl->outputSources.push_back(std::move(src));
   }
-  impl->compileSeconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  impl->compileSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return std::unique_ptr<Executable>(new Executable(std::move(impl)));
 }
 
-void Executable::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+void Executable::run(std::span<const Tensor> inputs,
+                     std::span<Tensor> outputs) {
   Impl &m = *impl_;
   if (inputs.size() != m.inputs.size())
     badInput("run: expected ", m.inputs.size(), " inputs, got ", inputs.size());

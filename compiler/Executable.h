@@ -61,7 +61,8 @@ public:
   /// BadInput for an unknown or missing input or a dtype or shape that
   /// differs, and Failed for a data-dependent error (a gather index out of
   /// range), naming the node.
-  std::map<std::string, Tensor> run(const std::map<std::string, Tensor> &inputs);
+  std::map<std::string, Tensor>
+  run(const std::map<std::string, Tensor> &inputs);
 
   /// Runs with inputs in the order of inputs() and results written into
   /// `outputs`, which must have the types of outputs(). Allocates nothing.

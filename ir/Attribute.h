@@ -17,9 +17,9 @@ namespace adjoint {
 enum class AttrKind { Int, Float, Bool, String, DType, Ints, Floats, Tensor };
 
 /// An attribute value.
-using AttrValue = std::variant<int64_t, double, bool, std::string, DType,
-                               std::vector<int64_t>, std::vector<double>,
-                               Tensor>;
+using AttrValue =
+    std::variant<int64_t, double, bool, std::string, DType,
+                 std::vector<int64_t>, std::vector<double>, Tensor>;
 
 inline AttrKind attrKindOf(const AttrValue &v) { return (AttrKind)v.index(); }
 /// "int", "float", "bool", "string", "dtype", "ints", "floats", "tensor".

@@ -35,9 +35,8 @@ Value *Builder::op(OpKind kind, std::vector<Value *> operands, Attributes attrs,
   std::vector<TensorType> types;
   for (Value *v : operands)
     types.push_back(v->type());
-  TensorType type = withContext(strCat("building ", opName(kind)), [&] {
-    return inferType(kind, types, attrs);
-  });
+  TensorType type = withContext(strCat("building ", opName(kind)),
+                                [&] { return inferType(kind, types, attrs); });
   return g_.addNode(kind, std::move(operands), std::move(attrs), name, type)
       ->result();
 }
@@ -271,10 +270,9 @@ Value *Builder::flatten(Value *x, int64_t axis) {
   const Shape &s = x->type().shape;
   size_t rank = s.size();
   // flatten accepts axis == rank (everything in the first dimension).
-  int64_t a = axis == (int64_t)rank
-                  ? axis
-                  : withContext("flatten",
-                                [&] { return normalizeAxis(axis, rank, "axis"); });
+  int64_t a = axis == (int64_t)rank ? axis : withContext("flatten", [&] {
+    return normalizeAxis(axis, rank, "axis");
+  });
   int64_t before = 1, after = 1;
   for (size_t d = 0; d < rank; ++d)
     ((int64_t)d < a ? before : after) *= s[d];

@@ -12,7 +12,7 @@ namespace adjoint {
 enum class DType : uint8_t { F32, F64, I32, I64, Bool, U8 };
 
 /// Every dtype, in declaration order.
-inline constexpr DType kAllDTypes[] = {DType::F32, DType::F64, DType::I32,
+inline constexpr DType kAllDTypes[] = {DType::F32, DType::F64,  DType::I32,
                                        DType::I64, DType::Bool, DType::U8};
 
 /// The text name of `t`: f32, f64, i32, i64, bool, u8.

@@ -38,8 +38,8 @@ public:
 private:
   friend class Graph;
   Value(std::string name, TensorType type, ValueKind kind, Node *def)
-      : name_(std::move(name)), type_(std::move(type)), kind_(kind),
-        def_(def) {}
+      : name_(std::move(name)), type_(std::move(type)), kind_(kind), def_(def) {
+  }
   std::string name_;
   TensorType type_;
   ValueKind kind_;

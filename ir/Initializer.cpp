@@ -73,11 +73,11 @@ std::pair<double, double> fans(const Shape &shape) {
 
 Tensor materialize(const InitSpec &spec, const TensorType &type) {
   using K = InitSpec::Kind;
-  bool random = spec.kind != K::Zeros && spec.kind != K::Ones &&
-                spec.kind != K::Constant;
+  bool random =
+      spec.kind != K::Zeros && spec.kind != K::Ones && spec.kind != K::Constant;
   if (random && !isFloat(type.dtype))
-    badInput("initializer ", initKindName(spec.kind), " needs a float type, not ",
-             typeStr(type));
+    badInput("initializer ", initKindName(spec.kind),
+             " needs a float type, not ", typeStr(type));
   Tensor t(type);
   int64_t n = t.numElements();
   auto [fanIn, fanOut] = fans(type.shape);

@@ -29,7 +29,7 @@ Tensor evaluate(OpKind op, std::span<const Tensor> operands,
 /// name; results never alias the inputs or the parameters. Verifies `g`
 /// first. Throws BadInput for a missing or unknown input name or a dtype or
 /// shape that differs from the input's; errors inside a node name the node.
-std::map<std::string, Tensor> interpret(const Graph &g,
-                                        const std::map<std::string, Tensor> &inputs);
+std::map<std::string, Tensor>
+interpret(const Graph &g, const std::map<std::string, Tensor> &inputs);
 
 } // namespace adjoint

@@ -127,8 +127,8 @@ const std::array<OpDef, kNumOps> &table() {
     for (size_t i = 0; i < kNumOps; ++i) {
       const RawOp &r = kRawOps[i];
       assert((size_t)r.kind == i && "Ops.def rows out of order");
-      out[i] = OpDef{r.kind, r.name, r.arity, r.traits,
-                     parseAttrSpecs(r.attrs)};
+      out[i] =
+          OpDef{r.kind, r.name, r.arity, r.traits, parseAttrSpecs(r.attrs)};
     }
     return out;
   }();
@@ -205,8 +205,7 @@ const std::vector<int64_t> &AttrReader::getInts(std::string_view name) const {
 const Tensor &AttrReader::getTensor(std::string_view name) const {
   return std::get<Tensor>(get(name));
 }
-const std::vector<int64_t> *
-AttrReader::findInts(std::string_view name) const {
+const std::vector<int64_t> *AttrReader::findInts(std::string_view name) const {
   const AttrValue *v = attrs_.find(name);
   return v ? &std::get<std::vector<int64_t>>(*v) : nullptr;
 }

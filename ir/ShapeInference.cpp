@@ -19,8 +19,8 @@ Shape broadcastAll(OpKind op, std::span<const TensorType> ts) {
     try {
       s = broadcastShapes(s, ts[i].shape);
     } catch (const Error &) {
-      badInput(opName(op), ": operand shapes do not broadcast (",
-               typesStr(ts), ")");
+      badInput(opName(op), ": operand shapes do not broadcast (", typesStr(ts),
+               ")");
     }
   }
   return s;
@@ -143,8 +143,8 @@ std::vector<int64_t> transposePerm(const AttrReader &attrs, size_t rank) {
   std::vector<int64_t> perm;
   if (const std::vector<int64_t> *given = attrs.findInts("perm")) {
     if (given->size() != rank)
-      badInput("transpose: 'perm' ", shapeStr(*given),
-               " does not match rank ", rank);
+      badInput("transpose: 'perm' ", shapeStr(*given), " does not match rank ",
+               rank);
     std::vector<bool> seen(rank, false);
     for (int64_t p : *given) {
       int64_t axis = normalizeAxis(p, rank, "transpose: 'perm'");
@@ -202,8 +202,8 @@ Window2D convWindow(const AttrReader &attrs, const Shape &x, const Shape &w) {
   requirePositive(op, "strides", strides);
   requirePositive(op, "dilations", dil);
   requireNonNegative(op, "pads", pads);
-  Window2D win{w[2], w[3], strides[0], strides[1], pads[0], pads[1],
-               pads[2],  pads[3], dil[0], dil[1], 0, 0};
+  Window2D win{w[2],    w[3],    strides[0], strides[1], pads[0], pads[1],
+               pads[2], pads[3], dil[0],     dil[1],     0,       0};
   win.outH = windowOut(op, x[2], pads[0], pads[2], w[2], strides[0], dil[0]);
   win.outW = windowOut(op, x[3], pads[1], pads[3], w[3], strides[1], dil[1]);
   return win;
@@ -229,9 +229,8 @@ Window2D poolWindow(const AttrReader &attrs, const Shape &x) {
   if (x[2] == 0 || x[3] == 0)
     badInput(opName(op), ": the input ", shapeStr(x),
              " has an empty spatial dimension");
-  Window2D win{kernel[0], kernel[1], strides[0], strides[1], pads[0],
-               pads[1],   pads[2],   pads[3],    1,          1,
-               0,         0};
+  Window2D win{kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1],
+               pads[2],   pads[3],   1,          1,          0,       0};
   win.outH = windowOut(op, x[2], pads[0], pads[2], kernel[0], strides[0], 1);
   win.outW = windowOut(op, x[3], pads[1], pads[3], kernel[1], strides[1], 1);
   return win;
@@ -239,8 +238,8 @@ Window2D poolWindow(const AttrReader &attrs, const Shape &x) {
 
 MatMulDims matmulDims(const Shape &a, const Shape &b) {
   if (a.empty() || b.empty())
-    badInput("matmul: operands must have rank >= 1, not ", shapeStr(a),
-             " and ", shapeStr(b));
+    badInput("matmul: operands must have rank >= 1, not ", shapeStr(a), " and ",
+             shapeStr(b));
   MatMulDims d;
   d.aVector = a.size() == 1;
   d.bVector = b.size() == 1;
@@ -256,8 +255,8 @@ MatMulDims matmulDims(const Shape &a, const Shape &b) {
   try {
     d.batch = broadcastShapes(ba, bb);
   } catch (const Error &) {
-    badInput("matmul: batch dimensions do not broadcast (", shapeStr(a),
-             " @ ", shapeStr(b), ")");
+    badInput("matmul: batch dimensions do not broadcast (", shapeStr(a), " @ ",
+             shapeStr(b), ")");
   }
   d.batchA = Shape(d.batch.size() - ba.size(), 1);
   d.batchA.insert(d.batchA.end(), ba.begin(), ba.end());
@@ -358,8 +357,8 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     return inferReduce(op, ops[0], attrs);
   case OpKind::Argmax: {
     requireDType(op, ops[0], Allowed::Numeric);
-    int64_t axis = normalizeAxis(r.getInt("axis"), ops[0].rank(),
-                                 "argmax: 'axis'");
+    int64_t axis =
+        normalizeAxis(r.getInt("axis"), ops[0].rank(), "argmax: 'axis'");
     if (ops[0].shape[axis] == 0)
       badInput("argmax: axis ", axis, " of ", typeStr(ops[0]), " is empty");
     Shape out;
@@ -438,8 +437,8 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     Shape out(ops[0].shape.begin(), ops[0].shape.begin() + axis);
     out.insert(out.end(), ops[1].shape.begin(), ops[1].shape.end());
     out.insert(out.end(), ops[0].shape.begin() + axis + 1, ops[0].shape.end());
-    if (ops[0].shape[axis] == 0 && TensorType{ops[1].dtype, ops[1].shape}
-                                           .numElements() > 0)
+    if (ops[0].shape[axis] == 0 &&
+        TensorType{ops[1].dtype, ops[1].shape}.numElements() > 0)
       badInput("gather: indices into an empty axis ", axis, " of ",
                typeStr(ops[0]));
     checkShape(out, dtypeSize(ops[0].dtype), "gather: result");

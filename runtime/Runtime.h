@@ -2,12 +2,12 @@
 /*
  * Everything generated code (JIT or ahead-of-time) calls at run time: a
  * parallel-for over a persistent thread pool, GEMM, conv2d and conv2d's
- * gradients, and aligned allocation. The header is plain C (C11 or C++17 and later) and the
- * library, libadjoint_runtime.a, depends on nothing else of Adjoint's: an
- * ahead-of-time compiled model links it with libc, libm, libstdc++ and
- * pthread only. Dimensions and strides are int64_t element counts; arrays
- * are row-major (C order). docs/runtime.md describes the threading model and
- * the determinism guarantee.
+ * gradients, and aligned allocation. The header is plain C (C11 or C++17 and
+ * later) and the library, libadjoint_runtime.a, depends on nothing else of
+ * Adjoint's: an ahead-of-time compiled model links it with libc, libm,
+ * libstdc++ and pthread only. Dimensions and strides are int64_t element
+ * counts; arrays are row-major (C order). docs/runtime.md describes the
+ * threading model and the determinism guarantee.
  */
 #ifndef ADJOINT_RUNTIME_RUNTIME_H
 #define ADJOINT_RUNTIME_RUNTIME_H
@@ -102,8 +102,8 @@ void adjoint_rt_conv2d_f64(const double *x, const double *w, double *y,
 /// to the input position conv2d read it with; positions no window reads get
 /// 0). The result is bitwise the same for every thread count.
 void adjoint_rt_conv2d_input_grad_f32(
-    const float *dy, const float *w, float *dx, int64_t n, int64_t c,
-    int64_t h, int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    const float *dy, const float *w, float *dx, int64_t n, int64_t c, int64_t h,
+    int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
     int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
     int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
     int64_t out_h, int64_t out_w);
@@ -123,8 +123,8 @@ void adjoint_rt_conv2d_input_grad_f64(
 /// element conv2d multiplies by w[oc,ic,i,j] there). The result is bitwise
 /// the same for every thread count.
 void adjoint_rt_conv2d_weight_grad_f32(
-    const float *x, const float *dy, float *dw, int64_t n, int64_t c,
-    int64_t h, int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    const float *x, const float *dy, float *dw, int64_t n, int64_t c, int64_t h,
+    int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
     int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
     int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
     int64_t out_h, int64_t out_w);

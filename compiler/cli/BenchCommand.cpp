@@ -109,16 +109,19 @@ void runBench(const BenchOptions &opts) {
         std::chrono::duration<double>(Clock::now() - start).count());
   }
   std::sort(times.begin(), times.end());
-  double median = times.size() % 2
-                      ? times[times.size() / 2]
-                      : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+  double median =
+      times.size() % 2
+          ? times[times.size() / 2]
+          : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
 
   std::cout << "model: " << g.name() << " (" << g.nodes().size() << " nodes, "
             << metricCount(flops) << "FLOP per run)\n";
-  std::cout << "engine: " << opts.engine << (opts.train ? " (training step)" : "");
+  std::cout << "engine: " << opts.engine
+            << (opts.train ? " (training step)" : "");
   if (opts.engine == "jit")
     std::cout << ", threads: "
-              << (opts.threads > 0 ? std::to_string(opts.threads) : "all cores");
+              << (opts.threads > 0 ? std::to_string(opts.threads)
+                                   : "all cores");
   std::cout << "\n";
   if (opts.engine == "jit")
     std::cout << "compile: " << millis(compileSeconds) << "\n";
@@ -175,7 +178,8 @@ Action addBenchCommand(CLI::App &app) {
                  "Seed of the random values of inputs not given with -i")
       ->type_name("N")
       ->capture_default_str();
-  app.footer("Example:\n  adjoint bench examples/fashion_cnn.pbtxt --threads 2");
+  app.footer(
+      "Example:\n  adjoint bench examples/fashion_cnn.pbtxt --threads 2");
   return [opts] { runBench(*opts); };
 }
 

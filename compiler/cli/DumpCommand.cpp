@@ -1,8 +1,8 @@
 //===- DumpCommand.cpp - `adjoint dump`: print a model as text or picture -===//
 #include "compiler/cli/CliCommon.h"
 
-#include "ir/DotPrinter.h"
 #include "compiler/CodeDump.h"
+#include "ir/DotPrinter.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
 #include "ir/ModelIO.h"
@@ -27,8 +27,8 @@ namespace adjoint::cli {
 
 namespace {
 
-constexpr const char *kFormats[] = {"text", "dot", "svg", "llvm", "llvm-before",
-                                    "asm"};
+constexpr const char *kFormats[] = {"text", "dot",         "svg",
+                                    "llvm", "llvm-before", "asm"};
 
 struct DumpOptions {
   std::string model;

@@ -109,7 +109,6 @@ void printSummary(std::ostream &os, const std::string &name, const Tensor &t) {
   os << "\n";
 }
 
-
 /// The file each output goes to in `dir`; throws if two would collide.
 std::vector<std::string> outputPaths(const Graph &g, const std::string &dir) {
   std::map<std::string, std::string> owner; // file name -> output name

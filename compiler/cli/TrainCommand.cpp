@@ -146,9 +146,8 @@ void runTrain(const TrainOptions &opts) {
   int64_t modelBatch = featuresIn->type().shape[0];
   if (opts.batch && opts.batch != modelBatch)
     badInput("--batch ", opts.batch, ": model ", model.graph.name(),
-             " is built for batches of ", modelBatch,
-             " (its input %", spec.features, " is ",
-             typeStr(featuresIn->type()), ")");
+             " is built for batches of ", modelBatch, " (its input %",
+             spec.features, " is ", typeStr(featuresIn->type()), ")");
   int64_t epochs = opts.epochs ? opts.epochs : spec.epochs ? spec.epochs : 1;
 
   TrainerOptions topts;
@@ -187,8 +186,10 @@ void runTrain(const TrainOptions &opts) {
     numTrain = std::min(numTrain, opts.limit);
   int64_t steps = numTrain / modelBatch;
   if (steps == 0)
-    badInput("the data has ", numTrain, " training examples, fewer than one "
-             "batch of ", modelBatch);
+    badInput("the data has ", numTrain,
+             " training examples, fewer than one "
+             "batch of ",
+             modelBatch);
 
   auto compileStart = std::chrono::steady_clock::now();
   Trainer trainer(model, topts);
@@ -207,7 +208,8 @@ void runTrain(const TrainOptions &opts) {
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(opts.seed);
   bool terminal = ::isatty(STDERR_FILENO);
-  struct sigaction action {}, previous {};
+  struct sigaction action {
+  }, previous{};
   action.sa_handler = onInterrupt;
   sigaction(SIGINT, &action, &previous);
 
@@ -225,14 +227,15 @@ void runTrain(const TrainOptions &opts) {
       if (!std::isfinite(r.loss)) {
         std::string where =
             trainer.diagnoseNonFinite({{spec.features, bx}, {spec.labels, by}});
-        failed("epoch ", epoch + 1, ", step ", s + 1, ": the loss is ",
-               r.loss, "; the first non-finite value: ", where);
+        failed("epoch ", epoch + 1, ", step ", s + 1, ": the loss is ", r.loss,
+               "; the first non-finite value: ", where);
       }
       lossSum += r.loss;
       accSum += r.accuracy.value_or(0);
       if ((s + 1) % logEvery == 0 || s + 1 == steps) {
         history.stepLoss.push_back(r.loss);
-        history.stepAt.push_back((double)epoch + (double)(s + 1) / (double)steps);
+        history.stepAt.push_back((double)epoch +
+                                 (double)(s + 1) / (double)steps);
       }
       double elapsed = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)
@@ -246,8 +249,9 @@ void runTrain(const TrainOptions &opts) {
                      "ex/s  %s left ",
                      (long long)epoch + 1, (long long)epochs, done,
                      "==============================", width - done, "",
-                     (long long)s + 1, (long long)steps, lossSum / (double)(s + 1),
-                     perSecond, duration(left).c_str());
+                     (long long)s + 1, (long long)steps,
+                     lossSum / (double)(s + 1), perSecond,
+                     duration(left).c_str());
       } else if ((s + 1) % std::max<int64_t>(1, steps / 5) == 0) {
         std::fprintf(stderr,
                      "epoch %lld/%lld: step %lld/%lld, loss %.4f, %.0f ex/s, "
@@ -268,9 +272,9 @@ void runTrain(const TrainOptions &opts) {
     }
     if (terminal && !stopped)
       std::fprintf(stderr, "\n");
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (stopped)
       break;
     int64_t tested = 0;
@@ -338,8 +342,7 @@ Action addTrainCommand(CLI::App &app) {
                  "Train on the first N training examples only")
       ->type_name("N")
       ->check(CLI::PositiveNumber);
-  app.add_option("--loss", opts->loss,
-                 "The loss output (default: the spec's)")
+  app.add_option("--loss", opts->loss, "The loss output (default: the spec's)")
       ->type_name("NAME");
   app.add_option("--features", opts->features,
                  "The input that receives the examples (default: the spec's)")

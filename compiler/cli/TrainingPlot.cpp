@@ -20,8 +20,10 @@ std::string num(double v) {
 std::string escape(const std::string &s) {
   std::string out;
   for (char c : s)
-    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;"
-                                                            : std::string(1, c);
+    out += c == '<'   ? "&lt;"
+           : c == '>' ? "&gt;"
+           : c == '&' ? "&amp;"
+                      : std::string(1, c);
   return out;
 }
 
@@ -32,19 +34,23 @@ struct Series {
   bool dots;
 };
 
-std::string panel(double x0, const std::string &title, double yMin,
-                  double yMax, double xMax, const std::vector<Series> &series) {
+std::string panel(double x0, const std::string &title, double yMin, double yMax,
+                  double xMax, const std::vector<Series> &series) {
   if (!(yMax > yMin))
     yMax = yMin + 1;
   if (!(xMax > 0))
     xMax = 1;
-  auto px = [&](double x) { return x0 + kMargin + x / xMax * (kPanelW - 2 * kMargin); };
+  auto px = [&](double x) {
+    return x0 + kMargin + x / xMax * (kPanelW - 2 * kMargin);
+  };
   auto py = [&](double y) {
     return kMargin + (1 - (y - yMin) / (yMax - yMin)) * (kPanelH - 2 * kMargin);
   };
   std::string s;
-  s += "<text x='" + num(x0 + kPanelW / 2) + "' y='24' text-anchor='middle' "
-       "font-size='15'>" + escape(title) + "</text>\n";
+  s += "<text x='" + num(x0 + kPanelW / 2) +
+       "' y='24' text-anchor='middle' "
+       "font-size='15'>" +
+       escape(title) + "</text>\n";
   s += "<rect x='" + num(px(0)) + "' y='" + num(py(yMax)) + "' width='" +
        num(kPanelW - 2 * kMargin) + "' height='" + num(kPanelH - 2 * kMargin) +
        "' fill='none' stroke='#444'/>\n";
@@ -67,7 +73,8 @@ std::string panel(double x0, const std::string &title, double yMin,
         s += "<circle cx='" + num(px(ser.x[i])) + "' cy='" + num(py(ser.y[i])) +
              "' r='3.5' fill='" + ser.color + "'/>\n";
     }
-    s += "<polyline fill='none' stroke='" + ser.color + "' stroke-width='1.5' points='";
+    s += "<polyline fill='none' stroke='" + ser.color +
+         "' stroke-width='1.5' points='";
     for (size_t i = 0; i < ser.y.size(); ++i)
       s += num(px(ser.x[i])) + "," + num(py(ser.y[i])) + " ";
     s += "'/>\n";
@@ -100,14 +107,16 @@ std::string plotTraining(const TrainingHistory &h, const std::string &title) {
       }
   if (!std::isfinite(lossMin))
     lossMin = 0;
-  std::string svg =
-      "<svg xmlns='http://www.w3.org/2000/svg' width='" + num(2 * kPanelW) +
-      "' height='" + num(kPanelH + 10) + "' font-family='sans-serif'>\n"
-      "<rect width='100%' height='100%' fill='white'/>\n"
-      "<title>" + escape(title) + "</title>\n";
-  svg += panel(0, title + ": loss", std::min(0.0, lossMin), lossMax, xMax,
-               {{h.stepAt, h.stepLoss, "#1f77b4", "train (per step)", false},
-                {epochs(h.testLoss.size()), h.testLoss, "#d62728", "test", true}});
+  std::string svg = "<svg xmlns='http://www.w3.org/2000/svg' width='" +
+                    num(2 * kPanelW) + "' height='" + num(kPanelH + 10) +
+                    "' font-family='sans-serif'>\n"
+                    "<rect width='100%' height='100%' fill='white'/>\n"
+                    "<title>" +
+                    escape(title) + "</title>\n";
+  svg +=
+      panel(0, title + ": loss", std::min(0.0, lossMin), lossMax, xMax,
+            {{h.stepAt, h.stepLoss, "#1f77b4", "train (per step)", false},
+             {epochs(h.testLoss.size()), h.testLoss, "#d62728", "test", true}});
   std::vector<double> pctTest, pctTrain;
   for (double a : h.testAccuracy)
     pctTest.push_back(100 * a);

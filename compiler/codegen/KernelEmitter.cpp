@@ -17,12 +17,10 @@
 namespace adjoint::codegen {
 
 KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
-                             std::vector<const Value *> values,
-                             bool wantStatus)
+                             std::vector<const Value *> values, bool wantStatus)
     : ec(ec), b(ec.ctx) {
-  outer = llvm::Function::Create(ec.kernelType(),
-                                 llvm::GlobalValue::InternalLinkage, name,
-                                 ec.module);
+  outer = llvm::Function::Create(
+      ec.kernelType(), llvm::GlobalValue::InternalLinkage, name, ec.module);
   outer->addFnAttr(llvm::Attribute::NoUnwind);
   std::vector<llvm::Type *> params = {ec.i64(), ec.i64()};
   for (size_t i = 0; i < values.size() + (wantStatus ? 1 : 0); ++i)
@@ -74,7 +72,8 @@ KernelCall KernelBuilder::finish(int64_t rows, int64_t workPerRow) {
   return call;
 }
 
-llvm::AllocaInst *KernelBuilder::stackSlot(llvm::Type *t, const llvm::Twine &n) {
+llvm::AllocaInst *KernelBuilder::stackSlot(llvm::Type *t,
+                                           const llvm::Twine &n) {
   llvm::IRBuilder<> eb(&body->getEntryBlock(),
                        body->getEntryBlock().getFirstInsertionPt());
   return eb.CreateAlloca(t, nullptr, n);
@@ -83,8 +82,10 @@ llvm::AllocaInst *KernelBuilder::stackSlot(llvm::Type *t, const llvm::Twine &n) 
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
             llvm::function_ref<void()> then) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
-  llvm::BasicBlock *thenBB = llvm::BasicBlock::Create(b.getContext(), "then", fn);
-  llvm::BasicBlock *done = llvm::BasicBlock::Create(b.getContext(), "endif", fn);
+  llvm::BasicBlock *thenBB =
+      llvm::BasicBlock::Create(b.getContext(), "then", fn);
+  llvm::BasicBlock *done =
+      llvm::BasicBlock::Create(b.getContext(), "endif", fn);
   b.CreateCondBr(cond, thenBB, done);
   b.SetInsertPoint(thenBB);
   then();
@@ -95,8 +96,8 @@ void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
 namespace {
 
 std::string kernelName(const Node &node, int idx, int part = 0) {
-  std::string name = "k" + std::to_string(idx) + "." +
-                     std::string(opName(node.op()));
+  std::string name =
+      "k" + std::to_string(idx) + "." + std::string(opName(node.op()));
   return part ? name + "." + std::to_string(part) : name;
 }
 
@@ -111,11 +112,12 @@ int64_t product(const std::vector<int64_t> &dims) {
 
 /// A kernel over `dims` that stores, at each point, f(loaded operands).
 /// `accesses[0]` is the output's, the others the operands'.
-KernelCall emitMap(EmitContext &ec, const std::string &name,
-                   std::vector<const Value *> values, std::vector<int64_t> dims,
-                   std::vector<Access> accesses,
-                   const std::function<llvm::Value *(
-                       llvm::IRBuilder<> &, llvm::ArrayRef<llvm::Value *>)> &f) {
+KernelCall
+emitMap(EmitContext &ec, const std::string &name,
+        std::vector<const Value *> values, std::vector<int64_t> dims,
+        std::vector<Access> accesses,
+        const std::function<llvm::Value *(llvm::IRBuilder<> &,
+                                          llvm::ArrayRef<llvm::Value *>)> &f) {
   collapseDims(dims, accesses);
   KernelBuilder k(ec, name, values);
   emitNest(k.b, k.begin, k.end, dims, accesses,
@@ -204,18 +206,18 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
     DType t = out->type().dtype;
     double value = attrs.getFloat("value");
     int64_t n = out->type().numElements();
-    KernelCall fill = emitMap(
-        ec, kernelName(node, idx, 1), {out}, {n}, {{{1}, 0}},
-        [&](llvm::IRBuilder<> &, llvm::ArrayRef<llvm::Value *>) {
-          return emitConstant(ec, t, value);
-        });
+    KernelCall fill =
+        emitMap(ec, kernelName(node, idx, 1), {out}, {n}, {{{1}, 0}},
+                [&](llvm::IRBuilder<> &, llvm::ArrayRef<llvm::Value *>) {
+                  return emitConstant(ec, t, value);
+                });
     std::vector<int64_t> outStrides = contiguous(outShape);
     int64_t offset = 0;
     for (size_t d = 0; d < outShape.size(); ++d)
       offset += pads[d] * outStrides[d];
-    KernelCall copy = emitAffineCopy(
-        ec, kernelName(node, idx, 2), out, in, in->type().shape,
-        {outStrides, offset}, {contiguous(in->type().shape), 0});
+    KernelCall copy =
+        emitAffineCopy(ec, kernelName(node, idx, 2), out, in, in->type().shape,
+                       {outStrides, offset}, {contiguous(in->type().shape), 0});
     return {fill, copy};
   }
   case OpKind::Concat: {
@@ -226,18 +228,17 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
     int64_t at = 0;
     for (size_t i = 0; i < node.operands().size(); ++i) {
       const Value *part = node.operand(i);
-      calls.push_back(emitAffineCopy(
-          ec, kernelName(node, idx, (int)i + 1), out, part, part->type().shape,
-          {outStrides, at * outStrides[axis]},
-          {contiguous(part->type().shape), 0}));
+      calls.push_back(emitAffineCopy(ec, kernelName(node, idx, (int)i + 1), out,
+                                     part, part->type().shape,
+                                     {outStrides, at * outStrides[axis]},
+                                     {contiguous(part->type().shape), 0}));
       at += part->type().shape[axis];
     }
     return calls;
   }
   case OpKind::Iota: {
     // Not collapsible: the value depends on the index along `axis`.
-    int64_t axis =
-        normalizeAxis(attrs.getInt("axis"), outShape.size(), "iota");
+    int64_t axis = normalizeAxis(attrs.getInt("axis"), outShape.size(), "iota");
     DType t = out->type().dtype;
     KernelBuilder k(ec, kernelName(node, idx), {out});
     emitNest(k.b, k.begin, k.end, outShape, {outAccess},
@@ -246,8 +247,8 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
                llvm::Value *v = emitCast(ec, k.b, ivs[axis], DType::I64, t);
                emitStore(ec, k.b, t, v, k.buffers[0], offsets[0]);
              });
-    return {k.finish(outShape[0], product(outShape) /
-                                      std::max<int64_t>(1, outShape[0]))};
+    return {k.finish(outShape[0],
+                     product(outShape) / std::max<int64_t>(1, outShape[0]))};
   }
   default:
     break;
@@ -266,7 +267,8 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
   std::vector<int64_t> inStrides = contiguous(inShape);
   std::vector<int64_t> keptDims, keptStrides, redDims, redStrides;
   for (size_t d = 0; d < inShape.size(); ++d) {
-    bool reduced = std::find(axes.begin(), axes.end(), (int64_t)d) != axes.end();
+    bool reduced =
+        std::find(axes.begin(), axes.end(), (int64_t)d) != axes.end();
     (reduced ? redDims : keptDims).push_back(inShape[d]);
     (reduced ? redStrides : keptStrides).push_back(inStrides[d]);
   }
@@ -287,43 +289,42 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
   KernelBuilder k(ec, kernelName(node, idx), {out, in});
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   int64_t redCount = product(redDims);
-  emitNest(k.b, k.begin, k.end, keptDims, outer,
-           [&](llvm::ArrayRef<llvm::Value *> offsets,
-               llvm::ArrayRef<llvm::Value *>) {
-             llvm::IRBuilder<> &b = k.b;
-             b.CreateStore(emitConstant(ec, t, identity), acc);
-             llvm::Value *inBase = b.CreateInBoundsGEP(
-                 ec.storageType(t), k.buffers[1], offsets[1]);
-             emitNest(b, b.getInt64(0),
-                      b.getInt64(redDims.empty() ? 1 : redDims[0]), redDims,
-                      inner,
-                      [&](llvm::ArrayRef<llvm::Value *> inOff,
-                          llvm::ArrayRef<llvm::Value *>) {
-                        llvm::Value *x = emitLoad(ec, b, t, inBase, inOff[0]);
-                        llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
-                        llvm::Value *r;
-                        if (op == OpKind::ReduceSum) {
-                          if (f) {
-                            llvm::IRBuilder<>::FastMathFlagGuard guard(b);
-                            llvm::FastMathFlags fmf;
-                            fmf.setAllowReassoc();
-                            b.setFastMathFlags(fmf);
-                            r = b.CreateFAdd(a, x);
-                          } else {
-                            r = b.CreateAdd(a, x);
-                          }
-                        } else {
-                          bool isMax = op == OpKind::ReduceMax;
-                          r = emitScalarOp(ec, b,
-                                           isMax ? OpKind::Maximum
-                                                 : OpKind::Minimum,
-                                           {t, t}, t, node.attr(), {a, x});
-                        }
-                        b.CreateStore(r, acc);
-                      });
-             emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc),
-                       k.buffers[0], offsets[0]);
-           });
+  emitNest(
+      k.b, k.begin, k.end, keptDims, outer,
+      [&](llvm::ArrayRef<llvm::Value *> offsets,
+          llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        b.CreateStore(emitConstant(ec, t, identity), acc);
+        llvm::Value *inBase =
+            b.CreateInBoundsGEP(ec.storageType(t), k.buffers[1], offsets[1]);
+        emitNest(b, b.getInt64(0), b.getInt64(redDims.empty() ? 1 : redDims[0]),
+                 redDims, inner,
+                 [&](llvm::ArrayRef<llvm::Value *> inOff,
+                     llvm::ArrayRef<llvm::Value *>) {
+                   llvm::Value *x = emitLoad(ec, b, t, inBase, inOff[0]);
+                   llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
+                   llvm::Value *r;
+                   if (op == OpKind::ReduceSum) {
+                     if (f) {
+                       llvm::IRBuilder<>::FastMathFlagGuard guard(b);
+                       llvm::FastMathFlags fmf;
+                       fmf.setAllowReassoc();
+                       b.setFastMathFlags(fmf);
+                       r = b.CreateFAdd(a, x);
+                     } else {
+                       r = b.CreateAdd(a, x);
+                     }
+                   } else {
+                     bool isMax = op == OpKind::ReduceMax;
+                     r = emitScalarOp(ec, b,
+                                      isMax ? OpKind::Maximum : OpKind::Minimum,
+                                      {t, t}, t, node.attr(), {a, x});
+                   }
+                   b.CreateStore(r, acc);
+                 });
+        emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0],
+                  offsets[0]);
+      });
   int64_t rows = keptDims.empty() ? 1 : keptDims[0];
   return k.finish(rows, product(keptDims) / std::max<int64_t>(1, rows) *
                             std::max<int64_t>(1, redCount));
@@ -333,8 +334,8 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
 KernelCall emitArgmax(EmitContext &ec, const Node &node, int idx) {
   const Value *in = node.operand(0), *out = node.result();
   const Shape &inShape = in->type().shape;
-  int64_t axis = normalizeAxis(node.attr().getInt("axis"), inShape.size(),
-                               "argmax");
+  int64_t axis =
+      normalizeAxis(node.attr().getInt("axis"), inShape.size(), "argmax");
   std::vector<int64_t> inStrides = contiguous(inShape);
   std::vector<int64_t> keptDims, keptStrides;
   for (size_t d = 0; d < inShape.size(); ++d)
@@ -352,32 +353,32 @@ KernelCall emitArgmax(EmitContext &ec, const Node &node, int idx) {
   llvm::AllocaInst *bestIdx = k.stackSlot(ec.i64(), "bestIdx");
   emitNest(
       k.b, k.begin, k.end, keptDims, outer,
-      [&](llvm::ArrayRef<llvm::Value *> offsets, llvm::ArrayRef<llvm::Value *>) {
+      [&](llvm::ArrayRef<llvm::Value *> offsets,
+          llvm::ArrayRef<llvm::Value *>) {
         llvm::IRBuilder<> &b = k.b;
         llvm::Value *inBase =
             b.CreateInBoundsGEP(ec.storageType(t), k.buffers[1], offsets[1]);
         b.CreateStore(emitLoad(ec, b, t, inBase, b.getInt64(0)), best);
         b.CreateStore(b.getInt64(0), bestIdx);
-        emitLoop(b, b.getInt64(1), b.getInt64(inShape[axis]),
-                 [&](llvm::Value *i) {
-                   llvm::Value *x = emitLoad(
-                       ec, b, t, inBase, b.CreateMul(i, b.getInt64(inStrides[axis])));
-                   llvm::Value *cur = b.CreateLoad(ec.valueType(t), best);
-                   llvm::Value *better;
-                   if (f)
-                     better = b.CreateOr(
-                         b.CreateFCmpOGT(x, cur),
-                         b.CreateAnd(b.CreateFCmpUNO(x, x),
-                                     b.CreateFCmpORD(cur, cur)));
-                   else
-                     better = t == DType::U8 ? b.CreateICmpUGT(x, cur)
-                                             : b.CreateICmpSGT(x, cur);
-                   b.CreateStore(b.CreateSelect(better, x, cur), best);
-                   b.CreateStore(
-                       b.CreateSelect(better, i,
-                                      b.CreateLoad(ec.i64(), bestIdx)),
-                       bestIdx);
-                 });
+        emitLoop(
+            b, b.getInt64(1), b.getInt64(inShape[axis]), [&](llvm::Value *i) {
+              llvm::Value *x =
+                  emitLoad(ec, b, t, inBase,
+                           b.CreateMul(i, b.getInt64(inStrides[axis])));
+              llvm::Value *cur = b.CreateLoad(ec.valueType(t), best);
+              llvm::Value *better;
+              if (f)
+                better = b.CreateOr(b.CreateFCmpOGT(x, cur),
+                                    b.CreateAnd(b.CreateFCmpUNO(x, x),
+                                                b.CreateFCmpORD(cur, cur)));
+              else
+                better = t == DType::U8 ? b.CreateICmpUGT(x, cur)
+                                        : b.CreateICmpSGT(x, cur);
+              b.CreateStore(b.CreateSelect(better, x, cur), best);
+              b.CreateStore(
+                  b.CreateSelect(better, i, b.CreateLoad(ec.i64(), bestIdx)),
+                  bestIdx);
+            });
         emitStore(ec, b, DType::I64, b.CreateLoad(ec.i64(), bestIdx),
                   k.buffers[0], offsets[0]);
       });
@@ -391,9 +392,10 @@ KernelCall emitArgmax(EmitContext &ec, const Node &node, int idx) {
 KernelCall emitGather(EmitContext &ec, const Node &node, int idx) {
   const Value *data = node.operand(0), *indices = node.operand(1);
   const Value *out = node.result();
-  const Shape &dataShape = data->type().shape, &idxShape = indices->type().shape;
-  int64_t axis = normalizeAxis(node.attr().getInt("axis"), dataShape.size(),
-                               "gather");
+  const Shape &dataShape = data->type().shape,
+              &idxShape = indices->type().shape;
+  int64_t axis =
+      normalizeAxis(node.attr().getInt("axis"), dataShape.size(), "gather");
   std::vector<int64_t> dataStrides = contiguous(dataShape);
   std::vector<int64_t> idxStrides = contiguous(idxShape);
   std::vector<int64_t> dims;
@@ -420,30 +422,32 @@ KernelCall emitGather(EmitContext &ec, const Node &node, int idx) {
 
   KernelBuilder k(ec, kernelName(node, idx), {out, indices, data},
                   /*wantStatus=*/true);
-  emitNest(
-      k.b, k.begin, k.end, dims, accesses,
-      [&](llvm::ArrayRef<llvm::Value *> offsets, llvm::ArrayRef<llvm::Value *>) {
-        llvm::IRBuilder<> &b = k.b;
-        llvm::Value *i = emitCast(ec, b, emitLoad(ec, b, it, k.buffers[1], offsets[1]),
-                                  it, DType::I64);
-        llvm::Value *wrapped = b.CreateSelect(
-            b.CreateICmpSLT(i, b.getInt64(0)), b.CreateAdd(i, b.getInt64(extent)), i);
-        llvm::Value *bad = b.CreateICmpUGE(wrapped, b.getInt64(extent));
-        emitIf(b, bad, [&] {
-          auto *s0 = b.CreateStore(b.getInt64(idx + 1), k.status);
-          s0->setAtomic(llvm::AtomicOrdering::Monotonic);
-          s0->setAlignment(llvm::Align(8));
-          auto *s1 = b.CreateStore(
-              i, b.CreateConstInBoundsGEP1_64(ec.i64(), k.status, 1));
-          s1->setAtomic(llvm::AtomicOrdering::Monotonic);
-          s1->setAlignment(llvm::Align(8));
-        });
-        llvm::Value *safe = b.CreateSelect(bad, b.getInt64(0), wrapped);
-        llvm::Value *off = b.CreateAdd(
-            offsets[2], b.CreateMul(safe, b.getInt64(dataStrides[axis])));
-        emitStore(ec, b, t, emitLoad(ec, b, t, k.buffers[2], off), k.buffers[0],
-                  offsets[0]);
-      });
+  emitNest(k.b, k.begin, k.end, dims, accesses,
+           [&](llvm::ArrayRef<llvm::Value *> offsets,
+               llvm::ArrayRef<llvm::Value *>) {
+             llvm::IRBuilder<> &b = k.b;
+             llvm::Value *i =
+                 emitCast(ec, b, emitLoad(ec, b, it, k.buffers[1], offsets[1]),
+                          it, DType::I64);
+             llvm::Value *wrapped =
+                 b.CreateSelect(b.CreateICmpSLT(i, b.getInt64(0)),
+                                b.CreateAdd(i, b.getInt64(extent)), i);
+             llvm::Value *bad = b.CreateICmpUGE(wrapped, b.getInt64(extent));
+             emitIf(b, bad, [&] {
+               auto *s0 = b.CreateStore(b.getInt64(idx + 1), k.status);
+               s0->setAtomic(llvm::AtomicOrdering::Monotonic);
+               s0->setAlignment(llvm::Align(8));
+               auto *s1 = b.CreateStore(
+                   i, b.CreateConstInBoundsGEP1_64(ec.i64(), k.status, 1));
+               s1->setAtomic(llvm::AtomicOrdering::Monotonic);
+               s1->setAlignment(llvm::Align(8));
+             });
+             llvm::Value *safe = b.CreateSelect(bad, b.getInt64(0), wrapped);
+             llvm::Value *off = b.CreateAdd(
+                 offsets[2], b.CreateMul(safe, b.getInt64(dataStrides[axis])));
+             emitStore(ec, b, t, emitLoad(ec, b, t, k.buffers[2], off),
+                       k.buffers[0], offsets[0]);
+           });
   int64_t rows = dims.empty() ? 1 : dims[0];
   return k.finish(rows, product(dims) / std::max<int64_t>(1, rows));
 }

@@ -23,9 +23,8 @@ SlotLayout assignSlots(const Graph &g, const InPlaceMap &inPlace) {
     if (node->op() == OpKind::Constant)
       continue;
     auto donor = inPlace.find(node->result());
-    layout.slotOf[node->result()] = donor != inPlace.end()
-                                        ? layout.slotOf.at(donor->second)
-                                        : next++;
+    layout.slotOf[node->result()] =
+        donor != inPlace.end() ? layout.slotOf.at(donor->second) : next++;
   }
   layout.statusSlot = next++;
   layout.numSlots = next;
@@ -110,13 +109,13 @@ EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace) {
       } else {
         int64_t grain = std::max<int64_t>(
             1, (kGrainWork + call.workPerRow - 1) / call.workPerRow);
-        b.CreateCall(parallelFor,
-                     {b.getInt64(call.rows), b.getInt64(grain), call.fn, slots});
+        b.CreateCall(parallelFor, {b.getInt64(call.rows), b.getInt64(grain),
+                                   call.fn, slots});
       }
       if (call.checksStatus) {
-        llvm::Value *statusPtr = b.CreateLoad(
-            ec.ptr(), b.CreateConstInBoundsGEP1_64(ec.ptr(), slots,
-                                                   ec.layout.statusSlot));
+        llvm::Value *statusPtr =
+            b.CreateLoad(ec.ptr(), b.CreateConstInBoundsGEP1_64(
+                                       ec.ptr(), slots, ec.layout.statusSlot));
         llvm::Value *code = b.CreateLoad(ec.i64(), statusPtr);
         llvm::BasicBlock *next =
             llvm::BasicBlock::Create(*out.ctx, "next", entry);

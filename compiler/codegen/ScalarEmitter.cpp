@@ -17,8 +17,8 @@ llvm::Value *callMath(EmitContext &ec, llvm::IRBuilder<> &b,
                       llvm::StringRef name, DType t, llvm::Value *x) {
   llvm::Type *ty = ec.valueType(t);
   std::string fn = ("adjoint_math_" + name + "_" + dtypeName(t)).str();
-  llvm::FunctionCallee callee =
-      ec.module.getOrInsertFunction(fn, llvm::FunctionType::get(ty, {ty}, false));
+  llvm::FunctionCallee callee = ec.module.getOrInsertFunction(
+      fn, llvm::FunctionType::get(ty, {ty}, false));
   return b.CreateCall(callee, {x});
 }
 
@@ -28,9 +28,9 @@ llvm::Value *callLibm(EmitContext &ec, llvm::IRBuilder<> &b,
                       llvm::ArrayRef<llvm::Value *> args) {
   llvm::Type *ty = ec.valueType(t);
   std::vector<llvm::Type *> params(args.size(), ty);
-  llvm::FunctionCallee callee = ec.module.getOrInsertFunction(
-      t == DType::F32 ? f32Name : f64Name,
-      llvm::FunctionType::get(ty, params, false));
+  llvm::FunctionCallee callee =
+      ec.module.getOrInsertFunction(t == DType::F32 ? f32Name : f64Name,
+                                    llvm::FunctionType::get(ty, params, false));
   return b.CreateCall(callee, args);
 }
 
@@ -57,8 +57,7 @@ llvm::Value *emitDiv(EmitContext &ec, llvm::IRBuilder<> &b, DType t,
   // sdiv would leave undefined.
   llvm::Value *minusOne = llvm::ConstantInt::getSigned(ty, -1);
   llvm::Value *byMinusOne = b.CreateICmpEQ(y, minusOne);
-  llvm::Value *safe =
-      b.CreateSelect(b.CreateOr(divByZero, byMinusOne), one, y);
+  llvm::Value *safe = b.CreateSelect(b.CreateOr(divByZero, byMinusOne), one, y);
   llvm::Value *q = b.CreateSDiv(x, safe);
   q = b.CreateSelect(byMinusOne, b.CreateSub(zero, x), q);
   return b.CreateSelect(divByZero, zero, q);
@@ -193,13 +192,15 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::Sign: {
     if (isUnsigned(t))
       return b.CreateZExt(b.CreateICmpNE(x, zero()), ty);
-    llvm::Value *one = emitConstant(ec, t, 1), *minusOne = emitConstant(ec, t, -1);
+    llvm::Value *one = emitConstant(ec, t, 1),
+                *minusOne = emitConstant(ec, t, -1);
     if (f) // +-0 and NaN pass through
-      return b.CreateSelect(b.CreateFCmpOGT(x, zero()), one,
-                            b.CreateSelect(b.CreateFCmpOLT(x, zero()), minusOne, x));
-    return b.CreateSelect(b.CreateICmpSGT(x, zero()), one,
-                          b.CreateSelect(b.CreateICmpSLT(x, zero()), minusOne,
-                                         zero()));
+      return b.CreateSelect(
+          b.CreateFCmpOGT(x, zero()), one,
+          b.CreateSelect(b.CreateFCmpOLT(x, zero()), minusOne, x));
+    return b.CreateSelect(
+        b.CreateICmpSGT(x, zero()), one,
+        b.CreateSelect(b.CreateICmpSLT(x, zero()), minusOne, zero()));
   }
   case OpKind::Exp:
     return callMath(ec, b, "exp", t, x);

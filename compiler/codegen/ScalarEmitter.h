@@ -17,8 +17,8 @@ struct EmitContext;
 /// docs/ops.md exactly; transcendental functions call the inline math
 /// library (adjoint_math_*), which the vectorizer sees through.
 llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
-                          llvm::ArrayRef<DType> operandTypes,
-                          DType resultType, const AttrReader &attrs,
+                          llvm::ArrayRef<DType> operandTypes, DType resultType,
+                          const AttrReader &attrs,
                           llvm::ArrayRef<llvm::Value *> args);
 
 /// Converts a value of dtype `from` to dtype `to` as `cast` does.

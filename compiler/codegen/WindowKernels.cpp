@@ -75,12 +75,13 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
                                  ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
                                  ec.i32(), ec.ptr(), ec.i64()},
                                 false));
-    llvm::GlobalVariable *tabA = offsetTable(ec, kernelName(node, idx) + ".a", offA);
-    llvm::GlobalVariable *tabB = offsetTable(ec, kernelName(node, idx) + ".b", offB);
+    llvm::GlobalVariable *tabA =
+        offsetTable(ec, kernelName(node, idx) + ".a", offA);
+    llvm::GlobalVariable *tabB =
+        offsetTable(ec, kernelName(node, idx) + ".b", offB);
     emitLoop(b, b.getInt64(0), b.getInt64(batch), [&](llvm::Value *i) {
       auto load = [&](llvm::GlobalVariable *tab) {
-        return b.CreateLoad(ec.i64(),
-                            b.CreateInBoundsGEP(ec.i64(), tab, {i}));
+        return b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tab, {i}));
       };
       llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[1], load(tabA));
       llvm::Value *pb = b.CreateInBoundsGEP(st, k.buffers[2], load(tabB));
@@ -98,8 +99,10 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
   // Integers: a loop nest over (batch, m, n) with an inner loop over k.
   KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
   llvm::IRBuilder<> &b = k.b;
-  llvm::GlobalVariable *tabA = offsetTable(ec, kernelName(node, idx) + ".a", offA);
-  llvm::GlobalVariable *tabB = offsetTable(ec, kernelName(node, idx) + ".b", offB);
+  llvm::GlobalVariable *tabA =
+      offsetTable(ec, kernelName(node, idx) + ".a", offA);
+  llvm::GlobalVariable *tabB =
+      offsetTable(ec, kernelName(node, idx) + ".b", offB);
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   // Rows are (batch entry, row of A) pairs.
   emitLoop(b, k.begin, k.end, [&](llvm::Value *row) {
@@ -113,16 +116,19 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
     emitLoop(b, b.getInt64(0), b.getInt64(d.n), [&](llvm::Value *j) {
       b.CreateStore(emitConstant(ec, t, 0), acc);
       emitLoop(b, b.getInt64(0), b.getInt64(d.k), [&](llvm::Value *kk) {
-        llvm::Value *x = emitLoad(ec, b, t, k.buffers[1], b.CreateAdd(aRow, kk));
+        llvm::Value *x =
+            emitLoad(ec, b, t, k.buffers[1], b.CreateAdd(aRow, kk));
         llvm::Value *y = emitLoad(
             ec, b, t, k.buffers[2],
-            b.CreateAdd(bBase, b.CreateAdd(b.CreateMul(kk, b.getInt64(d.n)), j)));
-        b.CreateStore(b.CreateAdd(b.CreateLoad(ec.valueType(t), acc),
-                                  b.CreateMul(x, y)),
-                      acc);
+            b.CreateAdd(bBase,
+                        b.CreateAdd(b.CreateMul(kk, b.getInt64(d.n)), j)));
+        b.CreateStore(
+            b.CreateAdd(b.CreateLoad(ec.valueType(t), acc), b.CreateMul(x, y)),
+            acc);
       });
       llvm::Value *off = b.CreateAdd(b.CreateMul(row, b.getInt64(d.n)), j);
-      emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0], off);
+      emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0],
+                off);
     });
   });
   return {k.finish(batch * d.m, d.n * d.k)};
@@ -188,41 +194,48 @@ std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx) {
         llvm::IRBuilder<> &b = k.b;
         b.CreateStore(emitConstant(ec, t, identity), acc);
         b.CreateStore(b.getInt64(0), count);
-        llvm::Value *y0 = b.CreateSub(b.CreateMul(ivs[1], b.getInt64(win.strideH)),
-                                      b.getInt64(win.padTop));
-        llvm::Value *x0 = b.CreateSub(b.CreateMul(ivs[2], b.getInt64(win.strideW)),
-                                      b.getInt64(win.padLeft));
-        emitLoop(b, b.getInt64(0), b.getInt64(win.kernelH), [&](llvm::Value *i) {
-          llvm::Value *yy = b.CreateAdd(y0, i);
-          llvm::Value *rowOk = b.CreateAnd(b.CreateICmpSGE(yy, b.getInt64(0)),
-                                           b.CreateICmpSLT(yy, b.getInt64(H)));
-          emitLoop(b, b.getInt64(0), b.getInt64(win.kernelW), [&](llvm::Value *j) {
-            llvm::Value *xx = b.CreateAdd(x0, j);
-            llvm::Value *ok = b.CreateAnd(
-                rowOk, b.CreateAnd(b.CreateICmpSGE(xx, b.getInt64(0)),
-                                   b.CreateICmpSLT(xx, b.getInt64(W))));
-            llvm::Value *off = b.CreateSelect(
-                ok,
-                b.CreateAdd(offsets[1],
+        llvm::Value *y0 =
+            b.CreateSub(b.CreateMul(ivs[1], b.getInt64(win.strideH)),
+                        b.getInt64(win.padTop));
+        llvm::Value *x0 =
+            b.CreateSub(b.CreateMul(ivs[2], b.getInt64(win.strideW)),
+                        b.getInt64(win.padLeft));
+        emitLoop(
+            b, b.getInt64(0), b.getInt64(win.kernelH), [&](llvm::Value *i) {
+              llvm::Value *yy = b.CreateAdd(y0, i);
+              llvm::Value *rowOk =
+                  b.CreateAnd(b.CreateICmpSGE(yy, b.getInt64(0)),
+                              b.CreateICmpSLT(yy, b.getInt64(H)));
+              emitLoop(
+                  b, b.getInt64(0), b.getInt64(win.kernelW),
+                  [&](llvm::Value *j) {
+                    llvm::Value *xx = b.CreateAdd(x0, j);
+                    llvm::Value *ok = b.CreateAnd(
+                        rowOk, b.CreateAnd(b.CreateICmpSGE(xx, b.getInt64(0)),
+                                           b.CreateICmpSLT(xx, b.getInt64(W))));
+                    llvm::Value *off = b.CreateSelect(
+                        ok,
+                        b.CreateAdd(
+                            offsets[1],
                             b.CreateAdd(b.CreateMul(yy, b.getInt64(W)), xx)),
-                offsets[1]);
-            llvm::Value *v = emitLoad(ec, b, t, k.buffers[1], off);
-            llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
-            llvm::Value *r =
-                isMax ? emitScalarOp(ec, b, OpKind::Maximum, {t, t}, t,
-                                     node.attr(), {a, v})
-                      : b.CreateFAdd(a, v);
-            b.CreateStore(b.CreateSelect(ok, r, a), acc);
-            b.CreateStore(b.CreateAdd(b.CreateLoad(ec.i64(), count),
-                                      b.CreateZExt(ok, ec.i64())),
-                          count);
-          });
-        });
+                        offsets[1]);
+                    llvm::Value *v = emitLoad(ec, b, t, k.buffers[1], off);
+                    llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
+                    llvm::Value *r =
+                        isMax ? emitScalarOp(ec, b, OpKind::Maximum, {t, t}, t,
+                                             node.attr(), {a, v})
+                              : b.CreateFAdd(a, v);
+                    b.CreateStore(b.CreateSelect(ok, r, a), acc);
+                    b.CreateStore(b.CreateAdd(b.CreateLoad(ec.i64(), count),
+                                              b.CreateZExt(ok, ec.i64())),
+                                  count);
+                  });
+            });
         llvm::Value *result = b.CreateLoad(ec.valueType(t), acc);
         if (!isMax) {
           llvm::Value *divisor =
-              countPad ? (llvm::Value *)emitConstant(ec, t, (double)win.kernelH *
-                                                                win.kernelW)
+              countPad ? (llvm::Value *)emitConstant(
+                             ec, t, (double)win.kernelH * win.kernelW)
                        : b.CreateSIToFP(b.CreateLoad(ec.i64(), count),
                                         ec.valueType(t));
           result = b.CreateFDiv(result, divisor);

@@ -60,7 +60,8 @@ JitModule::compile(std::unique_ptr<llvm::LLVMContext> ctx,
   jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   jtmb.getOptions().AllowFPOpFusion = llvm::FPOpFusion::Fast;
 
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create();
+  auto jit =
+      llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create();
   if (!jit)
     failed("cannot start the JIT: ", llvm::toString(jit.takeError()));
   auto impl = std::make_unique<Impl>();
@@ -86,7 +87,8 @@ JitModule::compile(std::unique_ptr<llvm::LLVMContext> ctx,
 void *JitModule::lookup(const std::string &name) {
   auto addr = impl_->jit->lookup(name);
   if (!addr)
-    failed("JIT lookup of ", name, " failed: ", llvm::toString(addr.takeError()));
+    failed("JIT lookup of ", name,
+           " failed: ", llvm::toString(addr.takeError()));
   return addr->toPtr<void *>();
 }
 

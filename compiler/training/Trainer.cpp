@@ -28,8 +28,8 @@ std::string updateName(const std::string &input) { return "update." + input; }
 
 /// Copies the inputs and nodes of `g` into `out`, turning the parameters
 /// named in `asInputs` into inputs; other parameters stay parameters.
-std::map<const Value *, Value *> copyInto(const Graph &g, Graph &out,
-                                          const std::set<std::string> &asInputs) {
+std::map<const Value *, Value *>
+copyInto(const Graph &g, Graph &out, const std::set<std::string> &asInputs) {
   std::map<const Value *, Value *> map;
   for (const Value *v : g.inputs())
     map[v] = out.addInput(v->name(), v->type());
@@ -46,10 +46,10 @@ std::map<const Value *, Value *> copyInto(const Graph &g, Graph &out,
     std::vector<Value *> operands;
     for (const Value *v : node->operands())
       operands.push_back(map.at(v));
-    map[node->result()] = out.addNode(node->op(), operands, node->attrs(),
-                                      node->result()->name(),
-                                      node->result()->type())
-                              ->result();
+    map[node->result()] =
+        out.addNode(node->op(), operands, node->attrs(), node->result()->name(),
+                    node->result()->type())
+            ->result();
   }
   return map;
 }
@@ -61,8 +61,8 @@ double scalarValue(const Tensor &t) { return t.elementAsDouble(0); }
 struct Trainer::Impl {
   Model model; // the original, for its structure and non-trained params
   std::vector<std::string> trainable;
-  std::map<std::string, Tensor> params;  // trainable parameters' values
-  std::map<std::string, Tensor> state;   // optimizer state by input name
+  std::map<std::string, Tensor> params;   // trainable parameters' values
+  std::map<std::string, Tensor> state;    // optimizer state by input name
   std::map<std::string, Tensor> previous; // params and state before the step
   Graph stepGraph{"step"};
   Graph evalGraph{"eval"};
@@ -263,7 +263,8 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   bindBatch(batch, m.stepInNames, m.stepIn, m.params, m.state, m.model.graph);
   // Keep the values before the step, to diagnose a non-finite loss.
   for (auto &[name, t] : m.previous) {
-    const Tensor &now = m.params.count(name) ? m.params.at(name) : m.state.at(name);
+    const Tensor &now =
+        m.params.count(name) ? m.params.at(name) : m.state.at(name);
     std::memcpy(t.bytes(), now.bytes(), now.byteSize());
   }
   m.stepExe->run(m.stepIn, m.stepOut);
@@ -299,11 +300,11 @@ const Tensor &Trainer::parameter(const std::string &name) const {
 void Trainer::setParameter(const std::string &name, const Tensor &value) {
   auto it = impl_->params.find(name);
   if (it == impl_->params.end())
-    badInput("model ", impl_->model.graph.name(),
-             " has no trained parameter %", name);
+    badInput("model ", impl_->model.graph.name(), " has no trained parameter %",
+             name);
   if (value.type() != it->second.type())
-    badInput("parameter %", name, " is ", typeStr(it->second.type()),
-             ", not ", typeStr(value.type()));
+    badInput("parameter %", name, " is ", typeStr(it->second.type()), ", not ",
+             typeStr(value.type()));
   // Write into the existing storage: the executables hold it.
   std::memcpy(it->second.bytes(), value.bytes(), value.byteSize());
 }
@@ -317,8 +318,9 @@ Model Trainer::trainedModel() const {
     map[v] = out.graph.addInput(v->name(), v->type());
   for (const Param &p : g.params()) {
     auto it = impl_->params.find(p.value->name());
-    map[p.value] = out.graph.addParam(
-        p.value->name(), it != impl_->params.end() ? it->second.clone() : p.data);
+    map[p.value] = out.graph.addParam(p.value->name(), it != impl_->params.end()
+                                                           ? it->second.clone()
+                                                           : p.data);
   }
   for (const auto &node : g.nodes()) {
     std::vector<Value *> operands;
@@ -358,7 +360,7 @@ Trainer::diagnoseNonFinite(const std::map<std::string, Tensor> &batch) {
     for (const Value *v : node->operands())
       operands.push_back(values.at(v));
     Tensor r = adjoint::evaluate(node->op(), operands, node->attrs(),
-                        node->result()->type());
+                                 node->result()->type());
     if (isFloat(r.dtype()))
       for (int64_t i = 0; i < r.numElements(); ++i)
         if (!std::isfinite(r.elementAsDouble(i)))

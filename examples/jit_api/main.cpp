@@ -41,8 +41,9 @@ int main() {
     std::map<std::string, Tensor> ref = interpret(g, {{"x", input}});
     double worst = 0;
     for (int64_t i = 0; i < probs.numElements(); ++i)
-      worst = std::max(worst, (double)std::fabs(probs.data<float>()[i] -
-                                        ref.at("probs").data<float>()[i]));
+      worst =
+          std::max(worst, (double)std::fabs(probs.data<float>()[i] -
+                                            ref.at("probs").data<float>()[i]));
     for (int row = 0; row < 2; ++row) {
       std::printf("probs[%d] =", row);
       for (int c = 0; c < 4; ++c)

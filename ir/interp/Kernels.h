@@ -288,8 +288,8 @@ Tensor maxPool2d(const Tensor &x, const AttrReader &attrs,
                  const TensorType &resultType);
 Tensor avgPool2d(const Tensor &x, const AttrReader &attrs,
                  const TensorType &resultType);
-Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy,
-                     const AttrReader &attrs, const TensorType &resultType);
+Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy, const AttrReader &attrs,
+                     const TensorType &resultType);
 Tensor avgPool2dGrad(const Tensor &dy, const AttrReader &attrs,
                      const TensorType &resultType);
 

@@ -45,11 +45,10 @@ void forEachWindow(const Tensor &x, Tensor &out, const Window2D &win, Fn fn) {
   const int64_t h = x.shape()[2], w = x.shape()[3];
   const T *px = x.data<T>();
   T *po = out.data<T>();
-  forEachWindowIndex(x.shape()[0] * x.shape()[1], h, w, win,
-                     [&](int64_t p, int64_t o, int64_t y0, int64_t y1,
-                         int64_t x0, int64_t x1) {
-                       fn(px + p * h * w, po[o], y0, y1, x0, x1);
-                     });
+  forEachWindowIndex(
+      x.shape()[0] * x.shape()[1], h, w, win,
+      [&](int64_t p, int64_t o, int64_t y0, int64_t y1, int64_t x0,
+          int64_t x1) { fn(px + p * h * w, po[o], y0, y1, x0, x1); });
 }
 
 /// `acc` rounded to a tensor of `type`.
@@ -108,8 +107,8 @@ Tensor avgPool2d(const Tensor &x, const AttrReader &attrs,
   return out;
 }
 
-Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy,
-                     const AttrReader &attrs, const TensorType &resultType) {
+Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy, const AttrReader &attrs,
+                     const TensorType &resultType) {
   Window2D win = poolWindow(attrs, x.shape());
   const int64_t h = x.shape()[2], w = x.shape()[3];
   Tensor out;
@@ -117,21 +116,21 @@ Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy,
     using T = decltype(tag);
     const T *px = x.data<T>(), *pdy = dy.data<T>();
     std::vector<double> acc((size_t)x.numElements());
-    forEachWindowIndex(
-        x.shape()[0] * x.shape()[1], h, w, win,
-        [&](int64_t p, int64_t o, int64_t y0, int64_t y1, int64_t x0,
-            int64_t x1) {
-          // The first maximum in row-major order, or the first NaN.
-          const T *plane = px + p * h * w;
-          int64_t best = y0 * w + x0;
-          for (int64_t y = y0; y < y1; ++y)
-            for (int64_t xx = x0; xx < x1; ++xx) {
-              T v = plane[y * w + xx], b = plane[best];
-              if (!isNaN(b) && (isNaN(v) || v > b))
-                best = y * w + xx;
-            }
-          acc[p * h * w + best] += (double)pdy[o];
-        });
+    forEachWindowIndex(x.shape()[0] * x.shape()[1], h, w, win,
+                       [&](int64_t p, int64_t o, int64_t y0, int64_t y1,
+                           int64_t x0, int64_t x1) {
+                         // The first maximum in row-major order, or the first
+                         // NaN.
+                         const T *plane = px + p * h * w;
+                         int64_t best = y0 * w + x0;
+                         for (int64_t y = y0; y < y1; ++y)
+                           for (int64_t xx = x0; xx < x1; ++xx) {
+                             T v = plane[y * w + xx], b = plane[best];
+                             if (!isNaN(b) && (isNaN(v) || v > b))
+                               best = y * w + xx;
+                           }
+                         acc[p * h * w + best] += (double)pdy[o];
+                       });
     out = rounded<T>(acc, resultType);
   });
   return out;
@@ -148,18 +147,18 @@ Tensor avgPool2dGrad(const Tensor &dy, const AttrReader &attrs,
     using T = decltype(tag);
     const T *pdy = dy.data<T>();
     std::vector<double> acc((size_t)resultType.numElements());
-    forEachWindowIndex(
-        xs[0] * xs[1], h, w, win,
-        [&](int64_t p, int64_t o, int64_t y0, int64_t y1, int64_t x0,
-            int64_t x1) {
-          double count = includePad ? (double)(win.kernelH * win.kernelW)
-                                    : (double)((y1 - y0) * (x1 - x0));
-          double share = (double)pdy[o] / count;
-          double *plane = acc.data() + p * h * w;
-          for (int64_t y = y0; y < y1; ++y)
-            for (int64_t xx = x0; xx < x1; ++xx)
-              plane[y * w + xx] += share;
-        });
+    forEachWindowIndex(xs[0] * xs[1], h, w, win,
+                       [&](int64_t p, int64_t o, int64_t y0, int64_t y1,
+                           int64_t x0, int64_t x1) {
+                         double count =
+                             includePad ? (double)(win.kernelH * win.kernelW)
+                                        : (double)((y1 - y0) * (x1 - x0));
+                         double share = (double)pdy[o] / count;
+                         double *plane = acc.data() + p * h * w;
+                         for (int64_t y = y0; y < y1; ++y)
+                           for (int64_t xx = x0; xx < x1; ++xx)
+                             plane[y * w + xx] += share;
+                       });
     out = rounded<T>(acc, resultType);
   });
   return out;

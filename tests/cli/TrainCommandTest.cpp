@@ -92,13 +92,13 @@ void writeTwoClasses(const std::string &dir, const std::string &suffix,
 }
 
 std::vector<std::string> fashionTrainArgs(const TempDir &dir) {
-  return {"train",   sourcePath("examples/fashion_mlp.pbtxt"),
-          "--epochs", "1",
-          "--limit", "10000",
+  return {"train",     sourcePath("examples/fashion_mlp.pbtxt"),
+          "--epochs",  "1",
+          "--limit",   "10000",
           "--threads", "1",
-          "--seed",  "1",
-          "-o",      dir / "t.pb",
-          "--plot",  dir / "p.svg"};
+          "--seed",    "1",
+          "-o",        dir / "t.pb",
+          "--plot",    dir / "p.svg"};
 }
 
 TEST(TrainCommand, TrainsTheMlpOnFashionMnist) {
@@ -170,8 +170,8 @@ TEST(TrainCommand, RejectsExampleAndLabelCountsThatDiffer) {
 }
 
 TEST(TrainCommand, RejectsABatchOtherThanTheModels) {
-  ProcessResult r = runCli({"train", sourcePath("examples/fashion_mlp.pbtxt"),
-                            "--batch", "64"});
+  ProcessResult r = runCli(
+      {"train", sourcePath("examples/fashion_mlp.pbtxt"), "--batch", "64"});
   expectError(r, 2, {"--batch 64", "32"});
 }
 
@@ -195,9 +195,9 @@ TEST(TrainCommand, RejectsAModelWithoutATrainingSpec) {
       runCli({"train", model, "--data", dir.path().string(), "--loss", "loss",
               "--features", "x", "--labels", "y", "--epochs", "1"});
   EXPECT_EQ(named.status, 0) << named.err;
-  ProcessResult wrong = runCli({"train", model, "--data", dir.path().string(),
-                                "--loss", "nope", "--features", "x",
-                                "--labels", "y"});
+  ProcessResult wrong =
+      runCli({"train", model, "--data", dir.path().string(), "--loss", "nope",
+              "--features", "x", "--labels", "y"});
   expectError(wrong, 2, {"nope"});
 }
 
@@ -218,8 +218,8 @@ TEST(TrainCommand, ANonFiniteLossNamesTheStepAndTheNode) {
     xs[i] = -1;
   writeNpy(dir / "x.npy", Tensor::fromDoubles(DType::F32, {8, 2}, xs));
   writeNpy(dir / "y.npy", Tensor::fromDoubles(DType::I64, {8}, ys));
-  ProcessResult r = runCli({"train", model, "--data", dir.path().string(),
-                            "--threads", "1"});
+  ProcessResult r =
+      runCli({"train", model, "--data", dir.path().string(), "--threads", "1"});
   expectError(r, 1, {"step ", "nan", "(log)"});
   EXPECT_NE(r.err.find("epoch 1, step "), std::string::npos) << r.err;
 }
@@ -230,9 +230,8 @@ TEST(TrainCommand, TrainsOnANpyDirectory) {
   saveModel(tinyClassifier(false), model);
   writeTwoClasses(dir.path().string(), "", 400, 1);
   writeTwoClasses(dir.path().string(), "_test", 200, 2);
-  ProcessResult r =
-      runCli({"train", model, "--data", dir.path().string(), "--epochs", "5",
-              "--threads", "1", "-o", trained});
+  ProcessResult r = runCli({"train", model, "--data", dir.path().string(),
+                            "--epochs", "5", "--threads", "1", "-o", trained});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("on 400 examples (100 steps of 4 per epoch, 5 epochs)"),
             std::string::npos)

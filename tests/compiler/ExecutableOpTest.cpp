@@ -43,8 +43,8 @@ std::vector<Instance> binaryInstances(OpKind op, std::vector<DType> dtypes,
                                       DType operandOverride = DType::F32,
                                       bool override = false) {
   std::vector<std::pair<Shape, Shape>> shapes = {
-      {{3, 4}, {3, 4}},   {{3, 1}, {1, 4}},    {{}, {2, 3}},
-      {{2, 3, 40}, {40}}, {{0, 3}, {1, 3}},    {{5, 1, 3}, {1, 4, 1}},
+      {{3, 4}, {3, 4}},   {{3, 1}, {1, 4}}, {{}, {2, 3}},
+      {{2, 3, 40}, {40}}, {{0, 3}, {1, 3}}, {{5, 1, 3}, {1, 4, 1}},
       {{67}, {}}};
   std::vector<Instance> out;
   for (DType t : dtypes)
@@ -65,14 +65,13 @@ const std::vector<DType> kSigned = {DType::F32, DType::F64, DType::I32,
 const std::vector<DType> kNumeric = {DType::F32, DType::F64, DType::I32,
                                      DType::I64, DType::U8};
 
-
 using Ints = std::vector<int64_t>;
 
 std::vector<Instance> reduceInstances(OpKind op) {
   std::vector<Instance> out;
   std::vector<std::pair<Shape, std::optional<Ints>>> cases = {
-      {{3, 4, 5}, std::nullopt}, {{3, 4, 5}, Ints{1}},  {{3, 4, 5}, Ints{-1}},
-      {{3, 4, 5}, Ints{0, 2}},   {{2, 0, 3}, Ints{1}},  {{}, std::nullopt},
+      {{3, 4, 5}, std::nullopt}, {{3, 4, 5}, Ints{1}}, {{3, 4, 5}, Ints{-1}},
+      {{3, 4, 5}, Ints{0, 2}},   {{2, 0, 3}, Ints{1}}, {{}, std::nullopt},
       {{64, 300}, Ints{1}},      {{300, 64}, Ints{0}}};
   for (DType t : kNumeric)
     for (auto &[s, axes] : cases)
@@ -239,7 +238,8 @@ std::vector<Instance> instancesOf(OpKind op) {
   case OpKind::LogicalOr:
     return binaryInstances(op, {DType::Bool});
   case OpKind::Select:
-    return {{"f32", [](Builder &b) {
+    return {{"f32",
+             [](Builder &b) {
                b.output("y", b.select(b.input("c", ty(DType::Bool, {3, 1})),
                                       b.input("a", ty(DType::F32, {1, 40})),
                                       b.input("b", ty(DType::F32, {}))));
@@ -253,29 +253,29 @@ std::vector<Instance> instancesOf(OpKind op) {
     std::vector<Instance> out;
     for (DType from : kAllDTypes)
       for (DType to : kAllDTypes)
-        out.push_back({std::string(dtypeName(from)) + "->" +
-                           std::string(dtypeName(to)),
-                       [=](Builder &b) {
-                         b.output("y", b.cast(b.input("x", ty(from, {3, 50})), to));
-                       },
-                       -300, 300});
+        out.push_back(
+            {std::string(dtypeName(from)) + "->" + std::string(dtypeName(to)),
+             [=](Builder &b) {
+               b.output("y", b.cast(b.input("x", ty(from, {3, 50})), to));
+             },
+             -300, 300});
     return out;
   }
   case OpKind::Constant:
     return {{"f32", [](Builder &b) {
-               Tensor c = Tensor::fromDoubles(DType::F32, {2, 2},
-                                              std::vector<double>{1, -2, 3.5, 4});
+               Tensor c = Tensor::fromDoubles(
+                   DType::F32, {2, 2}, std::vector<double>{1, -2, 3.5, 4});
                Value *x = b.input("x", ty(DType::F32, {2, 2}));
                b.output("y", b.add(x, b.constant(c)));
                b.output("c", b.constant(c));
              }}};
   case OpKind::Iota:
-    return {{"f32", [](Builder &b) {
+    return {{"f32",
+             [](Builder &b) {
                b.output("y", b.iota(DType::F32, {3, 4}, 1));
              }},
-            {"u8wrap", [](Builder &b) {
-               b.output("y", b.iota(DType::U8, {300}, 0));
-             }},
+            {"u8wrap",
+             [](Builder &b) { b.output("y", b.iota(DType::U8, {300}, 0)); }},
             {"i64", [](Builder &b) {
                b.output("y", b.iota(DType::I64, {2, 3, 4}, -1));
              }}};
@@ -288,44 +288,51 @@ std::vector<Instance> instancesOf(OpKind op) {
     for (DType t : {DType::F32, DType::I32, DType::U8})
       for (int64_t axis : {0, 1, -1})
         for (bool keep : {false, true})
-          out.push_back({std::string(dtypeName(t)) + std::to_string(axis),
-                         [=](Builder &b) {
-                           b.output("y", b.argmax(b.input("x", ty(t, {3, 4, 5})),
-                                                  axis, keep));
-                         },
-                         0, 3});
+          out.push_back(
+              {std::string(dtypeName(t)) + std::to_string(axis),
+               [=](Builder &b) {
+                 b.output("y",
+                          b.argmax(b.input("x", ty(t, {3, 4, 5})), axis, keep));
+               },
+               0, 3});
     return out;
   }
   case OpKind::Reshape:
     return {{"f32", [](Builder &b) {
-      b.output("y", b.reshape(b.input("x", ty(DType::F32, {2, 3, 4})), {6, -1}));
-    }}};
-  case OpKind::Transpose:
-    return {{"f32", [](Builder &b) {
-               b.output("y", b.transpose(b.input("x", ty(DType::F32, {2, 3, 4})),
-                                         {2, 0, 1}));
-             }},
-            {"bool", [](Builder &b) {
-               b.output("y", b.transpose(b.input("x", ty(DType::Bool, {5, 7})),
-                                         {1, 0}));
+               b.output("y", b.reshape(b.input("x", ty(DType::F32, {2, 3, 4})),
+                                       {6, -1}));
              }}};
+  case OpKind::Transpose:
+    return {
+        {"f32",
+         [](Builder &b) {
+           b.output("y", b.transpose(b.input("x", ty(DType::F32, {2, 3, 4})),
+                                     {2, 0, 1}));
+         }},
+        {"bool", [](Builder &b) {
+           b.output("y",
+                    b.transpose(b.input("x", ty(DType::Bool, {5, 7})), {1, 0}));
+         }}};
   case OpKind::BroadcastTo:
     return {{"f32", [](Builder &b) {
-      b.output("y", b.broadcastTo(b.input("x", ty(DType::F64, {3, 1})),
-                                  {2, 3, 4}));
-    }}};
+               b.output("y", b.broadcastTo(b.input("x", ty(DType::F64, {3, 1})),
+                                           {2, 3, 4}));
+             }}};
   case OpKind::Slice:
-    return {{"steps", [](Builder &b) {
-               b.output("y", b.slice(b.input("x", ty(DType::F32, {5, 6, 7})),
-                                     {-1, 1}, {INT64_MIN, 100}, {0, 2}, {-2, 3}));
+    return {{"steps",
+             [](Builder &b) {
+               b.output("y",
+                        b.slice(b.input("x", ty(DType::F32, {5, 6, 7})),
+                                {-1, 1}, {INT64_MIN, 100}, {0, 2}, {-2, 3}));
              }},
-            {"negative steps on two axes", [](Builder &b) {
+            {"negative steps on two axes",
+             [](Builder &b) {
                b.output("y", b.slice(b.input("x", ty(DType::F64, {5, 6})),
                                      {4, 5}, {0, 0}, {0, 1}, {-2, -3}));
              }},
             {"empty", [](Builder &b) {
-               b.output("y", b.slice(b.input("x", ty(DType::I32, {5, 6})),
-                                     {3}, {2}, {1}));
+               b.output("y", b.slice(b.input("x", ty(DType::I32, {5, 6})), {3},
+                                     {2}, {1}));
              }}};
   case OpKind::Concat:
     return {{"axis1", [](Builder &b) {
@@ -335,15 +342,18 @@ std::vector<Instance> instancesOf(OpKind op) {
                                       -2));
              }}};
   case OpKind::Pad:
-    return {{"f32", [](Builder &b) {
-               b.output("y", b.pad(b.input("x", ty(DType::F32, {2, 3})),
-                                   {1, 0, 2, 3}, -1.5));
-             }},
-            {"i64", [](Builder &b) {
-               b.output("y", b.pad(b.input("x", ty(DType::I64, {4})), {0, 2}, 7));
-             }}};
+    return {
+        {"f32",
+         [](Builder &b) {
+           b.output("y", b.pad(b.input("x", ty(DType::F32, {2, 3})),
+                               {1, 0, 2, 3}, -1.5));
+         }},
+        {"i64", [](Builder &b) {
+           b.output("y", b.pad(b.input("x", ty(DType::I64, {4})), {0, 2}, 7));
+         }}};
   case OpKind::Gather:
-    return {{"axis1", [](Builder &b) {
+    return {{"axis1",
+             [](Builder &b) {
                Value *data = b.input("data", ty(DType::F32, {3, 5, 2}));
                Tensor idx = Tensor::fromDoubles(
                    DType::I64, {2, 2}, std::vector<double>{0, -1, 4, 2});
@@ -356,10 +366,14 @@ std::vector<Instance> instancesOf(OpKind op) {
                b.output("y", b.gather(data, b.constant(idx), 0));
              }}};
   case OpKind::MatMul: {
-    std::vector<std::pair<Shape, Shape>> shapes = {
-        {{3, 4}, {4, 5}},          {{4}, {4, 5}},  {{3, 4}, {4}},
-        {{4}, {4}},                {{2, 1, 3, 4}, {5, 4, 6}},
-        {{0, 4}, {4, 5}},          {{3, 0}, {0, 5}}, {{70, 33}, {33, 65}}};
+    std::vector<std::pair<Shape, Shape>> shapes = {{{3, 4}, {4, 5}},
+                                                   {{4}, {4, 5}},
+                                                   {{3, 4}, {4}},
+                                                   {{4}, {4}},
+                                                   {{2, 1, 3, 4}, {5, 4, 6}},
+                                                   {{0, 4}, {4, 5}},
+                                                   {{3, 0}, {0, 5}},
+                                                   {{70, 33}, {33, 65}}};
     std::vector<Instance> out;
     for (DType t : {DType::F32, DType::F64, DType::I32})
       for (auto &[sa, sb] : shapes)
@@ -379,18 +393,19 @@ std::vector<Instance> instancesOf(OpKind op) {
     std::vector<Instance> out;
     for (DType t : kFloats)
       for (auto &[name, opts] : variants)
-        out.push_back({std::string(dtypeName(t)) + name, [=](Builder &b) {
-                         b.output("y", b.conv2d(b.input("x", ty(t, {2, 4, 9, 8})),
-                                                b.input("w", ty(t, {6, 4, 3, 3})),
-                                                opts));
-                       }});
-    out.push_back({"groups", [](Builder &b) {
-                     Conv2DOptions o;
-                     o.groups = 2;
-                     b.output("y", b.conv2d(b.input("x", ty(DType::F32, {1, 4, 6, 6})),
-                                            b.input("w", ty(DType::F32, {6, 2, 3, 3})),
-                                            o));
-                   }});
+        out.push_back(
+            {std::string(dtypeName(t)) + name, [=](Builder &b) {
+               b.output("y", b.conv2d(b.input("x", ty(t, {2, 4, 9, 8})),
+                                      b.input("w", ty(t, {6, 4, 3, 3})), opts));
+             }});
+    out.push_back(
+        {"groups", [](Builder &b) {
+           Conv2DOptions o;
+           o.groups = 2;
+           b.output("y",
+                    b.conv2d(b.input("x", ty(DType::F32, {1, 4, 6, 6})),
+                             b.input("w", ty(DType::F32, {6, 2, 3, 3})), o));
+         }});
     return out;
   }
   case OpKind::MaxPool2D:
@@ -406,8 +421,9 @@ std::vector<Instance> instancesOf(OpKind op) {
                        o.pads = {1, 0, 1, 1};
                        o.countIncludePad = countPad;
                        Value *x = b.input("x", ty(DType::F32, {2, 3, 9, 8}));
-                       b.output("y", op == OpKind::MaxPool2D ? b.maxPool2d(x, o)
-                                                             : b.avgPool2d(x, o));
+                       b.output("y", op == OpKind::MaxPool2D
+                                         ? b.maxPool2d(x, o)
+                                         : b.avgPool2d(x, o));
                      }});
     }
     return out;
@@ -454,10 +470,10 @@ TEST_P(ExecutableOpTest, MatchesInterpreter) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllOps, ExecutableOpTest, ::testing::ValuesIn(allOps().begin(), allOps().end()),
-    [](const ::testing::TestParamInfo<OpKind> &info) {
-      return std::string(opName(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(AllOps, ExecutableOpTest,
+                         ::testing::ValuesIn(allOps().begin(), allOps().end()),
+                         [](const ::testing::TestParamInfo<OpKind> &info) {
+                           return std::string(opName(info.param));
+                         });
 
 } // namespace

@@ -1,6 +1,6 @@
 //===- ExecutableTest.cpp - The JIT's C++ API and whole models ------------===//
-#include "JitTestUtil.h"
 #include "compiler/Executable.h"
+#include "JitTestUtil.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
@@ -71,23 +71,29 @@ TEST(Executable, RejectsWrongInputs) {
   Graph g = smallMlp();
   auto exe = compile(g);
   Tensor good(TensorType{DType::F32, {4, 8}});
-  EXPECT_NE(errorOf([&] { exe->run({{"z", good}}); }).find("input %x"),
+  EXPECT_NE(errorOf([&] {
+              exe->run({{"z", good}});
+            }).find("input %x"),
             std::string::npos);
-  EXPECT_NE(errorOf([&] { exe->run({{"x", good}, {"z", good}}); })
-                .find("'z' is not an input"),
+  EXPECT_NE(errorOf([&] {
+              exe->run({{"x", good}, {"z", good}});
+            }).find("'z' is not an input"),
             std::string::npos);
-  std::string dtype = errorOf(
-      [&] { exe->run({{"x", Tensor(TensorType{DType::F64, {4, 8}})}}); });
+  std::string dtype = errorOf([&] {
+    exe->run({{"x", Tensor(TensorType{DType::F64, {4, 8}})}});
+  });
   EXPECT_NE(dtype.find("expects f32[4,8], got f64[4,8]"), std::string::npos)
       << dtype;
-  std::string shape = errorOf(
-      [&] { exe->run({{"x", Tensor(TensorType{DType::F32, {8, 4}})}}); });
+  std::string shape = errorOf([&] {
+    exe->run({{"x", Tensor(TensorType{DType::F32, {8, 4}})}});
+  });
   EXPECT_NE(shape.find("expects f32[4,8], got f32[8,4]"), std::string::npos)
       << shape;
   std::vector<Tensor> wrongOut = {Tensor(TensorType{DType::F32, {1}}),
                                   Tensor(exe->outputs()[1].type)};
-  EXPECT_NE(errorOf([&] { exe->run(std::vector<Tensor>{good}, wrongOut); })
-                .find("output 'y'"),
+  EXPECT_NE(errorOf([&] {
+              exe->run(std::vector<Tensor>{good}, wrongOut);
+            }).find("output 'y'"),
             std::string::npos);
 }
 
@@ -177,8 +183,8 @@ TEST(Executable, ExamplesMatchInterpreterAndThreadCounts) {
       options.threads = threads;
       byThreads[threads - 1] = compile(m.graph, options)->run(inputs);
       for (const auto &[name, t] : want)
-        EXPECT_EQ(compareTensors(byThreads[threads - 1].at(name), t, 1e-4, 1e-5),
-                  "")
+        EXPECT_EQ(
+            compareTensors(byThreads[threads - 1].at(name), t, 1e-4, 1e-5), "")
             << name << " with " << threads << " threads";
     }
     for (const auto &[name, t] : byThreads[0])
@@ -205,8 +211,9 @@ TEST(Executable, RandomModelsMatchInterpreter) {
           if (std::isfinite(t.elementAsDouble(i)))
             scale = std::max(scale, std::fabs(t.elementAsDouble(i)));
       double rtol = relTolerance(t.dtype()) * 10;
-      EXPECT_EQ(compareTensors(got.at(name), t, rtol, rtol * std::max(1.0, scale)),
-                "")
+      EXPECT_EQ(
+          compareTensors(got.at(name), t, rtol, rtol * std::max(1.0, scale)),
+          "")
           << name;
     }
   }
@@ -230,7 +237,8 @@ TEST(Executable, InPlaceOutputsUpdateTheirInput) {
   options.inPlace = {{"w_new", "w"}};
   auto exe = compile(g, options);
 
-  Tensor wt = Tensor::fromDoubles(DType::F32, {3}, std::vector<double>{1, 2, 3});
+  Tensor wt =
+      Tensor::fromDoubles(DType::F32, {3}, std::vector<double>{1, 2, 3});
   Tensor xt = Tensor::fromDoubles(DType::F32, {2, 3},
                                   std::vector<double>{1, 0, 2, 3, 1, -1});
   std::vector<Tensor> outs = {Tensor(TensorType{DType::F32, {}}), wt};

@@ -7,12 +7,12 @@
 namespace adjoint::testing {
 
 Tensor uniformTensor(const TensorType &type, std::mt19937_64 &rng, double lo,
-                    double hi) {
+                     double hi) {
   Tensor t(type);
   std::uniform_real_distribution<double> real(lo, hi);
   std::uniform_int_distribution<int64_t> integer((int64_t)lo, (int64_t)hi);
   for (int64_t i = 0; i < t.numElements(); ++i) {
-    double v = isFloat(type.dtype)          ? real(rng)
+    double v = isFloat(type.dtype)         ? real(rng)
                : type.dtype == DType::Bool ? (double)(rng() & 1)
                                            : (double)integer(rng);
     t.setElementFromDouble(i, v);
@@ -21,7 +21,7 @@ Tensor uniformTensor(const TensorType &type, std::mt19937_64 &rng, double lo,
 }
 
 std::map<std::string, Tensor> uniformInputs(const Graph &g, uint64_t seed,
-                                           double lo, double hi) {
+                                            double lo, double hi) {
   std::mt19937_64 rng(seed);
   std::map<std::string, Tensor> inputs;
   for (const Value *v : g.inputs())

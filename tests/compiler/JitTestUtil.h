@@ -13,11 +13,11 @@ namespace adjoint::testing {
 
 /// Random data of `type`: floats U(lo, hi), integers in [lo, hi], bools fair.
 Tensor uniformTensor(const TensorType &type, std::mt19937_64 &rng,
-                    double lo = -2, double hi = 2);
+                     double lo = -2, double hi = 2);
 
 /// Random values for every input of `g`.
 std::map<std::string, Tensor> uniformInputs(const Graph &g, uint64_t seed,
-                                           double lo = -2, double hi = 2);
+                                            double lo = -2, double hi = 2);
 
 /// Empty if `got` matches `want`: same type; integers and bools equal;
 /// floats within rtol*|want| + atol (NaN matches NaN, infinities must be

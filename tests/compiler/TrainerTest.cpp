@@ -34,7 +34,7 @@ Model tinyClassifier(OptimizerKind kind) {
   OptimizerConfig opt;
   opt.kind = kind;
   opt.lr = kind == OptimizerKind::Sgd || kind == OptimizerKind::Momentum ? 0.1
-                                                                          : 0.01;
+                                                                         : 0.01;
   spec.optimizer = opt;
   spec.features = "x";
   spec.labels = "y";

@@ -121,9 +121,8 @@ void checkOpCase(const OpCase &c) {
 const std::vector<OpCase> &allOpCases() {
   static const std::vector<OpCase> all = [] {
     std::vector<OpCase> out;
-    for (auto family :
-         {unaryCases, binaryCases, reduceCases, shapeCases, contractionCases,
-          gradientCases})
+    for (auto family : {unaryCases, binaryCases, reduceCases, shapeCases,
+                        contractionCases, gradientCases})
       for (OpCase &c : family())
         out.push_back(std::move(c));
     return out;

@@ -1,11 +1,11 @@
 //===- ModelIOTest.cpp - Model files: round trips and file errors ---------===//
 #include "ir/ModelIO.h"
 
-#include "tests/support/TempDir.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/TextFormat.h"
 #include "proto/adjoint.pb.h"
+#include "tests/support/TempDir.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,8 +1,8 @@
 //===- NpyFileTest.cpp - NumPy .npy files ---------------------------------===//
 #include "ir/NpyFile.h"
 
-#include "tests/support/TempDir.h"
 #include "ir/Error.h"
+#include "tests/support/TempDir.h"
 
 #include <cmath>
 #include <cstdlib>

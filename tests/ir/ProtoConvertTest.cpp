@@ -1,10 +1,10 @@
 //===- ProtoConvertTest.cpp - Wire format <-> IR, and every bad model -----===//
 #include "ir/ProtoConvert.h"
 
-#include "tests/support/TempDir.h"
 #include "ir/Error.h"
 #include "ir/ModelIO.h"
 #include "proto/adjoint.pb.h"
+#include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
 

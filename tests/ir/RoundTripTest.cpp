@@ -4,11 +4,11 @@
 // unchanged, as must the shipped examples.
 //
 //===----------------------------------------------------------------------===//
-#include "tests/support/RandomGraph.h"
-#include "tests/support/ModelCompare.h"
-#include "tests/support/TempDir.h"
 #include "ir/ModelIO.h"
 #include "ir/TextFormat.h"
+#include "tests/support/ModelCompare.h"
+#include "tests/support/RandomGraph.h"
+#include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +29,8 @@ void roundTrip(const Model &m, const TempDir &dir) {
     std::string path = dir.file(std::string("model") + ext);
     saveModel(*current, path);
     loaded = loadModel(path);
-    ASSERT_EQ(adjoint::testing::modelDifference(m, loaded), "") << "after " << ext;
+    ASSERT_EQ(adjoint::testing::modelDifference(m, loaded), "")
+        << "after " << ext;
     ASSERT_EQ(printModel(loaded), text) << "after " << ext;
     current = &loaded;
   }

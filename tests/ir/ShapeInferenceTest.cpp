@@ -1,7 +1,7 @@
 //===- ShapeInferenceTest.cpp - Type rules of every op --------------------===//
+#include "ir/ShapeInference.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
-#include "ir/ShapeInference.h"
 
 #include <gtest/gtest.h>
 

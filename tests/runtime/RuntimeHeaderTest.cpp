@@ -23,10 +23,9 @@ TEST(RuntimeHeader, DeclaresTheAbiWithCLinkage) {
       adjoint_rt_gemm_f32;
   void *(*alloc)(int64_t) = adjoint_rt_alloc;
   using ConvF32 = void (*)(const float *, const float *, float *, int64_t,
-                           int64_t, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, int64_t);
+                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                           int64_t, int64_t, int64_t, int64_t, int64_t);
   ConvF32 conv = adjoint_rt_conv2d_f32;
   ConvF32 inputGrad = adjoint_rt_conv2d_input_grad_f32;
   ConvF32 weightGrad = adjoint_rt_conv2d_weight_grad_f32;
