@@ -49,6 +49,13 @@ template <typename... Args> [[noreturn]] void failed(const Args &...args) {
   throw Error(ErrorKind::Failed, strCat(args...));
 }
 
+/// Throws std::logic_error for a broken invariant of Adjoint itself (a bug,
+/// not a bad input), found by a checker that also runs in release builds.
+template <typename... Args>
+[[noreturn]] void internalError(const Args &...args) {
+  throw std::logic_error("internal error: " + strCat(args...));
+}
+
 /// Runs `fn`; an Error it throws is rethrown with `context + ": "` in front.
 template <typename Fn>
 auto withContext(const std::string &context, Fn &&fn) -> decltype(fn()) {

@@ -1,0 +1,123 @@
+//===- FusionPlan.cpp - Kernels of a graph: groups of fused nodes ---------===//
+#include "compiler/passes/FusionPlan.h"
+
+#include "ir/Error.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace adjoint {
+
+namespace {
+
+bool isConstantGroup(const FusionGroup &group) {
+  return std::all_of(group.nodes.begin(), group.nodes.end(), [](const Node *n) {
+    return n->op() == OpKind::Constant;
+  });
+}
+
+} // namespace
+
+int FusionPlan::kernelCount() const {
+  return (int)std::count_if(groups.begin(), groups.end(),
+                            [](const FusionGroup &group) {
+                              return !isConstantGroup(group);
+                            });
+}
+
+FusionPlan unfusedPlan(const Graph &g) {
+  FusionPlan plan;
+  for (const auto &node : g.nodes()) {
+    FusionGroup group;
+    group.kind = GroupKind::Single;
+    group.nodes = {node.get()};
+    plan.groups.push_back(std::move(group));
+  }
+  completePlan(g, plan);
+  return plan;
+}
+
+void completePlan(const Graph &g, FusionPlan &plan) {
+  plan.groupOf.clear();
+  for (size_t i = 0; i < plan.groups.size(); ++i)
+    for (const Node *n : plan.groups[i].nodes)
+      plan.groupOf[n] = (int)i;
+  std::unordered_set<const Value *> graphOutputs;
+  for (const Output &o : g.outputs())
+    graphOutputs.insert(o.value);
+  // The groups that read each value.
+  std::unordered_map<const Value *, std::vector<int>> readers;
+  for (size_t i = 0; i < plan.groups.size(); ++i)
+    for (const Node *n : plan.groups[i].nodes)
+      for (const Value *v : n->operands())
+        readers[v].push_back((int)i);
+
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    FusionGroup &group = plan.groups[i];
+    group.inputs.clear();
+    group.outputs.clear();
+    group.inPlaceCandidates.clear();
+    std::unordered_set<const Node *> members(group.nodes.begin(),
+                                             group.nodes.end());
+    std::unordered_set<const Value *> seen;
+    for (const Node *n : group.nodes)
+      for (const Value *v : n->operands()) {
+        const Node *def = v->definingNode();
+        if ((!def || !members.count(def)) && seen.insert(v).second)
+          group.inputs.push_back(v);
+      }
+    for (const Node *n : group.nodes) {
+      const Value *r = n->result();
+      auto it = readers.find(r);
+      bool readOutside =
+          it != readers.end() &&
+          std::any_of(it->second.begin(), it->second.end(),
+                      [&](int reader) { return reader != (int)i; });
+      if (readOutside || graphOutputs.count(r))
+        group.outputs.push_back(r);
+    }
+    // A single elementwise node may overwrite a same-shaped operand.
+    if (group.nodes.size() == 1 && group.outputs.size() == 1) {
+      const Node *n = group.nodes[0];
+      if (opDef(n->op()).has(Elementwise))
+        for (const Value *v : n->operands())
+          if (v->type().shape == n->result()->type().shape &&
+              dtypeSize(v->type().dtype) ==
+                  dtypeSize(n->result()->type().dtype))
+            group.inPlaceCandidates.push_back({n->result(), v});
+    }
+  }
+}
+
+void checkPlan(const Graph &g, const FusionPlan &plan) {
+  std::unordered_map<const Node *, int> position;
+  for (size_t i = 0; i < plan.groups.size(); ++i)
+    for (const Node *n : plan.groups[i].nodes) {
+      if (!position.emplace(n, (int)i).second)
+        internalError("fusion plan: ", n->describe(), " is in two groups");
+    }
+  for (const auto &node : g.nodes()) {
+    auto it = position.find(node.get());
+    if (it == position.end())
+      internalError("fusion plan: ", node->describe(), " is in no group");
+    for (const Value *v : node->operands()) {
+      const Node *def = v->definingNode();
+      if (def && position.at(def) > it->second)
+        internalError("fusion plan: ", node->describe(), " in group ",
+                      it->second, " reads ", def->describe(),
+                      " of the later group ", position.at(def));
+    }
+  }
+  if (position.size() != g.nodes().size())
+    internalError("fusion plan: nodes of another graph");
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    auto it = plan.groupOf.find(plan.groups[i].nodes.empty()
+                                    ? nullptr
+                                    : plan.groups[i].nodes.front());
+    if (plan.groups[i].nodes.empty() || it == plan.groupOf.end() ||
+        it->second != (int)i)
+      internalError("fusion plan: group ", i, " is empty or not indexed");
+  }
+}
+
+} // namespace adjoint

@@ -1,0 +1,92 @@
+//===- FusionPlan.h - Kernels of a graph: groups of fused nodes -----------===//
+//
+// The result of fusion: the nodes of a graph partitioned into groups, each
+// compiled into one kernel (one LLVM function, one loop nest). Values that
+// cross a group boundary, and graph outputs, are materialized in memory;
+// every other value of a group lives in registers. A plan refers to the
+// nodes of one graph and stays valid while that graph lives.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace adjoint {
+
+/// The shape of the loop nest a group compiles to.
+enum class GroupKind {
+  /// Elementwise, broadcast and index-map (reshape, transpose, slice,
+  /// broadcast_to) nodes over one iteration space: the shape of its outputs.
+  Loop,
+  /// A reduction with the elementwise nodes that feed it; its iteration
+  /// space is the reduction's operand's shape.
+  Reduction,
+  /// Reductions over the innermost axes and the elementwise nodes around
+  /// them, run row by row (softmax, log-softmax, cross-entropy, layer norm).
+  Row,
+  /// A matmul or convolution (the anchor) with an elementwise epilogue
+  /// applied to its output while it is in cache.
+  Epilogue,
+  /// One node compiled on its own (pooling, gather, concat, pad, ...).
+  Single,
+};
+
+/// One kernel.
+struct FusionGroup {
+  GroupKind kind = GroupKind::Single;
+  /// The nodes of the group in graph order.
+  std::vector<const Node *> nodes;
+  /// The matmul/conv of an Epilogue group; the reduction of a Reduction
+  /// group; otherwise null.
+  const Node *anchor = nullptr;
+  /// Values the group reads from memory: graph inputs, parameters, constant
+  /// results, and results of earlier groups. In first-use order.
+  std::vector<const Value *> inputs;
+  /// Values the group writes to memory: results used by a later group or
+  /// named as a graph output. In graph order.
+  std::vector<const Value *> outputs;
+  /// Pairs (output, input) where output element i depends on input element
+  /// i only (same shape, identity index map), so that the output may be
+  /// written over the input's buffer when the input dies in this group.
+  std::vector<std::pair<const Value *, const Value *>> inPlaceCandidates;
+};
+
+/// Why a producer was not fused into a consumer (shown in dumps).
+struct FusionDecision {
+  const Node *producer = nullptr;
+  const Node *consumer = nullptr;
+  std::string reason;
+};
+
+/// Every node of a graph (constants included) in exactly one group; groups
+/// in an order that respects every dependence.
+struct FusionPlan {
+  std::vector<FusionGroup> groups;
+  /// Index into `groups` of each node's group.
+  std::unordered_map<const Node *, int> groupOf;
+  /// Edges that were not fused, with their reasons.
+  std::vector<FusionDecision> rejected;
+
+  /// Number of groups that run code (every group except those made only of
+  /// `constant` nodes).
+  int kernelCount() const;
+};
+
+/// One group per node, in graph order, with each node's inputs, outputs and
+/// in-place candidates filled in: the plan of an unfused graph.
+FusionPlan unfusedPlan(const Graph &g);
+
+/// Fills groupOf, and each group's inputs, outputs and in-place candidates,
+/// from the nodes of each group (used by every planner).
+void completePlan(const Graph &g, FusionPlan &plan);
+
+/// Throws an internal error unless every node is in exactly one group, the
+/// group order respects dependences, and inputs/outputs are consistent.
+void checkPlan(const Graph &g, const FusionPlan &plan);
+
+} // namespace adjoint

@@ -1,0 +1,52 @@
+//===- Pipeline.h - The optimizing pipeline from graph to kernels ---------===//
+//
+// The passes that run between a verified graph and code generation, in
+// order: simplification (constant folding, algebraic rules, common
+// subexpressions, dead code), fusion, and memory planning. The same pipeline
+// runs for inference graphs and training steps.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/passes/FusionPlan.h"
+#include "compiler/passes/MemoryPlan.h"
+#include "ir/Graph.h"
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace adjoint {
+
+struct PipelineOptions {
+  /// Run the verifier after every pass (always on in debug builds).
+  bool verifyEach = false;
+  /// Skip simplification and fusion: one kernel per node (for comparison).
+  bool optimize = true;
+  /// Allow rules that change the results of NaN, infinities or signed zeros
+  /// or the rounding of results (x*0 -> 0, reassociation).
+  bool fastMath = false;
+  /// Called after each pass with its name and the graph; `fusion` is set
+  /// once fusion has run.
+  std::function<void(std::string_view pass, const Graph &g,
+                     const FusionPlan *fusion)>
+      afterPass;
+};
+
+/// A graph ready for code generation.
+struct PipelineResult {
+  Graph graph;
+  FusionPlan fusion;
+  MemoryPlan memory;
+};
+
+/// The names of the passes, in the order they run.
+const std::vector<std::string> &pipelinePassNames();
+
+/// Runs the pipeline on a copy of `g`. `pinned` names graph outputs whose
+/// buffers are given (in-place updates), as planMemory takes them.
+PipelineResult runPipeline(const Graph &g, const PipelineOptions &options,
+                           const std::vector<std::string> &pinnedOutputs = {});
+
+} // namespace adjoint
