@@ -52,11 +52,14 @@ codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text,
   emitted.module->setDataLayout(tm->createDataLayout());
   emitted.module->setTargetTriple(tm->getTargetTriple().str());
   codegen::linkMathLibrary(*emitted.module);
-  if (text)
+  if (text) {
     text->llvmBefore = codegen::printModule(*emitted.module);
+    text->kernelsBefore = codegen::printFunctions(*emitted.module);
+  }
   codegen::optimizeModule(*emitted.module, *tm);
   if (text) {
     text->llvmAfter = codegen::printModule(*emitted.module);
+    text->kernelsAfter = codegen::printFunctions(*emitted.module);
     text->assembly = codegen::emitAssembly(*emitted.module, *tm);
   }
   return emitted;

@@ -142,4 +142,18 @@ std::string printModule(const llvm::Module &m) {
   return text;
 }
 
+std::vector<std::pair<std::string, std::string>>
+printFunctions(const llvm::Module &m) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const llvm::Function &f : m) {
+    if (f.isDeclaration() || f.getName().starts_with("adjoint_math_"))
+      continue;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    f.print(os);
+    out.emplace_back(f.getName().str(), std::move(text));
+  }
+  return out;
+}
+
 } // namespace adjoint::codegen

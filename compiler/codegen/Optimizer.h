@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace llvm {
 class Module;
@@ -36,5 +38,10 @@ std::string emitAssembly(const llvm::Module &m, llvm::TargetMachine &tm);
 
 /// The textual LLVM IR of `m`.
 std::string printModule(const llvm::Module &m);
+
+/// The textual LLVM IR of each function `m` defines, by name, in module
+/// order (declarations and the math library's helpers left out).
+std::vector<std::pair<std::string, std::string>>
+printFunctions(const llvm::Module &m);
 
 } // namespace adjoint::codegen

@@ -4,6 +4,7 @@
 #include "ir/Error.h"
 
 #include <algorithm>
+#include <sstream>
 #include <unordered_set>
 
 namespace adjoint {
@@ -23,6 +24,46 @@ int FusionPlan::kernelCount() const {
                             [](const FusionGroup &group) {
                               return !isConstantGroup(group);
                             });
+}
+
+const char *groupKindName(GroupKind kind) {
+  switch (kind) {
+  case GroupKind::Loop:
+    return "loop";
+  case GroupKind::Reduction:
+    return "reduction";
+  case GroupKind::Row:
+    return "row";
+  case GroupKind::Epilogue:
+    return "epilogue";
+  case GroupKind::Single:
+    return "single";
+  }
+  __builtin_unreachable();
+}
+
+std::string printFusionPlan(const FusionPlan &plan) {
+  std::ostringstream os;
+  auto names = [&](const std::vector<const Value *> &values) {
+    std::string s;
+    for (const Value *v : values)
+      s += (s.empty() ? "%" : ", %") + v->name();
+    return s.empty() ? std::string("-") : s;
+  };
+  os << "# fusion: " << plan.kernelCount() << " kernels in "
+     << plan.groups.size() << " groups\n";
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    const FusionGroup &group = plan.groups[i];
+    os << "# group " << i << " (" << groupKindName(group.kind) << "):";
+    for (const Node *n : group.nodes)
+      os << " %" << n->result()->name() << "=" << opName(n->op());
+    os << "\n#   reads " << names(group.inputs) << "; writes "
+       << names(group.outputs) << "\n";
+  }
+  for (const FusionDecision &d : plan.rejected)
+    os << "# not fused: " << d.producer->describe() << " -> "
+       << d.consumer->describe() << ": " << d.reason << "\n";
+  return os.str();
 }
 
 FusionPlan unfusedPlan(const Graph &g) {

@@ -77,6 +77,14 @@ struct FusionPlan {
   int kernelCount() const;
 };
 
+/// The name of a group kind as dumps print it ("loop", "reduction", ...).
+const char *groupKindName(GroupKind kind);
+
+/// The plan as `#` comment lines that follow a graph's text IR: each group
+/// with its kind, nodes, inputs and outputs, then every rejected fusion
+/// with its reason.
+std::string printFusionPlan(const FusionPlan &plan);
+
 /// One group per node, in graph order, with each node's inputs, outputs and
 /// in-place candidates filled in: the plan of an unfused graph.
 FusionPlan unfusedPlan(const Graph &g);
