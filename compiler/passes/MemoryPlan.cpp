@@ -129,8 +129,8 @@ std::string rangeStr(const BufferAssignment &b) {
 }
 
 std::string describe(const BufferAssignment &b) {
-  return "%" + b.value->name() + " (offset " + std::to_string(b.offset) +
-         ", " + std::to_string(b.size) + " bytes, groups " + rangeStr(b) + ")";
+  return "%" + b.value->name() + " (offset " + std::to_string(b.offset) + ", " +
+         std::to_string(b.size) + " bytes, groups " + rangeStr(b) + ")";
 }
 
 } // namespace
@@ -256,8 +256,8 @@ void checkMemoryPlan(const Graph &g, const FusionPlan &plan,
       continue;
     auto it = mem.indexOf.find(b.reuses);
     if (it == mem.indexOf.end())
-      internalError("memory plan: ", describe(b), " reuses %",
-                    b.reuses->name(), ", which has no buffer");
+      internalError("memory plan: ", describe(b), " reuses %", b.reuses->name(),
+                    ", which has no buffer");
     const BufferAssignment &donor = mem.buffers[it->second];
     if (!isInPlaceCandidate(plan.groups[b.first], b.value, donor.value) ||
         !contains(plan.groups[b.first].inputs, donor.value))

@@ -164,8 +164,7 @@ Graph elementwiseChain() {
 /// The line that defines kernel body `name` in LLVM IR.
 std::string definitionOf(const std::string &ir, const std::string &name) {
   size_t at = ir.find("define internal void @" + name + "(");
-  return at == std::string::npos ? ""
-                                 : ir.substr(at, ir.find('\n', at) - at);
+  return at == std::string::npos ? "" : ir.substr(at, ir.find('\n', at) - at);
 }
 
 TEST(Executable, IntermediatesShareTheArena) {

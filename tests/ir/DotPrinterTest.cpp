@@ -87,12 +87,10 @@ TEST(DotPrinter, DrawsClustersAroundTheirNodes) {
   ASSERT_NE(c0, std::string::npos) << dot;
   ASSERT_NE(c1, std::string::npos) << dot;
   EXPECT_NE(dot.find("label=\"kernel 0: loop\";"), std::string::npos) << dot;
-  EXPECT_NE(dot.find("label=\"kernel 1 \\\"single\\\"\";"),
-            std::string::npos)
+  EXPECT_NE(dot.find("label=\"kernel 1 \\\"single\\\"\";"), std::string::npos)
       << dot;
   // Each node is declared once, inside the first cluster that lists it.
-  std::string expId = "v1 [shape", negId = "v2 [shape",
-              reluId = "v3 [shape";
+  std::string expId = "v1 [shape", negId = "v2 [shape", reluId = "v3 [shape";
   EXPECT_EQ(count(dot, expId), 1u) << dot;
   EXPECT_EQ(count(dot, negId), 1u) << dot;
   EXPECT_EQ(count(dot, reluId), 1u) << dot;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 
 using namespace adjoint;
@@ -153,8 +154,7 @@ TEST(MemoryPlan, CheckerRejectsOverlap) {
   FusionPlan plan = unfusedPlan(d.g);
   MemoryPlan mem = planChecked(d.g, plan);
   MemoryPlan broken = mem;
-  broken.buffers[broken.indexOf.at(d.bb)].offset =
-      bufferOf(mem, d.a).offset;
+  broken.buffers[broken.indexOf.at(d.bb)].offset = bufferOf(mem, d.a).offset;
   try {
     checkMemoryPlan(d.g, plan, broken);
     FAIL() << "an overlap passed";
@@ -225,12 +225,29 @@ TEST(MemoryPlan, PrintsATable) {
       << text;
 }
 
+/// The most bytes live at one group: no placement does better (a value
+/// written over its operand counts from the group after).
+int64_t peakLiveBytes(const MemoryPlan &mem) {
+  std::map<int, int64_t> live;
+  for (const BufferAssignment &buf : mem.buffers)
+    for (int t = buf.first + (buf.reuses ? 1 : 0); t <= buf.last; ++t)
+      live[t] += (buf.size + kBufferAlignment - 1) / kBufferAlignment *
+                 kBufferAlignment;
+  int64_t peak = 0;
+  for (const auto &[t, bytes] : live)
+    peak = std::max(peak, bytes);
+  return peak;
+}
+
 /// The arena against the sum of the intermediates, for the report.
 double report(const std::string &what, const MemoryPlan &mem) {
   double ratio = mem.totalBytes ? (double)mem.arenaBytes / mem.totalBytes : 0;
-  std::printf("%-32s arena %10lld  intermediates %10lld  ratio %.3f\n",
+  int64_t peak = peakLiveBytes(mem);
+  std::printf("%-30s arena %10lld  intermediates %10lld  ratio %.3f  "
+              "peak live %10lld\n",
               what.c_str(), (long long)mem.arenaBytes,
-              (long long)mem.totalBytes, ratio);
+              (long long)mem.totalBytes, ratio, (long long)peak);
+  EXPECT_GE(mem.arenaBytes, peak) << what;
   return ratio;
 }
 
@@ -238,8 +255,8 @@ class ExampleMemoryPlan : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(ExampleMemoryPlan, InferenceAndTrainingStepPassTheChecker) {
   std::string name = GetParam();
-  Model m = loadModel(std::string(ADJOINT_SOURCE_DIR "/examples/") + name +
-                      ".pbtxt");
+  Model m =
+      loadModel(std::string(ADJOINT_SOURCE_DIR "/examples/") + name + ".pbtxt");
   FusionPlan plan = unfusedPlan(m.graph);
   MemoryPlan mem = planChecked(m.graph, plan);
   EXPECT_LT(mem.arenaBytes, mem.totalBytes);
