@@ -189,6 +189,22 @@ TEST(Executable, KernelsOverwritingTheirOperandAreNotNoalias) {
   EXPECT_EQ(relu.find("noalias"), std::string::npos) << relu;
 }
 
+TEST(Executable, DeadResultsShareOneScratchBuffer) {
+  // Two results nothing reads: their kernels still run, into one buffer.
+  Graph g("dead");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {1000}});
+  b.exp(x);
+  b.neg(x);
+  b.output("y", b.relu(x));
+  auto exe = compile(g);
+  EXPECT_EQ(exe->arenaBytes(), 4032);
+  auto inputs = uniformInputs(g, 4);
+  EXPECT_EQ(compareTensors(exe->run(inputs).at("y"),
+                           interpret(g, inputs).at("y"), 0, 0),
+            "");
+}
+
 /// Outputs read by later kernels, named twice, and intermediates that die
 /// around them: every output keeps its value to the end of the run.
 TEST(Executable, OutputsSurviveLaterKernels) {
