@@ -4,11 +4,13 @@
 #include "compiler/training/Trainer.h"
 #include "ir/Builder.h"
 #include "ir/ModelIO.h"
+#include "tests/support/RandomGraph.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <map>
+#include <random>
 #include <stdexcept>
 
 using namespace adjoint;
@@ -223,6 +225,70 @@ TEST(MemoryPlan, PrintsATable) {
                       " bytes for " + std::to_string(mem.totalBytes)),
             std::string::npos)
       << text;
+}
+
+/// Groups consecutive nodes of `g` at random (graph order keeps every
+/// dependence), as a fusion pass might, and lists an in-place candidate for
+/// every same-sized (output, input) pair of a group.
+FusionPlan randomGroups(const Graph &g, std::mt19937_64 &rng) {
+  FusionPlan plan;
+  for (const auto &node : g.nodes()) {
+    if (plan.groups.empty() || rng() % 3 == 0)
+      plan.groups.emplace_back();
+    plan.groups.back().nodes.push_back(node.get());
+  }
+  completePlan(g, plan);
+  for (FusionGroup &group : plan.groups)
+    for (const Value *out : group.outputs)
+      for (const Value *in : group.inputs)
+        if (out->type().byteSize() == in->type().byteSize() && rng() % 2)
+          group.inPlaceCandidates.push_back({out, in});
+  return plan;
+}
+
+TEST(MemoryPlan, RandomModelsAndGroupingsPassTheChecker) {
+  int reused = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Model m = adjoint::testing::randomModel(seed);
+    std::mt19937_64 rng(seed);
+    for (const FusionPlan &plan :
+         {unfusedPlan(m.graph), randomGroups(m.graph, rng)}) {
+      checkPlan(m.graph, plan);
+      MemoryPlan mem = planChecked(m.graph, plan);
+      EXPECT_LE(mem.arenaBytes, mem.totalBytes);
+      for (const BufferAssignment &buf : mem.buffers)
+        reused += buf.reuses != nullptr;
+    }
+  }
+  EXPECT_GT(reused, 50); // the in-place path ran
+}
+
+TEST(MemoryPlan, FusedGroupsPlanOnlyWhatCrossesThem) {
+  // Two kernels: {exp, neg} and {transpose, relu}. Only neg's result
+  // crosses a group boundary; exp's lives in registers.
+  Graph g("fused");
+  Builder b(g);
+  Value *x = b.input("x", f32({8, 8}));
+  Value *e = b.exp(x);
+  Value *n = b.neg(e);
+  b.output("y", b.relu(b.transpose(n)));
+  FusionPlan plan;
+  plan.groups.resize(2);
+  plan.groups[0].nodes = {g.nodes()[0].get(), g.nodes()[1].get()};
+  plan.groups[1].nodes = {g.nodes()[2].get(), g.nodes()[3].get()};
+  completePlan(g, plan);
+  MemoryPlan mem = planChecked(g, plan);
+  ASSERT_EQ(mem.buffers.size(), 2u);
+  EXPECT_EQ(mem.indexOf.count(e), 0u);
+  EXPECT_EQ(bufferOf(mem, n).first, 0);
+  EXPECT_EQ(bufferOf(mem, n).last, 1);
+  // A value a group writes and only reads itself lives in that group.
+  plan.groups[0].outputs.insert(plan.groups[0].outputs.begin(), e);
+  MemoryPlan withE = planChecked(g, plan);
+  EXPECT_EQ(bufferOf(withE, e).first, 0);
+  EXPECT_EQ(bufferOf(withE, e).last, 0);
+  EXPECT_NE(bufferOf(withE, e).offset, bufferOf(withE, n).offset);
 }
 
 /// The most bytes live at one group: no placement does better (a value
