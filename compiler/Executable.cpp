@@ -5,6 +5,8 @@
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/jit/Jit.h"
+#include "compiler/passes/FusionPlan.h"
+#include "compiler/passes/MemoryPlan.h"
 #include "ir/Error.h"
 #include "ir/Verifier.h"
 #include "runtime/Runtime.h"
@@ -121,12 +123,98 @@ resolveInPlace(const Graph &g,
   return map;
 }
 
+/// The graph outputs computed by nodes: each is written over an input
+/// (`pinned`) or straight into the caller's tensor, never into the arena.
+std::vector<const Value *> outputsOutsideArena(const Graph &g) {
+  std::vector<const Value *> values;
+  for (const Output &o : g.outputs())
+    if (const Node *def = o.value->definingNode();
+        def && def->op() != OpKind::Constant &&
+        std::find(values.begin(), values.end(), o.value) == values.end())
+      values.push_back(o.value);
+  return values;
+}
+
+/// The kernels of a graph and where their intermediates live.
+struct KernelPlan {
+  FusionPlan fusion;
+  MemoryPlan memory;
+};
+
+/// Plans the kernels of `g` (one per node until fusion runs here) and its
+/// arena. Graph outputs computed by nodes are written over their inputs or
+/// into the caller's tensors, never into the arena.
+KernelPlan planKernels(const Graph &g) {
+  KernelPlan plan{unfusedPlan(g), {}};
+  plan.memory = planMemory(g, plan.fusion, outputsOutsideArena(g));
+  checkMemoryPlan(g, plan.fusion, plan.memory);
+  return plan;
+}
+
+/// The slots kernels share: each donated output (`inPlace`) with its input,
+/// and each value the memory plan writes over a dying value with that
+/// value. Either is computed in place: its kernel's buffers are not
+/// `noalias`.
+codegen::InPlaceMap sharedSlots(const codegen::InPlaceMap &inPlace,
+                                const MemoryPlan &memory) {
+  codegen::InPlaceMap shared = inPlace;
+  for (const BufferAssignment &b : memory.buffers)
+    if (b.reuses)
+      shared[b.value] = b.reuses;
+  return shared;
+}
+
+/// The offsets of the slots of `g` in its arena and the arena's size.
+struct ArenaLayout {
+  std::vector<std::pair<int, int64_t>> offsets; ///< (slot, byte offset)
+  int64_t bytes = 0;
+};
+
+/// Places every node result that has a slot: planned intermediates where
+/// `memory` puts them; results the plan does not hold (dead results, which
+/// all share one scratch buffer, or values a plan keeps in registers but
+/// these kernels still write) above the planned arena.
+ArenaLayout layOutArena(const Graph &g, const codegen::SlotLayout &layout,
+                        const codegen::InPlaceMap &inPlace,
+                        const MemoryPlan &memory) {
+  ArenaLayout arena;
+  arena.bytes = memory.arenaBytes;
+  for (const BufferAssignment &b : memory.buffers)
+    arena.offsets.push_back({layout.slotOf.at(b.value), b.offset});
+  std::set<const Value *> read, outside;
+  for (const auto &node : g.nodes())
+    read.insert(node->operands().begin(), node->operands().end());
+  for (const Output &o : g.outputs())
+    outside.insert(o.value);
+  int64_t scratch = 0;
+  std::vector<int> scratchSlots;
+  for (const auto &node : g.nodes()) {
+    const Value *v = node->result();
+    auto slot = layout.slotOf.find(v);
+    if (slot == layout.slotOf.end() || memory.indexOf.count(v) ||
+        inPlace.count(v) || outside.count(v))
+      continue;
+    int64_t size = (int64_t)alignUp(v->type().byteSize());
+    if (read.count(v)) {
+      arena.offsets.push_back({slot->second, arena.bytes});
+      arena.bytes += size;
+    } else {
+      scratch = std::max(scratch, size);
+      scratchSlots.push_back(slot->second);
+    }
+  }
+  for (int slot : scratchSlots)
+    arena.offsets.push_back({slot, arena.bytes});
+  arena.bytes += scratch;
+  return arena;
+}
+
 } // namespace
 
 CodeDump dumpCode(const Graph &g) {
   verify(g);
   CodeDump text;
-  lowerToLLVM(g, &text);
+  lowerToLLVM(g, &text, sharedSlots({}, planKernels(g).memory));
   return text;
 }
 
@@ -143,6 +231,7 @@ struct Executable::Impl {
   std::vector<void *> arenaSlots; ///< default pointer of every slot
   std::vector<OutputSource> outputSources;
   std::shared_ptr<std::byte> arena;
+  int64_t arenaBytes = 0;
   int64_t status[2] = {0, 0};
   int threads = 0;
   double compileSeconds = 0;
@@ -159,6 +248,7 @@ const std::vector<TensorInfo> &Executable::outputs() const {
   return impl_->outputs;
 }
 double Executable::compileSeconds() const { return impl_->compileSeconds; }
+int64_t Executable::arenaBytes() const { return impl_->arenaBytes; }
 
 std::unique_ptr<Executable> compile(const Graph &g,
                                     const CompileOptions &options) {
@@ -170,9 +260,11 @@ std::unique_ptr<Executable> compile(const Graph &g,
       dumpDir = env;
 
   codegen::InPlaceMap inPlace = resolveInPlace(g, options.inPlace);
+  KernelPlan kernels = planKernels(g);
+  const MemoryPlan &memory = kernels.memory;
   CodeDump text;
-  codegen::EmittedModule emitted =
-      lowerToLLVM(g, dumpDir.empty() ? nullptr : &text, inPlace);
+  codegen::EmittedModule emitted = lowerToLLVM(
+      g, dumpDir.empty() ? nullptr : &text, sharedSlots(inPlace, memory));
   if (!dumpDir.empty()) {
     std::filesystem::path dump = dumpDir;
     std::error_code ec;
@@ -182,6 +274,7 @@ std::unique_ptr<Executable> compile(const Graph &g,
     writeFile(dump / (g.name() + ".llvm-before.ll"), text.llvmBefore);
     writeFile(dump / (g.name() + ".llvm-after.ll"), text.llvmAfter);
     writeFile(dump / (g.name() + ".s"), text.assembly);
+    writeFile(dump / (g.name() + ".memory.txt"), printMemoryPlan(memory));
   }
 
   auto impl = std::make_unique<Executable::Impl>();
@@ -192,8 +285,8 @@ std::unique_ptr<Executable> compile(const Graph &g,
       impl->code->lookup(codegen::kEntryName));
   impl->threads = options.threads;
 
-  // Buffers: parameters are shared with the graph (never written); every
-  // node result gets its own place in one arena.
+  // Buffers: parameters are shared with the graph (never written); node
+  // results live in one arena as the memory plan lays it out.
   impl->slots.assign(layout.numSlots, nullptr);
   for (const Value *v : g.inputs())
     impl->inputs.push_back({v->name(), v->type()});
@@ -201,27 +294,23 @@ std::unique_ptr<Executable> compile(const Graph &g,
     impl->params.push_back(p.data);
     impl->slots[layout.slotOf.at(p.value)] = impl->params.back().bytes();
   }
-  size_t arenaBytes = 0;
-  std::vector<std::pair<int, size_t>> offsets;
   for (const auto &node : g.nodes()) {
     impl->nodeNames.push_back(node->describe());
     impl->nodeIndexedTypes.push_back(
         node->op() == OpKind::ScatterAdd ? node->result()->type()
         : node->operands().empty()       ? TensorType{}
                                          : node->operand(0)->type());
-    auto it = layout.slotOf.find(node->result());
-    if (it == layout.slotOf.end() || inPlace.count(node->result()))
-      continue; // a constant, or stored in an input's buffer
-    offsets.push_back({it->second, arenaBytes});
-    arenaBytes += alignUp(node->result()->type().byteSize());
   }
-  void *arena =
-      std::aligned_alloc(kAlign, std::max(kAlign, alignUp(arenaBytes)));
+  ArenaLayout arenaLayout = layOutArena(g, layout, inPlace, memory);
+  impl->arenaBytes = arenaLayout.bytes;
+  void *arena = std::aligned_alloc(
+      kAlign, std::max(kAlign, alignUp((size_t)arenaLayout.bytes)));
   if (!arena)
-    failed("out of memory allocating ", arenaBytes, " bytes for ", g.name());
+    failed("out of memory allocating ", arenaLayout.bytes, " bytes for ",
+           g.name());
   impl->arena = std::shared_ptr<std::byte>(static_cast<std::byte *>(arena),
                                            [](std::byte *p) { std::free(p); });
-  for (auto [slot, offset] : offsets)
+  for (auto [slot, offset] : arenaLayout.offsets)
     impl->slots[slot] = impl->arena.get() + offset;
   impl->slots[layout.statusSlot] = impl->status;
   impl->arenaSlots = impl->slots;

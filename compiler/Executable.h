@@ -71,6 +71,11 @@ public:
   /// Seconds spent in compile() (code generation, optimization, JIT).
   double compileSeconds() const;
 
+  /// Bytes of the arena that holds the intermediates (compiler/passes/
+  /// MemoryPlan.h): values whose lives do not overlap share bytes. Outputs
+  /// are written into the caller's tensors, not here.
+  int64_t arenaBytes() const;
+
 private:
   friend std::unique_ptr<Executable> compile(const Graph &,
                                              const CompileOptions &);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 #include <type_traits>
 
@@ -24,6 +25,12 @@ constexpr const char *kOpStyle =
     "shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"";
 constexpr const char *kOutputStyle =
     "shape=box, style=\"rounded,filled\", fillcolor=\"#d9ead3\"";
+/// Added to the style of a node that has a note.
+constexpr const char *kNoteStyle = ", color=\"#cc0000\", penwidth=2";
+/// Clusters: a light blue rounded frame, the label at its top left.
+constexpr const char *kClusterStyle =
+    "style=\"rounded,filled\"; fillcolor=\"#f3f7fd\"; color=\"#6d9eeb\"; "
+    "labeljust=l;";
 
 /// At most this many elements of a list attribute are shown.
 constexpr size_t kMaxListItems = 8;
@@ -137,15 +144,35 @@ std::string dotQuote(std::string_view s) {
   return out + "\"";
 }
 
-std::string printDot(const Graph &g) {
+std::string printDot(const Graph &g) { return printDot(g, DotOptions{}); }
+
+std::string printDot(const Graph &g, const DotOptions &options) {
   std::ostringstream os;
-  // Identifiers are generated (v0, v1, ...); names appear only in labels.
+  // Identifiers are generated (v0, v1, ...) in graph order; names appear
+  // only in labels.
   std::map<const Value *, std::string> ids;
   auto idOf = [&](const Value *v) -> const std::string & {
     auto [it, inserted] = ids.try_emplace(v);
     if (inserted)
       it->second = "v" + std::to_string(ids.size() - 1);
     return it->second;
+  };
+  for (const Value *in : g.inputs())
+    idOf(in);
+  for (const Param &p : g.params())
+    idOf(p.value);
+  for (const auto &node : g.nodes())
+    idOf(node->result());
+  auto declareNode = [&](const Node &node, const std::string &indent) {
+    std::string label = nodeLabel(node);
+    std::string style =
+        node.op() == OpKind::Constant ? kConstantStyle : kOpStyle;
+    if (auto note = options.notes.find(&node); note != options.notes.end()) {
+      label += "\n" + note->second;
+      style += kNoteStyle;
+    }
+    os << indent << idOf(node.result()) << " [" << style
+       << ", label=" << dotQuote(label) << "];\n";
   };
 
   os << "digraph " << dotQuote(g.name()) << " {\n"
@@ -161,12 +188,24 @@ std::string printDot(const Graph &g) {
     os << "  " << idOf(p.value) << " [" << kParamStyle
        << ", label=" << dotQuote("param " + paramLabel(p)) << "];\n";
 
+  // Clusters hold node statements only: an edge inside one would pull its
+  // ends into it.
+  std::set<const Node *> clustered;
+  for (size_t c = 0; c < options.clusters.size(); ++c) {
+    const DotCluster &cluster = options.clusters[c];
+    os << "  subgraph cluster_" << c << " {\n"
+       << "    label=" << dotQuote(cluster.label) << "; " << kClusterStyle
+       << "\n";
+    for (const Node *node : cluster.nodes)
+      if (clustered.insert(node).second)
+        declareNode(*node, "    ");
+    os << "  }\n";
+  }
+
   for (const auto &node : g.nodes()) {
     const std::string &id = idOf(node->result());
-    const char *style =
-        node->op() == OpKind::Constant ? kConstantStyle : kOpStyle;
-    os << "  " << id << " [" << style
-       << ", label=" << dotQuote(nodeLabel(*node)) << "];\n";
+    if (!clustered.count(node.get()))
+      declareNode(*node, "  ");
     for (const Value *operand : node->operands())
       os << "  " << idOf(operand) << " -> " << id
          << " [label=" << dotQuote(typeStr(operand->type())) << "];\n";

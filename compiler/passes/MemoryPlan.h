@@ -35,19 +35,27 @@ struct MemoryPlan {
   std::vector<BufferAssignment> buffers; ///< in definition order
   std::unordered_map<const Value *, int> indexOf; ///< into `buffers`
   int64_t arenaBytes = 0;
-  /// Sum of the sizes of all buffers: the arena without any reuse.
+  /// Sum of the sizes of all buffers, each rounded up to the alignment: the
+  /// arena without any reuse.
   int64_t totalBytes = 0;
+  /// The values planMemory was told not to place (they live elsewhere).
+  std::vector<const Value *> pinned;
 };
+
+/// The alignment of every buffer in the arena, in bytes.
+inline constexpr int64_t kBufferAlignment = 64;
 
 /// Plans the arena of `g` under `plan`. Values named in `pinned` (graph
 /// outputs written over a graph input, as a training step updates
-/// parameters in place) are not given arena space.
+/// parameters in place, or straight into the caller's output tensors) are
+/// not given arena space.
 MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
                       const std::vector<const Value *> &pinned = {});
 
 /// Throws an internal error if two buffers whose live ranges overlap share
 /// bytes (other than an in-place pair at the group where one ends and the
-/// other starts), or a buffer is misaligned or outside the arena.
+/// other starts), or a buffer is misaligned or outside the arena, or a
+/// materialized intermediate has no buffer or a wrong size or live range.
 void checkMemoryPlan(const Graph &g, const FusionPlan &plan,
                      const MemoryPlan &mem);
 

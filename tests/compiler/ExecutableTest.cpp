@@ -1,6 +1,7 @@
 //===- ExecutableTest.cpp - The JIT's C++ API and whole models ------------===//
 #include "compiler/Executable.h"
 #include "JitTestUtil.h"
+#include "compiler/CodeDump.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
@@ -151,6 +152,82 @@ TEST(Executable, ScatterAddOutOfRangeIsAnErrorNamingTheNode) {
   EXPECT_EQ(out.at("y").elementAsDouble(1), 0);
 }
 
+/// x -> exp -> neg -> relu -> + x: neg and relu overwrite their operand.
+Graph elementwiseChain() {
+  Graph g("chain");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {1000}});
+  b.output("y", b.add(b.relu(b.neg(b.exp(x))), x));
+  return g;
+}
+
+/// The line that defines kernel body `name` in LLVM IR.
+std::string definitionOf(const std::string &ir, const std::string &name) {
+  size_t at = ir.find("define internal void @" + name + "(");
+  return at == std::string::npos ? "" : ir.substr(at, ir.find('\n', at) - at);
+}
+
+TEST(Executable, IntermediatesShareTheArena) {
+  Graph g = elementwiseChain();
+  auto exe = compile(g);
+  // exp, neg and relu share one buffer; the output is the caller's.
+  EXPECT_EQ(exe->arenaBytes(), 4032);
+  auto inputs = uniformInputs(g, 7);
+  auto got = exe->run(inputs);
+  auto want = interpret(g, inputs);
+  EXPECT_EQ(compareTensors(got.at("y"), want.at("y"), 1e-5, 1e-6), "");
+}
+
+TEST(Executable, KernelsOverwritingTheirOperandAreNotNoalias) {
+  std::string ir = dumpCode(elementwiseChain()).llvmBefore;
+  std::string exp = definitionOf(ir, "k0.exp.body");
+  std::string neg = definitionOf(ir, "k1.neg.body");
+  std::string relu = definitionOf(ir, "k2.relu.body");
+  ASSERT_FALSE(exp.empty() || neg.empty() || relu.empty()) << ir;
+  EXPECT_NE(exp.find("noalias"), std::string::npos) << exp;
+  EXPECT_EQ(neg.find("noalias"), std::string::npos) << neg;
+  EXPECT_EQ(relu.find("noalias"), std::string::npos) << relu;
+}
+
+TEST(Executable, DeadResultsShareOneScratchBuffer) {
+  // Two results nothing reads: their kernels still run, into one buffer.
+  Graph g("dead");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {1000}});
+  b.exp(x);
+  b.neg(x);
+  b.output("y", b.relu(x));
+  auto exe = compile(g);
+  EXPECT_EQ(exe->arenaBytes(), 4032);
+  auto inputs = uniformInputs(g, 4);
+  EXPECT_EQ(compareTensors(exe->run(inputs).at("y"),
+                           interpret(g, inputs).at("y"), 0, 0),
+            "");
+}
+
+/// Outputs read by later kernels, named twice, and intermediates that die
+/// around them: every output keeps its value to the end of the run.
+TEST(Executable, OutputsSurviveLaterKernels) {
+  Graph g("outputs");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {16, 16}});
+  Value *a = b.exp(x);
+  b.output("a", a);
+  b.output("a again", a);
+  Value *t = b.transpose(b.neg(a));
+  Value *u = b.sigmoid(b.add(t, a));
+  b.output("u", u);
+  b.output("v", b.matmul(b.relu(u), b.tanh(t)));
+  auto exe = compile(g);
+  auto inputs = uniformInputs(g, 9);
+  auto want = interpret(g, inputs);
+  for (int run = 0; run < 2; ++run) {
+    auto got = exe->run(inputs);
+    for (const auto &[name, tensor] : want)
+      EXPECT_EQ(compareTensors(got.at(name), tensor, 1e-5, 1e-6), "") << name;
+  }
+}
+
 TEST(Executable, DumpsLlvmAndAssembly) {
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / "adjoint-dump-test";
@@ -159,7 +236,8 @@ TEST(Executable, DumpsLlvmAndAssembly) {
   CompileOptions options;
   options.dumpDir = dir.string();
   compile(g, options);
-  for (const char *suffix : {".llvm-before.ll", ".llvm-after.ll", ".s"})
+  for (const char *suffix :
+       {".llvm-before.ll", ".llvm-after.ll", ".s", ".memory.txt"})
     EXPECT_TRUE(std::filesystem::exists(dir / (std::string("mlp") + suffix)))
         << suffix;
   std::filesystem::remove_all(dir);

@@ -69,4 +69,60 @@ TEST(DotPrinter, EscapesNames) {
       << dot;
 }
 
+TEST(DotPrinter, DrawsClustersAroundTheirNodes) {
+  Graph g("fused");
+  Builder b(g);
+  Value *x = b.input("x", f32({4}));
+  Value *e = b.exp(x);
+  Value *n = b.neg(e);
+  b.output("y", b.relu(n));
+  const Node *exp = g.nodes()[0].get(), *neg = g.nodes()[1].get(),
+             *relu = g.nodes()[2].get();
+  DotOptions options;
+  options.clusters = {{"kernel 0: loop", {exp, neg}},
+                      {"kernel 1 \"single\"", {relu, neg}}};
+  std::string dot = printDot(g, options);
+  size_t c0 = dot.find("subgraph cluster_0 {");
+  size_t c1 = dot.find("subgraph cluster_1 {");
+  ASSERT_NE(c0, std::string::npos) << dot;
+  ASSERT_NE(c1, std::string::npos) << dot;
+  EXPECT_NE(dot.find("label=\"kernel 0: loop\";"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("label=\"kernel 1 \\\"single\\\"\";"), std::string::npos)
+      << dot;
+  // Each node is declared once, inside the first cluster that lists it.
+  std::string expId = "v1 [shape", negId = "v2 [shape", reluId = "v3 [shape";
+  EXPECT_EQ(count(dot, expId), 1u) << dot;
+  EXPECT_EQ(count(dot, negId), 1u) << dot;
+  EXPECT_EQ(count(dot, reluId), 1u) << dot;
+  size_t end0 = dot.find("  }\n", c0);
+  EXPECT_LT(dot.find(expId), end0);
+  EXPECT_LT(dot.find(negId), end0);
+  EXPECT_GT(dot.find(reluId), c1);
+  // Edges stay outside the clusters.
+  EXPECT_EQ(dot.substr(c0, dot.find("  }\n", c1) - c0).find("->"),
+            std::string::npos)
+      << dot;
+  EXPECT_EQ(count(dot, " -> "), 4u);
+  // Without options the picture has no clusters.
+  EXPECT_EQ(printDot(g).find("subgraph"), std::string::npos);
+  EXPECT_EQ(printDot(g), printDot(g, DotOptions{}));
+}
+
+TEST(DotPrinter, ShowsNotesUnderNodes) {
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f32({2, 2}));
+  Value *m = b.matmul(x, x);
+  b.output("y", b.transpose(m));
+  DotOptions options;
+  options.notes[g.nodes()[1].get()] = "not fused: \"reads out of order\"";
+  std::string dot = printDot(g, options);
+  EXPECT_NE(dot.find("transpose\\n%1 : f32[2,2]\\nnot fused: "
+                     "\\\"reads out of order\\\"\""),
+            std::string::npos)
+      << dot;
+  EXPECT_EQ(count(dot, "color=\"#cc0000\""), 1u) << dot;
+  EXPECT_EQ(printDot(g).find("not fused"), std::string::npos);
+}
+
 } // namespace
