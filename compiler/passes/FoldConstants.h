@@ -1,0 +1,32 @@
+//===- FoldConstants.h - Constant folding ---------------------------------===//
+//
+// Evaluates, at compile time, the nodes whose operands are all constants.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <cstdint>
+
+namespace adjoint {
+
+/// The largest result, in elements, that folding writes as a constant;
+/// bigger results stay as nodes (a constant is stored in the model and the
+/// compiled code, a node costs one loop).
+inline constexpr int64_t kMaxFoldedElements = int64_t(1) << 20;
+
+/// Replaces each node whose operands are all `constant` or `iota` nodes by a
+/// `constant` of the same name holding its value, computed by the reference
+/// interpreter, so the result is bit-exact. Nodes stay as they are when the
+/// op has a side effect, is a source (`constant`, `iota`), is `broadcast_to`
+/// (a splat is cheaper than its copies, and simplifyAlgebra folds it into
+/// its consumers), when the result has more than kMaxFoldedElements
+/// elements, or when evaluating it fails (a gather index out of range stays
+/// a run-time error). Folded nodes that lose their last use are left for
+/// eliminateDeadCode. In place: `g` is replaced by the rebuilt graph, so
+/// pointers into it are invalidated; inputs, parameters and outputs keep
+/// their names, order and types.
+void foldConstants(Graph &g);
+
+} // namespace adjoint
