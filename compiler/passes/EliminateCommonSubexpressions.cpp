@@ -2,6 +2,7 @@
 #include "compiler/passes/EliminateCommonSubexpressions.h"
 
 #include "ir/GraphCopy.h"
+#include "ir/ShapeInference.h"
 
 #include <cstdint>
 #include <functional>
@@ -55,10 +56,37 @@ uint64_t hashNode(OpKind op, const std::vector<Value *> &operands,
   return h;
 }
 
-/// A node of the new graph, under its canonical operands.
+/// The attributes as the op reads them, so that two spellings of one
+/// computation compare equal: defaults written out, reduction axes
+/// normalized and sorted (absent: all of them), single axes normalized, and
+/// the default transpose permutation spelled out.
+Attributes canonicalAttributes(const Node &node) {
+  OpKind op = node.op();
+  Attributes attrs;
+  for (const AttrSpec &spec : opDef(op).attrs) {
+    if (const AttrValue *v = node.attrs().find(spec.name))
+      attrs.set(spec.name, *v);
+    else if (spec.defaultValue)
+      attrs.set(spec.name, *spec.defaultValue);
+  }
+  AttrReader r = node.attr();
+  size_t rank = node.operands().empty() ? 0 : node.operand(0)->type().rank();
+  if (op == OpKind::ReduceSum || op == OpKind::ReduceMax ||
+      op == OpKind::ReduceMin)
+    attrs.set("axes", reductionAxes(r, rank));
+  else if (op == OpKind::Argmax || op == OpKind::Concat ||
+           op == OpKind::Gather)
+    attrs.set("axis", normalizeAxis(r.getInt("axis"), rank, "axis"));
+  else if (op == OpKind::Transpose)
+    attrs.set("perm", transposePerm(r, rank));
+  return attrs;
+}
+
+/// A node of the new graph, under its canonical operands and attributes.
 struct Entry {
   const Node *node;
   std::vector<Value *> operands;
+  Attributes attrs;
 };
 
 } // namespace
@@ -74,12 +102,13 @@ void eliminateCommonSubexpressions(Graph &g) {
     }
     std::vector<Value *> key = canonicalOperands(node->op(), operands);
     const TensorType &type = node->result()->type();
+    Attributes attrs = canonicalAttributes(*node);
     uint64_t h = hashNode(node->op(), key, node->attrs(), type);
     std::vector<Entry> &bucket = seen[h];
     Value *same = nullptr;
     for (const Entry &e : bucket)
       if (e.node->op() == node->op() && e.operands == key &&
-          e.node->result()->type() == type && e.node->attrs() == node->attrs()) {
+          e.node->result()->type() == type && e.attrs == attrs) {
         same = e.node->result();
         break;
       }
@@ -88,7 +117,8 @@ void eliminateCommonSubexpressions(Graph &g) {
       continue;
     }
     Value *copy = rb.copy(*node, std::move(operands));
-    bucket.push_back(Entry{copy->definingNode(), std::move(key)});
+    bucket.push_back(
+        Entry{copy->definingNode(), std::move(key), std::move(attrs)});
   }
   g = rb.finish();
 }
