@@ -54,18 +54,74 @@ private:
     return t;
   }
 
+  /// The one value of `v` as a scalar if `v` is a splat (a broadcast_to
+  /// of a one-element constant) or a one-element constant.
+  static std::optional<Tensor> splatValue(const Value *v) {
+    const Node *def = v->definingNode();
+    if (def && def->op() == OpKind::BroadcastTo)
+      def = def->operand(0)->definingNode();
+    if (!def || def->op() != OpKind::Constant)
+      return std::nullopt;
+    const Tensor &t = def->attr().getTensor("value");
+    if (t.numElements() != 1)
+      return std::nullopt;
+    return t.reshaped({});
+  }
+
+  /// Folds a node over splats: an elementwise op computes its one value
+  /// from theirs, a reshape, transpose or slice moves copies of it; either
+  /// way the result is a splat of a new scalar constant. True if it did.
+  bool foldSplats(const Node &node, const std::vector<Value *> &operands) {
+    OpKind op = node.op();
+    bool moves = op == OpKind::Reshape || op == OpKind::Transpose ||
+                 op == OpKind::Slice;
+    if (!moves && !opDef(op).has(Elementwise))
+      return false;
+    std::vector<Tensor> scalars;
+    for (const Value *v : operands) {
+      std::optional<Tensor> t = splatValue(v);
+      if (!t)
+        return false;
+      scalars.push_back(std::move(*t));
+    }
+    const TensorType &type = node.result()->type();
+    TensorType scalarType{type.dtype, {}};
+    Tensor value;
+    try {
+      value = moves ? scalars[0].clone()
+                    : evaluate(op, scalars, node.attrs(), scalarType);
+    } catch (const Error &) {
+      return false;
+    }
+    const std::string &name = node.result()->name();
+    Attributes attrs;
+    attrs.set("value", std::move(value));
+    if (type.rank() == 0) {
+      rb_.map(node.result(),
+              rb_.add(OpKind::Constant, {}, std::move(attrs), type, name));
+      return true;
+    }
+    Value *c = rb_.add(OpKind::Constant, {}, std::move(attrs), scalarType);
+    Attributes shape;
+    shape.set("shape", type.shape);
+    rb_.map(node.result(), rb_.add(OpKind::BroadcastTo, {c}, std::move(shape),
+                                   type, name));
+    return true;
+  }
+
   void visit(const Node &node) {
     std::vector<Value *> operands = rb_.mappedOperands(node);
     const TensorType &type = node.result()->type();
-    if (!isFoldableOp(node) || type.numElements() > kMaxFoldedElements) {
+    if (!isFoldableOp(node)) {
       rb_.copy(node, std::move(operands));
       return;
     }
     std::vector<Tensor> values;
     for (const Value *v : operands) {
       std::optional<Tensor> t = knownValue(v);
-      if (!t) {
-        rb_.copy(node, std::move(operands));
+      if (!t || type.numElements() > kMaxFoldedElements) {
+        if (!foldSplats(node, operands))
+          rb_.copy(node, std::move(operands));
         return;
       }
       values.push_back(std::move(*t));

@@ -23,10 +23,17 @@ inline constexpr int64_t kMaxFoldedElements = int64_t(1) << 20;
 /// (a splat is cheaper than its copies, and simplifyAlgebra folds it into
 /// its consumers), when the result has more than kMaxFoldedElements
 /// elements, or when evaluating it fails (a gather index out of range stays
-/// a run-time error). Folded nodes that lose their last use are left for
-/// eliminateDeadCode. In place: `g` is replaced by the rebuilt graph, so
-/// pointers into it are invalidated; inputs, parameters and outputs keep
-/// their names, order and types.
+/// a run-time error).
+///
+/// Splats fold too, whatever their size: an elementwise op whose operands
+/// are all splats (broadcast_to of a one-element constant) or one-element
+/// constants becomes a splat of its value computed once, and a reshape,
+/// transpose or slice of a splat becomes a splat of the result's shape.
+///
+/// Folded nodes that lose their last use are left for eliminateDeadCode.
+/// In place: `g` is replaced by the rebuilt graph, so pointers into it are
+/// invalidated; inputs, parameters and outputs keep their names, order and
+/// types.
 void foldConstants(Graph &g);
 
 } // namespace adjoint
