@@ -30,10 +30,19 @@ uint64_t hashBytes(uint64_t h, const std::byte *bytes, size_t n) {
   return h;
 }
 
+/// Whether swapping the operands of `op` never changes a bit of its result
+/// (NaN payloads aside). maximum and minimum are commutative in value but
+/// return their first operand when the two compare equal, so maximum(-0, +0)
+/// is -0 and maximum(+0, -0) is +0.
+bool swapsExactly(OpKind op) {
+  return opDef(op).has(Commutative) && op != OpKind::Maximum &&
+         op != OpKind::Minimum;
+}
+
 /// The operands in the order a key uses: sorted for a commutative pair, so
 /// add(a, b) and add(b, a) meet.
 std::vector<Value *> canonicalOperands(OpKind op, std::vector<Value *> ops) {
-  if (opDef(op).has(Commutative) && ops.size() == 2 &&
+  if (swapsExactly(op) && ops.size() == 2 &&
       std::less<Value *>()(ops[1], ops[0]))
     std::swap(ops[0], ops[1]);
   return ops;

@@ -245,9 +245,16 @@ Model ruleGraph(uint64_t seed, DType t) {
       r = binary(op, binary(op, v, literal(0.75)), literal(3));
       break;
     }
-    case 15:
-      r = b.mul(b.add(v, w), b.add(w, v));
+    case 15: {
+      // maximum and minimum are not swapped: they differ on -0 vs +0.
+      OpKind op = rng.pick(std::vector<OpKind>{OpKind::Add, OpKind::Mul,
+                                               OpKind::Maximum,
+                                               OpKind::Minimum});
+      if (op == OpKind::Maximum || op == OpKind::Minimum)
+        w = b.neg(v); // zeros of both signs at once
+      r = b.mul(b.op(op, {v, w}), b.op(op, {w, v}));
       break;
+    }
     case 16:
       r = b.add(v, b.cast(b.add(b.iota(DType::I32, s34, 1), b.scalar(
                                                            DType::I32, 2)),
