@@ -61,8 +61,8 @@ void runOpt(const OptOptions &opts) {
     try {
       verify(m.graph);
     } catch (const Error &e) {
-      internalError("pass '", p->name, "' left a graph that does not verify: ",
-                    e.what());
+      internalError("pass '", p->name,
+                    "' left a graph that does not verify: ", e.what());
     }
   }
   std::string text = printModel(m);

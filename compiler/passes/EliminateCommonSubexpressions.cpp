@@ -83,8 +83,7 @@ Attributes canonicalAttributes(const Node &node) {
   if (op == OpKind::ReduceSum || op == OpKind::ReduceMax ||
       op == OpKind::ReduceMin)
     attrs.set("axes", reductionAxes(r, rank));
-  else if (op == OpKind::Argmax || op == OpKind::Concat ||
-           op == OpKind::Gather)
+  else if (op == OpKind::Argmax || op == OpKind::Concat || op == OpKind::Gather)
     attrs.set("axis", normalizeAxis(r.getInt("axis"), rank, "axis"));
   else if (op == OpKind::Transpose)
     attrs.set("perm", transposePerm(r, rank));

@@ -13,8 +13,8 @@ namespace adjoint {
 /// same op, the same operands in the same order (or swapped, for the two
 /// operands of a commutative op other than maximum and minimum, which pick
 /// their first operand between -0 and +0), equal attributes and the same
-/// result type. Constants are equal when their tensors have the same type and the
-/// same bytes (so -0.0 and +0.0 differ, and NaNs with equal bits match).
+/// result type. Constants are equal when their tensors have the same type and
+/// the same bytes (so -0.0 and +0.0 differ, and NaNs with equal bits match).
 /// Attributes compare as the op reads them: defaults written out or not,
 /// negative or positive axes, the default transpose permutation spelled out
 /// or not. Nodes with a side effect are never merged. The merged-away nodes

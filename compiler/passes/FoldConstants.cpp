@@ -73,8 +73,8 @@ private:
   /// way the result is a splat of a new scalar constant. True if it did.
   bool foldSplats(const Node &node, const std::vector<Value *> &operands) {
     OpKind op = node.op();
-    bool moves = op == OpKind::Reshape || op == OpKind::Transpose ||
-                 op == OpKind::Slice;
+    bool moves =
+        op == OpKind::Reshape || op == OpKind::Transpose || op == OpKind::Slice;
     if (!moves && !opDef(op).has(Elementwise))
       return false;
     std::vector<Tensor> scalars;
@@ -104,8 +104,8 @@ private:
     Value *c = rb_.add(OpKind::Constant, {}, std::move(attrs), scalarType);
     Attributes shape;
     shape.set("shape", type.shape);
-    rb_.map(node.result(), rb_.add(OpKind::BroadcastTo, {c}, std::move(shape),
-                                   type, name));
+    rb_.map(node.result(),
+            rb_.add(OpKind::BroadcastTo, {c}, std::move(shape), type, name));
     return true;
   }
 
@@ -136,8 +136,8 @@ private:
     }
     Attributes attrs;
     attrs.set("value", std::move(result));
-    rb_.map(node.result(), rb_.add(OpKind::Constant, {}, std::move(attrs),
-                                   type, node.result()->name()));
+    rb_.map(node.result(), rb_.add(OpKind::Constant, {}, std::move(attrs), type,
+                                   node.result()->name()));
   }
 
   GraphRebuilder rb_;

@@ -58,8 +58,8 @@ enum class Zero { Plus, Minus, Any };
 
 bool isZero(const Value *v, Zero which) {
   return allElements(v, [which](double x) {
-    return x == 0 && (which == Zero::Any ||
-                      std::signbit(x) == (which == Zero::Minus));
+    return x == 0 &&
+           (which == Zero::Any || std::signbit(x) == (which == Zero::Minus));
   });
 }
 

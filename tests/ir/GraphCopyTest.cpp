@@ -129,13 +129,12 @@ TEST(GraphRebuilder, DropsAndReplacesNodesKeepingTheSignature) {
   GraphRebuilder rb(m.graph);
   const auto &nodes = m.graph.nodes();
   rb.map(nodes[1]->result(), rb.mapped(x)); // neg(neg(x)) is x
-  rb.copy(*nodes[2]);                        // exp, now of x
+  rb.copy(*nodes[2]);                       // exp, now of x
   Model out{rb.finish(), std::nullopt};
   verify(out.graph);
   ASSERT_EQ(out.graph.nodes().size(), 1u);
   EXPECT_EQ(out.graph.nodes()[0]->operand(0), out.graph.inputs()[0]);
-  EXPECT_EQ(out.graph.nodes()[0]->result()->name(),
-            nodes[2]->result()->name());
+  EXPECT_EQ(out.graph.nodes()[0]->result()->name(), nodes[2]->result()->name());
   ASSERT_EQ(out.graph.outputs().size(), 2u);
   EXPECT_EQ(out.graph.outputs()[0].name, "y");
   EXPECT_EQ(out.graph.outputs()[1].name, "x_too");

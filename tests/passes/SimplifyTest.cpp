@@ -135,7 +135,8 @@ TEST(Simplify, RandomGraphsStayValidUnderFastMath) {
     allPasses(g, /*fastMath=*/true);
     ASSERT_NO_THROW(verify(g));
     EXPECT_EQ(signature(g), signature(m.graph));
-    EXPECT_NO_THROW(interpret(g, adjoint::testing::randomInputs(m.graph, seed)));
+    EXPECT_NO_THROW(
+        interpret(g, adjoint::testing::randomInputs(m.graph, seed)));
   }
 }
 
@@ -247,22 +248,21 @@ Model ruleGraph(uint64_t seed, DType t) {
     }
     case 15: {
       // maximum and minimum are not swapped: they differ on -0 vs +0.
-      OpKind op = rng.pick(std::vector<OpKind>{OpKind::Add, OpKind::Mul,
-                                               OpKind::Maximum,
-                                               OpKind::Minimum});
+      OpKind op = rng.pick(std::vector<OpKind>{
+          OpKind::Add, OpKind::Mul, OpKind::Maximum, OpKind::Minimum});
       if (op == OpKind::Maximum || op == OpKind::Minimum)
         w = b.neg(v); // zeros of both signs at once
       r = b.mul(b.op(op, {v, w}), b.op(op, {w, v}));
       break;
     }
     case 16:
-      r = b.add(v, b.cast(b.add(b.iota(DType::I32, s34, 1), b.scalar(
-                                                           DType::I32, 2)),
-                          t));
+      r = b.add(
+          v, b.cast(b.add(b.iota(DType::I32, s34, 1), b.scalar(DType::I32, 2)),
+                    t));
       break;
     case 17: {
-      Value *splat = b.broadcastTo(b.scalar(t, rng.chance(1, 2) ? 1.5 : -0.0),
-                                   {4, 3});
+      Value *splat =
+          b.broadcastTo(b.scalar(t, rng.chance(1, 2) ? 1.5 : -0.0), {4, 3});
       Value *q = b.transpose(b.neg(splat));
       r = b.mul(v, b.add(q, b.cast(b.cast(q, DType::F64), t)));
       break;
@@ -270,7 +270,8 @@ Model ruleGraph(uint64_t seed, DType t) {
     default: {
       std::vector<double> mixed(12, 0.0);
       mixed[(size_t)rng.range(0, 11)] = -0.0;
-      r = binary(OpKind::Add, v, b.constant(Tensor::fromDoubles(t, s34, mixed)));
+      r = binary(OpKind::Add, v,
+                 b.constant(Tensor::fromDoubles(t, s34, mixed)));
       break;
     }
     }
@@ -297,8 +298,8 @@ TEST(Simplify, RuleGraphsKeepTheirResultsBitExact) {
       ASSERT_NO_THROW(verify(g));
       EXPECT_EQ(signature(g), signature(m.graph));
       auto got = interpret(g, inputs);
-      changed[p.name] += printModel(Model{std::move(g), std::nullopt}) !=
-                         printModel(m);
+      changed[p.name] +=
+          printModel(Model{std::move(g), std::nullopt}) != printModel(m);
       for (const auto &[name, tensor] : want)
         EXPECT_TRUE(sameBits(got.at(name), tensor))
             << "output " << name << ": "
@@ -361,7 +362,8 @@ TEST(Simplify, ExamplesShrinkAndKeepTheirResults) {
     std::printf("%s: %zu -> %zu nodes\n", name, before, after);
     Graph g = copyGraph(m.graph);
     allPasses(g, false);
-    auto inputs = adjoint::testing::randomInputs(m.graph, 7, /*specials=*/false);
+    auto inputs =
+        adjoint::testing::randomInputs(m.graph, 7, /*specials=*/false);
     auto want = interpret(m.graph, inputs), got = interpret(g, inputs);
     for (const auto &[out, t] : want)
       EXPECT_TRUE(sameBits(got.at(out), t)) << out;
