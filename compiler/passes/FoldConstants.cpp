@@ -2,6 +2,7 @@
 #include "compiler/passes/FoldConstants.h"
 
 #include "ir/Error.h"
+#include "ir/Flops.h"
 #include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
 
@@ -116,10 +117,12 @@ private:
       rb_.copy(node, std::move(operands));
       return;
     }
+    bool cheap = type.numElements() <= kMaxFoldedElements &&
+                 nodeFlops(node) <= kMaxFoldedFlops;
     std::vector<Tensor> values;
     for (const Value *v : operands) {
-      std::optional<Tensor> t = knownValue(v);
-      if (!t || type.numElements() > kMaxFoldedElements) {
+      std::optional<Tensor> t = cheap ? knownValue(v) : std::nullopt;
+      if (!t) {
         if (!foldSplats(node, operands))
           rb_.copy(node, std::move(operands));
         return;

@@ -15,6 +15,10 @@ namespace adjoint {
 /// bigger results stay as nodes (a constant is stored in the model and the
 /// compiled code, a node costs one loop).
 inline constexpr int64_t kMaxFoldedElements = int64_t(1) << 20;
+/// The most arithmetic (in FLOPs, as ir/Flops.h counts them) that folding
+/// spends on one node in the reference interpreter, which is slow: a bigger
+/// node stays, to run in compiled code.
+inline constexpr int64_t kMaxFoldedFlops = int64_t(1) << 28;
 
 /// Replaces each node whose operands are all `constant` or `iota` nodes by a
 /// `constant` of the same name holding its value, computed by the reference
@@ -22,7 +26,7 @@ inline constexpr int64_t kMaxFoldedElements = int64_t(1) << 20;
 /// op has a side effect, is a source (`constant`, `iota`), is `broadcast_to`
 /// (a splat is cheaper than its copies, and simplifyAlgebra folds it into
 /// its consumers), when the result has more than kMaxFoldedElements
-/// elements, or when evaluating it fails (a gather index out of range stays
+/// elements or costs more than kMaxFoldedFlops, or when evaluating it fails (a gather index out of range stays
 /// a run-time error).
 ///
 /// Splats fold too, whatever their size: an elementwise op whose operands
