@@ -55,4 +55,66 @@ Graph copyGraph(const Graph &g, ValueMap *map, bool withOutputs) {
   return out;
 }
 
+GraphRebuilder::GraphRebuilder(const Graph &old) : old_(old), out_(old.name()) {
+  for (const Value *v : old.inputs())
+    map_[v] = out_.addInput(v->name(), v->type());
+  for (const Param &p : old.params()) {
+    Value *v = out_.addParam(p.value->name(), p.data.clone());
+    out_.params().back().init = p.init;
+    map_[p.value] = v;
+  }
+}
+
+Value *GraphRebuilder::mapped(const Value *v) const {
+  auto it = map_.find(v);
+  assert(it != map_.end() && "value used before it was mapped");
+  return it->second;
+}
+
+std::vector<Value *> GraphRebuilder::mappedOperands(const Node &node) const {
+  std::vector<Value *> operands;
+  for (const Value *v : node.operands())
+    operands.push_back(mapped(v));
+  return operands;
+}
+
+void GraphRebuilder::map(const Value *v, Value *now) {
+  assert(v->type() == now->type() && "a value replaced by another type");
+  map_[v] = now;
+}
+
+Value *GraphRebuilder::copy(const Node &node) {
+  return copy(node, mappedOperands(node));
+}
+
+Value *GraphRebuilder::copy(const Node &node, std::vector<Value *> operands) {
+  Value *v = add(node.op(), std::move(operands), cloneAttributes(node.attrs()),
+                 node.result()->type(), node.result()->name());
+  map_[node.result()] = v;
+  return v;
+}
+
+Value *GraphRebuilder::add(OpKind op, std::vector<Value *> operands,
+                           Attributes attrs, const TensorType &type,
+                           const std::string &name) {
+  return out_
+      .addNode(op, std::move(operands), std::move(attrs),
+               name.empty() ? freshName() : name, type)
+      ->result();
+}
+
+std::string GraphRebuilder::freshName() {
+  // Graph::freshName never repeats itself, so this ends.
+  std::string name = out_.freshName();
+  while (old_.findValue(name))
+    name = out_.freshName();
+  return name;
+}
+
+Graph GraphRebuilder::finish() {
+  for (const Output &o : old_.outputs())
+    out_.addOutput(o.name, mapped(o.value));
+  return std::move(out_);
+}
+
 } // namespace adjoint

@@ -10,7 +10,9 @@
 
 #include "ir/Graph.h"
 
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace adjoint {
 
@@ -24,5 +26,49 @@ using ValueMap = std::unordered_map<const Value *, Value *>;
 /// the copy has no outputs yet, for a transform that declares its own.
 Graph copyGraph(const Graph &g, ValueMap *map = nullptr,
                 bool withOutputs = true);
+
+/// Builds a new graph from an old one node by node, for transforms that
+/// drop, replace or merge nodes. The new graph starts with the old one's
+/// name, inputs and parameters (data cloned, recipes kept); the transform
+/// then walks the old nodes in order, copying each, adding replacements, or
+/// mapping its result to a value already in the new graph (which must have
+/// the same type). finish() adds the old outputs, mapped, in their order, so
+/// inputs, parameters and outputs never change.
+///
+/// Names: a copied node keeps its result's name, a node that replaces one
+/// old node may take that node's name, and every other new node gets a
+/// fresh name used by neither graph, so no name is ever taken twice.
+class GraphRebuilder {
+public:
+  explicit GraphRebuilder(const Graph &old);
+
+  const Graph &old() const { return old_; }
+  /// The graph being built.
+  Graph &graph() { return out_; }
+  /// The new value standing for the old value `v` (which must be mapped).
+  Value *mapped(const Value *v) const;
+  /// The new values standing for the operands of the old `node`.
+  std::vector<Value *> mappedOperands(const Node &node) const;
+  /// Makes `now` (a value of the new graph) stand for the old value `v`.
+  void map(const Value *v, Value *now);
+  /// Copies the old `node` with `operands` (new values; default: its
+  /// operands mapped), keeping its name, attributes and type, and maps its
+  /// result to the copy's.
+  Value *copy(const Node &node);
+  Value *copy(const Node &node, std::vector<Value *> operands);
+  /// Adds a node named `name`, or a fresh name when empty. `name` may only
+  /// be the name of the one old node this node replaces.
+  Value *add(OpKind op, std::vector<Value *> operands, Attributes attrs,
+             const TensorType &type, const std::string &name = "");
+  /// A name used by neither graph.
+  std::string freshName();
+  /// Adds the old graph's outputs, mapped, and returns the new graph.
+  Graph finish();
+
+private:
+  const Graph &old_;
+  Graph out_;
+  ValueMap map_;
+};
 
 } // namespace adjoint

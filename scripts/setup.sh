@@ -16,7 +16,8 @@ done
 
 packages=(
   # tool chain: clang-19 builds Eigen's GEMM ~30% faster than g++ 12; lld links
-  # libLLVM far faster than GNU ld
+  # libLLVM far faster than GNU ld; llvm-19-tools has FileCheck, which checks
+  # the golden tests of the passes
   cmake ninja-build clang-19 lld-19 llvm-19-dev llvm-19-tools
   # libraries
   libprotobuf-dev protobuf-compiler libeigen3-dev libcli11-dev

@@ -32,6 +32,9 @@ Action addConvertCommand(CLI::App &app);
 /// `adjoint grad MODEL [--loss NAME] [--wrt NAME,...] -o OUT`.
 Action addGradCommand(CLI::App &app);
 
+/// `adjoint opt MODEL [--passes PASS,...] [--fast-math] [-o OUT]`.
+Action addOptCommand(CLI::App &app);
+
 /// The engines `run` and `bench` accept; the first is the default.
 inline constexpr const char *kEngines[] = {"jit", "interp"};
 /// Throws BadInput unless `engine` is one of kEngines.

@@ -68,6 +68,8 @@ int run(int argc, char **argv) {
       cli::addGradCommand);
   add("train", "Train a model on Fashion-MNIST or .npy data",
       cli::addTrainCommand);
+  add("opt", "Run simplification passes on a model; print the text IR",
+      cli::addOptCommand);
 
   // CLI11 would call an unknown subcommand a missing one.
   if (argc > 1 && argv[1][0] != '-') {

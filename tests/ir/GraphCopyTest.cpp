@@ -105,4 +105,58 @@ TEST(GraphCopy, CanLeaveTheOutputsOut) {
   verify(copy);
 }
 
+TEST(GraphRebuilder, CopyingEveryNodeGivesTheSameGraph) {
+  Model m = sampleModel();
+  GraphRebuilder rb(m.graph);
+  for (const auto &node : m.graph.nodes())
+    rb.copy(*node);
+  Model copy{rb.finish(), std::nullopt};
+  verify(copy.graph);
+  EXPECT_EQ(printModel(copy), printModel(m));
+  EXPECT_EQ(copy.graph.params()[0].init, m.graph.params()[0].init);
+}
+
+TEST(GraphRebuilder, DropsAndReplacesNodesKeepingTheSignature) {
+  // y = exp(neg(neg(x))) and a dead tanh(x), rebuilt as y = exp(x).
+  Model m{Graph("g"), std::nullopt};
+  Builder b(m.graph);
+  Value *x = b.input("x", ty(DType::F32, {3}));
+  Value *n = b.neg(b.neg(x));
+  b.output("y", b.exp(n));
+  b.output("x_too", x);
+  b.tanh(x); // dead
+
+  GraphRebuilder rb(m.graph);
+  const auto &nodes = m.graph.nodes();
+  rb.map(nodes[1]->result(), rb.mapped(x)); // neg(neg(x)) is x
+  rb.copy(*nodes[2]);                       // exp, now of x
+  Model out{rb.finish(), std::nullopt};
+  verify(out.graph);
+  ASSERT_EQ(out.graph.nodes().size(), 1u);
+  EXPECT_EQ(out.graph.nodes()[0]->operand(0), out.graph.inputs()[0]);
+  EXPECT_EQ(out.graph.nodes()[0]->result()->name(), nodes[2]->result()->name());
+  ASSERT_EQ(out.graph.outputs().size(), 2u);
+  EXPECT_EQ(out.graph.outputs()[0].name, "y");
+  EXPECT_EQ(out.graph.outputs()[1].name, "x_too");
+  EXPECT_EQ(out.graph.outputs()[1].value, out.graph.inputs()[0]);
+}
+
+TEST(GraphRebuilder, FreshNamesAvoidBothGraphs) {
+  // The old graph's nodes are named 0, 1, 2: a node added before they are
+  // copied must not take one of their names.
+  Model m{Graph("g"), std::nullopt};
+  Builder b(m.graph);
+  Value *x = b.input("x", ty(DType::F32, {2}));
+  b.output("y", b.relu(b.exp(b.neg(x))));
+  GraphRebuilder rb(m.graph);
+  Value *extra = rb.add(OpKind::Abs, {rb.mapped(x)}, {}, x->type());
+  EXPECT_EQ(m.graph.findValue(extra->name()), nullptr);
+  for (const auto &node : m.graph.nodes())
+    rb.copy(*node);
+  EXPECT_NE(rb.freshName(), extra->name());
+  Graph out = rb.finish();
+  verify(out);
+  EXPECT_EQ(out.nodes().size(), 4u);
+}
+
 } // namespace

@@ -1,0 +1,315 @@
+//===- SimplifyAlgebra.cpp - Algebraic simplification ---------------------===//
+#include "compiler/passes/SimplifyAlgebra.h"
+
+#include "compiler/passes/FoldConstants.h"
+#include "ir/Error.h"
+#include "ir/GraphCopy.h"
+#include "ir/Interpreter.h"
+#include "ir/ShapeInference.h"
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace adjoint {
+
+namespace {
+
+/// The constant node defining `v`, if any.
+const Tensor *constantOf(const Value *v) {
+  const Node *def = v->definingNode();
+  if (!def || def->op() != OpKind::Constant)
+    return nullptr;
+  return &def->attr().getTensor("value");
+}
+
+/// The literal data every element of `v` is drawn from: the tensor of the
+/// constant defining `v`, looking through broadcast_to (a splat).
+const Tensor *literalOf(const Value *v) {
+  while (const Node *def = v->definingNode()) {
+    if (def->op() == OpKind::Constant)
+      return &def->attr().getTensor("value");
+    if (def->op() != OpKind::BroadcastTo)
+      return nullptr;
+    v = def->operand(0);
+  }
+  return nullptr;
+}
+
+/// Whether `v` is a numeric literal whose every element satisfies `pred`.
+bool allElements(const Value *v, const std::function<bool(double)> &pred) {
+  const Tensor *t = literalOf(v);
+  if (!t || !isNumeric(t->dtype()))
+    return false;
+  for (int64_t i = 0; i < t->numElements(); ++i)
+    if (!pred(t->elementAsDouble(i)))
+      return false;
+  return true;
+}
+
+bool isOne(const Value *v) {
+  return allElements(v, [](double x) { return x == 1; });
+}
+
+/// Which zeros a rule accepts; integers have one zero, which is both.
+enum class Zero { Plus, Minus, Any };
+
+bool isZero(const Value *v, Zero which) {
+  return allElements(v, [which](double x) {
+    return x == 0 &&
+           (which == Zero::Any || std::signbit(x) == (which == Zero::Minus));
+  });
+}
+
+bool isIdentityPerm(const std::vector<int64_t> &perm) {
+  for (size_t i = 0; i < perm.size(); ++i)
+    if (perm[i] != (int64_t)i)
+      return false;
+  return true;
+}
+
+class Simplifier {
+public:
+  Simplifier(const Graph &g, bool fastMath) : rb_(g), fastMath_(fastMath) {
+    for (const auto &node : g.nodes())
+      for (const Value *v : node->operands())
+        ++uses_[v->name()];
+    for (const Output &o : g.outputs())
+      ++uses_[o.value->name()];
+  }
+
+  Graph run() {
+    for (const auto &node : rb_.old().nodes()) {
+      std::vector<Value *> operands = rb_.mappedOperands(*node);
+      if (opDef(node->op()).has(Broadcasting))
+        skipBroadcasts(*node, operands);
+      if (Value *v = simplify(*node, operands))
+        rb_.map(node->result(), v);
+      else
+        rb_.copy(*node, std::move(operands));
+    }
+    return rb_.finish();
+  }
+
+private:
+  /// Rule: an operand made by broadcast_to is replaced by the value it
+  /// broadcasts when the op's own broadcasting gives the same result type
+  /// (each result element reads the same source element either way).
+  void skipBroadcasts(const Node &node, std::vector<Value *> &operands) {
+    for (size_t i = 0; i < operands.size(); ++i) {
+      const Node *def = operands[i]->definingNode();
+      if (!def || def->op() != OpKind::BroadcastTo)
+        continue;
+      std::vector<Value *> candidate = operands;
+      candidate[i] = def->operand(0);
+      if (typeOf(node.op(), candidate, node.attrs()) == node.result()->type())
+        operands = std::move(candidate);
+    }
+  }
+
+  /// The type `op` gives operands of `types`, or an impossible one (rank
+  /// above the maximum) when they do not fit together.
+  static TensorType typeOf(OpKind op, const std::vector<TensorType> &types,
+                           const Attributes &attrs) {
+    try {
+      return inferType(op, types, attrs);
+    } catch (const Error &) {
+      return TensorType{DType::F32, Shape(kMaxRank + 1, 1)};
+    }
+  }
+
+  static TensorType typeOf(OpKind op, const std::vector<Value *> &operands,
+                           const Attributes &attrs) {
+    std::vector<TensorType> types;
+    for (const Value *v : operands)
+      types.push_back(v->type());
+    return typeOf(op, types, attrs);
+  }
+
+  /// Whether the value of the new graph `v` has one use in the old graph
+  /// (by name: copied nodes keep their names).
+  bool hasOneUse(const Value *v) const {
+    auto it = uses_.find(v->name());
+    return it != uses_.end() && it->second == 1;
+  }
+
+  /// The replacement for `node` (with `operands`, already in the new
+  /// graph), or null to keep it.
+  Value *simplify(const Node &node, const std::vector<Value *> &operands) {
+    const TensorType &type = node.result()->type();
+    const std::string &name = node.result()->name();
+    // Integers wrap, so their identities hold for every value.
+    bool exact = fastMath_ || isInteger(type.dtype);
+    auto unchanged = [&](Value *v) { return v->type() == type; };
+    OpKind op = node.op();
+
+    if (op == OpKind::Mul || op == OpKind::Add) {
+      for (int i = 0; i < 2; ++i) {
+        Value *x = operands[i], *c = operands[1 - i];
+        // x*1 = x; x + -0 = x (and -0 + -0 = -0); x + +0 = x except
+        // -0 + +0 = +0, hence only under fast math.
+        bool neutral = op == OpKind::Mul
+                           ? isOne(c)
+                           : isZero(c, exact ? Zero::Any : Zero::Minus);
+        if (neutral && unchanged(x))
+          return x;
+        // x*0 = 0 fails for NaN, infinities (NaN) and negative x (-0).
+        if (op == OpKind::Mul && exact && isZero(c, Zero::Any))
+          return zeros(c, type, name);
+      }
+      if (exact)
+        return reassociate(node, operands);
+      return nullptr;
+    }
+    if (op == OpKind::Div) {
+      if (isOne(operands[1]) && unchanged(operands[0]))
+        return operands[0];
+      return nullptr;
+    }
+    if (op == OpKind::Sub) {
+      // x - +0 = x for every x; x - -0 = x + +0, not for x = -0.
+      if (isZero(operands[1], exact ? Zero::Any : Zero::Plus) &&
+          unchanged(operands[0]))
+        return operands[0];
+      // x - x = 0 fails for NaN and infinities.
+      if (exact && operands[0] == operands[1])
+        return zeros(nullptr, type, name);
+      return nullptr;
+    }
+    if (op == OpKind::Neg || op == OpKind::StopGradient) {
+      // neg(neg(x)) flips the sign bit twice; stop_gradient(stop_gradient(x))
+      // is one stop_gradient.
+      const Node *inner = operands[0]->definingNode();
+      if (inner && inner->op() == op)
+        return op == OpKind::Neg ? inner->operand(0) : operands[0];
+      return nullptr;
+    }
+    if (op == OpKind::Select) {
+      if (operands[1] == operands[2] && unchanged(operands[1]))
+        return operands[1];
+      return nullptr;
+    }
+    if (op == OpKind::Cast)
+      return unchanged(operands[0]) ? operands[0] : nullptr;
+    if (op == OpKind::Transpose)
+      return simplifyTranspose(node, operands[0]);
+    if (op == OpKind::Reshape || op == OpKind::BroadcastTo) {
+      // reshape(reshape(x)) = reshape(x); broadcast_to(broadcast_to(x)) =
+      // broadcast_to(x), as broadcasting composes.
+      if (unchanged(operands[0]))
+        return operands[0];
+      const Node *inner = operands[0]->definingNode();
+      if (!inner || inner->op() != op)
+        return nullptr;
+      Value *x = inner->operand(0);
+      if (unchanged(x))
+        return x;
+      Attributes attrs;
+      attrs.set("shape", type.shape);
+      return rb_.add(op, {x}, std::move(attrs), type, name);
+    }
+    if (op == OpKind::Slice) {
+      if (!unchanged(operands[0]))
+        return nullptr;
+      // Same shape with step 1 (or a dimension of at most one element)
+      // means start 0: the whole range.
+      SliceDims s = normalizeSlice(node.attr(), type.shape);
+      for (size_t d = 0; d < type.rank(); ++d)
+        if (s.step[d] != 1 && type.shape[d] > 1)
+          return nullptr;
+      return operands[0];
+    }
+    return nullptr;
+  }
+
+  Value *simplifyTranspose(const Node &node, Value *x) {
+    const TensorType &type = node.result()->type();
+    std::vector<int64_t> perm = transposePerm(node.attr(), type.rank());
+    const Node *inner = x->definingNode();
+    if (!inner || inner->op() != OpKind::Transpose)
+      return isIdentityPerm(perm) ? x : nullptr;
+    // out[j] reads inner's axis perm[j], which reads x's axis
+    // innerPerm[perm[j]].
+    std::vector<int64_t> innerPerm = transposePerm(inner->attr(), type.rank());
+    std::vector<int64_t> combined;
+    for (int64_t p : perm)
+      combined.push_back(innerPerm[p]);
+    Value *source = inner->operand(0);
+    if (isIdentityPerm(combined))
+      return source;
+    Attributes attrs;
+    attrs.set("perm", combined);
+    return rb_.add(OpKind::Transpose, {source}, std::move(attrs), type,
+                   node.result()->name());
+  }
+
+  /// Zeros of `type`: `zero` itself when it is a constant of that type,
+  /// otherwise a scalar constant (`zero` when it is one) broadcast to the
+  /// shape.
+  Value *zeros(Value *zero, const TensorType &type, const std::string &name) {
+    bool isConstant = zero && constantOf(zero);
+    if (isConstant && zero->type() == type)
+      return zero;
+    TensorType scalar{type.dtype, {}};
+    Value *c = zero;
+    if (!isConstant || zero->type() != scalar) {
+      if (type.rank() == 0)
+        return constant(Tensor::scalar(type.dtype, 0), name);
+      c = constant(Tensor::scalar(type.dtype, 0));
+    }
+    Attributes shape;
+    shape.set("shape", type.shape);
+    return rb_.add(OpKind::BroadcastTo, {c}, std::move(shape), type, name);
+  }
+
+  /// A new constant node holding `value`.
+  Value *constant(Tensor value, const std::string &name = "") {
+    TensorType type = value.type();
+    Attributes attrs;
+    attrs.set("value", std::move(value));
+    return rb_.add(OpKind::Constant, {}, std::move(attrs), type, name);
+  }
+
+  /// (x op c1) op c2 -> x op (c1 op c2) for add and mul with constants c1
+  /// and c2: exact for integers, a change of rounding for floats. Only
+  /// when (x op c1) has no other use, so no node is added.
+  Value *reassociate(const Node &node, const std::vector<Value *> &operands) {
+    OpKind op = node.op();
+    const TensorType &type = node.result()->type();
+    for (int i = 0; i < 2; ++i) {
+      const Tensor *c2 = constantOf(operands[1 - i]);
+      const Node *inner = operands[i]->definingNode();
+      if (!c2 || !inner || inner->op() != op || !hasOneUse(operands[i]))
+        continue;
+      for (int j = 0; j < 2; ++j) {
+        const Tensor *c1 = constantOf(inner->operand(1 - j));
+        Value *x = inner->operand(j);
+        if (!c1)
+          continue;
+        TensorType folded = typeOf(op, {c1->type(), c2->type()}, {});
+        if (folded.rank() > kMaxRank ||
+            typeOf(op, {x->type(), folded}, {}) != type ||
+            folded.numElements() > kMaxFoldedElements)
+          continue;
+        Value *c =
+            constant(evaluate(op, std::vector<Tensor>{*c1, *c2}, {}, folded));
+        return rb_.add(op, {x, c}, {}, type, node.result()->name());
+      }
+    }
+    return nullptr;
+  }
+
+  GraphRebuilder rb_;
+  bool fastMath_;
+  std::unordered_map<std::string, int> uses_;
+};
+
+} // namespace
+
+void simplifyAlgebra(Graph &g, bool fastMath) {
+  g = Simplifier(g, fastMath).run();
+}
+
+} // namespace adjoint
