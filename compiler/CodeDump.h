@@ -1,13 +1,13 @@
 //===- CodeDump.h - The LLVM IR and assembly of a compiled graph ----------===//
 #pragma once
 
+#include "compiler/Executable.h"
+
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace adjoint {
-
-class Graph;
 
 /// What the JIT makes of a graph, as text.
 struct CodeDump {
@@ -20,7 +20,7 @@ struct CodeDump {
 };
 
 /// Generates and optimizes the code of the verified graph `g` for this
-/// machine, exactly as compile() does, and returns it as text.
-CodeDump dumpCode(const Graph &g);
+/// machine, exactly as compile() does with `options`, and returns it as text.
+CodeDump dumpCode(const Graph &g, const CompileOptions &options = {});
 
 } // namespace adjoint

@@ -2,6 +2,8 @@
 #include "compiler/Executable.h"
 
 #include "compiler/CodeDump.h"
+#include "compiler/StageDump.h"
+#include "compiler/passes/Pipeline.h"
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/jit/Jit.h"
@@ -38,13 +40,6 @@ struct OutputSource {
   Tensor constant;     ///< for Constant
   bool direct = false; ///< the kernel writes straight into the output
 };
-
-void writeFile(const std::filesystem::path &path, const std::string &text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out)
-    failed("cannot write ", path.string());
-}
 
 /// Generates, links and optimizes the module of `g`; fills `text` if given.
 codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text,
@@ -123,34 +118,6 @@ resolveInPlace(const Graph &g,
   return map;
 }
 
-/// The graph outputs computed by nodes: each is written over an input
-/// (`pinned`) or straight into the caller's tensor, never into the arena.
-std::vector<const Value *> outputsOutsideArena(const Graph &g) {
-  std::vector<const Value *> values;
-  for (const Output &o : g.outputs())
-    if (const Node *def = o.value->definingNode();
-        def && def->op() != OpKind::Constant &&
-        std::find(values.begin(), values.end(), o.value) == values.end())
-      values.push_back(o.value);
-  return values;
-}
-
-/// The kernels of a graph and where their intermediates live.
-struct KernelPlan {
-  FusionPlan fusion;
-  MemoryPlan memory;
-};
-
-/// Plans the kernels of `g` (one per node until fusion runs here) and its
-/// arena. Graph outputs computed by nodes are written over their inputs or
-/// into the caller's tensors, never into the arena.
-KernelPlan planKernels(const Graph &g) {
-  KernelPlan plan{unfusedPlan(g), {}};
-  plan.memory = planMemory(g, plan.fusion, outputsOutsideArena(g));
-  checkMemoryPlan(g, plan.fusion, plan.memory);
-  return plan;
-}
-
 /// The slots kernels share: each donated output (`inPlace`) with its input,
 /// and each value the memory plan writes over a dying value with that
 /// value. Either is computed in place: its kernel's buffers are not
@@ -209,13 +176,49 @@ ArenaLayout layOutArena(const Graph &g, const codegen::SlotLayout &layout,
   return arena;
 }
 
+/// A graph through the pipeline and into an optimized LLVM module.
+struct Lowered {
+  PipelineResult pipeline;
+  codegen::InPlaceMap inPlace;
+  codegen::EmittedModule emitted;
+};
+
+/// Runs the pipeline on `input` and lowers the result; fills `dump` (every
+/// stage, the memory plan and the code) when given.
+Lowered lowerGraph(const Graph &input, const CompileOptions &options,
+                   CompileDump *dump) {
+  verify(input);
+  PipelineOptions pipelineOptions;
+  pipelineOptions.verifyEach = options.verifyEach;
+  pipelineOptions.optimize = options.optimize;
+  pipelineOptions.fastMath = options.fastMath;
+  if (dump)
+    pipelineOptions.afterPass = [dump](std::string_view pass, const Graph &g,
+                                       const FusionPlan *fusion) {
+      dump->stages.push_back(captureStage(pass, g, fusion));
+    };
+  Lowered out{runPipeline(input, pipelineOptions), {}, {}};
+  const Graph &g = out.pipeline.graph;
+  out.inPlace = resolveInPlace(g, options.inPlace);
+  if (dump)
+    dump->memoryPlan = printMemoryPlan(out.pipeline.memory);
+  out.emitted = lowerToLLVM(g, dump ? &dump->code : nullptr,
+                            sharedSlots(out.inPlace, out.pipeline.memory));
+  return out;
+}
+
 } // namespace
 
-CodeDump dumpCode(const Graph &g) {
-  verify(g);
-  CodeDump text;
-  lowerToLLVM(g, &text, sharedSlots({}, planKernels(g).memory));
-  return text;
+CodeDump dumpCode(const Graph &g, const CompileOptions &options) {
+  CompileDump dump;
+  lowerGraph(g, options, &dump);
+  return std::move(dump.code);
+}
+
+CompileDump dumpCompilation(const Graph &g, const CompileOptions &options) {
+  CompileDump dump;
+  lowerGraph(g, options, &dump);
+  return dump;
 }
 
 struct Executable::Impl {
@@ -250,32 +253,22 @@ const std::vector<TensorInfo> &Executable::outputs() const {
 double Executable::compileSeconds() const { return impl_->compileSeconds; }
 int64_t Executable::arenaBytes() const { return impl_->arenaBytes; }
 
-std::unique_ptr<Executable> compile(const Graph &g,
+std::unique_ptr<Executable> compile(const Graph &input,
                                     const CompileOptions &options) {
   auto start = std::chrono::steady_clock::now();
-  verify(g);
   std::string dumpDir = options.dumpDir;
   if (dumpDir.empty())
     if (const char *env = std::getenv("ADJOINT_DUMP_DIR"))
       dumpDir = env;
-
-  codegen::InPlaceMap inPlace = resolveInPlace(g, options.inPlace);
-  KernelPlan kernels = planKernels(g);
-  const MemoryPlan &memory = kernels.memory;
-  CodeDump text;
-  codegen::EmittedModule emitted = lowerToLLVM(
-      g, dumpDir.empty() ? nullptr : &text, sharedSlots(inPlace, memory));
-  if (!dumpDir.empty()) {
-    std::filesystem::path dump = dumpDir;
-    std::error_code ec;
-    std::filesystem::create_directories(dump, ec);
-    if (ec)
-      failed("cannot create the dump directory ", dumpDir, ": ", ec.message());
-    writeFile(dump / (g.name() + ".llvm-before.ll"), text.llvmBefore);
-    writeFile(dump / (g.name() + ".llvm-after.ll"), text.llvmAfter);
-    writeFile(dump / (g.name() + ".s"), text.assembly);
-    writeFile(dump / (g.name() + ".memory.txt"), printMemoryPlan(memory));
-  }
+  CompileDump dump;
+  Lowered lowered =
+      lowerGraph(input, options, dumpDir.empty() ? nullptr : &dump);
+  if (!dumpDir.empty())
+    writeCompileDump(dumpDir, input.name(), dump);
+  const Graph &g = lowered.pipeline.graph;
+  const MemoryPlan &memory = lowered.pipeline.memory;
+  const codegen::InPlaceMap &inPlace = lowered.inPlace;
+  codegen::EmittedModule &emitted = lowered.emitted;
 
   auto impl = std::make_unique<Executable::Impl>();
   const codegen::SlotLayout &layout = emitted.layout;

@@ -43,6 +43,14 @@ struct CompileOptions {
   /// input itself, it must be elementwise and of the same shape. Passing the
   /// same tensor as that input and that output then costs no copy.
   std::vector<std::pair<std::string, std::string>> inPlace;
+  /// Run the optimizing pipeline (compiler/passes/Pipeline.h): simplify,
+  /// fuse. Off: one kernel per node of the graph as given, for comparison.
+  bool optimize = true;
+  /// Allow simplifications that change NaN, infinity or signed-zero results
+  /// or rounding (docs/passes.md).
+  bool fastMath = false;
+  /// Verify the graph after every pass (always done in debug builds).
+  bool verifyEach = false;
 };
 
 /// A named, typed input or output of an Executable.

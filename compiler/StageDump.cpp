@@ -37,7 +37,26 @@ StageText captureStage(std::string_view pass, const Graph &g,
   stage.ir = printModel(m);
   if (fusion)
     stage.ir += "\n" + printFusionPlan(*fusion);
-  stage.dot = printDot(g);
+  if (!fusion) {
+    stage.dot = printDot(g);
+    return stage;
+  }
+  // Groups of more than one node as clusters; each rejected fusion as a
+  // note on its consumer.
+  DotOptions dot;
+  for (size_t i = 0; i < fusion->groups.size(); ++i) {
+    const FusionGroup &group = fusion->groups[i];
+    if (group.nodes.size() > 1)
+      dot.clusters.push_back({"kernel " + std::to_string(i) + " (" +
+                                  groupKindName(group.kind) + ")",
+                              group.nodes});
+  }
+  for (const FusionDecision &d : fusion->rejected) {
+    std::string &note = dot.notes[d.consumer];
+    note += (note.empty() ? "" : "\n") + std::string("not fused with %") +
+            d.producer->result()->name() + ": " + d.reason;
+  }
+  stage.dot = printDot(g, dot);
   return stage;
 }
 

@@ -41,6 +41,12 @@ struct CompileDump {
   CodeDump code;
 };
 
+struct CompileOptions;
+
+/// Runs the pipeline and code generation on `g` as compile() does with
+/// `options` (without the JIT) and returns every stage.
+CompileDump dumpCompilation(const Graph &g, const CompileOptions &options);
+
 /// The stage of `g` after `pass`; `fusion` when fusion has run.
 StageText captureStage(std::string_view pass, const Graph &g,
                        const FusionPlan *fusion);

@@ -3,6 +3,8 @@
 
 #include "compiler/CodeDump.h"
 #include "compiler/Graphviz.h"
+#include "compiler/StageDump.h"
+#include "compiler/passes/Pipeline.h"
 #include "ir/DotPrinter.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
@@ -25,6 +27,8 @@ struct DumpOptions {
   std::string model;
   std::string format = kFormats[0];
   std::string out;
+  std::string after;
+  bool noOptimize = false, fastMath = false, verifyEach = false;
 };
 
 void checkFormat(const std::string &format) {
@@ -37,28 +41,79 @@ void checkFormat(const std::string &format) {
   badInput("unknown format '", format, "' (accepted: ", accepted, ")");
 }
 
+/// `text` to the file `out`, or to standard output when `out` is empty or -.
+void emit(const std::string &out, const std::string &text) {
+  if (out.empty() || out == "-") {
+    std::cout << text;
+    return;
+  }
+  writeFileAtomically(out, text);
+}
+
+/// `--after PASS`: one stage of the pipeline, in the chosen format.
+std::string stageText(const DumpOptions &opts, const CompileDump &dump) {
+  if (opts.after == "memory-plan")
+    return dump.memoryPlan;
+  for (const StageText &stage : dump.stages)
+    if (stage.pass == opts.after) {
+      if (opts.format == "text")
+        return stage.ir;
+      if (opts.format == "dot")
+        return stage.dot;
+      if (opts.format == "svg")
+        return renderSvg(stage.dot);
+      badInput("--after prints the graph after a pass as text, dot or svg; "
+               "for --format ",
+               opts.format, " leave --after out");
+    }
+  std::string known = "all, memory-plan";
+  for (const std::string &pass : pipelinePassNames())
+    known += ", " + pass;
+  for (const std::string &pass : pipelinePassNames())
+    if (pass == opts.after)
+      badInput("pass '", opts.after, "' did not run (--no-optimize skips "
+               "the simplification passes and fusion)");
+  badInput("unknown pass '", opts.after, "' for --after (accepted: ", known,
+           ")");
+}
+
 void runDump(const DumpOptions &opts) {
   checkFormat(opts.format);
+  if (opts.after == "all" && (opts.out.empty() || opts.out == "-"))
+    badInput("--after all writes a directory: name it with -o DIR");
   Model m = loadModel(opts.model);
+  CompileOptions compileOptions;
+  compileOptions.optimize = !opts.noOptimize;
+  compileOptions.fastMath = opts.fastMath;
+  compileOptions.verifyEach = opts.verifyEach;
+  const Graph &g = m.graph;
+
+  if (opts.after == "all") {
+    CompileDump dump = dumpCompilation(g, compileOptions);
+    writeCompileDump(opts.out, g.name(), dump);
+    std::cout << "wrote " << dump.stages.size() << " stages, the memory "
+              << "plan and the code of " << dump.code.kernelsBefore.size()
+              << " functions to " << opts.out << "\n";
+    return;
+  }
+  if (!opts.after.empty()) {
+    emit(opts.out, stageText(opts, dumpCompilation(g, compileOptions)));
+    return;
+  }
   std::string text;
   if (opts.format == "text")
     text = printModel(m);
   else if (opts.format == "dot")
-    text = printDot(m.graph);
+    text = printDot(g);
   else if (opts.format == "svg")
-    text = renderSvg(printDot(m.graph));
+    text = renderSvg(printDot(g));
   else if (opts.format == "llvm")
-    text = dumpCode(m.graph).llvmAfter;
+    text = dumpCode(g, compileOptions).llvmAfter;
   else if (opts.format == "llvm-before")
-    text = dumpCode(m.graph).llvmBefore;
+    text = dumpCode(g, compileOptions).llvmBefore;
   else
-    text = dumpCode(m.graph).assembly;
-
-  if (opts.out.empty() || opts.out == "-") {
-    std::cout << text;
-    return;
-  }
-  writeFileAtomically(opts.out, text);
+    text = dumpCode(g, compileOptions).assembly;
+  emit(opts.out, text);
 }
 
 } // namespace
@@ -76,11 +131,27 @@ Action addDumpCommand(CLI::App &app) {
       ->capture_default_str();
   app.add_option("-o,--output", opts->out,
                  "File to write (replaced atomically); standard output "
-                 "without it")
-      ->type_name("FILE");
+                 "without it. With --after all: the directory to fill")
+      ->type_name("FILE|DIR");
+  app.add_option("--after", opts->after,
+                 "Show the graph after a pass of the optimizing pipeline "
+                 "(input, fold-constants, simplify-algebra, cse, dce, "
+                 "fusion, or memory-plan); 'all' writes every stage, the "
+                 "memory plan, each kernel's LLVM IR and the assembly to "
+                 "the directory -o names")
+      ->type_name("PASS|all");
+  app.add_flag("--no-optimize", opts->noOptimize,
+               "Skip simplification and fusion: one kernel per node");
+  app.add_flag("--fast-math", opts->fastMath,
+               "Allow simplifications that change NaN, infinity or "
+               "signed-zero results or rounding");
+  app.add_flag("--verify-each", opts->verifyEach,
+               "Run the verifier after every pass");
   app.footer("Examples:\n"
              "  adjoint dump model.pbtxt                      # text IR\n"
-             "  adjoint dump model.pbtxt --format svg -o model.svg");
+             "  adjoint dump model.pbtxt --format svg -o model.svg\n"
+             "  adjoint dump model.pbtxt --after fusion       # kernels\n"
+             "  adjoint dump model.pbtxt --after all -o stages/");
   return [opts] { runDump(*opts); };
 }
 

@@ -44,9 +44,9 @@ struct PipelineResult {
 /// The names of the passes, in the order they run.
 const std::vector<std::string> &pipelinePassNames();
 
-/// Runs the pipeline on a copy of `g`. `pinned` names graph outputs whose
-/// buffers are given (in-place updates), as planMemory takes them.
-PipelineResult runPipeline(const Graph &g, const PipelineOptions &options,
-                           const std::vector<std::string> &pinnedOutputs = {});
+/// Runs the pipeline on a copy of `g`. Graph outputs computed by nodes get
+/// no arena space: each is written over an input (an in-place update) or
+/// straight into the caller's tensor.
+PipelineResult runPipeline(const Graph &g, const PipelineOptions &options);
 
 } // namespace adjoint

@@ -1,5 +1,6 @@
 //===- ExecutableTest.cpp - The JIT's C++ API and whole models ------------===//
 #include "compiler/Executable.h"
+#include "compiler/passes/Pipeline.h"
 #include "JitTestUtil.h"
 #include "compiler/CodeDump.h"
 #include "ir/Builder.h"
@@ -197,8 +198,11 @@ TEST(Executable, DeadResultsShareOneScratchBuffer) {
   b.exp(x);
   b.neg(x);
   b.output("y", b.relu(x));
-  auto exe = compile(g);
+  CompileOptions asGiven;
+  asGiven.optimize = false; // the pipeline would remove them
+  auto exe = compile(g, asGiven);
   EXPECT_EQ(exe->arenaBytes(), 4032);
+  EXPECT_EQ(compile(g)->arenaBytes(), 0);
   auto inputs = uniformInputs(g, 4);
   EXPECT_EQ(compareTensors(exe->run(inputs).at("y"),
                            interpret(g, inputs).at("y"), 0, 0),
@@ -236,10 +240,17 @@ TEST(Executable, DumpsLlvmAndAssembly) {
   CompileOptions options;
   options.dumpDir = dir.string();
   compile(g, options);
-  for (const char *suffix :
-       {".llvm-before.ll", ".llvm-after.ll", ".s", ".memory.txt"})
-    EXPECT_TRUE(std::filesystem::exists(dir / (std::string("mlp") + suffix)))
-        << suffix;
+  for (const char *file :
+       {"00-input.txt", "llvm-before.ll", "llvm-after.ll", "mlp.s",
+        "memory-plan.txt", "kernels/adjoint_entry.before.ll"})
+    EXPECT_TRUE(std::filesystem::exists(dir / file)) << file;
+  // One text file per stage of the pipeline, in order.
+  const std::vector<std::string> &passes = pipelinePassNames();
+  for (size_t i = 0; i < passes.size(); ++i) {
+    std::string name = (i < 10 ? "0" : "") + std::to_string(i) + "-" +
+                       passes[i] + ".txt";
+    EXPECT_TRUE(std::filesystem::exists(dir / name)) << name;
+  }
   std::filesystem::remove_all(dir);
 }
 
