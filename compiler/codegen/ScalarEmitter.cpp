@@ -258,6 +258,7 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::Constant:
   case OpKind::Iota:
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:
   case OpKind::Argmax:
