@@ -250,7 +250,50 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
     return {k.finish(outShape[0],
                      product(outShape) / std::max<int64_t>(1, outShape[0]))};
   }
-  default:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Erf:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::LessEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterEqual:
+  case OpKind::LogicalAnd:
+  case OpKind::LogicalOr:
+  case OpKind::LogicalNot:
+  case OpKind::Select:
+  case OpKind::Cast:
+  case OpKind::Constant:
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::Argmax:
+  case OpKind::Gather:
+  case OpKind::MatMul:
+  case OpKind::Conv2D:
+  case OpKind::MaxPool2D:
+  case OpKind::AvgPool2D:
+  case OpKind::StopGradient:
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+  case OpKind::ScatterAdd:
     break;
   }
   assert(false && "not a data-movement op");
