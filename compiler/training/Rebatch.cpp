@@ -455,15 +455,25 @@ Graph rebatch(const Graph &g, const std::string &features, int64_t batch) {
   return out;
 }
 
-Model rebatch(const Model &m, int64_t batch) {
-  if (!m.training || m.training->features.empty())
+std::string batchInput(const Model &m) {
+  std::string name;
+  if (m.training && !m.training->features.empty())
+    name = m.training->features;
+  else if (!m.graph.inputs().empty())
+    name = m.graph.inputs()[0]->name();
+  const Value *v = name.empty() ? nullptr : m.graph.findValue(name);
+  if (!v || v->kind() != ValueKind::Input || v->type().rank() == 0)
     badInput("model ", m.graph.name(),
-             " has no training spec naming its features input: the batch "
-             "size cannot be changed");
+             " has no input with a batch dimension (a features input of "
+             "rank >= 1)");
+  return name;
+}
+
+Model rebatch(const Model &m, int64_t batch) {
   Model out;
-  out.graph = rebatch(m.graph, m.training->features, batch);
+  out.graph = rebatch(m.graph, batchInput(m), batch);
   out.training = m.training;
-  if (out.training->batchSize != 0)
+  if (out.training && out.training->batchSize != 0)
     out.training->batchSize = batch;
   return out;
 }

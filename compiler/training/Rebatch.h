@@ -33,8 +33,13 @@ namespace adjoint {
 /// of rank >= 1 or `batch` is not positive.
 Graph rebatch(const Graph &g, const std::string &features, int64_t batch);
 
-/// `m` re-batched along its training spec's features input (BadInput when
-/// there is no spec naming one), with the spec's batch size updated.
+/// The input that carries `m`'s batch: its training spec's features input
+/// or, without one, its first input. BadInput if that is not an input of
+/// rank >= 1.
+std::string batchInput(const Model &m);
+
+/// `m` re-batched along batchInput(m), with the spec's batch size (if set)
+/// updated.
 Model rebatch(const Model &m, int64_t batch);
 
 } // namespace adjoint

@@ -174,8 +174,12 @@ TEST(Rebatch, ReportsBadRequests) {
   b.output("y", b.relu(b.input("x", f32({4, 3}))));
   EXPECT_THROW(rebatch(g, "x", 0), Error);
   EXPECT_THROW(rebatch(g, "nope", 2), Error);
-  Model m{Graph("m"), std::nullopt};
-  EXPECT_THROW(rebatch(m, 2), Error);
+  // Without a spec, the first input carries the batch.
+  Model m{std::move(g), std::nullopt};
+  EXPECT_EQ(batchInput(m), "x");
+  EXPECT_EQ(rebatch(m, 2).graph.findValue("x")->type(), f32({2, 3}));
+  Model empty{Graph("e"), std::nullopt};
+  EXPECT_THROW(batchInput(empty), Error);
 }
 
 } // namespace
