@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 using namespace adjoint;
 using namespace adjoint::testing;
@@ -95,6 +96,25 @@ TEST(Rebatch, TheMlpGivesEachExampleTheSameResultAtAnyBatch) {
 
 TEST(Rebatch, TheCnnGivesEachExampleTheSameResultAtAnyBatch) {
   checkExample("fashion_cnn.pbtxt");
+}
+
+TEST(Rebatch, EveryExampleTakesAnyBatch) {
+  int seen = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(
+           std::string(ADJOINT_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".pbtxt")
+      continue;
+    SCOPED_TRACE(entry.path().string());
+    ++seen;
+    Model m = loadModel(entry.path().string());
+    Model r = rebatch(m, 3);
+    for (const Value *v : r.graph.inputs())
+      EXPECT_EQ(v->type().shape.at(0), 3) << v->name();
+    for (const Output &o : r.graph.outputs())
+      if (o.value->type().rank() > 0)
+        EXPECT_EQ(o.value->type().shape[0], 3) << o.name;
+  }
+  EXPECT_GE(seen, 4);
 }
 
 TEST(Rebatch, FollowsTheBatchThroughTransposesAndReductions) {
