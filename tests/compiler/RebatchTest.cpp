@@ -5,6 +5,7 @@
 #include "compiler/Executable.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
+#include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
 
 #include <gtest/gtest.h>
@@ -140,6 +141,42 @@ TEST(Rebatch, FollowsTheBatchThroughTransposesAndReductions) {
   EXPECT_EQ(out("col"), (TensorType{DType::I64, {9, 1, 2}}));
 }
 
+TEST(Rebatch, RewritesTheShapesThatSpellTheBatchOut) {
+  // Every example's rows of every output are the same at batch 4 and 6.
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", f32({4, 3}));
+  Value *ids = b.input("ids", {DType::I64, {4}});
+  Value *table = b.param("table", f32({5, 3}), glorotUniform(1));
+  Value *whole = b.slice(x, {0}, {4}, {0});
+  Value *wide = b.broadcastTo(b.reshape(x, {4, 1, 3}), {4, 2, 3});
+  Value *cols = b.cast(b.iota(DType::I64, {4, 3}, 1), DType::F32);
+  Value *rows = b.gather(table, ids);
+  b.output("sum", b.add(b.add(whole, cols), rows));
+  b.output("wide", b.transpose(wide, {1, 0, 2}));
+  b.output("joined", b.concat({x, rows}, 1));
+  b.output("padded", b.pad(x, {0, 1, 0, 2}, 7));
+  b.output("per_column", b.reduceMean(x, std::vector<int64_t>{0}));
+
+  Graph r = rebatch(g, "x", 6);
+  std::mt19937_64 rng(3);
+  Tensor xs = uniformTensor(f32({4, 3}), rng);
+  Tensor is = uniformTensor({DType::I64, {4}}, rng, 0, 4);
+  std::map<std::string, Tensor> want = interpret(g, {{"x", xs}, {"ids", is}});
+  std::vector<int64_t> pick = {3, 0, 1, 1, 2, 3};
+  std::map<std::string, Tensor> got =
+      interpret(r, {{"x", pickRows(xs, pick)}, {"ids", pickRows(is, pick)}});
+  for (const std::string name : {"sum", "joined", "padded"})
+    EXPECT_EQ(compareTensors(got.at(name), pickRows(want.at(name), pick), 0, 0),
+              "")
+        << name;
+  EXPECT_EQ(got.at("wide").type(), f32({2, 6, 3}));
+  double mean = 0;
+  for (int64_t i : pick)
+    mean += xs.elementAsDouble(i * 3 + 1);
+  EXPECT_NEAR(got.at("per_column").elementAsDouble(1), mean / 6, 1e-6);
+}
+
 /// The message of the error rebatch(g, "x", 8) throws.
 std::string errorOf(const Graph &g) {
   try {
@@ -186,6 +223,22 @@ TEST(Rebatch, RefusesContractingTheBatch) {
   EXPECT_NE(e.find("contracts the batch axis 1 of its first operand"),
             std::string::npos)
       << e;
+}
+
+TEST(Rebatch, RefusesSlicingOrPaddingTheBatch) {
+  for (bool slice : {true, false}) {
+    Graph g("m");
+    Builder b(g);
+    Value *x = b.input("x", f32({4, 3}));
+    b.output("y", slice ? b.slice(x, {1}, {3}, {0}) : b.pad(x, {1, 0, 0, 0}));
+    std::string e = errorOf(g);
+    EXPECT_NE(e.find(slice ? "(slice) on (f32[4,3]) giving f32[2,3] takes a "
+                             "part of the batch axis 0"
+                           : "(pad) on (f32[4,3]) giving f32[5,3] pads the "
+                             "batch axis 0"),
+              std::string::npos)
+        << e;
+  }
 }
 
 TEST(Rebatch, ReportsBadRequests) {
