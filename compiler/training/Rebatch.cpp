@@ -439,8 +439,8 @@ Graph rebatch(const Graph &g, const std::string &features, int64_t batch) {
       types.push_back(operands.back()->type());
     }
     TensorType type =
-        withContext(strCat("model ", g.name(), " re-batched to ", batch, ": ",
-                           node->describe()),
+        withContext(strCat("model ", g.name(), " cannot be re-batched to ",
+                           batch, ": ", node->describe()),
                     [&] { return inferType(node->op(), types, attrs); });
     assert((axis == -1 || type.shape.at(axis) == batch) &&
            "the batch axis lost track of the batch");
