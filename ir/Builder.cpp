@@ -248,18 +248,7 @@ Value *Builder::reduceMean(Value *x, std::optional<std::vector<int64_t>> axes,
                            bool keepdims) {
   if (!isFloat(x->type().dtype))
     badInput("reduce_mean needs a float operand, not ", typeStr(x->type()));
-  Attributes probe;
-  if (axes)
-    probe.set("axes", *axes);
-  std::vector<int64_t> normalized = withContext("reduce_mean", [&] {
-    return reductionAxes(AttrReader(OpKind::ReduceSum, probe),
-                         x->type().rank());
-  });
-  double count = 1;
-  for (int64_t a : normalized)
-    count *= (double)x->type().shape[a];
-  Value *sum = reduceSum(x, std::move(axes), keepdims);
-  return div(sum, scalar(x->type().dtype, count));
+  return reduce(OpKind::ReduceMean, x, std::move(axes), keepdims);
 }
 
 Value *Builder::dense(Value *x, Value *w, Value *b) {

@@ -106,6 +106,9 @@ public:
   // Reductions; `axes` empty (std::nullopt) means all axes.
   Value *reduceSum(Value *x, std::optional<std::vector<int64_t>> axes,
                    bool keepdims = false);
+  /// The mean over `axes` (reduce_mean); `x` must be a float tensor.
+  Value *reduceMean(Value *x, std::optional<std::vector<int64_t>> axes,
+                    bool keepdims = false);
   Value *reduceMax(Value *x, std::optional<std::vector<int64_t>> axes,
                    bool keepdims = false);
   Value *reduceMin(Value *x, std::optional<std::vector<int64_t>> axes,
@@ -151,9 +154,6 @@ public:
   Value *softmax(Value *x, int64_t axis = -1);
   /// (x - max) - log(sum(exp(x - max))) along `axis`.
   Value *logSoftmax(Value *x, int64_t axis = -1);
-  /// reduce_sum(x) / (number of reduced elements).
-  Value *reduceMean(Value *x, std::optional<std::vector<int64_t>> axes,
-                    bool keepdims = false);
   /// x @ w + b.
   Value *dense(Value *x, Value *w, Value *b);
   /// Reshape to [prod(dims before axis), prod(dims from axis)].

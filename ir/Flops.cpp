@@ -101,6 +101,8 @@ int64_t nodeFlops(const Node &node) {
   case OpKind::ReduceMin:
   case OpKind::Argmax:
     return product(node.operand(0)->type().shape);
+  case OpKind::ReduceMean: // the sum, then one division per output element
+    return product(node.operand(0)->type().shape) + outElements;
   case OpKind::Constant:
   case OpKind::Iota:
   case OpKind::Reshape:

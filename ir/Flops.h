@@ -10,7 +10,8 @@
 //    the transcendentals exp, log, sqrt, tanh, erf, sigmoid) counts 1 per
 //    output element;
 //  - reductions (reduce_sum, reduce_max, reduce_min, argmax) count 1 per
-//    input element;
+//    input element; reduce_mean counts 1 per input element plus 1 per
+//    output element (its division), as reduce_sum followed by div would;
 //  - max_pool2d and avg_pool2d count 1 per window element of every output
 //    element (N*C*outH*outW*kH*kW), and so do max_pool2d_grad and
 //    avg_pool2d_grad;

@@ -93,6 +93,8 @@ Tensor evaluate(OpKind op, std::span<const Tensor> operands,
 
   case OpKind::ReduceSum:
     return interp::reduceSum(x(0), reductionAxes(r, x(0).rank()), resultType);
+  case OpKind::ReduceMean:
+    return interp::reduceMean(x(0), reductionAxes(r, x(0).rank()), resultType);
   case OpKind::ReduceMax:
     return interp::reduceMax(x(0), reductionAxes(r, x(0).rank()), resultType);
   case OpKind::ReduceMin:

@@ -27,7 +27,8 @@ Shape broadcastAll(OpKind op, std::span<const TensorType> ts) {
 }
 
 TensorType inferReduce(OpKind op, const TensorType &x, const Attributes &a) {
-  requireDType(op, x, Allowed::Numeric);
+  requireDType(op, x,
+               op == OpKind::ReduceMean ? Allowed::Float : Allowed::Numeric);
   AttrReader r(op, a);
   std::vector<int64_t> axes = reductionAxes(r, x.rank());
   bool keep = r.getBool("keepdims");
@@ -352,6 +353,7 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
   }
 
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:
     return inferReduce(op, ops[0], attrs);

@@ -337,6 +337,17 @@ GradRule gradientRule(OpKind op) {
     return [](GradContext &c, size_t) {
       return c.broadcastTo(c.keepReducedDims(c.dy), c.xShape(0));
     };
+  // y = (1/n) sum_j x_j over the n reduced elements, so dy/dx_j = 1/n:
+  // dy / n broadcast back over the reduced axes (divided before the
+  // broadcast, on the smaller tensor)
+  case OpKind::ReduceMean:
+    return [](GradContext &c, size_t) {
+      int64_t n = 1;
+      for (int64_t a : reductionAxes(c.node.attr(), c.xShape(0).size()))
+        n *= c.xShape(0)[a];
+      return c.broadcastTo(c.keepReducedDims(c.div(c.dy, c.c((double)n))),
+                           c.xShape(0));
+    };
   // see extremumGrad
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:

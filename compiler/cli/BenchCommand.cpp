@@ -9,6 +9,7 @@
 #include "compiler/cli/ModelInputs.h"
 
 #include "compiler/Executable.h"
+#include "compiler/training/Rebatch.h"
 #include "compiler/training/Trainer.h"
 #include "ir/Error.h"
 #include "ir/Flops.h"
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <utility>
 
 namespace adjoint::cli {
 
@@ -35,6 +37,7 @@ struct BenchOptions {
   int threads = 0;
   int warmup = 3;
   int iters = 20;
+  int64_t batch = 0;
   bool train = false;
   std::string loss;
   std::string optimizer;
@@ -46,10 +49,26 @@ std::string millis(double seconds) {
   return buf;
 }
 
+/// `m` re-batched to `batch` unless it has that batch already; `note`
+/// receives a line saying so when it was re-batched.
+Model withBatch(Model m, const std::string &file, int64_t batch,
+                std::string &note) {
+  return withContext(file, [&] {
+    int64_t was = m.graph.findValue(batchInput(m))->type().shape[0];
+    if (was == batch)
+      return std::move(m);
+    note = strCat("batch: ", batch, " (re-batched from ", was, ")\n");
+    return rebatch(m, batch);
+  });
+}
+
 void runBench(const BenchOptions &opts) {
   checkEngine(opts.engine);
   uint64_t seed = parseSeed(opts.seed);
   Model m = loadModel(opts.model);
+  std::string batchNote;
+  if (opts.batch)
+    m = withBatch(std::move(m), opts.model, opts.batch, batchNote);
   const Graph &g = m.graph;
   std::map<std::string, Tensor> inputs = modelInputs(g, opts.inputs, seed);
   int64_t flops = graphFlops(g);
@@ -115,7 +134,8 @@ void runBench(const BenchOptions &opts) {
           : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
 
   std::cout << "model: " << g.name() << " (" << g.nodes().size() << " nodes, "
-            << metricCount(flops) << "FLOP per run)\n";
+            << metricCount(flops) << "FLOP per run)\n"
+            << batchNote;
   std::cout << "engine: " << opts.engine
             << (opts.train ? " (training step)" : "");
   if (opts.engine == "jit")
@@ -165,6 +185,11 @@ Action addBenchCommand(CLI::App &app) {
       ->type_name("K")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--batch", opts->batch,
+                 "Examples per run (default: the model's batch size; another "
+                 "size re-batches the model)")
+      ->type_name("B")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--train", opts->train,
                "Time the compiled training step (forward, backward, update) "
                "instead of inference");

@@ -10,6 +10,7 @@
 #include "compiler/cli/TrainingPlot.h"
 
 #include "compiler/training/Dataset.h"
+#include "compiler/training/Rebatch.h"
 #include "compiler/training/Trainer.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
@@ -141,13 +142,17 @@ void runTrain(const TrainOptions &opts) {
                          "inputs (a training spec, or --loss, --features and "
                          "--labels)");
   withContext(opts.model, [&] { verifyTrainingSpec(spec, model.graph); });
-  const Value *featuresIn = model.graph.findValue(spec.features);
-  const Value *labelsIn = model.graph.findValue(spec.labels);
+  // Another batch size: train (and test) a re-batched copy; the model
+  // written at the end keeps its own batch size.
+  int64_t fileBatch = model.graph.findValue(spec.features)->type().shape[0];
+  std::optional<Model> rebatched;
+  if (opts.batch && opts.batch != fileBatch)
+    rebatched =
+        withContext(opts.model, [&] { return rebatch(model, opts.batch); });
+  const Model &used = rebatched ? *rebatched : model;
+  const Value *featuresIn = used.graph.findValue(spec.features);
+  const Value *labelsIn = used.graph.findValue(spec.labels);
   int64_t modelBatch = featuresIn->type().shape[0];
-  if (opts.batch && opts.batch != modelBatch)
-    badInput("--batch ", opts.batch, ": model ", model.graph.name(),
-             " is built for batches of ", modelBatch, " (its input %",
-             spec.features, " is ", typeStr(featuresIn->type()), ")");
   int64_t epochs = opts.epochs ? opts.epochs : spec.epochs ? spec.epochs : 1;
 
   TrainerOptions topts;
@@ -192,7 +197,7 @@ void runTrain(const TrainOptions &opts) {
              modelBatch);
 
   auto compileStart = std::chrono::steady_clock::now();
-  Trainer trainer(model, topts);
+  Trainer trainer(used, topts);
   double compileSeconds = std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - compileStart)
                               .count();
@@ -296,7 +301,15 @@ void runTrain(const TrainOptions &opts) {
   sigaction(SIGINT, &previous, nullptr);
 
   if (!opts.out.empty()) {
-    trainer.save(opts.out);
+    if (rebatched) {
+      for (Param &p : model.graph.params()) {
+        p.data = trainer.parameter(p.value->name()).clone();
+        p.init.reset(); // the values are trained: write them, not the recipe
+      }
+      saveModel(model, opts.out);
+    } else {
+      trainer.save(opts.out);
+    }
     std::cout << "saved the trained model to " << opts.out << "\n";
   }
   if (!opts.plot.empty()) {
@@ -322,7 +335,8 @@ Action addTrainCommand(CLI::App &app) {
       ->type_name("N")
       ->check(CLI::PositiveNumber);
   app.add_option("--batch", opts->batch,
-                 "Examples per step; must be the model's batch size")
+                 "Examples per step (default: the model's batch size; "
+                 "another size re-batches the model)")
       ->type_name("B")
       ->check(CLI::PositiveNumber);
   app.add_option("--optimizer", opts->optimizer,

@@ -250,16 +250,61 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
     return {k.finish(outShape[0],
                      product(outShape) / std::max<int64_t>(1, outShape[0]))};
   }
-  default:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Erf:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::LessEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterEqual:
+  case OpKind::LogicalAnd:
+  case OpKind::LogicalOr:
+  case OpKind::LogicalNot:
+  case OpKind::Select:
+  case OpKind::Cast:
+  case OpKind::Constant:
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::Argmax:
+  case OpKind::Gather:
+  case OpKind::MatMul:
+  case OpKind::Conv2D:
+  case OpKind::MaxPool2D:
+  case OpKind::AvgPool2D:
+  case OpKind::StopGradient:
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+  case OpKind::ScatterAdd:
     break;
   }
   assert(false && "not a data-movement op");
   return {};
 }
 
-/// reduce_sum/max/min: a nest over the kept dimensions with an inner nest
-/// over the reduced ones accumulating in a register. Float sums may be
-/// reassociated (so the inner loop vectorizes); max and min are exact.
+/// reduce_sum/mean/max/min: a nest over the kept dimensions with an inner
+/// nest over the reduced ones accumulating in a register. Float sums may be
+/// reassociated (so the inner loop vectorizes); max and min are exact. A
+/// mean is the sum divided by the count of reduced elements (0/0 = NaN when
+/// empty).
 KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
   const Value *in = node.operand(0), *out = node.result();
   const Shape &inShape = in->type().shape;
@@ -304,7 +349,7 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
                    llvm::Value *x = emitLoad(ec, b, t, inBase, inOff[0]);
                    llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
                    llvm::Value *r;
-                   if (op == OpKind::ReduceSum) {
+                   if (op == OpKind::ReduceSum || op == OpKind::ReduceMean) {
                      if (f) {
                        llvm::IRBuilder<>::FastMathFlagGuard guard(b);
                        llvm::FastMathFlags fmf;
@@ -322,8 +367,11 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
                    }
                    b.CreateStore(r, acc);
                  });
-        emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0],
-                  offsets[0]);
+        llvm::Value *result = b.CreateLoad(ec.valueType(t), acc);
+        if (op == OpKind::ReduceMean)
+          result = b.CreateFDiv(
+              result, emitConstant(ec, t, static_cast<double>(redCount)));
+        emitStore(ec, b, t, result, k.buffers[0], offsets[0]);
       });
   int64_t rows = keptDims.empty() ? 1 : keptDims[0];
   return k.finish(rows, product(keptDims) / std::max<int64_t>(1, rows) *
@@ -500,6 +548,7 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
   case OpKind::Pad:
     return emitDataMovement(ec, node, idx);
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:
     return {emitReduce(ec, node, idx)};

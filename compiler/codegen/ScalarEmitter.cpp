@@ -84,8 +84,54 @@ llvm::Value *emitCompare(llvm::IRBuilder<> &b, OpKind op, DType t,
   case OpKind::GreaterEqual:
     p = f ? P::FCMP_OGE : u ? P::ICMP_UGE : P::ICMP_SGE;
     break;
-  default:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Erf:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+  case OpKind::LogicalAnd:
+  case OpKind::LogicalOr:
+  case OpKind::LogicalNot:
+  case OpKind::Select:
+  case OpKind::Cast:
+  case OpKind::Constant:
+  case OpKind::Iota:
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::Argmax:
+  case OpKind::Reshape:
+  case OpKind::Transpose:
+  case OpKind::BroadcastTo:
+  case OpKind::Slice:
+  case OpKind::Concat:
+  case OpKind::Pad:
+  case OpKind::Gather:
+  case OpKind::MatMul:
+  case OpKind::Conv2D:
+  case OpKind::MaxPool2D:
+  case OpKind::AvgPool2D:
+  case OpKind::StopGradient:
+  case OpKind::Conv2DInputGrad:
+  case OpKind::Conv2DWeightGrad:
+  case OpKind::MaxPool2DGrad:
+  case OpKind::AvgPool2DGrad:
+  case OpKind::ScatterAdd:
     assert(false && "not a comparison");
+    break;
   }
   return f ? b.CreateFCmp(p, x, y) : b.CreateICmp(p, x, y);
 }
@@ -258,6 +304,7 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::Constant:
   case OpKind::Iota:
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:
   case OpKind::Argmax:

@@ -56,14 +56,24 @@ copyInto(const Graph &g, Graph &out, const std::set<std::string> &asInputs) {
 
 double scalarValue(const Tensor &t) { return t.elementAsDouble(0); }
 
+/// Where a trained parameter or optimizer state tensor is bound: the step
+/// reads `current` and writes `spare`; after the step the two swap, so the
+/// values from before the step stay in `spare` until the next one.
+struct Buffered {
+  Tensor *current; // the entry of params or state
+  Tensor spare;
+  size_t stepIn, stepOut;
+  std::optional<size_t> evalIn;
+};
+
 } // namespace
 
 struct Trainer::Impl {
   Model model; // the original, for its structure and non-trained params
   std::vector<std::string> trainable;
-  std::map<std::string, Tensor> params;   // trainable parameters' values
-  std::map<std::string, Tensor> state;    // optimizer state by input name
-  std::map<std::string, Tensor> previous; // params and state before the step
+  std::map<std::string, Tensor> params;    // trainable parameters' values
+  std::map<std::string, Tensor> state;     // optimizer state by input name
+  std::map<std::string, Buffered> buffers; // params and state by name
   Graph stepGraph{"step"};
   Graph evalGraph{"eval"};
   std::unique_ptr<Executable> stepExe, evalExe;
@@ -129,7 +139,6 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
   m.model.training = model.training;
 
   OptimizerSpec opt = resolveOptimizer(spec_.optimizer);
-  std::vector<std::pair<std::string, std::string>> inPlace;
 
   // The step: forward, loss, backward, update.
   {
@@ -163,17 +172,11 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
       }
       ParamUpdate up = appendUpdate(b, opt, wrt[i], grads[i], state, step);
       b.output(updateName(name), up.param);
-      inPlace.push_back({updateName(name), name});
-      for (size_t s = 0; s < state.size(); ++s) {
+      for (size_t s = 0; s < state.size(); ++s)
         b.output(updateName(state[s]->name()), up.state[s]);
-        inPlace.push_back({updateName(state[s]->name()), state[s]->name()});
-      }
     }
-    // The counter last: every update above reads the old value.
-    if (step) {
+    if (step)
       b.output(updateName(kStepCounter), appendStepIncrement(b, step));
-      inPlace.push_back({updateName(kStepCounter), kStepCounter});
-    }
     verify(sg);
   }
 
@@ -189,44 +192,53 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     verify(eg);
   }
 
+  // The updates are written to separate buffers, not in place: see
+  // Buffered.
   CompileOptions copts;
   copts.threads = options.threads;
   copts.dumpDir = options.dumpDir;
-  CompileOptions stepOpts = copts;
-  stepOpts.inPlace = inPlace;
-  m.stepExe = compile(m.stepGraph, stepOpts);
+  m.stepExe = compile(m.stepGraph, copts);
   m.evalExe = compile(m.evalGraph, copts);
 
+  for (auto *values : {&m.params, &m.state})
+    for (auto &[name, t] : *values)
+      m.buffers[name] = Buffered{&t, t.clone(), 0, 0, std::nullopt};
   auto bindArgs = [&](Executable &exe, std::vector<Tensor> &in,
                       std::vector<std::string> &inNames,
-                      std::vector<Tensor> &out) {
+                      std::vector<Tensor> &out, bool isStep) {
     for (const TensorInfo &info : exe.inputs()) {
       inNames.push_back(info.name);
-      if (m.params.count(info.name))
-        in.push_back(m.params.at(info.name));
-      else if (m.state.count(info.name))
-        in.push_back(m.state.at(info.name));
-      else
+      auto it = m.buffers.find(info.name);
+      if (it == m.buffers.end()) {
         in.emplace_back(); // a batch input, bound per call
+        continue;
+      }
+      if (isStep)
+        it->second.stepIn = in.size();
+      else
+        it->second.evalIn = in.size();
+      in.push_back(*it->second.current);
     }
     for (const TensorInfo &info : exe.outputs()) {
       std::string target = info.name.rfind("update.", 0) == 0
                                ? info.name.substr(std::string("update.").size())
                                : "";
-      if (m.params.count(target))
-        out.push_back(m.params.at(target)); // same storage: in place
-      else if (m.state.count(target))
-        out.push_back(m.state.at(target));
-      else
+      auto it = m.buffers.find(target);
+      if (isStep && it != m.buffers.end()) {
+        it->second.stepOut = out.size();
+        out.push_back(it->second.spare);
+      } else {
         out.emplace_back(info.type);
+      }
     }
   };
-  bindArgs(*m.stepExe, m.stepIn, m.stepInNames, m.stepOut);
-  bindArgs(*m.evalExe, m.evalIn, m.evalInNames, m.evalOut);
-  for (const auto &[name, t] : m.params)
-    m.previous[name] = t.clone();
-  for (const auto &[name, t] : m.state)
-    m.previous[name] = t.clone();
+  bindArgs(*m.stepExe, m.stepIn, m.stepInNames, m.stepOut, true);
+  bindArgs(*m.evalExe, m.evalIn, m.evalInNames, m.evalOut, false);
+  for (const auto &[name, buf] : m.buffers)
+    if (m.stepInNames[buf.stepIn] != name ||
+        m.stepExe->outputs()[buf.stepOut].name != updateName(name))
+      internalError("trained tensor ", name,
+                    " is not both an input and an update of the step");
 }
 
 Trainer::~Trainer() = default;
@@ -261,13 +273,16 @@ void bindBatch(const std::map<std::string, Tensor> &batch,
 StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   Impl &m = *impl_;
   bindBatch(batch, m.stepInNames, m.stepIn, m.params, m.state, m.model.graph);
-  // Keep the values before the step, to diagnose a non-finite loss.
-  for (auto &[name, t] : m.previous) {
-    const Tensor &now =
-        m.params.count(name) ? m.params.at(name) : m.state.at(name);
-    std::memcpy(t.bytes(), now.bytes(), now.byteSize());
-  }
   m.stepExe->run(m.stepIn, m.stepOut);
+  // The new values become current; the old ones stay as the spare, which
+  // the next step overwrites (and diagnoseNonFinite reads until then).
+  for (auto &[name, buf] : m.buffers) {
+    std::swap(*buf.current, buf.spare);
+    m.stepIn[buf.stepIn] = *buf.current;
+    m.stepOut[buf.stepOut] = buf.spare;
+    if (buf.evalIn)
+      m.evalIn[*buf.evalIn] = *buf.current;
+  }
   ++steps_;
   StepResult r;
   r.loss = scalarValue(m.stepOut[0]);
@@ -346,8 +361,8 @@ std::string
 Trainer::diagnoseNonFinite(const std::map<std::string, Tensor> &batch) {
   Impl &m = *impl_;
   std::map<std::string, Tensor> inputs = batch;
-  for (const auto &[name, t] : m.previous)
-    inputs[name] = t;
+  for (const auto &[name, buf] : m.buffers)
+    inputs[name] = buf.spare; // the values from before the last step
   // Evaluate node by node so that the first non-finite result is found.
   std::map<const Value *, Tensor> values;
   const Graph &g = m.stepGraph;

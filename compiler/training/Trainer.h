@@ -3,8 +3,10 @@
 // A Trainer turns a model into one compiled training step: forward, loss,
 // backward (compiler/autodiff) and the optimizer update, in one graph and
 // one native function. Parameters and optimizer state are inputs of that
-// graph whose updated values are written back into the same buffers
-// (CompileOptions::inPlace), so a step copies none of them.
+// graph; each has two buffers, and a step reads one and writes its updated
+// value into the other, then the two swap. So a step copies none of them,
+// and the values from before the last step stay available, at no cost, to
+// diagnose a non-finite loss.
 //
 //   adjoint::Model model = adjoint::loadModel("examples/fashion_mlp.pbtxt");
 //   adjoint::Trainer trainer(model);
@@ -75,6 +77,9 @@ public:
   const Graph &modelGraph() const;
 
   /// The current value of parameter `name` (BadInput if there is none).
+  /// The reference follows the training; a copy of the tensor shares one of
+  /// the two buffers, which the step after next overwrites: clone() it to
+  /// keep the values.
   const Tensor &parameter(const std::string &name) const;
   /// Replaces parameter `name`'s value (same type; BadInput otherwise).
   void setParameter(const std::string &name, const Tensor &value);
@@ -88,8 +93,10 @@ public:
   const Graph &stepGraph() const;
 
   /// For a batch whose loss went non-finite: runs the step's graph in the
-  /// reference interpreter with the parameters as they were before that
-  /// step and names the first node whose result holds a NaN or infinity.
+  /// reference interpreter with the parameters and optimizer state as they
+  /// were before the last step (kept in the step's spare buffers, not
+  /// copied) and names the first node whose result holds a NaN or infinity.
+  /// Call it right after that step: the next step overwrites them.
   std::string diagnoseNonFinite(const std::map<std::string, Tensor> &batch);
 
 private:

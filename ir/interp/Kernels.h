@@ -266,6 +266,9 @@ Tensor scatterAdd(const Tensor &indices, const Tensor &updates, int64_t axis,
 // Reduce.cpp; `axes` normalized and sorted.
 Tensor reduceSum(const Tensor &x, const std::vector<int64_t> &axes,
                  const TensorType &resultType);
+/// The mean over `axes` of a float tensor: the f64 sum divided by the count.
+Tensor reduceMean(const Tensor &x, const std::vector<int64_t> &axes,
+                  const TensorType &resultType);
 Tensor reduceMax(const Tensor &x, const std::vector<int64_t> &axes,
                  const TensorType &resultType);
 Tensor reduceMin(const Tensor &x, const std::vector<int64_t> &axes,

@@ -4,7 +4,8 @@
 // Floating sums accumulate in f64 and round once to the result dtype;
 // integer sums accumulate in their own dtype and wrap. max and min propagate
 // NaN. An empty reduction gives the identity: +0, -inf or the lowest value,
-// +inf or the highest value.
+// +inf or the highest value. Means divide the f64 sum by the count before
+// rounding; an empty mean is NaN.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/interp/Kernels.h"
@@ -18,10 +19,12 @@ namespace {
 /// Folds every element of `x` into the accumulator of its output element
 /// with `combine(acc, value)`, starting from `init`, and rounds each
 /// accumulator to the result dtype. Acc<T> is the accumulator type.
+/// Float accumulators are divided by `divisor` (1 but for means) before the
+/// conversion.
 template <template <typename> class Acc, typename Init, typename Combine>
 Tensor reduce(const Tensor &x, const std::vector<int64_t> &axes,
               const TensorType &resultType, std::string_view name, Init init,
-              Combine combine) {
+              Combine combine, double divisor = 1.0) {
   // Offsets into the output, computed on x's indices: the output's strides
   // with keepdims, and 0 along each reduced axis.
   Shape kept = x.shape();
@@ -42,6 +45,13 @@ Tensor reduce(const Tensor &x, const std::vector<int64_t> &axes,
                        acc[off[1]] = combine(acc[off[1]], in[off[0]]);
                      });
     T *o = out.data<T>();
+    if constexpr (std::is_floating_point_v<A>) {
+      if (divisor != 1.0) {
+        for (size_t i = 0; i < acc.size(); ++i)
+          o[i] = (T)(acc[i] / (A)divisor);
+        return;
+      }
+    }
     for (size_t i = 0; i < acc.size(); ++i)
       o[i] = (T)acc[i];
   });
@@ -70,6 +80,23 @@ Tensor reduceSum(const Tensor &x, const std::vector<int64_t> &axes,
         return std::is_floating_point_v<A> && !empty ? A(-0.0) : A(0);
       },
       [](auto acc, auto v) { return wrapAdd(acc, (decltype(acc))v); });
+}
+
+Tensor reduceMean(const Tensor &x, const std::vector<int64_t> &axes,
+                  const TensorType &resultType) {
+  // The f64 sum divided by the count of reduced elements: an empty mean is
+  // 0/0 = NaN, as in numpy.
+  int64_t count = 1;
+  for (int64_t a : axes)
+    count *= x.shape()[a];
+  return reduce<SumAcc>(
+      x, axes, resultType, "reduce_mean",
+      [](auto tag) {
+        using A = typename SumAcc<decltype(tag)>::type;
+        return std::is_floating_point_v<A> ? A(-0.0) : A(0);
+      },
+      [](auto acc, auto v) { return wrapAdd(acc, (decltype(acc))v); },
+      (double)count);
 }
 
 Tensor reduceMax(const Tensor &x, const std::vector<int64_t> &axes,

@@ -327,6 +327,7 @@ Instances instancesOf(OpKind op) {
     return {};
 
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:
     return reductions(op);

@@ -42,7 +42,7 @@ TEST(CheckCommand, PrintsTheFashionMlpExactly) {
             "  logits: f32[32,10]\n"
             "  loss: f32[]\n"
             "parameters: 4 (50,890 elements, 203,560 bytes = 199 KiB)\n"
-            "nodes: 26\n"
+            "nodes: 24\n"
             "FLOPs: 3,261,217 (3.26 M)\n"
             "training:\n"
             "  loss: loss\n"

@@ -7,6 +7,7 @@
 #include "ir/NpyFile.h"
 
 #include <cmath>
+#include <cstring>
 #include <regex>
 
 using namespace adjoint;
@@ -169,10 +170,84 @@ TEST(TrainCommand, RejectsExampleAndLabelCountsThatDiffer) {
   expectError(r, 2, {"x.npy", "12", "y.npy", "10"});
 }
 
-TEST(TrainCommand, RejectsABatchOtherThanTheModels) {
-  ProcessResult r = runCli(
-      {"train", sourcePath("examples/fashion_mlp.pbtxt"), "--batch", "64"});
-  expectError(r, 2, {"--batch 64", "32"});
+TEST(TrainCommand, RejectsABatchTheModelCannotTake) {
+  // The logits go through a reshape to [8] that merges the batch axis.
+  TempDir dir;
+  Model m = tinyClassifier(false);
+  Graph g("flat");
+  Builder b(g);
+  Value *x = b.input("x", f32({4, 2}));
+  Value *y = b.input("y", {DType::I64, {4}});
+  Value *w = b.param("w", f32({2, 2}), glorotUniform(3));
+  Value *logits = b.reshape(b.reshape(b.matmul(x, w), {8}), {4, 2});
+  b.output("logits", logits);
+  b.output("loss", sparseSoftmaxCrossEntropy(b, logits, y));
+  m.graph = std::move(g);
+  std::string model = dir / "flat.pbtxt";
+  saveModel(m, model);
+  writeTwoClasses(dir.path().string(), "", 40, 1);
+  ProcessResult r =
+      runCli({"train", model, "--data", dir.path().string(), "--batch", "8"});
+  expectError(r, 2,
+              {"flat.pbtxt: model flat cannot be re-batched to 8: node %",
+               "(reshape) on (f32[4,2]) giving f32[8]"});
+}
+
+TEST(TrainCommand, TrainsAtAnotherBatchSize) {
+  TempDir dir;
+  std::string model = dir / "tiny.pbtxt", trained = dir / "trained.pbtxt";
+  saveModel(tinyClassifier(false), model);
+  writeTwoClasses(dir.path().string(), "", 400, 1);
+  writeTwoClasses(dir.path().string(), "_test", 202, 2);
+  ProcessResult r =
+      runCli({"train", model, "--data", dir.path().string(), "--batch", "7",
+              "--epochs", "3", "--threads", "1", "-o", trained});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // 400 = 57 * 7 + 1: the last partial batch is skipped, in training and
+  // in the test split (202 = 28 * 7 + 6).
+  EXPECT_NE(r.out.find("on 400 examples (57 steps of 7 per epoch, 3 epochs)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(196 examples)"), std::string::npos) << r.out;
+  std::vector<double> acc = testAccuracies(r.out);
+  ASSERT_EQ(acc.size(), 3u) << r.out;
+  EXPECT_GE(acc.back(), 90.0) << r.out;
+  // The trained model keeps the batch size of the file.
+  Model out = loadModel(trained);
+  EXPECT_EQ(out.graph.findValue("x")->type(), f32({4, 2}));
+  ASSERT_TRUE(out.training.has_value());
+  EXPECT_EQ(out.training->batchSize, 4);
+  Model before = loadModel(model);
+  const Param *w0 = before.graph.findParam(before.graph.findValue("w"));
+  const Param *w1 = out.graph.findParam(out.graph.findValue("w"));
+  ASSERT_TRUE(w0 && w1);
+  EXPECT_EQ(w1->data.type(), w0->data.type());
+  EXPECT_NE(
+      std::memcmp(w1->data.bytes(), w0->data.bytes(), w0->data.byteSize()), 0);
+}
+
+TEST(TrainCommand, BenchTimesAnotherBatchSize) {
+  for (bool train : {false, true}) {
+    std::vector<std::string> args = {
+        "bench",    sourcePath("examples/fashion_mlp.pbtxt"),
+        "--batch",  "5",
+        "--iters",  "2",
+        "--warmup", "0"};
+    if (train)
+      args.push_back("--train");
+    ProcessResult r = runCli(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("batch: 5 (re-batched from 32)\n"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.err.find("input %x (f32[5,784]) not given"), std::string::npos)
+        << r.err;
+  }
+  // The model's own batch size changes nothing.
+  ProcessResult same =
+      runCli({"bench", sourcePath("examples/fashion_mlp.pbtxt"), "--batch",
+              "32", "--iters", "1", "--warmup", "0"});
+  ASSERT_EQ(same.status, 0) << same.err;
+  EXPECT_EQ(same.out.find("re-batched"), std::string::npos) << same.out;
 }
 
 TEST(TrainCommand, RejectsAnUnknownOptimizer) {

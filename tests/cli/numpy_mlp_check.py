@@ -114,6 +114,7 @@ OPS = {
     "reshape": lambda args, attrs: np.reshape(args[0], tuple(attrs["shape"])),
     "reduce_max": reduction(np.max),
     "reduce_sum": reduction(np.sum),
+    "reduce_mean": reduction(np.mean),
 }
 
 

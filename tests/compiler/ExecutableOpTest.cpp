@@ -73,7 +73,7 @@ std::vector<Instance> reduceInstances(OpKind op) {
       {{3, 4, 5}, std::nullopt}, {{3, 4, 5}, Ints{1}}, {{3, 4, 5}, Ints{-1}},
       {{3, 4, 5}, Ints{0, 2}},   {{2, 0, 3}, Ints{1}}, {{}, std::nullopt},
       {{64, 300}, Ints{1}},      {{300, 64}, Ints{0}}};
-  for (DType t : kNumeric)
+  for (DType t : op == OpKind::ReduceMean ? kFloats : kNumeric)
     for (auto &[s, axes] : cases)
       for (bool keep : {false, true})
         out.push_back(
@@ -280,6 +280,7 @@ std::vector<Instance> instancesOf(OpKind op) {
                b.output("y", b.iota(DType::I64, {2, 3, 4}, -1));
              }}};
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:
     return reduceInstances(op);

@@ -85,6 +85,8 @@ TEST(Flops, ElementwiseCountsOutputsAndReductionsInputs) {
   EXPECT_EQ(flopsOf(b.less(x, row)), 20);
   EXPECT_EQ(flopsOf(b.reduceSum(x, std::vector<int64_t>{1})), 20);
   EXPECT_EQ(flopsOf(b.argmax(x, 0)), 20);
+  // A mean is its sum plus one division per result element.
+  EXPECT_EQ(flopsOf(b.reduceMean(x, std::vector<int64_t>{1})), 20 + 4);
 }
 
 TEST(Flops, DataMovementIsFree) {

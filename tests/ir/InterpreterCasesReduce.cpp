@@ -67,6 +67,47 @@ std::vector<OpCase> sums() {
   };
 }
 
+std::vector<OpCase> means() {
+  using K = OpKind;
+  Tensor m23 = f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  return {
+      expect("reduce_mean_all", K::ReduceMean, {m23}, f32({}, {3.5f})),
+      expect("reduce_mean_axis0", K::ReduceMean, {m23},
+             f32({3}, {2.5f, 3.5f, 4.5f}), axes({0})),
+      expect("reduce_mean_negative_axis_keepdims", K::ReduceMean, {m23},
+             f32({2, 1}, {2, 5}), axes({-1}, true)),
+      expect("reduce_mean_two_axes_f64", K::ReduceMean,
+             {counting(DType::F64, {2, 2, 2}, 0)}, f64({2}, {2.5, 4.5}),
+             axes({0, -1})),
+      expect("reduce_mean_no_axes", K::ReduceMean, {f32({2}, {1, -0.0f})},
+             f32({2}, {1, -0.0f}), axes({})),
+      expect("reduce_mean_scalar", K::ReduceMean, {f64({}, {-7})},
+             f64({}, {-7})),
+      // The sum is taken in f64: in f32, 1e8 + 1 would round back to 1e8.
+      expect("reduce_mean_f32_accumulates_in_f64", K::ReduceMean,
+             {f32({4}, {1e8f, 1, 1, -1e8f})}, f32({}, {0.5f})),
+      // One rounding, after the division.
+      expect("reduce_mean_one_third_f64", K::ReduceMean, {f64({3}, {0, 0, 1})},
+             f64({}, {1.0 / 3.0})),
+      // numpy.mean of nothing is 0/0 = NaN.
+      expect("reduce_mean_empty_is_nan", K::ReduceMean, {f32({0, 2}, {})},
+             f32({2}, {kNaNf, kNaNf}), axes({0})),
+      expect("reduce_mean_nan_and_inf", K::ReduceMean,
+             {f32({2, 2}, {1, kNaNf, kInff, -kInff})}, f32({2}, {kNaNf, kNaNf}),
+             axes({1})),
+      expect("reduce_mean_inf", K::ReduceMean, {f64({2}, {kInf, 1})},
+             f64({}, {kInf})),
+      expectError("reduce_mean_i32_rejected", K::ReduceMean, {i32({2}, {1, 2})},
+                  {}, ErrorKind::BadInput,
+                  "reduce_mean: operand must have a float type (f32, f64), not "
+                  "i32[2]"),
+      expectError("reduce_mean_bool_rejected", K::ReduceMean,
+                  {boolean({2}, {true, false})}, {}, ErrorKind::BadInput,
+                  "reduce_mean: operand must have a float type (f32, f64), not "
+                  "bool[2]"),
+  };
+}
+
 std::vector<OpCase> extrema() {
   using K = OpKind;
   Tensor m23 = f32({2, 3}, {1, 5, 3, -1, -5, -2});
@@ -160,7 +201,7 @@ std::vector<OpCase> argmaxes() {
 
 std::vector<OpCase> reduceCases() {
   std::vector<OpCase> out = sums();
-  for (auto family : {extrema, argmaxes})
+  for (auto family : {means, extrema, argmaxes})
     for (OpCase &c : family())
       out.push_back(std::move(c));
   return out;

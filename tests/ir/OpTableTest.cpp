@@ -66,6 +66,7 @@ Probe probe(OpKind op, DType t) {
   case OpKind::Iota:
     return {{}, attrs({{"dtype", t}, {"shape", Ints{2, 3}}})};
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin:
     return {{m23}, attrs({{"axes", Ints{1}}})};

@@ -287,9 +287,10 @@ Value *Generator::node(OpKind op) {
   }
 
   case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
   case OpKind::ReduceMax:
   case OpKind::ReduceMin: {
-    Value *x = operand(Need::Numeric);
+    Value *x = operand(op == OpKind::ReduceMean ? Need::Float : Need::Numeric);
     if (rng_.chance(2, 3))
       a.set("axes", axesOf(x->type().rank()));
     if (rng_.chance(1, 2))
