@@ -5,6 +5,7 @@
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/jit/Jit.h"
+#include "compiler/passes/Fusion.h"
 #include "ir/Error.h"
 #include "ir/Verifier.h"
 #include "runtime/Runtime.h"
@@ -45,9 +46,10 @@ void writeFile(const std::filesystem::path &path, const std::string &text) {
 }
 
 /// Generates, links and optimizes the module of `g`; fills `text` if given.
-codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text,
+codegen::EmittedModule lowerToLLVM(const Graph &g, const FusionPlan &plan,
+                                   CodeDump *text,
                                    const codegen::InPlaceMap &inPlace = {}) {
-  codegen::EmittedModule emitted = codegen::emitModule(g, inPlace);
+  codegen::EmittedModule emitted = codegen::emitModule(g, plan, inPlace);
   std::unique_ptr<llvm::TargetMachine> tm = codegen::createHostTargetMachine();
   emitted.module->setDataLayout(tm->createDataLayout());
   emitted.module->setTargetTriple(tm->getTargetTriple().str());
@@ -123,7 +125,7 @@ resolveInPlace(const Graph &g,
 CodeDump dumpCode(const Graph &g) {
   verify(g);
   CodeDump text;
-  lowerToLLVM(g, &text);
+  lowerToLLVM(g, unfusedPlan(g), &text);
   return text;
 }
 
@@ -143,6 +145,7 @@ struct Executable::Impl {
   int64_t status[2] = {0, 0};
   int threads = 0;
   double compileSeconds = 0;
+  int kernelCount = 0;
   std::mutex mutex;
 };
 
@@ -156,6 +159,7 @@ const std::vector<TensorInfo> &Executable::outputs() const {
   return impl_->outputs;
 }
 double Executable::compileSeconds() const { return impl_->compileSeconds; }
+int Executable::kernelCount() const { return impl_->kernelCount; }
 
 std::unique_ptr<Executable> compile(const Graph &g,
                                     const CompileOptions &options) {
@@ -167,9 +171,11 @@ std::unique_ptr<Executable> compile(const Graph &g,
       dumpDir = env;
 
   codegen::InPlaceMap inPlace = resolveInPlace(g, options.inPlace);
+  InPlacePairs pairs(inPlace.begin(), inPlace.end());
+  FusionPlan plan = options.fuse ? fuseGraph(g, pairs) : unfusedPlan(g);
   CodeDump text;
   codegen::EmittedModule emitted =
-      lowerToLLVM(g, dumpDir.empty() ? nullptr : &text, inPlace);
+      lowerToLLVM(g, plan, dumpDir.empty() ? nullptr : &text, inPlace);
   if (!dumpDir.empty()) {
     std::filesystem::path dump = dumpDir;
     std::error_code ec;
@@ -188,6 +194,7 @@ std::unique_ptr<Executable> compile(const Graph &g,
   impl->entry = reinterpret_cast<void (*)(void **)>(
       impl->code->lookup(codegen::kEntryName));
   impl->threads = options.threads;
+  impl->kernelCount = plan.kernelCount();
 
   // Buffers: parameters are shared with the graph (never written); every
   // node result gets its own place in one arena.

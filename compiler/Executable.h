@@ -43,6 +43,9 @@ struct CompileOptions {
   /// input itself, it must be elementwise and of the same shape. Passing the
   /// same tensor as that input and that output then costs no copy.
   std::vector<std::pair<std::string, std::string>> inPlace;
+  /// Fuse nodes into kernels (compiler/passes/Fusion.h); false compiles
+  /// one kernel per node, for comparison.
+  bool fuse = true;
 };
 
 /// A named, typed input or output of an Executable.
@@ -70,6 +73,10 @@ public:
 
   /// Seconds spent in compile() (code generation, optimization, JIT).
   double compileSeconds() const;
+
+  /// The number of kernels a run calls: groups of the fusion plan that run
+  /// code (one per node that is not a constant when unfused).
+  int kernelCount() const;
 
 private:
   friend std::unique_ptr<Executable> compile(const Graph &,

@@ -1,0 +1,157 @@
+//===- FusedCodegenTest.cpp - Fused kernels against the interpreter -------===//
+//
+// Fused code must compute what the interpreter computes on the unfused
+// graph: random graphs made of what fusion groups, every example model and
+// its training step. Tolerances are those of tests/compiler: relative 1e-5
+// in f32 and 1e-12 in f64 (times 10, against each tensor's own scale, for
+// random chains), 1e-4 for whole models.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Executable.h"
+#include "compiler/passes/Fusion.h"
+#include "compiler/training/Trainer.h"
+#include "ir/Builder.h"
+#include "ir/Interpreter.h"
+#include "ir/ModelIO.h"
+#include "tests/support/RandomFusionGraph.h"
+#include "tests/support/RandomTensor.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+using namespace adjoint;
+using namespace adjoint::testing;
+
+namespace {
+
+/// Empty when `got` matches `want` (NaN matches NaN, infinities are equal,
+/// floats within rtol*|want| + atol); else the first mismatch.
+std::string mismatch(const Tensor &got, const Tensor &want, double rtol,
+                     double atol) {
+  if (got.type() != want.type())
+    return "types differ: " + typeStr(got.type()) + " vs " +
+           typeStr(want.type());
+  for (int64_t i = 0; i < want.numElements(); ++i) {
+    double g = got.elementAsDouble(i), w = want.elementAsDouble(i);
+    bool ok = std::isnan(w) ? std::isnan(g)
+              : std::isinf(w) ? g == w
+              : isFloat(want.dtype()) ? std::fabs(g - w) <= rtol * std::fabs(w) + atol
+                                      : g == w;
+    if (!ok) {
+      std::ostringstream os;
+      os << "element " << i << ": got " << g << ", want " << w;
+      return os.str();
+    }
+  }
+  return "";
+}
+
+double scaleOf(const Tensor &t) {
+  double scale = 0;
+  if (isFloat(t.dtype()))
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      if (std::isfinite(t.elementAsDouble(i)))
+        scale = std::max(scale, std::fabs(t.elementAsDouble(i)));
+  return scale;
+}
+
+void expectClose(const std::map<std::string, Tensor> &got,
+                 const std::map<std::string, Tensor> &want, double rtol) {
+  for (const auto &[name, t] : want)
+    EXPECT_EQ(mismatch(got.at(name), t, rtol, rtol * std::max(1.0, scaleOf(t))),
+              "")
+        << name;
+}
+
+TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
+  int fusedKernels = 0, nodeKernels = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Graph g = randomFusionGraph(seed);
+    FusionPlan plan = fuseGraph(g);
+    checkPlan(g, plan);
+    auto inputs = randomInputs(g, seed, /*specials=*/false);
+    auto want = interpret(g, inputs);
+    auto exe = compile(g);
+    EXPECT_EQ(exe->kernelCount(), plan.kernelCount());
+    fusedKernels += exe->kernelCount();
+    nodeKernels += unfusedPlan(g).kernelCount();
+    expectClose(exe->run(inputs), want, 1e-4);
+  }
+  // Fusion must actually group: far fewer kernels than nodes.
+  EXPECT_LT(fusedKernels * 2, nodeKernels);
+}
+
+TEST(FusedCodegen, InPlaceOutputsOfFusedGroups) {
+  // a joins p2's loop, which must still run after the reduction reads p.
+  Graph g("inplace");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {64}});
+  Value *p = b.input("p", {DType::F32, {64}});
+  Value *a = b.neg(x);
+  Value *r = b.reduceSum(p, std::nullopt, false);
+  b.output("r", r);
+  b.output("p2", b.add(b.mul(p, a), b.exp(p)));
+  auto inputs = randomInputs(g, 5, false);
+  auto want = interpret(g, inputs);
+  CompileOptions options;
+  options.inPlace = {{"p2", "p"}};
+  auto exe = compile(g, options);
+  EXPECT_EQ(exe->kernelCount(), 2);
+  Tensor pBuffer = inputs.at("p").clone();
+  std::vector<Tensor> in = {inputs.at("x"), pBuffer};
+  std::vector<Tensor> out = {Tensor(r->type()), pBuffer};
+  exe->run(in, out);
+  EXPECT_EQ(mismatch(out[0], want.at("r"), 1e-5, 1e-5), "");
+  EXPECT_EQ(mismatch(pBuffer, want.at("p2"), 1e-5, 1e-5), "");
+}
+
+std::vector<std::filesystem::path> examples() {
+  std::vector<std::filesystem::path> paths;
+  for (const auto &entry :
+       std::filesystem::directory_iterator(ADJOINT_SOURCE_DIR "/examples"))
+    if (entry.path().extension() == ".pbtxt")
+      paths.push_back(entry.path());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+TEST(FusedCodegen, ExamplesMatchUnfused) {
+  int count = 0;
+  for (const auto &path : examples()) {
+    SCOPED_TRACE(path.string());
+    Model m = loadModel(path.string());
+    auto inputs = randomInputs(m.graph, 3, false);
+    CompileOptions unfused;
+    unfused.fuse = false;
+    auto plain = compile(m.graph, unfused);
+    auto fused = compile(m.graph);
+    EXPECT_LT(fused->kernelCount(), plain->kernelCount());
+    auto want = plain->run(inputs);
+    expectClose(fused->run(inputs), want, 1e-4);
+    expectClose(want, interpret(m.graph, inputs), 1e-4);
+    ++count;
+  }
+  EXPECT_GE(count, 3);
+}
+
+TEST(FusedCodegen, TrainingStepsMatchUnfused) {
+  for (const auto &path : examples()) {
+    SCOPED_TRACE(path.string());
+    Model m = loadModel(path.string());
+    Trainer trainer(m);
+    const Graph &step = trainer.stepGraph();
+    auto inputs = randomInputs(step, 4, false);
+    CompileOptions unfused;
+    unfused.fuse = false;
+    auto plain = compile(step, unfused);
+    auto fused = compile(step);
+    EXPECT_LT(fused->kernelCount(), plain->kernelCount());
+    expectClose(fused->run(inputs), plain->run(inputs), 1e-4);
+  }
+}
+
+} // namespace
