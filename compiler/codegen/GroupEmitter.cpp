@@ -12,6 +12,7 @@
 
 #include "compiler/codegen/ScalarEmitter.h"
 #include "compiler/passes/IndexMap.h"
+#include "ir/ShapeInference.h"
 
 #include <algorithm>
 #include <cassert>
@@ -41,11 +42,19 @@ public:
       memberOf_[group.nodes[i]->result()] = i;
   }
 
+  /// Reads of `anchor`'s result load `carrier`'s buffer, where the runtime
+  /// computed it (Epilogue groups).
+  void readAnchorFrom(const Node *anchor, const Value *carrier) {
+    memberOf_.erase(anchor->result());
+    anchorResult_ = anchor->result();
+    carrier_ = carrier;
+  }
+
   /// Records the loads that computing `v` through `m` needs.
   void collect(const Value *v, const IndexMap &m) {
     auto it = memberOf_.find(v);
     if (it == memberOf_.end()) {
-      leafIndex(v, flatten(m, v->type().shape), true);
+      leafIndex(source(v), flatten(m, v->type().shape), true);
       return;
     }
     size_t mi = mapIndex(it->second, m);
@@ -71,7 +80,7 @@ public:
                     std::map<std::pair<size_t, size_t>, llvm::Value *> &memo) {
     auto it = memberOf_.find(v);
     if (it == memberOf_.end())
-      return load(leafIndex(v, flatten(m, v->type().shape), false));
+      return load(leafIndex(source(v), flatten(m, v->type().shape), false));
     size_t mi = mapIndex(it->second, m);
     auto known = memo.find({it->second, mi});
     if (known != memo.end())
@@ -110,6 +119,11 @@ private:
   std::unordered_map<const Value *, size_t> memberOf_;
   std::set<std::pair<size_t, size_t>> collected_;
   std::vector<std::pair<const Value *, FlatMap>> leaves_;
+  const Value *anchorResult_ = nullptr, *carrier_ = nullptr;
+
+  const Value *source(const Value *v) const {
+    return v == anchorResult_ ? carrier_ : v;
+  }
 
   size_t mapIndex(size_t member, const IndexMap &m) {
     const auto &maps = maps_[member];
@@ -278,6 +292,165 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
                             std::max<int64_t>(1, product(redDims)));
 }
 
+/// Collapses the dimensions after the first (the first stays: kernels
+/// cover blocks of it).
+void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
+  if (dims.empty())
+    return;
+  std::vector<int64_t> inner(dims.begin() + 1, dims.end());
+  std::vector<Access> rest;
+  for (const Access &a : accesses)
+    rest.push_back({std::vector<int64_t>(a.strides.begin() + 1, a.strides.end()),
+                    0});
+  collapseDims(inner, rest);
+  dims.resize(1);
+  dims.insert(dims.end(), inner.begin(), inner.end());
+  for (size_t i = 0; i < accesses.size(); ++i) {
+    accesses[i].strides.resize(1);
+    accesses[i].strides.insert(accesses[i].strides.end(),
+                               rest[i].strides.begin(), rest[i].strides.end());
+  }
+}
+
+/// Rows of a matmul computed by one runtime call, then finished by the
+/// epilogue while they are in cache. Fixed, so that results do not depend
+/// on the thread count.
+constexpr int64_t kEpilogueRows = 64;
+
+/// A matmul or conv2d whose runtime kernel runs block by block (rows of the
+/// product, images of the convolution), each block followed at once by the
+/// elementwise epilogue on it. The product is computed in its own buffer
+/// when the group writes it, else in the buffer of an output of its type.
+KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
+                             int groupIndex) {
+  const Node &anchor = *group.anchor;
+  const Value *product = anchor.result();
+  const Value *carrier = nullptr;
+  if (std::find(group.outputs.begin(), group.outputs.end(), product) !=
+      group.outputs.end())
+    carrier = product;
+  for (const Value *out : group.outputs)
+    if (!carrier && out->type() == product->type() && !ec.inPlace.count(out))
+      carrier = out;
+  assert(carrier && "an epilogue without a buffer for its product");
+
+  IterationSpace space = iterationSpace(group);
+  GroupExprs exprs(ec, group, space);
+  exprs.readAnchorFrom(&anchor, carrier);
+  IndexMap id = identityMap(space.dims.size());
+  std::vector<const Value *> computed;
+  for (const Value *out : group.outputs)
+    if (out != product) {
+      computed.push_back(out);
+      exprs.collect(out, id);
+    }
+  // Buffers: the computed outputs, the carrier if it is the product, the
+  // leaves, then the anchor's operands.
+  std::vector<const Value *> written = computed;
+  if (carrier == product)
+    written.push_back(product);
+  Buffers bufs = collectBuffers(written, exprs);
+  auto bufferOf = [&](const Value *v) {
+    auto it = std::find(bufs.values.begin(), bufs.values.end(), v);
+    if (it == bufs.values.end()) {
+      bufs.values.push_back(v);
+      return bufs.values.size() - 1;
+    }
+    return (size_t)(it - bufs.values.begin());
+  };
+  size_t carrierBuf = bufferOf(carrier);
+  size_t aBuf = bufferOf(anchor.operand(0)), bBuf = bufferOf(anchor.operand(1));
+
+  std::vector<Access> accesses;
+  FlatMap self = flatten(id, space.dims);
+  for (size_t i = 0; i < computed.size(); ++i)
+    accesses.push_back({self.strides, 0});
+  for (const auto &leaf : exprs.leaves())
+    accesses.push_back({leaf.second.strides, leaf.second.offset});
+  std::vector<int64_t> dims = space.dims;
+  collapseInner(dims, accesses);
+
+  DType t = product->type().dtype;
+  bool isMatMul = anchor.op() == OpKind::MatMul;
+  int64_t extent = space.dims[0];
+  int64_t blockRows = isMatMul ? kEpilogueRows : 1;
+  int64_t blocks = (extent + blockRows - 1) / blockRows;
+  int64_t perRow = product->type().numElements() / std::max<int64_t>(1, extent);
+
+  KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
+  llvm::IRBuilder<> &b = k.b;
+  llvm::Type *st = ec.storageType(t);
+  int64_t workPerBlock = 0;
+  emitLoop(b, k.begin, k.end, [&](llvm::Value *blk) {
+    llvm::Value *r0 = b.CreateMul(blk, b.getInt64(blockRows));
+    llvm::Value *r1 = b.CreateAdd(r0, b.getInt64(blockRows));
+    r1 = b.CreateSelect(b.CreateICmpSLT(r1, b.getInt64(extent)), r1,
+                        b.getInt64(extent));
+    llvm::Value *out = b.CreateInBoundsGEP(
+        st, k.buffers[carrierBuf], b.CreateMul(r0, b.getInt64(perRow)));
+    if (isMatMul) {
+      MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
+                                anchor.operand(1)->type().shape);
+      workPerBlock = blockRows * d.n * d.k;
+      llvm::FunctionCallee gemm = ec.module.getOrInsertFunction(
+          t == DType::F32 ? "adjoint_rt_gemm_f32" : "adjoint_rt_gemm_f64",
+          llvm::FunctionType::get(ec.voidTy(),
+                                  {ec.i64(), ec.i64(), ec.i64(), ec.ptr(),
+                                   ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
+                                   ec.i32(), ec.ptr(), ec.i64()},
+                                  false));
+      llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[aBuf],
+                                            b.CreateMul(r0, b.getInt64(d.k)));
+      b.CreateCall(gemm, {b.CreateSub(r1, r0), b.getInt64(d.n),
+                          b.getInt64(d.k), pa, b.getInt64(d.k), b.getInt32(0),
+                          k.buffers[bBuf], b.getInt64(d.n), b.getInt32(0), out,
+                          b.getInt64(d.n)});
+    } else {
+      const Shape &xs = anchor.operand(0)->type().shape,
+                  &ws = anchor.operand(1)->type().shape;
+      Window2D win = convWindow(anchor.attr(), xs, ws);
+      int64_t groups = anchor.attr().getInt("groups");
+      workPerBlock = perRow * (xs[1] / std::max<int64_t>(1, groups)) * ws[2] *
+                     ws[3];
+      std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
+      params.insert(params.end(), 18, ec.i64());
+      llvm::FunctionCallee conv = ec.module.getOrInsertFunction(
+          t == DType::F32 ? "adjoint_rt_conv2d_f32" : "adjoint_rt_conv2d_f64",
+          llvm::FunctionType::get(ec.voidTy(), params, false));
+      llvm::Value *px = b.CreateInBoundsGEP(
+          st, k.buffers[aBuf], b.CreateMul(r0, b.getInt64(xs[1] * xs[2] * xs[3])));
+      std::vector<llvm::Value *> args = {px, k.buffers[bBuf], out};
+      for (int64_t v : {int64_t(1), xs[1], xs[2], xs[3], ws[0], ws[2], ws[3],
+                        win.strideH, win.strideW, win.padTop, win.padLeft,
+                        win.padBottom, win.padRight, win.dilationH,
+                        win.dilationW, groups, win.outH, win.outW})
+        args.push_back(b.getInt64(v));
+      b.CreateCall(conv, args);
+    }
+    if (computed.empty())
+      return;
+    size_t nOut = computed.size();
+    emitNest(b, r0, r1, dims, accesses,
+             [&](llvm::ArrayRef<llvm::Value *> offsets,
+                 llvm::ArrayRef<llvm::Value *>) {
+               std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+               auto load = [&](size_t leaf) {
+                 const Value *v = exprs.leaves()[leaf].first;
+                 return emitLoad(ec, b, v->type().dtype,
+                                 k.buffers[bufs.bufferOf[leaf]],
+                                 offsets[nOut + leaf]);
+               };
+               std::vector<llvm::Value *> results;
+               for (const Value *v : computed)
+                 results.push_back(exprs.emit(b, v, id, load, memo));
+               for (size_t i = 0; i < nOut; ++i)
+                 emitStore(ec, b, computed[i]->type().dtype, results[i],
+                           k.buffers[i], offsets[i]);
+             });
+  });
+  return k.finish(blocks, workPerBlock);
+}
+
 } // namespace
 
 std::vector<KernelCall>
@@ -294,8 +467,11 @@ emitGroupKernels(EmitContext &ec, const FusionGroup &group, int groupIndex,
         group.anchor->result()->type().numElements() == 0)
       return {};
     return {emitReductionGroup(ec, group, groupIndex)};
-  case GroupKind::Row:
   case GroupKind::Epilogue:
+    if (group.anchor->result()->type().numElements() == 0)
+      return {};
+    return {emitEpilogueGroup(ec, group, groupIndex)};
+  case GroupKind::Row:
   case GroupKind::Single:
     break;
   }

@@ -30,7 +30,8 @@ SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
   };
   for (const FusionGroup &group : plan.groups) {
     bool fused = group.kind == GroupKind::Loop ||
-                 group.kind == GroupKind::Reduction;
+                 group.kind == GroupKind::Reduction ||
+                 group.kind == GroupKind::Epilogue;
     // A node compiled on its own writes its result even when nothing
     // reads it; a fused kernel writes its outputs only.
     if (fused)

@@ -39,8 +39,9 @@ bool isReduce(OpKind op) {
 
 class Planner {
 public:
-  Planner(const Graph &g, const std::unordered_set<const Node *> &alone)
-      : g_(g), alone_(alone) {
+  Planner(const Graph &g, const std::unordered_set<const Node *> &alone,
+          const std::unordered_set<const Value *> &donated)
+      : g_(g), alone_(alone), donated_(donated) {
     for (size_t i = 0; i < g.nodes().size(); ++i) {
       const Node *n = g.nodes()[i].get();
       index_[n] = i;
@@ -63,6 +64,8 @@ public:
 private:
   const Graph &g_;
   const std::unordered_set<const Node *> &alone_;
+  /// Results written over a donated input's buffer.
+  const std::unordered_set<const Value *> &donated_;
   std::unordered_map<const Node *, size_t> index_;
   std::unordered_map<const Value *, std::vector<const Node *>> consumers_;
   std::unordered_set<const Value *> graphOutputs_;
@@ -116,10 +119,33 @@ bool Planner::reaches(int from, int target) {
   return false;
 }
 
+/// Why the matmul or conv2d `p` cannot anchor the epilogue `group`, or "".
+std::string anchorRefusal(const WorkGroup &group, const Node *p) {
+  std::string op(opName(p->op()));
+  if (group.kind != GroupKind::Loop)
+    return op + " is not fused into its consumer's loop";
+  if (!isFloat(p->result()->type().dtype))
+    return "integer " + op + " is not fused into its consumer's loop";
+  if (p->op() == OpKind::MatMul && (p->operand(0)->type().rank() != 2 ||
+                                    p->operand(1)->type().rank() != 2))
+    return "batched matmul is not fused into its consumer's loop";
+  return "";
+}
+
+bool isAnchorOp(OpKind op) {
+  return op == OpKind::MatMul || op == OpKind::Conv2D;
+}
+
 std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
   WorkGroup &group = groups_[gi];
-  if (!isLoopFusible(p->op()))
+  bool anchor = isAnchorOp(p->op());
+  if (anchor) {
+    std::string refusal = anchorRefusal(group, p);
+    if (!refusal.empty())
+      return refusal;
+  } else if (!isLoopFusible(p->op())) {
     return opReason(p);
+  }
   if (alone_.count(p))
     return "the node writes a donated buffer and is kept on its own";
   const auto &readers = consumersOf(p);
@@ -163,6 +189,23 @@ std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
         }
   }
   bool isOutput = external > 0 || graphOutputs_.count(p->result());
+  if (anchor) {
+    IndexMap id = identityMap(group.space.dims.size());
+    if (p->result()->type().shape != group.space.dims ||
+        std::any_of(maps.begin(), maps.end(),
+                    [&](const IndexMap &m) { return !(m == id); }))
+      return "the epilogue does not visit the " +
+             std::string(opName(p->op())) + "'s result element by element";
+    // Without a buffer of its own, the product is computed in the buffer
+    // of the group's root, which must be written and of the same type.
+    const Value *root = group.nodes.front()->result();
+    bool rootWritten = graphOutputs_.count(root) ||
+                       consumers_.count(root);
+    if (!isOutput && (root->type() != p->result()->type() || !rootWritten ||
+                      donated_.count(root)))
+      return "the epilogue writes no output of the " +
+             std::string(opName(p->op())) + "'s type to compute it in";
+  }
   if (isOutput) {
     IndexMap id = identityMap(group.space.dims.size());
     if (p->result()->type().shape != group.space.dims ||
@@ -227,6 +270,12 @@ void Planner::grow(int gi) {
     group.nodes.push_back(p);
     group.maps[p] = std::move(maps);
     groupOf_[p] = gi;
+    if (isAnchorOp(p->op())) {
+      // The runtime reads the anchor's operands from memory.
+      group.kind = GroupKind::Epilogue;
+      group.anchor = p;
+      continue;
+    }
     offerOperands(p);
   }
 }
@@ -281,6 +330,9 @@ void Planner::sweepDecisions() {
       std::string reason;
       if (cg.kind == GroupKind::Single)
         reason = std::string(opName(c->op())) + " is compiled on its own";
+      else if (cg.kind == GroupKind::Epilogue && c == cg.anchor)
+        reason = std::string(opName(c->op())) +
+                 " reads its operands from memory";
       else if (!isLoopFusible(p->op()))
         reason = opReason(p);
       else
@@ -446,9 +498,12 @@ FusionPlan fuseGraph(const Graph &g, const InPlacePairs &inPlace) {
   // Should a fused group break a pair, plan again with the writers of
   // donated buffers on their own; failing that, keep the graph's order.
   std::unordered_set<const Node *> alone;
+  std::unordered_set<const Value *> donated;
+  for (const auto &[out, in] : inPlace)
+    donated.insert(out);
   for (int attempt = 0; attempt < 2; ++attempt) {
     FusionPlan plan;
-    Planner planner(g, alone);
+    Planner planner(g, alone, donated);
     if (planner.run(plan, before)) {
       completePlan(g, plan);
       for (FusionGroup &group : plan.groups)

@@ -23,13 +23,16 @@ namespace {
 
 /// The map of an operand of shape `shape` broadcast numpy-style to a result
 /// visited through `m`.
-IndexMap broadcastMap(const Shape &shape, const IndexMap &m) {
+IndexMap broadcastMap(const Shape &shape, const Shape &resultShape,
+                      const IndexMap &m) {
   IndexMap out;
   out.cols = m.cols;
   size_t cols = m.cols;
   size_t lead = m.coef.size() - shape.size();
   for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) {
+    // An extent of 1 broadcast to a larger one always reads index 0; where
+    // both are 1 the row is kept, so that identity maps stay identities.
+    if (shape[d] == 1 && resultShape[lead + d] != 1) {
       out.coef.push_back(std::vector<int64_t>(cols, 0));
       out.offset.push_back(0);
     } else {
@@ -80,7 +83,7 @@ IndexMap operandMap(const Node &consumer, size_t i, const IndexMap &m) {
   }
   default:
     // Elementwise ops and broadcast_to.
-    return broadcastMap(shape, m);
+    return broadcastMap(shape, consumer.result()->type().shape, m);
   }
 }
 

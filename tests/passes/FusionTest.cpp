@@ -228,10 +228,60 @@ TEST(Fusion, DenseBiasRelu) {
   b.output("y", y);
   FusionPlan plan = fuseGraph(g);
   checkPlan(g, plan);
-  // The bias and relu form one loop after the matmul.
-  EXPECT_LE(plan.kernelCount(), 2);
-  EXPECT_TRUE(sameGroup(plan, y, y->definingNode()->operand(0)));
-  EXPECT_TRUE(hasReason(plan, "matmul is not fused into its consumer's loop"));
+  EXPECT_EQ(plan.kernelCount(), 1);
+  const FusionGroup &group = groupOfValue(plan, y);
+  EXPECT_EQ(group.kind, GroupKind::Epilogue);
+  EXPECT_EQ(group.anchor, mm->definingNode());
+  EXPECT_EQ(group.nodes.size(), 3u);
+  EXPECT_EQ(group.outputs, std::vector<const Value *>{y});
+}
+
+TEST(Fusion, ConvBiasReluEpilogue) {
+  Graph g("conv");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {2, 3, 8, 8}});
+  Value *w = b.input("w", {DType::F32, {4, 3, 3, 3}});
+  Value *bias = b.input("b", {DType::F32, {4, 1, 1}});
+  Value *c = b.conv2d(x, w);
+  Value *y = b.relu(b.add(c, bias));
+  b.output("y", y);
+  b.output("c", c);
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  EXPECT_EQ(plan.kernelCount(), 1);
+  const FusionGroup &group = groupOfValue(plan, y);
+  EXPECT_EQ(group.kind, GroupKind::Epilogue);
+  // The convolution is a graph output: it keeps its own buffer.
+  EXPECT_EQ(group.outputs.size(), 2u);
+}
+
+TEST(Fusion, EpilogueNeedsABufferOfTheProductsType) {
+  Graph g("cmp");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {16, 8}});
+  Value *w = b.input("w", {DType::F32, {8, 4}});
+  Value *mm = b.matmul(x, w);
+  b.output("y", b.greater(mm, b.scalar(DType::F32, 0)));
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  EXPECT_EQ(plan.kernelCount(), 2);
+  EXPECT_TRUE(hasReason(plan, "the epilogue writes no output of the matmul's "
+                              "type to compute it in"));
+}
+
+TEST(Fusion, BatchedAndIntegerMatmulsHaveNoEpilogue) {
+  Graph g("batched");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {2, 16, 8}});
+  Value *w = b.input("w", {DType::F32, {8, 4}});
+  b.output("y", b.relu(b.matmul(x, w)));
+  Value *i = b.input("i", {DType::I32, {4, 4}});
+  b.output("z", b.neg(b.matmul(i, i)));
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  EXPECT_EQ(plan.kernelCount(), 4);
+  EXPECT_TRUE(hasReason(plan, "batched matmul is not fused"));
+  EXPECT_TRUE(hasReason(plan, "integer matmul is not fused"));
 }
 
 TEST(Fusion, InPlaceWritersRunAfterEveryReader) {
