@@ -164,12 +164,43 @@ Buffers collectBuffers(const std::vector<const Value *> &outputs,
   return bufs;
 }
 
+} // namespace
+
 std::string groupName(const FusionGroup &group, int groupIndex) {
   const Node *last = group.anchor ? group.anchor : group.nodes.back();
   return "g" + std::to_string(groupIndex) + "." +
          std::string(opName(last->op())) + ".x" +
          std::to_string(group.nodes.size());
 }
+
+double reductionIdentity(OpKind op, DType t) {
+  bool f = isFloat(t);
+  if (op == OpKind::ReduceMax)
+    return f ? -INFINITY : t == DType::U8 ? 0.0 : -1e300;
+  if (op == OpKind::ReduceMin)
+    return f ? INFINITY : 1e300; // converted with saturation
+  return 0;
+}
+
+llvm::Value *emitAccumulate(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
+                            DType t, llvm::Value *acc, llvm::Value *x) {
+  if (op == OpKind::ReduceSum) {
+    if (!isFloat(t))
+      return b.CreateAdd(acc, x);
+    // Float sums may be reassociated, so that the loop vectorizes.
+    llvm::IRBuilder<>::FastMathFlagGuard guard(b);
+    llvm::FastMathFlags fmf;
+    fmf.setAllowReassoc();
+    b.setFastMathFlags(fmf);
+    return b.CreateFAdd(acc, x);
+  }
+  return emitScalarOp(ec, b,
+                      op == OpKind::ReduceMax ? OpKind::Maximum
+                                              : OpKind::Minimum,
+                      {t, t}, t, AttrReader(OpKind::Maximum, {}), {acc, x});
+}
+
+namespace {
 
 KernelCall emitLoopGroup(EmitContext &ec, const FusionGroup &group,
                          int groupIndex) {
@@ -235,13 +266,8 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
   collapseDims(redDims, inner);
 
   DType t = in->type().dtype;
-  bool f = isFloat(t);
   OpKind op = r.op();
-  double identity = 0;
-  if (op == OpKind::ReduceMax)
-    identity = f ? -INFINITY : t == DType::U8 ? 0.0 : -1e300;
-  if (op == OpKind::ReduceMin)
-    identity = f ? INFINITY : 1e300; // converted with saturation
+  double identity = reductionIdentity(op, t);
 
   KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
@@ -264,24 +290,8 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
                                 k.buffers[bufs.bufferOf[leaf]], off);
               };
               llvm::Value *x = exprs.emit(b, in, inMap, load, memo);
-              llvm::Value *a = b.CreateLoad(ec.valueType(t), acc);
-              llvm::Value *next;
-              if (op == OpKind::ReduceSum) {
-                if (f) {
-                  llvm::IRBuilder<>::FastMathFlagGuard guard(b);
-                  llvm::FastMathFlags fmf;
-                  fmf.setAllowReassoc();
-                  b.setFastMathFlags(fmf);
-                  next = b.CreateFAdd(a, x);
-                } else {
-                  next = b.CreateAdd(a, x);
-                }
-              } else {
-                next = emitScalarOp(
-                    ec, b,
-                    op == OpKind::ReduceMax ? OpKind::Maximum : OpKind::Minimum,
-                    {t, t}, t, r.attr(), {a, x});
-              }
+              llvm::Value *next = emitAccumulate(
+                  ec, b, op, t, b.CreateLoad(ec.valueType(t), acc), x);
               b.CreateStore(next, acc);
             });
         emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0],
@@ -471,7 +481,14 @@ emitGroupKernels(EmitContext &ec, const FusionGroup &group, int groupIndex,
     if (group.anchor->result()->type().numElements() == 0)
       return {};
     return {emitEpilogueGroup(ec, group, groupIndex)};
-  case GroupKind::Row:
+  case GroupKind::Row: {
+    bool any = false;
+    for (const Value *v : group.outputs)
+      any |= v->type().numElements() > 0;
+    if (!any)
+      return {};
+    return {emitRowGroup(ec, group, groupIndex)};
+  }
   case GroupKind::Single:
     break;
   }

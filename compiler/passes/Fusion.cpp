@@ -11,6 +11,7 @@
 #include "compiler/passes/Fusion.h"
 
 #include "compiler/passes/IndexMap.h"
+#include "compiler/passes/RowFusion.h"
 #include "ir/Error.h"
 
 #include <algorithm>
@@ -330,6 +331,13 @@ void Planner::sweepDecisions() {
       std::string reason;
       if (cg.kind == GroupKind::Single)
         reason = std::string(opName(c->op())) + " is compiled on its own";
+      else if (groups_[groupOf_.at(p)].kind == GroupKind::Row)
+        reason = "producer is computed row by row in another group";
+      else if (cg.kind == GroupKind::Row)
+        reason = isLoopFusible(p->op()) && opDef(p->op()).has(Elementwise)
+                     ? "producer was placed in another group first"
+                     : std::string(opName(p->op())) +
+                           " is not computed row by row";
       else if (cg.kind == GroupKind::Epilogue && c == cg.anchor)
         reason = std::string(opName(c->op())) +
                  " reads its operands from memory";
@@ -346,6 +354,16 @@ bool Planner::run(
     FusionPlan &plan,
     const std::vector<std::pair<const Node *, const Node *>> &before) {
   const auto &nodes = g_.nodes();
+  // Row groups first: they are convex, so the groups grown around them
+  // cannot close a cycle through them without a cycle check seeing it.
+  for (std::vector<const Node *> &members : findRowGroups(g_, donated_)) {
+    WorkGroup group;
+    group.kind = GroupKind::Row;
+    group.nodes = std::move(members);
+    for (const Node *n : group.nodes)
+      groupOf_[n] = (int)groups_.size();
+    groups_.push_back(std::move(group));
+  }
   for (size_t i = nodes.size(); i-- > 0;) {
     const Node *n = nodes[i].get();
     if (groupOf_.count(n))

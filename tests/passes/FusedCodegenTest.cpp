@@ -12,6 +12,7 @@
 #include "compiler/training/Trainer.h"
 #include "ir/Builder.h"
 #include "ir/Interpreter.h"
+#include "ir/Losses.h"
 #include "ir/ModelIO.h"
 #include "tests/support/RandomFusionGraph.h"
 #include "tests/support/RandomTensor.h"
@@ -77,11 +78,14 @@ bool closeAll(const std::map<std::string, Tensor> &got,
 
 TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
   int fusedKernels = 0, nodeKernels = 0, unfusedWrong = 0;
+  std::map<int, int> kinds;
   for (uint64_t seed = 0; seed < 300; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Graph g = randomFusionGraph(seed);
     FusionPlan plan = fuseGraph(g);
     checkPlan(g, plan);
+    for (const FusionGroup &group : plan.groups)
+      ++kinds[(int)group.kind];
     auto inputs = randomInputs(g, seed, /*specials=*/false);
     auto want = interpret(g, inputs);
     auto exe = compile(g);
@@ -103,8 +107,47 @@ TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
     expectClose(got, want, 1e-4);
   }
   EXPECT_LE(unfusedWrong, 3);
+  // Every fused kind is exercised many times.
+  for (GroupKind kind : {GroupKind::Loop, GroupKind::Reduction, GroupKind::Row})
+    EXPECT_GE(kinds[(int)kind], 20) << (int)kind;
   // Fusion must actually group: far fewer kernels than nodes.
   EXPECT_LT(fusedKernels * 2, nodeKernels);
+}
+
+TEST(FusedCodegen, RowGroupsMatchTheInterpreter) {
+  // Softmax, log-softmax and cross-entropy over rows of several lengths,
+  // rows of rank 2, empty batches, and per-row values as outputs.
+  std::vector<std::pair<Shape, int64_t>> cases = {
+      {{1, 10}, -1}, {{7, 33}, -1}, {{3, 4, 5}, -1}, {{0, 6}, -1},
+      {{2, 3, 1000}, -1}};
+  for (const auto &[shape, axis] : cases) {
+    for (DType t : {DType::F32, DType::F64}) {
+      SCOPED_TRACE(typeStr({t, shape}));
+      Graph g("rows");
+      Builder b(g);
+      Value *x = b.input("x", {t, shape});
+      Value *y = b.input("y", {t, shape});
+      b.output("softmax", b.softmax(x, axis));
+      Value *ls = b.logSoftmax(y, axis);
+      b.output("logsoftmax", ls);
+      b.output("rowsum", b.reduceSum(b.mul(ls, x), std::vector<int64_t>{-1},
+                                     false));
+      auto inputs = randomInputs(g, 17, false);
+      auto exe = compile(g);
+      EXPECT_LE(exe->kernelCount(), 2);
+      expectClose(exe->run(inputs), interpret(g, inputs),
+                  t == DType::F32 ? 1e-5 : 1e-12);
+    }
+  }
+  Graph g("xent");
+  Builder b(g);
+  Value *logits = b.input("logits", {DType::F32, {16, 10}});
+  Value *targets = b.input("targets", {DType::F32, {16, 10}});
+  b.output("loss", softmaxCrossEntropy(b, logits, targets));
+  auto inputs = randomInputs(g, 3, false);
+  auto exe = compile(g);
+  EXPECT_LE(exe->kernelCount(), 3);
+  expectClose(exe->run(inputs), interpret(g, inputs), 1e-5);
 }
 
 TEST(FusedCodegen, InPlaceOutputsOfFusedGroups) {

@@ -80,7 +80,23 @@ private:
   Value *step(Builder &b) {
     Value *x = any();
     size_t rank = x->type().shape.size();
-    switch (pick(16)) {
+    switch (pick(19)) {
+    case 16:
+      return rank == 0 ? b.neg(x) : b.softmax(x, -1);
+    case 17:
+      return rank == 0 ? b.abs(x) : b.logSoftmax(x, (int64_t)pick(rank));
+    case 18: {
+      // Normalization over the trailing axes: (x - mean) / sqrt(var + eps).
+      if (rank < 2)
+        return b.sub(x, any());
+      std::vector<int64_t> axes;
+      for (size_t d = 1 + pick(rank - 1); d < rank; ++d)
+        axes.push_back((int64_t)d);
+      Value *mean = b.reduceMean(x, axes, true);
+      Value *d = b.sub(x, mean);
+      Value *var = b.reduceMean(b.mul(d, d), axes, true);
+      return b.div(d, b.sqrt(b.add(var, b.scalar(dtype_, 1e-3))));
+    }
     case 0:
       return b.neg(x);
     case 1:

@@ -4,7 +4,8 @@
 // groups: chains of elementwise ops over operands broadcast in both
 // directions, broadcast_to, transposes and reversing slices of computed
 // values (transposed back), transposes, strided slices and reshapes of
-// inputs, reductions (sum, max, min; keepdims or over leading axes) feeding
+// inputs, softmax, log-softmax and normalizations over trailing axes,
+// reductions (sum, max, min; keepdims or over leading axes) feeding
 // further elementwise ops, comparisons and select, casts through integers,
 // values with several consumers, and one to three outputs. Ranks 0 to 4,
 // f32 or f64, a pure function of the seed.
