@@ -89,8 +89,8 @@ public:
     llvm::Value *r = nullptr;
     switch (n.op()) {
     case OpKind::Reshape:
-      r = load(leafIndex(n.operand(0), flatten(operandMap(n, 0, m), {}),
-                         false));
+      r = load(
+          leafIndex(n.operand(0), flatten(operandMap(n, 0, m), {}), false));
       break;
     case OpKind::BroadcastTo:
     case OpKind::Transpose:
@@ -155,8 +155,8 @@ Buffers collectBuffers(const std::vector<const Value *> &outputs,
   Buffers bufs;
   bufs.values = outputs;
   for (const auto &[v, f] : exprs.leaves()) {
-    auto it = std::find(bufs.values.begin() + outputs.size(),
-                        bufs.values.end(), v);
+    auto it =
+        std::find(bufs.values.begin() + outputs.size(), bufs.values.end(), v);
     bufs.bufferOf.push_back((size_t)(it - bufs.values.begin()));
     if (it == bufs.values.end())
       bufs.values.push_back(v);
@@ -194,10 +194,9 @@ llvm::Value *emitAccumulate(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
     b.setFastMathFlags(fmf);
     return b.CreateFAdd(acc, x);
   }
-  return emitScalarOp(ec, b,
-                      op == OpKind::ReduceMax ? OpKind::Maximum
-                                              : OpKind::Minimum,
-                      {t, t}, t, AttrReader(OpKind::Maximum, {}), {acc, x});
+  return emitScalarOp(
+      ec, b, op == OpKind::ReduceMax ? OpKind::Maximum : OpKind::Minimum,
+      {t, t}, t, AttrReader(OpKind::Maximum, {}), {acc, x});
 }
 
 namespace {
@@ -273,27 +272,26 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   emitNest(
       k.b, k.begin, k.end, keptDims, outer,
-      [&](llvm::ArrayRef<llvm::Value *> outOff,
-          llvm::ArrayRef<llvm::Value *>) {
+      [&](llvm::ArrayRef<llvm::Value *> outOff, llvm::ArrayRef<llvm::Value *>) {
         llvm::IRBuilder<> &b = k.b;
         b.CreateStore(emitConstant(ec, t, identity), acc);
-        emitNest(
-            b, b.getInt64(0), b.getInt64(redDims.empty() ? 1 : redDims[0]),
-            redDims, inner,
-            [&](llvm::ArrayRef<llvm::Value *> inOff,
-                llvm::ArrayRef<llvm::Value *>) {
-              std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
-              auto load = [&](size_t leaf) {
-                const Value *v = exprs.leaves()[leaf].first;
-                llvm::Value *off = b.CreateAdd(outOff[1 + leaf], inOff[leaf]);
-                return emitLoad(ec, b, v->type().dtype,
-                                k.buffers[bufs.bufferOf[leaf]], off);
-              };
-              llvm::Value *x = exprs.emit(b, in, inMap, load, memo);
-              llvm::Value *next = emitAccumulate(
-                  ec, b, op, t, b.CreateLoad(ec.valueType(t), acc), x);
-              b.CreateStore(next, acc);
-            });
+        emitNest(b, b.getInt64(0), b.getInt64(redDims.empty() ? 1 : redDims[0]),
+                 redDims, inner,
+                 [&](llvm::ArrayRef<llvm::Value *> inOff,
+                     llvm::ArrayRef<llvm::Value *>) {
+                   std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+                   auto load = [&](size_t leaf) {
+                     const Value *v = exprs.leaves()[leaf].first;
+                     llvm::Value *off =
+                         b.CreateAdd(outOff[1 + leaf], inOff[leaf]);
+                     return emitLoad(ec, b, v->type().dtype,
+                                     k.buffers[bufs.bufferOf[leaf]], off);
+                   };
+                   llvm::Value *x = exprs.emit(b, in, inMap, load, memo);
+                   llvm::Value *next = emitAccumulate(
+                       ec, b, op, t, b.CreateLoad(ec.valueType(t), acc), x);
+                   b.CreateStore(next, acc);
+                 });
         emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0],
                   outOff[0]);
       });
@@ -310,8 +308,8 @@ void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
   std::vector<int64_t> inner(dims.begin() + 1, dims.end());
   std::vector<Access> rest;
   for (const Access &a : accesses)
-    rest.push_back({std::vector<int64_t>(a.strides.begin() + 1, a.strides.end()),
-                    0});
+    rest.push_back(
+        {std::vector<int64_t>(a.strides.begin() + 1, a.strides.end()), 0});
   collapseDims(inner, rest);
   dims.resize(1);
   dims.insert(dims.end(), inner.begin(), inner.end());
@@ -396,8 +394,8 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     llvm::Value *r1 = b.CreateAdd(r0, b.getInt64(blockRows));
     r1 = b.CreateSelect(b.CreateICmpSLT(r1, b.getInt64(extent)), r1,
                         b.getInt64(extent));
-    llvm::Value *out = b.CreateInBoundsGEP(
-        st, k.buffers[carrierBuf], b.CreateMul(r0, b.getInt64(perRow)));
+    llvm::Value *out = b.CreateInBoundsGEP(st, k.buffers[carrierBuf],
+                                           b.CreateMul(r0, b.getInt64(perRow)));
     if (isMatMul) {
       MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
                                 anchor.operand(1)->type().shape);
@@ -411,29 +409,30 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
                                   false));
       llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[aBuf],
                                             b.CreateMul(r0, b.getInt64(d.k)));
-      b.CreateCall(gemm, {b.CreateSub(r1, r0), b.getInt64(d.n),
-                          b.getInt64(d.k), pa, b.getInt64(d.k), b.getInt32(0),
-                          k.buffers[bBuf], b.getInt64(d.n), b.getInt32(0), out,
-                          b.getInt64(d.n)});
+      b.CreateCall(gemm,
+                   {b.CreateSub(r1, r0), b.getInt64(d.n), b.getInt64(d.k), pa,
+                    b.getInt64(d.k), b.getInt32(0), k.buffers[bBuf],
+                    b.getInt64(d.n), b.getInt32(0), out, b.getInt64(d.n)});
     } else {
       const Shape &xs = anchor.operand(0)->type().shape,
                   &ws = anchor.operand(1)->type().shape;
       Window2D win = convWindow(anchor.attr(), xs, ws);
       int64_t groups = anchor.attr().getInt("groups");
-      workPerBlock = perRow * (xs[1] / std::max<int64_t>(1, groups)) * ws[2] *
-                     ws[3];
+      workPerBlock =
+          perRow * (xs[1] / std::max<int64_t>(1, groups)) * ws[2] * ws[3];
       std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
       params.insert(params.end(), 18, ec.i64());
       llvm::FunctionCallee conv = ec.module.getOrInsertFunction(
           t == DType::F32 ? "adjoint_rt_conv2d_f32" : "adjoint_rt_conv2d_f64",
           llvm::FunctionType::get(ec.voidTy(), params, false));
       llvm::Value *px = b.CreateInBoundsGEP(
-          st, k.buffers[aBuf], b.CreateMul(r0, b.getInt64(xs[1] * xs[2] * xs[3])));
+          st, k.buffers[aBuf],
+          b.CreateMul(r0, b.getInt64(xs[1] * xs[2] * xs[3])));
       std::vector<llvm::Value *> args = {px, k.buffers[bBuf], out};
-      for (int64_t v : {int64_t(1), xs[1], xs[2], xs[3], ws[0], ws[2], ws[3],
-                        win.strideH, win.strideW, win.padTop, win.padLeft,
-                        win.padBottom, win.padRight, win.dilationH,
-                        win.dilationW, groups, win.outH, win.outW})
+      for (int64_t v :
+           {int64_t(1), xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], win.strideH,
+            win.strideW, win.padTop, win.padLeft, win.padBottom, win.padRight,
+            win.dilationH, win.dilationW, groups, win.outH, win.outW})
         args.push_back(b.getInt64(v));
       b.CreateCall(conv, args);
     }
@@ -468,8 +467,7 @@ emitGroupKernels(EmitContext &ec, const FusionGroup &group, int groupIndex,
                  const std::unordered_map<const Node *, int> &nodeIndex) {
   switch (group.kind) {
   case GroupKind::Loop:
-    if (group.outputs.empty() ||
-        group.outputs[0]->type().numElements() == 0)
+    if (group.outputs.empty() || group.outputs[0]->type().numElements() == 0)
       return {};
     return {emitLoopGroup(ec, group, groupIndex)};
   case GroupKind::Reduction:

@@ -100,8 +100,8 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
   EmittedModule out;
   out.ctx = std::make_unique<llvm::LLVMContext>();
   out.module = std::make_unique<llvm::Module>(g.name(), *out.ctx);
-  EmitContext ec{*out.ctx, *out.module,         g, assignSlots(g, plan, inPlace),
-                 {},       {},  {}};
+  EmitContext ec{*out.ctx, *out.module, g, assignSlots(g, plan, inPlace),
+                 {},       {},          {}};
   for (const auto &[result, input] : inPlace) {
     ec.inPlace.insert(result);
     ec.donors.insert(input);

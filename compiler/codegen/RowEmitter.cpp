@@ -35,9 +35,9 @@ int64_t product(const std::vector<int64_t> &dims) {
 
 struct Member {
   const Node *node;
-  bool full;     ///< computed in an inner loop (else once per row)
-  int phase = 0; ///< full values and reductions: the loop computing them
-  int ready = 0; ///< per-row values: computed before loop `ready`
+  bool full;           ///< computed in an inner loop (else once per row)
+  int phase = 0;       ///< full values and reductions: the loop computing them
+  int ready = 0;       ///< per-row values: computed before loop `ready`
   bool stored = false; ///< read again by a later loop
   int storage = -1;    ///< the access of its output or scratch row
 };
@@ -218,42 +218,42 @@ KernelCall RowKernel::emit() {
   b_ = &k.b;
   buf_ = k.buffers;
   for (DType t : scratchTypes_)
-    buf_.push_back(k.stackSlot(
-        llvm::ArrayType::get(ec_.storageType(t), std::max<int64_t>(1, rowElements)),
-        "row"));
+    buf_.push_back(
+        k.stackSlot(llvm::ArrayType::get(ec_.storageType(t),
+                                         std::max<int64_t>(1, rowElements)),
+                    "row"));
   std::map<const Node *, llvm::AllocaInst *> acc;
   for (const Member &m : members_)
     if (isReduce(m.node->op()))
-      acc[m.node] = k.stackSlot(ec_.valueType(m.node->result()->type().dtype),
-                                "acc");
+      acc[m.node] =
+          k.stackSlot(ec_.valueType(m.node->result()->type().dtype), "acc");
 
-  emitNest(k.b, k.begin, k.end, outer, outerAcc,
-           [&](llvm::ArrayRef<llvm::Value *> outOff,
-               llvm::ArrayRef<llvm::Value *>) {
-             llvm::IRBuilder<> &b = k.b;
-             outOff_.assign(outOff.begin(), outOff.end());
-             rowMemo_.clear();
-             for (int p = 0; p <= phases_; ++p) {
-               for (const Member &m : members_) {
-                 if (m.full || isReduce(m.node->op()) || m.ready != p)
-                   continue;
-                 llvm::Value *v = compute(*m.node, false);
-                 rowMemo_[m.node->result()] = v;
-                 if (m.storage >= 0)
-                   storeAccess((size_t)m.storage, v, false);
-               }
-               if (p == phases_)
-                 break;
-               current_ = p;
-               for (const Member &m : members_)
-                 if (isReduce(m.node->op()) && m.phase == p) {
-                   DType t = m.node->result()->type().dtype;
-                   b.CreateStore(emitConstant(ec_, t,
-                                              reductionIdentity(m.node->op(), t)),
-                                 acc.at(m.node));
-                 }
-               emitNest(
-                   b, b.getInt64(0), b.getInt64(inner.empty() ? 1 : inner[0]),
+  emitNest(
+      k.b, k.begin, k.end, outer, outerAcc,
+      [&](llvm::ArrayRef<llvm::Value *> outOff, llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        outOff_.assign(outOff.begin(), outOff.end());
+        rowMemo_.clear();
+        for (int p = 0; p <= phases_; ++p) {
+          for (const Member &m : members_) {
+            if (m.full || isReduce(m.node->op()) || m.ready != p)
+              continue;
+            llvm::Value *v = compute(*m.node, false);
+            rowMemo_[m.node->result()] = v;
+            if (m.storage >= 0)
+              storeAccess((size_t)m.storage, v, false);
+          }
+          if (p == phases_)
+            break;
+          current_ = p;
+          for (const Member &m : members_)
+            if (isReduce(m.node->op()) && m.phase == p) {
+              DType t = m.node->result()->type().dtype;
+              b.CreateStore(
+                  emitConstant(ec_, t, reductionIdentity(m.node->op(), t)),
+                  acc.at(m.node));
+            }
+          emitNest(b, b.getInt64(0), b.getInt64(inner.empty() ? 1 : inner[0]),
                    inner, innerAcc,
                    [&](llvm::ArrayRef<llvm::Value *> inOff,
                        llvm::ArrayRef<llvm::Value *>) {
@@ -262,8 +262,8 @@ KernelCall RowKernel::emit() {
                      std::vector<std::pair<size_t, llvm::Value *>> stores;
                      for (const Member &m : members_)
                        if (m.full && m.phase == p && m.storage >= 0)
-                         stores.push_back({(size_t)m.storage,
-                                           fullValue(m.node->result())});
+                         stores.push_back(
+                             {(size_t)m.storage, fullValue(m.node->result())});
                      for (const Member &m : members_) {
                        if (!isReduce(m.node->op()) || m.phase != p)
                          continue;
@@ -278,17 +278,17 @@ KernelCall RowKernel::emit() {
                      for (const auto &[at, v] : stores)
                        storeAccess(at, v, true);
                    });
-               for (const Member &m : members_) {
-                 if (!isReduce(m.node->op()) || m.phase != p)
-                   continue;
-                 DType t = m.node->result()->type().dtype;
-                 llvm::Value *v = b.CreateLoad(ec_.valueType(t), acc.at(m.node));
-                 rowMemo_[m.node->result()] = v;
-                 if (m.storage >= 0)
-                   storeAccess((size_t)m.storage, v, false);
-               }
-             }
-           });
+          for (const Member &m : members_) {
+            if (!isReduce(m.node->op()) || m.phase != p)
+              continue;
+            DType t = m.node->result()->type().dtype;
+            llvm::Value *v = b.CreateLoad(ec_.valueType(t), acc.at(m.node));
+            rowMemo_[m.node->result()] = v;
+            if (m.storage >= 0)
+              storeAccess((size_t)m.storage, v, false);
+          }
+        }
+      });
   int64_t rows = outer.empty() ? 1 : outer[0];
   return k.finish(rows, product(outer) / std::max<int64_t>(1, rows) *
                             std::max<int64_t>(1, rowElements) *

@@ -127,8 +127,8 @@ std::string anchorRefusal(const WorkGroup &group, const Node *p) {
     return op + " is not fused into its consumer's loop";
   if (!isFloat(p->result()->type().dtype))
     return "integer " + op + " is not fused into its consumer's loop";
-  if (p->op() == OpKind::MatMul && (p->operand(0)->type().rank() != 2 ||
-                                    p->operand(1)->type().rank() != 2))
+  if (p->op() == OpKind::MatMul &&
+      (p->operand(0)->type().rank() != 2 || p->operand(1)->type().rank() != 2))
     return "batched matmul is not fused into its consumer's loop";
   return "";
 }
@@ -150,12 +150,13 @@ std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
   if (alone_.count(p))
     return "the node writes a donated buffer and is kept on its own";
   const auto &readers = consumersOf(p);
-  int outside = (int)std::count_if(readers.begin(), readers.end(), [&](auto *c) {
-    auto it = groupOf_.find(c);
-    return it == groupOf_.end() || it->second != gi;
-  });
-  std::string count = outside == 1 ? "1 consumer"
-                                   : std::to_string(outside) + " consumers";
+  int outside =
+      (int)std::count_if(readers.begin(), readers.end(), [&](auto *c) {
+        auto it = groupOf_.find(c);
+        return it == groupOf_.end() || it->second != gi;
+      });
+  std::string count =
+      outside == 1 ? "1 consumer" : std::to_string(outside) + " consumers";
   if (group.kind == GroupKind::Reduction &&
       (outside > 0 || graphOutputs_.count(p->result())))
     return "producer has " + count +
@@ -195,13 +196,12 @@ std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
     if (p->result()->type().shape != group.space.dims ||
         std::any_of(maps.begin(), maps.end(),
                     [&](const IndexMap &m) { return !(m == id); }))
-      return "the epilogue does not visit the " +
-             std::string(opName(p->op())) + "'s result element by element";
+      return "the epilogue does not visit the " + std::string(opName(p->op())) +
+             "'s result element by element";
     // Without a buffer of its own, the product is computed in the buffer
     // of the group's root, which must be written and of the same type.
     const Value *root = group.nodes.front()->result();
-    bool rootWritten = graphOutputs_.count(root) ||
-                       consumers_.count(root);
+    bool rootWritten = graphOutputs_.count(root) || consumers_.count(root);
     if (!isOutput && (root->type() != p->result()->type() || !rootWritten ||
                       donated_.count(root)))
       return "the epilogue writes no output of the " +
@@ -245,8 +245,9 @@ void Planner::grow(int gi) {
       if (!p || p->op() == OpKind::Constant || groupOf_.count(p))
         continue;
       if (member->op() == OpKind::Reshape) {
-        reject(p, member, "reshape of a computed value is not an affine "
-                          "index map");
+        reject(p, member,
+               "reshape of a computed value is not an affine "
+               "index map");
         continue;
       }
       if (queued.insert(p).second)
@@ -324,8 +325,7 @@ void Planner::sweepDecisions() {
     const Node *c = node.get();
     for (const Value *v : c->operands()) {
       const Node *p = v->definingNode();
-      if (!p || p->op() == OpKind::Constant ||
-          groupOf_.at(p) == groupOf_.at(c))
+      if (!p || p->op() == OpKind::Constant || groupOf_.at(p) == groupOf_.at(c))
         continue;
       const WorkGroup &cg = groups_[groupOf_.at(c)];
       std::string reason;
@@ -334,13 +334,13 @@ void Planner::sweepDecisions() {
       else if (groups_[groupOf_.at(p)].kind == GroupKind::Row)
         reason = "producer is computed row by row in another group";
       else if (cg.kind == GroupKind::Row)
-        reason = isLoopFusible(p->op()) && opDef(p->op()).has(Elementwise)
-                     ? "producer was placed in another group first"
-                     : std::string(opName(p->op())) +
-                           " is not computed row by row";
+        reason =
+            isLoopFusible(p->op()) && opDef(p->op()).has(Elementwise)
+                ? "producer was placed in another group first"
+                : std::string(opName(p->op())) + " is not computed row by row";
       else if (cg.kind == GroupKind::Epilogue && c == cg.anchor)
-        reason = std::string(opName(c->op())) +
-                 " reads its operands from memory";
+        reason =
+            std::string(opName(c->op())) + " reads its operands from memory";
       else if (!isLoopFusible(p->op()))
         reason = opReason(p);
       else
@@ -436,9 +436,8 @@ bool Planner::run(
     WorkGroup &w = groups_[gi];
     if (w.nodes.empty())
       continue;
-    std::sort(w.nodes.begin(), w.nodes.end(), [&](auto *a, auto *b) {
-      return index_.at(a) < index_.at(b);
-    });
+    std::sort(w.nodes.begin(), w.nodes.end(),
+              [&](auto *a, auto *b) { return index_.at(a) < index_.at(b); });
     FusionGroup group;
     group.kind = w.kind;
     group.nodes = std::move(w.nodes);

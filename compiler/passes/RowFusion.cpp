@@ -234,7 +234,8 @@ IndexMap rowMap(const RowLayout &layout, const Value *v) {
 }
 
 std::vector<std::vector<const Node *>>
-findRowGroups(const Graph &g, const std::unordered_set<const Value *> &donated) {
+findRowGroups(const Graph &g,
+              const std::unordered_set<const Value *> &donated) {
   return RowFinder(g, donated).run();
 }
 

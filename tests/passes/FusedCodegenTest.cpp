@@ -37,10 +37,11 @@ std::string mismatch(const Tensor &got, const Tensor &want, double rtol,
            typeStr(want.type());
   for (int64_t i = 0; i < want.numElements(); ++i) {
     double g = got.elementAsDouble(i), w = want.elementAsDouble(i);
-    bool ok = std::isnan(w) ? std::isnan(g)
+    bool ok = std::isnan(w)   ? std::isnan(g)
               : std::isinf(w) ? g == w
-              : isFloat(want.dtype()) ? std::fabs(g - w) <= rtol * std::fabs(w) + atol
-                                      : g == w;
+              : isFloat(want.dtype())
+                  ? std::fabs(g - w) <= rtol * std::fabs(w) + atol
+                  : g == w;
     if (!ok) {
       std::ostringstream os;
       os << "element " << i << ": got " << g << ", want " << w;
@@ -117,9 +118,11 @@ TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
 TEST(FusedCodegen, RowGroupsMatchTheInterpreter) {
   // Softmax, log-softmax and cross-entropy over rows of several lengths,
   // rows of rank 2, empty batches, and per-row values as outputs.
-  std::vector<std::pair<Shape, int64_t>> cases = {
-      {{1, 10}, -1}, {{7, 33}, -1}, {{3, 4, 5}, -1}, {{0, 6}, -1},
-      {{2, 3, 1000}, -1}};
+  std::vector<std::pair<Shape, int64_t>> cases = {{{1, 10}, -1},
+                                                  {{7, 33}, -1},
+                                                  {{3, 4, 5}, -1},
+                                                  {{0, 6}, -1},
+                                                  {{2, 3, 1000}, -1}};
   for (const auto &[shape, axis] : cases) {
     for (DType t : {DType::F32, DType::F64}) {
       SCOPED_TRACE(typeStr({t, shape}));
@@ -130,8 +133,8 @@ TEST(FusedCodegen, RowGroupsMatchTheInterpreter) {
       b.output("softmax", b.softmax(x, axis));
       Value *ls = b.logSoftmax(y, axis);
       b.output("logsoftmax", ls);
-      b.output("rowsum", b.reduceSum(b.mul(ls, x), std::vector<int64_t>{-1},
-                                     false));
+      b.output("rowsum",
+               b.reduceSum(b.mul(ls, x), std::vector<int64_t>{-1}, false));
       auto inputs = randomInputs(g, 17, false);
       auto exe = compile(g);
       EXPECT_LE(exe->kernelCount(), 2);

@@ -50,8 +50,8 @@ TEST(Fusion, IndexMapsFuseIntoConsumers) {
   Builder b(g);
   Value *x = b.input("x", {DType::F32, {4, 6}});
   Value *v = b.input("v", {DType::F32, {6}});
-  Value *t = b.transpose(x);                                  // [6,4]
-  Value *s = b.slice(t, {1, 0}, {5, 4});                      // [4,4]
+  Value *t = b.transpose(x);             // [6,4]
+  Value *s = b.slice(t, {1, 0}, {5, 4}); // [4,4]
   Value *r = b.reshape(b.input("z", {DType::F32, {16}}), {4, 4});
   Value *bc = b.broadcastTo(b.slice(v, {0}, {4}), {4, 4});
   b.output("y", b.add(b.mul(s, r), bc));
@@ -203,8 +203,8 @@ TEST(Fusion, AdamUpdateOfOneParameterIsOneKernel) {
   // The update and one scalar kernel for the bias corrections.
   EXPECT_EQ(plan.kernelCount(), 2);
   // p, m and v may each be overwritten by their new values.
-  for (auto [out, in] : {std::pair{u.param, p}, {u.state[0], m},
-                         {u.state[1], v}})
+  for (auto [out, in] :
+       {std::pair{u.param, p}, {u.state[0], m}, {u.state[1], v}})
     EXPECT_NE(std::find(update.inPlaceCandidates.begin(),
                         update.inPlaceCandidates.end(),
                         std::pair<const Value *, const Value *>{out, in}),
@@ -342,8 +342,8 @@ TEST(Fusion, EveryEdgeBetweenGroupsHasAReason) {
         continue;
       bool found = false;
       for (const FusionDecision &d : plan.rejected)
-        found |= d.producer == def && d.consumer == node.get() &&
-                 !d.reason.empty();
+        found |=
+            d.producer == def && d.consumer == node.get() && !d.reason.empty();
       EXPECT_TRUE(found) << def->describe() << " -> " << node->describe();
     }
 }

@@ -1,4 +1,5 @@
-//===- RandomFusionGraph.h - Random graphs that fusion can group -*- C++ -*-===//
+//===- RandomFusionGraph.h - Random graphs that fusion can group -*- C++
+//-*-===//
 //
 // randomFusionGraph(seed) builds a verified graph made of what fusion
 // groups: chains of elementwise ops over operands broadcast in both
