@@ -125,7 +125,7 @@ resolveInPlace(const Graph &g,
 CodeDump dumpCode(const Graph &g) {
   verify(g);
   CodeDump text;
-  lowerToLLVM(g, unfusedPlan(g), &text);
+  lowerToLLVM(g, fuseGraph(g), &text);
   return text;
 }
 
