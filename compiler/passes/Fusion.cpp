@@ -329,7 +329,9 @@ void Planner::sweepDecisions() {
         continue;
       const WorkGroup &cg = groups_[groupOf_.at(c)];
       std::string reason;
-      if (cg.kind == GroupKind::Single)
+      if (alone_.count(c) || alone_.count(p))
+        reason = "the node writes a donated buffer and is kept on its own";
+      else if (cg.kind == GroupKind::Single)
         reason = std::string(opName(c->op())) + " is compiled on its own";
       else if (groups_[groupOf_.at(p)].kind == GroupKind::Row)
         reason = "producer is computed row by row in another group";

@@ -216,6 +216,22 @@ TEST(FusedCodegen, EpiloguesMatchTheInterpreter) {
   }
 }
 
+TEST(FusedCodegen, DonatedBufferReadTransposed) {
+  Graph g("transposed");
+  Builder b(g);
+  Value *p = b.input("p", {DType::F32, {16, 16}});
+  b.output("p2", b.add(p, b.neg(b.transpose(p))));
+  auto inputs = randomInputs(g, 8, false);
+  auto want = interpret(g, inputs);
+  CompileOptions options;
+  options.inPlace = {{"p2", "p"}};
+  auto exe = compile(g, options);
+  Tensor buffer = inputs.at("p").clone();
+  std::vector<Tensor> in = {buffer}, out = {buffer};
+  exe->run(in, out);
+  EXPECT_EQ(mismatch(buffer, want.at("p2"), 1e-6, 1e-6), "");
+}
+
 std::vector<std::filesystem::path> examples() {
   std::vector<std::filesystem::path> paths;
   for (const auto &entry :

@@ -320,6 +320,25 @@ TEST(Fusion, InPlaceWritersRunAfterEveryReader) {
             plan.groupOf.at(p2->definingNode()));
 }
 
+TEST(Fusion, DonatedBufferReadAcrossElementsKeepsItsWriterAlone) {
+  // Fused, p2's loop would read p transposed while overwriting it.
+  Graph g("transposed");
+  Builder b(g);
+  Value *p = b.input("p", {DType::F32, {4, 4}});
+  Value *p2 = b.add(p, b.neg(b.transpose(p)));
+  b.output("p2", p2);
+  FusionPlan free = fuseGraph(g);
+  EXPECT_EQ(free.kernelCount(), 1);
+  FusionPlan plan = fuseGraph(g, {{p2, p}});
+  checkPlan(g, plan);
+  const FusionGroup &writer = groupOfValue(plan, p2);
+  EXPECT_EQ(writer.nodes.size(), 1u);
+  EXPECT_TRUE(hasReason(plan, "the node writes a donated buffer and is kept "
+                              "on its own"));
+  EXPECT_LT(plan.groupOf.at(p2->definingNode()->operand(1)->definingNode()),
+            plan.groupOf.at(p2->definingNode()));
+}
+
 TEST(Fusion, EveryEdgeBetweenGroupsHasAReason) {
   Graph g("reasons");
   Builder b(g);
