@@ -96,9 +96,10 @@ TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
     auto got = exe->run(inputs);
     if (closeAll(got, want, 1e-4))
       continue;
-    // LLVM 19's SLP vectorizer leaves poison lanes in some fully unrolled
-    // broadcasting f64 kernels (seed 132: [4,1,5] * [1,3,1]); the per-node
-    // kernel then fails alike. Such seeds say nothing about fusion.
+    // Some fully unrolled broadcasting f64 kernels come out of LLVM 19's
+    // SLP vectorizer with poison lanes (f64[4,1,5] * f64[1,3,1] gets
+    // elements 48 and 49 wrong); the per-node kernel then fails alike. Such
+    // graphs say nothing about fusion.
     CompileOptions unfused;
     unfused.fuse = false;
     if (!closeAll(compile(g, unfused)->run(inputs), want, 1e-4)) {
@@ -109,8 +110,9 @@ TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
   }
   EXPECT_LE(unfusedWrong, 3);
   // Every fused kind is exercised many times.
-  for (GroupKind kind : {GroupKind::Loop, GroupKind::Reduction, GroupKind::Row})
-    EXPECT_GE(kinds[(int)kind], 20) << (int)kind;
+  for (GroupKind kind : {GroupKind::Loop, GroupKind::Reduction, GroupKind::Row,
+                         GroupKind::Epilogue})
+    EXPECT_GE(kinds[(int)kind], 10) << (int)kind;
   // Fusion must actually group: far fewer kernels than nodes.
   EXPECT_LT(fusedKernels * 2, nodeKernels);
 }

@@ -80,7 +80,26 @@ private:
   Value *step(Builder &b) {
     Value *x = any();
     size_t rank = x->type().shape.size();
-    switch (pick(19)) {
+    switch (pick(21)) {
+    case 19: {
+      // A matmul of inputs whose product has the base shape, and its
+      // epilogue.
+      if (base_.size() != 2)
+        return b.relu(x);
+      int64_t k = 1 + (int64_t)pick(9);
+      Value *mm =
+          b.matmul(newInput(b, {base_[0], k}), newInput(b, {k, base_[1]}));
+      return pick(2) ? b.relu(b.add(mm, x)) : b.mul(x, mm);
+    }
+    case 20: {
+      // A conv2d of inputs whose result has the base shape.
+      if (base_.size() != 4)
+        return b.neg(x);
+      int64_t c = 1 + (int64_t)pick(3);
+      Value *in = newInput(b, {base_[0], c, base_[2] + 2, base_[3] + 2});
+      Value *w = newInput(b, {base_[1], c, 3, 3});
+      return b.relu(b.add(b.conv2d(in, w), x));
+    }
     case 16:
       return rank == 0 ? b.neg(x) : b.softmax(x, -1);
     case 17:
