@@ -16,8 +16,8 @@ bool isReduce(OpKind op) {
          op == OpKind::ReduceMin;
 }
 
-/// The layout of a reduction over the innermost axes of its operand, with
-/// at least one outer axis left.
+/// The layout of a reduction over the innermost axes of its operand (all
+/// of them makes one row).
 std::optional<RowLayout> reductionLayout(const Node &n) {
   if (!isReduce(n.op()))
     return std::nullopt;
@@ -25,7 +25,7 @@ std::optional<RowLayout> reductionLayout(const Node &n) {
   std::vector<int64_t> axes = reductionAxes(n.attr(), in.size());
   std::sort(axes.begin(), axes.end());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  if (axes.empty() || axes.size() >= in.size())
+  if (axes.empty() || axes.size() > in.size())
     return std::nullopt;
   size_t outer = in.size() - axes.size();
   for (size_t i = 0; i < axes.size(); ++i)
@@ -88,7 +88,7 @@ public:
       if (inner <= 1 || inner > kMaxRowElements)
         continue;
       std::vector<const Node *> members = grow(*layout, seed);
-      if (!worthIt(*layout, members))
+      if (!worthIt(members))
         continue;
       std::sort(members.begin(), members.end(),
                 [&](auto *a, auto *b) { return index_.at(a) < index_.at(b); });
@@ -176,19 +176,18 @@ private:
     return members;
   }
 
-  /// A Row group pays when a row needs more than one loop: two reductions,
-  /// or a full value computed from a per-row result.
-  static bool worthIt(const RowLayout &layout,
-                      const std::vector<const Node *> &members) {
+  /// A Row group pays when it saves a kernel: two reductions, or a value
+  /// computed from a per-row result.
+  static bool worthIt(const std::vector<const Node *> &members) {
     std::unordered_set<const Node *> set(members.begin(), members.end());
     int reductions = 0;
     bool usesRowResult = false;
     for (const Node *n : members) {
       reductions += isReduce(n->op());
-      if (isFull(layout, n->result()))
+      if (!isReduce(n->op()))
         for (const Value *v : n->operands())
           usesRowResult |= v->definingNode() && set.count(v->definingNode()) &&
-                           !isFull(layout, v);
+                           isReduce(v->definingNode()->op());
     }
     return reductions >= 2 || usesRowResult;
   }

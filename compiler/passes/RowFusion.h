@@ -42,7 +42,8 @@ IndexMap rowMap(const RowLayout &layout, const Value *v);
 inline constexpr int64_t kMaxRowElements = 8192;
 
 /// Finds the Row groups of `g`: connected, convex sets of nodes around
-/// reductions over innermost axes that need more than one loop per row.
+/// reductions over innermost axes (all axes make one row) that save a
+/// kernel: two reductions, or a node computed from a per-row result.
 /// Nodes whose results are in `donated` stay out.
 std::vector<std::vector<const Node *>>
 findRowGroups(const Graph &g, const std::unordered_set<const Value *> &donated);

@@ -150,6 +150,21 @@ TEST(Fusion, SoftmaxForward) {
   EXPECT_EQ(plan.groups.back().kind, GroupKind::Row);
 }
 
+TEST(Fusion, WholeTensorRowsAndMeans) {
+  Graph g("whole");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {40}});
+  b.output("p", b.softmax(x));
+  b.output("mean", b.reduceMean(b.input("y", {DType::F32, {8, 5}}),
+                                std::nullopt, false));
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  EXPECT_EQ(plan.kernelCount(), 2);
+  for (const FusionGroup &group : plan.groups)
+    if (group.nodes.size() > 1)
+      EXPECT_EQ(group.kind, GroupKind::Row);
+}
+
 TEST(Fusion, SingleReductionStaysAReductionGroup) {
   Graph g("rowsum");
   Builder b(g);
@@ -174,9 +189,9 @@ TEST(Fusion, SoftmaxCrossEntropyForward) {
   for (const auto &n : g.nodes())
     nodes += n->op() != OpKind::Constant;
   EXPECT_LT(plan.kernelCount(), (int)nodes);
-  // The rows (log-softmax and the sum over classes), the batch sum, and
-  // the division by the batch size.
-  EXPECT_LE(plan.kernelCount(), 3);
+  // The rows (log-softmax and the sum over classes), then the batch mean
+  // (one row: the sum and the division by the batch size).
+  EXPECT_EQ(plan.kernelCount(), 2);
 }
 
 TEST(Fusion, AdamUpdateOfOneParameterIsOneKernel) {
