@@ -56,9 +56,9 @@ public:
       graphOutputs_.insert(o.value);
   }
 
-  /// Builds the groups; returns them in an order that respects dependences
-  /// and the extra edges `after` (group of a node -> must run before the
-  /// group of another), or an empty plan when that order does not exist.
+  /// Fills `plan` with the groups in an order that respects dependences
+  /// and the pairs `before` (the first node's group runs before the
+  /// second's); false when no such order exists.
   bool run(FusionPlan &plan,
            const std::vector<std::pair<const Node *, const Node *>> &before);
 

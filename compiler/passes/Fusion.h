@@ -5,9 +5,11 @@
 // and index-map nodes (broadcast_to, transpose, slice, reshape of a value
 // read from memory) form Loop groups, which may write several outputs of
 // one shape; elementwise producers fuse into the reduction that consumes
-// them (Reduction groups); everything else is a Single group. Every edge
-// between two groups carries the reason it was not fused. docs/fusion.md
-// states the rules.
+// them (Reduction groups); reductions over innermost axes and the nodes
+// around them run row by row (Row groups, RowFusion.h); elementwise
+// consumers of a matmul or conv2d run on its blocks (Epilogue groups);
+// everything else is a Single group. Every edge between two groups carries
+// the reason it was not fused. docs/fusion.md states the rules.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
