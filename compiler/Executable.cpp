@@ -7,8 +7,6 @@
 #include "compiler/codegen/ModuleEmitter.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/jit/Jit.h"
-#include "compiler/passes/FusionPlan.h"
-#include "compiler/passes/MemoryPlan.h"
 #include "ir/Error.h"
 #include "ir/Verifier.h"
 #include "runtime/Runtime.h"
@@ -42,9 +40,10 @@ struct OutputSource {
 };
 
 /// Generates, links and optimizes the module of `g`; fills `text` if given.
-codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text,
+codegen::EmittedModule lowerToLLVM(const Graph &g, const FusionPlan &plan,
+                                   CodeDump *text,
                                    const codegen::InPlaceMap &inPlace = {}) {
-  codegen::EmittedModule emitted = codegen::emitModule(g, inPlace);
+  codegen::EmittedModule emitted = codegen::emitModule(g, plan, inPlace);
   std::unique_ptr<llvm::TargetMachine> tm = codegen::createHostTargetMachine();
   emitted.module->setDataLayout(tm->createDataLayout());
   emitted.module->setTargetTriple(tm->getTargetTriple().str());
@@ -60,62 +59,6 @@ codegen::EmittedModule lowerToLLVM(const Graph &g, CodeDump *text,
     text->assembly = codegen::emitAssembly(*emitted.module, *tm);
   }
   return emitted;
-}
-
-/// Resolves and checks CompileOptions::inPlace: node result -> input.
-codegen::InPlaceMap
-resolveInPlace(const Graph &g,
-               const std::vector<std::pair<std::string, std::string>> &pairs) {
-  codegen::InPlaceMap map;
-  std::map<const Value *, size_t> position; // node index of each result
-  for (size_t i = 0; i < g.nodes().size(); ++i)
-    position[g.nodes()[i]->result()] = i;
-  std::set<const Value *> donors;
-  for (const auto &[outName, inName] : pairs) {
-    std::string what =
-        "in-place output '" + outName + "' over input %" + inName;
-    const Value *out = nullptr;
-    for (const Output &o : g.outputs())
-      if (o.name == outName)
-        out = o.value;
-    const Value *in = g.findValue(inName);
-    if (!out)
-      badInput(what, ": no output is named '", outName, "'");
-    if (!in || in->kind() != ValueKind::Input)
-      badInput(what, ": the graph has no input %", inName);
-    const Node *def = out->definingNode();
-    if (!def || def->op() == OpKind::Constant)
-      badInput(what, ": the output must be computed by a node");
-    if (out->type() != in->type())
-      badInput(what, ": types differ (", typeStr(out->type()), " and ",
-               typeStr(in->type()), ")");
-    if (!donors.insert(in).second || map.count(out))
-      badInput(what, ": the input or the output is already in place");
-    size_t at = position.at(out);
-    for (size_t i = 0; i < g.nodes().size(); ++i) {
-      const Node &n = *g.nodes()[i];
-      bool reads = std::find(n.operands().begin(), n.operands().end(), in) !=
-                   n.operands().end();
-      if (!reads)
-        continue;
-      if (i > at)
-        badInput(what, ": ", n.describe(), " reads the input after ",
-                 def->describe(), " overwrites it");
-      if (i == at && !(opDef(n.op()).has(Elementwise) &&
-                       std::all_of(n.operands().begin(), n.operands().end(),
-                                   [&](const Value *v) {
-                                     return v != in || v->type().shape ==
-                                                           out->type().shape;
-                                   })))
-        badInput(what, ": ", def->describe(),
-                 " reads the input other than element by element");
-    }
-    for (const Output &o : g.outputs())
-      if (o.value == in)
-        badInput(what, ": the input is also output '", o.name, "'");
-    map[out] = in;
-  }
-  return map;
 }
 
 /// The slots kernels share: each donated output (`inPlace`) with its input,
@@ -190,8 +133,10 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
   verify(input);
   PipelineOptions pipelineOptions;
   pipelineOptions.verifyEach = options.verifyEach;
-  pipelineOptions.optimize = options.optimize;
+  pipelineOptions.simplify = options.simplify;
+  pipelineOptions.fuse = options.fuse;
   pipelineOptions.fastMath = options.fastMath;
+  pipelineOptions.inPlace = options.inPlace;
   if (dump)
     pipelineOptions.afterPass = [dump](std::string_view pass, const Graph &g,
                                        const FusionPlan *fusion) {
@@ -199,11 +144,13 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
     };
   Lowered out{runPipeline(input, pipelineOptions), {}, {}};
   const Graph &g = out.pipeline.graph;
-  out.inPlace = resolveInPlace(g, options.inPlace);
+  out.inPlace.insert(out.pipeline.inPlace.begin(),
+                     out.pipeline.inPlace.end());
   if (dump)
     dump->memoryPlan = printMemoryPlan(out.pipeline.memory);
-  out.emitted = lowerToLLVM(g, dump ? &dump->code : nullptr,
-                            sharedSlots(out.inPlace, out.pipeline.memory));
+  out.emitted =
+      lowerToLLVM(g, out.pipeline.fusion, dump ? &dump->code : nullptr,
+                  sharedSlots(out.inPlace, out.pipeline.memory));
   return out;
 }
 
@@ -238,6 +185,7 @@ struct Executable::Impl {
   int64_t status[2] = {0, 0};
   int threads = 0;
   double compileSeconds = 0;
+  int kernelCount = 0;
   std::mutex mutex;
 };
 
@@ -252,6 +200,7 @@ const std::vector<TensorInfo> &Executable::outputs() const {
 }
 double Executable::compileSeconds() const { return impl_->compileSeconds; }
 int64_t Executable::arenaBytes() const { return impl_->arenaBytes; }
+int Executable::kernelCount() const { return impl_->kernelCount; }
 
 std::unique_ptr<Executable> compile(const Graph &input,
                                     const CompileOptions &options) {
@@ -277,6 +226,7 @@ std::unique_ptr<Executable> compile(const Graph &input,
   impl->entry = reinterpret_cast<void (*)(void **)>(
       impl->code->lookup(codegen::kEntryName));
   impl->threads = options.threads;
+  impl->kernelCount = lowered.pipeline.fusion.kernelCount();
 
   // Buffers: parameters are shared with the graph (never written); node
   // results live in one arena as the memory plan lays it out.

@@ -43,9 +43,11 @@ struct CompileOptions {
   /// input itself, it must be elementwise and of the same shape. Passing the
   /// same tensor as that input and that output then costs no copy.
   std::vector<std::pair<std::string, std::string>> inPlace;
-  /// Run the optimizing pipeline (compiler/passes/Pipeline.h): simplify,
-  /// fuse. Off: one kernel per node of the graph as given, for comparison.
-  bool optimize = true;
+  /// The optimizing pipeline (compiler/passes/Pipeline.h): simplify the
+  /// graph, and fuse its nodes into kernels. With both off, each node of
+  /// the graph as given is one kernel, for comparison.
+  bool simplify = true;
+  bool fuse = true;
   /// Allow simplifications that change NaN, infinity or signed-zero results
   /// or rounding (docs/passes.md).
   bool fastMath = false;
@@ -83,6 +85,10 @@ public:
   /// MemoryPlan.h): values whose lives do not overlap share bytes. Outputs
   /// are written into the caller's tensors, not here.
   int64_t arenaBytes() const;
+
+  /// The number of kernels a run calls: groups of the fusion plan that run
+  /// code (one per node that is not a constant when unfused).
+  int kernelCount() const;
 
 private:
   friend std::unique_ptr<Executable> compile(const Graph &,

@@ -83,7 +83,7 @@ void runDump(const DumpOptions &opts) {
     badInput("--after all writes a directory: name it with -o DIR");
   Model m = loadModel(opts.model);
   CompileOptions compileOptions;
-  compileOptions.optimize = !opts.noOptimize;
+  compileOptions.simplify = compileOptions.fuse = !opts.noOptimize;
   compileOptions.fastMath = opts.fastMath;
   compileOptions.verifyEach = opts.verifyEach;
   const Graph &g = m.graph;

@@ -43,6 +43,8 @@ struct EmitContext {
   /// Node results written in place into an input's buffer: their kernels
   /// may read that buffer while writing it, so they are not `noalias`.
   std::unordered_set<const Value *> inPlace;
+  /// The inputs whose buffers those results take.
+  std::unordered_set<const Value *> donors;
 
   llvm::Type *i1() { return llvm::Type::getInt1Ty(ctx); }
   llvm::Type *i8() { return llvm::Type::getInt8Ty(ctx); }

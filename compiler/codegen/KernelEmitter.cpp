@@ -30,9 +30,10 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
       llvm::GlobalValue::InternalLinkage, name + ".body", ec.module);
   body->addFnAttr(llvm::Attribute::AlwaysInline);
   body->addFnAttr(llvm::Attribute::NoUnwind);
-  // An in-place result shares its buffer with an operand's.
-  if (!ec.inPlace.count(values[0]))
-    for (size_t i = 0; i < values.size(); ++i)
+  // An in-place result shares its buffer with its donor: neither pointer
+  // is noalias. Every other buffer is distinct.
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!ec.inPlace.count(values[i]) && !ec.donors.count(values[i]))
       body->addParamAttr(2 + i, llvm::Attribute::NoAlias);
 
   // Outer: load the buffer pointers from the slots and call the body.

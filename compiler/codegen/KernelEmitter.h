@@ -38,7 +38,8 @@ struct KernelBuilder {
   std::vector<llvm::Value *> buffers; ///< body arguments, in `values` order
   llvm::Value *status = nullptr;      ///< int64_t[2] status block, if asked
 
-  /// `values[0]` is the output; the rest are read. Constants resolve to
+  /// The kernel writes the first of `values` (a fused kernel its first
+  /// few) and reads the rest. Constants resolve to
   /// their global data.
   KernelBuilder(EmitContext &ec, const std::string &name,
                 std::vector<const Value *> values, bool wantStatus = false);

@@ -1,6 +1,7 @@
 //===- ModuleEmitter.cpp - A whole graph as one LLVM module ---------------===//
 #include "compiler/codegen/ModuleEmitter.h"
 
+#include "compiler/codegen/GroupEmitter.h"
 #include "compiler/codegen/KernelEmitter.h"
 
 namespace adjoint::codegen {
@@ -12,19 +13,34 @@ constexpr int64_t kParallelWork = 32768;
 /// The least work a parallel chunk gets.
 constexpr int64_t kGrainWork = 16384;
 
-SlotLayout assignSlots(const Graph &g, const InPlaceMap &inPlace) {
+SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
+                       const InPlaceMap &inPlace) {
   SlotLayout layout;
   int next = 0;
   for (const Value *v : g.inputs())
     layout.slotOf[v] = next++;
   for (const Param &p : g.params())
     layout.slotOf[p.value] = next++;
-  for (const auto &node : g.nodes()) {
-    if (node->op() == OpKind::Constant)
-      continue;
-    auto donor = inPlace.find(node->result());
-    layout.slotOf[node->result()] =
+  auto give = [&](const Value *v) {
+    if (layout.slotOf.count(v))
+      return;
+    auto donor = inPlace.find(v);
+    layout.slotOf[v] =
         donor != inPlace.end() ? layout.slotOf.at(donor->second) : next++;
+  };
+  for (const FusionGroup &group : plan.groups) {
+    bool fused = group.kind == GroupKind::Loop ||
+                 group.kind == GroupKind::Reduction ||
+                 group.kind == GroupKind::Epilogue;
+    // A node compiled on its own writes its result even when nothing
+    // reads it; a fused kernel writes its outputs only.
+    if (fused)
+      for (const Value *v : group.outputs)
+        give(v);
+    else
+      for (const Node *n : group.nodes)
+        if (n->op() != OpKind::Constant)
+          give(n->result());
   }
   layout.statusSlot = next++;
   layout.numSlots = next;
@@ -76,18 +92,28 @@ llvm::FunctionType *EmitContext::kernelType() {
 }
 
 EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace) {
+  return emitModule(g, unfusedPlan(g), inPlace);
+}
+
+EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
+                         const InPlaceMap &inPlace) {
   EmittedModule out;
   out.ctx = std::make_unique<llvm::LLVMContext>();
   out.module = std::make_unique<llvm::Module>(g.name(), *out.ctx);
-  EmitContext ec{*out.ctx, *out.module, g, assignSlots(g, inPlace), {}, {}};
-  for (const auto &[result, input] : inPlace)
+  EmitContext ec{*out.ctx, *out.module, g, assignSlots(g, plan, inPlace),
+                 {},       {},          {}};
+  for (const auto &[result, input] : inPlace) {
     ec.inPlace.insert(result);
+    ec.donors.insert(input);
+  }
 
-  for (size_t i = 0; i < g.nodes().size(); ++i)
+  std::unordered_map<const Node *, int> nodeIndex;
+  for (size_t i = 0; i < g.nodes().size(); ++i) {
+    nodeIndex[g.nodes()[i].get()] = (int)i;
     if (g.nodes()[i]->op() == OpKind::Constant)
       ec.constants[g.nodes()[i]->result()] =
           emitConstantData(ec, *g.nodes()[i], (int)i);
-
+  }
   llvm::Function *entry = llvm::Function::Create(
       llvm::FunctionType::get(ec.voidTy(), {ec.ptr()}, false),
       llvm::GlobalValue::ExternalLinkage, kEntryName, *out.module);
@@ -101,8 +127,9 @@ EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace) {
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(*out.ctx, "entry", entry));
   llvm::BasicBlock *failed =
       llvm::BasicBlock::Create(*out.ctx, "failed", entry);
-  for (size_t i = 0; i < g.nodes().size(); ++i) {
-    for (const KernelCall &call : emitNodeKernels(ec, *g.nodes()[i], (int)i)) {
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    for (const KernelCall &call :
+         emitGroupKernels(ec, plan.groups[i], (int)i, nodeIndex)) {
       if (call.serial || call.rows <= 1 ||
           call.rows * call.workPerRow < kParallelWork) {
         b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});

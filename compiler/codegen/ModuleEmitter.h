@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/codegen/EmitContext.h"
+#include "compiler/passes/FusionPlan.h"
 
 #include <memory>
 
@@ -23,8 +24,14 @@ struct EmittedModule {
 /// value is dead once the result is written.
 using InPlaceMap = std::unordered_map<const Value *, const Value *>;
 
-/// Emits the kernels and the entry function of the verified graph `g`;
-/// each result in `inPlace` shares the slot of its input.
+/// Emits the kernels and the entry function of the verified graph `g`, one
+/// kernel per node (the unfused plan); each result in `inPlace` shares the
+/// slot of its input.
 EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace = {});
+
+/// Emits one kernel per group of `plan` (a plan of `g`), called in plan
+/// order. Only values the plan materializes get slots.
+EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
+                         const InPlaceMap &inPlace = {});
 
 } // namespace adjoint::codegen

@@ -4,12 +4,15 @@
 #include "compiler/passes/EliminateCommonSubexpressions.h"
 #include "compiler/passes/EliminateDeadCode.h"
 #include "compiler/passes/FoldConstants.h"
+#include "compiler/passes/Fusion.h"
 #include "compiler/passes/SimplifyAlgebra.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Verifier.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace adjoint {
 
@@ -48,6 +51,63 @@ std::vector<const Value *> outputsOutsideArena(const Graph &g) {
   return values;
 }
 
+/// Resolves and checks PipelineOptions::inPlace: (node result, input).
+InPlacePairs
+resolveInPlace(const Graph &g,
+               const std::vector<std::pair<std::string, std::string>> &pairs) {
+  InPlacePairs resolved;
+  std::set<const Value *> results;
+  std::map<const Value *, size_t> position; // node index of each result
+  for (size_t i = 0; i < g.nodes().size(); ++i)
+    position[g.nodes()[i]->result()] = i;
+  std::set<const Value *> donors;
+  for (const auto &[outName, inName] : pairs) {
+    std::string what =
+        "in-place output '" + outName + "' over input %" + inName;
+    const Value *out = nullptr;
+    for (const Output &o : g.outputs())
+      if (o.name == outName)
+        out = o.value;
+    const Value *in = g.findValue(inName);
+    if (!out)
+      badInput(what, ": no output is named '", outName, "'");
+    if (!in || in->kind() != ValueKind::Input)
+      badInput(what, ": the graph has no input %", inName);
+    const Node *def = out->definingNode();
+    if (!def || def->op() == OpKind::Constant)
+      badInput(what, ": the output must be computed by a node");
+    if (out->type() != in->type())
+      badInput(what, ": types differ (", typeStr(out->type()), " and ",
+               typeStr(in->type()), ")");
+    if (!donors.insert(in).second || !results.insert(out).second)
+      badInput(what, ": the input or the output is already in place");
+    size_t at = position.at(out);
+    for (size_t i = 0; i < g.nodes().size(); ++i) {
+      const Node &n = *g.nodes()[i];
+      bool reads = std::find(n.operands().begin(), n.operands().end(), in) !=
+                   n.operands().end();
+      if (!reads)
+        continue;
+      if (i > at)
+        badInput(what, ": ", n.describe(), " reads the input after ",
+                 def->describe(), " overwrites it");
+      if (i == at && !(opDef(n.op()).has(Elementwise) &&
+                       std::all_of(n.operands().begin(), n.operands().end(),
+                                   [&](const Value *v) {
+                                     return v != in || v->type().shape ==
+                                                           out->type().shape;
+                                   })))
+        badInput(what, ": ", def->describe(),
+                 " reads the input other than element by element");
+    }
+    for (const Output &o : g.outputs())
+      if (o.value == in)
+        badInput(what, ": the input is also output '", o.name, "'");
+    resolved.push_back({out, in});
+  }
+  return resolved;
+}
+
 #ifdef NDEBUG
 constexpr bool kDebugBuild = false;
 #else
@@ -68,7 +128,7 @@ const std::vector<std::string> &pipelinePassNames() {
 }
 
 PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
-  PipelineResult r{copyGraph(g), {}, {}};
+  PipelineResult r{copyGraph(g), {}, {}, {}};
   bool verifyEach = options.verifyEach || kDebugBuild;
   auto after = [&](std::string_view pass, const FusionPlan *fusion) {
     if (verifyEach)
@@ -78,13 +138,15 @@ PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
       options.afterPass(pass, r.graph, fusion);
   };
   after("input", nullptr);
-  if (options.optimize)
+  if (options.simplify)
     for (const PassEntry &pass : kSimplifications) {
       pass.run(r.graph, options);
       after(pass.name, nullptr);
     }
 
-  r.fusion = unfusedPlan(r.graph);
+  r.inPlace = resolveInPlace(r.graph, options.inPlace);
+  r.fusion = options.fuse ? fuseGraph(r.graph, r.inPlace)
+                              : unfusedPlan(r.graph);
   checkPlan(r.graph, r.fusion);
   after("fusion", &r.fusion);
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace adjoint {
@@ -22,11 +23,17 @@ namespace adjoint {
 struct PipelineOptions {
   /// Run the verifier after every pass (always on in debug builds).
   bool verifyEach = false;
-  /// Skip simplification and fusion: one kernel per node (for comparison).
-  bool optimize = true;
+  /// Run the simplification passes.
+  bool simplify = true;
+  /// Fuse nodes into kernels; otherwise one kernel per node.
+  bool fuse = true;
   /// Allow rules that change the results of NaN, infinities or signed zeros
   /// or the rounding of results (x*0 -> 0, reassociation).
   bool fastMath = false;
+  /// Buffer donation, as CompileOptions::inPlace: (output name, input name)
+  /// pairs whose output is written over the input. Checked after
+  /// simplification; fusion keeps each pair valid.
+  std::vector<std::pair<std::string, std::string>> inPlace;
   /// Called after each pass with its name and the graph; `fusion` is set
   /// once fusion has run.
   std::function<void(std::string_view pass, const Graph &g,
@@ -37,6 +44,8 @@ struct PipelineOptions {
 /// A graph ready for code generation.
 struct PipelineResult {
   Graph graph;
+  /// The resolved PipelineOptions::inPlace: (node result, input) of `graph`.
+  std::vector<std::pair<const Value *, const Value *>> inPlace;
   FusionPlan fusion;
   MemoryPlan memory;
 };

@@ -168,11 +168,22 @@ std::string definitionOf(const std::string &ir, const std::string &name) {
   return at == std::string::npos ? "" : ir.substr(at, ir.find('\n', at) - at);
 }
 
+/// One kernel per node, as the memory plan sees an unfused graph.
+CompileOptions unfused() {
+  CompileOptions options;
+  options.simplify = options.fuse = false;
+  return options;
+}
+
 TEST(Executable, IntermediatesShareTheArena) {
   Graph g = elementwiseChain();
-  auto exe = compile(g);
+  auto exe = compile(g, unfused());
   // exp, neg and relu share one buffer; the output is the caller's.
   EXPECT_EQ(exe->arenaBytes(), 4032);
+  // Fused, the chain is one loop with nothing in between.
+  auto fused = compile(g);
+  EXPECT_EQ(fused->kernelCount(), 1);
+  EXPECT_EQ(fused->arenaBytes(), 0);
   auto inputs = uniformInputs(g, 7);
   auto got = exe->run(inputs);
   auto want = interpret(g, inputs);
@@ -180,7 +191,7 @@ TEST(Executable, IntermediatesShareTheArena) {
 }
 
 TEST(Executable, KernelsOverwritingTheirOperandAreNotNoalias) {
-  std::string ir = dumpCode(elementwiseChain()).llvmBefore;
+  std::string ir = dumpCode(elementwiseChain(), unfused()).llvmBefore;
   std::string exp = definitionOf(ir, "k0.exp.body");
   std::string neg = definitionOf(ir, "k1.neg.body");
   std::string relu = definitionOf(ir, "k2.relu.body");
@@ -199,7 +210,7 @@ TEST(Executable, DeadResultsShareOneScratchBuffer) {
   b.neg(x);
   b.output("y", b.relu(x));
   CompileOptions asGiven;
-  asGiven.optimize = false; // the pipeline would remove them
+  asGiven.simplify = asGiven.fuse = false; // else dce would remove them
   auto exe = compile(g, asGiven);
   EXPECT_EQ(exe->arenaBytes(), 4032);
   EXPECT_EQ(compile(g)->arenaBytes(), 0);

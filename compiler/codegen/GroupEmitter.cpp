@@ -1,0 +1,500 @@
+//===- GroupEmitter.cpp - One fusion group as one LLVM kernel -------------===//
+//
+// A fused kernel is one loop nest over the group's iteration space
+// (IndexMap.h). Group inputs are loaded through flat affine accesses, every
+// member is computed in registers at the point where a consumer needs it,
+// and group outputs are stored after every value of the point is computed,
+// so that an output written over an input's buffer (read at the same
+// element) never clobbers an element still to be read.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/codegen/GroupEmitter.h"
+
+#include "compiler/codegen/ScalarEmitter.h"
+#include "compiler/passes/IndexMap.h"
+#include "ir/ShapeInference.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace adjoint::codegen {
+
+namespace {
+
+int64_t product(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+/// The members of a group, their maps, and the loads they need.
+class GroupExprs {
+public:
+  GroupExprs(EmitContext &ec, const FusionGroup &group,
+             const IterationSpace &space)
+      : ec_(ec), group_(group), maps_(memberMaps(group, space)) {
+    for (size_t i = 0; i < group.nodes.size(); ++i)
+      memberOf_[group.nodes[i]->result()] = i;
+  }
+
+  /// Reads of `anchor`'s result load `carrier`'s buffer, where the runtime
+  /// computed it (Epilogue groups).
+  void readAnchorFrom(const Node *anchor, const Value *carrier) {
+    memberOf_.erase(anchor->result());
+    anchorResult_ = anchor->result();
+    carrier_ = carrier;
+  }
+
+  /// Records the loads that computing `v` through `m` needs.
+  void collect(const Value *v, const IndexMap &m) {
+    auto it = memberOf_.find(v);
+    if (it == memberOf_.end()) {
+      leafIndex(source(v), flatten(m, v->type().shape), true);
+      return;
+    }
+    size_t mi = mapIndex(it->second, m);
+    if (!collected_.insert({it->second, mi}).second)
+      return;
+    const Node &n = *group_.nodes[it->second];
+    if (n.op() == OpKind::Reshape) {
+      leafIndex(n.operand(0), flatten(operandMap(n, 0, m), {}), true);
+      return;
+    }
+    for (size_t k = 0; k < n.operands().size(); ++k)
+      collect(n.operand(k), operandMap(n, k, m));
+  }
+
+  /// The loads: one access per (value, flat map).
+  const std::vector<std::pair<const Value *, FlatMap>> &leaves() const {
+    return leaves_;
+  }
+
+  /// Emits `v` through `m` at the current point; `load(i)` loads leaf i.
+  llvm::Value *emit(llvm::IRBuilder<> &b, const Value *v, const IndexMap &m,
+                    const std::function<llvm::Value *(size_t)> &load,
+                    std::map<std::pair<size_t, size_t>, llvm::Value *> &memo) {
+    auto it = memberOf_.find(v);
+    if (it == memberOf_.end())
+      return load(leafIndex(source(v), flatten(m, v->type().shape), false));
+    size_t mi = mapIndex(it->second, m);
+    auto known = memo.find({it->second, mi});
+    if (known != memo.end())
+      return known->second;
+    const Node &n = *group_.nodes[it->second];
+    llvm::Value *r = nullptr;
+    switch (n.op()) {
+    case OpKind::Reshape:
+      r = load(
+          leafIndex(n.operand(0), flatten(operandMap(n, 0, m), {}), false));
+      break;
+    case OpKind::BroadcastTo:
+    case OpKind::Transpose:
+    case OpKind::Slice:
+      r = emit(b, n.operand(0), operandMap(n, 0, m), load, memo);
+      break;
+    default: {
+      std::vector<llvm::Value *> args;
+      std::vector<DType> types;
+      for (size_t k = 0; k < n.operands().size(); ++k) {
+        args.push_back(emit(b, n.operand(k), operandMap(n, k, m), load, memo));
+        types.push_back(n.operand(k)->type().dtype);
+      }
+      r = emitScalarOp(ec_, b, n.op(), types, n.result()->type().dtype,
+                       n.attr(), args);
+    }
+    }
+    memo[{it->second, mi}] = r;
+    return r;
+  }
+
+private:
+  EmitContext &ec_;
+  const FusionGroup &group_;
+  std::vector<std::vector<IndexMap>> maps_;
+  std::unordered_map<const Value *, size_t> memberOf_;
+  std::set<std::pair<size_t, size_t>> collected_;
+  std::vector<std::pair<const Value *, FlatMap>> leaves_;
+  const Value *anchorResult_ = nullptr, *carrier_ = nullptr;
+
+  const Value *source(const Value *v) const {
+    return v == anchorResult_ ? carrier_ : v;
+  }
+
+  size_t mapIndex(size_t member, const IndexMap &m) {
+    const auto &maps = maps_[member];
+    auto it = std::find(maps.begin(), maps.end(), m);
+    assert(it != maps.end() && "a member visited through an unknown map");
+    return (size_t)(it - maps.begin());
+  }
+  size_t leafIndex(const Value *v, const FlatMap &f, bool add) {
+    for (size_t i = 0; i < leaves_.size(); ++i)
+      if (leaves_[i].first == v && leaves_[i].second.strides == f.strides &&
+          leaves_[i].second.offset == f.offset)
+        return i;
+    assert(add && "a load that was not collected");
+    (void)add;
+    leaves_.push_back({v, f});
+    return leaves_.size() - 1;
+  }
+};
+
+/// The buffers of a kernel: outputs first, then each distinct leaf value;
+/// `bufferOf[i]` is the buffer of leaf i.
+struct Buffers {
+  std::vector<const Value *> values;
+  std::vector<size_t> bufferOf;
+};
+
+Buffers collectBuffers(const std::vector<const Value *> &outputs,
+                       const GroupExprs &exprs) {
+  Buffers bufs;
+  bufs.values = outputs;
+  for (const auto &[v, f] : exprs.leaves()) {
+    auto it =
+        std::find(bufs.values.begin() + outputs.size(), bufs.values.end(), v);
+    bufs.bufferOf.push_back((size_t)(it - bufs.values.begin()));
+    if (it == bufs.values.end())
+      bufs.values.push_back(v);
+  }
+  return bufs;
+}
+
+} // namespace
+
+std::string groupName(const FusionGroup &group, int groupIndex) {
+  const Node *last = group.anchor ? group.anchor : group.nodes.back();
+  return "g" + std::to_string(groupIndex) + "." +
+         std::string(opName(last->op())) + ".x" +
+         std::to_string(group.nodes.size());
+}
+
+double reductionIdentity(OpKind op, DType t) {
+  bool f = isFloat(t);
+  if (op == OpKind::ReduceMax)
+    return f ? -INFINITY : t == DType::U8 ? 0.0 : -1e300;
+  if (op == OpKind::ReduceMin)
+    return f ? INFINITY : 1e300; // converted with saturation
+  return 0;
+}
+
+llvm::Value *emitAccumulate(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
+                            DType t, llvm::Value *acc, llvm::Value *x) {
+  if (op == OpKind::ReduceSum) {
+    if (!isFloat(t))
+      return b.CreateAdd(acc, x);
+    // Float sums may be reassociated, so that the loop vectorizes.
+    llvm::IRBuilder<>::FastMathFlagGuard guard(b);
+    llvm::FastMathFlags fmf;
+    fmf.setAllowReassoc();
+    b.setFastMathFlags(fmf);
+    return b.CreateFAdd(acc, x);
+  }
+  return emitScalarOp(
+      ec, b, op == OpKind::ReduceMax ? OpKind::Maximum : OpKind::Minimum,
+      {t, t}, t, AttrReader(OpKind::Maximum, {}), {acc, x});
+}
+
+namespace {
+
+KernelCall emitLoopGroup(EmitContext &ec, const FusionGroup &group,
+                         int groupIndex) {
+  IterationSpace space = iterationSpace(group);
+  GroupExprs exprs(ec, group, space);
+  IndexMap id = identityMap(space.dims.size());
+  for (const Value *out : group.outputs)
+    exprs.collect(out, id);
+  Buffers bufs = collectBuffers(group.outputs, exprs);
+  std::vector<Access> accesses;
+  FlatMap self = flatten(id, space.dims);
+  for (size_t i = 0; i < group.outputs.size(); ++i)
+    accesses.push_back({self.strides, 0});
+  for (const auto &leaf : exprs.leaves())
+    accesses.push_back({leaf.second.strides, leaf.second.offset});
+  std::vector<int64_t> dims = space.dims;
+  collapseDims(dims, accesses);
+
+  KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
+  size_t nOut = group.outputs.size();
+  emitNest(k.b, k.begin, k.end, dims, accesses,
+           [&](llvm::ArrayRef<llvm::Value *> offsets,
+               llvm::ArrayRef<llvm::Value *>) {
+             std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+             auto load = [&](size_t leaf) {
+               const Value *v = exprs.leaves()[leaf].first;
+               return emitLoad(ec, k.b, v->type().dtype,
+                               k.buffers[bufs.bufferOf[leaf]],
+                               offsets[nOut + leaf]);
+             };
+             std::vector<llvm::Value *> results;
+             for (const Value *out : group.outputs)
+               results.push_back(exprs.emit(k.b, out, id, load, memo));
+             for (size_t i = 0; i < nOut; ++i)
+               emitStore(ec, k.b, group.outputs[i]->type().dtype, results[i],
+                         k.buffers[i], offsets[i]);
+           });
+  int64_t rows = dims.empty() ? 1 : dims[0];
+  return k.finish(rows, product(dims) / std::max<int64_t>(1, rows));
+}
+
+KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
+                              int groupIndex) {
+  const Node &r = *group.anchor;
+  const Value *out = r.result(), *in = r.operand(0);
+  IterationSpace space = iterationSpace(group);
+  GroupExprs exprs(ec, group, space);
+  IndexMap inMap = reductionOperandMap(space);
+  exprs.collect(in, inMap);
+  Buffers bufs = collectBuffers({out}, exprs);
+
+  size_t kept = space.keptRank;
+  std::vector<int64_t> keptDims(space.dims.begin(), space.dims.begin() + kept);
+  std::vector<int64_t> redDims(space.dims.begin() + kept, space.dims.end());
+  std::vector<Access> outer = {{stridesOf(keptDims), 0}}, inner;
+  for (const auto &leaf : exprs.leaves()) {
+    const auto &s = leaf.second.strides;
+    outer.push_back({std::vector<int64_t>(s.begin(), s.begin() + kept),
+                     leaf.second.offset});
+    inner.push_back({std::vector<int64_t>(s.begin() + kept, s.end()), 0});
+  }
+  collapseDims(keptDims, outer);
+  collapseDims(redDims, inner);
+
+  DType t = in->type().dtype;
+  OpKind op = r.op();
+  double identity = reductionIdentity(op, t);
+
+  KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
+  llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
+  emitNest(
+      k.b, k.begin, k.end, keptDims, outer,
+      [&](llvm::ArrayRef<llvm::Value *> outOff, llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        b.CreateStore(emitConstant(ec, t, identity), acc);
+        emitNest(b, b.getInt64(0), b.getInt64(redDims.empty() ? 1 : redDims[0]),
+                 redDims, inner,
+                 [&](llvm::ArrayRef<llvm::Value *> inOff,
+                     llvm::ArrayRef<llvm::Value *>) {
+                   std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+                   auto load = [&](size_t leaf) {
+                     const Value *v = exprs.leaves()[leaf].first;
+                     llvm::Value *off =
+                         b.CreateAdd(outOff[1 + leaf], inOff[leaf]);
+                     return emitLoad(ec, b, v->type().dtype,
+                                     k.buffers[bufs.bufferOf[leaf]], off);
+                   };
+                   llvm::Value *x = exprs.emit(b, in, inMap, load, memo);
+                   llvm::Value *next = emitAccumulate(
+                       ec, b, op, t, b.CreateLoad(ec.valueType(t), acc), x);
+                   b.CreateStore(next, acc);
+                 });
+        emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0],
+                  outOff[0]);
+      });
+  int64_t rows = keptDims.empty() ? 1 : keptDims[0];
+  return k.finish(rows, product(keptDims) / std::max<int64_t>(1, rows) *
+                            std::max<int64_t>(1, product(redDims)));
+}
+
+/// Collapses the dimensions after the first (the first stays: kernels
+/// cover blocks of it).
+void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
+  if (dims.empty())
+    return;
+  std::vector<int64_t> inner(dims.begin() + 1, dims.end());
+  std::vector<Access> rest;
+  for (const Access &a : accesses)
+    rest.push_back(
+        {std::vector<int64_t>(a.strides.begin() + 1, a.strides.end()), 0});
+  collapseDims(inner, rest);
+  dims.resize(1);
+  dims.insert(dims.end(), inner.begin(), inner.end());
+  for (size_t i = 0; i < accesses.size(); ++i) {
+    accesses[i].strides.resize(1);
+    accesses[i].strides.insert(accesses[i].strides.end(),
+                               rest[i].strides.begin(), rest[i].strides.end());
+  }
+}
+
+/// Rows of a matmul computed by one runtime call, then finished by the
+/// epilogue while they are in cache. Fixed, so that results do not depend
+/// on the thread count.
+constexpr int64_t kEpilogueRows = 64;
+
+/// A matmul or conv2d whose runtime kernel runs block by block (rows of the
+/// product, images of the convolution), each block followed at once by the
+/// elementwise epilogue on it. The product is computed in its own buffer
+/// when the group writes it, else in the buffer of an output of its type.
+KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
+                             int groupIndex) {
+  const Node &anchor = *group.anchor;
+  const Value *product = anchor.result();
+  const Value *carrier = nullptr;
+  if (std::find(group.outputs.begin(), group.outputs.end(), product) !=
+      group.outputs.end())
+    carrier = product;
+  for (const Value *out : group.outputs)
+    if (!carrier && out->type() == product->type() && !ec.inPlace.count(out))
+      carrier = out;
+  assert(carrier && "an epilogue without a buffer for its product");
+
+  IterationSpace space = iterationSpace(group);
+  GroupExprs exprs(ec, group, space);
+  exprs.readAnchorFrom(&anchor, carrier);
+  IndexMap id = identityMap(space.dims.size());
+  std::vector<const Value *> computed;
+  for (const Value *out : group.outputs)
+    if (out != product) {
+      computed.push_back(out);
+      exprs.collect(out, id);
+    }
+  // Buffers: the computed outputs, the carrier if it is the product, the
+  // leaves, then the anchor's operands.
+  std::vector<const Value *> written = computed;
+  if (carrier == product)
+    written.push_back(product);
+  Buffers bufs = collectBuffers(written, exprs);
+  auto bufferOf = [&](const Value *v) {
+    auto it = std::find(bufs.values.begin(), bufs.values.end(), v);
+    if (it == bufs.values.end()) {
+      bufs.values.push_back(v);
+      return bufs.values.size() - 1;
+    }
+    return (size_t)(it - bufs.values.begin());
+  };
+  size_t carrierBuf = bufferOf(carrier);
+  size_t aBuf = bufferOf(anchor.operand(0)), bBuf = bufferOf(anchor.operand(1));
+
+  std::vector<Access> accesses;
+  FlatMap self = flatten(id, space.dims);
+  for (size_t i = 0; i < computed.size(); ++i)
+    accesses.push_back({self.strides, 0});
+  for (const auto &leaf : exprs.leaves())
+    accesses.push_back({leaf.second.strides, leaf.second.offset});
+  std::vector<int64_t> dims = space.dims;
+  collapseInner(dims, accesses);
+
+  DType t = product->type().dtype;
+  bool isMatMul = anchor.op() == OpKind::MatMul;
+  int64_t extent = space.dims[0];
+  int64_t blockRows = isMatMul ? kEpilogueRows : 1;
+  int64_t blocks = (extent + blockRows - 1) / blockRows;
+  int64_t perRow = product->type().numElements() / std::max<int64_t>(1, extent);
+
+  KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
+  llvm::IRBuilder<> &b = k.b;
+  llvm::Type *st = ec.storageType(t);
+  int64_t workPerBlock = 0;
+  emitLoop(b, k.begin, k.end, [&](llvm::Value *blk) {
+    llvm::Value *r0 = b.CreateMul(blk, b.getInt64(blockRows));
+    llvm::Value *r1 = b.CreateAdd(r0, b.getInt64(blockRows));
+    r1 = b.CreateSelect(b.CreateICmpSLT(r1, b.getInt64(extent)), r1,
+                        b.getInt64(extent));
+    llvm::Value *out = b.CreateInBoundsGEP(st, k.buffers[carrierBuf],
+                                           b.CreateMul(r0, b.getInt64(perRow)));
+    if (isMatMul) {
+      MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
+                                anchor.operand(1)->type().shape);
+      workPerBlock = blockRows * d.n * d.k;
+      llvm::FunctionCallee gemm = ec.module.getOrInsertFunction(
+          t == DType::F32 ? "adjoint_rt_gemm_f32" : "adjoint_rt_gemm_f64",
+          llvm::FunctionType::get(ec.voidTy(),
+                                  {ec.i64(), ec.i64(), ec.i64(), ec.ptr(),
+                                   ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
+                                   ec.i32(), ec.ptr(), ec.i64()},
+                                  false));
+      llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[aBuf],
+                                            b.CreateMul(r0, b.getInt64(d.k)));
+      b.CreateCall(gemm,
+                   {b.CreateSub(r1, r0), b.getInt64(d.n), b.getInt64(d.k), pa,
+                    b.getInt64(d.k), b.getInt32(0), k.buffers[bBuf],
+                    b.getInt64(d.n), b.getInt32(0), out, b.getInt64(d.n)});
+    } else {
+      const Shape &xs = anchor.operand(0)->type().shape,
+                  &ws = anchor.operand(1)->type().shape;
+      Window2D win = convWindow(anchor.attr(), xs, ws);
+      int64_t groups = anchor.attr().getInt("groups");
+      workPerBlock =
+          perRow * (xs[1] / std::max<int64_t>(1, groups)) * ws[2] * ws[3];
+      std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
+      params.insert(params.end(), 18, ec.i64());
+      llvm::FunctionCallee conv = ec.module.getOrInsertFunction(
+          t == DType::F32 ? "adjoint_rt_conv2d_f32" : "adjoint_rt_conv2d_f64",
+          llvm::FunctionType::get(ec.voidTy(), params, false));
+      llvm::Value *px = b.CreateInBoundsGEP(
+          st, k.buffers[aBuf],
+          b.CreateMul(r0, b.getInt64(xs[1] * xs[2] * xs[3])));
+      std::vector<llvm::Value *> args = {px, k.buffers[bBuf], out};
+      for (int64_t v :
+           {int64_t(1), xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], win.strideH,
+            win.strideW, win.padTop, win.padLeft, win.padBottom, win.padRight,
+            win.dilationH, win.dilationW, groups, win.outH, win.outW})
+        args.push_back(b.getInt64(v));
+      b.CreateCall(conv, args);
+    }
+    if (computed.empty())
+      return;
+    size_t nOut = computed.size();
+    emitNest(b, r0, r1, dims, accesses,
+             [&](llvm::ArrayRef<llvm::Value *> offsets,
+                 llvm::ArrayRef<llvm::Value *>) {
+               std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+               auto load = [&](size_t leaf) {
+                 const Value *v = exprs.leaves()[leaf].first;
+                 return emitLoad(ec, b, v->type().dtype,
+                                 k.buffers[bufs.bufferOf[leaf]],
+                                 offsets[nOut + leaf]);
+               };
+               std::vector<llvm::Value *> results;
+               for (const Value *v : computed)
+                 results.push_back(exprs.emit(b, v, id, load, memo));
+               for (size_t i = 0; i < nOut; ++i)
+                 emitStore(ec, b, computed[i]->type().dtype, results[i],
+                           k.buffers[i], offsets[i]);
+             });
+  });
+  return k.finish(blocks, workPerBlock);
+}
+
+} // namespace
+
+std::vector<KernelCall>
+emitGroupKernels(EmitContext &ec, const FusionGroup &group, int groupIndex,
+                 const std::unordered_map<const Node *, int> &nodeIndex) {
+  switch (group.kind) {
+  case GroupKind::Loop:
+    if (group.outputs.empty() || group.outputs[0]->type().numElements() == 0)
+      return {};
+    return {emitLoopGroup(ec, group, groupIndex)};
+  case GroupKind::Reduction:
+    if (group.outputs.empty() ||
+        group.anchor->result()->type().numElements() == 0)
+      return {};
+    return {emitReductionGroup(ec, group, groupIndex)};
+  case GroupKind::Epilogue:
+    if (group.anchor->result()->type().numElements() == 0)
+      return {};
+    return {emitEpilogueGroup(ec, group, groupIndex)};
+  case GroupKind::Row: {
+    bool any = false;
+    for (const Value *v : group.outputs)
+      any |= v->type().numElements() > 0;
+    if (!any)
+      return {};
+    return {emitRowGroup(ec, group, groupIndex)};
+  }
+  case GroupKind::Single:
+    break;
+  }
+  std::vector<KernelCall> calls;
+  for (const Node *n : group.nodes)
+    for (KernelCall &call : emitNodeKernels(ec, *n, nodeIndex.at(n)))
+      calls.push_back(call);
+  return calls;
+}
+
+} // namespace adjoint::codegen
