@@ -110,7 +110,11 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
   llvm::ModuleAnalysisManager mam;
   llvm::PipelineTuningOptions tuning;
   tuning.LoopVectorization = true;
-  tuning.SLPVectorization = true;
+  // No SLP vectorization: LLVM 19's SLP vectorizer miscompiles fully
+  // unrolled broadcasting kernels (wrong shuffles with poison lanes, e.g.
+  // f64[4,1,5] * f64[1,3,1]; llvm-project issue 117170). Kernels are loop
+  // nests, which the loop vectorizer handles.
+  tuning.SLPVectorization = false;
   llvm::PassBuilder pb(&tm, tuning);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);

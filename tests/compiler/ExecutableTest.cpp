@@ -375,3 +375,25 @@ TEST(Executable, RejectsUnsafeInPlaceOutputs) {
 }
 
 } // namespace
+
+/// A fully unrolled broadcasting kernel that LLVM 19's SLP vectorizer
+/// miscompiled (two lanes of poison): the products must be exact.
+TEST(Executable, SmallBroadcastProductIsExact) {
+  Graph g("product");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F64, {4, 1, 5}});
+  Value *y = b.input("y", {DType::F64, {1, 3, 1}});
+  b.output("z", b.mul(x, y));
+  for (uint64_t seed : {1, 2, 3}) {
+    auto inputs = uniformInputs(g, seed);
+    auto want = interpret(g, inputs);
+    EXPECT_EQ(compareTensors(compile(g)->run(inputs).at("z"), want.at("z"), 0,
+                             0),
+              "")
+        << seed;
+    EXPECT_EQ(compareTensors(compile(g, unfused())->run(inputs).at("z"),
+                             want.at("z"), 0, 0),
+              "")
+        << seed;
+  }
+}

@@ -68,17 +68,8 @@ void expectClose(const std::map<std::string, Tensor> &got,
         << name;
 }
 
-bool closeAll(const std::map<std::string, Tensor> &got,
-              const std::map<std::string, Tensor> &want, double rtol) {
-  for (const auto &[name, t] : want)
-    if (!mismatch(got.at(name), t, rtol, rtol * std::max(1.0, scaleOf(t)))
-             .empty())
-      return false;
-  return true;
-}
-
 TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
-  int fusedKernels = 0, nodeKernels = 0, unfusedWrong = 0;
+  int fusedKernels = 0, nodeKernels = 0;
   std::map<int, int> kinds;
   for (uint64_t seed = 0; seed < 300; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -96,21 +87,8 @@ TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
     fusedKernels += exe->kernelCount();
     nodeKernels += unfusedPlan(g).kernelCount();
     auto got = exe->run(inputs);
-    if (closeAll(got, want, 1e-4))
-      continue;
-    // Some fully unrolled broadcasting f64 kernels come out of LLVM 19's
-    // SLP vectorizer with poison lanes (f64[4,1,5] * f64[1,3,1] gets
-    // elements 48 and 49 wrong); the per-node kernel then fails alike. Such
-    // graphs say nothing about fusion.
-    CompileOptions unfused;
-    unfused.simplify = unfused.fuse = false;
-    if (!closeAll(compile(g, unfused)->run(inputs), want, 1e-4)) {
-      ++unfusedWrong;
-      continue;
-    }
     expectClose(got, want, 1e-4);
   }
-  EXPECT_LE(unfusedWrong, 3);
   // Every fused kind is exercised many times.
   for (GroupKind kind : {GroupKind::Loop, GroupKind::Reduction, GroupKind::Row,
                          GroupKind::Epilogue})
