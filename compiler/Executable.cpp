@@ -186,6 +186,7 @@ struct Executable::Impl {
   int threads = 0;
   double compileSeconds = 0;
   int kernelCount = 0;
+  int64_t intermediateBytes = 0;
   std::mutex mutex;
 };
 
@@ -201,6 +202,9 @@ const std::vector<TensorInfo> &Executable::outputs() const {
 double Executable::compileSeconds() const { return impl_->compileSeconds; }
 int64_t Executable::arenaBytes() const { return impl_->arenaBytes; }
 int Executable::kernelCount() const { return impl_->kernelCount; }
+int64_t Executable::intermediateBytes() const {
+  return impl_->intermediateBytes;
+}
 
 std::unique_ptr<Executable> compile(const Graph &input,
                                     const CompileOptions &options) {
@@ -208,7 +212,7 @@ std::unique_ptr<Executable> compile(const Graph &input,
   std::string dumpDir = options.dumpDir;
   if (dumpDir.empty())
     if (const char *env = std::getenv("ADJOINT_DUMP_DIR"))
-      dumpDir = env;
+      dumpDir = std::string(env) + "/" + input.name(); // one per graph
   CompileDump dump;
   Lowered lowered =
       lowerGraph(input, options, dumpDir.empty() ? nullptr : &dump);
@@ -227,6 +231,7 @@ std::unique_ptr<Executable> compile(const Graph &input,
       impl->code->lookup(codegen::kEntryName));
   impl->threads = options.threads;
   impl->kernelCount = lowered.pipeline.fusion.kernelCount();
+  impl->intermediateBytes = memory.totalBytes;
 
   // Buffers: parameters are shared with the graph (never written); node
   // results live in one arena as the memory plan lays it out.

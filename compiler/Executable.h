@@ -32,9 +32,12 @@ struct CompileOptions {
   /// Threads that run the kernels; 0 means all cores (or the environment
   /// variable ADJOINT_NUM_THREADS when set).
   int threads = 0;
-  /// When not empty, the directory that receives the LLVM IR before and
-  /// after optimization and the assembly. The environment variable
-  /// ADJOINT_DUMP_DIR sets it too.
+  /// When not empty, the directory that receives every stage of the
+  /// compilation (compiler/StageDump.h): the graph after each pass, the
+  /// fusion plan, the memory plan, each kernel's LLVM IR before and after
+  /// optimization and the assembly. Without it, the environment variable
+  /// ADJOINT_DUMP_DIR names a directory that gets one such directory per
+  /// compiled graph, named after the graph.
   std::string dumpDir;
   /// Buffer donation: pairs (output name, input name) whose output is
   /// written into the input's buffer, as a training step updates parameters
@@ -89,6 +92,9 @@ public:
   /// The number of kernels a run calls: groups of the fusion plan that run
   /// code (one per node that is not a constant when unfused).
   int kernelCount() const;
+  /// The sum of the sizes of all intermediates the arena holds: its size
+  /// if no two of them shared bytes.
+  int64_t intermediateBytes() const;
 
 private:
   friend std::unique_ptr<Executable> compile(const Graph &,

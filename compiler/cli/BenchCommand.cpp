@@ -41,7 +41,18 @@ struct BenchOptions {
   bool train = false;
   std::string loss;
   std::string optimizer;
+  bool noOptimize = false;
 };
+
+/// "N kernels, arena A for I of intermediates".
+std::string codeSummary(const Executable &exe) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "kernels: %d, arena: %.2f MB for %.2f MB of intermediates\n",
+                exe.kernelCount(), (double)exe.arenaBytes() / 1e6,
+                (double)exe.intermediateBytes() / 1e6);
+  return buf;
+}
 
 std::string millis(double seconds) {
   char buf[32];
@@ -84,6 +95,7 @@ void runBench(const BenchOptions &opts) {
       badInput("--train runs the compiled training step: use --engine jit");
     TrainerOptions topts;
     topts.threads = opts.threads;
+    topts.simplify = topts.fuse = !opts.noOptimize;
     topts.loss = opts.loss;
     if (!opts.optimizer.empty()) {
       std::optional<OptimizerKind> kind = parseOptimizerKind(opts.optimizer);
@@ -107,6 +119,7 @@ void runBench(const BenchOptions &opts) {
   } else if (opts.engine == "jit") {
     CompileOptions options;
     options.threads = opts.threads;
+    options.simplify = options.fuse = !opts.noOptimize;
     exe = compile(g, options);
     compileSeconds = exe->compileSeconds();
     for (const TensorInfo &info : exe->inputs())
@@ -144,7 +157,11 @@ void runBench(const BenchOptions &opts) {
                                    : "all cores");
   std::cout << "\n";
   if (opts.engine == "jit")
-    std::cout << "compile: " << millis(compileSeconds) << "\n";
+    std::cout << "compile: " << millis(compileSeconds)
+              << (opts.noOptimize ? " (not optimized: one kernel per node)"
+                                  : "")
+              << "\n"
+              << codeSummary(trainer ? trainer->stepExecutable() : *exe);
   if (opts.train)
     std::cout << "FLOPs of a step are estimated as 3x the forward pass\n";
   std::cout << "latency: median " << millis(median) << ", min "
@@ -190,6 +207,9 @@ Action addBenchCommand(CLI::App &app) {
                  "size re-batches the model)")
       ->type_name("B")
       ->check(CLI::PositiveNumber);
+  app.add_flag("--no-optimize", opts->noOptimize,
+               "Skip simplification and fusion (one kernel per node), to "
+               "measure what the optimizing pipeline gains");
   app.add_flag("--train", opts->train,
                "Time the compiled training step (forward, backward, update) "
                "instead of inference");

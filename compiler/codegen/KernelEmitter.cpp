@@ -22,6 +22,11 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
   outer = llvm::Function::Create(
       ec.kernelType(), llvm::GlobalValue::InternalLinkage, name, ec.module);
   outer->addFnAttr(llvm::Attribute::NoUnwind);
+  // Kernels stay functions of their own: inlined into the entry, LLVM
+  // fully unrolls small loops of neighbouring kernels into one huge block
+  // whose instruction scheduling costs hundreds of milliseconds, for no
+  // gain at run time (a call per kernel is nothing next to its loop).
+  outer->addFnAttr(llvm::Attribute::NoInline);
   std::vector<llvm::Type *> params = {ec.i64(), ec.i64()};
   for (size_t i = 0; i < values.size() + (wantStatus ? 1 : 0); ++i)
     params.push_back(ec.ptr());

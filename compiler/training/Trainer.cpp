@@ -196,9 +196,15 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
   // Buffered.
   CompileOptions copts;
   copts.threads = options.threads;
-  copts.dumpDir = options.dumpDir;
-  m.stepExe = compile(m.stepGraph, copts);
-  m.evalExe = compile(m.evalGraph, copts);
+  copts.simplify = options.simplify;
+  copts.fuse = options.fuse;
+  CompileOptions stepOpts = copts, evalOpts = copts;
+  if (!options.dumpDir.empty()) {
+    stepOpts.dumpDir = options.dumpDir + "/step";
+    evalOpts.dumpDir = options.dumpDir + "/eval";
+  }
+  m.stepExe = compile(m.stepGraph, stepOpts);
+  m.evalExe = compile(m.evalGraph, evalOpts);
 
   for (auto *values : {&m.params, &m.state})
     for (auto &[name, t] : *values)
@@ -245,6 +251,7 @@ Trainer::~Trainer() = default;
 
 const Graph &Trainer::modelGraph() const { return impl_->model.graph; }
 const Graph &Trainer::stepGraph() const { return impl_->stepGraph; }
+const Executable &Trainer::stepExecutable() const { return *impl_->stepExe; }
 
 namespace {
 

@@ -40,8 +40,12 @@ struct TrainerOptions {
   std::vector<std::string> trainable;
   /// Threads of the compiled step (0: all cores).
   int threads = 0;
-  /// Where to dump the step's LLVM IR and assembly, if anywhere.
+  /// Where to dump every compilation stage (CompileOptions::dumpDir), if
+  /// anywhere: the step into DIR/step, the evaluation into DIR/eval.
   std::string dumpDir;
+  /// The optimizing pipeline's switches (CompileOptions::simplify, fuse).
+  bool simplify = true;
+  bool fuse = true;
 };
 
 /// What a step or an evaluation reports.
@@ -91,6 +95,8 @@ public:
 
   /// The graph of one training step (for dumps and tests).
   const Graph &stepGraph() const;
+  /// The compiled training step (kernel count, arena size, compile time).
+  const Executable &stepExecutable() const;
 
   /// For a batch whose loss went non-finite: runs the step's graph in the
   /// reference interpreter with the parameters and optimizer state as they
