@@ -186,7 +186,7 @@ struct Executable::Impl {
   int threads = 0;
   double compileSeconds = 0;
   int kernelCount = 0;
-  int64_t intermediateBytes = 0;
+  int64_t intermediateBytes = 0, graphIntermediateBytes = 0;
   std::mutex mutex;
 };
 
@@ -204,6 +204,9 @@ int64_t Executable::arenaBytes() const { return impl_->arenaBytes; }
 int Executable::kernelCount() const { return impl_->kernelCount; }
 int64_t Executable::intermediateBytes() const {
   return impl_->intermediateBytes;
+}
+int64_t Executable::graphIntermediateBytes() const {
+  return impl_->graphIntermediateBytes;
 }
 
 std::unique_ptr<Executable> compile(const Graph &input,
@@ -232,6 +235,7 @@ std::unique_ptr<Executable> compile(const Graph &input,
   impl->threads = options.threads;
   impl->kernelCount = lowered.pipeline.fusion.kernelCount();
   impl->intermediateBytes = memory.totalBytes;
+  impl->graphIntermediateBytes = memory.graphIntermediateBytes;
 
   // Buffers: parameters are shared with the graph (never written); node
   // results live in one arena as the memory plan lays it out.

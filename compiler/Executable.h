@@ -95,6 +95,10 @@ public:
   /// The sum of the sizes of all intermediates the arena holds: its size
   /// if no two of them shared bytes.
   int64_t intermediateBytes() const;
+  /// The sum of the sizes of every intermediate of the optimized graph,
+  /// including those fused kernels keep in registers: what running it one
+  /// op at a time, each result in its own buffer, would allocate.
+  int64_t graphIntermediateBytes() const;
 
 private:
   friend std::unique_ptr<Executable> compile(const Graph &,

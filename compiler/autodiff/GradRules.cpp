@@ -252,10 +252,13 @@ GradRule gradientRule(OpKind op) {
     return [](GradContext &c, size_t) {
       return c.mul(c.dy, c.mul(c.y, c.sub(c.c(1), c.y)));
     };
-  // d/dx relu(x) = 1 if x > 0, else 0 (0 at x = 0)
+  // d/dx relu(x) = 1 if x > 0, else 0 (0 at x = 0). Tested on y = relu(x)
+  // (y > 0 exactly when x > 0, NaN included), so that x need not be kept
+  // for the backward pass: fused into its producer's epilogue, x is never
+  // stored.
   case OpKind::Relu:
     return [](GradContext &c, size_t) {
-      return c.select(c.greater(c.x(0), c.c(0)), c.dy, c.c(0));
+      return c.select(c.greater(c.y, c.c(0)), c.dy, c.c(0));
     };
   // d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
   case OpKind::Erf:

@@ -46,11 +46,13 @@ struct BenchOptions {
 
 /// "N kernels, arena A for I of intermediates".
 std::string codeSummary(const Executable &exe) {
-  char buf[160];
+  char buf[200];
   std::snprintf(buf, sizeof buf,
-                "kernels: %d, arena: %.2f MB for %.2f MB of intermediates\n",
+                "kernels: %d, arena: %.2f MB for %.2f MB of materialized "
+                "intermediates (%.2f MB for all of them)\n",
                 exe.kernelCount(), (double)exe.arenaBytes() / 1e6,
-                (double)exe.intermediateBytes() / 1e6);
+                (double)exe.intermediateBytes() / 1e6,
+                (double)exe.graphIntermediateBytes() / 1e6);
   return buf;
 }
 

@@ -179,6 +179,16 @@ MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
     mem.totalBytes += alignUp(b.size);
   }
 
+  {
+    std::unordered_set<const Value *> outputs;
+    for (const Output &o : g.outputs())
+      outputs.insert(o.value);
+    for (const auto &node : g.nodes())
+      if (node->op() != OpKind::Constant && !outputs.count(node->result()))
+        mem.graphIntermediateBytes +=
+            alignUp((int64_t)node->result()->type().byteSize());
+  }
+
   // Offsets: the best of several orders.
   std::vector<int> bySize(blocks.size());
   std::iota(bySize.begin(), bySize.end(), 0);
@@ -325,6 +335,12 @@ std::string printMemoryPlan(const MemoryPlan &mem) {
                 mem.totalBytes ? (double)mem.arenaBytes / mem.totalBytes : 0.0);
   os << "arena " << mem.arenaBytes << " bytes for " << mem.totalBytes
      << " bytes of intermediates (ratio " << ratio << ")\n";
+  std::snprintf(ratio, sizeof ratio, "%.2f",
+                mem.graphIntermediateBytes
+                    ? (double)mem.arenaBytes / mem.graphIntermediateBytes
+                    : 0.0);
+  os << "the graph's intermediates, fused or not, sum to "
+     << mem.graphIntermediateBytes << " bytes (ratio " << ratio << ")\n";
   return os.str();
 }
 

@@ -38,6 +38,11 @@ struct MemoryPlan {
   /// Sum of the sizes of all buffers, each rounded up to the alignment: the
   /// arena without any reuse.
   int64_t totalBytes = 0;
+  /// Sum of the sizes of every node result of the graph that is neither a
+  /// constant nor a graph output, materialized or not, each rounded up to
+  /// the alignment: what running the graph one op at a time, each result
+  /// in its own buffer, would allocate.
+  int64_t graphIntermediateBytes = 0;
   /// The values planMemory was told not to place (they live elsewhere).
   std::vector<const Value *> pinned;
 };
