@@ -5,6 +5,8 @@
 #include "compiler/Graphviz.h"
 #include "compiler/StageDump.h"
 #include "compiler/passes/Pipeline.h"
+#include "compiler/training/Trainer.h"
+#include "ir/GraphCopy.h"
 #include "ir/DotPrinter.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
@@ -28,6 +30,8 @@ struct DumpOptions {
   std::string format = kFormats[0];
   std::string out;
   std::string after;
+  bool train = false;
+  std::string loss;
   bool noOptimize = false, fastMath = false, verifyEach = false;
 };
 
@@ -86,7 +90,18 @@ void runDump(const DumpOptions &opts) {
   compileOptions.simplify = compileOptions.fuse = !opts.noOptimize;
   compileOptions.fastMath = opts.fastMath;
   compileOptions.verifyEach = opts.verifyEach;
-  const Graph &g = m.graph;
+  // With --train: the training step (forward, loss, backward, update).
+  std::unique_ptr<Trainer> trainer;
+  if (opts.train) {
+    if (!m.training && opts.loss.empty())
+      badInput(opts.model, ": no training spec names a loss; pass --loss");
+    TrainerOptions trainerOptions;
+    trainerOptions.loss = opts.loss;
+    trainer = std::make_unique<Trainer>(m, trainerOptions);
+  } else if (!opts.loss.empty()) {
+    badInput("--loss goes with --train");
+  }
+  const Graph &g = trainer ? trainer->stepGraph() : m.graph;
 
   if (opts.after == "all") {
     CompileDump dump = dumpCompilation(g, compileOptions);
@@ -102,7 +117,8 @@ void runDump(const DumpOptions &opts) {
   }
   std::string text;
   if (opts.format == "text")
-    text = printModel(m);
+    text = trainer ? printModel(Model{copyGraph(g), std::nullopt})
+                   : printModel(m);
   else if (opts.format == "dot")
     text = printDot(g);
   else if (opts.format == "svg")
@@ -140,6 +156,13 @@ Action addDumpCommand(CLI::App &app) {
                  "memory plan, each kernel's LLVM IR and the assembly to "
                  "the directory -o names")
       ->type_name("PASS|all");
+  app.add_flag("--train", opts->train,
+               "Dump the training step (forward, loss, backward and the "
+               "optimizer update of the model's training spec) instead of "
+               "the model");
+  app.add_option("--loss", opts->loss,
+                 "With --train: the loss output (default: the spec's)")
+      ->type_name("NAME");
   app.add_flag("--no-optimize", opts->noOptimize,
                "Skip simplification and fusion: one kernel per node");
   app.add_flag("--fast-math", opts->fastMath,
@@ -151,7 +174,8 @@ Action addDumpCommand(CLI::App &app) {
              "  adjoint dump model.pbtxt                      # text IR\n"
              "  adjoint dump model.pbtxt --format svg -o model.svg\n"
              "  adjoint dump model.pbtxt --after fusion       # kernels\n"
-             "  adjoint dump model.pbtxt --after all -o stages/");
+             "  adjoint dump model.pbtxt --after all -o stages/\n"
+             "  adjoint dump model.pbtxt --train --after all -o step/");
   return [opts] { runDump(*opts); };
 }
 

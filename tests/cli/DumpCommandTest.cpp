@@ -131,4 +131,81 @@ TEST(DumpCommand, ReportsAnUnwritableOutput) {
   expectError(r, 1, {file});
 }
 
+/// The text of stage `index`-`pass` of a dump directory.
+std::string stageFile(const TempDir &dir, const std::string &name) {
+  return readFile(dir / name);
+}
+
+TEST(DumpCommand, WritesEveryStageOfTheInferencePipeline) {
+  TempDir dir;
+  ProcessResult r = runCli({"dump", example("fashion_cnn.pbtxt"), "--after",
+                            "all", "-o", dir / "stages"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote 6 stages"), std::string::npos) << r.out;
+  const char *stages[] = {"00-input",           "01-fold-constants",
+                          "02-simplify-algebra", "03-cse",
+                          "04-dce",              "05-fusion"};
+  for (const char *stage : stages) {
+    std::string base = std::string("stages/") + stage;
+    // Each stage parses back as a model.
+    EXPECT_NO_THROW(parseModel(readFile(dir / (base + ".txt")))) << stage;
+    EXPECT_NE(readFile(dir / (base + ".svg")).find("<svg"), std::string::npos)
+        << stage;
+  }
+  // The fusion stage lists its kernels; its picture draws them as clusters.
+  std::string fusion = stageFile(dir, "stages/05-fusion.txt");
+  EXPECT_NE(fusion.find("# fusion: "), std::string::npos);
+  EXPECT_NE(fusion.find("(epilogue): %0=conv2d"), std::string::npos) << fusion;
+  EXPECT_NE(readFile(dir / "stages/05-fusion.svg").find("cluster"),
+            std::string::npos);
+  std::string plan = stageFile(dir, "stages/memory-plan.txt");
+  EXPECT_NE(plan.find("arena "), std::string::npos) << plan;
+  for (const char *file : {"llvm-before.ll", "llvm-after.ll", "fashion_cnn.s",
+                           "kernels/adjoint_entry.before.ll",
+                           "kernels/adjoint_entry.after.ll"})
+    EXPECT_TRUE(std::filesystem::exists(dir / (std::string("stages/") + file)))
+        << file;
+}
+
+TEST(DumpCommand, WritesTheTrainingStep) {
+  TempDir dir;
+  ProcessResult r = runCli({"dump", example("fashion_mlp.pbtxt"), "--train",
+                            "--after", "all", "-o", dir / "step"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string input = stageFile(dir, "step/00-input.txt");
+  EXPECT_NE(input.find("graph fashion_mlp.step"), std::string::npos);
+  // The Adam update of the first layer's weights is one kernel.
+  std::string fusion = stageFile(dir, "step/05-fusion.txt");
+  EXPECT_NE(fusion.find("sqrt"), std::string::npos) << fusion;
+}
+
+TEST(DumpCommand, PrintsOneStage) {
+  ProcessResult r = runCli(
+      {"dump", example("fashion_mlp.pbtxt"), "--after", "fusion"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("graph fashion_mlp"), std::string::npos);
+  EXPECT_NE(r.out.find("# group 0 "), std::string::npos) << r.out;
+  r = runCli({"dump", example("fashion_mlp.pbtxt"), "--after", "memory-plan"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("arena "), std::string::npos) << r.out;
+  r = runCli({"dump", example("fashion_mlp.pbtxt"), "--after", "cse",
+              "--format", "dot", "--verify-each"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("digraph", 0), 0u) << r.out;
+}
+
+TEST(DumpCommand, RejectsBadStageRequests) {
+  std::string model = example("keras_mlp.pbtxt");
+  expectError(runCli({"dump", model, "--after", "nosuch"}), 2,
+              {"unknown pass 'nosuch'", "fusion", "memory-plan"});
+  expectError(runCli({"dump", model, "--after", "all"}), 2,
+              {"--after all writes a directory"});
+  expectError(runCli({"dump", model, "--after", "cse", "--no-optimize"}), 2,
+              {"pass 'cse' did not run"});
+  expectError(runCli({"dump", model, "--after", "fusion", "--format", "asm"}),
+              2, {"--after prints the graph"});
+  expectError(runCli({"dump", model, "--loss", "loss"}), 2,
+              {"--loss goes with --train"});
+}
+
 } // namespace
