@@ -103,13 +103,15 @@ Model fashionMlp() {
   return m;
 }
 
-/// A wider MLP for Fashion-MNIST: x [32, 784] -> dense 256 relu -> dense 128
-/// relu -> dense 10, trained with class labels y [32].
+/// A wider MLP for Fashion-MNIST: x [64, 784] -> dense 256 relu -> dense 128
+/// relu -> dense 10, trained with class labels y [64] for ten epochs (at
+/// batch 32 or five epochs its test accuracy wanders around 87.5-88%).
 Model fashionMlpWide() {
-  Model m{Graph("fashion_mlp_wide"), adamSpec(32)};
+  Model m{Graph("fashion_mlp_wide"), adamSpec(64)};
+  m.training->epochs = 10;
   Builder b(m.graph);
-  Value *x = b.input("x", f32({32, 784}));
-  Value *y = b.input("y", {DType::I64, {32}});
+  Value *x = b.input("x", f32({64, 784}));
+  Value *y = b.input("y", {DType::I64, {64}});
   Value *h = b.relu(dense(b, x, "fc1", 256, 31));
   h = b.relu(dense(b, h, "fc2", 128, 32));
   classifierOutputs(b, dense(b, h, "fc3", 10, 33), y);

@@ -68,8 +68,8 @@ TEST(Examples, TrainLikeKeras) {
         Expect{
             "fashion_mlp.pbtxt", {DType::F32, {32, 784}}, {DType::I64, {32}}},
         Expect{"fashion_mlp_wide.pbtxt",
-               {DType::F32, {32, 784}},
-               {DType::I64, {32}}},
+               {DType::F32, {64, 784}},
+               {DType::I64, {64}}},
         Expect{"fashion_cnn.pbtxt",
                {DType::F32, {64, 1, 28, 28}},
                {DType::I64, {64}}}}) {
