@@ -1,0 +1,292 @@
+//===- OnnxNnOps.cpp - ONNX convolutions, pooling and normalizations ------===//
+//
+// Adjoint's windows are 2-D; ONNX's 1-D convolutions and pools run as 2-D
+// ones over a height of 1.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/onnx/OnnxContext.h"
+
+#include "ir/Error.h"
+
+namespace adjoint::onnximport {
+
+namespace {
+
+/// The window attributes of Conv, ConvTranspose and the pools, for the
+/// spatial axes of the input (1 or 2 of them) widened to two.
+struct Window {
+  int64_t spatial = 2; ///< the ONNX op's spatial rank
+  std::vector<int64_t> kernel, strides, dilations, pads; // 2-D, Adjoint order
+};
+
+/// Reads kernel_shape (or takes `kernel`), strides, dilations, pads and
+/// auto_pad for `x` of shape [N, C, spatial...].
+Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
+                  bool transposed = false) {
+  int64_t r = rankOf(x);
+  if (r != 3 && r != 4)
+    unsupported(strCat(r - 2, "-D windows (only 1-D and 2-D)"));
+  Window w;
+  w.spatial = r - 2;
+  size_t n = (size_t)w.spatial;
+  std::vector<int64_t> attrKernel = c.attrInts("kernel_shape");
+  if (kernel.empty())
+    kernel = attrKernel;
+  if (kernel.size() != n)
+    unsupported("kernel_shape does not match the input's rank");
+  std::vector<int64_t> strides = c.attrInts("strides", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> dilations =
+      c.attrInts("dilations", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> pads = c.attrInts("pads", std::vector<int64_t>(2 * n, 0));
+  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n)
+    unsupported("strides, dilations or pads do not match the input's rank");
+  std::string autoPad = c.attrString("auto_pad", "NOTSET");
+  if (autoPad == "VALID") {
+    std::fill(pads.begin(), pads.end(), 0);
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    if (transposed)
+      unsupported("auto_pad " + autoPad + " on ConvTranspose");
+    for (size_t i = 0; i < n; ++i) {
+      int64_t in = shapeOf(x)[2 + i];
+      int64_t out = (in + strides[i] - 1) / strides[i];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in);
+      int64_t small = total / 2, big = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : big;
+      pads[n + i] = autoPad == "SAME_UPPER" ? big : small;
+    }
+  } else if (autoPad != "NOTSET") {
+    unsupported("auto_pad '" + autoPad + "'");
+  }
+  if (n == 1) {
+    w.kernel = {1, kernel[0]};
+    w.strides = {1, strides[0]};
+    w.dilations = {1, dilations[0]};
+    w.pads = {0, pads[0], 0, pads[1]};
+  } else {
+    w.kernel = kernel;
+    w.strides = strides;
+    w.dilations = dilations;
+    w.pads = pads;
+  }
+  return w;
+}
+
+/// [N, C, L] -> [N, C, 1, L] for 1-D windows.
+Value *to2d(Builder &b, Value *x) {
+  if (rankOf(x) == 4)
+    return x;
+  Shape s = shapeOf(x);
+  return b.reshape(x, {s[0], s[1], 1, s[2]});
+}
+
+Value *from2d(Builder &b, Value *y, int64_t spatial) {
+  if (spatial == 2)
+    return y;
+  Shape s = shapeOf(y);
+  return b.reshape(y, {s[0], s[1], s[3]});
+}
+
+/// `v` of shape [C] as [1, C, 1, ...] to broadcast over `rank` dims.
+Value *perChannel(Builder &b, Value *v, int64_t rank) {
+  Shape s(rank, 1);
+  s[1] = shapeOf(v).empty() ? 1 : shapeOf(v)[0];
+  return b.reshape(v, s);
+}
+
+void convertConv(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0), *w = c.input(1);
+  requireFloat(x, "Conv");
+  if (rankOf(w) != rankOf(x))
+    unsupported("weight rank differs from the input's");
+  std::vector<int64_t> kernel(shapeOf(w).begin() + 2, shapeOf(w).end());
+  Window win = readWindow(c, x, kernel);
+  Conv2DOptions o{win.strides, win.pads, win.dilations,
+                  c.attrInt("group", 1)};
+  Value *y = b.conv2d(to2d(b, x), to2d(b, w), o);
+  y = from2d(b, y, win.spatial);
+  if (c.hasInput(2))
+    y = b.add(y, perChannel(b, c.input(2), rankOf(y)));
+  c.setOutput(0, y);
+}
+
+/// ConvTranspose as the input gradient of the convolution it transposes.
+void convertConvTranspose(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0), *w = c.input(1);
+  requireFloat(x, "ConvTranspose");
+  if (rankOf(w) != rankOf(x))
+    unsupported("weight rank differs from the input's");
+  std::vector<int64_t> kernel(shapeOf(w).begin() + 2, shapeOf(w).end());
+  Window win = readWindow(c, x, kernel, true);
+  int64_t groups = c.attrInt("group", 1);
+  size_t n = (size_t)win.spatial;
+  std::vector<int64_t> outPad =
+      c.attrInts("output_padding", std::vector<int64_t>(n, 0));
+  std::vector<int64_t> outShape = c.attrInts("output_shape");
+  if (outPad.size() != n)
+    unsupported("output_padding does not match the input's rank");
+  if (n == 1)
+    outPad = {0, outPad[0]};
+  Value *x2 = to2d(b, x), *w2 = to2d(b, w);
+  Shape in = shapeOf(x2);
+  Shape full = {in[0], shapeOf(w2)[1] * groups, 0, 0};
+  for (size_t i = 0; i < 2; ++i) {
+    int64_t dk = (win.kernel[i] - 1) * win.dilations[i] + 1;
+    int64_t natural = win.strides[i] * (in[2 + i] - 1) + outPad[i] + dk;
+    if (!outShape.empty()) {
+      if (outShape.size() != n)
+        unsupported("output_shape does not match the input's rank");
+      int64_t want = n == 1 ? (i == 0 ? 1 : outShape[0]) : outShape[i];
+      int64_t total = natural - want;
+      if (total < 0)
+        unsupported("output_shape larger than the transposed input");
+      win.pads[i] = total / 2;
+      win.pads[2 + i] = total - total / 2;
+    }
+    full[2 + i] = natural - win.pads[i] - win.pads[2 + i];
+  }
+  Conv2DOptions o{win.strides, win.pads, win.dilations, groups};
+  Value *y = b.conv2dInputGrad(x2, w2, full, o);
+  y = from2d(b, y, win.spatial);
+  if (c.hasInput(2))
+    y = b.add(y, perChannel(b, c.input(2), rankOf(y)));
+  c.setOutput(0, y);
+}
+
+/// MaxPool and AveragePool.
+Converter pool(bool max) {
+  return [max](NodeContext &c) {
+    Builder &b = c.b();
+    Value *x = c.input(0);
+    if (c.hasOutput(1))
+      unsupported("the Indices output");
+    Window win = readWindow(c, x, {});
+    if (win.dilations != std::vector<int64_t>{1, 1})
+      unsupported("dilations");
+    if (max && c.attrInt("storage_order", 0) != 0)
+      unsupported("storage_order 1");
+    bool includePad = !max && c.attrInt("count_include_pad", 0) != 0;
+    if (c.attrInt("ceil_mode", 0)) {
+      if (includePad)
+        unsupported("ceil_mode with count_include_pad");
+      // Ceiling division as floor over an input padded at the end; the
+      // padding never counts.
+      for (size_t i = 0; i < 2; ++i) {
+        int64_t in = shapeOf(to2d(b, x))[2 + i];
+        int64_t span = in + win.pads[i] + win.pads[2 + i] - win.kernel[i];
+        int64_t out = (span + win.strides[i] - 1) / win.strides[i] + 1;
+        // The last window must start inside the input or the begin padding.
+        if ((out - 1) * win.strides[i] >= in + win.pads[i])
+          --out;
+        int64_t extra = (out - 1) * win.strides[i] - span;
+        if (extra > 0)
+          win.pads[2 + i] += extra;
+      }
+    }
+    Pool2DOptions o{win.kernel, win.strides, win.pads, includePad};
+    Value *x2 = to2d(b, x);
+    Value *y = max ? b.maxPool2d(x2, o) : b.avgPool2d(x2, o);
+    c.setOutput(0, from2d(b, y, win.spatial));
+  };
+}
+
+Converter globalPool(bool max) {
+  return [max](NodeContext &c) {
+    Value *x = c.input(0);
+    std::vector<int64_t> axes;
+    for (int64_t i = 2; i < rankOf(x); ++i)
+      axes.push_back(i);
+    c.setOutput(0, max ? c.b().reduceMax(x, axes, true)
+                       : c.b().reduceMean(x, axes, true));
+  };
+}
+
+/// (x - mean) / sqrt(var + eps), with mean and var over `axes`.
+Value *normalize(Builder &b, Value *x, const std::vector<int64_t> &axes,
+                 double eps) {
+  Value *mean = b.reduceMean(x, axes, true);
+  Value *centered = b.sub(x, mean);
+  Value *var = b.reduceMean(b.mul(centered, centered), axes, true);
+  Value *denom = b.sqrt(b.add(var, b.scalar(x->type().dtype, eps)));
+  return b.div(centered, denom);
+}
+
+void convertBatchNorm(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  requireFloat(x, "BatchNormalization");
+  double eps = c.attrFloat("epsilon", 1e-5);
+  c.ignore("momentum");
+  if (c.attrInt("training_mode", 0))
+    unsupported("training_mode 1");
+  if (c.opset() < 9 && c.attrInt("spatial", 1) != 1)
+    unsupported("spatial 0");
+  if (c.opset() < 7)
+    c.ignore("is_test");
+  for (size_t i = 1; i < 5; ++i)
+    if (c.hasOutput(i))
+      unsupported("the training outputs");
+  int64_t r = rankOf(x);
+  Value *scale = perChannel(b, c.input(1), r);
+  Value *bias = perChannel(b, c.input(2), r);
+  Value *mean = perChannel(b, c.input(3), r);
+  Value *var = perChannel(b, c.input(4), r);
+  Value *denom = b.sqrt(b.add(var, c.scalarLike(var, eps)));
+  Value *y = b.add(b.mul(b.div(b.sub(x, mean), denom), scale), bias);
+  c.setOutput(0, y);
+}
+
+void convertInstanceNorm(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  requireFloat(x, "InstanceNormalization");
+  double eps = c.attrFloat("epsilon", 1e-5);
+  std::vector<int64_t> axes;
+  for (int64_t i = 2; i < rankOf(x); ++i)
+    axes.push_back(i);
+  Value *y = normalize(b, x, axes, eps);
+  y = b.add(b.mul(y, perChannel(b, c.input(1), rankOf(x))),
+            perChannel(b, c.input(2), rankOf(x)));
+  c.setOutput(0, y);
+}
+
+void convertLayerNorm(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  requireFloat(x, "LayerNormalization");
+  int64_t axis = normalizeAxis(c.attrInt("axis", -1), rankOf(x), "axis");
+  double eps = c.attrFloat("epsilon", 1e-5);
+  c.ignore("stash_type");
+  std::vector<int64_t> axes;
+  for (int64_t i = axis; i < rankOf(x); ++i)
+    axes.push_back(i);
+  Value *mean = b.reduceMean(x, axes, true);
+  Value *centered = b.sub(x, mean);
+  Value *var = b.reduceMean(b.mul(centered, centered), axes, true);
+  Value *invStd = b.div(c.scalarLike(x, 1),
+                        b.sqrt(b.add(var, c.scalarLike(x, eps))));
+  Value *y = b.mul(b.mul(centered, invStd), c.input(1));
+  if (c.hasInput(2))
+    y = b.add(y, c.input(2));
+  c.setOutput(0, y);
+  c.setOutput(1, mean);
+  c.setOutput(2, invStd);
+}
+
+} // namespace
+
+void addNnConverters(ConverterTable &t) {
+  t["Conv"] = convertConv;
+  t["ConvTranspose"] = convertConvTranspose;
+  t["MaxPool"] = pool(true);
+  t["AveragePool"] = pool(false);
+  t["GlobalAveragePool"] = globalPool(false);
+  t["GlobalMaxPool"] = globalPool(true);
+  t["BatchNormalization"] = convertBatchNorm;
+  t["InstanceNormalization"] = convertInstanceNorm;
+  t["LayerNormalization"] = convertLayerNorm;
+}
+
+} // namespace adjoint::onnximport
