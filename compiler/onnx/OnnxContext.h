@@ -122,6 +122,7 @@ void addShapeConverters(ConverterTable &t);
 void addNnConverters(ConverterTable &t);
 void addReduceConverters(ConverterTable &t);
 void addRnnConverters(ConverterTable &t);
+void addIndexConverters(ConverterTable &t);
 
 /// Shared helpers.
 /// Normalizes an axis in [-rank, rank) to [0, rank) (Unsupported if out of

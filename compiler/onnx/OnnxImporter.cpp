@@ -19,8 +19,10 @@ namespace {
 
 using namespace onnximport;
 
-/// Opsets of the default domain that the converters implement.
-constexpr int64_t kMinOpset = 7;
+/// Opsets of the default domain that the converters implement (6 for
+/// models of the opset before numpy broadcasting: the converters read its
+/// broadcast attributes).
+constexpr int64_t kMinOpset = 6;
 constexpr int64_t kMaxOpset = 17;
 /// Folded results larger than this stay computations.
 constexpr int64_t kMaxFoldElements = 1 << 22;
@@ -338,6 +340,7 @@ Model Importer::run() {
     addNnConverters(t);
     addReduceConverters(t);
     addRnnConverters(t);
+    addIndexConverters(t);
     return t;
   }();
   const onnx::GraphProto &g = model_.graph();

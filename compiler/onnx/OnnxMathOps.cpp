@@ -18,11 +18,29 @@ Converter unary(UnaryFn fn) {
   return [fn](NodeContext &c) { c.setOutput(0, (c.b().*fn)(c.input(0))); };
 }
 
+/// Opset 6's limited broadcasting: with `broadcast` set, B's dims line up
+/// with A's from `axis` (default: B's trailing dims, as numpy's).
+Value *legacyBroadcast(NodeContext &c, Value *a, Value *b) {
+  if (c.opset() >= 7)
+    return b;
+  bool broadcast = c.attrInt("broadcast", 0) != 0;
+  int64_t axis = c.attrInt("axis", rankOf(a) - rankOf(b));
+  if (!broadcast) {
+    if (shapeOf(a) != shapeOf(b))
+      unsupported("operands of different shapes without broadcast");
+    return b;
+  }
+  axis = normalizeAxis(axis, rankOf(a), "axis");
+  Shape s = shapeOf(b);
+  s.resize((size_t)(rankOf(a) - axis), 1);
+  return c.b().reshape(b, s);
+}
+
 Converter binary(BinaryFn fn) {
   return [fn](NodeContext &c) {
-    if (c.opset() < 7)
-      c.ignore("broadcast");
-    c.setOutput(0, (c.b().*fn)(c.input(0), c.input(1)));
+    Value *a = c.input(0);
+    Value *b = legacyBroadcast(c, a, c.input(1));
+    c.setOutput(0, (c.b().*fn)(a, b));
   };
 }
 
@@ -166,7 +184,7 @@ void convertGemm(NodeContext &c) {
     w = b.transpose(w);
   double alpha = c.attrFloat("alpha", 1.0), beta = c.attrFloat("beta", 1.0);
   if (c.opset() < 7)
-    c.ignore("broadcast");
+    c.ignore("broadcast"); // C broadcasts as in opset 7 either way
   Value *y = b.matmul(a, w);
   if (alpha != 1.0)
     y = b.mul(y, c.scalarLike(y, alpha));
@@ -283,6 +301,83 @@ void convertEinsum(NodeContext &c) {
   c.setOutput(0, permuteTo(y, batch + left + right, out));
 }
 
+void convertThresholdedRelu(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  double alpha = c.attrFloat("alpha", 1.0);
+  c.setOutput(0, b.select(b.greater(x, c.scalarLike(x, alpha)), x,
+                          c.scalarLike(x, 0)));
+}
+
+void convertShrink(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  double bias = c.attrFloat("bias", 0), lambd = c.attrFloat("lambd", 0.5);
+  Value *low = b.select(b.less(x, c.scalarLike(x, -lambd)),
+                        b.add(x, c.scalarLike(x, bias)), c.scalarLike(x, 0));
+  c.setOutput(0, b.select(b.greater(x, c.scalarLike(x, lambd)),
+                          b.sub(x, c.scalarLike(x, bias)), low));
+}
+
+void convertPRelu(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0), *slope = c.input(1);
+  // Before opset 7 a slope of [C] is per channel (axis 1).
+  if (c.opset() < 7 && rankOf(slope) == 1 && rankOf(x) >= 2 &&
+      shapeOf(slope)[0] == shapeOf(x)[1]) {
+    Shape s((size_t)rankOf(x) - 1, 1);
+    s[0] = shapeOf(slope)[0];
+    slope = b.reshape(slope, s);
+  }
+  c.setOutput(0, b.select(b.less(x, c.scalarLike(x, 0)), b.mul(x, slope), x));
+}
+
+void convertIsNaN(NodeContext &c) {
+  Value *x = c.input(0);
+  c.setOutput(0, c.b().logicalNot(c.b().equal(x, x)));
+}
+
+void convertIsInf(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  requireFloat(x, "IsInf");
+  bool pos = c.attrInt("detect_positive", 1) != 0;
+  bool neg = c.attrInt("detect_negative", 1) != 0;
+  double inf = std::numeric_limits<double>::infinity();
+  Value *p = b.equal(x, c.scalarLike(x, pos ? inf : 0));
+  Value *n = b.equal(x, c.scalarLike(x, neg ? -inf : 0));
+  if (!pos)
+    p = b.logicalAnd(p, b.logicalNot(p));
+  if (!neg)
+    n = b.logicalAnd(n, b.logicalNot(n));
+  c.setOutput(0, b.logicalOr(p, n));
+}
+
+/// Mod: integers as Python's % (fmod = 0) or C's (fmod = 1); floats as C's
+/// fmod, through a truncating cast to i64 (|a / b| < 2^63).
+void convertMod(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0), *y = c.input(1);
+  bool fmod = c.attrInt("fmod", 0) != 0;
+  DType dt = x->type().dtype;
+  if (isFloat(dt)) {
+    if (!fmod)
+      unsupported("fmod 0 on floats");
+    Value *q = b.cast(b.cast(b.div(x, y), DType::I64), dt);
+    c.setOutput(0, b.sub(x, b.mul(q, y)));
+    return;
+  }
+  Value *r = b.sub(x, b.mul(b.div(x, y), y));
+  if (!fmod && dt != DType::U8) {
+    Value *zero = c.scalarLike(x, 0);
+    Value *fix = b.logicalAnd(
+        b.logicalNot(b.equal(r, zero)),
+        b.logicalNot(b.equal(b.less(r, zero), b.less(y, zero))));
+    r = b.select(fix, b.add(r, y), r);
+  }
+  c.setOutput(0, r);
+}
+
 void convertXor(NodeContext &c) {
   Builder &b = c.b();
   c.setOutput(0, b.logicalNot(b.equal(c.input(0), c.input(1))));
@@ -332,6 +427,12 @@ void addMathConverters(ConverterTable &t) {
   t["And"] = binary(&Builder::logicalAnd);
   t["Or"] = binary(&Builder::logicalOr);
   t["Xor"] = convertXor;
+  t["ThresholdedRelu"] = convertThresholdedRelu;
+  t["Shrink"] = convertShrink;
+  t["PRelu"] = convertPRelu;
+  t["IsNaN"] = convertIsNaN;
+  t["IsInf"] = convertIsInf;
+  t["Mod"] = convertMod;
   t["Where"] = convertWhere;
   t["Max"] = variadic(&Builder::maximum);
   t["Min"] = variadic(&Builder::minimum);

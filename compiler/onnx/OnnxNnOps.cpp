@@ -43,9 +43,8 @@ Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   if (autoPad == "VALID") {
     std::fill(pads.begin(), pads.end(), 0);
-  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-    if (transposed)
-      unsupported("auto_pad " + autoPad + " on ConvTranspose");
+  } else if ((autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") &&
+             !transposed) {
     for (size_t i = 0; i < n; ++i) {
       int64_t in = shapeOf(x)[2 + i];
       int64_t out = (in + strides[i] - 1) / strides[i];
@@ -55,7 +54,7 @@ Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
       pads[i] = autoPad == "SAME_UPPER" ? small : big;
       pads[n + i] = autoPad == "SAME_UPPER" ? big : small;
     }
-  } else if (autoPad != "NOTSET") {
+  } else if (autoPad != "NOTSET" && !transposed) {
     unsupported("auto_pad '" + autoPad + "'");
   }
   if (n == 1) {
@@ -119,6 +118,8 @@ void convertConvTranspose(NodeContext &c) {
   if (rankOf(w) != rankOf(x))
     unsupported("weight rank differs from the input's");
   std::vector<int64_t> kernel(shapeOf(w).begin() + 2, shapeOf(w).end());
+  std::string autoPad = c.attrString("auto_pad", "NOTSET");
+  bool sameUpper = autoPad == "SAME_UPPER", sameLower = autoPad == "SAME_LOWER";
   Window win = readWindow(c, x, kernel, true);
   int64_t groups = c.attrInt("group", 1);
   size_t n = (size_t)win.spatial;
@@ -132,18 +133,26 @@ void convertConvTranspose(NodeContext &c) {
   Value *x2 = to2d(b, x), *w2 = to2d(b, w);
   Shape in = shapeOf(x2);
   Shape full = {in[0], shapeOf(w2)[1] * groups, 0, 0};
+  if (!outShape.empty() && outShape.size() != n)
+    unsupported("output_shape does not match the input's rank");
   for (size_t i = 0; i < 2; ++i) {
     int64_t dk = (win.kernel[i] - 1) * win.dilations[i] + 1;
     int64_t natural = win.strides[i] * (in[2 + i] - 1) + outPad[i] + dk;
-    if (!outShape.empty()) {
-      if (outShape.size() != n)
-        unsupported("output_shape does not match the input's rank");
-      int64_t want = n == 1 ? (i == 0 ? 1 : outShape[0]) : outShape[i];
+    int64_t want = -1;
+    if (!outShape.empty())
+      want = n == 1 ? (i == 0 ? 1 : outShape[0]) : outShape[i];
+    else if (sameUpper || sameLower)
+      want = in[2 + i] * win.strides[i];
+    if (want >= 0) {
+      // Crop `total` from the natural output, or extend its end (the
+      // extension is zero, as output_padding's).
       int64_t total = natural - want;
-      if (total < 0)
-        unsupported("output_shape larger than the transposed input");
-      win.pads[i] = total / 2;
-      win.pads[2 + i] = total - total / 2;
+      int64_t small = std::max<int64_t>(total, 0) / 2;
+      int64_t big = std::max<int64_t>(total, 0) - small;
+      win.pads[i] = sameLower ? big : small;
+      win.pads[2 + i] = sameLower ? small : big;
+      full[2 + i] = want;
+      continue;
     }
     full[2 + i] = natural - win.pads[i] - win.pads[2 + i];
   }
