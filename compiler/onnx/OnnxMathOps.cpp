@@ -24,12 +24,16 @@ Value *legacyBroadcast(NodeContext &c, Value *a, Value *b) {
   if (c.opset() >= 7)
     return b;
   bool broadcast = c.attrInt("broadcast", 0) != 0;
-  int64_t axis = c.attrInt("axis", rankOf(a) - rankOf(b));
+  bool hasAxis = c.has("axis");
+  int64_t axis = c.attrInt("axis", 0);
   if (!broadcast) {
     if (shapeOf(a) != shapeOf(b))
       unsupported("operands of different shapes without broadcast");
     return b;
   }
+  // Without an axis B lines up with A's trailing dims, as numpy's.
+  if (!hasAxis)
+    return b;
   axis = normalizeAxis(axis, rankOf(a), "axis");
   Shape s = shapeOf(b);
   s.resize((size_t)(rankOf(a) - axis), 1);
@@ -416,7 +420,9 @@ void addMathConverters(ConverterTable &t) {
   t["Clip"] = convertClip;
   t["Softmax"] = softmaxLike(false);
   t["LogSoftmax"] = softmaxLike(true);
-  t["MatMul"] = binary(&Builder::matmul);
+  t["MatMul"] = [](NodeContext &c) {
+    c.setOutput(0, c.b().matmul(c.input(0), c.input(1)));
+  };
   t["Gemm"] = convertGemm;
   t["Einsum"] = convertEinsum;
   t["Equal"] = binary(&Builder::equal);
