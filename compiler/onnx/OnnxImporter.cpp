@@ -19,10 +19,12 @@ namespace {
 
 using namespace onnximport;
 
-/// Opsets of the default domain that the converters implement (6 for
-/// models of the opset before numpy broadcasting: the converters read its
-/// broadcast attributes).
-constexpr int64_t kMinOpset = 6;
+/// Opsets of the default domain that the converters implement. Before
+/// opset 7 the converters read the older forms of the ops that changed
+/// (broadcast attributes, attributes that became inputs); the attributes of
+/// still older forms (consumed_inputs) are reported unsupported as any
+/// unknown attribute is.
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 17;
 /// Folded results larger than this stay computations.
 constexpr int64_t kMaxFoldElements = 1 << 22;

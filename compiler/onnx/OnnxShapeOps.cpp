@@ -110,13 +110,16 @@ void convertConcat(NodeContext &c) {
   for (size_t i = 0; i < c.numInputs(); ++i)
     if (c.hasInput(i))
       xs.push_back(c.input(i));
-  c.setOutput(0, c.b().concat(xs, c.attrInt("axis", 0)));
+  // Concat-1 defaults the axis to 1; later versions require it.
+  c.setOutput(0, c.b().concat(xs, c.attrInt("axis", c.opset() < 4 ? 1 : 0)));
 }
 
 void convertSplit(NodeContext &c) {
   Value *x = c.input(0);
   int64_t axis = normalizeAxis(c.attrInt("axis", 0), rankOf(x), "axis");
   std::vector<int64_t> split;
+  if (c.opset() < 2 && c.hasInput(1))
+    unsupported("Split-1 sizes as an input");
   if (c.opset() < 13)
     split = c.attrInts("split");
   else if (c.hasInput(1))
@@ -220,6 +223,8 @@ void convertExpand(NodeContext &c) {
 void convertTile(NodeContext &c) {
   Builder &b = c.b();
   Value *x = c.input(0);
+  if (c.opset() < 6)
+    unsupported("Tile-1 (tiles and axis inputs)");
   std::vector<int64_t> repeats = c.staticInts(1, "repeats");
   if ((int64_t)repeats.size() != rankOf(x))
     unsupported("repeats do not match the rank");
