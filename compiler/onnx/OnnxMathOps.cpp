@@ -382,6 +382,47 @@ void convertMod(NodeContext &c) {
   c.setOutput(0, r);
 }
 
+/// floor(x) for floats: the truncation corrected downwards; values of at
+/// least 2^23 (f32) or 2^52 (f64) in magnitude, infinities and NaN are
+/// integral already and pass through.
+Value *floorOf(Builder &b, Value *x) {
+  DType dt = x->type().dtype;
+  auto s = [&](double v) { return b.scalar(dt, v); };
+  Value *t = b.cast(b.cast(x, DType::I64), dt);
+  Value *f = b.select(b.greater(t, x), b.sub(t, s(1)), t);
+  double big = dt == DType::F32 ? 8388608.0 : 4503599627370496.0;
+  return b.select(b.less(b.abs(x), s(big)), f, x);
+}
+
+void convertFloor(NodeContext &c) {
+  Value *x = c.input(0);
+  requireFloat(x, "Floor");
+  c.setOutput(0, floorOf(c.b(), x));
+}
+
+void convertCeil(NodeContext &c) {
+  Value *x = c.input(0);
+  requireFloat(x, "Ceil");
+  c.setOutput(0, c.b().neg(floorOf(c.b(), c.b().neg(x))));
+}
+
+/// Round half to even.
+void convertRound(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  requireFloat(x, "Round");
+  auto s = [&](double v) { return c.scalarLike(x, v); };
+  Value *f = floorOf(b, x);
+  Value *up = b.add(f, s(1));
+  Value *d = b.sub(x, f);
+  Value *half = b.mul(floorOf(b, b.mul(f, s(0.5))), s(2));
+  Value *tie = b.select(b.equal(half, f), f, up);
+  Value *r = b.select(b.greater(d, s(0.5)), up,
+                      b.select(b.less(d, s(0.5)), f, tie));
+  double big = x->type().dtype == DType::F32 ? 8388608.0 : 4503599627370496.0;
+  c.setOutput(0, b.select(b.less(b.abs(x), s(big)), r, x));
+}
+
 void convertXor(NodeContext &c) {
   Builder &b = c.b();
   c.setOutput(0, b.logicalNot(b.equal(c.input(0), c.input(1))));
@@ -439,6 +480,9 @@ void addMathConverters(ConverterTable &t) {
   t["IsNaN"] = convertIsNaN;
   t["IsInf"] = convertIsInf;
   t["Mod"] = convertMod;
+  t["Floor"] = convertFloor;
+  t["Ceil"] = convertCeil;
+  t["Round"] = convertRound;
   t["Where"] = convertWhere;
   t["Max"] = variadic(&Builder::maximum);
   t["Min"] = variadic(&Builder::minimum);

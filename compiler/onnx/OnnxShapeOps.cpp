@@ -164,10 +164,39 @@ void convertGather(NodeContext &c) {
   c.setOutput(0, c.b().gather(c.input(0), c.input(1), c.attrInt("axis", 0)));
 }
 
+/// Pads along `axis` by repeating the edge or reflecting (without the edge).
+Value *padAlong(Builder &b, Value *x, int64_t axis, int64_t before,
+                int64_t after, bool edge) {
+  int64_t d = shapeOf(x)[axis];
+  std::vector<Value *> parts;
+  auto repeat = [&](int64_t at, int64_t n) {
+    Shape s = shapeOf(x);
+    s[axis] = n;
+    return b.broadcastTo(b.slice(x, {at}, {at + 1}, {axis}), s);
+  };
+  if (before) {
+    if (edge)
+      parts.push_back(repeat(0, before));
+    else
+      parts.push_back(b.slice(x, {before}, {0}, {axis}, {-1}));
+  }
+  parts.push_back(x);
+  if (after) {
+    if (edge) {
+      parts.push_back(repeat(d - 1, after));
+    } else {
+      int64_t end = d - 2 - after;
+      parts.push_back(b.slice(x, {d - 2}, {end < 0 ? INT64_MIN : end}, {axis},
+                              {-1}));
+    }
+  }
+  return parts.size() == 1 ? x : b.concat(parts, axis);
+}
+
 void convertPad(NodeContext &c) {
   Value *x = c.input(0);
   std::string mode = c.attrString("mode", "constant");
-  if (mode != "constant")
+  if (mode != "constant" && mode != "edge" && mode != "reflect")
     unsupported("mode '" + mode + "'");
   std::vector<int64_t> pads;
   double value = 0;
@@ -179,6 +208,23 @@ void convertPad(NodeContext &c) {
     if (c.hasInput(2))
       value = c.staticInput(2, "constant_value").elementAsDouble(0);
   }
+  int64_t r = rankOf(x);
+  if ((int64_t)pads.size() != 2 * r)
+    unsupported("pads do not match the rank");
+  if (mode != "constant") {
+    Value *y = x;
+    for (int64_t i = 0; i < r; ++i) {
+      int64_t before = pads[i], after = pads[r + i], d = shapeOf(x)[i];
+      if (before < 0 || after < 0)
+        unsupported("negative pads in mode '" + mode + "'");
+      if ((before || after) && (mode == "edge" ? d < 1 : std::max(before, after) >= d))
+        unsupported(strCat("mode '", mode, "' pads of ", std::max(before, after),
+                           " on an extent of ", d));
+      y = padAlong(c.b(), y, i, before, after, mode == "edge");
+    }
+    c.setOutput(0, y);
+    return;
+  }
   std::vector<int64_t> crops = pads;
   bool crop = false;
   for (int64_t &p : pads)
@@ -188,7 +234,6 @@ void convertPad(NodeContext &c) {
     }
   Value *y = c.b().pad(x, pads, value);
   if (crop) {
-    int64_t r = rankOf(x);
     std::vector<int64_t> starts, ends;
     for (int64_t i = 0; i < r; ++i) {
       starts.push_back(crops[i] < 0 ? -crops[i] : 0);
