@@ -123,6 +123,7 @@ void addNnConverters(ConverterTable &t);
 void addReduceConverters(ConverterTable &t);
 void addRnnConverters(ConverterTable &t);
 void addIndexConverters(ConverterTable &t);
+void addResizeConverters(ConverterTable &t);
 
 /// Shared helpers.
 /// Normalizes an axis in [-rank, rank) to [0, rank) (Unsupported if out of

@@ -343,6 +343,7 @@ Model Importer::run() {
     addReduceConverters(t);
     addRnnConverters(t);
     addIndexConverters(t);
+    addResizeConverters(t);
     return t;
   }();
   const onnx::GraphProto &g = model_.graph();
