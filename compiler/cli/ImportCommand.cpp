@@ -23,7 +23,8 @@ struct ImportOptions {
 std::pair<std::string, Shape> parseInputShape(const std::string &spec) {
   size_t eq = spec.rfind('=');
   if (eq == std::string::npos || eq == 0)
-    badInput("--input-shape '", spec, "': expected NAME=DIMS as in x=1x3x224x224");
+    badInput("--input-shape '", spec,
+             "': expected NAME=DIMS as in x=1x3x224x224");
   Shape shape;
   std::string dims = spec.substr(eq + 1);
   for (size_t start = 0; start < dims.size();) {

@@ -111,8 +111,7 @@ std::vector<double> NodeContext::attrFloats(const std::string &name,
                                             std::vector<double> dflt) {
   read_.insert(name);
   const auto *a = findAttr(name);
-  return a ? std::vector<double>(a->floats().begin(), a->floats().end())
-           : dflt;
+  return a ? std::vector<double>(a->floats().begin(), a->floats().end()) : dflt;
 }
 
 Tensor NodeContext::attrTensor(const std::string &name) {

@@ -49,8 +49,8 @@ std::optional<DType> dtypeFromOnnx(int32_t t) {
 }
 
 std::string onnxDTypeName(int32_t t) {
-  std::string name = onnx::TensorProto::DataType_Name(
-      (onnx::TensorProto::DataType)t);
+  std::string name =
+      onnx::TensorProto::DataType_Name((onnx::TensorProto::DataType)t);
   for (char &c : name)
     c = (char)std::tolower((unsigned char)c);
   return name.empty() ? "dtype " + std::to_string(t) : name;
@@ -68,8 +68,8 @@ std::string nodeLabel(const onnx::NodeProto &n, size_t index) {
 
 struct UnsupportedList {
   /// (op, reason) -> node names, in order of first appearance.
-  std::vector<std::pair<std::pair<std::string, std::string>,
-                        std::vector<std::string>>>
+  std::vector<
+      std::pair<std::pair<std::string, std::string>, std::vector<std::string>>>
       items;
   size_t nodes = 0;
   void add(const std::string &op, const std::string &reason,
@@ -109,9 +109,7 @@ public:
 
   Value *value(const std::string &name) override;
   std::optional<Tensor> staticValue(const std::string &name) override;
-  void define(const std::string &name, Value *v) override {
-    values_[name] = v;
-  }
+  void define(const std::string &name, Value *v) override { values_[name] = v; }
   Builder &builder() override { return b_; }
 
 private:
@@ -144,8 +142,8 @@ int64_t Importer::findOpset() {
     badInput(file_, ": unsupported: the model imports no opset of the "
                     "default ONNX domain");
   if (opset < kMinOpset || opset > kMaxOpset)
-    badInput(file_, ": unsupported: opset ", opset, " (supported: ",
-             kMinOpset, " to ", kMaxOpset, ")");
+    badInput(file_, ": unsupported: opset ", opset, " (supported: ", kMinOpset,
+             " to ", kMaxOpset, ")");
   return opset;
 }
 
@@ -391,8 +389,8 @@ Tensor tensorFromOnnx(const onnx::TensorProto &t, const std::string &what) {
   Tensor out(type);
   int64_t n = out.numElements();
   auto mismatch = [&](int64_t got) {
-    badInput(what, ": holds ", got, " elements, but its dims ",
-             shapeStr(shape), " need ", n);
+    badInput(what, ": holds ", got, " elements, but its dims ", shapeStr(shape),
+             " need ", n);
   };
   if (t.has_raw_data()) {
     if (t.raw_data().size() != out.byteSize())

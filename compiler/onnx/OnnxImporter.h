@@ -41,7 +41,8 @@ struct OnnxImportOptions {
 };
 
 /// Imports the ONNX model in `path` (BadInput naming the file on error).
-Model importOnnx(const std::string &path, const OnnxImportOptions &options = {});
+Model importOnnx(const std::string &path,
+                 const OnnxImportOptions &options = {});
 
 /// Imports a parsed ONNX model; `fileName` names it in errors.
 Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,

@@ -36,8 +36,8 @@ Value *wrapIndices(Builder &b, Value *idx, int64_t d) {
   if (idx->type().dtype != DType::I64)
     idx = b.cast(idx, DType::I64);
   Value *zero = b.scalar(DType::I64, 0);
-  return b.select(b.less(idx, zero), b.add(idx, b.scalar(DType::I64, (double)d)),
-                  idx);
+  return b.select(b.less(idx, zero),
+                  b.add(idx, b.scalar(DType::I64, (double)d)), idx);
 }
 
 void convertGatherElements(NodeContext &c) {
@@ -132,8 +132,8 @@ void convertCumSum(NodeContext &c) {
   Tensor m(TensorType{x->type().dtype, {d, d}});
   for (int64_t i = 0; i < d; ++i)
     for (int64_t j = 0; j < d; ++j) {
-      bool in = reverse ? (exclusive ? i > j : i >= j)
-                        : (exclusive ? i < j : i <= j);
+      bool in =
+          reverse ? (exclusive ? i > j : i >= j) : (exclusive ? i < j : i <= j);
       m.setElementFromDouble(i * d + j, in ? 1 : 0);
     }
   std::vector<int64_t> perm;
@@ -154,13 +154,26 @@ void convertEyeLike(NodeContext &c) {
   if (c.has("dtype")) {
     int64_t t = c.attrInt("dtype");
     switch (t) {
-    case 1: dt = DType::F32; break;
-    case 11: dt = DType::F64; break;
-    case 6: dt = DType::I32; break;
-    case 7: dt = DType::I64; break;
-    case 9: dt = DType::Bool; break;
-    case 2: dt = DType::U8; break;
-    default: unsupported(strCat("dtype ", t));
+    case 1:
+      dt = DType::F32;
+      break;
+    case 11:
+      dt = DType::F64;
+      break;
+    case 6:
+      dt = DType::I32;
+      break;
+    case 7:
+      dt = DType::I64;
+      break;
+    case 9:
+      dt = DType::Bool;
+      break;
+    case 2:
+      dt = DType::U8;
+      break;
+    default:
+      unsupported(strCat("dtype ", t));
     }
   }
   int64_t k = c.attrInt("k", 0);
@@ -237,8 +250,8 @@ Value *nllLoss(NodeContext &c, Value *logProb, Value *target, Value *weight) {
     w = b.reduceSum(b.select(hot, b.reshape(weight, ws), zero), {{1}});
   }
   if (hasIgnore) {
-    Value *keep = b.logicalNot(
-        b.equal(target, b.scalar(DType::I64, (double)ignore)));
+    Value *keep =
+        b.logicalNot(b.equal(target, b.scalar(DType::I64, (double)ignore)));
     Value *k = b.cast(keep, dt);
     w = w ? b.mul(w, k) : k;
   }
@@ -256,15 +269,16 @@ Value *nllLoss(NodeContext &c, Value *logProb, Value *target, Value *weight) {
 void convertNll(NodeContext &c) {
   Value *x = c.input(0);
   requireFloat(x, "NegativeLogLikelihoodLoss");
-  c.setOutput(0, nllLoss(c, x, c.input(1), c.hasInput(2) ? c.input(2) : nullptr));
+  c.setOutput(0,
+              nllLoss(c, x, c.input(1), c.hasInput(2) ? c.input(2) : nullptr));
 }
 
 void convertSoftmaxCrossEntropy(NodeContext &c) {
   Value *x = c.input(0);
   requireFloat(x, "SoftmaxCrossEntropyLoss");
   Value *logProb = c.b().logSoftmax(x, 1);
-  c.setOutput(0, nllLoss(c, logProb, c.input(1),
-                         c.hasInput(2) ? c.input(2) : nullptr));
+  c.setOutput(
+      0, nllLoss(c, logProb, c.input(1), c.hasInput(2) ? c.input(2) : nullptr));
   c.setOutput(1, logProb);
 }
 

@@ -99,7 +99,8 @@ void convertElu(NodeContext &c) {
   Builder &b = c.b();
   Value *x = c.input(0);
   double alpha = c.attrFloat("alpha", 1.0);
-  Value *neg = b.mul(b.sub(b.exp(x), c.scalarLike(x, 1)), c.scalarLike(x, alpha));
+  Value *neg =
+      b.mul(b.sub(b.exp(x), c.scalarLike(x, 1)), c.scalarLike(x, alpha));
   c.setOutput(0, b.select(b.less(x, c.scalarLike(x, 0)), neg, x));
 }
 
@@ -108,8 +109,8 @@ void convertSelu(NodeContext &c) {
   Value *x = c.input(0);
   double alpha = c.attrFloat("alpha", 1.67326319217681884765625);
   double gamma = c.attrFloat("gamma", 1.05070102214813232421875);
-  Value *neg = b.sub(b.mul(b.exp(x), c.scalarLike(x, alpha)),
-                     c.scalarLike(x, alpha));
+  Value *neg =
+      b.sub(b.mul(b.exp(x), c.scalarLike(x, alpha)), c.scalarLike(x, alpha));
   Value *y = b.select(b.lessEqual(x, c.scalarLike(x, 0)), neg, x);
   c.setOutput(0, b.mul(y, c.scalarLike(x, gamma)));
 }
@@ -254,8 +255,8 @@ void convertEinsum(NodeContext &c) {
     std::string kept;
     for (size_t k = 0; k < terms[i].size(); ++k) {
       char l = terms[i][k];
-      bool other = terms.size() == 2 &&
-                   terms[1 - i].find(l) != std::string::npos;
+      bool other =
+          terms.size() == 2 && terms[1 - i].find(l) != std::string::npos;
       if (!inOut(l) && !other)
         axes.push_back((int64_t)k);
       else
@@ -309,8 +310,8 @@ void convertThresholdedRelu(NodeContext &c) {
   Builder &b = c.b();
   Value *x = c.input(0);
   double alpha = c.attrFloat("alpha", 1.0);
-  c.setOutput(0, b.select(b.greater(x, c.scalarLike(x, alpha)), x,
-                          c.scalarLike(x, 0)));
+  c.setOutput(
+      0, b.select(b.greater(x, c.scalarLike(x, alpha)), x, c.scalarLike(x, 0)));
 }
 
 void convertShrink(NodeContext &c) {
@@ -374,9 +375,9 @@ void convertMod(NodeContext &c) {
   Value *r = b.sub(x, b.mul(b.div(x, y), y));
   if (!fmod && dt != DType::U8) {
     Value *zero = c.scalarLike(x, 0);
-    Value *fix = b.logicalAnd(
-        b.logicalNot(b.equal(r, zero)),
-        b.logicalNot(b.equal(b.less(r, zero), b.less(y, zero))));
+    Value *fix =
+        b.logicalAnd(b.logicalNot(b.equal(r, zero)),
+                     b.logicalNot(b.equal(b.less(r, zero), b.less(y, zero))));
     r = b.select(fix, b.add(r, y), r);
   }
   c.setOutput(0, r);
@@ -417,10 +418,29 @@ void convertRound(NodeContext &c) {
   Value *d = b.sub(x, f);
   Value *half = b.mul(floorOf(b, b.mul(f, s(0.5))), s(2));
   Value *tie = b.select(b.equal(half, f), f, up);
-  Value *r = b.select(b.greater(d, s(0.5)), up,
-                      b.select(b.less(d, s(0.5)), f, tie));
+  Value *r =
+      b.select(b.greater(d, s(0.5)), up, b.select(b.less(d, s(0.5)), f, tie));
   double big = x->type().dtype == DType::F32 ? 8388608.0 : 4503599627370496.0;
   c.setOutput(0, b.select(b.less(b.abs(x), s(big)), r, x));
+}
+
+void convertCelu(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  double alpha = c.attrFloat("alpha", 1.0);
+  Value *neg = b.mul(b.sub(b.exp(b.div(x, c.scalarLike(x, alpha))),
+                           c.scalarLike(x, 1)),
+                     c.scalarLike(x, alpha));
+  c.setOutput(0, b.add(b.maximum(x, c.scalarLike(x, 0)),
+                       b.minimum(neg, c.scalarLike(x, 0))));
+}
+
+void convertHardSwish(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  Value *gate = b.add(b.mul(x, c.scalarLike(x, 1.0 / 6)), c.scalarLike(x, 0.5));
+  gate = b.minimum(b.maximum(gate, c.scalarLike(x, 0)), c.scalarLike(x, 1));
+  c.setOutput(0, b.mul(x, gate));
 }
 
 void convertXor(NodeContext &c) {
@@ -480,6 +500,8 @@ void addMathConverters(ConverterTable &t) {
   t["IsNaN"] = convertIsNaN;
   t["IsInf"] = convertIsInf;
   t["Mod"] = convertMod;
+  t["Celu"] = convertCelu;
+  t["HardSwish"] = convertHardSwish;
   t["Floor"] = convertFloor;
   t["Ceil"] = convertCeil;
   t["Round"] = convertRound;

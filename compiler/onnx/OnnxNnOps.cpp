@@ -20,7 +20,9 @@ struct Window {
 };
 
 /// Reads kernel_shape (or takes `kernel`), strides, dilations, pads and
-/// auto_pad for `x` of shape [N, C, spatial...].
+/// auto_pad for `x` of shape [N, C, spatial...]. A `transposed` window
+/// (ConvTranspose) leaves SAME_* auto_pad to its caller, which pads the
+/// output instead.
 Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
                   bool transposed = false) {
   int64_t r = rankOf(x);
@@ -34,10 +36,12 @@ Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
     kernel = attrKernel;
   if (kernel.size() != n)
     unsupported("kernel_shape does not match the input's rank");
-  std::vector<int64_t> strides = c.attrInts("strides", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> strides =
+      c.attrInts("strides", std::vector<int64_t>(n, 1));
   std::vector<int64_t> dilations =
       c.attrInts("dilations", std::vector<int64_t>(n, 1));
-  std::vector<int64_t> pads = c.attrInts("pads", std::vector<int64_t>(2 * n, 0));
+  std::vector<int64_t> pads =
+      c.attrInts("pads", std::vector<int64_t>(2 * n, 0));
   if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n)
     unsupported("strides, dilations or pads do not match the input's rank");
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
@@ -101,8 +105,7 @@ void convertConv(NodeContext &c) {
     unsupported("weight rank differs from the input's");
   std::vector<int64_t> kernel(shapeOf(w).begin() + 2, shapeOf(w).end());
   Window win = readWindow(c, x, kernel);
-  Conv2DOptions o{win.strides, win.pads, win.dilations,
-                  c.attrInt("group", 1)};
+  Conv2DOptions o{win.strides, win.pads, win.dilations, c.attrInt("group", 1)};
   Value *y = b.conv2d(to2d(b, x), to2d(b, w), o);
   y = from2d(b, y, win.spatial);
   if (c.hasInput(2))
@@ -121,6 +124,8 @@ void convertConvTranspose(NodeContext &c) {
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   bool sameUpper = autoPad == "SAME_UPPER", sameLower = autoPad == "SAME_LOWER";
   Window win = readWindow(c, x, kernel, true);
+  if (autoPad != "NOTSET" && autoPad != "VALID" && !sameUpper && !sameLower)
+    unsupported("auto_pad '" + autoPad + "'");
   int64_t groups = c.attrInt("group", 1);
   size_t n = (size_t)win.spatial;
   std::vector<int64_t> outPad =
@@ -274,14 +279,54 @@ void convertLayerNorm(NodeContext &c) {
   Value *mean = b.reduceMean(x, axes, true);
   Value *centered = b.sub(x, mean);
   Value *var = b.reduceMean(b.mul(centered, centered), axes, true);
-  Value *invStd = b.div(c.scalarLike(x, 1),
-                        b.sqrt(b.add(var, c.scalarLike(x, eps))));
+  Value *invStd =
+      b.div(c.scalarLike(x, 1), b.sqrt(b.add(var, c.scalarLike(x, eps))));
   Value *y = b.mul(b.mul(centered, invStd), c.input(1));
   if (c.hasInput(2))
     y = b.add(y, c.input(2));
   c.setOutput(0, y);
   c.setOutput(1, mean);
   c.setOutput(2, invStd);
+}
+
+void convertMeanVarianceNorm(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  requireFloat(x, "MeanVarianceNormalization");
+  std::vector<int64_t> axes = c.attrInts("axes", {0, 2, 3});
+  for (int64_t &a : axes)
+    a = normalizeAxis(a, rankOf(x), "axis");
+  // ONNX's reference adds 1e-9 to the standard deviation.
+  Value *mean = b.reduceMean(x, axes, true);
+  Value *centered = b.sub(x, mean);
+  Value *var = b.reduceMean(b.mul(centered, centered), axes, true);
+  c.setOutput(0, b.div(centered, b.add(b.sqrt(var), c.scalarLike(x, 1e-9))));
+}
+
+/// Local response normalization across channels: the sum of squares over
+/// `size` neighbouring channels from zero-padded slices.
+void convertLrn(NodeContext &c) {
+  Builder &b = c.b();
+  Value *x = c.input(0);
+  requireFloat(x, "LRN");
+  int64_t size = c.attrInt("size");
+  double alpha = c.attrFloat("alpha", 1e-4), beta = c.attrFloat("beta", 0.75),
+         bias = c.attrFloat("bias", 1.0);
+  int64_t r = rankOf(x), ch = shapeOf(x)[1];
+  if (size < 1 || size > 64)
+    unsupported(strCat("size ", size));
+  std::vector<int64_t> pads((size_t)(2 * r), 0);
+  pads[1] = (size - 1) / 2;
+  pads[(size_t)r + 1] = size - 1 - (size - 1) / 2;
+  Value *sq = b.pad(b.mul(x, x), pads);
+  Value *sum = nullptr;
+  for (int64_t k = 0; k < size; ++k) {
+    Value *s = b.slice(sq, {k}, {k + ch}, {1});
+    sum = sum ? b.add(sum, s) : s;
+  }
+  Value *scale = b.add(c.scalarLike(x, bias),
+                       b.mul(sum, c.scalarLike(x, alpha / (double)size)));
+  c.setOutput(0, b.div(x, b.pow(scale, c.scalarLike(x, beta))));
 }
 
 } // namespace
@@ -296,6 +341,8 @@ void addNnConverters(ConverterTable &t) {
   t["BatchNormalization"] = convertBatchNorm;
   t["InstanceNormalization"] = convertInstanceNorm;
   t["LayerNormalization"] = convertLayerNorm;
+  t["MeanVarianceNormalization"] = convertMeanVarianceNorm;
+  t["LRN"] = convertLrn;
 }
 
 } // namespace adjoint::onnximport

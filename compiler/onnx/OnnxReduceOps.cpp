@@ -10,8 +10,18 @@ namespace {
 /// Reductions with more than this extent are not unrolled (ReduceProd).
 constexpr int64_t kMaxUnrolledProduct = 256;
 
-enum class Reduce { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum,
-                    LogSumExp };
+enum class Reduce {
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  SumSquare,
+  LogSum,
+  LogSumExp
+};
 
 Value *product(Builder &b, Value *x, std::vector<int64_t> axes) {
   for (int64_t a : axes) {

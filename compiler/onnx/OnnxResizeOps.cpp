@@ -32,9 +32,8 @@ struct ResizeSpec {
 /// outside the crop of tf_crop_and_resize. `out` is the output width as
 /// the reference computes it: `scale * in` when scales are given, which need
 /// not be whole.
-double sourceCoordinate(const ResizeSpec &s, double x, double scale,
-                        int64_t in, double out, double roiStart,
-                        double roiEnd) {
+double sourceCoordinate(const ResizeSpec &s, double x, double scale, int64_t in,
+                        double out, double roiStart, double roiEnd) {
   const std::string &m = s.coordinates;
   if (m == "align_corners")
     return out == 1 ? 0 : x * (double)(in - 1) / (out - 1);
@@ -45,10 +44,10 @@ double sourceCoordinate(const ResizeSpec &s, double x, double scale,
   if (m == "tf_half_pixel_for_nn")
     return (x + 0.5) / scale;
   if (m == "tf_crop_and_resize") {
-    double v = out > 1 ? roiStart * (double)(in - 1) +
-                             x * (roiEnd - roiStart) * (double)(in - 1) /
-                                 (out - 1)
-                       : 0.5 * (roiStart + roiEnd) * (double)(in - 1);
+    double v = out > 1
+                   ? roiStart * (double)(in - 1) +
+                         x * (roiEnd - roiStart) * (double)(in - 1) / (out - 1)
+                   : 0.5 * (roiStart + roiEnd) * (double)(in - 1);
     return v < 0 || v > (double)(in - 1) ? NAN : v;
   }
   return (x + 0.5) / scale - 0.5; // half_pixel
@@ -115,14 +114,14 @@ Value *resizeAxis(Builder &b, const ResizeSpec &s, Value *x, int64_t axis,
   ws[(size_t)axis] = out;
   Value *y = nullptr;
   for (size_t k = 0; k < taps; ++k) {
-    bool unused = std::all_of(w[k].begin(), w[k].end(),
-                              [](double v) { return v == 0; });
+    bool unused =
+        std::all_of(w[k].begin(), w[k].end(), [](double v) { return v == 0; });
     if (unused)
       continue;
     Value *ix = b.constant(Tensor::fromDoubles(DType::I64, {out}, idx[k]));
     Value *g = b.gather(x, ix, axis);
-    bool ones = std::all_of(w[k].begin(), w[k].end(),
-                            [](double v) { return v == 1; });
+    bool ones =
+        std::all_of(w[k].begin(), w[k].end(), [](double v) { return v == 1; });
     if (s.mode == "nearest") {
       // One tap per position: pick it by the weight.
       if (!y) {
@@ -169,8 +168,8 @@ void resize(NodeContext &c, const ResizeSpec &s, Value *x,
   Value *y = x;
   for (int64_t a = r - 1; a >= 0; --a) {
     int64_t in = shapeOf(x)[a];
-    int64_t out = sizes.empty() ? (int64_t)std::floor((double)in * scales[a])
-                                : sizes[a];
+    int64_t out =
+        sizes.empty() ? (int64_t)std::floor((double)in * scales[a]) : sizes[a];
     double scale = sizes.empty() ? scales[a] : (double)out / (double)in;
     double start = 0, end = 1;
     if ((int64_t)roi.size() == 2 * r) {
@@ -230,8 +229,8 @@ void convertUpsample(NodeContext &c) {
   s.mode = c.attrString("mode", "nearest");
   s.coordinates = "asymmetric";
   s.nearest = "floor";
-  std::vector<double> scales = c.opset() < 9 ? c.attrFloats("scales")
-                                             : staticDoubles(c, 1, "scales");
+  std::vector<double> scales =
+      c.opset() < 9 ? c.attrFloats("scales") : staticDoubles(c, 1, "scales");
   resize(c, s, c.input(0), scales, {}, {});
 }
 

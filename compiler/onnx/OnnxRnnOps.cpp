@@ -122,7 +122,7 @@ Converter recurrent(Cell cell) {
     if (cell == Cell::Lstm && c.attrInt("input_forget", 0))
       unsupported("input_forget 1");
     std::vector<std::string> defaults =
-        cell == Cell::Lstm  ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+        cell == Cell::Lstm ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
         : cell == Cell::Gru ? std::vector<std::string>{"Sigmoid", "Tanh"}
                             : std::vector<std::string>{"Tanh"};
     std::vector<Activation> acts = readActivations(c, defaults, dirs);
@@ -176,8 +176,8 @@ Converter recurrent(Cell cell) {
       };
       for (int64_t k = 0; k < steps; ++k) {
         int64_t t = reverse ? steps - 1 - k : k;
-        Value *xt = b.reshape(b.slice(xw, {t}, {t + 1}, {0}),
-                              {batch, gates * hidden});
+        Value *xt =
+            b.reshape(b.slice(xw, {t}, {t + 1}, {0}), {batch, gates * hidden});
         if (cell == Cell::Rnn) {
           h = activate(b, clipped(b.add(xt, b.matmul(h, rd))), act[0]);
         } else if (cell == Cell::Lstm) {
@@ -199,8 +199,8 @@ Converter recurrent(Cell cell) {
         } else {
           Value *rzr = b.slice(rd, {0}, {2 * hidden}, {1});
           Value *rh = b.slice(rd, {2 * hidden}, {3 * hidden}, {1});
-          Value *gzr = b.add(b.slice(xt, {0}, {2 * hidden}, {1}),
-                             b.matmul(h, rzr));
+          Value *gzr =
+              b.add(b.slice(xt, {0}, {2 * hidden}, {1}), b.matmul(h, rzr));
           if (beforeReset && rb)
             gzr = b.add(gzr, b.slice(rb, {0}, {2 * hidden}));
           Value *zt = activate(b, clipped(gate(b, gzr, 0, hidden)), act[0]);

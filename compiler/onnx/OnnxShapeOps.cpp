@@ -186,8 +186,8 @@ Value *padAlong(Builder &b, Value *x, int64_t axis, int64_t before,
       parts.push_back(repeat(d - 1, after));
     } else {
       int64_t end = d - 2 - after;
-      parts.push_back(b.slice(x, {d - 2}, {end < 0 ? INT64_MIN : end}, {axis},
-                              {-1}));
+      parts.push_back(
+          b.slice(x, {d - 2}, {end < 0 ? INT64_MIN : end}, {axis}, {-1}));
     }
   }
   return parts.size() == 1 ? x : b.concat(parts, axis);
@@ -217,9 +217,10 @@ void convertPad(NodeContext &c) {
       int64_t before = pads[i], after = pads[r + i], d = shapeOf(x)[i];
       if (before < 0 || after < 0)
         unsupported("negative pads in mode '" + mode + "'");
-      if ((before || after) && (mode == "edge" ? d < 1 : std::max(before, after) >= d))
-        unsupported(strCat("mode '", mode, "' pads of ", std::max(before, after),
-                           " on an extent of ", d));
+      if ((before || after) &&
+          (mode == "edge" ? d < 1 : std::max(before, after) >= d))
+        unsupported(strCat("mode '", mode, "' pads of ",
+                           std::max(before, after), " on an extent of ", d));
       y = padAlong(c.b(), y, i, before, after, mode == "edge");
     }
     c.setOutput(0, y);
@@ -320,8 +321,8 @@ void convertConstant(NodeContext &c) {
 
 void convertConstantOfShape(NodeContext &c) {
   std::vector<int64_t> shape = c.staticInts(0, "input");
-  Tensor value = c.has("value") ? c.attrTensor("value")
-                                : Tensor::scalar(DType::F32, 0);
+  Tensor value =
+      c.has("value") ? c.attrTensor("value") : Tensor::scalar(DType::F32, 0);
   Tensor t(TensorType{value.dtype(), shape});
   double v = value.elementAsDouble(0);
   for (int64_t i = 0; i < t.numElements(); ++i)

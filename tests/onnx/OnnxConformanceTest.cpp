@@ -59,10 +59,11 @@ std::vector<SuiteCase> findCases(const std::string &suite) {
     return cases;
   for (const auto &entry : fs::directory_iterator(root, ec))
     if (fs::exists(entry.path() / "model.onnx"))
-      cases.push_back({suite, entry.path().string(),
-                       entry.path().filename().string()});
-  std::sort(cases.begin(), cases.end(),
-            [](const SuiteCase &a, const SuiteCase &b) { return a.name < b.name; });
+      cases.push_back(
+          {suite, entry.path().string(), entry.path().filename().string()});
+  std::sort(
+      cases.begin(), cases.end(),
+      [](const SuiteCase &a, const SuiteCase &b) { return a.name < b.name; });
   return cases;
 }
 
@@ -100,8 +101,8 @@ public:
     for (const auto &[op, n] : s.byOp)
       out << std::left << std::setw(24) << op << std::right << std::setw(8)
           << n[0] << std::setw(8) << n[1] << std::setw(12) << n[2] << "\n";
-    out << "cases: " << s.total[0] << " passed, " << s.total[1]
-        << " failed, " << s.total[2] << " unsupported\n";
+    out << "cases: " << s.total[0] << " passed, " << s.total[1] << " failed, "
+        << s.total[2] << " unsupported\n";
     std::cout << out.str();
   }
 };
@@ -185,8 +186,8 @@ TEST_P(OnnxConformance, Run) {
     for (const auto &v : *values)
       if (!v.type().has_tensor_type()) {
         record.skipped = true;
-        GTEST_SKIP() << skip("unsupported: graph input or output '" +
-                             v.name() + "' is not a tensor");
+        GTEST_SKIP() << skip("unsupported: graph input or output '" + v.name() +
+                             "' is not a tensor");
       }
 
   std::vector<fs::path> sets;
@@ -195,7 +196,6 @@ TEST_P(OnnxConformance, Run) {
       sets.push_back(entry.path());
   std::sort(sets.begin(), sets.end());
   ASSERT_FALSE(sets.empty()) << "no test_data_set_N";
-
 
   for (const fs::path &set : sets) {
     std::vector<Tensor> inputs, outputs;
@@ -207,7 +207,8 @@ TEST_P(OnnxConformance, Run) {
         inputs.push_back(loadOnnxTensor(f));
       for (const std::string &f : tensorFiles(set, "output_"))
         outputs.push_back(loadOnnxTensor(f));
-      ASSERT_LE(inputs.size(), inputNames.size()) << "more inputs than the model";
+      ASSERT_LE(inputs.size(), inputNames.size())
+          << "more inputs than the model";
       for (size_t i = 0; i < inputs.size(); ++i)
         options.inputValues[inputNames[i]] = inputs[i];
       Model m = importOnnx(proto, (dir / "model.onnx").string(), options);

@@ -143,8 +143,8 @@ TEST(OnnxImporterTest, SoftmaxFlattensBeforeOpset13) {
     addOnnxNode(m, "Softmax", {"x"}, {"y"}, "s");
     addOnnxOutput(m, "y", kF32, {1, 2, 2});
     Model imported = importOnnx(m, "m.onnx");
-    auto out = interpret(imported.graph,
-                         {{"x", f32Tensor({1, 2, 2}, {0, 0, 0, 0})}});
+    auto out =
+        interpret(imported.graph, {{"x", f32Tensor({1, 2, 2}, {0, 0, 0, 0})}});
     // Opset 11 normalizes over the 4 elements after axis 1, opset 13 over
     // the 2 of the last axis.
     EXPECT_EQ(out.at("y").elementAsDouble(0), opset < 13 ? 0.25 : 0.5);
@@ -198,8 +198,8 @@ TEST(OnnxImportCommandTest, UnsupportedModelsExitWithStatus2) {
   EXPECT_NE(r.err.find("unsupported: 1 of 1 nodes"), std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.pb"));
-  r = runProgram(ADJOINT_CLI, {"import", dir / "bad.onnx", "-o",
-                               dir / "bad.pb", "--input-shape", "x=2y"});
+  r = runProgram(ADJOINT_CLI, {"import", dir / "bad.onnx", "-o", dir / "bad.pb",
+                               "--input-shape", "x=2y"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--input-shape 'x=2y'"), std::string::npos) << r.err;
 }

@@ -70,8 +70,7 @@ inline onnx::NodeProto *addOnnxNode(onnx::ModelProto &m, const std::string &op,
   return n;
 }
 
-inline void setIntAttr(onnx::NodeProto *n, const std::string &name,
-                       int64_t v) {
+inline void setIntAttr(onnx::NodeProto *n, const std::string &name, int64_t v) {
   auto *a = n->add_attribute();
   a->set_name(name);
   a->set_type(onnx::AttributeProto::INT);
@@ -105,8 +104,7 @@ inline void addOnnxInitializer(onnx::ModelProto &m, const std::string &name,
   *m.mutable_graph()->add_initializer() = toOnnxTensor(name, t);
 }
 
-inline void writeOnnxModel(const onnx::ModelProto &m,
-                           const std::string &path) {
+inline void writeOnnxModel(const onnx::ModelProto &m, const std::string &path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   m.SerializeToOstream(&out);
 }

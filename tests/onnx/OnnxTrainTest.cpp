@@ -70,11 +70,11 @@ TEST(OnnxTrainTest, AnImportedMlpTrainsAsWellAsTheNativeOne) {
                       {"import", dir / "mlp.onnx", "-o", dir / "mlp.pb",
                        "--input-shape", "x=32x784", "--input-shape", "y=32"});
   ASSERT_EQ(r.status, 0) << r.err;
-  std::vector<std::string> common = {"--epochs", "1",  "--limit", "10000",
+  std::vector<std::string> common = {"--epochs",  "1", "--limit", "10000",
                                      "--threads", "1", "--seed",  "1"};
-  std::vector<std::string> imported = {"train", dir / "mlp.pb", "--loss",
-                                       "loss", "--features", "x", "--labels",
-                                       "y", "--predictions", "logits"};
+  std::vector<std::string> imported = {
+      "train", dir / "mlp.pb", "--loss", "loss",          "--features",
+      "x",     "--labels",     "y",      "--predictions", "logits"};
   imported.insert(imported.end(), common.begin(), common.end());
   r = runProgram(ADJOINT_CLI, imported);
   ASSERT_EQ(r.status, 0) << r.err;
