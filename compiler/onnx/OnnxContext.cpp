@@ -69,19 +69,35 @@ NodeContext::findAttr(const std::string &name) const {
   return nullptr;
 }
 
+namespace {
+
+/// Throws Unsupported unless attribute `a` (if any) is of `type`.
+const onnx::AttributeProto *
+checked(const onnx::AttributeProto *a,
+        onnx::AttributeProto::AttributeType type) {
+  // Old exporters leave `type` unset (0); the field then tells.
+  if (a && a->type() != type && a->type() != onnx::AttributeProto::UNDEFINED)
+    unsupported("attribute '" + a->name() + "' of type " +
+                onnx::AttributeProto::AttributeType_Name(a->type()) +
+                ", expected " + onnx::AttributeProto::AttributeType_Name(type));
+  return a;
+}
+
+} // namespace
+
 bool NodeContext::has(const std::string &name) const {
   return findAttr(name) != nullptr;
 }
 
 int64_t NodeContext::attrInt(const std::string &name, int64_t dflt) {
   read_.insert(name);
-  const auto *a = findAttr(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::INT);
   return a ? a->i() : dflt;
 }
 
 int64_t NodeContext::attrInt(const std::string &name) {
   read_.insert(name);
-  const auto *a = findAttr(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::INT);
   if (!a)
     unsupported("attribute '" + name + "' is missing");
   return a->i();
@@ -89,34 +105,34 @@ int64_t NodeContext::attrInt(const std::string &name) {
 
 double NodeContext::attrFloat(const std::string &name, double dflt) {
   read_.insert(name);
-  const auto *a = findAttr(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::FLOAT);
   return a ? (double)a->f() : dflt;
 }
 
 std::string NodeContext::attrString(const std::string &name,
                                     const std::string &dflt) {
   read_.insert(name);
-  const auto *a = findAttr(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::STRING);
   return a ? a->s() : dflt;
 }
 
 std::vector<int64_t> NodeContext::attrInts(const std::string &name,
                                            std::vector<int64_t> dflt) {
   read_.insert(name);
-  const auto *a = findAttr(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::INTS);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : dflt;
 }
 
 std::vector<double> NodeContext::attrFloats(const std::string &name,
                                             std::vector<double> dflt) {
   read_.insert(name);
-  const auto *a = findAttr(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::FLOATS);
   return a ? std::vector<double>(a->floats().begin(), a->floats().end()) : dflt;
 }
 
 Tensor NodeContext::attrTensor(const std::string &name) {
   read_.insert(name);
-  const auto *a = findAttr(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::TENSOR);
   if (!a)
     unsupported("attribute '" + name + "' is missing");
   try {

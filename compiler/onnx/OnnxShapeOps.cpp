@@ -323,7 +323,9 @@ void convertConstantOfShape(NodeContext &c) {
   std::vector<int64_t> shape = c.staticInts(0, "input");
   Tensor value =
       c.has("value") ? c.attrTensor("value") : Tensor::scalar(DType::F32, 0);
-  Tensor t(TensorType{value.dtype(), shape});
+  TensorType type{value.dtype(), shape};
+  checkType(type, "ConstantOfShape's result");
+  Tensor t(type);
   double v = value.elementAsDouble(0);
   for (int64_t i = 0; i < t.numElements(); ++i)
     t.setElementFromDouble(i, v);
@@ -368,7 +370,10 @@ void convertRange(NodeContext &c) {
          d = delta.elementAsDouble(0);
   if (d == 0)
     unsupported("delta 0");
-  int64_t n = std::max<int64_t>(0, (int64_t)std::ceil((l - s) / d));
+  double steps = std::ceil((l - s) / d);
+  if (!(steps < 1e8))
+    unsupported(strCat("a range of ", steps, " elements"));
+  int64_t n = std::max<int64_t>(0, (int64_t)steps);
   std::vector<double> v;
   for (int64_t i = 0; i < n; ++i)
     v.push_back(s + (double)i * d);
