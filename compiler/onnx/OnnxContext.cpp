@@ -72,9 +72,8 @@ NodeContext::findAttr(const std::string &name) const {
 namespace {
 
 /// Throws Unsupported unless attribute `a` (if any) is of `type`.
-const onnx::AttributeProto *
-checked(const onnx::AttributeProto *a,
-        onnx::AttributeProto::AttributeType type) {
+const onnx::AttributeProto *checked(const onnx::AttributeProto *a,
+                                    onnx::AttributeProto::AttributeType type) {
   // Old exporters leave `type` unset (0); the field then tells.
   if (a && a->type() != type && a->type() != onnx::AttributeProto::UNDEFINED)
     unsupported("attribute '" + a->name() + "' of type " +

@@ -124,6 +124,7 @@ void addReduceConverters(ConverterTable &t);
 void addRnnConverters(ConverterTable &t);
 void addIndexConverters(ConverterTable &t);
 void addResizeConverters(ConverterTable &t);
+void addScatterConverters(ConverterTable &t);
 
 /// Shared helpers.
 /// Normalizes an axis in [-rank, rank) to [0, rank) (Unsupported if out of

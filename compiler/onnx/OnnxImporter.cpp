@@ -342,6 +342,7 @@ Model Importer::run() {
     addRnnConverters(t);
     addIndexConverters(t);
     addResizeConverters(t);
+    addScatterConverters(t);
     return t;
   }();
   const onnx::GraphProto &g = model_.graph();

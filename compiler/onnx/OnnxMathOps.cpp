@@ -428,9 +428,9 @@ void convertCelu(NodeContext &c) {
   Builder &b = c.b();
   Value *x = c.input(0);
   double alpha = c.attrFloat("alpha", 1.0);
-  Value *neg = b.mul(b.sub(b.exp(b.div(x, c.scalarLike(x, alpha))),
-                           c.scalarLike(x, 1)),
-                     c.scalarLike(x, alpha));
+  Value *neg =
+      b.mul(b.sub(b.exp(b.div(x, c.scalarLike(x, alpha))), c.scalarLike(x, 1)),
+            c.scalarLike(x, alpha));
   c.setOutput(0, b.add(b.maximum(x, c.scalarLike(x, 0)),
                        b.minimum(neg, c.scalarLike(x, 0))));
 }
