@@ -8,6 +8,9 @@
 
 #include "ir/Error.h"
 
+#include <functional>
+#include <limits>
+
 namespace adjoint::onnximport {
 
 namespace {
@@ -17,6 +20,8 @@ namespace {
 struct Window {
   int64_t spatial = 2; ///< the ONNX op's spatial rank
   std::vector<int64_t> kernel, strides, dilations, pads; // 2-D, Adjoint order
+  /// The depth axis of a 3-D window: kernel, stride, dilation, pads.
+  int64_t kD = 1, sD = 1, dD = 1, padD0 = 0, padD1 = 0;
 };
 
 /// Reads kernel_shape (or takes `kernel`), strides, dilations, pads and
@@ -26,8 +31,8 @@ struct Window {
 Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
                   bool transposed = false) {
   int64_t r = rankOf(x);
-  if (r != 3 && r != 4)
-    unsupported(strCat(r - 2, "-D windows (only 1-D and 2-D)"));
+  if (r != 3 && r != 4 && r != 5)
+    unsupported(strCat(r - 2, "-D windows (only 1-D, 2-D and 3-D)"));
   Window w;
   w.spatial = r - 2;
   size_t n = (size_t)w.spatial;
@@ -66,6 +71,16 @@ Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
     w.strides = {1, strides[0]};
     w.dilations = {1, dilations[0]};
     w.pads = {0, pads[0], 0, pads[1]};
+  } else if (n == 3) {
+    w.kernel = {kernel[1], kernel[2]};
+    w.strides = {strides[1], strides[2]};
+    w.dilations = {dilations[1], dilations[2]};
+    w.pads = {pads[1], pads[2], pads[4], pads[5]};
+    w.kD = kernel[0];
+    w.sD = strides[0];
+    w.dD = dilations[0];
+    w.padD0 = pads[0];
+    w.padD1 = pads[3];
   } else {
     w.kernel = kernel;
     w.strides = strides;
@@ -90,6 +105,42 @@ Value *from2d(Builder &b, Value *y, int64_t spatial) {
   return b.reshape(y, {s[0], s[1], s[3]});
 }
 
+/// A 3-D window as 2-D ones: `x` [N, C, D, H, W] is padded along D with
+/// `padValue`; for each depth tap the slice of the D positions it reads
+/// goes, with D folded into the batch, through `op2d`, giving
+/// [N * outD, O, oH, oW] per tap.
+std::vector<Value *> depthTaps(Builder &b, Value *x, const Window &w,
+                               double padValue,
+                               const std::function<Value *(Value *)> &op2d,
+                               int64_t &outD) {
+  Shape s = shapeOf(x);
+  int64_t n = s[0], ch = s[1];
+  std::vector<int64_t> pads(10, 0);
+  pads[2] = w.padD0;
+  pads[7] = w.padD1;
+  Value *xp = w.padD0 || w.padD1 ? b.pad(x, pads, padValue) : x;
+  int64_t dp = shapeOf(xp)[2], span = (w.kD - 1) * w.dD + 1;
+  if (span > dp)
+    unsupported("a depth kernel larger than the padded input");
+  outD = (dp - span) / w.sD + 1;
+  std::vector<Value *> taps;
+  for (int64_t k = 0; k < w.kD; ++k) {
+    int64_t start = k * w.dD;
+    Value *t =
+        b.slice(xp, {start}, {start + (outD - 1) * w.sD + 1}, {2}, {w.sD});
+    t = b.reshape(b.transpose(t, {0, 2, 1, 3, 4}), {n * outD, ch, s[3], s[4]});
+    taps.push_back(op2d(t));
+  }
+  return taps;
+}
+
+/// [N * outD, O, oH, oW] -> [N, O, outD, oH, oW].
+Value *unfoldDepth(Builder &b, Value *y, int64_t n, int64_t outD) {
+  Shape s = shapeOf(y);
+  return b.transpose(b.reshape(y, {n, outD, s[1], s[2], s[3]}),
+                     {0, 2, 1, 3, 4});
+}
+
 /// `v` of shape [C] as [1, C, 1, ...] to broadcast over `rank` dims.
 Value *perChannel(Builder &b, Value *v, int64_t rank) {
   Shape s(rank, 1);
@@ -106,8 +157,27 @@ void convertConv(NodeContext &c) {
   std::vector<int64_t> kernel(shapeOf(w).begin() + 2, shapeOf(w).end());
   Window win = readWindow(c, x, kernel);
   Conv2DOptions o{win.strides, win.pads, win.dilations, c.attrInt("group", 1)};
-  Value *y = b.conv2d(to2d(b, x), to2d(b, w), o);
-  y = from2d(b, y, win.spatial);
+  Value *y;
+  if (win.spatial == 3) {
+    // The sum over depth taps of 2-D convolutions with that tap's kernel.
+    Shape ws = shapeOf(w);
+    int64_t outD = 0, tap = 0;
+    std::vector<Value *> parts = depthTaps(
+        b, x, win, 0,
+        [&](Value *t) {
+          Value *wk = b.reshape(b.slice(w, {tap}, {tap + 1}, {2}),
+                                {ws[0], ws[1], ws[3], ws[4]});
+          ++tap;
+          return b.conv2d(t, wk, o);
+        },
+        outD);
+    y = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i)
+      y = b.add(y, parts[i]);
+    y = unfoldDepth(b, y, shapeOf(x)[0], outD);
+  } else {
+    y = from2d(b, b.conv2d(to2d(b, x), to2d(b, w), o), win.spatial);
+  }
   if (c.hasInput(2))
     y = b.add(y, perChannel(b, c.input(2), rankOf(y)));
   c.setOutput(0, y);
@@ -124,6 +194,8 @@ void convertConvTranspose(NodeContext &c) {
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   bool sameUpper = autoPad == "SAME_UPPER", sameLower = autoPad == "SAME_LOWER";
   Window win = readWindow(c, x, kernel, true);
+  if (win.spatial == 3)
+    unsupported("3-D windows");
   if (autoPad != "NOTSET" && autoPad != "VALID" && !sameUpper && !sameLower)
     unsupported("auto_pad '" + autoPad + "'");
   int64_t groups = c.attrInt("group", 1);
@@ -169,6 +241,41 @@ void convertConvTranspose(NodeContext &c) {
   c.setOutput(0, y);
 }
 
+/// A 3-D pool as 2-D pools of each depth tap: the maximum of the taps, or
+/// the mean of the taps' means (over the taps inside the input unless the
+/// padding counts).
+Value *pool3d(Builder &b, Value *x, const Window &w, const Pool2DOptions &o,
+              bool max, bool includePad) {
+  DType dt = x->type().dtype;
+  double pad = max ? -std::numeric_limits<double>::infinity() : 0;
+  if (max && !isFloat(dt))
+    unsupported("3-D MaxPool of integers");
+  int64_t outD = 0;
+  std::vector<Value *> taps = depthTaps(
+      b, x, w, pad,
+      [&](Value *t) { return max ? b.maxPool2d(t, o) : b.avgPool2d(t, o); },
+      outD);
+  Value *y = taps[0];
+  for (size_t i = 1; i < taps.size(); ++i)
+    y = max ? b.maximum(y, taps[i]) : b.add(y, taps[i]);
+  int64_t n = shapeOf(x)[0], d = shapeOf(x)[2];
+  y = unfoldDepth(b, y, n, outD);
+  if (max)
+    return y;
+  // The number of depth taps of each output position inside the input.
+  std::vector<double> counts;
+  for (int64_t od = 0; od < outD; ++od) {
+    int64_t inside = 0;
+    for (int64_t k = 0; k < w.kD; ++k) {
+      int64_t at = od * w.sD + k - w.padD0;
+      inside += includePad || (at >= 0 && at < d);
+    }
+    counts.push_back((double)inside);
+  }
+  return b.div(y,
+               b.constant(Tensor::fromDoubles(dt, {1, 1, outD, 1, 1}, counts)));
+}
+
 /// MaxPool and AveragePool.
 Converter pool(bool max) {
   return [max](NodeContext &c) {
@@ -183,6 +290,8 @@ Converter pool(bool max) {
       unsupported("storage_order 1");
     bool includePad = !max && c.attrInt("count_include_pad", 0) != 0;
     if (c.attrInt("ceil_mode", 0)) {
+      if (win.spatial == 3)
+        unsupported("ceil_mode on 3-D windows");
       if (includePad)
         unsupported("ceil_mode with count_include_pad");
       // Ceiling division as floor over an input padded at the end; the
@@ -200,6 +309,12 @@ Converter pool(bool max) {
       }
     }
     Pool2DOptions o{win.kernel, win.strides, win.pads, includePad};
+    if (win.spatial == 3) {
+      if (win.dD != 1)
+        unsupported("dilations");
+      c.setOutput(0, pool3d(b, x, win, o, max, includePad));
+      return;
+    }
     Value *x2 = to2d(b, x);
     Value *y = max ? b.maxPool2d(x2, o) : b.avgPool2d(x2, o);
     c.setOutput(0, from2d(b, y, win.spatial));
