@@ -15,6 +15,9 @@ namespace adjoint::onnximport {
 
 namespace {
 
+/// Dilated max pools with larger kernels are not unrolled.
+constexpr int64_t kMaxDilatedTaps = 64;
+
 /// The window attributes of Conv, ConvTranspose and the pools, for the
 /// spatial axes of the input (1 or 2 of them) widened to two.
 struct Window {
@@ -276,6 +279,37 @@ Value *pool3d(Builder &b, Value *x, const Window &w, const Pool2DOptions &o,
                b.constant(Tensor::fromDoubles(dt, {1, 1, outD, 1, 1}, counts)));
 }
 
+/// A dilated 2-D max pool as the maximum of one strided slice per kernel
+/// tap of the input padded with -inf.
+Value *dilatedMaxPool(Builder &b, Value *x, const Window &w) {
+  if (!isFloat(x->type().dtype))
+    unsupported("dilated MaxPool of integers");
+  if (w.kernel[0] * w.kernel[1] > kMaxDilatedTaps)
+    unsupported(strCat("a dilated kernel of ", w.kernel[0] * w.kernel[1],
+                       " taps (at most ", kMaxDilatedTaps, ")"));
+  Value *xp = b.pad(x, {0, 0, w.pads[0], w.pads[1], 0, 0, w.pads[2], w.pads[3]},
+                    -std::numeric_limits<double>::infinity());
+  int64_t out[2];
+  for (size_t i = 0; i < 2; ++i) {
+    int64_t span = (w.kernel[i] - 1) * w.dilations[i] + 1;
+    int64_t in = shapeOf(xp)[2 + i];
+    if (span > in)
+      unsupported("a dilated kernel larger than the padded input");
+    out[i] = (in - span) / w.strides[i] + 1;
+  }
+  Value *y = nullptr;
+  for (int64_t i = 0; i < w.kernel[0]; ++i)
+    for (int64_t j = 0; j < w.kernel[1]; ++j) {
+      int64_t h = i * w.dilations[0], v = j * w.dilations[1];
+      Value *t = b.slice(xp, {h, v},
+                         {h + (out[0] - 1) * w.strides[0] + 1,
+                          v + (out[1] - 1) * w.strides[1] + 1},
+                         {2, 3}, {w.strides[0], w.strides[1]});
+      y = y ? b.maximum(y, t) : t;
+    }
+  return y;
+}
+
 /// MaxPool and AveragePool.
 Converter pool(bool max) {
   return [max](NodeContext &c) {
@@ -284,10 +318,15 @@ Converter pool(bool max) {
     if (c.hasOutput(1))
       unsupported("the Indices output");
     Window win = readWindow(c, x, {});
-    if (win.dilations != std::vector<int64_t>{1, 1})
-      unsupported("dilations");
     if (max && c.attrInt("storage_order", 0) != 0)
       unsupported("storage_order 1");
+    if (win.dilations != std::vector<int64_t>{1, 1}) {
+      if (!max || win.spatial == 3 || c.attrInt("ceil_mode", 0))
+        unsupported("dilations");
+      c.setOutput(0,
+                  from2d(b, dilatedMaxPool(b, to2d(b, x), win), win.spatial));
+      return;
+    }
     bool includePad = !max && c.attrInt("count_include_pad", 0) != 0;
     if (c.attrInt("ceil_mode", 0)) {
       if (win.spatial == 3)
