@@ -279,16 +279,32 @@ Value *pool3d(Builder &b, Value *x, const Window &w, const Pool2DOptions &o,
                b.constant(Tensor::fromDoubles(dt, {1, 1, outD, 1, 1}, counts)));
 }
 
-/// A dilated 2-D max pool as the maximum of one strided slice per kernel
-/// tap of the input padded with -inf.
-Value *dilatedMaxPool(Builder &b, Value *x, const Window &w) {
+/// A 2-D max pool as the maximum of one strided slice per kernel tap of
+/// the input padded with -inf, for dilated kernels and for the Indices
+/// output: `indices`, when not null, receives the row-major index into `x`
+/// of each maximum (the first one on ties, in the window's row-major order),
+/// or with `columnMajor` its index with H and W swapped (storage_order 1).
+Value *tapMaxPool(Builder &b, Value *x, const Window &w,
+                  Value **indices = nullptr, bool columnMajor = false) {
   if (!isFloat(x->type().dtype))
-    unsupported("dilated MaxPool of integers");
+    unsupported("dilated MaxPool or its Indices of integers");
   if (w.kernel[0] * w.kernel[1] > kMaxDilatedTaps)
-    unsupported(strCat("a dilated kernel of ", w.kernel[0] * w.kernel[1],
-                       " taps (at most ", kMaxDilatedTaps, ")"));
-  Value *xp = b.pad(x, {0, 0, w.pads[0], w.pads[1], 0, 0, w.pads[2], w.pads[3]},
-                    -std::numeric_limits<double>::infinity());
+    unsupported(strCat("a kernel of ", w.kernel[0] * w.kernel[1],
+                       " taps (at most ", kMaxDilatedTaps,
+                       " with dilations or Indices)"));
+  std::vector<int64_t> pads = {0, 0, w.pads[0], w.pads[1],
+                               0, 0, w.pads[2], w.pads[3]};
+  Value *xp = b.pad(x, pads, -std::numeric_limits<double>::infinity());
+  Value *ip = nullptr;
+  if (indices) {
+    Value *flat = b.iota(DType::I64, {x->type().numElements()});
+    Shape s = shapeOf(x);
+    Value *order = columnMajor
+                       ? b.transpose(b.reshape(flat, {s[0], s[1], s[3], s[2]}),
+                                     {0, 1, 3, 2})
+                       : b.reshape(flat, s);
+    ip = b.pad(order, pads);
+  }
   int64_t out[2];
   for (size_t i = 0; i < 2; ++i) {
     int64_t span = (w.kernel[i] - 1) * w.dilations[i] + 1;
@@ -297,16 +313,31 @@ Value *dilatedMaxPool(Builder &b, Value *x, const Window &w) {
       unsupported("a dilated kernel larger than the padded input");
     out[i] = (in - span) / w.strides[i] + 1;
   }
-  Value *y = nullptr;
+  Value *y = nullptr, *at = nullptr;
   for (int64_t i = 0; i < w.kernel[0]; ++i)
     for (int64_t j = 0; j < w.kernel[1]; ++j) {
       int64_t h = i * w.dilations[0], v = j * w.dilations[1];
-      Value *t = b.slice(xp, {h, v},
-                         {h + (out[0] - 1) * w.strides[0] + 1,
-                          v + (out[1] - 1) * w.strides[1] + 1},
-                         {2, 3}, {w.strides[0], w.strides[1]});
+      std::vector<int64_t> starts = {h, v},
+                           ends = {h + (out[0] - 1) * w.strides[0] + 1,
+                                   v + (out[1] - 1) * w.strides[1] + 1},
+                           axes = {2, 3}, steps = {w.strides[0], w.strides[1]};
+      Value *t = b.slice(xp, starts, ends, axes, steps);
+      if (ip) {
+        Value *ti = b.slice(ip, starts, ends, axes, steps);
+        if (y) {
+          Value *better = b.greater(t, y);
+          at = b.select(better, ti, at);
+          y = b.select(better, t, y);
+        } else {
+          at = ti;
+          y = t;
+        }
+        continue;
+      }
       y = y ? b.maximum(y, t) : t;
     }
+  if (indices)
+    *indices = at;
   return y;
 }
 
@@ -315,16 +346,18 @@ Converter pool(bool max) {
   return [max](NodeContext &c) {
     Builder &b = c.b();
     Value *x = c.input(0);
-    if (c.hasOutput(1))
-      unsupported("the Indices output");
     Window win = readWindow(c, x, {});
-    if (max && c.attrInt("storage_order", 0) != 0)
-      unsupported("storage_order 1");
-    if (win.dilations != std::vector<int64_t>{1, 1}) {
+    bool columnMajor = max && c.attrInt("storage_order", 0) != 0;
+    bool withIndices = max && c.hasOutput(1);
+    if (win.dilations != std::vector<int64_t>{1, 1} || withIndices) {
       if (!max || win.spatial == 3 || c.attrInt("ceil_mode", 0))
-        unsupported("dilations");
-      c.setOutput(0,
-                  from2d(b, dilatedMaxPool(b, to2d(b, x), win), win.spatial));
+        unsupported(withIndices ? "the Indices output" : "dilations");
+      Value *at = nullptr;
+      Value *y = tapMaxPool(b, to2d(b, x), win, withIndices ? &at : nullptr,
+                            columnMajor);
+      c.setOutput(0, from2d(b, y, win.spatial));
+      if (withIndices)
+        c.setOutput(1, from2d(b, at, win.spatial));
       return;
     }
     bool includePad = !max && c.attrInt("count_include_pad", 0) != 0;
