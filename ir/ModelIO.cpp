@@ -12,6 +12,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/text_format.h>
+#include <map>
 #include <mutex>
 
 namespace adjoint {
@@ -187,7 +188,25 @@ ModelFormat modelFormatOf(const std::string &path) {
            " (a model file ends in .pb, .pbtxt or .adj)");
 }
 
+namespace {
+std::map<std::string, ModelLoader> &modelLoaders() {
+  static std::map<std::string, ModelLoader> loaders;
+  return loaders;
+}
+} // namespace
+
+void registerModelLoader(const std::string &extension, ModelLoader loader) {
+  modelLoaders()[extension] = loader;
+}
+
 Model loadModel(const std::string &path) {
+  auto &loaders = modelLoaders();
+  auto it = loaders.find(std::filesystem::path(path).extension().string());
+  if (it != loaders.end()) {
+    Model m = it->second(path);
+    verifyModel(m);
+    return m;
+  }
   switch (modelFormatOf(path)) {
   case ModelFormat::Binary:
     return loadBinary(path);

@@ -29,6 +29,14 @@ ModelFormat modelFormatOf(const std::string &path);
 /// Loads and verifies the model in `path`.
 Model loadModel(const std::string &path);
 
+/// Reads a model file of a foreign format (an ONNX file) into a model.
+using ModelLoader = Model (*)(const std::string &path);
+
+/// Makes loadModel read files whose extension is `extension` (".onnx") with
+/// `loader`. Importers live outside ir/ and register themselves this way, so
+/// ir/ depends on none of them.
+void registerModelLoader(const std::string &extension, ModelLoader loader);
+
 /// Writes `m` to `path` in the format its extension names. The model is
 /// verified first (BadInput if invalid); the file is written to a temporary
 /// name first and renamed, so an existing file is never left half-written

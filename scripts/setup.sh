@@ -24,6 +24,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   # training data: Fashion-MNIST in /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
+  # ONNX import: the generated protobuf classes and the backend
+  # conformance suite (/usr/share/libonnx-testdata)
+  libonnx-dev libonnx-testdata
   # pictures of graphs (`adjoint dump --format svg`)
   graphviz
   # cross-check scripts run by the tests (NumPy reference, protobuf reader)

@@ -29,6 +29,8 @@ Action addRunCommand(CLI::App &app);
 Action addDumpCommand(CLI::App &app);
 /// `adjoint convert IN -o OUT [--materialize]`.
 Action addConvertCommand(CLI::App &app);
+/// `adjoint import MODEL.onnx -o OUT [--input-shape NAME=DIMS]...`.
+Action addImportCommand(CLI::App &app);
 /// `adjoint grad MODEL [--loss NAME] [--wrt NAME,...] -o OUT`.
 Action addGradCommand(CLI::App &app);
 

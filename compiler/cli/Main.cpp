@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/cli/CliCommon.h"
 
+#include "compiler/onnx/OnnxImporter.h"
 #include "ir/Error.h"
 
 #include <CLI/CLI.hpp>
@@ -40,6 +41,8 @@ void printError(std::string message) {
 }
 
 int run(int argc, char **argv) {
+  // Every command that reads a model also reads .onnx files.
+  registerOnnxLoader();
   CLI::App app("Adjoint: a static computation-graph compiler for deep "
                "learning.",
                "adjoint");
@@ -60,6 +63,8 @@ int run(int argc, char **argv) {
       cli::addRunCommand);
   add("dump", "Print a model as text IR, Graphviz DOT or SVG",
       cli::addDumpCommand);
+  add("import", "Import an ONNX model into a .pb, .pbtxt or .adj model",
+      cli::addImportCommand);
   add("convert", "Convert a model between .pb, .pbtxt and .adj",
       cli::addConvertCommand);
   add("bench", "Time a model's runs: compile time, latency, GFLOP/s",

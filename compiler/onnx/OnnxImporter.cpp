@@ -1,0 +1,463 @@
+//===- OnnxImporter.cpp - Import ONNX models into Adjoint's IR ------------===//
+#include "compiler/onnx/OnnxImporter.h"
+
+#include "compiler/onnx/OnnxContext.h"
+#include "ir/Error.h"
+#include "ir/FileIO.h"
+#include "ir/Interpreter.h"
+#include "ir/ModelIO.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace adjoint {
+
+namespace {
+
+using namespace onnximport;
+
+/// Opsets of the default domain that the converters implement. Before
+/// opset 7 the converters read the older forms of the ops that changed
+/// (broadcast attributes, attributes that became inputs); the attributes of
+/// still older forms (consumed_inputs) are reported unsupported as any
+/// unknown attribute is.
+constexpr int64_t kMinOpset = 1;
+constexpr int64_t kMaxOpset = 17;
+/// Folded results larger than this stay computations.
+constexpr int64_t kMaxFoldElements = 1 << 22;
+
+std::optional<DType> dtypeFromOnnx(int32_t t) {
+  switch (t) {
+  case onnx::TensorProto::FLOAT:
+    return DType::F32;
+  case onnx::TensorProto::DOUBLE:
+    return DType::F64;
+  case onnx::TensorProto::INT32:
+    return DType::I32;
+  case onnx::TensorProto::INT64:
+    return DType::I64;
+  case onnx::TensorProto::BOOL:
+    return DType::Bool;
+  case onnx::TensorProto::UINT8:
+    return DType::U8;
+  default:
+    return std::nullopt;
+  }
+}
+
+std::string onnxDTypeName(int32_t t) {
+  std::string name =
+      onnx::TensorProto::DataType_Name((onnx::TensorProto::DataType)t);
+  for (char &c : name)
+    c = (char)std::tolower((unsigned char)c);
+  return name.empty() ? "dtype " + std::to_string(t) : name;
+}
+
+/// The node's name for messages: its own, else its first output, else its
+/// index.
+std::string nodeLabel(const onnx::NodeProto &n, size_t index) {
+  if (!n.name().empty())
+    return n.name();
+  if (n.output_size() && !n.output(0).empty())
+    return n.output(0);
+  return "#" + std::to_string(index);
+}
+
+struct UnsupportedList {
+  /// (op, reason) -> node names, in order of first appearance.
+  std::vector<
+      std::pair<std::pair<std::string, std::string>, std::vector<std::string>>>
+      items;
+  size_t nodes = 0;
+  void add(const std::string &op, const std::string &reason,
+           const std::string &node) {
+    ++nodes;
+    for (auto &[key, names] : items)
+      if (key.first == op && key.second == reason) {
+        names.push_back(node);
+        return;
+      }
+    items.push_back({{op, reason}, {node}});
+  }
+  std::string message(size_t totalNodes) const {
+    std::string s = strCat("unsupported: ", nodes, " of ", totalNodes,
+                           " nodes cannot be imported");
+    for (const auto &[key, names] : items) {
+      s += strCat("; ", key.first, " x", names.size(), " (");
+      for (size_t i = 0; i < names.size() && i < 5; ++i)
+        s += (i ? ", '" : "'") + names[i] + "'";
+      if (names.size() > 5)
+        s += strCat(", ", names.size() - 5, " more");
+      s += "): " + key.second;
+    }
+    return s;
+  }
+};
+
+class Importer : public ValueSource {
+public:
+  Importer(const onnx::ModelProto &model, const std::string &fileName,
+           const OnnxImportOptions &options)
+      : model_(model), file_(fileName), options_(options),
+        graph_(model.graph().name().empty() ? "main" : model.graph().name()),
+        b_(graph_) {}
+
+  Model run();
+
+  Value *value(const std::string &name) override;
+  std::optional<Tensor> staticValue(const std::string &name) override;
+  void define(const std::string &name, Value *v) override { values_[name] = v; }
+  Builder &builder() override { return b_; }
+
+private:
+  int64_t findOpset();
+  void addGraphInputs();
+  void convertNode(const onnx::NodeProto &n, size_t index,
+                   const ConverterTable &table);
+  void fold(size_t firstNode);
+  Model prune();
+
+  const onnx::ModelProto &model_;
+  std::string file_;
+  const OnnxImportOptions &options_;
+  Graph graph_;
+  Builder b_;
+  int64_t opset_ = 0;
+  std::unordered_map<std::string, Value *> values_;
+  std::unordered_map<std::string, Tensor> known_;
+  std::unordered_map<const Value *, Tensor> folded_;
+  std::unordered_set<std::string> poisoned_;
+  UnsupportedList unsupported_;
+};
+
+int64_t Importer::findOpset() {
+  int64_t opset = -1;
+  for (const auto &o : model_.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  if (opset < 0)
+    badInput(file_, ": unsupported: the model imports no opset of the "
+                    "default ONNX domain");
+  if (opset < kMinOpset || opset > kMaxOpset)
+    badInput(file_, ": unsupported: opset ", opset, " (supported: ", kMinOpset,
+             " to ", kMaxOpset, ")");
+  return opset;
+}
+
+void Importer::addGraphInputs() {
+  const onnx::GraphProto &g = model_.graph();
+  std::unordered_set<std::string> used;
+  for (const auto &n : g.node())
+    for (const auto &in : n.input())
+      used.insert(in);
+  for (const auto &o : g.output())
+    used.insert(o.name());
+
+  std::unordered_set<std::string> initialized;
+  for (const auto &t : g.initializer()) {
+    initialized.insert(t.name());
+    Tensor data;
+    try {
+      data = tensorFromOnnx(t, "initializer '" + t.name() + "'");
+    } catch (const Error &e) {
+      unsupported_.add("initializer", e.what(), t.name());
+      poisoned_.insert(t.name());
+      continue;
+    }
+    known_[t.name()] = data;
+    // Float initializers are trainable parameters; the others (shapes,
+    // indices) are constants made where they are used.
+    if (isFloat(data.dtype()) && used.count(t.name()))
+      values_[t.name()] = b_.param(t.name(), data);
+  }
+  for (const auto &in : g.input()) {
+    const std::string &name = in.name();
+    if (initialized.count(name))
+      continue;
+    if (auto it = options_.inputValues.find(name);
+        it != options_.inputValues.end()) {
+      known_[name] = it->second;
+    }
+    auto fail = [&](const std::string &reason) {
+      unsupported_.add("input", reason, name);
+      poisoned_.insert(name);
+    };
+    if (!in.type().has_tensor_type()) {
+      fail("a graph input that is not a tensor");
+      continue;
+    }
+    const auto &tt = in.type().tensor_type();
+    std::optional<DType> dtype = dtypeFromOnnx(tt.elem_type());
+    if (!dtype) {
+      fail("dtype " + onnxDTypeName(tt.elem_type()));
+      continue;
+    }
+    Shape shape;
+    if (auto it = options_.inputShapes.find(name);
+        it != options_.inputShapes.end()) {
+      shape = it->second;
+    } else if (!tt.has_shape()) {
+      fail("the input has no shape (give it with --input-shape)");
+      continue;
+    } else {
+      for (const auto &d : tt.shape().dim())
+        shape.push_back(d.has_dim_value() ? d.dim_value() : 1);
+    }
+    values_[name] = b_.input(name, {*dtype, shape});
+  }
+}
+
+Value *Importer::value(const std::string &name) {
+  if (auto it = values_.find(name); it != values_.end())
+    return it->second;
+  if (auto it = known_.find(name); it != known_.end())
+    return values_[name] = b_.constant(it->second);
+  badInput(file_, ": value '", name, "' is used but never defined");
+}
+
+std::optional<Tensor> Importer::staticValue(const std::string &name) {
+  if (auto it = known_.find(name); it != known_.end())
+    return it->second;
+  auto v = values_.find(name);
+  if (v == values_.end())
+    return std::nullopt;
+  if (auto it = folded_.find(v->second); it != folded_.end())
+    return it->second;
+  return std::nullopt;
+}
+
+void Importer::fold(size_t firstNode) {
+  const auto &nodes = graph_.nodes();
+  for (size_t i = firstNode; i < nodes.size(); ++i) {
+    const Node &n = *nodes[i];
+    if (n.op() == OpKind::Constant) {
+      folded_[n.result()] = std::get<Tensor>(*n.attrs().find("value"));
+      continue;
+    }
+    if (n.result()->type().numElements() > kMaxFoldElements)
+      continue;
+    std::vector<Tensor> operands;
+    for (Value *v : n.operands()) {
+      auto it = folded_.find(v);
+      if (it == folded_.end())
+        break;
+      operands.push_back(it->second);
+    }
+    if (operands.size() != n.operands().size())
+      continue;
+    try {
+      folded_[n.result()] =
+          evaluate(n.op(), operands, n.attrs(), n.result()->type());
+    } catch (const Error &) {
+      // A data-dependent error (a gather index out of range) is left for
+      // run time, where it names the node.
+    }
+  }
+}
+
+void Importer::convertNode(const onnx::NodeProto &n, size_t index,
+                           const ConverterTable &table) {
+  std::string label = nodeLabel(n, index);
+  auto poison = [&] {
+    for (const auto &out : n.output())
+      poisoned_.insert(out);
+  };
+  if (!n.domain().empty() && n.domain() != "ai.onnx") {
+    unsupported_.add(n.op_type(), "domain '" + n.domain() + "'", label);
+    return poison();
+  }
+  auto it = table.find(n.op_type());
+  if (it == table.end()) {
+    unsupported_.add(n.op_type(), "op not supported", label);
+    return poison();
+  }
+  for (const auto &in : n.input())
+    if (poisoned_.count(in))
+      return poison();
+  NodeContext ctx(n, opset_, *this);
+  size_t first = graph_.nodes().size();
+  try {
+    it->second(ctx);
+    ctx.checkAllAttributesRead();
+    for (size_t i = 0; i < (size_t)n.output_size(); ++i)
+      if (!n.output(i).empty() && !values_.count(n.output(i)))
+        unsupported("output " + std::to_string(i) + " is not produced");
+  } catch (const Unsupported &e) {
+    unsupported_.add(n.op_type(), e.what(), label);
+    return poison();
+  } catch (const Error &e) {
+    badInput(file_, ": node '", label, "' (", n.op_type(), "): ", e.what());
+  }
+  fold(first);
+}
+
+/// A copy of the graph with only what the outputs need, so that shape
+/// computations folded at import leave nothing behind. Inputs are kept
+/// unless their values were given and no node reads them.
+Model Importer::prune() {
+  std::unordered_set<const Value *> live;
+  for (const Output &o : graph_.outputs())
+    live.insert(o.value);
+  const auto &nodes = graph_.nodes();
+  for (size_t i = nodes.size(); i-- > 0;)
+    if (live.count(nodes[i]->result()))
+      for (Value *v : nodes[i]->operands())
+        live.insert(v);
+  Model m{Graph(graph_.name()), std::nullopt};
+  Graph &g = m.graph;
+  std::unordered_map<const Value *, Value *> map;
+  for (Value *in : graph_.inputs())
+    if (live.count(in) || !options_.inputValues.count(in->name()))
+      map[in] = g.addInput(in->name(), in->type());
+  for (const Param &p : graph_.params())
+    if (live.count(p.value))
+      map[p.value] = g.addParam(p.value->name(), p.data);
+  for (const auto &n : nodes) {
+    if (!live.count(n->result()))
+      continue;
+    std::vector<Value *> operands;
+    for (Value *v : n->operands())
+      operands.push_back(map.at(v));
+    map[n->result()] = g.addNode(n->op(), operands, n->attrs(),
+                                 n->result()->name(), n->result()->type())
+                           ->result();
+  }
+  for (const Output &o : graph_.outputs())
+    g.addOutput(o.name, map.at(o.value));
+  return m;
+}
+
+Model Importer::run() {
+  opset_ = findOpset();
+  addGraphInputs();
+  static const ConverterTable table = [] {
+    ConverterTable t;
+    addMathConverters(t);
+    addShapeConverters(t);
+    addNnConverters(t);
+    addReduceConverters(t);
+    addRnnConverters(t);
+    addIndexConverters(t);
+    addResizeConverters(t);
+    addScatterConverters(t);
+    return t;
+  }();
+  const onnx::GraphProto &g = model_.graph();
+  for (int i = 0; i < g.node_size(); ++i)
+    convertNode(g.node(i), (size_t)i, table);
+  if (unsupported_.nodes)
+    badInput(file_, ": ", unsupported_.message((size_t)g.node_size()));
+  for (const auto &o : g.output()) {
+    Value *v = value(o.name());
+    // An output that is an input or a parameter gets a node of its own.
+    if (v->kind() != ValueKind::NodeResult)
+      v = b_.op(OpKind::StopGradient, {v});
+    graph_.addOutput(o.name(), v);
+  }
+  return prune();
+}
+
+} // namespace
+
+namespace onnximport {
+
+int64_t normalizeAxis(int64_t axis, int64_t rank, const std::string &what) {
+  if (axis < -rank || axis >= rank)
+    unsupported(strCat(what, " ", axis, " is out of range for rank ", rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+void requireFloat(Value *v, const std::string &what) {
+  if (!isFloat(v->type().dtype))
+    unsupported(strCat(what, " of dtype ", dtypeName(v->type().dtype),
+                       " (only float)"));
+}
+
+} // namespace onnximport
+
+Tensor tensorFromOnnx(const onnx::TensorProto &t, const std::string &what) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    badInput(what, ": unsupported: external data");
+  std::optional<DType> dtype = dtypeFromOnnx(t.data_type());
+  if (!dtype)
+    badInput(what, ": unsupported: dtype ", onnxDTypeName(t.data_type()));
+  Shape shape(t.dims().begin(), t.dims().end());
+  TensorType type{*dtype, shape};
+  checkType(type, what);
+  Tensor out(type);
+  int64_t n = out.numElements();
+  auto mismatch = [&](int64_t got) {
+    badInput(what, ": holds ", got, " elements, but its dims ", shapeStr(shape),
+             " need ", n);
+  };
+  if (t.has_raw_data()) {
+    if (t.raw_data().size() != out.byteSize())
+      mismatch((int64_t)(t.raw_data().size() / dtypeSize(*dtype)));
+    if (n)
+      std::memcpy(out.bytes(), t.raw_data().data(), out.byteSize());
+    return out;
+  }
+  auto copy = [&](const auto &field) {
+    if ((int64_t)field.size() != n)
+      mismatch((int64_t)field.size());
+    for (int64_t i = 0; i < n; ++i)
+      out.setElementFromDouble(i, (double)field.Get((int)i));
+  };
+  switch (*dtype) {
+  case DType::F32:
+    copy(t.float_data());
+    break;
+  case DType::F64:
+    copy(t.double_data());
+    break;
+  case DType::I64:
+    if ((int64_t)t.int64_data_size() != n)
+      mismatch(t.int64_data_size());
+    for (int64_t i = 0; i < n; ++i)
+      out.data<int64_t>()[i] = t.int64_data((int)i);
+    break;
+  case DType::I32:
+  case DType::Bool:
+  case DType::U8:
+    copy(t.int32_data());
+    break;
+  }
+  return out;
+}
+
+Tensor loadOnnxTensor(const std::string &path) {
+  std::string bytes = readFile(path);
+  onnx::TensorProto t;
+  if (!t.ParseFromString(bytes))
+    badInput(path, ": not a valid onnx.TensorProto file");
+  return tensorFromOnnx(t, path);
+}
+
+Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,
+                 const OnnxImportOptions &options) {
+  Importer importer(model, fileName, options);
+  Model m = importer.run();
+  verifyModel(m);
+  return m;
+}
+
+Model importOnnx(const std::string &path, const OnnxImportOptions &options) {
+  std::string bytes = readFile(path);
+  if (bytes.empty())
+    badInput(path, ": the file is empty");
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes))
+    badInput(path, ": not a valid ONNX model (the file is truncated or "
+                   "corrupt)");
+  return importOnnx(model, path, options);
+}
+
+void registerOnnxLoader() {
+  registerModelLoader(".onnx",
+                      [](const std::string &path) { return importOnnx(path); });
+}
+
+} // namespace adjoint

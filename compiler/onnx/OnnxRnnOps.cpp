@@ -1,0 +1,251 @@
+//===- OnnxRnnOps.cpp - ONNX LSTM, GRU and RNN, unrolled ------------------===//
+//
+// A recurrent op becomes one matmul of the whole sequence with the input
+// weights, then one step per time step (a matmul with the recurrent weights
+// and the gate functions), unrolled over the static sequence length, for
+// each direction.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/onnx/OnnxContext.h"
+
+#include "ir/Error.h"
+
+#include <onnx/onnx_pb.h>
+
+namespace adjoint::onnximport {
+
+namespace {
+
+/// Longer sequences are not unrolled.
+constexpr int64_t kMaxUnrolledSteps = 1024;
+
+enum class Cell { Rnn, Gru, Lstm };
+
+/// One of ONNX's recurrent activation functions.
+struct Activation {
+  std::string name;
+  double alpha = 0, beta = 0;
+};
+
+Value *activate(Builder &b, Value *x, const Activation &a) {
+  auto s = [&](double v) { return b.scalar(x->type().dtype, v); };
+  const std::string &n = a.name;
+  if (n == "Sigmoid")
+    return b.sigmoid(x);
+  if (n == "Tanh")
+    return b.tanh(x);
+  if (n == "Relu")
+    return b.relu(x);
+  if (n == "Affine")
+    return b.add(b.mul(x, s(a.alpha)), s(a.beta));
+  if (n == "LeakyRelu")
+    return b.select(b.less(x, s(0)), b.mul(x, s(a.alpha)), x);
+  if (n == "ThresholdedRelu")
+    return b.select(b.greater(x, s(a.alpha)), x, s(0));
+  if (n == "ScaledTanh")
+    return b.mul(b.tanh(b.mul(x, s(a.beta))), s(a.alpha));
+  if (n == "HardSigmoid")
+    return b.minimum(b.maximum(b.add(b.mul(x, s(a.alpha)), s(a.beta)), s(0)),
+                     s(1));
+  if (n == "Elu")
+    return b.select(b.less(x, s(0)), b.mul(b.sub(b.exp(x), s(1)), s(a.alpha)),
+                    x);
+  if (n == "Softsign")
+    return b.div(x, b.add(b.abs(x), s(1)));
+  if (n == "Softplus")
+    return b.log(b.add(b.exp(x), s(1)));
+  unsupported("activation '" + n + "'");
+}
+
+/// Reads `activations` with their alphas and betas; `defaults` per direction.
+std::vector<Activation> readActivations(NodeContext &c,
+                                        std::vector<std::string> defaults,
+                                        int64_t directions) {
+  std::vector<std::string> names;
+  for (const auto &a : c.node().attribute())
+    if (a.name() == "activations")
+      for (const auto &s : a.strings())
+        names.push_back(s);
+  c.ignore("activations");
+  std::vector<double> alphas = c.attrFloats("activation_alpha");
+  std::vector<double> betas = c.attrFloats("activation_beta");
+  if (names.empty())
+    for (int64_t d = 0; d < directions; ++d)
+      names.insert(names.end(), defaults.begin(), defaults.end());
+  if (names.size() != defaults.size() * (size_t)directions)
+    unsupported("activations: wrong count");
+  std::vector<Activation> out;
+  size_t ia = 0, ib = 0;
+  for (const std::string &n : names) {
+    Activation a{n};
+    bool takesAlpha = n == "Affine" || n == "LeakyRelu" ||
+                      n == "ThresholdedRelu" || n == "ScaledTanh" ||
+                      n == "HardSigmoid" || n == "Elu";
+    bool takesBeta = n == "Affine" || n == "ScaledTanh" || n == "HardSigmoid";
+    double defAlpha = n == "LeakyRelu" ? 0.01 : n == "HardSigmoid" ? 0.2 : 1.0;
+    double defBeta = n == "HardSigmoid" ? 0.5 : 0.0;
+    a.alpha = takesAlpha ? (ia < alphas.size() ? alphas[ia++] : defAlpha) : 0;
+    a.beta = takesBeta ? (ib < betas.size() ? betas[ib++] : defBeta) : 0;
+    out.push_back(a);
+  }
+  return out;
+}
+
+/// Row `d` of a [D, ...] tensor as [...].
+Value *direction(Builder &b, Value *v, int64_t d) {
+  Shape s(shapeOf(v).begin() + 1, shapeOf(v).end());
+  return b.reshape(b.slice(v, {d}, {d + 1}, {0}), s);
+}
+
+/// Columns [k * h, (k + 1) * h) of a [B, G * h] tensor.
+Value *gate(Builder &b, Value *v, int64_t k, int64_t h) {
+  return b.slice(v, {k * h}, {(k + 1) * h}, {1});
+}
+
+Converter recurrent(Cell cell) {
+  return [cell](NodeContext &c) {
+    Builder &b = c.b();
+    int64_t gates = cell == Cell::Lstm ? 4 : cell == Cell::Gru ? 3 : 1;
+    Value *x = c.input(0), *w = c.input(1), *r = c.input(2);
+    requireFloat(x, c.opType());
+    DType dt = x->type().dtype;
+    auto s = [&](double v) { return b.scalar(dt, v); };
+    std::string dir = c.attrString("direction", "forward");
+    if (dir != "forward" && dir != "reverse" && dir != "bidirectional")
+      unsupported("direction '" + dir + "'");
+    int64_t dirs = dir == "bidirectional" ? 2 : 1;
+    int64_t layout = c.attrInt("layout", 0);
+    int64_t hidden = c.attrInt("hidden_size", shapeOf(r).back());
+    double clip = c.attrFloat("clip", 0);
+    bool hasClip = c.has("clip");
+    bool beforeReset = c.attrInt("linear_before_reset", 0) != 0;
+    if (cell == Cell::Lstm && c.attrInt("input_forget", 0))
+      unsupported("input_forget 1");
+    std::vector<std::string> defaults =
+        cell == Cell::Lstm ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+        : cell == Cell::Gru ? std::vector<std::string>{"Sigmoid", "Tanh"}
+                            : std::vector<std::string>{"Tanh"};
+    std::vector<Activation> acts = readActivations(c, defaults, dirs);
+    if (rankOf(x) != 3)
+      unsupported("an input that is not 3-D");
+    if (layout)
+      x = b.transpose(x, {1, 0, 2});
+    int64_t steps = shapeOf(x)[0], batch = shapeOf(x)[1];
+    if (steps > kMaxUnrolledSteps)
+      unsupported(strCat("a sequence of ", steps, " steps"));
+    if (c.hasInput(4)) {
+      std::vector<int64_t> lens = c.staticInts(4, "sequence_lens");
+      for (int64_t l : lens)
+        if (l != steps)
+          unsupported("sequence_lens shorter than the sequence");
+    }
+    auto initial = [&](size_t i) -> Value * {
+      if (!c.hasInput(i))
+        return nullptr;
+      Value *v = c.input(i);
+      return layout ? b.transpose(v, {1, 0, 2}) : v;
+    };
+    Value *h0 = initial(5);
+    Value *c0 = cell == Cell::Lstm ? initial(6) : nullptr;
+    Value *peep = cell == Cell::Lstm && c.hasInput(7) ? c.input(7) : nullptr;
+    Value *bias = c.hasInput(3) ? c.input(3) : nullptr;
+    Value *zeros = b.broadcastTo(s(0), {batch, hidden});
+
+    std::vector<Value *> ys(dirs), yh(dirs), yc(dirs);
+    for (int64_t d = 0; d < dirs; ++d) {
+      bool reverse = dir == "reverse" || d == 1;
+      const Activation *act = &acts[(size_t)d * defaults.size()];
+      Value *wd = b.transpose(direction(b, w, d)); // [I, G*h]
+      Value *rd = b.transpose(direction(b, r, d)); // [h, G*h]
+      // The input projection of every step at once: [S, B, G*h].
+      Value *xw = b.matmul(x, wd);
+      Value *rb = nullptr;
+      if (bias) {
+        Value *bd = direction(b, bias, d); // [2*G*h]
+        Value *wb = b.slice(bd, {0}, {gates * hidden});
+        rb = b.slice(bd, {gates * hidden}, {2 * gates * hidden});
+        xw = cell == Cell::Gru && beforeReset ? b.add(xw, wb)
+                                              : b.add(xw, b.add(wb, rb));
+      }
+      Value *h = h0 ? direction(b, h0, d) : zeros;
+      Value *cs = c0 ? direction(b, c0, d) : zeros;
+      Value *pd = peep ? direction(b, peep, d) : nullptr;
+      std::vector<Value *> outs((size_t)steps);
+      auto clipped = [&](Value *v) {
+        return hasClip ? b.minimum(b.maximum(v, s(-clip)), s(clip)) : v;
+      };
+      for (int64_t k = 0; k < steps; ++k) {
+        int64_t t = reverse ? steps - 1 - k : k;
+        Value *xt =
+            b.reshape(b.slice(xw, {t}, {t + 1}, {0}), {batch, gates * hidden});
+        if (cell == Cell::Rnn) {
+          h = activate(b, clipped(b.add(xt, b.matmul(h, rd))), act[0]);
+        } else if (cell == Cell::Lstm) {
+          Value *g = b.add(xt, b.matmul(h, rd));
+          Value *gi = gate(b, g, 0, hidden), *go = gate(b, g, 1, hidden),
+                *gf = gate(b, g, 2, hidden), *gc = gate(b, g, 3, hidden);
+          if (pd) {
+            gi = b.add(gi, b.mul(b.slice(pd, {0}, {hidden}), cs));
+            gf = b.add(gf, b.mul(b.slice(pd, {2 * hidden}, {3 * hidden}), cs));
+          }
+          Value *it = activate(b, clipped(gi), act[0]);
+          Value *ft = activate(b, clipped(gf), act[0]);
+          Value *ct = activate(b, clipped(gc), act[1]);
+          cs = b.add(b.mul(ft, cs), b.mul(it, ct));
+          if (pd)
+            go = b.add(go, b.mul(b.slice(pd, {hidden}, {2 * hidden}), cs));
+          Value *ot = activate(b, clipped(go), act[0]);
+          h = b.mul(ot, activate(b, cs, act[2]));
+        } else {
+          Value *rzr = b.slice(rd, {0}, {2 * hidden}, {1});
+          Value *rh = b.slice(rd, {2 * hidden}, {3 * hidden}, {1});
+          Value *gzr =
+              b.add(b.slice(xt, {0}, {2 * hidden}, {1}), b.matmul(h, rzr));
+          if (beforeReset && rb)
+            gzr = b.add(gzr, b.slice(rb, {0}, {2 * hidden}));
+          Value *zt = activate(b, clipped(gate(b, gzr, 0, hidden)), act[0]);
+          Value *rt = activate(b, clipped(gate(b, gzr, 1, hidden)), act[0]);
+          Value *xh = gate(b, xt, 2, hidden), *hh;
+          if (beforeReset) {
+            Value *hr = b.matmul(h, rh);
+            if (rb)
+              hr = b.add(hr, b.slice(rb, {2 * hidden}, {3 * hidden}));
+            hh = b.add(xh, b.mul(rt, hr));
+          } else {
+            hh = b.add(xh, b.matmul(b.mul(rt, h), rh));
+          }
+          Value *ht = activate(b, clipped(hh), act[1]);
+          h = b.add(b.mul(b.sub(s(1), zt), ht), b.mul(zt, h));
+        }
+        outs[(size_t)t] = b.reshape(h, {1, 1, batch, hidden});
+      }
+      ys[d] = steps ? b.concat(outs, 0) : nullptr;
+      yh[d] = b.reshape(h, {1, batch, hidden});
+      yc[d] = b.reshape(cs, {1, batch, hidden});
+    }
+    if (c.hasOutput(0)) {
+      if (!steps)
+        unsupported("an empty sequence");
+      Value *y = dirs == 1 ? ys[0] : b.concat(ys, 1); // [S, D, B, h]
+      c.setOutput(0, layout ? b.transpose(y, {2, 0, 1, 3}) : y);
+    }
+    auto finalState = [&](std::vector<Value *> &v) {
+      Value *s = dirs == 1 ? v[0] : b.concat(v, 0); // [D, B, h]
+      return layout ? b.transpose(s, {1, 0, 2}) : s;
+    };
+    if (c.hasOutput(1))
+      c.setOutput(1, finalState(yh));
+    if (cell == Cell::Lstm && c.hasOutput(2))
+      c.setOutput(2, finalState(yc));
+  };
+}
+
+} // namespace
+
+void addRnnConverters(ConverterTable &t) {
+  t["RNN"] = recurrent(Cell::Rnn);
+  t["GRU"] = recurrent(Cell::Gru);
+  t["LSTM"] = recurrent(Cell::Lstm);
+}
+
+} // namespace adjoint::onnximport

@@ -1,0 +1,207 @@
+//===- OnnxImporterTest.cpp - Tests of the ONNX importer ------------------===//
+#include "compiler/onnx/OnnxImporter.h"
+
+#include "ir/Error.h"
+#include "ir/Interpreter.h"
+#include "ir/ModelIO.h"
+#include "tests/cli/CliTestSupport.h"
+#include "tests/onnx/OnnxTestModels.h"
+
+#include <gtest/gtest.h>
+
+using namespace adjoint;
+using namespace adjoint::testing;
+using adjoint::test::runProgram;
+using adjoint::test::TempDir;
+
+namespace {
+
+constexpr int32_t kF32 = onnx::TensorProto::FLOAT;
+constexpr int32_t kI64 = onnx::TensorProto::INT64;
+
+/// The message of the BadInput error that importing `m` throws.
+std::string importError(const onnx::ModelProto &m,
+                        const OnnxImportOptions &options = {}) {
+  try {
+    importOnnx(m, "m.onnx", options);
+  } catch (const Error &e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+    return e.what();
+  }
+  ADD_FAILURE() << "the import succeeded";
+  return "";
+}
+
+Tensor f32Tensor(Shape shape, std::vector<double> values) {
+  return Tensor::fromDoubles(DType::F32, std::move(shape), values);
+}
+
+Tensor i64Tensor(std::vector<double> values) {
+  return Tensor::fromDoubles(DType::I64, {(int64_t)values.size()}, values);
+}
+
+/// y = Gemm(x [N, 2], w [2, 3], b [3]) reshaped to [N, 3, 1] by an
+/// initializer shape.
+onnx::ModelProto denseModel() {
+  onnx::ModelProto m = makeOnnxModel();
+  addOnnxInput(m, "x", kF32, {-1, 2});
+  addOnnxInitializer(m, "w", f32Tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
+  addOnnxInitializer(m, "b", f32Tensor({3}, {0.5, 0.25, 0}));
+  addOnnxInitializer(m, "shape", i64Tensor({-1, 3, 1}));
+  addOnnxNode(m, "Gemm", {"x", "w", "b"}, {"h"}, "dense");
+  addOnnxNode(m, "Reshape", {"h", "shape"}, {"y"}, "reshape");
+  addOnnxOutput(m, "y", kF32, {-1, 3, 1});
+  return m;
+}
+
+TEST(OnnxImporterTest, InitializersBecomeParametersAndConstantsFold) {
+  Model m = importOnnx(denseModel(), "m.onnx");
+  ASSERT_EQ(m.graph.inputs().size(), 1u);
+  EXPECT_EQ(m.graph.inputs()[0]->type(), (TensorType{DType::F32, {1, 2}}));
+  ASSERT_EQ(m.graph.params().size(), 2u);
+  EXPECT_EQ(m.graph.params()[0].value->name(), "w");
+  EXPECT_EQ(m.graph.params()[1].value->name(), "b");
+  // The integer shape is a constant folded into reshape, not a parameter.
+  for (const auto &n : m.graph.nodes())
+    EXPECT_NE(n->op(), OpKind::Constant) << n->describe();
+  auto out = interpret(m.graph, {{"x", f32Tensor({1, 2}, {1, -1})}});
+  Tensor y = out.at("y");
+  EXPECT_EQ(y.shape(), (Shape{1, 3, 1}));
+  EXPECT_EQ(y.elementAsDouble(0), -2.5);
+  EXPECT_EQ(y.elementAsDouble(1), -2.75);
+  EXPECT_EQ(y.elementAsDouble(2), -3);
+}
+
+TEST(OnnxImporterTest, InputShapesFixSymbolicDimensions) {
+  OnnxImportOptions options;
+  options.inputShapes["x"] = {8, 2};
+  Model m = importOnnx(denseModel(), "m.onnx", options);
+  EXPECT_EQ(m.graph.inputs()[0]->type().shape, (Shape{8, 2}));
+  EXPECT_EQ(m.graph.outputs()[0].value->type().shape, (Shape{8, 3, 1}));
+}
+
+TEST(OnnxImporterTest, AnInitializedInputIsAParameterWithItsDefault) {
+  onnx::ModelProto m = denseModel();
+  declareValue(m.mutable_graph()->add_input(), "w", kF32, {2, 3});
+  Model imported = importOnnx(m, "m.onnx");
+  EXPECT_EQ(imported.graph.inputs().size(), 1u);
+  const Value *w = imported.graph.findValue("w");
+  ASSERT_NE(w, nullptr);
+  ASSERT_NE(imported.graph.findParam(w), nullptr);
+  EXPECT_EQ(imported.graph.findParam(w)->data.elementAsDouble(5), 6);
+}
+
+TEST(OnnxImporterTest, UnsupportedNodesAreReportedAllAtOnce) {
+  onnx::ModelProto m = makeOnnxModel();
+  addOnnxInput(m, "x", kF32, {2, 3});
+  addOnnxNode(m, "Relu", {"x"}, {"a"}, "ok");
+  addOnnxNode(m, "Frobnicate", {"a"}, {"b"}, "f1");
+  addOnnxNode(m, "Frobnicate", {"b"}, {"c"}, "f2");
+  setIntAttr(addOnnxNode(m, "Relu", {"x"}, {"d"}, "odd"), "bogus", 1);
+  addOnnxNode(m, "Add", {"c", "d"}, {"y"}, "sum");
+  addOnnxOutput(m, "y", kF32, {2, 3});
+  std::string msg = importError(m);
+  EXPECT_NE(msg.find("m.onnx: unsupported: 3 of 5 nodes"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("Frobnicate x2 ('f1', 'f2'): op not supported"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("Relu x1 ('odd'): attribute 'bogus'"), std::string::npos)
+      << msg;
+}
+
+TEST(OnnxImporterTest, ANonStaticShapeIsUnsupportedWithTheReason) {
+  onnx::ModelProto m = makeOnnxModel();
+  addOnnxInput(m, "x", kF32, {2, 3});
+  addOnnxInput(m, "shape", kI64, {2});
+  addOnnxNode(m, "Reshape", {"x", "shape"}, {"y"}, "r");
+  addOnnxOutput(m, "y", kF32, {3, 2});
+  std::string msg = importError(m);
+  EXPECT_NE(msg.find("Reshape x1 ('r'): input 'shape' is not a constant or "
+                     "initializer"),
+            std::string::npos)
+      << msg;
+  // Given as a value, the input folds and leaves the graph.
+  OnnxImportOptions options;
+  options.inputValues["shape"] = i64Tensor({3, 2});
+  Model imported = importOnnx(m, "m.onnx", options);
+  EXPECT_EQ(imported.graph.inputs().size(), 1u);
+  EXPECT_EQ(imported.graph.outputs()[0].value->type().shape, (Shape{3, 2}));
+}
+
+TEST(OnnxImporterTest, OpsetsOutsideTheRangeAreUnsupported) {
+  onnx::ModelProto m = denseModel();
+  m.mutable_opset_import(0)->set_version(18);
+  EXPECT_NE(importError(m).find("unsupported: opset 18 (supported: 1 to 17)"),
+            std::string::npos);
+}
+
+TEST(OnnxImporterTest, SoftmaxFlattensBeforeOpset13) {
+  for (int64_t opset : {11, 13}) {
+    onnx::ModelProto m = makeOnnxModel(opset);
+    addOnnxInput(m, "x", kF32, {1, 2, 2});
+    addOnnxNode(m, "Softmax", {"x"}, {"y"}, "s");
+    addOnnxOutput(m, "y", kF32, {1, 2, 2});
+    Model imported = importOnnx(m, "m.onnx");
+    auto out =
+        interpret(imported.graph, {{"x", f32Tensor({1, 2, 2}, {0, 0, 0, 0})}});
+    // Opset 11 normalizes over the 4 elements after axis 1, opset 13 over
+    // the 2 of the last axis.
+    EXPECT_EQ(out.at("y").elementAsDouble(0), opset < 13 ? 0.25 : 0.5);
+  }
+}
+
+TEST(OnnxImporterTest, LoadModelReadsOnnxFilesOnceRegistered) {
+  TempDir dir;
+  writeOnnxModel(denseModel(), dir / "m.onnx");
+  registerOnnxLoader();
+  Model m = loadModel(dir / "m.onnx");
+  EXPECT_EQ(m.graph.params().size(), 2u);
+}
+
+TEST(OnnxImporterTest, TensorsNeedADTypeAdjointHas) {
+  onnx::TensorProto t;
+  t.set_data_type(onnx::TensorProto::FLOAT16);
+  t.add_dims(2);
+  try {
+    tensorFromOnnx(t, "t");
+    FAIL() << "accepted float16";
+  } catch (const Error &e) {
+    EXPECT_STREQ(e.what(), "t: unsupported: dtype float16");
+  }
+}
+
+TEST(OnnxImportCommandTest, ImportsWithInputShapesAndRunsOnnxDirectly) {
+  TempDir dir;
+  writeOnnxModel(denseModel(), dir / "m.onnx");
+  auto r = runProgram(ADJOINT_CLI, {"import", dir / "m.onnx", "-o",
+                                    dir / "m.pbtxt", "--input-shape", "x=4x2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Model m = loadModel(dir / "m.pbtxt");
+  EXPECT_EQ(m.graph.inputs()[0]->type().shape, (Shape{4, 2}));
+  r = runProgram(ADJOINT_CLI, {"check", dir / "m.onnx"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = runProgram(ADJOINT_CLI, {"run", dir / "m.onnx"});
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(OnnxImportCommandTest, UnsupportedModelsExitWithStatus2) {
+  TempDir dir;
+  onnx::ModelProto m = makeOnnxModel();
+  addOnnxInput(m, "x", kF32, {2});
+  addOnnxNode(m, "Frobnicate", {"x"}, {"y"}, "f");
+  addOnnxOutput(m, "y", kF32, {2});
+  writeOnnxModel(m, dir / "bad.onnx");
+  auto r = runProgram(ADJOINT_CLI,
+                      {"import", dir / "bad.onnx", "-o", dir / "bad.pb"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unsupported: 1 of 1 nodes"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad.pb"));
+  r = runProgram(ADJOINT_CLI, {"import", dir / "bad.onnx", "-o", dir / "bad.pb",
+                               "--input-shape", "x=2y"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--input-shape 'x=2y'"), std::string::npos) << r.err;
+}
+
+} // namespace
