@@ -367,7 +367,14 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     return (size_t)(it - bufs.values.begin());
   };
   size_t carrierBuf = bufferOf(carrier);
-  size_t aBuf = bufferOf(anchor.operand(0)), bBuf = bufferOf(anchor.operand(1));
+  // A matmul reads the transposes it absorbed through the GEMM's flags.
+  MatMulOperand va = {anchor.operand(0), false},
+                vb = {anchor.operand(1), false};
+  if (anchor.op() == OpKind::MatMul) {
+    va = matmulOperand(group, anchor, 0);
+    vb = matmulOperand(group, anchor, 1);
+  }
+  size_t aBuf = bufferOf(va.value), bBuf = bufferOf(vb.value);
 
   std::vector<Access> accesses;
   FlatMap self = flatten(id, space.dims);
@@ -407,12 +414,16 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
                                    ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
                                    ec.i32(), ec.ptr(), ec.i64()},
                                   false));
-      llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[aBuf],
-                                            b.CreateMul(r0, b.getInt64(d.k)));
-      b.CreateCall(gemm,
-                   {b.CreateSub(r1, r0), b.getInt64(d.n), b.getInt64(d.k), pa,
-                    b.getInt64(d.k), b.getInt32(0), k.buffers[bBuf],
-                    b.getInt64(d.n), b.getInt32(0), out, b.getInt64(d.n)});
+      // Rows r0..r1 of A; of a transposed A (stored [k, m]), its columns.
+      int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
+      llvm::Value *pa = b.CreateInBoundsGEP(
+          st, k.buffers[aBuf],
+          va.transposed ? r0 : b.CreateMul(r0, b.getInt64(d.k)));
+      b.CreateCall(gemm, {b.CreateSub(r1, r0), b.getInt64(d.n),
+                          b.getInt64(d.k), pa, b.getInt64(lda),
+                          b.getInt32(va.transposed), k.buffers[bBuf],
+                          b.getInt64(ldb), b.getInt32(vb.transposed), out,
+                          b.getInt64(d.n)});
     } else {
       const Shape &xs = anchor.operand(0)->type().shape,
                   &ws = anchor.operand(1)->type().shape;
@@ -489,6 +500,14 @@ emitGroupKernels(EmitContext &ec, const FusionGroup &group, int groupIndex,
   }
   case GroupKind::Single:
     break;
+  }
+  if (group.anchor && group.anchor->op() == OpKind::MatMul) {
+    // A matmul with the transposes it absorbed, which no kernel computes.
+    const Node &mm = *group.anchor;
+    if (mm.result()->type().numElements() == 0)
+      return {};
+    return emitMatMul(ec, mm, nodeIndex.at(&mm), matmulOperand(group, mm, 0),
+                      matmulOperand(group, mm, 1));
   }
   std::vector<KernelCall> calls;
   for (const Node *n : group.nodes)

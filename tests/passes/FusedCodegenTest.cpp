@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -194,6 +195,56 @@ TEST(FusedCodegen, EpiloguesMatchTheInterpreter) {
     expectClose(exe->run(inputs), interpret(g, inputs),
                 t == DType::F32 ? 1e-5 : 1e-12);
   }
+}
+
+TEST(FusedCodegen, TransposedMatmulOperandsMatchTheInterpreter) {
+  // Every combination of transposed operands, through the three matmul
+  // kernels: on its own, with an epilogue (row counts around its block of
+  // 64 rows), and batched with a broadcast operand.
+  std::vector<std::array<int64_t, 3>> sizes = {
+      {1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {65, 13, 1}, {7, 3, 5}, {130, 33, 17}};
+  for (DType t : {DType::F32, DType::F64})
+    for (const auto &[m, k, n] : sizes)
+      for (int flags = 0; flags < 4; ++flags) {
+        bool ta = flags & 1, tb = flags & 2;
+        SCOPED_TRACE(typeStr({t, {m, k, n}}) + " trans_a " +
+                     std::to_string(ta) + " trans_b " + std::to_string(tb));
+        Graph g("trans");
+        Builder b(g);
+        Value *a = b.input("a", {t, ta ? Shape{k, m} : Shape{m, k}});
+        Value *w = b.input("w", {t, tb ? Shape{n, k} : Shape{k, n}});
+        Value *a3 = b.input("a3", {t, ta ? Shape{3, k, m} : Shape{3, m, k}});
+        Value *bias = b.input("bias", {t, {n}});
+        auto opA = [&](Value *v) {
+          return ta ? b.transpose(v, v->type().rank() == 3
+                                         ? std::vector<int64_t>{0, 2, 1}
+                                         : std::vector<int64_t>{})
+                    : v;
+        };
+        auto opB = [&] { return tb ? b.transpose(w) : w; };
+        b.output("mm", b.matmul(opA(a), opB()));
+        b.output("ep", b.relu(b.add(b.matmul(opA(a), opB()), bias)));
+        b.output("bm", b.matmul(opA(a3), opB()));
+        auto inputs = randomInputs(g, (uint64_t)(m * 100 + flags), false);
+        CompileOptions fusedOnly; // the graph as built: no shared transposes
+        fusedOnly.simplify = false;
+        auto exe = compile(g, fusedOnly);
+        EXPECT_EQ(exe->kernelCount(), 3);
+        expectClose(exe->run(inputs), interpret(g, inputs),
+                    t == DType::F32 ? 1e-5 : 1e-12);
+      }
+  // Integer matmuls read transposed operands in their loop nest.
+  Graph g("int");
+  Builder b(g);
+  Value *a = b.input("a", {DType::I32, {5, 3}});
+  Value *w = b.input("w", {DType::I32, {4, 5}});
+  b.output("y", b.matmul(b.transpose(a), b.transpose(w)));
+  auto inputs = randomInputs(g, 2, false);
+  CompileOptions fusedOnly;
+  fusedOnly.simplify = false;
+  auto exe = compile(g, fusedOnly);
+  EXPECT_EQ(exe->kernelCount(), 1);
+  expectClose(exe->run(inputs), interpret(g, inputs), 0);
 }
 
 TEST(FusedCodegen, DonatedBufferReadTransposed) {
