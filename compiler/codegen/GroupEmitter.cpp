@@ -321,9 +321,19 @@ void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
 }
 
 /// Rows of a matmul computed by one runtime call, then finished by the
-/// epilogue while they are in cache. Fixed, so that results do not depend
-/// on the thread count.
+/// epilogue while they are in cache: as many as make a block of about
+/// kEpilogueBlockElements (128 KiB of f32, which with the epilogue's other
+/// operands of the block stays in L2), at least kEpilogueRows. Every call
+/// packs the whole right operand again, so small blocks cost repacking.
+/// Chosen from the shape alone, so that results do not depend on the
+/// thread count.
 constexpr int64_t kEpilogueRows = 64;
+constexpr int64_t kEpilogueBlockElements = 32768;
+
+int64_t epilogueRows(int64_t n) {
+  int64_t rows = kEpilogueBlockElements / std::max<int64_t>(1, n);
+  return std::max(kEpilogueRows, rows / kEpilogueRows * kEpilogueRows);
+}
 
 /// A matmul or conv2d whose runtime kernel runs block by block (rows of the
 /// product, images of the convolution), each block followed at once by the
@@ -388,7 +398,8 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   DType t = product->type().dtype;
   bool isMatMul = anchor.op() == OpKind::MatMul;
   int64_t extent = space.dims[0];
-  int64_t blockRows = isMatMul ? kEpilogueRows : 1;
+  int64_t blockRows =
+      isMatMul ? epilogueRows(product->type().shape.back()) : 1;
   int64_t blocks = (extent + blockRows - 1) / blockRows;
   int64_t perRow = product->type().numElements() / std::max<int64_t>(1, extent);
 

@@ -159,15 +159,17 @@ TEST(FusedCodegen, InPlaceOutputsOfFusedGroups) {
 }
 
 TEST(FusedCodegen, EpiloguesMatchTheInterpreter) {
-  // Row counts around the epilogue's block of 64 rows; a conv whose result
+  // Row counts around the epilogue's blocks (64 rows for 512 columns, 768
+  // rows for 40 columns); a conv whose result
   // is also an output; an epilogue computed in its root's buffer.
-  for (int64_t rows : {1, 63, 64, 65, 200}) {
+  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 512}, {63, 512}, {64, 512}, {65, 512}, {200, 512}, {769, 40}}) {
     SCOPED_TRACE("rows " + std::to_string(rows));
     Graph g("dense");
     Builder b(g);
     Value *x = b.input("x", {DType::F32, {rows, 24}});
-    Value *w = b.input("w", {DType::F32, {24, 40}});
-    Value *bias = b.input("b", {DType::F32, {40}});
+    Value *w = b.input("w", {DType::F32, {24, cols}});
+    Value *bias = b.input("b", {DType::F32, {cols}});
     Value *mm = b.matmul(x, w);
     Value *y = b.relu(b.add(mm, bias));
     b.output("y", y);
@@ -199,10 +201,12 @@ TEST(FusedCodegen, EpiloguesMatchTheInterpreter) {
 
 TEST(FusedCodegen, TransposedMatmulOperandsMatchTheInterpreter) {
   // Every combination of transposed operands, through the three matmul
-  // kernels: on its own, with an epilogue (row counts around its block of
-  // 64 rows), and batched with a broadcast operand.
+  // kernels: on its own, with an epilogue (whose blocks of rows of a
+  // transposed left operand are columns of the stored array: 64 rows for
+  // 600 columns), and batched with a broadcast operand.
   std::vector<std::array<int64_t, 3>> sizes = {
-      {1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {65, 13, 1}, {7, 3, 5}, {130, 33, 17}};
+      {1, 1, 1},   {1, 7, 3},     {5, 1, 9},   {65, 13, 1},
+      {7, 3, 5},   {130, 33, 17}, {70, 5, 600}};
   for (DType t : {DType::F32, DType::F64})
     for (const auto &[m, k, n] : sizes)
       for (int flags = 0; flags < 4; ++flags) {
