@@ -237,18 +237,36 @@ TEST(FusedCodegen, TransposedMatmulOperandsMatchTheInterpreter) {
         expectClose(exe->run(inputs), interpret(g, inputs),
                     t == DType::F32 ? 1e-5 : 1e-12);
       }
-  // Integer matmuls read transposed operands in their loop nest.
+  // Integer matmuls read transposed operands in their loop nest; one
+  // transpose may be both operands of a matmul.
   Graph g("int");
   Builder b(g);
   Value *a = b.input("a", {DType::I32, {5, 3}});
   Value *w = b.input("w", {DType::I32, {4, 5}});
   b.output("y", b.matmul(b.transpose(a), b.transpose(w)));
+  Value *s = b.transpose(b.input("s", {DType::F64, {7, 7}}));
+  b.output("ss", b.matmul(s, s));
   auto inputs = randomInputs(g, 2, false);
   CompileOptions fusedOnly;
   fusedOnly.simplify = false;
   auto exe = compile(g, fusedOnly);
+  EXPECT_EQ(exe->kernelCount(), 2);
+  expectClose(exe->run(inputs), interpret(g, inputs), 1e-12);
+}
+
+TEST(FusedCodegen, AbsorbedTransposesTakeNoMemory) {
+  // The batched matmul is a single-node kernel that absorbed its transpose:
+  // the transpose gets no buffer.
+  Graph g("batched");
+  Builder b(g);
+  Value *p = b.input("p", {DType::F32, {2, 4, 6}});
+  Value *q = b.input("q", {DType::F32, {2, 4, 3}});
+  b.output("y", b.matmul(b.transpose(p, {0, 2, 1}), q));
+  auto exe = compile(g);
   EXPECT_EQ(exe->kernelCount(), 1);
-  expectClose(exe->run(inputs), interpret(g, inputs), 0);
+  EXPECT_EQ(exe->arenaBytes(), 0);
+  auto inputs = randomInputs(g, 6, false);
+  expectClose(exe->run(inputs), interpret(g, inputs), 1e-5);
 }
 
 TEST(FusedCodegen, DonatedBufferReadTransposed) {
