@@ -398,8 +398,7 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   DType t = product->type().dtype;
   bool isMatMul = anchor.op() == OpKind::MatMul;
   int64_t extent = space.dims[0];
-  int64_t blockRows =
-      isMatMul ? epilogueRows(product->type().shape.back()) : 1;
+  int64_t blockRows = isMatMul ? epilogueRows(product->type().shape.back()) : 1;
   int64_t blocks = (extent + blockRows - 1) / blockRows;
   int64_t perRow = product->type().numElements() / std::max<int64_t>(1, extent);
 
@@ -430,11 +429,10 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
       llvm::Value *pa = b.CreateInBoundsGEP(
           st, k.buffers[aBuf],
           va.transposed ? r0 : b.CreateMul(r0, b.getInt64(d.k)));
-      b.CreateCall(gemm, {b.CreateSub(r1, r0), b.getInt64(d.n),
-                          b.getInt64(d.k), pa, b.getInt64(lda),
-                          b.getInt32(va.transposed), k.buffers[bBuf],
-                          b.getInt64(ldb), b.getInt32(vb.transposed), out,
-                          b.getInt64(d.n)});
+      b.CreateCall(gemm, {b.CreateSub(r1, r0), b.getInt64(d.n), b.getInt64(d.k),
+                          pa, b.getInt64(lda), b.getInt32(va.transposed),
+                          k.buffers[bBuf], b.getInt64(ldb),
+                          b.getInt32(vb.transposed), out, b.getInt64(d.n)});
     } else {
       const Shape &xs = anchor.operand(0)->type().shape,
                   &ws = anchor.operand(1)->type().shape;

@@ -126,14 +126,13 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     emitLoop(b, b.getInt64(0), b.getInt64(d.n), [&](llvm::Value *j) {
       b.CreateStore(emitConstant(ec, t, 0), acc);
       emitLoop(b, b.getInt64(0), b.getInt64(d.k), [&](llvm::Value *kk) {
-        llvm::Value *x = emitLoad(
-            ec, b, t, k.buffers[1],
-            b.CreateAdd(aRow, b.CreateMul(kk, b.getInt64(sA[1]))));
+        llvm::Value *x =
+            emitLoad(ec, b, t, k.buffers[1],
+                     b.CreateAdd(aRow, b.CreateMul(kk, b.getInt64(sA[1]))));
         llvm::Value *y = emitLoad(
             ec, b, t, k.buffers[2],
-            b.CreateAdd(bBase,
-                        b.CreateAdd(b.CreateMul(kk, b.getInt64(sB[0])),
-                                    b.CreateMul(j, b.getInt64(sB[1])))));
+            b.CreateAdd(bBase, b.CreateAdd(b.CreateMul(kk, b.getInt64(sB[0])),
+                                           b.CreateMul(j, b.getInt64(sB[1])))));
         b.CreateStore(
             b.CreateAdd(b.CreateLoad(ec.valueType(t), acc), b.CreateMul(x, y)),
             acc);

@@ -314,8 +314,8 @@ void Planner::absorbTransposes(int gi, const Node *matmul) {
       reason = "the transpose is a graph output, so it is copied";
     for (const Node *c : consumersOf(t))
       if (reason.empty() && c != matmul)
-        reason = "the transpose also feeds " + c->describe() +
-                 ", so it is copied";
+        reason =
+            "the transpose also feeds " + c->describe() + ", so it is copied";
     if (!reason.empty()) {
       reject(t, matmul, reason);
       continue;

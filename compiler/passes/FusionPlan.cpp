@@ -37,7 +37,8 @@ bool swapsLastTwoAxes(const Node &n) {
   for (size_t d = 0; d + 2 < rank; ++d)
     if (perm[d] != (int64_t)d)
       return false;
-  return perm[rank - 2] == (int64_t)rank - 1 && perm[rank - 1] == (int64_t)rank - 2;
+  return perm[rank - 2] == (int64_t)rank - 1 &&
+         perm[rank - 1] == (int64_t)rank - 2;
 }
 
 bool isAbsorbedTranspose(const FusionGroup &group, const Node &n) {

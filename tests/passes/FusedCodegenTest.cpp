@@ -205,8 +205,8 @@ TEST(FusedCodegen, TransposedMatmulOperandsMatchTheInterpreter) {
   // transposed left operand are columns of the stored array: 64 rows for
   // 600 columns), and batched with a broadcast operand.
   std::vector<std::array<int64_t, 3>> sizes = {
-      {1, 1, 1},   {1, 7, 3},     {5, 1, 9},   {65, 13, 1},
-      {7, 3, 5},   {130, 33, 17}, {70, 5, 600}};
+      {1, 1, 1}, {1, 7, 3},     {5, 1, 9},   {65, 13, 1},
+      {7, 3, 5}, {130, 33, 17}, {70, 5, 600}};
   for (DType t : {DType::F32, DType::F64})
     for (const auto &[m, k, n] : sizes)
       for (int flags = 0; flags < 4; ++flags) {

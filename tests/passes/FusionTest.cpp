@@ -330,8 +330,8 @@ TEST(Fusion, DenseBackwardTransposesAreGemmFlags) {
   Value *w = b.input("w", {DType::F32, {784, 64}});
   Value *y = b.input("y", {DType::F32, {32, 64}});
   Value *dy = b.input("dy", {DType::F32, {32, 64}});
-  Value *dz = b.mul(dy, b.cast(b.greater(y, b.scalar(DType::F32, 0)),
-                               DType::F32));
+  Value *dz =
+      b.mul(dy, b.cast(b.greater(y, b.scalar(DType::F32, 0)), DType::F32));
   Value *dw = b.matmul(b.transpose(x), dz);
   Value *dx = b.matmul(dz, b.transpose(w));
   b.output("dw", dw);
@@ -430,7 +430,8 @@ TEST(Fusion, MlpTrainingStepCopiesNoTranspose) {
   int absorbed = 0;
   for (const auto &node : r.graph.nodes())
     if (node->op() == OpKind::Transpose) {
-      const FusionGroup &group = r.fusion.groups[r.fusion.groupOf.at(node.get())];
+      const FusionGroup &group =
+          r.fusion.groups[r.fusion.groupOf.at(node.get())];
       EXPECT_TRUE(isAbsorbedTranspose(group, *node)) << node->describe();
       ++absorbed;
     }
