@@ -321,9 +321,19 @@ void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
 }
 
 /// Rows of a matmul computed by one runtime call, then finished by the
-/// epilogue while they are in cache. Fixed, so that results do not depend
-/// on the thread count.
+/// epilogue while they are in cache: as many as make a block of about
+/// kEpilogueBlockElements (128 KiB of f32, which with the epilogue's other
+/// operands of the block stays in L2), at least kEpilogueRows. Every call
+/// packs the whole right operand again, so small blocks cost repacking.
+/// Chosen from the shape alone, so that results do not depend on the
+/// thread count.
 constexpr int64_t kEpilogueRows = 64;
+constexpr int64_t kEpilogueBlockElements = 32768;
+
+int64_t epilogueRows(int64_t n) {
+  int64_t rows = kEpilogueBlockElements / std::max<int64_t>(1, n);
+  return std::max(kEpilogueRows, rows / kEpilogueRows * kEpilogueRows);
+}
 
 /// A matmul or conv2d whose runtime kernel runs block by block (rows of the
 /// product, images of the convolution), each block followed at once by the
@@ -367,7 +377,14 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     return (size_t)(it - bufs.values.begin());
   };
   size_t carrierBuf = bufferOf(carrier);
-  size_t aBuf = bufferOf(anchor.operand(0)), bBuf = bufferOf(anchor.operand(1));
+  // A matmul reads the transposes it absorbed through the GEMM's flags.
+  MatMulOperand va = {anchor.operand(0), false},
+                vb = {anchor.operand(1), false};
+  if (anchor.op() == OpKind::MatMul) {
+    va = matmulOperand(group, anchor, 0);
+    vb = matmulOperand(group, anchor, 1);
+  }
+  size_t aBuf = bufferOf(va.value), bBuf = bufferOf(vb.value);
 
   std::vector<Access> accesses;
   FlatMap self = flatten(id, space.dims);
@@ -381,7 +398,7 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   DType t = product->type().dtype;
   bool isMatMul = anchor.op() == OpKind::MatMul;
   int64_t extent = space.dims[0];
-  int64_t blockRows = isMatMul ? kEpilogueRows : 1;
+  int64_t blockRows = isMatMul ? epilogueRows(product->type().shape.back()) : 1;
   int64_t blocks = (extent + blockRows - 1) / blockRows;
   int64_t perRow = product->type().numElements() / std::max<int64_t>(1, extent);
 
@@ -407,12 +424,15 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
                                    ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
                                    ec.i32(), ec.ptr(), ec.i64()},
                                   false));
-      llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[aBuf],
-                                            b.CreateMul(r0, b.getInt64(d.k)));
-      b.CreateCall(gemm,
-                   {b.CreateSub(r1, r0), b.getInt64(d.n), b.getInt64(d.k), pa,
-                    b.getInt64(d.k), b.getInt32(0), k.buffers[bBuf],
-                    b.getInt64(d.n), b.getInt32(0), out, b.getInt64(d.n)});
+      // Rows r0..r1 of A; of a transposed A (stored [k, m]), its columns.
+      int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
+      llvm::Value *pa = b.CreateInBoundsGEP(
+          st, k.buffers[aBuf],
+          va.transposed ? r0 : b.CreateMul(r0, b.getInt64(d.k)));
+      b.CreateCall(gemm, {b.CreateSub(r1, r0), b.getInt64(d.n), b.getInt64(d.k),
+                          pa, b.getInt64(lda), b.getInt32(va.transposed),
+                          k.buffers[bBuf], b.getInt64(ldb),
+                          b.getInt32(vb.transposed), out, b.getInt64(d.n)});
     } else {
       const Shape &xs = anchor.operand(0)->type().shape,
                   &ws = anchor.operand(1)->type().shape;
@@ -489,6 +509,14 @@ emitGroupKernels(EmitContext &ec, const FusionGroup &group, int groupIndex,
   }
   case GroupKind::Single:
     break;
+  }
+  if (group.anchor && group.anchor->op() == OpKind::MatMul) {
+    // A matmul with the transposes it absorbed, which no kernel computes.
+    const Node &mm = *group.anchor;
+    if (mm.result()->type().numElements() == 0)
+      return {};
+    return emitMatMul(ec, mm, nodeIndex.at(&mm), matmulOperand(group, mm, 0),
+                      matmulOperand(group, mm, 1));
   }
   std::vector<KernelCall> calls;
   for (const Node *n : group.nodes)

@@ -563,7 +563,8 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
   case OpKind::Gather:
     return {emitGather(ec, node, idx)};
   case OpKind::MatMul:
-    return emitMatMul(ec, node, idx);
+    return emitMatMul(ec, node, idx, {node.operand(0), false},
+                      {node.operand(1), false});
   case OpKind::Conv2D:
   case OpKind::Conv2DInputGrad:
   case OpKind::Conv2DWeightGrad:

@@ -3,6 +3,7 @@
 
 #include "compiler/codegen/EmitContext.h"
 #include "compiler/codegen/LoopNest.h"
+#include "compiler/passes/FusionPlan.h"
 
 #include <functional>
 #include <vector>
@@ -53,7 +54,12 @@ struct KernelBuilder {
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
             llvm::function_ref<void()> then);
 
-std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx);
+/// A matmul whose operands are read as `a` and `b` (a transposed operand
+/// is the stored value of the transpose it absorbed, read with the GEMM's
+/// trans flag).
+std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
+                                   const MatMulOperand &a,
+                                   const MatMulOperand &b);
 /// conv2d, conv2d_input_grad and conv2d_weight_grad.
 std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx);
 std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx);

@@ -33,13 +33,14 @@ SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
                  group.kind == GroupKind::Reduction ||
                  group.kind == GroupKind::Epilogue;
     // A node compiled on its own writes its result even when nothing
-    // reads it; a fused kernel writes its outputs only.
+    // reads it; a fused kernel writes its outputs only, and a transpose a
+    // matmul absorbed is written by no kernel.
     if (fused)
       for (const Value *v : group.outputs)
         give(v);
     else
       for (const Node *n : group.nodes)
-        if (n->op() != OpKind::Constant)
+        if (n->op() != OpKind::Constant && !isAbsorbedTranspose(group, *n))
           give(n->result());
   }
   layout.statusSlot = next++;

@@ -53,9 +53,15 @@ llvm::GlobalVariable *offsetTable(EmitContext &ec, const std::string &name,
 
 } // namespace
 
-std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
-  const Value *a = node.operand(0), *bv = node.operand(1), *c = node.result();
-  MatMulDims d = matmulDims(a->type().shape, bv->type().shape);
+std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
+                                   const MatMulOperand &va,
+                                   const MatMulOperand &vb) {
+  // The sizes are the logical operands'; a transposed operand is stored
+  // with its last two axes swapped, with the same batch offsets.
+  const Value *a = va.value, *bv = vb.value, *c = node.result();
+  MatMulDims d =
+      matmulDims(node.operand(0)->type().shape, node.operand(1)->type().shape);
+  int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
   DType t = c->type().dtype;
   int64_t batch = 1;
   for (int64_t x : d.batch)
@@ -88,8 +94,9 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
       llvm::Value *pc = b.CreateInBoundsGEP(
           st, k.buffers[0], b.CreateMul(i, b.getInt64(d.m * d.n)));
       b.CreateCall(gemm, {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k), pa,
-                          b.getInt64(d.k), b.getInt32(0), pb, b.getInt64(d.n),
-                          b.getInt32(0), pc, b.getInt64(d.n)});
+                          b.getInt64(lda), b.getInt32(va.transposed), pb,
+                          b.getInt64(ldb), b.getInt32(vb.transposed), pc,
+                          b.getInt64(d.n)});
     });
     KernelCall call = k.finish(1, 1);
     call.serial = true;
@@ -97,6 +104,9 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
   }
 
   // Integers: a loop nest over (batch, m, n) with an inner loop over k.
+  // Element (i, j) of the stored A is at i * sA[0] + j * sA[1].
+  int64_t sA[2] = {va.transposed ? 1 : d.k, va.transposed ? d.m : 1};
+  int64_t sB[2] = {vb.transposed ? 1 : d.n, vb.transposed ? d.k : 1};
   KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
   llvm::IRBuilder<> &b = k.b;
   llvm::GlobalVariable *tabA =
@@ -110,18 +120,19 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx) {
     llvm::Value *mi = b.CreateSRem(row, b.getInt64(d.m));
     llvm::Value *aRow = b.CreateAdd(
         b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tabA, {bi})),
-        b.CreateMul(mi, b.getInt64(d.k)));
+        b.CreateMul(mi, b.getInt64(sA[0])));
     llvm::Value *bBase =
         b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tabB, {bi}));
     emitLoop(b, b.getInt64(0), b.getInt64(d.n), [&](llvm::Value *j) {
       b.CreateStore(emitConstant(ec, t, 0), acc);
       emitLoop(b, b.getInt64(0), b.getInt64(d.k), [&](llvm::Value *kk) {
         llvm::Value *x =
-            emitLoad(ec, b, t, k.buffers[1], b.CreateAdd(aRow, kk));
+            emitLoad(ec, b, t, k.buffers[1],
+                     b.CreateAdd(aRow, b.CreateMul(kk, b.getInt64(sA[1]))));
         llvm::Value *y = emitLoad(
             ec, b, t, k.buffers[2],
-            b.CreateAdd(bBase,
-                        b.CreateAdd(b.CreateMul(kk, b.getInt64(d.n)), j)));
+            b.CreateAdd(bBase, b.CreateAdd(b.CreateMul(kk, b.getInt64(sB[0])),
+                                           b.CreateMul(j, b.getInt64(sB[1])))));
         b.CreateStore(
             b.CreateAdd(b.CreateLoad(ec.valueType(t), acc), b.CreateMul(x, y)),
             acc);

@@ -86,6 +86,7 @@ private:
   }
   void grow(int gi);
   std::string judge(int gi, const Node *p, std::vector<IndexMap> &maps);
+  void absorbTransposes(int gi, const Node *matmul);
   bool reaches(int from, int target);
   void mergeScalarSources();
   void sweepDecisions();
@@ -133,6 +134,12 @@ std::string anchorRefusal(const WorkGroup &group, const Node *p) {
   return "";
 }
 
+/// True when `anchor` reads the result of `n` as an operand.
+bool readsAsOperand(const Node &anchor, const Node *n) {
+  const auto &ops = anchor.operands();
+  return std::find(ops.begin(), ops.end(), n->result()) != ops.end();
+}
+
 bool isAnchorOp(OpKind op) {
   return op == OpKind::MatMul || op == OpKind::Conv2D;
 }
@@ -175,10 +182,16 @@ std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
       otherGroups.insert(it->second);
       continue;
     }
-    if (c == group.anchor) {
+    if (c == group.anchor && group.kind == GroupKind::Reduction) {
       maps.push_back(reductionOperandMap(group.space));
       continue;
     }
+    // The runtime reads the operands of an epilogue's anchor (through the
+    // transposes it absorbed) from memory.
+    if (group.kind == GroupKind::Epilogue &&
+        (c == group.anchor || readsAsOperand(*group.anchor, c)))
+      return std::string(opName(group.anchor->op())) +
+             " reads its operands from memory";
     if (c->op() == OpKind::Reshape)
       return "producer is also read through a reshape, which is not an "
              "affine index map of a computed value";
@@ -276,9 +289,39 @@ void Planner::grow(int gi) {
       // The runtime reads the anchor's operands from memory.
       group.kind = GroupKind::Epilogue;
       group.anchor = p;
+      if (p->op() == OpKind::MatMul)
+        absorbTransposes(gi, p);
       continue;
     }
     offerOperands(p);
+  }
+}
+
+/// A transpose that swaps the last two axes of a matmul operand joins the
+/// matmul's group when the matmul is its only reader: the GEMM then reads
+/// the transpose's operand with its trans flag, and no kernel computes the
+/// transpose (FusionPlan.h, matmulOperand). A transpose read elsewhere is
+/// computed by a group of its own, and the matmul reads its result.
+void Planner::absorbTransposes(int gi, const Node *matmul) {
+  for (const Value *v : matmul->operands()) {
+    const Node *t = v->definingNode();
+    if (!t || !swapsLastTwoAxes(*t) || groupOf_.count(t))
+      continue;
+    std::string reason;
+    if (alone_.count(t))
+      reason = "the node writes a donated buffer and is kept on its own";
+    else if (graphOutputs_.count(t->result()))
+      reason = "the transpose is a graph output, so it is copied";
+    for (const Node *c : consumersOf(t))
+      if (reason.empty() && c != matmul)
+        reason =
+            "the transpose also feeds " + c->describe() + ", so it is copied";
+    if (!reason.empty()) {
+      reject(t, matmul, reason);
+      continue;
+    }
+    groups_[gi].nodes.push_back(t);
+    groupOf_[t] = gi;
   }
 }
 
@@ -331,6 +374,9 @@ void Planner::sweepDecisions() {
       std::string reason;
       if (alone_.count(c) || alone_.count(p))
         reason = "the node writes a donated buffer and is kept on its own";
+      else if (cg.anchor && cg.anchor->op() == OpKind::MatMul &&
+               readsAsOperand(*cg.anchor, c))
+        reason = "matmul reads its operands from memory";
       else if (cg.kind == GroupKind::Single)
         reason = std::string(opName(c->op())) + " is compiled on its own";
       else if (groups_[groupOf_.at(p)].kind == GroupKind::Row)
@@ -378,6 +424,8 @@ bool Planner::run(
       group.space.dims = n->result()->type().shape;
       group.space.keptRank = group.space.dims.size();
       group.maps[n] = {identityMap(group.space.dims.size())};
+    } else if (n->op() == OpKind::MatMul) {
+      group.anchor = n;
     } else if (isReduce(n->op()) && !alone_.count(n)) {
       group.kind = GroupKind::Reduction;
       group.anchor = n;
@@ -392,6 +440,8 @@ bool Planner::run(
     groupOf_[n] = gi;
     if (groups_[gi].kind != GroupKind::Single)
       grow(gi);
+    else if (n->op() == OpKind::MatMul && !alone_.count(n))
+      absorbTransposes(gi, n);
   }
   mergeScalarSources();
   sweepDecisions();

@@ -2,6 +2,7 @@
 #include "compiler/passes/FusionPlan.h"
 
 #include "ir/Error.h"
+#include "ir/ShapeInference.h"
 
 #include <algorithm>
 #include <sstream>
@@ -24,6 +25,39 @@ int FusionPlan::kernelCount() const {
                             [](const FusionGroup &group) {
                               return !isConstantGroup(group);
                             });
+}
+
+bool swapsLastTwoAxes(const Node &n) {
+  if (n.op() != OpKind::Transpose)
+    return false;
+  size_t rank = n.operand(0)->type().rank();
+  if (rank < 2)
+    return false;
+  std::vector<int64_t> perm = transposePerm(n.attr(), rank);
+  for (size_t d = 0; d + 2 < rank; ++d)
+    if (perm[d] != (int64_t)d)
+      return false;
+  return perm[rank - 2] == (int64_t)rank - 1 &&
+         perm[rank - 1] == (int64_t)rank - 2;
+}
+
+bool isAbsorbedTranspose(const FusionGroup &group, const Node &n) {
+  if (!group.anchor || group.anchor->op() != OpKind::MatMul ||
+      !swapsLastTwoAxes(n) ||
+      std::find(group.nodes.begin(), group.nodes.end(), &n) ==
+          group.nodes.end())
+    return false;
+  const auto &ops = group.anchor->operands();
+  return std::find(ops.begin(), ops.end(), n.result()) != ops.end();
+}
+
+MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
+                            size_t k) {
+  const Value *v = anchor.operand(k);
+  const Node *def = v->definingNode();
+  if (def && &anchor == group.anchor && isAbsorbedTranspose(group, *def))
+    return {def->operand(0), true};
+  return {v, false};
 }
 
 const char *groupKindName(GroupKind kind) {
@@ -152,6 +186,13 @@ void checkPlan(const Graph &g, const FusionPlan &plan) {
   if (position.size() != g.nodes().size())
     internalError("fusion plan: nodes of another graph");
   for (size_t i = 0; i < plan.groups.size(); ++i) {
+    const FusionGroup &group = plan.groups[i];
+    for (const Node *n : group.nodes)
+      if (isAbsorbedTranspose(group, *n) &&
+          std::find(group.outputs.begin(), group.outputs.end(), n->result()) !=
+              group.outputs.end())
+        internalError("fusion plan: the absorbed ", n->describe(),
+                      " is written by group ", i);
     auto it = plan.groupOf.find(plan.groups[i].nodes.empty()
                                     ? nullptr
                                     : plan.groups[i].nodes.front());

@@ -32,7 +32,8 @@ enum class GroupKind {
   /// A matmul or convolution (the anchor) with an elementwise epilogue
   /// applied to its output while it is in cache.
   Epilogue,
-  /// One node compiled on its own (pooling, gather, concat, pad, ...).
+  /// One node compiled on its own (pooling, gather, concat, pad, ...); a
+  /// matmul (the anchor) with the transposes of its operands it absorbed.
   Single,
 };
 
@@ -42,7 +43,7 @@ struct FusionGroup {
   /// The nodes of the group in graph order.
   std::vector<const Node *> nodes;
   /// The matmul/conv of an Epilogue group; the reduction of a Reduction
-  /// group; otherwise null.
+  /// group; the matmul of a Single group; otherwise null.
   const Node *anchor = nullptr;
   /// Values the group reads from memory: graph inputs, parameters, constant
   /// results, and results of earlier groups. In first-use order.
@@ -76,6 +77,30 @@ struct FusionPlan {
   /// `constant` nodes).
   int kernelCount() const;
 };
+
+/// True when `n` is a `transpose` of a value of rank >= 2 that swaps the
+/// last two axes and keeps the others: a matmul reads it as a transposed
+/// operand.
+bool swapsLastTwoAxes(const Node &n);
+
+/// An operand of a group's matmul anchor as its kernel reads it.
+struct MatMulOperand {
+  /// The stored value the GEMM reads.
+  const Value *value = nullptr;
+  /// The GEMM reads `value` transposed (its last two axes swapped).
+  bool transposed = false;
+};
+
+/// Operand `k` of the matmul `anchor` of `group`. When the operand is a
+/// transpose that swaps the last two axes and is a member of the group (it
+/// was absorbed: no kernel computes it), the GEMM reads the transpose's own
+/// operand with its trans flag; otherwise it reads the operand.
+MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
+                            size_t k);
+
+/// True when `n` is a transpose absorbed by the matmul anchor of `group`:
+/// a member that no kernel computes.
+bool isAbsorbedTranspose(const FusionGroup &group, const Node &n);
 
 /// The name of a group kind as dumps print it ("loop", "reduction", ...).
 const char *groupKindName(GroupKind kind);

@@ -207,8 +207,8 @@ std::vector<std::vector<IndexMap>> memberMaps(const FusionGroup &group,
     }
     if (!read[i])
       maps[i].push_back(identityMap(space.dims.size()));
-    if (n.op() == OpKind::Reshape)
-      continue; // its operand is read from memory
+    if (n.op() == OpKind::Reshape || &n == group.anchor)
+      continue; // its operands are read from memory
     for (size_t k = 0; k < n.operands().size(); ++k) {
       auto it = memberOf.find(n.operand(k));
       if (it == memberOf.end())

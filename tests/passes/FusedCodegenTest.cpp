@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -158,15 +159,17 @@ TEST(FusedCodegen, InPlaceOutputsOfFusedGroups) {
 }
 
 TEST(FusedCodegen, EpiloguesMatchTheInterpreter) {
-  // Row counts around the epilogue's block of 64 rows; a conv whose result
+  // Row counts around the epilogue's blocks (64 rows for 512 columns, 768
+  // rows for 40 columns); a conv whose result
   // is also an output; an epilogue computed in its root's buffer.
-  for (int64_t rows : {1, 63, 64, 65, 200}) {
+  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 512}, {63, 512}, {64, 512}, {65, 512}, {200, 512}, {769, 40}}) {
     SCOPED_TRACE("rows " + std::to_string(rows));
     Graph g("dense");
     Builder b(g);
     Value *x = b.input("x", {DType::F32, {rows, 24}});
-    Value *w = b.input("w", {DType::F32, {24, 40}});
-    Value *bias = b.input("b", {DType::F32, {40}});
+    Value *w = b.input("w", {DType::F32, {24, cols}});
+    Value *bias = b.input("b", {DType::F32, {cols}});
     Value *mm = b.matmul(x, w);
     Value *y = b.relu(b.add(mm, bias));
     b.output("y", y);
@@ -194,6 +197,76 @@ TEST(FusedCodegen, EpiloguesMatchTheInterpreter) {
     expectClose(exe->run(inputs), interpret(g, inputs),
                 t == DType::F32 ? 1e-5 : 1e-12);
   }
+}
+
+TEST(FusedCodegen, TransposedMatmulOperandsMatchTheInterpreter) {
+  // Every combination of transposed operands, through the three matmul
+  // kernels: on its own, with an epilogue (whose blocks of rows of a
+  // transposed left operand are columns of the stored array: 64 rows for
+  // 600 columns), and batched with a broadcast operand.
+  std::vector<std::array<int64_t, 3>> sizes = {
+      {1, 1, 1}, {1, 7, 3},     {5, 1, 9},   {65, 13, 1},
+      {7, 3, 5}, {130, 33, 17}, {70, 5, 600}};
+  for (DType t : {DType::F32, DType::F64})
+    for (const auto &[m, k, n] : sizes)
+      for (int flags = 0; flags < 4; ++flags) {
+        bool ta = flags & 1, tb = flags & 2;
+        SCOPED_TRACE(typeStr({t, {m, k, n}}) + " trans_a " +
+                     std::to_string(ta) + " trans_b " + std::to_string(tb));
+        Graph g("trans");
+        Builder b(g);
+        Value *a = b.input("a", {t, ta ? Shape{k, m} : Shape{m, k}});
+        Value *w = b.input("w", {t, tb ? Shape{n, k} : Shape{k, n}});
+        Value *a3 = b.input("a3", {t, ta ? Shape{3, k, m} : Shape{3, m, k}});
+        Value *bias = b.input("bias", {t, {n}});
+        auto opA = [&](Value *v) {
+          return ta ? b.transpose(v, v->type().rank() == 3
+                                         ? std::vector<int64_t>{0, 2, 1}
+                                         : std::vector<int64_t>{})
+                    : v;
+        };
+        auto opB = [&] { return tb ? b.transpose(w) : w; };
+        b.output("mm", b.matmul(opA(a), opB()));
+        b.output("ep", b.relu(b.add(b.matmul(opA(a), opB()), bias)));
+        b.output("bm", b.matmul(opA(a3), opB()));
+        auto inputs = randomInputs(g, (uint64_t)(m * 100 + flags), false);
+        CompileOptions fusedOnly; // the graph as built: no shared transposes
+        fusedOnly.simplify = false;
+        auto exe = compile(g, fusedOnly);
+        EXPECT_EQ(exe->kernelCount(), 3);
+        expectClose(exe->run(inputs), interpret(g, inputs),
+                    t == DType::F32 ? 1e-5 : 1e-12);
+      }
+  // Integer matmuls read transposed operands in their loop nest; one
+  // transpose may be both operands of a matmul.
+  Graph g("int");
+  Builder b(g);
+  Value *a = b.input("a", {DType::I32, {5, 3}});
+  Value *w = b.input("w", {DType::I32, {4, 5}});
+  b.output("y", b.matmul(b.transpose(a), b.transpose(w)));
+  Value *s = b.transpose(b.input("s", {DType::F64, {7, 7}}));
+  b.output("ss", b.matmul(s, s));
+  auto inputs = randomInputs(g, 2, false);
+  CompileOptions fusedOnly;
+  fusedOnly.simplify = false;
+  auto exe = compile(g, fusedOnly);
+  EXPECT_EQ(exe->kernelCount(), 2);
+  expectClose(exe->run(inputs), interpret(g, inputs), 1e-12);
+}
+
+TEST(FusedCodegen, AbsorbedTransposesTakeNoMemory) {
+  // The batched matmul is a single-node kernel that absorbed its transpose:
+  // the transpose gets no buffer.
+  Graph g("batched");
+  Builder b(g);
+  Value *p = b.input("p", {DType::F32, {2, 4, 6}});
+  Value *q = b.input("q", {DType::F32, {2, 4, 3}});
+  b.output("y", b.matmul(b.transpose(p, {0, 2, 1}), q));
+  auto exe = compile(g);
+  EXPECT_EQ(exe->kernelCount(), 1);
+  EXPECT_EQ(exe->arenaBytes(), 0);
+  auto inputs = randomInputs(g, 6, false);
+  expectClose(exe->run(inputs), interpret(g, inputs), 1e-5);
 }
 
 TEST(FusedCodegen, DonatedBufferReadTransposed) {

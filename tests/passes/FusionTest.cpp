@@ -1,9 +1,12 @@
 //===- FusionTest.cpp - Fusion groups of known graphs ---------------------===//
 #include "compiler/passes/Fusion.h"
 
+#include "compiler/passes/Pipeline.h"
 #include "compiler/training/Optimizer.h"
+#include "compiler/training/Trainer.h"
 #include "ir/Builder.h"
 #include "ir/Losses.h"
+#include "ir/ModelIO.h"
 
 #include <gtest/gtest.h>
 
@@ -311,6 +314,129 @@ TEST(Fusion, BatchedAndIntegerMatmulsHaveNoEpilogue) {
   EXPECT_EQ(plan.kernelCount(), 4);
   EXPECT_TRUE(hasReason(plan, "batched matmul is not fused"));
   EXPECT_TRUE(hasReason(plan, "integer matmul is not fused"));
+}
+
+/// The operand `k` of the matmul computing `mm` as its kernel reads it.
+MatMulOperand operandOf(const FusionPlan &plan, const Value *mm, size_t k) {
+  return matmulOperand(groupOfValue(plan, mm), *mm->definingNode(), k);
+}
+
+TEST(Fusion, DenseBackwardTransposesAreGemmFlags) {
+  // The gradients of a dense layer y = relu(x @ w + b) given dy:
+  // dw = x^T @ dz and dx = dz @ w^T, with dz = dy * (y > 0).
+  Graph g("dense_backward");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {32, 784}});
+  Value *w = b.input("w", {DType::F32, {784, 64}});
+  Value *y = b.input("y", {DType::F32, {32, 64}});
+  Value *dy = b.input("dy", {DType::F32, {32, 64}});
+  Value *dz =
+      b.mul(dy, b.cast(b.greater(y, b.scalar(DType::F32, 0)), DType::F32));
+  Value *dw = b.matmul(b.transpose(x), dz);
+  Value *dx = b.matmul(dz, b.transpose(w));
+  b.output("dw", dw);
+  b.output("dx", dx);
+  b.output("db", b.reduceSum(dz, std::vector<int64_t>{0}, false));
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  // dz, db, and one kernel per matmul: no transpose is copied.
+  EXPECT_EQ(plan.kernelCount(), 4);
+  for (const auto &node : g.nodes())
+    if (node->op() == OpKind::Transpose) {
+      const FusionGroup &group = plan.groups[plan.groupOf.at(node.get())];
+      EXPECT_TRUE(isAbsorbedTranspose(group, *node)) << node->describe();
+      EXPECT_EQ(group.anchor->op(), OpKind::MatMul);
+    }
+  MatMulOperand a = operandOf(plan, dw, 0), bw = operandOf(plan, dw, 1);
+  EXPECT_EQ(a.value, x);
+  EXPECT_TRUE(a.transposed);
+  EXPECT_EQ(bw.value, dz);
+  EXPECT_FALSE(bw.transposed);
+  MatMulOperand c = operandOf(plan, dx, 1);
+  EXPECT_EQ(c.value, w);
+  EXPECT_TRUE(c.transposed);
+  // The groups read the stored values, not the transposes.
+  const FusionGroup &dwGroup = groupOfValue(plan, dw);
+  EXPECT_EQ(dwGroup.inputs, (std::vector<const Value *>{x, dz}));
+  EXPECT_EQ(dwGroup.outputs, std::vector<const Value *>{dw});
+}
+
+TEST(Fusion, TransposedOperandsOfEpiloguesAndBatchedMatmuls) {
+  Graph g("flags");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F64, {8, 5}});
+  Value *w = b.input("w", {DType::F64, {3, 8}});
+  Value *bias = b.input("b", {DType::F64, {3}});
+  // relu(x^T @ w^T + b): an epilogue reading both operands transposed.
+  Value *y = b.relu(b.add(b.matmul(b.transpose(x), b.transpose(w)), bias));
+  b.output("y", y);
+  // A batched matmul whose transpose keeps the batch axis first.
+  Value *p = b.input("p", {DType::F32, {2, 4, 6}});
+  Value *q = b.input("q", {DType::F32, {2, 4, 3}});
+  Value *bm = b.matmul(b.transpose(p, {0, 2, 1}), q);
+  b.output("bm", bm);
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  EXPECT_EQ(plan.kernelCount(), 2);
+  const FusionGroup &epilogue = groupOfValue(plan, y);
+  EXPECT_EQ(epilogue.kind, GroupKind::Epilogue);
+  EXPECT_EQ(epilogue.nodes.size(), 5u);
+  EXPECT_EQ(epilogue.inputs, (std::vector<const Value *>{x, w, bias}));
+  const FusionGroup &batched = groupOfValue(plan, bm);
+  EXPECT_EQ(batched.kind, GroupKind::Single);
+  EXPECT_EQ(batched.nodes.size(), 2u);
+  EXPECT_EQ(batched.anchor, bm->definingNode());
+  EXPECT_EQ(operandOf(plan, bm, 0).value, p);
+  EXPECT_TRUE(operandOf(plan, bm, 0).transposed);
+}
+
+TEST(Fusion, TransposeReadElsewhereIsCopiedOnce) {
+  Graph g("shared");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {6, 4}});
+  Value *w = b.input("w", {DType::F32, {6, 3}});
+  Value *t = b.transpose(x);
+  Value *mm = b.matmul(t, w);
+  b.output("mm", mm);
+  b.output("e", b.exp(t));
+  // A transpose that is a graph output, and one that moves a batch axis.
+  Value *u = b.transpose(w);
+  b.output("u", u);
+  b.output("uw", b.matmul(u, w));
+  Value *z = b.input("z", {DType::F32, {2, 3, 4}});
+  Value *zt = b.transpose(z, {1, 0, 2});
+  b.output("zz", b.matmul(zt, b.input("v", {DType::F32, {4, 5}})));
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  EXPECT_FALSE(sameGroup(plan, t, mm));
+  const FusionGroup &copy = groupOfValue(plan, t);
+  EXPECT_EQ(copy.outputs, std::vector<const Value *>{t});
+  EXPECT_EQ(operandOf(plan, mm, 0).value, t);
+  EXPECT_FALSE(operandOf(plan, mm, 0).transposed);
+  EXPECT_TRUE(hasReason(plan, "the transpose also feeds"));
+  EXPECT_TRUE(hasReason(plan, "the transpose is a graph output"));
+  EXPECT_FALSE(sameGroup(plan, u, g.outputs()[3].value));
+  EXPECT_FALSE(sameGroup(plan, zt, g.outputs()[4].value));
+  EXPECT_FALSE(swapsLastTwoAxes(*zt->definingNode()));
+}
+
+TEST(Fusion, MlpTrainingStepCopiesNoTranspose) {
+  Model m = loadModel(ADJOINT_SOURCE_DIR "/examples/fashion_mlp.pbtxt");
+  TrainerOptions options;
+  options.threads = 1;
+  Trainer trainer(m, options);
+  PipelineResult r = runPipeline(trainer.stepGraph(), {});
+  checkPlan(r.graph, r.fusion);
+  int absorbed = 0;
+  for (const auto &node : r.graph.nodes())
+    if (node->op() == OpKind::Transpose) {
+      const FusionGroup &group =
+          r.fusion.groups[r.fusion.groupOf.at(node.get())];
+      EXPECT_TRUE(isAbsorbedTranspose(group, *node)) << node->describe();
+      ++absorbed;
+    }
+  // Two dense layers: x^T @ g for both, g @ w^T for the second.
+  EXPECT_GE(absorbed, 3);
 }
 
 TEST(Fusion, InPlaceWritersRunAfterEveryReader) {
