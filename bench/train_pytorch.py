@@ -32,7 +32,7 @@ def model_of(kind):
     if kind == "mlp_wide":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
                              nn.Linear(256, 128), nn.ReLU(),
-                             nn.Linear(128, 10)), 32
+                             nn.Linear(128, 10)), 64
     return nn.Sequential(
         nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
