@@ -98,6 +98,7 @@ void runDump(const DumpOptions &opts) {
     TrainerOptions trainerOptions;
     trainerOptions.loss = opts.loss;
     trainer = std::make_unique<Trainer>(m, trainerOptions);
+    compileOptions.inPlace = trainer->stepInPlace();
   } else if (!opts.loss.empty()) {
     badInput("--loss goes with --train");
   }

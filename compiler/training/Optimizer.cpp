@@ -88,10 +88,18 @@ Value *appendStepIncrement(Builder &b, Value *step) {
 }
 
 ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
-                         Value *grad, std::vector<Value *> state, Value *step) {
+                         Value *grad, std::vector<Value *> state, Value *step,
+                         Value *apply) {
   checkUpdate(spec, param, grad, state, step);
+  if (apply && apply->type() != TensorType{DType::Bool, {}})
+    badInput("update of %", param->name(), ": the guard must be bool[], not ",
+             typeStr(apply->type()));
   DType dt = param->type().dtype;
   auto k = [&](double v) { return b.scalar(dt, v); };
+  // `updated` where `apply` holds, else `old`.
+  auto guard = [&](Value *updated, Value *old) {
+    return apply ? b.select(apply, updated, old) : updated;
+  };
   Value *p = param, *g = grad;
   // L2 regularization: the decay joins the gradient (not in adamw).
   if (spec.weightDecay != 0 && spec.kind != OptimizerKind::AdamW)
@@ -100,20 +108,22 @@ ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
   switch (spec.kind) {
   case OptimizerKind::Sgd:
     // p <- p - lr*g
-    return {b.sub(p, b.mul(k(spec.lr), g)), {}};
+    return {guard(b.sub(p, b.mul(k(spec.lr), g)), param), {}};
   case OptimizerKind::Momentum: {
     // buf <- mu*buf + g; p <- p - lr*(nesterov ? g + mu*buf : buf)
-    Value *buf = b.add(b.mul(k(spec.momentum), state[0]), g);
+    Value *buf = guard(b.add(b.mul(k(spec.momentum), state[0]), g), state[0]);
     Value *dir = spec.nesterov ? b.add(g, b.mul(k(spec.momentum), buf)) : buf;
-    return {b.sub(p, b.mul(k(spec.lr), dir)), {buf}};
+    return {guard(b.sub(p, b.mul(k(spec.lr), dir)), param), {buf}};
   }
   case OptimizerKind::Adam:
   case OptimizerKind::AdamW: {
     // m <- b1*m + (1-b1)*g; v <- b2*v + (1-b2)*g^2
-    Value *m =
-        b.add(b.mul(k(spec.beta1), state[0]), b.mul(k(1 - spec.beta1), g));
-    Value *v = b.add(b.mul(k(spec.beta2), state[1]),
-                     b.mul(k(1 - spec.beta2), b.mul(g, g)));
+    Value *m = guard(
+        b.add(b.mul(k(spec.beta1), state[0]), b.mul(k(1 - spec.beta1), g)),
+        state[0]);
+    Value *v = guard(b.add(b.mul(k(spec.beta2), state[1]),
+                           b.mul(k(1 - spec.beta2), b.mul(g, g))),
+                     state[1]);
     // Bias correction with t = step + 1: mhat = m/(1-b1^t), vhat likewise.
     Value *t = b.cast(appendStepIncrement(b, step), dt);
     Value *mHat = b.div(m, b.sub(k(1), b.pow(k(spec.beta1), t)));
@@ -122,7 +132,7 @@ ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
     // Decoupled decay: p <- p - lr*wd*p before the Adam step.
     if (spec.kind == OptimizerKind::AdamW && spec.weightDecay != 0)
       p = b.sub(p, b.mul(k(spec.lr * spec.weightDecay), p));
-    return {b.sub(p, b.mul(k(spec.lr), dir)), {m, v}};
+    return {guard(b.sub(p, b.mul(k(spec.lr), dir)), param), {m, v}};
   }
   }
   __builtin_unreachable();

@@ -79,10 +79,14 @@ struct ParamUpdate {
 
 /// Appends the update of `param` (a float tensor) given its gradient `grad`
 /// (the same type), its `state` (in optimizerSlots order) and `step` (the
-/// counter before this step; may be null when !usesStepCounter). Throws
-/// BadInput for arguments whose types do not fit.
+/// counter before this step; may be null when !usesStepCounter). When
+/// `apply` (a bool scalar) is given, the parameter and its state keep their
+/// values where it is false: each new state value is selected before the
+/// parameter's update reads it, so the update stays one chain that fuses
+/// into one loop. Throws BadInput for arguments whose types do not fit.
 ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
-                         Value *grad, std::vector<Value *> state, Value *step);
+                         Value *grad, std::vector<Value *> state, Value *step,
+                         Value *apply = nullptr);
 
 /// Appends step + 1: the counter after this step. Build it once per step.
 Value *appendStepIncrement(Builder &b, Value *step);

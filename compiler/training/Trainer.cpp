@@ -57,11 +57,9 @@ copyInto(const Graph &g, Graph &out, const std::set<std::string> &asInputs) {
 double scalarValue(const Tensor &t) { return t.elementAsDouble(0); }
 
 /// Where a trained parameter or optimizer state tensor is bound: the step
-/// reads `current` and writes `spare`; after the step the two swap, so the
-/// values from before the step stay in `spare` until the next one.
+/// reads it and writes its update over it (CompileOptions::inPlace).
 struct Buffered {
   Tensor *current; // the entry of params or state
-  Tensor spare;
   size_t stepIn, stepOut;
   std::optional<size_t> evalIn;
 };
@@ -77,6 +75,7 @@ struct Trainer::Impl {
   Graph stepGraph{"step"};
   Graph evalGraph{"eval"};
   std::unique_ptr<Executable> stepExe, evalExe;
+  std::vector<std::pair<std::string, std::string>> stepInPlace;
   // Argument lists, in the executables' input/output order; batch inputs
   // are filled in per call.
   std::vector<Tensor> stepIn, stepOut, evalIn, evalOut;
@@ -139,6 +138,7 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
   m.model.training = model.training;
 
   OptimizerSpec opt = resolveOptimizer(spec_.optimizer);
+  std::vector<std::pair<std::string, std::string>> inPlace;
 
   // The step: forward, loss, backward, update.
   {
@@ -154,6 +154,12 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     b.output("loss", loss);
     if (m.hasAccuracy)
       b.output("accuracy", accuracy(b, map.at(predictions), map.at(labels)));
+    // A step whose loss is not finite changes nothing (loss - loss is 0
+    // only for a finite loss): the values from before it stay for
+    // diagnoseNonFinite and for saving, and updates can still be written in
+    // place.
+    Value *finite = b.equal(b.sub(loss, loss),
+                            b.scalar(loss->type().dtype, 0.0));
     Value *step = nullptr;
     if (usesStepCounter(opt)) {
       step = b.input(kStepCounter, stepCounterType());
@@ -170,13 +176,21 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
           init.setElementFromDouble(e, slot.initial);
         m.state[sname] = init;
       }
-      ParamUpdate up = appendUpdate(b, opt, wrt[i], grads[i], state, step);
+      ParamUpdate up =
+          appendUpdate(b, opt, wrt[i], grads[i], state, step, finite);
       b.output(updateName(name), up.param);
-      for (size_t s = 0; s < state.size(); ++s)
+      inPlace.push_back({updateName(name), name});
+      for (size_t s = 0; s < state.size(); ++s) {
         b.output(updateName(state[s]->name()), up.state[s]);
+        inPlace.push_back({updateName(state[s]->name()), state[s]->name()});
+      }
     }
-    if (step)
-      b.output(updateName(kStepCounter), appendStepIncrement(b, step));
+    // The counter last: every update above reads the old value.
+    if (step) {
+      b.output(updateName(kStepCounter),
+               b.select(finite, appendStepIncrement(b, step), step));
+      inPlace.push_back({updateName(kStepCounter), kStepCounter});
+    }
     verify(sg);
   }
 
@@ -192,13 +206,13 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     verify(eg);
   }
 
-  // The updates are written to separate buffers, not in place: see
-  // Buffered.
   CompileOptions copts;
   copts.threads = options.threads;
   copts.simplify = options.simplify;
   copts.fuse = options.fuse;
   CompileOptions stepOpts = copts, evalOpts = copts;
+  stepOpts.inPlace = inPlace;
+  m.stepInPlace = inPlace;
   if (!options.dumpDir.empty()) {
     stepOpts.dumpDir = options.dumpDir + "/step";
     evalOpts.dumpDir = options.dumpDir + "/eval";
@@ -208,7 +222,7 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
 
   for (auto *values : {&m.params, &m.state})
     for (auto &[name, t] : *values)
-      m.buffers[name] = Buffered{&t, t.clone(), 0, 0, std::nullopt};
+      m.buffers[name] = Buffered{&t, 0, 0, std::nullopt};
   auto bindArgs = [&](Executable &exe, std::vector<Tensor> &in,
                       std::vector<std::string> &inNames,
                       std::vector<Tensor> &out, bool isStep) {
@@ -232,7 +246,7 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
       auto it = m.buffers.find(target);
       if (isStep && it != m.buffers.end()) {
         it->second.stepOut = out.size();
-        out.push_back(it->second.spare);
+        out.push_back(*it->second.current); // written in place
       } else {
         out.emplace_back(info.type);
       }
@@ -252,6 +266,10 @@ Trainer::~Trainer() = default;
 const Graph &Trainer::modelGraph() const { return impl_->model.graph; }
 const Graph &Trainer::stepGraph() const { return impl_->stepGraph; }
 const Executable &Trainer::stepExecutable() const { return *impl_->stepExe; }
+const std::vector<std::pair<std::string, std::string>> &
+Trainer::stepInPlace() const {
+  return impl_->stepInPlace;
+}
 
 namespace {
 
@@ -281,15 +299,6 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   Impl &m = *impl_;
   bindBatch(batch, m.stepInNames, m.stepIn, m.params, m.state, m.model.graph);
   m.stepExe->run(m.stepIn, m.stepOut);
-  // The new values become current; the old ones stay as the spare, which
-  // the next step overwrites (and diagnoseNonFinite reads until then).
-  for (auto &[name, buf] : m.buffers) {
-    std::swap(*buf.current, buf.spare);
-    m.stepIn[buf.stepIn] = *buf.current;
-    m.stepOut[buf.stepOut] = buf.spare;
-    if (buf.evalIn)
-      m.evalIn[*buf.evalIn] = *buf.current;
-  }
   ++steps_;
   StepResult r;
   r.loss = scalarValue(m.stepOut[0]);
@@ -369,7 +378,7 @@ Trainer::diagnoseNonFinite(const std::map<std::string, Tensor> &batch) {
   Impl &m = *impl_;
   std::map<std::string, Tensor> inputs = batch;
   for (const auto &[name, buf] : m.buffers)
-    inputs[name] = buf.spare; // the values from before the last step
+    inputs[name] = *buf.current; // a non-finite step left them unchanged
   // Evaluate node by node so that the first non-finite result is found.
   std::map<const Value *, Tensor> values;
   const Graph &g = m.stepGraph;

@@ -3,10 +3,10 @@
 // A Trainer turns a model into one compiled training step: forward, loss,
 // backward (compiler/autodiff) and the optimizer update, in one graph and
 // one native function. Parameters and optimizer state are inputs of that
-// graph; each has two buffers, and a step reads one and writes its updated
-// value into the other, then the two swap. So a step copies none of them,
-// and the values from before the last step stay available, at no cost, to
-// diagnose a non-finite loss.
+// graph whose updated values are written back into the same buffers
+// (CompileOptions::inPlace), so a step copies none of them. Every update is
+// guarded by the loss: a step whose loss is not finite changes nothing, so
+// the values from before it stay to diagnose it and to be saved.
 //
 //   adjoint::Model model = adjoint::loadModel("examples/fashion_mlp.pbtxt");
 //   adjoint::Trainer trainer(model);
@@ -81,8 +81,7 @@ public:
   const Graph &modelGraph() const;
 
   /// The current value of parameter `name` (BadInput if there is none).
-  /// The reference follows the training; a copy of the tensor shares one of
-  /// the two buffers, which the step after next overwrites: clone() it to
+  /// The tensor's storage is updated in place by every step: clone() it to
   /// keep the values.
   const Tensor &parameter(const std::string &name) const;
   /// Replaces parameter `name`'s value (same type; BadInput otherwise).
@@ -97,12 +96,14 @@ public:
   const Graph &stepGraph() const;
   /// The compiled training step (kernel count, arena size, compile time).
   const Executable &stepExecutable() const;
+  /// The (output, input) pairs the step writes in place, as
+  /// CompileOptions::inPlace takes them.
+  const std::vector<std::pair<std::string, std::string>> &stepInPlace() const;
 
   /// For a batch whose loss went non-finite: runs the step's graph in the
-  /// reference interpreter with the parameters and optimizer state as they
-  /// were before the last step (kept in the step's spare buffers, not
-  /// copied) and names the first node whose result holds a NaN or infinity.
-  /// Call it right after that step: the next step overwrites them.
+  /// reference interpreter with the current parameters and optimizer state
+  /// (which that step left unchanged) and names the first node whose result
+  /// holds a NaN or infinity.
   std::string diagnoseNonFinite(const std::map<std::string, Tensor> &batch);
 
 private:
