@@ -45,16 +45,18 @@ codegen::HostTarget resolveTarget(const AotOptions &options) {
 }
 
 /// Makes every function and global `m` defines internal and prefixes its
-/// name with `prefix`, except the entry, which becomes `entryName`.
+/// name with `prefix`, except the entry, which becomes `entryName` and stays
+/// external until the modules are linked (the linker drops unreferenced
+/// internal functions).
 void internalize(llvm::Module &m, const std::string &prefix,
                  const std::string &entryName) {
   for (llvm::Function &f : m.functions()) {
     if (f.isDeclaration())
       continue;
-    f.setLinkage(llvm::GlobalValue::InternalLinkage);
-    f.setName(f.getName() == codegen::kEntryName
-                  ? entryName
-                  : prefix + f.getName().str());
+    bool entry = f.getName() == codegen::kEntryName;
+    if (!entry)
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+    f.setName(entry ? entryName : prefix + f.getName().str());
   }
   for (llvm::GlobalVariable &gv : m.globals())
     if (!gv.isDeclaration()) {
@@ -283,6 +285,9 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
   if (weights)
     emitLoadWeights(m, name, weights, weightsBytes);
 
+  for (const char *entry : {".run.entry", ".step.entry"})
+    if (llvm::Function *f = m.getFunction(name + entry))
+      f->setLinkage(llvm::GlobalValue::InternalLinkage);
   for (llvm::Function &f : m.functions())
     if (!f.isDeclaration()) {
       f.addFnAttr("target-cpu", tm->getTargetCPU());
