@@ -34,10 +34,12 @@ codegen::HostTarget resolveTarget(const AotOptions &options) {
   t.cpu = options.cpu.empty() ? "native" : options.cpu;
   if (t.cpu == "native") {
     llvm::Triple want(t.triple), have(host.triple);
-    if (want.getArch() != have.getArch() || want.getOS() != have.getOS())
+    if (want.getArch() != have.getArch() || want.getOS() != have.getOS()) {
+      codegen::createTargetMachine(t.triple, "generic", ""); // a known target?
       badInput("--cpu native means this machine's CPU (", host.cpu, ", ",
                host.triple, "), not one for target ", t.triple,
                "; name a CPU of that target or 'generic'");
+    }
     t.cpu = host.cpu;
     t.features = host.features;
   }
@@ -140,6 +142,11 @@ std::string defaultModelName(const std::string &modelPath) {
   if (stem.empty() || std::isdigit((unsigned char)stem[0]))
     stem = "_" + stem;
   return stem;
+}
+
+void checkTarget(const AotOptions &options) {
+  codegen::HostTarget target = resolveTarget(options);
+  codegen::createTargetMachine(target.triple, target.cpu, target.features);
 }
 
 AotResult compileModel(const Model &model, const AotOptions &options) {

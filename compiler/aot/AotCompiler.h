@@ -97,6 +97,10 @@ struct AotResult {
 /// without a training spec.
 AotResult compileModel(const Model &model, const AotOptions &options);
 
+/// Throws BadInput unless `options` name a target this LLVM generates code
+/// for and a CPU of it (compileModel checks the same).
+void checkTarget(const AotOptions &options);
+
 /// A GNU ar archive holding `object` as `memberName`, with a symbol index.
 std::string archiveOf(const std::string &object,
                       const std::string &memberName);

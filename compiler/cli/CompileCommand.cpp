@@ -118,6 +118,7 @@ void runCompile(const CompileCommandOptions &opts) {
              ": a shared library is linked for this machine only; write a "
              ".o or .a for --target ",
              opts.triple);
+  aot::checkTarget(aopts);
   Model m = loadModel(opts.model);
   if (opts.batch > 0)
     m = withContext(opts.model, [&] { return rebatch(m, opts.batch); });
@@ -174,7 +175,7 @@ Action addCompileCommand(CLI::App &app) {
   app.add_option("--threads", opts->threads,
                  "Default thread count of the compiled code (0: every "
                  "core); ADJOINT_NUM_THREADS overrides it at run time")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 1024))
       ->type_name("N");
   app.add_option("--weights", opts->weights,
                  "Write the parameters to FILE instead of the object; "
