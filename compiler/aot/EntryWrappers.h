@@ -31,7 +31,7 @@ struct EntryBinding {
   /// Storage of graph inputs and parameters the caller does not pass, by
   /// name; every other graph input is the caller's, in graph order.
   const std::map<std::string, llvm::Constant *> *storage = nullptr;
-  /// The internal arena used when the caller passes none, and its offset.
+  /// The internal arena used when the caller passes none.
   llvm::Constant *staticArena = nullptr;
   /// Threads to set on the first call (when ADJOINT_NUM_THREADS is unset),
   /// 0 for none; `threadsSet` is the flag that records the first call.

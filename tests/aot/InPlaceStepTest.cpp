@@ -77,11 +77,13 @@ INSTANTIATE_TEST_SUITE_P(Mlps, InPlaceStep,
                            std::string s = info.param;
                            return s.substr(0, s.find('.'));
                          });
-// Known difference: with fc1_w's update in place, the fusion plan computes
-// its gradient (a matmul) differently, and update.fc1_w and its Adam moments
-// differ from the double-buffered step's in about 1% of the elements (the
-// summation order; relative differences up to 1e-3 in the moments). Run it
-// with --gtest_also_run_disabled_tests.
+// Known difference: with fc1_w's update in place, fusion leaves fc1_w's
+// gradient matmul (transpose(%8) @ dy) a runtime GEMM followed by separate
+// Adam kernels, where the double-buffered step fuses the update into that
+// matmul's epilogue group, whose product sums in another order. So
+// update.fc1_w and its moments differ from the double-buffered step's in
+// about 1% of the elements (relative differences up to 1e-3 in the
+// moments). Run it with --gtest_also_run_disabled_tests.
 INSTANTIATE_TEST_SUITE_P(DISABLED_Cnn, InPlaceStep,
                          ::testing::Values("fashion_cnn.pbtxt"),
                          [](const auto &info) {
