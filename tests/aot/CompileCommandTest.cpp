@@ -188,3 +188,54 @@ TEST(CompileCommand, BatchOption) {
 
 } // namespace
 } // namespace adjoint::test
+
+namespace adjoint::test {
+namespace {
+
+// Outputs that are constants, graph inputs or the same value twice are
+// copied after the kernels; a gather index out of range makes NAME_run
+// return the failing node's index + 1.
+TEST(CompileCommand, CopiedOutputsAndRuntimeErrors) {
+  TempDir dir;
+  writeFile(dir / "edge.adj", "graph edge(%x: f32[4], %i: i64[2]) {\n"
+                              "  %c = constant() {value = f32[] [2]} : f32[]\n"
+                              "  %g = gather(%x, %i) : f32[2]\n"
+                              "  %n = neg(%x) : f32[4]\n"
+                              "  return g = %g, c = %c, x2 = %x, n = %n, "
+                              "n2 = %n\n}\n");
+  ProcessResult r = runCli({"compile", dir / "edge.adj", "-o", dir / "e.o",
+                            "--header", dir / "edge.h"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  writeFile(dir / "main.c",
+            "#include \"edge.h\"\n#include <stdio.h>\n"
+            "int main(void) {\n"
+            "  float x[4] = {1, 2, 3, 4}, g[2], c, x2[4], n[4], n2[4];\n"
+            "  int64_t i[2] = {3, 0};\n"
+            "  const void *in[] = {x, i};\n"
+            "  void *out[] = {g, &c, x2, n, n2};\n"
+            "  int ok = edge_run(in, out, NULL);\n"
+            "  printf(\"%d %g %g %g %g %g %g\\n\", ok, g[0], g[1], c, x2[3], "
+            "n[1], n2[2]);\n"
+            "  i[1] = 4;\n"
+            "  printf(\"%d\\n\", edge_run(in, out, NULL));\n"
+            "  return edge_NUM_PARAMS;\n}\n");
+  ProcessResult b = buildProgram(dir / "main.c", dir / "main", {dir / "e.o"},
+                                 dir.path().string());
+  ASSERT_EQ(b.status, 0) << b.err;
+  ProcessResult run = runProgram(dir / "main", {});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "0 4 1 2 4 -2 -3\n2\n"); // gather is node 2 (index 1)
+}
+
+TEST(CompileCommand, TrainNeedsATrainingSpec) {
+  TempDir dir;
+  writeFile(dir / "plain.adj", "graph plain(%x: f32[4]) {\n"
+                               "  %n = neg(%x) : f32[4]\n"
+                               "  return n = %n\n}\n");
+  expectError(runCli({"compile", dir / "plain.adj", "-o", dir / "p.o",
+                      "--header", dir / "p.h", "--train"}),
+              2, {"plain.adj", "training spec"});
+}
+
+} // namespace
+} // namespace adjoint::test
