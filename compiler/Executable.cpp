@@ -2,17 +2,11 @@
 #include "compiler/Executable.h"
 
 #include "compiler/CodeDump.h"
+#include "compiler/Lowering.h"
 #include "compiler/StageDump.h"
-#include "compiler/passes/Pipeline.h"
-#include "compiler/codegen/ModuleEmitter.h"
-#include "compiler/codegen/Optimizer.h"
 #include "compiler/jit/Jit.h"
 #include "ir/Error.h"
-#include "ir/Verifier.h"
 #include "runtime/Runtime.h"
-
-#include <llvm/IR/Module.h>
-#include <llvm/Target/TargetMachine.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,140 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <set>
 
 namespace adjoint {
-
-namespace {
-
-constexpr size_t kAlign = 64;
-
-size_t alignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
-/// Where the data of an output comes from after a run.
-struct OutputSource {
-  enum class Kind { Slot, Constant } kind = Kind::Slot;
-  int slot = -1;       ///< for Slot: the value's slot
-  Tensor constant;     ///< for Constant
-  bool direct = false; ///< the kernel writes straight into the output
-};
-
-/// Generates, links and optimizes the module of `g`; fills `text` if given.
-codegen::EmittedModule lowerToLLVM(const Graph &g, const FusionPlan &plan,
-                                   CodeDump *text,
-                                   const codegen::InPlaceMap &inPlace = {}) {
-  codegen::EmittedModule emitted = codegen::emitModule(g, plan, inPlace);
-  std::unique_ptr<llvm::TargetMachine> tm = codegen::createHostTargetMachine();
-  emitted.module->setDataLayout(tm->createDataLayout());
-  emitted.module->setTargetTriple(tm->getTargetTriple().str());
-  codegen::linkMathLibrary(*emitted.module);
-  if (text) {
-    text->llvmBefore = codegen::printModule(*emitted.module);
-    text->kernelsBefore = codegen::printFunctions(*emitted.module);
-  }
-  codegen::optimizeModule(*emitted.module, *tm);
-  if (text) {
-    text->llvmAfter = codegen::printModule(*emitted.module);
-    text->kernelsAfter = codegen::printFunctions(*emitted.module);
-    text->assembly = codegen::emitAssembly(*emitted.module, *tm);
-  }
-  return emitted;
-}
-
-/// The slots kernels share: each donated output (`inPlace`) with its input,
-/// and each value the memory plan writes over a dying value with that
-/// value. Either is computed in place: its kernel's buffers are not
-/// `noalias`.
-codegen::InPlaceMap sharedSlots(const codegen::InPlaceMap &inPlace,
-                                const MemoryPlan &memory) {
-  codegen::InPlaceMap shared = inPlace;
-  for (const BufferAssignment &b : memory.buffers)
-    if (b.reuses)
-      shared[b.value] = b.reuses;
-  return shared;
-}
-
-/// The offsets of the slots of `g` in its arena and the arena's size.
-struct ArenaLayout {
-  std::vector<std::pair<int, int64_t>> offsets; ///< (slot, byte offset)
-  int64_t bytes = 0;
-};
-
-/// Places every node result that has a slot: planned intermediates where
-/// `memory` puts them; results the plan does not hold (dead results, which
-/// all share one scratch buffer, or values a plan keeps in registers but
-/// these kernels still write) above the planned arena.
-ArenaLayout layOutArena(const Graph &g, const codegen::SlotLayout &layout,
-                        const codegen::InPlaceMap &inPlace,
-                        const MemoryPlan &memory) {
-  ArenaLayout arena;
-  arena.bytes = memory.arenaBytes;
-  for (const BufferAssignment &b : memory.buffers)
-    arena.offsets.push_back({layout.slotOf.at(b.value), b.offset});
-  std::set<const Value *> read, outside;
-  for (const auto &node : g.nodes())
-    read.insert(node->operands().begin(), node->operands().end());
-  for (const Output &o : g.outputs())
-    outside.insert(o.value);
-  int64_t scratch = 0;
-  std::vector<int> scratchSlots;
-  for (const auto &node : g.nodes()) {
-    const Value *v = node->result();
-    auto slot = layout.slotOf.find(v);
-    if (slot == layout.slotOf.end() || memory.indexOf.count(v) ||
-        inPlace.count(v) || outside.count(v))
-      continue;
-    int64_t size = (int64_t)alignUp(v->type().byteSize());
-    if (read.count(v)) {
-      arena.offsets.push_back({slot->second, arena.bytes});
-      arena.bytes += size;
-    } else {
-      scratch = std::max(scratch, size);
-      scratchSlots.push_back(slot->second);
-    }
-  }
-  for (int slot : scratchSlots)
-    arena.offsets.push_back({slot, arena.bytes});
-  arena.bytes += scratch;
-  return arena;
-}
-
-/// A graph through the pipeline and into an optimized LLVM module.
-struct Lowered {
-  PipelineResult pipeline;
-  codegen::InPlaceMap inPlace;
-  codegen::EmittedModule emitted;
-};
-
-/// Runs the pipeline on `input` and lowers the result; fills `dump` (every
-/// stage, the memory plan and the code) when given.
-Lowered lowerGraph(const Graph &input, const CompileOptions &options,
-                   CompileDump *dump) {
-  verify(input);
-  PipelineOptions pipelineOptions;
-  pipelineOptions.verifyEach = options.verifyEach;
-  pipelineOptions.simplify = options.simplify;
-  pipelineOptions.fuse = options.fuse;
-  pipelineOptions.fastMath = options.fastMath;
-  pipelineOptions.inPlace = options.inPlace;
-  if (dump)
-    pipelineOptions.afterPass = [dump](std::string_view pass, const Graph &g,
-                                       const FusionPlan *fusion) {
-      dump->stages.push_back(captureStage(pass, g, fusion));
-    };
-  Lowered out{runPipeline(input, pipelineOptions), {}, {}};
-  const Graph &g = out.pipeline.graph;
-  out.inPlace.insert(out.pipeline.inPlace.begin(),
-                     out.pipeline.inPlace.end());
-  if (dump)
-    dump->memoryPlan = printMemoryPlan(out.pipeline.memory);
-  out.emitted =
-      lowerToLLVM(g, out.pipeline.fusion, dump ? &dump->code : nullptr,
-                  sharedSlots(out.inPlace, out.pipeline.memory));
-  return out;
-}
-
-} // namespace
 
 CodeDump dumpCode(const Graph &g, const CompileOptions &options) {
   CompileDump dump;
@@ -256,7 +118,7 @@ std::unique_ptr<Executable> compile(const Graph &input,
   ArenaLayout arenaLayout = layOutArena(g, layout, inPlace, memory);
   impl->arenaBytes = arenaLayout.bytes;
   void *arena = std::aligned_alloc(
-      kAlign, std::max(kAlign, alignUp((size_t)arenaLayout.bytes)));
+      kArenaAlign, std::max(kArenaAlign, alignToArena((size_t)arenaLayout.bytes)));
   if (!arena)
     failed("out of memory allocating ", arenaLayout.bytes, " bytes for ",
            g.name());
@@ -267,23 +129,9 @@ std::unique_ptr<Executable> compile(const Graph &input,
   impl->slots[layout.statusSlot] = impl->status;
   impl->arenaSlots = impl->slots;
 
-  std::map<const Value *, bool> directTaken;
-  for (const Output &o : g.outputs()) {
+  for (const Output &o : g.outputs())
     impl->outputs.push_back({o.name, o.value->type()});
-    OutputSource src;
-    if (Node *def = o.value->definingNode();
-        def && def->op() == OpKind::Constant) {
-      src.kind = OutputSource::Kind::Constant;
-      src.constant = def->attr().getTensor("value");
-    } else {
-      src.slot = layout.slotOf.at(o.value);
-      // The first output of a node result is written by its kernel directly
-      // (in-place results live in their input's buffer instead).
-      src.direct = def && !directTaken[o.value] && !inPlace.count(o.value);
-      directTaken[o.value] = true;
-    }
-    impl->outputSources.push_back(std::move(src));
-  }
+  impl->outputSources = outputSources(lowered);
   impl->compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

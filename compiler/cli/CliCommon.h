@@ -48,6 +48,9 @@ Action addBenchCommand(CLI::App &app);
 /// `train MODEL --data DATA [--epochs N] [--optimizer ...] [-o TRAINED]`.
 Action addTrainCommand(CLI::App &app);
 
+/// `compile MODEL -o OUT.o|OUT.a|OUT.so --header OUT.h [--train] ...`.
+Action addCompileCommand(CLI::App &app);
+
 /// `n` with thousands separators: 24,700,000.
 std::string groupDigits(int64_t n);
 

@@ -73,6 +73,10 @@ int run(int argc, char **argv) {
       cli::addGradCommand);
   add("train", "Train a model on Fashion-MNIST or .npy data",
       cli::addTrainCommand);
+  add("compile",
+      "Compile a model ahead of time to an object, archive or shared "
+      "library with a C/C++ header",
+      cli::addCompileCommand);
   add("opt", "Run simplification passes on a model; print the text IR",
       cli::addOptCommand);
 

@@ -10,6 +10,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Linker/Linker.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -26,13 +27,25 @@ namespace adjoint::codegen {
 
 namespace {
 
+/// Registers every target this LLVM has (ahead-of-time compilation may
+/// generate code for another machine than the host).
 void initializeTargets() {
   static std::once_flag once;
   std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    llvm::InitializeNativeTargetAsmParser();
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    llvm::InitializeAllAsmParsers();
   });
+}
+
+/// The names of the targets LLVM registered, comma separated.
+std::string registeredTargets() {
+  std::string names;
+  for (const llvm::Target &t : llvm::TargetRegistry::targets())
+    names += (names.empty() ? "" : ", ") + std::string(t.getName());
+  return names;
 }
 
 } // namespace
@@ -52,22 +65,32 @@ HostTarget hostTarget() {
 }
 
 std::unique_ptr<llvm::TargetMachine> createHostTargetMachine() {
-  initializeTargets();
   HostTarget host = hostTarget();
+  return createTargetMachine(host.triple, host.cpu, host.features);
+}
+
+std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const std::string &triple, const std::string &cpu,
+                    const std::string &features) {
+  initializeTargets();
   std::string error;
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(host.triple, error);
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    failed("no LLVM target for ", host.triple, ": ", error);
+    badInput("unsupported target '", triple, "' (this LLVM generates code for: ",
+             registeredTargets(), ")");
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!sti || (cpu != "generic" && !sti->isCPUStringValid(cpu)))
+    badInput("unknown CPU '", cpu, "' for target ", triple);
   llvm::TargetOptions options;
   // FMA contraction is the only liberty taken with floating point.
   options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      host.triple, host.cpu, host.features, options, llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
-    failed("cannot create an LLVM target machine for ", host.triple, " (",
-           host.cpu, ")");
+    failed("cannot create an LLVM target machine for ", triple, " (", cpu,
+           ")");
   return tm;
 }
 
@@ -137,6 +160,18 @@ std::string emitAssembly(const llvm::Module &m, llvm::TargetMachine &tm) {
     failed("the LLVM target cannot emit assembly");
   pm.run(*copy);
   return std::string(text.str());
+}
+
+std::string emitObject(llvm::Module &m, llvm::TargetMachine &tm) {
+  llvm::SmallString<0> bytes;
+  llvm::raw_svector_ostream os(bytes);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr,
+                             llvm::CodeGenFileType::ObjectFile))
+    failed("the LLVM target ", tm.getTargetTriple().str(),
+           " cannot emit object files");
+  pm.run(m);
+  return std::string(bytes.str());
 }
 
 std::string printModule(const llvm::Module &m) {

@@ -26,6 +26,20 @@ HostTarget hostTarget();
 /// A TargetMachine for the host at -O3, FMA contraction allowed.
 std::unique_ptr<llvm::TargetMachine> createHostTargetMachine();
 
+/// A TargetMachine for `triple` (an LLVM target triple such as
+/// aarch64-linux-gnu), `cpu` (an LLVM CPU name of that target, "generic"
+/// for the baseline) and `features` ("+avx2,-avx512f"; empty: the CPU's)
+/// at -O3 with FMA contraction allowed, generating position-independent
+/// code. Throws BadInput for a triple no LLVM target handles (the message
+/// lists those this build has) and for a CPU the target does not know.
+std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const std::string &triple, const std::string &cpu,
+                    const std::string &features);
+
+/// The relocatable object file (ELF for Linux triples) `tm` generates for
+/// `m`. Code generation rewrites `m`.
+std::string emitObject(llvm::Module &m, llvm::TargetMachine &tm);
+
 /// Links the inline math library (adjoint_math_*) into `m`, keeping only
 /// what `m` uses, with internal linkage so that it inlines.
 void linkMathLibrary(llvm::Module &m);

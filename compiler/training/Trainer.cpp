@@ -328,6 +328,14 @@ const Tensor &Trainer::parameter(const std::string &name) const {
   badInput("model ", impl_->model.graph.name(), " has no parameter %", name);
 }
 
+const Tensor &Trainer::optimizerState(const std::string &name) const {
+  auto it = impl_->state.find(name);
+  if (it == impl_->state.end())
+    badInput("the training step of ", impl_->model.graph.name(),
+             " has no optimizer state %", name);
+  return it->second;
+}
+
 void Trainer::setParameter(const std::string &name, const Tensor &value) {
   auto it = impl_->params.find(name);
   if (it == impl_->params.end())

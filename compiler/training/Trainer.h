@@ -84,6 +84,10 @@ public:
   /// The tensor's storage is updated in place by every step: clone() it to
   /// keep the values.
   const Tensor &parameter(const std::string &name) const;
+  /// The current value of the optimizer state the step reads as input
+  /// `name` (optimizer.<param>.<slot>, optimizer.step); BadInput if there is
+  /// none. The reference follows the training, as parameter()'s does.
+  const Tensor &optimizerState(const std::string &name) const;
   /// Replaces parameter `name`'s value (same type; BadInput otherwise).
   void setParameter(const std::string &name, const Tensor &value);
 

@@ -1,0 +1,63 @@
+//===- EntryWrappers.h - The C entry points of a compiled model -----------===//
+//
+// Internal to compiler/aot: LLVM IR functions that bind a compiled graph's
+// slots (caller buffers, parameter storage, the arena) and call its entry,
+// and the parameter accessors.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/Lowering.h"
+
+#include <llvm/IR/Module.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace adjoint::aot {
+
+/// One entry point: `int NAME(const void *const *inputs, void *const
+/// *outputs, void *arena)`.
+struct EntryBinding {
+  /// The C symbol.
+  std::string symbol;
+  const Lowered *lowered = nullptr;
+  /// The graph's entry, void(void **slots).
+  llvm::Function *entry = nullptr;
+  /// Indices into the graph's outputs of those the caller receives, in
+  /// call order; the others are written in place into `storage`.
+  std::vector<size_t> outputs;
+  /// Storage of graph inputs and parameters the caller does not pass, by
+  /// name; every other graph input is the caller's, in graph order.
+  const std::map<std::string, llvm::Constant *> *storage = nullptr;
+  /// The internal arena used when the caller passes none.
+  llvm::Constant *staticArena = nullptr;
+  /// Threads to set on the first call (when ADJOINT_NUM_THREADS is unset),
+  /// 0 for none; `threadsSet` is the flag that records the first call.
+  int threads = 0;
+  llvm::GlobalVariable *threadsSet = nullptr;
+};
+
+/// Emits the function `binding.symbol` into `m`.
+void emitEntryWrapper(llvm::Module &m, const EntryBinding &binding);
+
+/// A parameter's storage, size and name for the accessors.
+struct ParamStorage {
+  std::string name;
+  llvm::Constant *data = nullptr;
+  int64_t bytes = 0;
+};
+
+/// Emits NAME_param_name, NAME_param_bytes, NAME_get_param and
+/// NAME_set_param (which fails with -1 unless `writable`).
+void emitParamAccessors(llvm::Module &m, const std::string &name,
+                        const std::vector<ParamStorage> &params,
+                        bool writable);
+
+/// Emits `int NAME_load_weights(const char *path)`: reads exactly `bytes`
+/// bytes from the file into `weights`; 0 on success, -1 otherwise.
+void emitLoadWeights(llvm::Module &m, const std::string &name,
+                     llvm::GlobalVariable *weights, int64_t bytes);
+
+} // namespace adjoint::aot
