@@ -118,26 +118,29 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  /* The inputs and outputs in the order of fashion_mlp_run's arrays. */
+  /* The inputs and outputs of fashion_mlp_run, in the order the header
+     lists them (the model's): x, y; probs, logits, loss. */
   const void *inputs[fashion_mlp_NUM_INPUTS] = {0};
   void *outputs[fashion_mlp_NUM_OUTPUTS] = {0};
+  int numInputs = 0, numOutputs = 0;
   float *x = alignedBuffer(fashion_mlp_X_BYTES);
-  float *probs = alignedBuffer(fashion_mlp_PROBS_BYTES);
-  void *arena = alignedBuffer(fashion_mlp_ARENA_BYTES);
-  inputs[fashion_mlp_X_INDEX] = x;
-  outputs[fashion_mlp_PROBS_INDEX] = probs;
-#ifdef fashion_mlp_Y_INDEX
+  inputs[numInputs++] = x;
+#ifdef fashion_mlp_Y_BYTES
   /* The model also computes its loss, so it takes the labels too. */
   int64_t *y = alignedBuffer(fashion_mlp_Y_BYTES);
-  inputs[fashion_mlp_Y_INDEX] = y;
+  inputs[numInputs++] = y;
 #endif
-#ifdef fashion_mlp_LOGITS_INDEX
-  outputs[fashion_mlp_LOGITS_INDEX] = alignedBuffer(fashion_mlp_LOGITS_BYTES);
+  float *probs = alignedBuffer(fashion_mlp_PROBS_BYTES);
+  outputs[numOutputs++] = probs;
+#ifdef fashion_mlp_LOGITS_BYTES
+  outputs[numOutputs++] = alignedBuffer(fashion_mlp_LOGITS_BYTES);
 #endif
-#ifdef fashion_mlp_LOSS_INDEX
-  outputs[fashion_mlp_LOSS_INDEX] = alignedBuffer(fashion_mlp_LOSS_BYTES);
+#ifdef fashion_mlp_LOSS_BYTES
+  outputs[numOutputs++] = alignedBuffer(fashion_mlp_LOSS_BYTES);
 #endif
-  int ready = x && probs && arena;
+  void *arena = alignedBuffer(fashion_mlp_ARENA_BYTES);
+  int ready = arena && numInputs == fashion_mlp_NUM_INPUTS &&
+              numOutputs == fashion_mlp_NUM_OUTPUTS;
   for (int i = 0; i < fashion_mlp_NUM_INPUTS; ++i)
     ready = ready && inputs[i];
   for (int i = 0; i < fashion_mlp_NUM_OUTPUTS; ++i)
@@ -154,7 +157,7 @@ int main(int argc, char **argv) {
     memset(x, 0, fashion_mlp_X_BYTES);
     for (size_t i = 0; i < count * kPixels; ++i)
       x[i] = (float)pixels[first * kPixels + i] / 255.0f;
-#ifdef fashion_mlp_Y_INDEX
+#ifdef fashion_mlp_Y_BYTES
     memset(y, 0, fashion_mlp_Y_BYTES);
     for (size_t i = 0; i < count; ++i)
       y[i] = labels[first + i];

@@ -89,7 +89,7 @@ int main(int argc, char **argv) try {
     std::fill(x, x + kBatch * kPixels, 0.0f);
     for (size_t i = 0; i < count * kPixels; ++i)
       x[i] = float(pixels[first * kPixels + i]) / 255.0f;
-#ifdef fashion_mlp_Y_INDEX
+#ifdef fashion_mlp_Y_BYTES
     // The model also computes its loss, so it takes the labels too.
     int64_t *y = model->y();
     std::fill(y, y + kBatch, 0);
