@@ -19,6 +19,8 @@ packages=(
   # libLLVM far faster than GNU ld; llvm-19-tools has FileCheck, which checks
   # the golden tests of the passes
   cmake ninja-build clang-19 lld-19 llvm-19-dev llvm-19-tools
+  # the install tests build the ahead-of-time example with make and pkg-config
+  make pkgconf
   # libraries
   libprotobuf-dev protobuf-compiler libeigen3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
