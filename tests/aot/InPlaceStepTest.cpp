@@ -1,8 +1,8 @@
 //===- InPlaceStepTest.cpp - A training step in place against two buffers -===//
 //
-// Compiled models update their parameters and optimizer state in place (the
-// step's update.NAME outputs donated to input NAME); the Trainer writes them
-// to spare buffers. Both must compute the same values.
+// Compiled models and the Trainer update parameters and optimizer state in
+// place (the step's update.NAME outputs donated to input NAME). Written to
+// separate buffers instead, the step must compute the same values.
 //
 //===----------------------------------------------------------------------===//
 #include "tests/aot/AotTestSupport.h"
@@ -52,6 +52,9 @@ TEST_P(InPlaceStep, EqualsDoubleBuffered) {
   }
   twoBuffers->run(in, out);
   oneBuffer->run(inOwn, outOwn);
+  // The CNN fuses differently in place (see below): its values agree to
+  // rounding, the MLPs' bit for bit.
+  bool exact = GetParam() != "fashion_cnn.pbtxt";
   for (size_t i = 0; i < out.size(); ++i) {
     double worst = 0;
     int64_t count = 0;
@@ -62,10 +65,15 @@ TEST_P(InPlaceStep, EqualsDoubleBuffered) {
         worst = std::max(worst, std::abs(a - b) / std::max(std::abs(a), 1e-30));
       }
     }
-    EXPECT_TRUE(bytesOf({out[i]}) == bytesOf({outOwn[i]}))
-        << GetParam() << ": output " << twoBuffers->outputs()[i].name
-        << " differs when computed in place in " << count
-        << " elements, by up to " << worst << " relative";
+    if (exact)
+      EXPECT_TRUE(bytesOf({out[i]}) == bytesOf({outOwn[i]}))
+          << GetParam() << ": output " << twoBuffers->outputs()[i].name
+          << " differs when computed in place in " << count
+          << " elements, by up to " << worst << " relative";
+    else
+      EXPECT_LE(worst, 1e-2) << GetParam() << ": output "
+                             << twoBuffers->outputs()[i].name << " in "
+                             << count << " elements";
   }
 }
 
@@ -77,14 +85,13 @@ INSTANTIATE_TEST_SUITE_P(Mlps, InPlaceStep,
                            std::string s = info.param;
                            return s.substr(0, s.find('.'));
                          });
-// Known difference: with fc1_w's update in place, fusion leaves fc1_w's
-// gradient matmul (transpose(%8) @ dy) a runtime GEMM followed by separate
-// Adam kernels, where the double-buffered step fuses the update into that
-// matmul's epilogue group, whose product sums in another order. So
-// update.fc1_w and its moments differ from the double-buffered step's in
-// about 1% of the elements (relative differences up to 1e-3 in the
-// moments). Run it with --gtest_also_run_disabled_tests.
-INSTANTIATE_TEST_SUITE_P(DISABLED_Cnn, InPlaceStep,
+// With fc1_w's update in place, fusion leaves fc1_w's gradient matmul
+// (transpose(%8) @ dy) one runtime GEMM followed by separate Adam kernels,
+// where the out-of-place step fuses the update into that matmul's epilogue,
+// which runs the GEMM by blocks of rows whose products sum in another
+// order. So update.fc1_w and its moments differ in about 1% of the elements
+// (relative differences up to 1e-3 in the moments).
+INSTANTIATE_TEST_SUITE_P(Cnn, InPlaceStep,
                          ::testing::Values("fashion_cnn.pbtxt"),
                          [](const auto &info) {
                            std::string s = info.param;
