@@ -118,7 +118,8 @@ std::unique_ptr<Executable> compile(const Graph &input,
   ArenaLayout arenaLayout = layOutArena(g, layout, inPlace, memory);
   impl->arenaBytes = arenaLayout.bytes;
   void *arena = std::aligned_alloc(
-      kArenaAlign, std::max(kArenaAlign, alignToArena((size_t)arenaLayout.bytes)));
+      kArenaAlign,
+      std::max(kArenaAlign, alignToArena((size_t)arenaLayout.bytes)));
   if (!arena)
     failed("out of memory allocating ", arenaLayout.bytes, " bytes for ",
            g.name());

@@ -104,8 +104,7 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
     };
   Lowered out{runPipeline(input, pipelineOptions), {}, {}};
   const Graph &g = out.pipeline.graph;
-  out.inPlace.insert(out.pipeline.inPlace.begin(),
-                     out.pipeline.inPlace.end());
+  out.inPlace.insert(out.pipeline.inPlace.begin(), out.pipeline.inPlace.end());
   if (dump)
     dump->memoryPlan = printMemoryPlan(out.pipeline.memory);
   std::unique_ptr<llvm::TargetMachine> host;

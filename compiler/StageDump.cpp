@@ -1,4 +1,5 @@
-//===- StageDump.cpp - Every stage of a compilation, written to a directory ===//
+//===- StageDump.cpp - Every stage of a compilation, written to a directory
+//===//
 #include "compiler/StageDump.h"
 
 #include "compiler/Graphviz.h"

@@ -100,9 +100,8 @@ llvm::GlobalVariable *dataGlobal(llvm::Module &m, const std::string &name,
                 llvm::StringRef(reinterpret_cast<const char *>(bytes),
                                 (size_t)size),
                 (uint64_t)size, i8);
-  auto *gv = new llvm::GlobalVariable(m, ty, constant,
-                                      llvm::GlobalValue::InternalLinkage, init,
-                                      name);
+  auto *gv = new llvm::GlobalVariable(
+      m, ty, constant, llvm::GlobalValue::InternalLinkage, init, name);
   gv->setAlignment(llvm::Align(64));
   return gv;
 }
@@ -209,8 +208,7 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
     const std::string &pname = p.value->name();
     const Tensor &value = trainer ? trainer->parameter(pname) : p.data;
     int64_t bytes = value.byteSize();
-    AotParam info{pname, p.value->type(), offset,
-                  stepState.count(pname) > 0};
+    AotParam info{pname, p.value->type(), offset, stepState.count(pname) > 0};
     llvm::Constant *where;
     if (weights) {
       where = llvm::ConstantExpr::getInBoundsGetElementPtr(
@@ -263,8 +261,8 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
     api.staticArenaBytes = std::max(api.staticArenaBytes, e.arenaBytes);
     api.step = e;
   }
-  llvm::GlobalVariable *arena = dataGlobal(m, name + ".arena", nullptr,
-                                           api.staticArenaBytes, false);
+  llvm::GlobalVariable *arena =
+      dataGlobal(m, name + ".arena", nullptr, api.staticArenaBytes, false);
   auto *threadsSet = new llvm::GlobalVariable(
       m, llvm::Type::getInt8Ty(m.getContext()), false,
       llvm::GlobalValue::InternalLinkage,
@@ -307,8 +305,8 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
 std::string archiveOf(const std::string &object,
                       const std::string &memberName) {
   std::vector<llvm::NewArchiveMember> members(1);
-  members[0].Buf = llvm::MemoryBuffer::getMemBuffer(
-      llvm::StringRef(object), memberName, false);
+  members[0].Buf = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(object),
+                                                    memberName, false);
   members[0].MemberName = memberName;
   auto bytes = llvm::writeArchiveToBuffer(
       members, llvm::SymtabWritingMode::NormalSymtab,

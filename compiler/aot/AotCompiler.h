@@ -102,8 +102,7 @@ AotResult compileModel(const Model &model, const AotOptions &options);
 void checkTarget(const AotOptions &options);
 
 /// A GNU ar archive holding `object` as `memberName`, with a symbol index.
-std::string archiveOf(const std::string &object,
-                      const std::string &memberName);
+std::string archiveOf(const std::string &object, const std::string &memberName);
 
 /// The default NAME for a model file: its stem with every character that
 /// cannot appear in a C identifier replaced by '_' (and a leading '_' when

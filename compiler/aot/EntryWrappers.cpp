@@ -19,10 +19,11 @@ llvm::IntegerType *sizeTy(llvm::Module &m) {
 }
 
 llvm::Function *declareC(llvm::Module &m, const std::string &symbol,
-                         llvm::Type *result, llvm::ArrayRef<llvm::Type *> args) {
-  auto *fn = llvm::Function::Create(
-      llvm::FunctionType::get(result, args, false),
-      llvm::GlobalValue::ExternalLinkage, symbol, m);
+                         llvm::Type *result,
+                         llvm::ArrayRef<llvm::Type *> args) {
+  auto *fn =
+      llvm::Function::Create(llvm::FunctionType::get(result, args, false),
+                             llvm::GlobalValue::ExternalLinkage, symbol, m);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   if (m.getFunction(symbol) != fn)
     internalError("the symbol ", symbol, " is defined twice");
@@ -87,15 +88,15 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
   for (const Value *v : g.inputs()) {
     auto own = e.storage->find(v->name());
     llvm::Value *p = own != e.storage->end() ? (llvm::Value *)own->second
-                                              : callerPtr(inputs, next++);
+                                             : callerPtr(inputs, next++);
     b.CreateStore(p, slotAt(layout.slotOf.at(v)));
   }
   for (const Param &p : g.params())
     b.CreateStore(e.storage->at(p.value->name()),
                   slotAt(layout.slotOf.at(p.value)));
 
-  llvm::Value *base = b.CreateSelect(b.CreateIsNull(arena), e.staticArena,
-                                     arena, "arena_base");
+  llvm::Value *base =
+      b.CreateSelect(b.CreateIsNull(arena), e.staticArena, arena, "arena_base");
   ArenaLayout arenaLayout =
       layOutArena(g, layout, e.lowered->inPlace, e.lowered->pipeline.memory);
   for (auto [slot, offset] : arenaLayout.offsets)
@@ -105,8 +106,7 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
   std::vector<OutputSource> sources = outputSources(*e.lowered);
   for (size_t i = 0; i < e.outputs.size(); ++i)
     if (sources[e.outputs[i]].direct)
-      b.CreateStore(callerPtr(outputs, i),
-                    slotAt(sources[e.outputs[i]].slot));
+      b.CreateStore(callerPtr(outputs, i), slotAt(sources[e.outputs[i]].slot));
   b.CreateStore(status, slotAt(layout.statusSlot));
 
   emitThreadSetup(m, b, e);
@@ -133,11 +133,11 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
     if (src.kind == OutputSource::Kind::Constant) {
       llvm::StringRef data(reinterpret_cast<const char *>(src.constant.bytes()),
                            (size_t)bytes);
-      auto *init = llvm::ConstantDataArray::getRaw(
-          data, (uint64_t)bytes, b.getInt8Ty());
-      auto *gv = new llvm::GlobalVariable(
-          m, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
-          e.symbol + ".constant_output");
+      auto *init =
+          llvm::ConstantDataArray::getRaw(data, (uint64_t)bytes, b.getInt8Ty());
+      auto *gv = new llvm::GlobalVariable(m, init->getType(), true,
+                                          llvm::GlobalValue::PrivateLinkage,
+                                          init, e.symbol + ".constant_output");
       gv->setAlignment(llvm::Align(64));
       from = gv;
     } else {
@@ -176,10 +176,9 @@ void emitParamAccessors(llvm::Module &m, const std::string &name,
   auto table = [&](llvm::Type *elt, const std::vector<llvm::Constant *> &v,
                    const char *what) {
     auto *ty = llvm::ArrayType::get(elt, v.size());
-    return new llvm::GlobalVariable(m, ty, true,
-                                    llvm::GlobalValue::PrivateLinkage,
-                                    llvm::ConstantArray::get(ty, v),
-                                    name + "." + what);
+    return new llvm::GlobalVariable(
+        m, ty, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(ty, v), name + "." + what);
   };
   llvm::GlobalVariable *nameTable = table(ptr, names, "param_names");
   llvm::GlobalVariable *dataTable = table(ptr, data, "param_data");
@@ -201,9 +200,8 @@ void emitParamAccessors(llvm::Module &m, const std::string &name,
     b.SetInsertPoint(in);
     llvm::Value *index = b.CreateZExt(i, b.getInt64Ty());
     auto load = [&](llvm::GlobalVariable *t, llvm::Type *elt) {
-      return b.CreateLoad(
-          elt, b.CreateInBoundsGEP(t->getValueType(), t,
-                                   {b.getInt64(0), index}));
+      return b.CreateLoad(elt, b.CreateInBoundsGEP(t->getValueType(), t,
+                                                   {b.getInt64(0), index}));
     };
     b.CreateRet(body(b, fn, load));
   };
@@ -245,16 +243,15 @@ void emitLoadWeights(llvm::Module &m, const std::string &name,
   llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
   llvm::Function *fn = declareC(m, name + "_load_weights", i32, {ptr});
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
-  llvm::FunctionCallee fopenFn =
-      m.getOrInsertFunction("fopen", ptr, ptr, ptr);
+  llvm::FunctionCallee fopenFn = m.getOrInsertFunction("fopen", ptr, ptr, ptr);
   llvm::FunctionCallee freadFn =
       m.getOrInsertFunction("fread", size, ptr, size, size, ptr);
   llvm::FunctionCallee fgetcFn = m.getOrInsertFunction("fgetc", i32, ptr);
   llvm::FunctionCallee fcloseFn = m.getOrInsertFunction("fclose", i32, ptr);
   auto *opened = llvm::BasicBlock::Create(ctx, "opened", fn);
   auto *fail = llvm::BasicBlock::Create(ctx, "fail", fn);
-  llvm::Value *file = b.CreateCall(
-      fopenFn, {fn->getArg(0), b.CreateGlobalStringPtr("rb")});
+  llvm::Value *file =
+      b.CreateCall(fopenFn, {fn->getArg(0), b.CreateGlobalStringPtr("rb")});
   b.CreateCondBr(b.CreateIsNull(file), fail, opened);
   b.SetInsertPoint(fail);
   b.CreateRet(llvm::ConstantInt::getSigned(i32, -1));

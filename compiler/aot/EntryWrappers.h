@@ -52,8 +52,7 @@ struct ParamStorage {
 /// Emits NAME_param_name, NAME_param_bytes, NAME_get_param and
 /// NAME_set_param (which fails with -1 unless `writable`).
 void emitParamAccessors(llvm::Module &m, const std::string &name,
-                        const std::vector<ParamStorage> &params,
-                        bool writable);
+                        const std::vector<ParamStorage> &params, bool writable);
 
 /// Emits `int NAME_load_weights(const char *path)`: reads exactly `bytes`
 /// bytes from the file into `weights`; 0 on success, -1 otherwise.

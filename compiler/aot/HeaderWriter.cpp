@@ -39,12 +39,21 @@ std::string cType(DType t) {
 /// Identifiers the C++ class declares itself, and C++ keywords.
 const std::set<std::string> &reservedMembers() {
   static const std::set<std::string> names = {
-      "run", "step", "arena", "base", "kArenaBytes", "kStepArenaBytes", "base_",
-      "storage_", "at", "bool", "break", "case", "char", "class", "const",
-      "default", "delete", "do", "double", "else", "enum", "float", "for",
-      "if", "int", "long", "new", "operator", "private", "public", "return",
-      "short", "signed", "sizeof", "static", "struct", "switch", "template",
-      "this", "typedef", "union", "unsigned", "void", "volatile", "while"};
+      "run",      "step",        "arena",
+      "base",     "kArenaBytes", "kStepArenaBytes",
+      "base_",    "storage_",    "at",
+      "bool",     "break",       "case",
+      "char",     "class",       "const",
+      "default",  "delete",      "do",
+      "double",   "else",        "enum",
+      "float",    "for",         "if",
+      "int",      "long",        "new",
+      "operator", "private",     "public",
+      "return",   "short",       "signed",
+      "sizeof",   "static",      "struct",
+      "switch",   "template",    "this",
+      "typedef",  "union",       "unsigned",
+      "void",     "volatile",    "while"};
   return names;
 }
 
@@ -89,9 +98,8 @@ void describeTensor(std::ostringstream &os, const std::string &name,
      << "': " << typeStr(t) << " */\n";
   std::string m = name + "_" + b.macro;
   os << "#define " << m << "_BYTES " << t.byteSize() << "\n";
-  os << "#define " << m << "_DTYPE ADJOINT_DTYPE_" << upper(std::string(
-                                                         dtypeName(t.dtype)))
-     << "\n";
+  os << "#define " << m << "_DTYPE ADJOINT_DTYPE_"
+     << upper(std::string(dtypeName(t.dtype))) << "\n";
   os << "#define " << m << "_RANK " << t.shape.size() << "\n";
   if (!t.shape.empty())
     os << "static const int64_t " << name << "_" << b.ident << "_shape["
@@ -148,8 +156,8 @@ std::string writeHeader(const AotInterface &api) {
       offset += align64(std::max<int64_t>(b.tensor.type.byteSize(), 1));
     }
   int64_t arenaOffset = offset;
-  int64_t arenaBytes = std::max(api.run.arenaBytes,
-                                api.step ? api.step->arenaBytes : 0);
+  int64_t arenaBytes =
+      std::max(api.run.arenaBytes, api.step ? api.step->arenaBytes : 0);
   int64_t classBytes = arenaOffset + arenaBytes;
 
   std::ostringstream os;
@@ -160,7 +168,8 @@ std::string writeHeader(const AotInterface &api) {
      << " * Link the object with libadjoint_runtime.a -lstdc++ -lm "
         "-lpthread.\n *\n * Memory it needs:\n"
      << " *   " << n << "_run: an arena of " << withCommas(api.run.arenaBytes)
-     << " bytes per call (" << n << "_ARENA_BYTES), plus its inputs and "
+     << " bytes per call (" << n
+     << "_ARENA_BYTES), plus its inputs and "
         "outputs;\n";
   if (api.step)
     os << " *   " << n << "_step: an arena of "
@@ -169,10 +178,10 @@ std::string writeHeader(const AotInterface &api) {
   os << " *   internal arena used when NULL is passed: "
      << withCommas(api.staticArenaBytes) << " bytes (zero-initialized data);\n"
      << " *   parameters: " << withCommas(api.paramBytes) << " bytes "
-     << (api.externalWeights
-             ? "in a buffer " + n + "_load_weights fills from the weights "
-                                    "file (" +
-                   withCommas(api.weightsBytes) + " bytes)"
+     << (api.externalWeights ? "in a buffer " + n +
+                                   "_load_weights fills from the weights "
+                                   "file (" +
+                                   withCommas(api.weightsBytes) + " bytes)"
          : api.writableParams ? std::string("of writable data")
                               : std::string("of read-only data"))
      << ";\n";
@@ -191,15 +200,15 @@ std::string writeHeader(const AotInterface &api) {
 
   os << "#define " << n << "_NUM_INPUTS " << runIn.size() << "\n"
      << "#define " << n << "_NUM_OUTPUTS " << runOut.size() << "\n"
-     << "/* scratch one call of " << n
-     << "_run needs (64-byte aligned) */\n"
+     << "/* scratch one call of " << n << "_run needs (64-byte aligned) */\n"
      << "#define " << n << "_ARENA_BYTES " << api.run.arenaBytes << "\n\n";
   for (auto *list : {&runIn, &runOut})
     for (const Buffer &b : *list)
       describeTensor(os, n, b);
   os << "\n/* Runs the model: inputs[i] and outputs[i] point at caller-owned "
         "dense\n   buffers, in the order above; arena: "
-     << n << "_ARENA_BYTES bytes, 64-byte\n   aligned, or NULL for an internal "
+     << n
+     << "_ARENA_BYTES bytes, 64-byte\n   aligned, or NULL for an internal "
         "static arena (then calls must not\n   overlap). Returns 0, or "
         "nonzero on a data-dependent error (a gather\n   index out of "
         "range). */\n"
@@ -207,11 +216,12 @@ std::string writeHeader(const AotInterface &api) {
      << "void *arena);\n\n";
   if (api.step) {
     os << "#define " << n << "_STEP_NUM_INPUTS " << api.step->inputs.size()
-       << "\n#define " << n << "_STEP_NUM_OUTPUTS "
-       << api.step->outputs.size() << "\n#define " << n
-       << "_STEP_ARENA_BYTES " << api.step->arenaBytes << "\n";
+       << "\n#define " << n << "_STEP_NUM_OUTPUTS " << api.step->outputs.size()
+       << "\n#define " << n << "_STEP_ARENA_BYTES " << api.step->arenaBytes
+       << "\n";
     std::set<std::string> stepUsed = used;
-    std::vector<Buffer> in = buffersOf(api.step->inputs, false, "step_", stepUsed);
+    std::vector<Buffer> in =
+        buffersOf(api.step->inputs, false, "step_", stepUsed);
     for (const Buffer &b : in)
       describeTensor(os, n, b);
     for (const Buffer &b : stepOut)
@@ -221,15 +231,14 @@ std::string writeHeader(const AotInterface &api) {
           "the library and are\n   updated in place. inputs: the batch, in the "
           "order above; outputs: the\n   loss (and the accuracy when the "
           "model names its predictions). arena:\n   "
-       << n << "_STEP_ARENA_BYTES bytes or NULL, as for " << n
-       << "_run. */\n"
+       << n << "_STEP_ARENA_BYTES bytes or NULL, as for " << n << "_run. */\n"
        << "int " << n << "_step(const void *const *inputs, void *const "
        << "*outputs, void *arena);\n\n";
   }
   os << "/* Parameters, in the model's order: name, bytes, read and write. "
-     << (api.writableParams ? ""
-                            : "They are\n   read-only data: " + n +
-                                  "_set_param returns -1. ")
+     << (api.writableParams
+             ? ""
+             : "They are\n   read-only data: " + n + "_set_param returns -1. ")
      << "Out-of-range indices\n   give NULL, 0 and -1. */\n"
      << "#define " << n << "_NUM_PARAMS " << api.params.size() << "\n"
      << "const char *" << n << "_param_name(int i);\n"
@@ -240,7 +249,8 @@ std::string writeHeader(const AotInterface &api) {
     os << "\n/* Reads the weights file (" << api.weightsBytes
        << " bytes: each parameter in order, raw\n   little-endian, padded "
           "to 64 bytes) into the library; call it before\n   "
-       << n << "_run. Returns 0, or -1 if the file cannot be read or has "
+       << n
+       << "_run. Returns 0, or -1 if the file cannot be read or has "
           "another size. */\n"
        << "#define " << n << "_WEIGHTS_BYTES " << api.weightsBytes << "\n"
        << "int " << n << "_load_weights(const char *path);\n";
@@ -261,8 +271,8 @@ std::string writeHeader(const AotInterface &api) {
     for (const Buffer &b : *list) {
       std::string t = cType(b.tensor.type.dtype);
       std::string cast = "reinterpret_cast<";
-      os << "  /* " << (b.output ? "output" : "input") << " '"
-         << b.tensor.name << "': " << typeStr(b.tensor.type) << " */\n";
+      os << "  /* " << (b.output ? "output" : "input") << " '" << b.tensor.name
+         << "': " << typeStr(b.tensor.type) << " */\n";
       if (!b.output)
         os << "  " << t << " *" << b.ident << "() { return " << cast << t
            << " *>(base() + " << b.offset << "); }\n";
@@ -284,8 +294,8 @@ std::string writeHeader(const AotInterface &api) {
     os << "nullptr};\n    void *out[] = {";
     for (const Buffer &b : outs)
       os << "base() + " << b.offset << ", ";
-    os << "nullptr};\n    return " << n << "_" << fn
-       << "(in, out, base() + " << arenaOffset << ");\n  }\n";
+    os << "nullptr};\n    return " << n << "_" << fn << "(in, out, base() + "
+       << arenaOffset << ");\n  }\n";
   };
   call("run", api.run.inputs, runOut, false);
   if (api.step)
@@ -293,7 +303,8 @@ std::string writeHeader(const AotInterface &api) {
   os << "\nprivate:\n"
      << "  unsigned char *base() const {\n"
      << "    uintptr_t p = reinterpret_cast<uintptr_t>(storage_.get());\n"
-     << "    return reinterpret_cast<unsigned char *>((p + 63) & ~uintptr_t(63));\n"
+     << "    return reinterpret_cast<unsigned char *>((p + 63) & "
+        "~uintptr_t(63));\n"
      << "  }\n"
      << "  std::unique_ptr<unsigned char[]> storage_;\n"
      << "};\n\n} // namespace adjoint_model\n#endif /* __cplusplus */\n\n"

@@ -122,16 +122,15 @@ void runCompile(const CompileCommandOptions &opts) {
   Model m = loadModel(opts.model);
   if (opts.batch > 0)
     m = withContext(opts.model, [&] { return rebatch(m, opts.batch); });
-  aot::AotResult r = withContext(
-      opts.model, [&] { return aot::compileModel(m, aopts); });
+  aot::AotResult r =
+      withContext(opts.model, [&] { return aot::compileModel(m, aopts); });
   r.interface.modelPath = fs::path(opts.model).filename().string();
   switch (kind) {
   case OutputKind::Object:
     writeFileAtomically(opts.out, r.object);
     break;
   case OutputKind::Archive:
-    writeFileAtomically(opts.out,
-                        aot::archiveOf(r.object, aopts.name + ".o"));
+    writeFileAtomically(opts.out, aot::archiveOf(r.object, aopts.name + ".o"));
     break;
   case OutputKind::Shared:
     linkShared(r.object, opts.out);

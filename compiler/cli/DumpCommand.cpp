@@ -6,10 +6,10 @@
 #include "compiler/StageDump.h"
 #include "compiler/passes/Pipeline.h"
 #include "compiler/training/Trainer.h"
-#include "ir/GraphCopy.h"
 #include "ir/DotPrinter.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
+#include "ir/GraphCopy.h"
 #include "ir/ModelIO.h"
 #include "ir/TextFormat.h"
 
@@ -75,7 +75,8 @@ std::string stageText(const DumpOptions &opts, const CompileDump &dump) {
     known += ", " + pass;
   for (const std::string &pass : pipelinePassNames())
     if (pass == opts.after)
-      badInput("pass '", opts.after, "' did not run (--no-optimize skips "
+      badInput("pass '", opts.after,
+               "' did not run (--no-optimize skips "
                "the simplification passes and fusion)");
   badInput("unknown pass '", opts.after, "' for --after (accepted: ", known,
            ")");
@@ -118,8 +119,8 @@ void runDump(const DumpOptions &opts) {
   }
   std::string text;
   if (opts.format == "text")
-    text = trainer ? printModel(Model{copyGraph(g), std::nullopt})
-                   : printModel(m);
+    text =
+        trainer ? printModel(Model{copyGraph(g), std::nullopt}) : printModel(m);
   else if (opts.format == "dot")
     text = printDot(g);
   else if (opts.format == "svg")

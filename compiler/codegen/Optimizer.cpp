@@ -74,10 +74,11 @@ createTargetMachine(const std::string &triple, const std::string &cpu,
                     const std::string &features) {
   initializeTargets();
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    badInput("unsupported target '", triple, "' (this LLVM generates code for: ",
-             registeredTargets(), ")");
+    badInput("unsupported target '", triple,
+             "' (this LLVM generates code for: ", registeredTargets(), ")");
   std::unique_ptr<llvm::MCSubtargetInfo> sti(
       target->createMCSubtargetInfo(triple, "", ""));
   if (!sti || (cpu != "generic" && !sti->isCPUStringValid(cpu)))
@@ -89,8 +90,7 @@ createTargetMachine(const std::string &triple, const std::string &cpu,
       triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
-    failed("cannot create an LLVM target machine for ", triple, " (", cpu,
-           ")");
+    failed("cannot create an LLVM target machine for ", triple, " (", cpu, ")");
   return tm;
 }
 

@@ -26,8 +26,8 @@ inline constexpr int64_t kMaxFoldedFlops = int64_t(1) << 28;
 /// op has a side effect, is a source (`constant`, `iota`), is `broadcast_to`
 /// (a splat is cheaper than its copies, and simplifyAlgebra folds it into
 /// its consumers), when the result has more than kMaxFoldedElements
-/// elements or costs more than kMaxFoldedFlops, or when evaluating it fails (a gather index out of range stays
-/// a run-time error).
+/// elements or costs more than kMaxFoldedFlops, or when evaluating it fails (a
+/// gather index out of range stays a run-time error).
 ///
 /// Splats fold too, whatever their size: an elementwise op whose operands
 /// are all splats (broadcast_to of a one-element constant) or one-element

@@ -13,18 +13,16 @@ namespace adjoint {
 namespace {
 
 bool isConstantGroup(const FusionGroup &group) {
-  return std::all_of(group.nodes.begin(), group.nodes.end(), [](const Node *n) {
-    return n->op() == OpKind::Constant;
-  });
+  return std::all_of(group.nodes.begin(), group.nodes.end(),
+                     [](const Node *n) { return n->op() == OpKind::Constant; });
 }
 
 } // namespace
 
 int FusionPlan::kernelCount() const {
-  return (int)std::count_if(groups.begin(), groups.end(),
-                            [](const FusionGroup &group) {
-                              return !isConstantGroup(group);
-                            });
+  return (int)std::count_if(
+      groups.begin(), groups.end(),
+      [](const FusionGroup &group) { return !isConstantGroup(group); });
 }
 
 bool swapsLastTwoAxes(const Node &n) {
@@ -193,9 +191,8 @@ void checkPlan(const Graph &g, const FusionPlan &plan) {
               group.outputs.end())
         internalError("fusion plan: the absorbed ", n->describe(),
                       " is written by group ", i);
-    auto it = plan.groupOf.find(plan.groups[i].nodes.empty()
-                                    ? nullptr
-                                    : plan.groups[i].nodes.front());
+    auto it = plan.groupOf.find(
+        plan.groups[i].nodes.empty() ? nullptr : plan.groups[i].nodes.front());
     if (plan.groups[i].nodes.empty() || it == plan.groupOf.end() ||
         it->second != (int)i)
       internalError("fusion plan: group ", i, " is empty or not indexed");

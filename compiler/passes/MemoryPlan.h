@@ -32,7 +32,7 @@ struct BufferAssignment {
 };
 
 struct MemoryPlan {
-  std::vector<BufferAssignment> buffers; ///< in definition order
+  std::vector<BufferAssignment> buffers;          ///< in definition order
   std::unordered_map<const Value *, int> indexOf; ///< into `buffers`
   int64_t arenaBytes = 0;
   /// Sum of the sizes of all buffers, each rounded up to the alignment: the

@@ -28,14 +28,16 @@ struct PassEntry {
 /// the same inputs, parameters and outputs.
 const PassEntry kSimplifications[] = {
     // Nodes whose operands are all constants become constants.
-    {"fold-constants", [](Graph &g, const PipelineOptions &) { foldConstants(g); }},
+    {"fold-constants",
+     [](Graph &g, const PipelineOptions &) { foldConstants(g); }},
     // Exact algebraic rules: x*1, neg(neg(x)), transpose pairs, ...
     {"simplify-algebra",
-     [](Graph &g, const PipelineOptions &o) { simplifyAlgebra(g, o.fastMath); }},
-    // One node for each repeated computation.
-    {"cse", [](Graph &g, const PipelineOptions &) {
-       eliminateCommonSubexpressions(g);
+     [](Graph &g, const PipelineOptions &o) {
+       simplifyAlgebra(g, o.fastMath);
      }},
+    // One node for each repeated computation.
+    {"cse", [](Graph &g,
+               const PipelineOptions &) { eliminateCommonSubexpressions(g); }},
     // Nodes no output depends on.
     {"dce", [](Graph &g, const PipelineOptions &) { eliminateDeadCode(g); }},
 };
@@ -132,8 +134,7 @@ PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
   bool verifyEach = options.verifyEach || kDebugBuild;
   auto after = [&](std::string_view pass, const FusionPlan *fusion) {
     if (verifyEach)
-      withContext("after pass " + std::string(pass),
-                  [&] { verify(r.graph); });
+      withContext("after pass " + std::string(pass), [&] { verify(r.graph); });
     if (options.afterPass)
       options.afterPass(pass, r.graph, fusion);
   };
@@ -145,8 +146,8 @@ PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
     }
 
   r.inPlace = resolveInPlace(r.graph, options.inPlace);
-  r.fusion = options.fuse ? fuseGraph(r.graph, r.inPlace)
-                              : unfusedPlan(r.graph);
+  r.fusion =
+      options.fuse ? fuseGraph(r.graph, r.inPlace) : unfusedPlan(r.graph);
   checkPlan(r.graph, r.fusion);
   after("fusion", &r.fusion);
 

@@ -158,8 +158,8 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     // only for a finite loss): the values from before it stay for
     // diagnoseNonFinite and for saving, and updates can still be written in
     // place.
-    Value *finite = b.equal(b.sub(loss, loss),
-                            b.scalar(loss->type().dtype, 0.0));
+    Value *finite =
+        b.equal(b.sub(loss, loss), b.scalar(loss->type().dtype, 0.0));
     Value *step = nullptr;
     if (usesStepCounter(opt)) {
       step = b.input(kStepCounter, stepCounterType());

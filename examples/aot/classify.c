@@ -1,4 +1,5 @@
-/*===- classify.c - Fashion-MNIST with a model compiled ahead of time -*- C -*-===*/
+/*===- classify.c - Fashion-MNIST with a model compiled ahead of time -*- C
+ * -*-===*/
 /*
  * Classifies the 10,000 Fashion-MNIST test images with the model that
  * `adjoint compile` turned into fashion_mlp.o and fashion_mlp.h, and prints
@@ -107,8 +108,8 @@ int main(int argc, char **argv) {
   size_t numImages = 0, numLabels = 0;
   const unsigned char *pixels = readIdx(dir, "t10k-images-idx3-ubyte.gz", 3,
                                         kPixels, &imageFile, &numImages);
-  const unsigned char *labels = readIdx(dir, "t10k-labels-idx1-ubyte.gz", 1,
-                                        1, &labelFile, &numLabels);
+  const unsigned char *labels =
+      readIdx(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, &labelFile, &numLabels);
   if (!pixels || !labels || numImages != numLabels) {
     if (pixels && labels)
       fprintf(stderr, "classify: %zu images but %zu labels\n", numImages,

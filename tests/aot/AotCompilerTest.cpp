@@ -36,16 +36,18 @@ std::string buildAndRun(const TempDir &dir, const std::string &example,
                         const std::vector<int64_t> &stepIn,
                         const std::vector<int64_t> &stepOut, int steps,
                         const std::string &input) {
-  std::vector<std::string> args = {"compile", sourcePath("examples/" + example),
-                                   "-o", dir / "m.o", "--header", dir / "m.h",
-                                   "--name", "m"};
+  std::vector<std::string> args = {
+      "compile",  sourcePath("examples/" + example),
+      "-o",       dir / "m.o",
+      "--header", dir / "m.h",
+      "--name",   "m"};
   args.insert(args.end(), flags.begin(), flags.end());
   ProcessResult c = runCli(args);
   EXPECT_EQ(c.status, 0) << c.err;
-  bool weights = std::find(flags.begin(), flags.end(), "--weights") !=
-                 flags.end();
-  writeFile(dir / "driver.c", driverSource("m", runIn, runOut, stepIn,
-                                           stepOut, steps, weights));
+  bool weights =
+      std::find(flags.begin(), flags.end(), "--weights") != flags.end();
+  writeFile(dir / "driver.c",
+            driverSource("m", runIn, runOut, stepIn, stepOut, steps, weights));
   ProcessResult b = buildProgram(dir / "driver.c", dir / "driver",
                                  {dir / "m.o"}, dir.path().string());
   EXPECT_EQ(b.status, 0) << b.err;
@@ -84,8 +86,8 @@ TEST_P(AotExample, ExternalWeightsEqualJit) {
   exe->run(in, out);
   TempDir dir;
   std::string aot = buildAndRun(
-      dir, GetParam(), {"--weights", dir / "m.weights"},
-      sizesOf(exe->inputs()), sizesOf(exe->outputs()), {}, {}, 0, bytesOf(in));
+      dir, GetParam(), {"--weights", dir / "m.weights"}, sizesOf(exe->inputs()),
+      sizesOf(exe->outputs()), {}, {}, 0, bytesOf(in));
   EXPECT_TRUE(aot == bytesOf(out)) << GetParam() << ": outputs differ";
   // The weights file holds every parameter, each padded to 64 bytes.
   int64_t expected = 0;
@@ -167,10 +169,9 @@ TEST_P(AotExample, TrainingStepsEqualJit) {
   expected += bytesOf(runOut);
 
   TempDir dir;
-  std::string aot = buildAndRun(dir, GetParam(), {"--train"},
-                                sizesOf(exe->inputs()),
-                                sizesOf(exe->outputs()), stepIn, stepOut,
-                                kSteps, input);
+  std::string aot =
+      buildAndRun(dir, GetParam(), {"--train"}, sizesOf(exe->inputs()),
+                  sizesOf(exe->outputs()), stepIn, stepOut, kSteps, input);
   ASSERT_EQ(aot.size(), expected.size());
   size_t first = 0;
   while (first < aot.size() && aot[first] == expected[first])

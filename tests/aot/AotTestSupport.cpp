@@ -76,9 +76,9 @@ int main(int argc, char **argv) {
   if (!in || !out) return 5;
 )";
   if (weights)
-    os << "  if (argc < 4 || " << name << "_load_weights(argv[3]) != 0) return 6;\n";
-  os << "  void *arena = aligned_alloc(64, " << name
-     << "_ARENA_BYTES + 64);\n";
+    os << "  if (argc < 4 || " << name
+       << "_load_weights(argv[3]) != 0) return 6;\n";
+  os << "  void *arena = aligned_alloc(64, " << name << "_ARENA_BYTES + 64);\n";
   if (steps > 0)
     os << "  void *step_arena = aligned_alloc(64, " << name
        << "_STEP_ARENA_BYTES + 64);\n"
@@ -104,12 +104,13 @@ int main(int argc, char **argv) {
 ProcessResult buildProgram(const std::string &source, const std::string &out,
                            const std::vector<std::string> &objects,
                            const std::string &includeDir) {
-  std::vector<std::string> args = {"-std=c11", "-O1", "-Wall",
-                                   "-Wno-unused-const-variable", "-Werror",
-                                   "-I", includeDir, source, "-o", out};
+  std::vector<std::string> args = {
+      "-std=c11", "-O1", "-Wall",    "-Wno-unused-const-variable",
+      "-Werror",  "-I",  includeDir, source,
+      "-o",       out};
   args.insert(args.end(), objects.begin(), objects.end());
-  for (const char *lib : {ADJOINT_RUNTIME_LIBRARY, "-lstdc++", "-lm",
-                          "-lpthread"})
+  for (const char *lib :
+       {ADJOINT_RUNTIME_LIBRARY, "-lstdc++", "-lm", "-lpthread"})
     args.push_back(lib);
   return runProgram(cCompiler(), args);
 }

@@ -26,10 +26,11 @@ std::vector<std::string> undefinedSymbols(const std::string &object) {
 TEST(CompileCommand, ObjectNeedsOnlyTheRuntimeAndTheCLibrary) {
   // C library and libm functions generated code may call.
   const std::set<std::string> libc = {
-      "memcpy", "memmove", "memset", "getenv", "fopen", "fread", "fgetc",
-      "fclose", "powf", "pow", "expf", "exp", "logf", "log", "tanhf", "tanh",
-      "fmodf", "fmod", "sqrtf", "sqrt", "erff", "erf", "floorf", "floor",
-      "ceilf", "ceil", "roundf", "round", "nearbyintf", "nearbyint"};
+      "memcpy", "memmove", "memset", "getenv", "fopen",      "fread",
+      "fgetc",  "fclose",  "powf",   "pow",    "expf",       "exp",
+      "logf",   "log",     "tanhf",  "tanh",   "fmodf",      "fmod",
+      "sqrtf",  "sqrt",    "erff",   "erf",    "floorf",     "floor",
+      "ceilf",  "ceil",    "roundf", "round",  "nearbyintf", "nearbyint"};
   TempDir dir;
   ProcessResult r =
       runCli({"compile", example("fashion_cnn.pbtxt"), "-o", dir / "m.o",
@@ -140,19 +141,18 @@ TEST(CompileCommand, BadOptionsAreClearErrors) {
   expectError(with({"--target", "aarch64-linux-gnu"}), 2,
               {"--cpu native", "aarch64", "'generic'"});
   expectError(with({"--cpu", "pentium9"}), 2, {"unknown CPU 'pentium9'"});
-  expectError(with({"--target", "aarch64-linux-gnu", "--cpu", "x86-64-v3"}),
-              2, {"unknown CPU 'x86-64-v3'", "aarch64"});
+  expectError(with({"--target", "aarch64-linux-gnu", "--cpu", "x86-64-v3"}), 2,
+              {"unknown CPU 'x86-64-v3'", "aarch64"});
   expectError(with({"--name", "3d-model"}), 2,
               {"--name '3d-model' is not a C identifier"});
   expectError(with({"--threads", "-1"}), 2, {"--threads"});
   expectError(with({"--batch", "0"}), 2, {"--batch"});
-  expectError(runCli({"compile", m, "-o", dir / "m.obj", "--header",
-                      dir / "m.h"}),
-              2, {"m.obj", ".o", ".a", ".so"});
+  expectError(
+      runCli({"compile", m, "-o", dir / "m.obj", "--header", dir / "m.h"}), 2,
+      {"m.obj", ".o", ".a", ".so"});
   expectError(runCli({"compile", m, "-o", dir / "m.o"}), 2, {"--header"});
-  expectError(runCli({"compile", m, "-o", dir / "m.so", "--header",
-                      dir / "m.h", "--target", "aarch64-linux-gnu", "--cpu",
-                      "generic"}),
+  expectError(runCli({"compile", m, "-o", dir / "m.so", "--header", dir / "m.h",
+                      "--target", "aarch64-linux-gnu", "--cpu", "generic"}),
               2, {"shared library", "--target"});
   expectError(runCli({"compile", dir / "missing.pbtxt", "-o", dir / "m.o",
                       "--header", dir / "m.h"}),
@@ -180,8 +180,7 @@ TEST(CompileCommand, BatchOption) {
               "--header", dir / "m.h", "--name", "cnn", "--batch", "1"});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string header = readFile(dir / "m.h");
-  EXPECT_NE(header.find("cnn_x_shape[4] = {1, 1, 28, 28};"),
-            std::string::npos)
+  EXPECT_NE(header.find("cnn_x_shape[4] = {1, 1, 28, 28};"), std::string::npos)
       << header;
   EXPECT_NE(header.find("#define cnn_X_BYTES 3136"), std::string::npos);
 }

@@ -18,25 +18,28 @@ TEST(HeaderWriter, CompilesAsC11AndCxx17) {
          {Variant{{}}, Variant{{"--train"}},
           Variant{{"--train", "--weights", "w.bin", "--threads", "2"}}}) {
       TempDir dir;
-      std::vector<std::string> args = {"compile", sourcePath("examples/" + model),
-                                       "-o", dir / "m.o", "--header",
-                                       dir / "m.h"};
+      std::vector<std::string> args = {
+          "compile",  sourcePath("examples/" + model),
+          "-o",       dir / "m.o",
+          "--header", dir / "m.h"};
       for (const std::string &f : v.flags)
         args.push_back(f == "w.bin" ? dir / "w.bin" : f);
       ProcessResult r = runCli(args);
       ASSERT_EQ(r.status, 0) << r.err;
-      writeFile(dir / "use.c", "#include \"m.h\"\nint main(void) { return 0; }\n");
-      writeFile(dir / "use.cpp", "#include \"m.h\"\nint main() { return 0; }\n");
+      writeFile(dir / "use.c",
+                "#include \"m.h\"\nint main(void) { return 0; }\n");
+      writeFile(dir / "use.cpp",
+                "#include \"m.h\"\nint main() { return 0; }\n");
       for (const char *cc : {"/usr/bin/clang-19", "/usr/bin/gcc"}) {
-        ProcessResult c = runProgram(
-            cc, {"-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                 "-fsyntax-only", dir / "use.c"});
+        ProcessResult c =
+            runProgram(cc, {"-std=c11", "-Wall", "-Wextra", "-Werror",
+                            "-pedantic", "-fsyntax-only", dir / "use.c"});
         EXPECT_EQ(c.status, 0) << model << " C11 " << cc << ": " << c.err;
       }
       for (const char *cxx : {"/usr/bin/clang++-19", "/usr/bin/g++"}) {
-        ProcessResult c = runProgram(
-            cxx, {"-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                  "-fsyntax-only", dir / "use.cpp"});
+        ProcessResult c =
+            runProgram(cxx, {"-std=c++17", "-Wall", "-Wextra", "-Werror",
+                             "-pedantic", "-fsyntax-only", dir / "use.cpp"});
         EXPECT_EQ(c.status, 0) << model << " C++17 " << cxx << ": " << c.err;
       }
     }
@@ -44,9 +47,9 @@ TEST(HeaderWriter, CompilesAsC11AndCxx17) {
 
 TEST(HeaderWriter, CxxClassRunsAndSteps) {
   TempDir dir;
-  ProcessResult r = runCli(
-      {"compile", sourcePath("examples/fashion_mlp.pbtxt"), "-o", dir / "m.o",
-       "--header", dir / "m.h", "--name", "mlp", "--train"});
+  ProcessResult r = runCli({"compile", sourcePath("examples/fashion_mlp.pbtxt"),
+                            "-o", dir / "m.o", "--header", dir / "m.h",
+                            "--name", "mlp", "--train"});
   ASSERT_EQ(r.status, 0) << r.err;
   writeFile(dir / "main.cpp", R"(#include "m.h"
 #include <cmath>
@@ -76,11 +79,11 @@ int main() {
   return 0;
 }
 )");
-  ProcessResult b = runProgram(
-      "/usr/bin/clang++-19",
-      {"-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", dir.path().string(),
-       dir / "main.cpp", dir / "m.o", ADJOINT_RUNTIME_LIBRARY, "-lm",
-       "-lpthread", "-o", dir / "main"});
+  ProcessResult b = runProgram("/usr/bin/clang++-19",
+                               {"-std=c++17", "-Wall", "-Wextra", "-Werror",
+                                "-I", dir.path().string(), dir / "main.cpp",
+                                dir / "m.o", ADJOINT_RUNTIME_LIBRARY, "-lm",
+                                "-lpthread", "-o", dir / "main"});
   ASSERT_EQ(b.status, 0) << b.err;
   ProcessResult run = runProgram(dir / "main", {});
   EXPECT_EQ(run.status, 0) << run.err;
@@ -89,13 +92,13 @@ int main() {
 
 TEST(HeaderWriter, ReadOnlyParametersAndWeightsErrors) {
   TempDir dir;
-  ProcessResult r = runCli(
-      {"compile", sourcePath("examples/fashion_mlp.pbtxt"), "-o", dir / "m.o",
-       "--header", dir / "m.h", "--name", "mlp", "--weights", dir / "w.bin"});
+  ProcessResult r = runCli({"compile", sourcePath("examples/fashion_mlp.pbtxt"),
+                            "-o", dir / "m.o", "--header", dir / "m.h",
+                            "--name", "mlp", "--weights", dir / "w.bin"});
   ASSERT_EQ(r.status, 0) << r.err;
-  ProcessResult c = runCli(
-      {"compile", sourcePath("examples/fashion_mlp.pbtxt"), "-o", dir / "c.o",
-       "--header", dir / "c.h", "--name", "constant"});
+  ProcessResult c =
+      runCli({"compile", sourcePath("examples/fashion_mlp.pbtxt"), "-o",
+              dir / "c.o", "--header", dir / "c.h", "--name", "constant"});
   ASSERT_EQ(c.status, 0) << c.err;
   writeFile(dir / "main.c", R"(#include "m.h"
 #include "c.h"
@@ -113,11 +116,12 @@ int main(int argc, char **argv) {
 }
 )");
   writeFile(dir / "short.bin", "abc");
-  ProcessResult b = buildProgram(dir / "main.c", dir / "main",
-                                 {dir / "m.o", dir / "c.o"},
-                                 dir.path().string());
+  ProcessResult b =
+      buildProgram(dir / "main.c", dir / "main", {dir / "m.o", dir / "c.o"},
+                   dir.path().string());
   ASSERT_EQ(b.status, 0) << b.err;
-  ProcessResult run = runProgram(dir / "main", {dir / "w.bin", dir / "short.bin"});
+  ProcessResult run =
+      runProgram(dir / "main", {dir / "w.bin", dir / "short.bin"});
   EXPECT_EQ(run.status, 0) << run.err;
 }
 

@@ -43,7 +43,8 @@ TEST_P(InPlaceStep, EqualsDoubleBuffered) {
   }
   for (const TensorInfo &i : twoBuffers->outputs()) {
     out.emplace_back(i.type);
-    std::string target = i.name.rfind("update.", 0) == 0 ? i.name.substr(7) : "";
+    std::string target =
+        i.name.rfind("update.", 0) == 0 ? i.name.substr(7) : "";
     size_t at = 0;
     for (; at < twoBuffers->inputs().size(); ++at)
       if (twoBuffers->inputs()[at].name == target)
@@ -71,9 +72,9 @@ TEST_P(InPlaceStep, EqualsDoubleBuffered) {
           << " differs when computed in place in " << count
           << " elements, by up to " << worst << " relative";
     else
-      EXPECT_LE(worst, 1e-2) << GetParam() << ": output "
-                             << twoBuffers->outputs()[i].name << " in "
-                             << count << " elements";
+      EXPECT_LE(worst, 1e-2)
+          << GetParam() << ": output " << twoBuffers->outputs()[i].name
+          << " in " << count << " elements";
   }
 }
 

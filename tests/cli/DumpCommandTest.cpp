@@ -142,9 +142,9 @@ TEST(DumpCommand, WritesEveryStageOfTheInferencePipeline) {
                             "all", "-o", dir / "stages"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("wrote 6 stages"), std::string::npos) << r.out;
-  const char *stages[] = {"00-input",           "01-fold-constants",
-                          "02-simplify-algebra", "03-cse",
-                          "04-dce",              "05-fusion"};
+  const char *stages[] = {
+      "00-input", "01-fold-constants", "02-simplify-algebra", "03-cse",
+      "04-dce",   "05-fusion"};
   for (const char *stage : stages) {
     std::string base = std::string("stages/") + stage;
     // Each stage parses back as a model.
@@ -160,9 +160,9 @@ TEST(DumpCommand, WritesEveryStageOfTheInferencePipeline) {
             std::string::npos);
   std::string plan = stageFile(dir, "stages/memory-plan.txt");
   EXPECT_NE(plan.find("arena "), std::string::npos) << plan;
-  for (const char *file : {"llvm-before.ll", "llvm-after.ll", "fashion_cnn.s",
-                           "kernels/adjoint_entry.before.ll",
-                           "kernels/adjoint_entry.after.ll"})
+  for (const char *file :
+       {"llvm-before.ll", "llvm-after.ll", "fashion_cnn.s",
+        "kernels/adjoint_entry.before.ll", "kernels/adjoint_entry.after.ll"})
     EXPECT_TRUE(std::filesystem::exists(dir / (std::string("stages/") + file)))
         << file;
 }
@@ -180,8 +180,8 @@ TEST(DumpCommand, WritesTheTrainingStep) {
 }
 
 TEST(DumpCommand, PrintsOneStage) {
-  ProcessResult r = runCli(
-      {"dump", example("fashion_mlp.pbtxt"), "--after", "fusion"});
+  ProcessResult r =
+      runCli({"dump", example("fashion_mlp.pbtxt"), "--after", "fusion"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("graph fashion_mlp"), std::string::npos);
   EXPECT_NE(r.out.find("# group 0 "), std::string::npos) << r.out;

@@ -1,8 +1,8 @@
 //===- ExecutableTest.cpp - The JIT's C++ API and whole models ------------===//
 #include "compiler/Executable.h"
-#include "compiler/passes/Pipeline.h"
 #include "JitTestUtil.h"
 #include "compiler/CodeDump.h"
+#include "compiler/passes/Pipeline.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
@@ -258,8 +258,8 @@ TEST(Executable, DumpsLlvmAndAssembly) {
   // One text file per stage of the pipeline, in order.
   const std::vector<std::string> &passes = pipelinePassNames();
   for (size_t i = 0; i < passes.size(); ++i) {
-    std::string name = (i < 10 ? "0" : "") + std::to_string(i) + "-" +
-                       passes[i] + ".txt";
+    std::string name =
+        (i < 10 ? "0" : "") + std::to_string(i) + "-" + passes[i] + ".txt";
     EXPECT_TRUE(std::filesystem::exists(dir / name)) << name;
   }
   std::filesystem::remove_all(dir);
@@ -387,9 +387,8 @@ TEST(Executable, SmallBroadcastProductIsExact) {
   for (uint64_t seed : {1, 2, 3}) {
     auto inputs = uniformInputs(g, seed);
     auto want = interpret(g, inputs);
-    EXPECT_EQ(compareTensors(compile(g)->run(inputs).at("z"), want.at("z"), 0,
-                             0),
-              "")
+    EXPECT_EQ(
+        compareTensors(compile(g)->run(inputs).at("z"), want.at("z"), 0, 0), "")
         << seed;
     EXPECT_EQ(compareTensors(compile(g, unfused())->run(inputs).at("z"),
                              want.at("z"), 0, 0),
