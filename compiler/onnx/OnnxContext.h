@@ -127,6 +127,8 @@ void addResizeConverters(ConverterTable &t);
 void addScatterConverters(ConverterTable &t);
 
 /// Shared helpers.
+/// The Adjoint dtype of ONNX element type `t`, if Adjoint has one.
+std::optional<DType> dtypeFromOnnx(int64_t t);
 /// Normalizes an axis in [-rank, rank) to [0, rank) (Unsupported if out of
 /// range).
 int64_t normalizeAxis(int64_t axis, int64_t rank, const std::string &what);

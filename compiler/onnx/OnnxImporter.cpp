@@ -29,25 +29,6 @@ constexpr int64_t kMaxOpset = 17;
 /// Folded results larger than this stay computations.
 constexpr int64_t kMaxFoldElements = 1 << 22;
 
-std::optional<DType> dtypeFromOnnx(int32_t t) {
-  switch (t) {
-  case onnx::TensorProto::FLOAT:
-    return DType::F32;
-  case onnx::TensorProto::DOUBLE:
-    return DType::F64;
-  case onnx::TensorProto::INT32:
-    return DType::I32;
-  case onnx::TensorProto::INT64:
-    return DType::I64;
-  case onnx::TensorProto::BOOL:
-    return DType::Bool;
-  case onnx::TensorProto::UINT8:
-    return DType::U8;
-  default:
-    return std::nullopt;
-  }
-}
-
 std::string onnxDTypeName(int32_t t) {
   std::string name =
       onnx::TensorProto::DataType_Name((onnx::TensorProto::DataType)t);
@@ -363,6 +344,25 @@ Model Importer::run() {
 } // namespace
 
 namespace onnximport {
+
+std::optional<DType> dtypeFromOnnx(int64_t t) {
+  switch (t) {
+  case onnx::TensorProto::FLOAT:
+    return DType::F32;
+  case onnx::TensorProto::DOUBLE:
+    return DType::F64;
+  case onnx::TensorProto::INT32:
+    return DType::I32;
+  case onnx::TensorProto::INT64:
+    return DType::I64;
+  case onnx::TensorProto::BOOL:
+    return DType::Bool;
+  case onnx::TensorProto::UINT8:
+    return DType::U8;
+  default:
+    return std::nullopt;
+  }
+}
 
 int64_t normalizeAxis(int64_t axis, int64_t rank, const std::string &what) {
   if (axis < -rank || axis >= rank)

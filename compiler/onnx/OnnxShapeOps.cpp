@@ -13,23 +13,10 @@ namespace adjoint::onnximport {
 namespace {
 
 DType castTarget(int64_t onnxType) {
-  switch (onnxType) {
-  case onnx::TensorProto::FLOAT:
-    return DType::F32;
-  case onnx::TensorProto::DOUBLE:
-    return DType::F64;
-  case onnx::TensorProto::INT32:
-    return DType::I32;
-  case onnx::TensorProto::INT64:
-    return DType::I64;
-  case onnx::TensorProto::BOOL:
-    return DType::Bool;
-  case onnx::TensorProto::UINT8:
-    return DType::U8;
-  default:
-    unsupported("cast to " + onnx::TensorProto::DataType_Name(
-                                 (onnx::TensorProto::DataType)onnxType));
-  }
+  if (std::optional<DType> t = dtypeFromOnnx(onnxType))
+    return *t;
+  unsupported("cast to " + onnx::TensorProto::DataType_Name(
+                               (onnx::TensorProto::DataType)onnxType));
 }
 
 Tensor int64Tensor(const std::vector<int64_t> &values) {
