@@ -32,6 +32,7 @@ enum OpTrait : unsigned {
   Commutative = 1u << 4,    ///< the two operands may be swapped
   Differentiable = 1u << 5, ///< has a gradient w.r.t. its float operands
   HasSideEffect = 1u << 6,  ///< must not be removed or duplicated
+  Expensive = 1u << 7,      ///< long scalar code: fusion never recomputes it
 };
 
 /// One attribute an operation takes.

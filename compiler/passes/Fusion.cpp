@@ -238,7 +238,7 @@ std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
                   });
   if (repeated && group.kind == GroupKind::Reduction)
     return "producer feeds a reduction and would be computed more than once";
-  if (repeated && isExpensive(p->op()))
+  if (repeated && opDef(p->op()).has(Expensive))
     return "expensive producer would be computed more than once";
   return "";
 }

@@ -130,22 +130,6 @@ bool isLoopFusible(OpKind op) {
   }
 }
 
-bool isExpensive(OpKind op) {
-  switch (op) {
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sqrt:
-  case OpKind::Tanh:
-  case OpKind::Sigmoid:
-  case OpKind::Erf:
-  case OpKind::Div:
-  case OpKind::Pow:
-    return true;
-  default:
-    return false;
-  }
-}
-
 IterationSpace iterationSpace(const FusionGroup &group) {
   IterationSpace space;
   if (group.kind != GroupKind::Reduction) {

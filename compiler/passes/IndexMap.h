@@ -56,10 +56,6 @@ bool repeats(const IndexMap &m, const std::vector<int64_t> &dims);
 /// reshape): the nodes a Loop group may hold.
 bool isLoopFusible(OpKind op);
 
-/// True for elementwise ops whose scalar code is long (exp, log, tanh, ...):
-/// they are never computed twice.
-bool isExpensive(OpKind op);
-
 /// The iteration space of a Loop or Reduction group: for Loop, the shape of
 /// its last node; for Reduction, the anchor's operand dimensions with the
 /// kept ones first (`keptRank` of them) and the reduced ones after.
