@@ -186,18 +186,7 @@ std::vector<KernelCall> emitScatterAdd(EmitContext &ec, const Node &node,
     emitLoop(b, b.getInt64(0), b.getInt64(count), [&](llvm::Value *j) {
       llvm::Value *i =
           emitCast(ec, b, emitLoad(ec, b, it, k.buffers[1], j), it, DType::I64);
-      llvm::Value *wrapped = b.CreateSelect(b.CreateICmpSLT(i, b.getInt64(0)),
-                                            b.CreateAdd(i, b.getInt64(dim)), i);
-      llvm::Value *bad = b.CreateICmpUGE(wrapped, b.getInt64(dim));
-      emitIf(b, bad, [&] {
-        auto *s0 = b.CreateStore(b.getInt64(idx + 1), k.status);
-        s0->setAtomic(llvm::AtomicOrdering::Monotonic);
-        s0->setAlignment(llvm::Align(8));
-        auto *s1 = b.CreateStore(
-            i, b.CreateConstInBoundsGEP1_64(ec.i64(), k.status, 1));
-        s1->setAtomic(llvm::AtomicOrdering::Monotonic);
-        s1->setAlignment(llvm::Align(8));
-      });
+      auto [wrapped, bad] = emitIndexCheck(k, i, dim, idx);
       emitIf(b, b.CreateNot(bad), [&] {
         llvm::Value *dst =
             b.CreateMul(b.CreateAdd(b.CreateMul(o, b.getInt64(dim)), wrapped),

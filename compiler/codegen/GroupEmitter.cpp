@@ -417,13 +417,7 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
       MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
                                 anchor.operand(1)->type().shape);
       workPerBlock = blockRows * d.n * d.k;
-      llvm::FunctionCallee gemm = ec.module.getOrInsertFunction(
-          t == DType::F32 ? "adjoint_rt_gemm_f32" : "adjoint_rt_gemm_f64",
-          llvm::FunctionType::get(ec.voidTy(),
-                                  {ec.i64(), ec.i64(), ec.i64(), ec.ptr(),
-                                   ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
-                                   ec.i32(), ec.ptr(), ec.i64()},
-                                  false));
+      llvm::FunctionCallee gemm = declareRuntimeGemm(ec, t);
       // Rows r0..r1 of A; of a transposed A (stored [k, m]), its columns.
       int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
       llvm::Value *pa = b.CreateInBoundsGEP(
@@ -440,11 +434,7 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
       int64_t groups = anchor.attr().getInt("groups");
       workPerBlock =
           perRow * (xs[1] / std::max<int64_t>(1, groups)) * ws[2] * ws[3];
-      std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
-      params.insert(params.end(), 18, ec.i64());
-      llvm::FunctionCallee conv = ec.module.getOrInsertFunction(
-          t == DType::F32 ? "adjoint_rt_conv2d_f32" : "adjoint_rt_conv2d_f64",
-          llvm::FunctionType::get(ec.voidTy(), params, false));
+      llvm::FunctionCallee conv = declareRuntimeConv(ec, OpKind::Conv2D, t);
       llvm::Value *px = b.CreateInBoundsGEP(
           st, k.buffers[aBuf],
           b.CreateMul(r0, b.getInt64(xs[1] * xs[2] * xs[3])));

@@ -85,6 +85,25 @@ llvm::AllocaInst *KernelBuilder::stackSlot(llvm::Type *t,
   return eb.CreateAlloca(t, nullptr, n);
 }
 
+CheckedIndex emitIndexCheck(KernelBuilder &k, llvm::Value *i, int64_t extent,
+                            int nodeIndex) {
+  llvm::IRBuilder<> &b = k.b;
+  llvm::Value *wrapped = b.CreateSelect(b.CreateICmpSLT(i, b.getInt64(0)),
+                                        b.CreateAdd(i, b.getInt64(extent)), i);
+  llvm::Value *bad = b.CreateICmpUGE(wrapped, b.getInt64(extent));
+  emitIf(b, bad, [&] {
+    // Atomic: parallel chunks may fail at once; any one of them is reported.
+    auto *s0 = b.CreateStore(b.getInt64(nodeIndex + 1), k.status);
+    s0->setAtomic(llvm::AtomicOrdering::Monotonic);
+    s0->setAlignment(llvm::Align(8));
+    auto *s1 =
+        b.CreateStore(i, b.CreateConstInBoundsGEP1_64(k.ec.i64(), k.status, 1));
+    s1->setAtomic(llvm::AtomicOrdering::Monotonic);
+    s1->setAlignment(llvm::Align(8));
+  });
+  return {wrapped, bad};
+}
+
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
             llvm::function_ref<void()> then) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
@@ -483,19 +502,7 @@ KernelCall emitGather(EmitContext &ec, const Node &node, int idx) {
              llvm::Value *i =
                  emitCast(ec, b, emitLoad(ec, b, it, k.buffers[1], offsets[1]),
                           it, DType::I64);
-             llvm::Value *wrapped =
-                 b.CreateSelect(b.CreateICmpSLT(i, b.getInt64(0)),
-                                b.CreateAdd(i, b.getInt64(extent)), i);
-             llvm::Value *bad = b.CreateICmpUGE(wrapped, b.getInt64(extent));
-             emitIf(b, bad, [&] {
-               auto *s0 = b.CreateStore(b.getInt64(idx + 1), k.status);
-               s0->setAtomic(llvm::AtomicOrdering::Monotonic);
-               s0->setAlignment(llvm::Align(8));
-               auto *s1 = b.CreateStore(
-                   i, b.CreateConstInBoundsGEP1_64(ec.i64(), k.status, 1));
-               s1->setAtomic(llvm::AtomicOrdering::Monotonic);
-               s1->setAlignment(llvm::Align(8));
-             });
+             auto [wrapped, bad] = emitIndexCheck(k, i, extent, idx);
              llvm::Value *safe = b.CreateSelect(bad, b.getInt64(0), wrapped);
              llvm::Value *off = b.CreateAdd(
                  offsets[2], b.CreateMul(safe, b.getInt64(dataStrides[axis])));

@@ -50,6 +50,23 @@ struct KernelBuilder {
   llvm::AllocaInst *stackSlot(llvm::Type *t, const llvm::Twine &name = "");
 };
 
+/// The runtime's GEMM for dtype `t` (adjoint_rt_gemm_f32/f64), declared in
+/// the module.
+llvm::FunctionCallee declareRuntimeGemm(EmitContext &ec, DType t);
+/// The runtime's kernel for `op` (conv2d, conv2d_input_grad or
+/// conv2d_weight_grad) in dtype `t`, declared in the module.
+llvm::FunctionCallee declareRuntimeConv(EmitContext &ec, OpKind op, DType t);
+
+/// An index checked against an extent: `wrapped` is i, or i + extent for a
+/// negative i; `bad` is true when `wrapped` is outside [0, extent), in which
+/// case the node (`nodeIndex`) and i are recorded in the kernel's status
+/// block for the entry function to report.
+struct CheckedIndex {
+  llvm::Value *wrapped, *bad;
+};
+CheckedIndex emitIndexCheck(KernelBuilder &k, llvm::Value *i, int64_t extent,
+                            int nodeIndex);
+
 /// Emits `if (cond) then()` at the insertion point.
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
             llvm::function_ref<void()> then);

@@ -53,6 +53,29 @@ llvm::GlobalVariable *offsetTable(EmitContext &ec, const std::string &name,
 
 } // namespace
 
+llvm::FunctionCallee declareRuntimeGemm(EmitContext &ec, DType t) {
+  return ec.module.getOrInsertFunction(
+      t == DType::F32 ? "adjoint_rt_gemm_f32" : "adjoint_rt_gemm_f64",
+      llvm::FunctionType::get(ec.voidTy(),
+                              {ec.i64(), ec.i64(), ec.i64(), ec.ptr(), ec.i64(),
+                               ec.i32(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(),
+                               ec.i64()},
+                              false));
+}
+
+llvm::FunctionCallee declareRuntimeConv(EmitContext &ec, OpKind op, DType t) {
+  std::string name =
+      op == OpKind::Conv2DInputGrad    ? "adjoint_rt_conv2d_input_grad"
+      : op == OpKind::Conv2DWeightGrad ? "adjoint_rt_conv2d_weight_grad"
+                                       : "adjoint_rt_conv2d";
+  name += t == DType::F32 ? "_f32" : "_f64";
+  // (x or dy, w or dy, y or dx or dw, then 18 sizes), as runtime/Runtime.h.
+  std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
+  params.insert(params.end(), 18, ec.i64());
+  return ec.module.getOrInsertFunction(
+      name, llvm::FunctionType::get(ec.voidTy(), params, false));
+}
+
 std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
                                    const MatMulOperand &va,
                                    const MatMulOperand &vb) {
@@ -74,13 +97,7 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
     llvm::IRBuilder<> &b = k.b;
     llvm::Type *st = ec.storageType(t);
-    llvm::FunctionCallee gemm = ec.module.getOrInsertFunction(
-        t == DType::F32 ? "adjoint_rt_gemm_f32" : "adjoint_rt_gemm_f64",
-        llvm::FunctionType::get(ec.voidTy(),
-                                {ec.i64(), ec.i64(), ec.i64(), ec.ptr(),
-                                 ec.i64(), ec.i32(), ec.ptr(), ec.i64(),
-                                 ec.i32(), ec.ptr(), ec.i64()},
-                                false));
+    llvm::FunctionCallee gemm = declareRuntimeGemm(ec, t);
     llvm::GlobalVariable *tabA =
         offsetTable(ec, kernelName(node, idx) + ".a", offA);
     llvm::GlobalVariable *tabB =
@@ -150,26 +167,16 @@ std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx) {
   // conv2d_weight_grad(x, dy) -> dw all take conv2d's sizes: those of x and
   // w, whichever are operands and which the result.
   const Value *a = node.operand(0), *bv = node.operand(1), *out = node.result();
-  const char *f32 = "adjoint_rt_conv2d_f32", *f64 = "adjoint_rt_conv2d_f64";
   Shape xs = a->type().shape, ws = bv->type().shape;
-  if (node.op() == OpKind::Conv2DInputGrad) {
+  if (node.op() == OpKind::Conv2DInputGrad)
     xs = out->type().shape;
-    f32 = "adjoint_rt_conv2d_input_grad_f32";
-    f64 = "adjoint_rt_conv2d_input_grad_f64";
-  } else if (node.op() == OpKind::Conv2DWeightGrad) {
+  else if (node.op() == OpKind::Conv2DWeightGrad)
     ws = out->type().shape;
-    f32 = "adjoint_rt_conv2d_weight_grad_f32";
-    f64 = "adjoint_rt_conv2d_weight_grad_f64";
-  }
   Window2D win = convWindow(node.attr(), xs, ws);
   DType t = out->type().dtype;
   KernelBuilder k(ec, kernelName(node, idx), {out, a, bv});
   llvm::IRBuilder<> &b = k.b;
-  std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
-  params.insert(params.end(), 18, ec.i64());
-  llvm::FunctionCallee conv = ec.module.getOrInsertFunction(
-      t == DType::F32 ? f32 : f64,
-      llvm::FunctionType::get(ec.voidTy(), params, false));
+  llvm::FunctionCallee conv = declareRuntimeConv(ec, node.op(), t);
   std::vector<llvm::Value *> args = {k.buffers[1], k.buffers[2], k.buffers[0]};
   for (int64_t v : {xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3],
                     win.strideH, win.strideW, win.padTop, win.padLeft,
