@@ -172,6 +172,7 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
   if (options.train) {
     TrainerOptions topts;
     topts.threads = 1;
+    topts.compile = false; // the step graph is lowered below
     trainer = std::make_unique<Trainer>(model, topts);
     for (const Value *v : trainer->stepGraph().inputs())
       if (v->name().rfind("optimizer.", 0) == 0 ||

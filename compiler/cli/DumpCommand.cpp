@@ -98,6 +98,7 @@ void runDump(const DumpOptions &opts) {
       badInput(opts.model, ": no training spec names a loss; pass --loss");
     TrainerOptions trainerOptions;
     trainerOptions.loss = opts.loss;
+    trainerOptions.compile = false; // the graph is compiled below
     trainer = std::make_unique<Trainer>(m, trainerOptions);
     compileOptions.inPlace = trainer->stepInPlace();
   } else if (!opts.loss.empty()) {

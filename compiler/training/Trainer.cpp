@@ -217,6 +217,8 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     stepOpts.dumpDir = options.dumpDir + "/step";
     evalOpts.dumpDir = options.dumpDir + "/eval";
   }
+  if (!options.compile)
+    return; // the graphs alone, for dumps and ahead-of-time compilation
   m.stepExe = compile(m.stepGraph, stepOpts);
   m.evalExe = compile(m.evalGraph, evalOpts);
 
@@ -265,7 +267,16 @@ Trainer::~Trainer() = default;
 
 const Graph &Trainer::modelGraph() const { return impl_->model.graph; }
 const Graph &Trainer::stepGraph() const { return impl_->stepGraph; }
-const Executable &Trainer::stepExecutable() const { return *impl_->stepExe; }
+const Executable &Trainer::stepExecutable() const {
+  requireCompiled();
+  return *impl_->stepExe;
+}
+
+void Trainer::requireCompiled() const {
+  if (!impl_->stepExe)
+    badInput("trainer of ", impl_->model.graph.name(),
+             " was built with TrainerOptions::compile off: it cannot run");
+}
 const std::vector<std::pair<std::string, std::string>> &
 Trainer::stepInPlace() const {
   return impl_->stepInPlace;
@@ -296,6 +307,7 @@ void bindBatch(const std::map<std::string, Tensor> &batch,
 } // namespace
 
 StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
+  requireCompiled();
   Impl &m = *impl_;
   bindBatch(batch, m.stepInNames, m.stepIn, m.params, m.state, m.model.graph);
   m.stepExe->run(m.stepIn, m.stepOut);
@@ -308,6 +320,7 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
 }
 
 StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
+  requireCompiled();
   Impl &m = *impl_;
   bindBatch(batch, m.evalInNames, m.evalIn, m.params, {}, m.model.graph);
   m.evalExe->run(m.evalIn, m.evalOut);

@@ -46,6 +46,11 @@ struct TrainerOptions {
   /// The optimizing pipeline's switches (CompileOptions::simplify, fuse).
   bool simplify = true;
   bool fuse = true;
+  /// Compile the step and the evaluation. Off, the Trainer only builds
+  /// their graphs (stepGraph(), stepInPlace(), the initial optimizer state),
+  /// for dumps and ahead-of-time compilation; step() and evaluate() then
+  /// throw BadInput.
+  bool compile = true;
 };
 
 /// What a step or an evaluation reports.
@@ -111,6 +116,8 @@ public:
   std::string diagnoseNonFinite(const std::map<std::string, Tensor> &batch);
 
 private:
+  /// Throws BadInput unless the step and the evaluation were compiled.
+  void requireCompiled() const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   TrainingSpec spec_;

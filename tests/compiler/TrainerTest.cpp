@@ -4,6 +4,7 @@
 #include "ir/Error.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
+#include "ir/Verifier.h"
 #include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
@@ -153,6 +154,20 @@ TEST(Trainer, DiagnosesANonFiniteLossWithTheValuesBeforeTheStep) {
   std::string where = t.diagnoseNonFinite(ones);
   EXPECT_EQ(where.find("node %" + root->name() + " (sqrt) gives f32[4]"), 0u)
       << where;
+}
+
+TEST(Trainer, BuildsTheGraphsWithoutCompiling) {
+  Model m = tinyClassifier(OptimizerKind::Adam);
+  TrainerOptions options;
+  options.compile = false;
+  Trainer t(m, options);
+  EXPECT_NO_THROW(verify(t.stepGraph()));
+  EXPECT_FALSE(t.stepInPlace().empty());
+  for (const auto &[output, input] : t.stepInPlace())
+    EXPECT_EQ(output, "update." + input);
+  EXPECT_THROW(t.step(batch(1)), Error);
+  EXPECT_THROW(t.evaluate(batch(1)), Error);
+  EXPECT_THROW(t.stepExecutable(), Error);
 }
 
 TEST(Trainer, ReportsBadRequests) {
