@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "tests/support/TempDir.h"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -45,30 +47,7 @@ inline void writeFile(const std::filesystem::path &path,
 }
 
 /// A fresh directory under the temporary directory, removed afterwards.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "adjoint-test-XXXXXX")
-            .string();
-    if (!::mkdtemp(pattern.data()))
-      ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
-    path_ = pattern;
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path &path() const { return path_; }
-  std::string operator/(const std::string &name) const {
-    return (path_ / name).string();
-  }
-
-private:
-  std::filesystem::path path_;
-};
+using TempDir = adjoint::testing::TempDir;
 
 /// Runs `program` with `args`; stdout and stderr go through files so that
 /// neither can fill a pipe. `env`, if not empty, replaces the environment.

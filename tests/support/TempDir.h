@@ -40,6 +40,8 @@ public:
     return p;
   }
   const std::filesystem::path &path() const { return path_; }
+  /// The path of `name` inside the directory, as file() gives it.
+  std::string operator/(const std::string &name) const { return file(name); }
 
 private:
   std::filesystem::path path_;
