@@ -29,11 +29,14 @@ void BM_FmaPeak(benchmark::State &state) {
 }
 BENCHMARK(BM_FmaPeak)->UseRealTime();
 
-/// adjoint_rt_gemm_f32 with C [m, n] = A [m, k] @ B [k, n] on the threads
-/// given by the fourth argument.
+/// adjoint_rt_gemm_f32 with C [m, n] = op(A) [m, k] @ op(B) [k, n] on the
+/// threads given by the fourth argument; the fifth and sixth say whether A
+/// is stored transposed ([k, m]) and B ([n, k]), as in a backward pass.
 void BM_GemmF32(benchmark::State &state) {
   int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   int threads = static_cast<int>(state.range(3));
+  int32_t ta = static_cast<int32_t>(state.range(4)),
+          tb = static_cast<int32_t>(state.range(5));
   adjoint_rt_set_num_threads(threads);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1, 1);
@@ -43,7 +46,8 @@ void BM_GemmF32(benchmark::State &state) {
   for (float &v : b)
     v = dist(rng);
   for (auto _ : state) {
-    adjoint_rt_gemm_f32(m, n, k, a.data(), k, 0, b.data(), n, 0, c.data(), n);
+    adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(),
+                        tb ? k : n, tb, c.data(), n);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -51,13 +55,23 @@ void BM_GemmF32(benchmark::State &state) {
   adjoint_rt_set_num_threads(0);
 }
 BENCHMARK(BM_GemmF32)
-    ->ArgNames({"m", "k", "n", "threads"})
-    ->Args({1024, 1024, 1024, 1})
-    ->Args({1024, 1024, 1024, 2})
-    ->Args({64, 784, 64, 1})
-    ->Args({64, 784, 64, 2})
-    ->Args({64, 3136, 1024, 1})
-    ->Args({64, 3136, 1024, 2})
+    ->ArgNames({"m", "k", "n", "threads", "ta", "tb"})
+    ->Args({1024, 1024, 1024, 1, 0, 0})
+    ->Args({1024, 1024, 1024, 2, 0, 0})
+    ->Args({64, 784, 64, 1, 0, 0})
+    ->Args({64, 784, 64, 2, 0, 0})
+    ->Args({64, 3136, 1024, 1, 0, 0})
+    ->Args({64, 3136, 1024, 2, 0, 0})
+    // The 784-512-512-10 MLP at batch 128: forward, input and weight
+    // gradients of its first layer.
+    ->Args({128, 784, 512, 1, 0, 0})
+    ->Args({128, 784, 512, 2, 0, 0})
+    ->Args({128, 512, 784, 1, 0, 1})
+    ->Args({784, 128, 512, 1, 1, 0})
+    ->Args({784, 128, 512, 2, 1, 0})
+    // A batch-1 dense layer with its weights stored [out, in].
+    ->Args({1, 784, 512, 1, 0, 1})
+    ->Args({1, 784, 512, 1, 0, 0})
     ->MeasureProcessCPUTime()
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

@@ -1,227 +1,330 @@
-//===- Gemm.cpp - Row-major GEMM on Eigen, split across the pool ----------===//
+//===- Gemm.cpp - Packed, cache-blocked GEMM split across the pool --------===//
 //
-// C is cut into a grid of blocks whose sizes depend only on (m, n, k), never
-// on the thread count; each block is one single-threaded Eigen GEMM over the
-// operands in place (their strides and storage orders passed through). Which
-// thread computes a block varies, but every element of C is always computed
-// by the same Eigen call on the same block shape, so the result is bitwise
-// the same for any number of threads.
+// BLIS's loops around a register-blocked micro-kernel (GemmKernels.h), for
+// row-major C = op(A) @ op(B):
 //
-// `dst.noalias() = lhs * rhs` would allocate Eigen's packed panels on the
-// heap for every product over 128 KiB of them; calling the routine it runs,
-// general_matrix_matrix_product, with a blocking object of our own lets the
-// panels live in a per-thread scratch buffer instead, so repeated calls
-// allocate nothing. Products with one row or one column go through Eigen's
-// GEMV (maps and noalias()), which packs nothing.
+//   tile of C (mb <= mc rows x nb columns)       one pool task each
+//     kc-deep slice of the k dimension           packed A block: L2
+//       nr-wide panel of B                       read in place, or packed
+//         mr-tall block of rows                  micro-kernel, C in registers
+//
+// A is packed (transposed or not: packing reads either layout) into [kc][mr]
+// columns once per tile and slice and reused by every panel of B. B stored
+// [k, n] is read in place: each kc x nr panel is streamed once per tile into
+// L1 and reused by every block of rows. B stored [n, k] is packed panel by
+// panel, each right before its use, so no transpose of B ever goes to memory.
+// Products of a few rows with a transposed B (a batch-1 dense layer) skip
+// packing altogether: dot products along k (DotKernel).
+//
+// Every element of C is one sum over k in fixed order: kc slices chosen
+// from k alone, one FMA per step inside a slice, slices added in order.
+// Tiles only decide who computes what, so they may depend on the thread
+// count and C still does not. An epilogue runs on each tile as soon as it
+// is finished, from the thread that computed it.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/EigenCore.h"
-#include "runtime/Runtime.h"
+#include "runtime/Gemm.h"
+
+#include "runtime/GemmKernels.h"
 #include "runtime/Scratch.h"
 #include "runtime/ThreadPool.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 
-using adjoint::rt::globalPool;
-
+namespace adjoint::rt {
 namespace {
 
-/// Products below this many multiply-adds run as one block: splitting them
-/// costs more in dispatch than it gains.
-constexpr int64_t SmallWork = 64 * 64 * 64;
-/// A block side is not cut below this many rows or columns. Eigen packs the
-/// whole k-extent of both operands of every block, so a grid of p x q blocks
-/// packs A q times and B p times: measured on 1024^3, 16 blocks of 256^2
-/// run 7% slower on one thread than 4 blocks of 512^2, which run within
-/// noise of a single block.
-constexpr int64_t MinSide = 384;
-/// Each block does at least this many multiply-adds (some tens of
-/// microseconds), so dispatch stays negligible.
-constexpr int64_t MinBlockWork = int64_t(1) << 22;
-/// At most this many blocks in all.
-constexpr int64_t MaxBlocks = 64;
-
-template <typename T> struct Gemm {
-  int64_t m, n, k;
-  const T *a;
-  int64_t lda;
-  bool transA;
-  const T *b;
-  int64_t ldb;
-  bool transB;
-  T *c;
-  int64_t ldc;
-  int64_t blockRows, blockCols, gridCols;
-};
-
-namespace ei = Eigen::internal;
-using Eigen::Index;
-
-/// The thread's buffer for Eigen's packed panels.
-thread_local adjoint::rt::Scratch tPacking;
-
-/// Eigen's blocking (cache block sizes, from the shape and the cache sizes
-/// alone) with its packed-panel buffers taken from the thread's scratch.
-template <typename T> class ScratchBlocking : public ei::level3_blocking<T, T> {
-public:
-  ScratchBlocking(Index rows, Index cols, Index depth) {
-    this->m_mc = rows;
-    this->m_nc = cols;
-    this->m_kc = depth;
-    ei::computeProductBlockingSizes<T, T, 1>(this->m_kc, this->m_mc, this->m_nc,
-                                             Index(1));
-    // Both panels in one buffer, the second starting on a cache line.
-    Index sizeA = (this->m_mc * this->m_kc + 15) / 16 * 16;
-    Index sizeB = this->m_kc * this->m_nc;
-    // On failure both stay null and Eigen allocates them itself.
-    if (T *p = static_cast<T *>(tPacking.get((sizeA + sizeB) * sizeof(T)))) {
-      this->m_blockA = p;
-      this->m_blockB = p + sizeA;
-    }
-  }
-};
-
-/// res [rows, cols] (column-major, stride resStride) = lhs [rows, depth] @
-/// rhs [depth, cols], with the operands' storage orders as given: the
-/// routine Eigen's `dst.noalias() = lhs * rhs` runs for large products,
-/// called directly so that it packs into our buffers instead of allocating.
-template <typename T, int LhsOrder, int RhsOrder>
-void eigenGemm(Index rows, Index cols, Index depth, const T *lhs,
-               Index lhsStride, const T *rhs, Index rhsStride, T *res,
-               Index resStride) {
-  for (Index j = 0; j < cols; ++j)
-    std::fill(res + j * resStride, res + j * resStride + rows, T(0));
-  ScratchBlocking<T> blocking(rows, cols, depth);
-  ei::general_matrix_matrix_product<Index, T, LhsOrder, false, T, RhsOrder,
-                                    false, Eigen::ColMajor, 1>::run(rows, cols,
-                                                                    depth, lhs,
-                                                                    lhsStride,
-                                                                    rhs,
-                                                                    rhsStride,
-                                                                    res, 1,
-                                                                    resStride,
-                                                                    T(1),
-                                                                    blocking);
-}
-
-template <typename T>
-using RowMatrix =
-    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using ConstMap =
-    Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
-template <typename T>
-using MutMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
-
-/// A block with one row or one column: Eigen's GEMV through strided maps
-/// (no packing, which would only add memory traffic to a memory-bound
-/// product).
-template <typename T>
-void gemvBlock(const Gemm<T> &g, int64_t r0, int64_t rows, int64_t c0,
-               int64_t cols) {
-  MutMap<T> dst(g.c + r0 * g.ldc + c0, rows, cols, Eigen::OuterStride<>(g.ldc));
-  auto times = [&](const auto &lhs) {
-    if (!g.transB)
-      dst.noalias() =
-          lhs * ConstMap<T>(g.b + c0, g.k, cols, Eigen::OuterStride<>(g.ldb));
-    else
-      dst.noalias() = lhs * ConstMap<T>(g.b + c0 * g.ldb, cols, g.k,
-                                        Eigen::OuterStride<>(g.ldb))
-                                .transpose();
-  };
-  if (!g.transA)
-    times(
-        ConstMap<T>(g.a + r0 * g.lda, rows, g.k, Eigen::OuterStride<>(g.lda)));
-  else
-    times(ConstMap<T>(g.a + r0, g.k, rows, Eigen::OuterStride<>(g.lda))
-              .transpose());
-}
-
-/// C[r0:r0+rows, c0:c0+cols] = op(A)[r0:r0+rows, :] @ op(B)[:, c0:c0+cols].
-/// Eigen works column-major, so it computes the transposed block
-/// C^T = op(B)^T @ op(A)^T, whose operands are the stored arrays read in
-/// column- or row-major order.
-template <typename T>
-void gemmBlock(const Gemm<T> &g, int64_t r0, int64_t rows, int64_t c0,
-               int64_t cols) {
-  if (rows == 1 || cols == 1)
-    return gemvBlock(g, r0, rows, c0, cols);
-  constexpr int Col = Eigen::ColMajor, Row = Eigen::RowMajor;
-  T *res = g.c + r0 * g.ldc + c0;
-  const T *lhs = g.transB ? g.b + c0 * g.ldb : g.b + c0;
-  const T *rhs = g.transA ? g.a + r0 : g.a + r0 * g.lda;
-  if (!g.transB && !g.transA)
-    eigenGemm<T, Col, Col>(cols, rows, g.k, lhs, g.ldb, rhs, g.lda, res, g.ldc);
-  else if (!g.transB)
-    eigenGemm<T, Col, Row>(cols, rows, g.k, lhs, g.ldb, rhs, g.lda, res, g.ldc);
-  else if (!g.transA)
-    eigenGemm<T, Row, Col>(cols, rows, g.k, lhs, g.ldb, rhs, g.lda, res, g.ldc);
-  else
-    eigenGemm<T, Row, Row>(cols, rows, g.k, lhs, g.ldb, rhs, g.lda, res, g.ldc);
-}
-
-template <typename T> void gemmTask(int64_t task, void *ctx) {
-  const Gemm<T> &g = *static_cast<const Gemm<T> *>(ctx);
-  int64_t r0 = task / g.gridCols * g.blockRows;
-  int64_t c0 = task % g.gridCols * g.blockCols;
-  gemmBlock(g, r0, std::min(g.blockRows, g.m - r0), c0,
-            std::min(g.blockCols, g.n - c0));
-}
+/// A tile does at least this many multiply-adds before the product is cut
+/// into more tiles to keep every thread busy (a few microseconds of work,
+/// against about one of dispatch).
+constexpr double MinTileWork = double(1 << 19);
+/// Columns of a tile at most (a multiple of nr below it): C's tile and the
+/// panels of B it streams stay in L2 while the epilogue reads them back.
+constexpr int64_t MaxTileCols = 1024;
+/// Products of at most this many rows with a transposed B take dot products
+/// (when A is not transposed).
+constexpr int64_t DotRows = 4;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
 
-/// Chooses the block grid from the shape alone (never from the thread
-/// count, which is what makes results independent of it): halves the longer
-/// side of the block while the halves stay at least MinSide wide, do at
-/// least MinBlockWork each, and number at most MaxBlocks. Counts are powers
-/// of two, so blocks share evenly among 1, 2, 4, ... threads.
-void chooseBlocks(int64_t m, int64_t n, int64_t k, int64_t &blockRows,
-                  int64_t &blockCols) {
-  blockRows = m;
-  blockCols = n;
-  // Compare in double: m*n*k can exceed int64_t.
-  double work = static_cast<double>(m) * n * k;
-  if (work < static_cast<double>(SmallWork))
+/// The thread's packed A block and packed B panel.
+thread_local Scratch tPacked;
+
+std::atomic<int> gIsa{-1};
+
+bool cpuRuns(Isa isa) {
+#if defined(__x86_64__)
+  switch (isa) {
+  case Isa::Avx512:
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw");
+  case Isa::Avx2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case Isa::Generic:
+    return true;
+  }
+  return false;
+#else
+  return isa == Isa::Generic;
+#endif
+}
+
+/// The depth of the k slices: at most ks.kc, as even as possible, from k
+/// alone (never from the tile), which keeps every sum's order fixed.
+template <typename T> int64_t sliceDepth(const KernelSet<T> &ks, int64_t k) {
+  return ceilDiv(k, ceilDiv(k, ks.kc));
+}
+
+/// Packs rows [i0, i0+rows) x depth [p0, p0+kc) of op(A) as [kc][rows].
+template <typename T>
+void packA(const GemmProblem<T> &g, int64_t i0, int64_t rows, int64_t p0,
+           int64_t kc, T *dst) {
+  if (g.transA) {
+    for (int64_t p = 0; p < kc; ++p)
+      std::memcpy(dst + p * rows, g.a + (p0 + p) * g.lda + i0,
+                  rows * sizeof(T));
     return;
-  for (int64_t blocks = 1; blocks * 2 <= MaxBlocks; blocks *= 2) {
-    if (work / (blocks * 2) < static_cast<double>(MinBlockWork))
-      return;
-    int64_t &side = blockCols >= blockRows ? blockCols : blockRows;
-    // Round to whole AVX-512 vectors so every block but the last is made of
-    // full vectors along the side Eigen vectorizes.
-    int64_t half = ceilDiv(ceilDiv(side, 2), 16) * 16;
-    if (half < MinSide || half >= side)
-      return;
-    side = half;
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    const T *src = g.a + (i0 + i) * g.lda + p0;
+    for (int64_t p = 0; p < kc; ++p)
+      dst[p * rows + i] = src[p];
   }
 }
 
+/// Packs columns [j0, j0+cols) x depth [p0, p0+kc) of op(B) = B^T (B
+/// stored [n, k]) as [kc][nr], the columns past cols left as they are
+/// (the micro-kernel never reads them).
 template <typename T>
-void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t lda,
-          int32_t transA, const T *b, int64_t ldb, int32_t transB, T *c,
-          int64_t ldc) {
-  if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i)
-      std::fill(c + i * ldc, c + i * ldc + n, T(0));
+void packBTransposed(const GemmProblem<T> &g, int64_t j0, int64_t cols,
+                     int64_t p0, int64_t kc, int64_t nr, T *dst) {
+  for (int64_t j = 0; j < cols; ++j) {
+    const T *src = g.b + (j0 + j) * g.ldb + p0;
+    for (int64_t p = 0; p < kc; ++p)
+      dst[p * nr + j] = src[p];
+  }
+}
+
+/// The tile computed without packing: the way out when the packing buffer
+/// cannot be allocated (the same sums, not the same roundings).
+template <typename T>
+void naiveTile(const GemmProblem<T> &g, int64_t r0, int64_t r1, int64_t c0,
+               int64_t c1) {
+  for (int64_t i = r0; i < r1; ++i)
+    for (int64_t j = c0; j < c1; ++j) {
+      T sum = 0;
+      for (int64_t p = 0; p < g.k; ++p)
+        sum += (g.transA ? g.a[p * g.lda + i] : g.a[i * g.lda + p]) *
+               (g.transB ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j]);
+      T &dst = g.c[i * g.ldc + j];
+      dst = g.accumulate ? dst + sum : sum;
+    }
+}
+
+/// Dot products need both operands contiguous along k.
+template <typename T> bool useDot(const GemmProblem<T> &g) {
+  return g.transB && !g.transA && g.m <= DotRows;
+}
+
+/// C[r0:r1, c0:c1] (+)= op(A)[r0:r1, :] @ op(B)[:, c0:c1]; r1 - r0 <= ks.mc.
+template <typename T>
+void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
+                 int64_t r1, int64_t c0, int64_t c1) {
+  if (g.k <= 0) {
+    if (!g.accumulate)
+      for (int64_t i = r0; i < r1; ++i)
+        std::fill(g.c + i * g.ldc + c0, g.c + i * g.ldc + c1, T(0));
     return;
   }
-  Gemm<T> g{m, n, k, a, lda, transA != 0, b, ldb, transB != 0, c, ldc, 0, 0, 0};
-  chooseBlocks(m, n, k, g.blockRows, g.blockCols);
-  g.gridCols = ceilDiv(n, g.blockCols);
-  int64_t tasks = ceilDiv(m, g.blockRows) * g.gridCols;
-  globalPool().run(tasks, gemmTask<T>, &g);
+  if (useDot(g)) {
+    ks.dot(r1 - r0, c1 - c0, g.k, g.a + r0 * g.lda, g.lda, g.b + c0 * g.ldb,
+           g.ldb, g.c + r0 * g.ldc + c0, g.ldc, g.accumulate);
+    return;
+  }
+  int64_t depth = sliceDepth(ks, g.k);
+  int64_t aSize = roundUp((r1 - r0) * depth, 16);
+  int64_t bSize = g.transB ? depth * ks.nr : 0;
+  T *packedA = static_cast<T *>(tPacked.get((aSize + bSize) * sizeof(T)));
+  if (!packedA)
+    return naiveTile(g, r0, r1, c0, c1);
+  T *packedB = packedA + aSize;
+  for (int64_t p0 = 0; p0 < g.k; p0 += depth) {
+    int64_t kc = std::min(depth, g.k - p0);
+    bool accumulate = g.accumulate || p0 > 0;
+    for (int64_t i = r0; i < r1; i += ks.mr)
+      packA(g, i, std::min<int64_t>(ks.mr, r1 - i), p0, kc,
+            packedA + (i - r0) * kc);
+    for (int64_t j = c0; j < c1; j += ks.nr) {
+      int64_t cols = std::min<int64_t>(ks.nr, c1 - j);
+      const T *panel = g.b + p0 * g.ldb + j;
+      int64_t ldPanel = g.ldb;
+      if (g.transB) {
+        packBTransposed(g, j, cols, p0, kc, ks.nr, packedB);
+        panel = packedB;
+        ldPanel = ks.nr;
+      }
+      for (int64_t i = r0; i < r1; i += ks.mr) {
+        int64_t rows = std::min<int64_t>(ks.mr, r1 - i);
+        ks.micro[rows][ceilDiv(cols, ks.lanes)](kc, packedA + (i - r0) * kc, panel, ldPanel,
+                       g.c + i * g.ldc + j, g.ldc, cols, accumulate);
+      }
+    }
+  }
+}
+
+template <typename T> struct Tiling {
+  const KernelSet<T> *ks;
+  const GemmProblem<T> *g;
+  int64_t unitRows;            // rows of a register block (1 for dots)
+  int64_t rowTiles, colTiles;  // the grid of tiles
+  adjoint_rt_tile_fn epilogue;
+  void *ctx;
+};
+
+/// Cuts C into a grid of tiles of whole register blocks, near-equal in
+/// size: rows in tiles of at most mc, columns of at most MaxTileCols, then
+/// cut further (columns first) until every thread has a few tiles or tiles
+/// would get too small.
+template <typename T> void chooseTiles(Tiling<T> &t, int threads) {
+  const KernelSet<T> &ks = *t.ks;
+  const GemmProblem<T> &g = *t.g;
+  t.unitRows = useDot(g) ? 1 : ks.mr;
+  int64_t rowUnits = ceilDiv(g.m, t.unitRows), colUnits = ceilDiv(g.n, ks.nr);
+  t.rowTiles = ceilDiv(rowUnits, std::max<int64_t>(1, ks.mc / t.unitRows));
+  t.colTiles = ceilDiv(colUnits, std::max<int64_t>(1, MaxTileCols / ks.nr));
+  int64_t wanted = threads > 1 ? 4 * threads : 1;
+  double work = double(g.m) * double(g.n) * double(g.k);
+  while (t.rowTiles * t.colTiles < wanted &&
+         work / double(2 * t.rowTiles * t.colTiles) >= MinTileWork) {
+    bool colsLeft = t.colTiles * 2 <= colUnits,
+         rowsLeft = t.rowTiles * 2 <= rowUnits;
+    if (colsLeft && (!rowsLeft || colUnits / t.colTiles >=
+                                      rowUnits / t.rowTiles))
+      t.colTiles *= 2;
+    else if (rowsLeft)
+      t.rowTiles *= 2;
+    else
+      break;
+  }
+}
+
+template <typename T> void tileTask(int64_t task, void *ctx) {
+  const Tiling<T> &t = *static_cast<const Tiling<T> *>(ctx);
+  const GemmProblem<T> &g = *t.g;
+  int64_t nr = t.ks->nr;
+  int64_t rowUnits = ceilDiv(g.m, t.unitRows), colUnits = ceilDiv(g.n, nr);
+  int64_t rt = task / t.colTiles, ct = task % t.colTiles;
+  int64_t r0 = chunkBegin(rowUnits, t.rowTiles, rt) * t.unitRows;
+  int64_t r1 = std::min(g.m, chunkBegin(rowUnits, t.rowTiles, rt + 1) * t.unitRows);
+  int64_t c0 = chunkBegin(colUnits, t.colTiles, ct) * nr;
+  int64_t c1 = std::min(g.n, chunkBegin(colUnits, t.colTiles, ct + 1) * nr);
+  computeTile(*t.ks, g, r0, r1, c0, c1);
+  if (t.epilogue)
+    t.epilogue(r0, r1, c0, c1, t.ctx);
+}
+
+template <typename T>
+void run(const GemmProblem<T> &g, adjoint_rt_tile_fn epilogue, void *ctx,
+         int threads) {
+  if (g.m <= 0 || g.n <= 0)
+    return;
+  Tiling<T> t{&kernels<T>(), &g, 0, 0, 0, epilogue, ctx};
+  chooseTiles(t, threads);
+  int64_t tiles = t.rowTiles * t.colTiles;
+  if (threads <= 1) {
+    for (int64_t task = 0; task < tiles; ++task)
+      tileTask<T>(task, &t);
+    return;
+  }
+  globalPool().run(tiles, tileTask<T>, &t);
 }
 
 } // namespace
+
+Isa hostIsa() {
+  static const Isa host = [] {
+    Isa widest = cpuRuns(Isa::Avx512) ? Isa::Avx512
+                 : cpuRuns(Isa::Avx2) ? Isa::Avx2
+                                      : Isa::Generic;
+    const char *env = std::getenv("ADJOINT_ISA");
+    if (!env)
+      return widest;
+    Isa asked = std::strcmp(env, "generic") == 0 ? Isa::Generic
+                : std::strcmp(env, "avx2") == 0  ? Isa::Avx2
+                                                 : Isa::Avx512;
+    return cpuRuns(asked) && asked < widest ? asked : widest;
+  }();
+  return host;
+}
+
+bool setKernelIsa(Isa isa) {
+  if (!cpuRuns(isa))
+    return false;
+  gIsa.store(static_cast<int>(isa));
+  return true;
+}
+
+Isa kernelIsa() {
+  int isa = gIsa.load(std::memory_order_relaxed);
+  return isa < 0 ? hostIsa() : static_cast<Isa>(isa);
+}
+
+template <typename T> const KernelSet<T> &kernels() {
+  switch (kernelIsa()) {
+#if defined(__x86_64__)
+  case Isa::Avx512:
+    return avx512Kernels<T>();
+  case Isa::Avx2:
+    return avx2Kernels<T>();
+#else
+  case Isa::Avx512:
+  case Isa::Avx2:
+#endif
+  case Isa::Generic:
+    break;
+  }
+  return genericKernels<T>();
+}
+
+template <typename T> void gemmSerial(const GemmProblem<T> &p) {
+  run(p, nullptr, nullptr, 1);
+}
+
+template <typename T>
+void gemmParallel(const GemmProblem<T> &p, adjoint_rt_tile_fn epilogue,
+                  void *ctx) {
+  int threads = ThreadPool::insideTask() ? 1 : globalPool().threads();
+  run(p, epilogue, ctx, threads);
+}
+
+template const KernelSet<float> &kernels<float>();
+template const KernelSet<double> &kernels<double>();
+template void gemmSerial<float>(const GemmProblem<float> &);
+template void gemmSerial<double>(const GemmProblem<double> &);
+template void gemmParallel<float>(const GemmProblem<float> &,
+                                  adjoint_rt_tile_fn, void *);
+template void gemmParallel<double>(const GemmProblem<double> &,
+                                   adjoint_rt_tile_fn, void *);
+
+} // namespace adjoint::rt
+
+using adjoint::rt::GemmProblem;
 
 extern "C" void adjoint_rt_gemm_f32(int64_t m, int64_t n, int64_t k,
                                     const float *a, int64_t lda,
                                     int32_t trans_a, const float *b,
                                     int64_t ldb, int32_t trans_b, float *c,
                                     int64_t ldc) {
-  gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
+  adjoint::rt::gemmParallel(GemmProblem<float>{m, n, k, a, lda, trans_a != 0,
+                                               b, ldb, trans_b != 0, c, ldc,
+                                               false},
+                            nullptr, nullptr);
 }
 
 extern "C" void adjoint_rt_gemm_f64(int64_t m, int64_t n, int64_t k,
@@ -229,5 +332,32 @@ extern "C" void adjoint_rt_gemm_f64(int64_t m, int64_t n, int64_t k,
                                     int32_t trans_a, const double *b,
                                     int64_t ldb, int32_t trans_b, double *c,
                                     int64_t ldc) {
-  gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
+  adjoint::rt::gemmParallel(GemmProblem<double>{m, n, k, a, lda, trans_a != 0,
+                                                b, ldb, trans_b != 0, c, ldc,
+                                                false},
+                            nullptr, nullptr);
+}
+
+extern "C" void adjoint_rt_gemm_ex_f32(int64_t m, int64_t n, int64_t k,
+                                       const float *a, int64_t lda,
+                                       int32_t trans_a, const float *b,
+                                       int64_t ldb, int32_t trans_b, float *c,
+                                       int64_t ldc, int32_t accumulate,
+                                       adjoint_rt_tile_fn epilogue, void *ctx) {
+  adjoint::rt::gemmParallel(GemmProblem<float>{m, n, k, a, lda, trans_a != 0,
+                                               b, ldb, trans_b != 0, c, ldc,
+                                               accumulate != 0},
+                            epilogue, ctx);
+}
+
+extern "C" void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k,
+                                       const double *a, int64_t lda,
+                                       int32_t trans_a, const double *b,
+                                       int64_t ldb, int32_t trans_b, double *c,
+                                       int64_t ldc, int32_t accumulate,
+                                       adjoint_rt_tile_fn epilogue, void *ctx) {
+  adjoint::rt::gemmParallel(GemmProblem<double>{m, n, k, a, lda, trans_a != 0,
+                                                b, ldb, trans_b != 0, c, ldc,
+                                                accumulate != 0},
+                            epilogue, ctx);
 }

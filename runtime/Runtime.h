@@ -58,11 +58,39 @@ int32_t adjoint_rt_num_threads(void);
 /// nonzero, so A is stored as [k, m] (B as [n, k]). lda, ldb and ldc are
 /// the row strides of the stored arrays in elements (at least their widths).
 /// Any dimension may be 0; k == 0 gives zeros. Large products are split
-/// across the pool along block boundaries that do not depend on the thread
-/// count, so C is bitwise the same for every thread count.
+/// across the pool in tiles of C; every element is the same sum in the same
+/// order whichever tile and thread computes it, so C is bitwise the same for
+/// every thread count. The kernels are those of the widest instruction set
+/// the CPU has (AVX-512, AVX2 with FMA, or portable C++), or of the one the
+/// environment variable ADJOINT_ISA (avx2, generic) names, read once.
 void adjoint_rt_gemm_f32(int64_t m, int64_t n, int64_t k, const float *a,
                          int64_t lda, int32_t trans_a, const float *b,
                          int64_t ldb, int32_t trans_b, float *c, int64_t ldc);
+
+/// Called by adjoint_rt_gemm_ex_* on each finished tile of C: rows [r0, r1)
+/// and columns [c0, c1), with ctx as given to the GEMM.
+typedef void (*adjoint_rt_tile_fn)(int64_t r0, int64_t r1, int64_t c0,
+                                   int64_t c1, void *ctx);
+
+/// adjoint_rt_gemm_f32 that adds the product to C when accumulate is
+/// nonzero (C += op(A) @ op(B)), and, when epilogue is not NULL, calls it on
+/// each tile of C as soon as the tile is final, from the thread that
+/// computed it, while the tile is in that core's cache. Tiles do not
+/// overlap and cover C; the epilogue of one tile may run at the same time
+/// as another tile's, so it must touch only its own tile's elements (of C
+/// and of any other array laid out like C).
+void adjoint_rt_gemm_ex_f32(int64_t m, int64_t n, int64_t k, const float *a,
+                            int64_t lda, int32_t trans_a, const float *b,
+                            int64_t ldb, int32_t trans_b, float *c, int64_t ldc,
+                            int32_t accumulate, adjoint_rt_tile_fn epilogue,
+                            void *ctx);
+
+/// adjoint_rt_gemm_ex_f32 in f64.
+void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k, const double *a,
+                            int64_t lda, int32_t trans_a, const double *b,
+                            int64_t ldb, int32_t trans_b, double *c,
+                            int64_t ldc, int32_t accumulate,
+                            adjoint_rt_tile_fn epilogue, void *ctx);
 
 /// adjoint_rt_gemm_f32 in f64.
 void adjoint_rt_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a,

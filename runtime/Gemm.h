@@ -1,0 +1,44 @@
+//===- Gemm.h - The runtime's GEMM, for the runtime's own kernels -*- C++ -*-//
+//
+// The C++ side of adjoint_rt_gemm_*: conv2d and its gradients call it on
+// their patch buffers, on the calling thread or split across the pool.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "runtime/Runtime.h"
+
+#include <cstdint>
+
+namespace adjoint::rt {
+
+/// C[m, n] (+)= op(A) @ op(B), row-major with row strides lda, ldb, ldc;
+/// op(A) is A, or A stored [k, m] when transA; op(B) is B, or B stored
+/// [n, k] when transB. `accumulate` adds the product to C.
+template <typename T> struct GemmProblem {
+  int64_t m, n, k;
+  const T *a;
+  int64_t lda;
+  bool transA;
+  const T *b;
+  int64_t ldb;
+  bool transB;
+  T *c;
+  int64_t ldc;
+  bool accumulate;
+};
+
+/// Computes the product on the calling thread.
+template <typename T> void gemmSerial(const GemmProblem<T> &p);
+
+/// Computes the product in tiles of C shared across the pool, calling
+/// epilogue(r0, r1, c0, c1, ctx) on each finished tile (rows [r0, r1),
+/// columns [c0, c1)) from the thread that computed it, while the tile is
+/// in that core's cache; epilogue may be null. Every element of C is the
+/// same sum in the same order whatever the tiling, so C does not depend on
+/// the thread count.
+template <typename T>
+void gemmParallel(const GemmProblem<T> &p, adjoint_rt_tile_fn epilogue,
+                  void *ctx);
+
+} // namespace adjoint::rt

@@ -1,0 +1,82 @@
+//===- GemmKernels.h - Register-blocked GEMM micro-kernels per ISA -*- C++ -*-//
+//
+// The innermost piece of the runtime's GEMM (Gemm.cpp), built once per
+// instruction set from one template (MicroKernel.h): AVX-512 (GemmAvx512.cpp),
+// AVX2 with FMA3 (GemmAvx2.cpp) and portable C++ (GemmGeneric.cpp). Each file
+// is compiled for its own instruction set whatever the host, and the GEMM
+// picks the widest set the CPU runs (or the one ADJOINT_ISA names), so one
+// library is fast on an AVX2-only CPU and on an AVX-512 one, and the AVX2
+// kernels can be tested on an AVX-512 host.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+
+namespace adjoint::rt {
+
+/// The instruction sets the GEMM has kernels for, narrowest first.
+enum class Isa { Generic, Avx2, Avx512 };
+
+/// The largest register block height of any kernel set, and width in
+/// vectors.
+constexpr int MaxMr = 16;
+constexpr int MaxNv = 4;
+
+/// C[0:mr, 0:nr] (+)= A @ B over kc steps: A is a packed panel [kc][mr]
+/// (column k of the block's mr rows contiguous), B is kc rows of NR
+/// elements, row k at b + k*ldb (the caller's matrix read in place, or a
+/// packed panel with ldb == NR). Only the first nr <= NR columns of B are
+/// read and of C written. `accumulate` adds to C instead of overwriting it.
+/// The sum over k runs in order with one fused multiply-add per step, so
+/// an element's value does not depend on which block computed it.
+template <typename T>
+using MicroKernel = void (*)(int64_t kc, const T *a, const T *b, int64_t ldb,
+                             T *c, int64_t ldc, int64_t nr, bool accumulate);
+
+/// C[m, n] (+)= A[m, k] @ B[n, k]^T for a few rows m, both operands read in
+/// place along k (no packing): the path for skinny products whose B is
+/// stored transposed, where packing B would cost as much as the product.
+template <typename T>
+using DotKernel = void (*)(int64_t m, int64_t n, int64_t k, const T *a,
+                           int64_t lda, const T *b, int64_t ldb, T *c,
+                           int64_t ldc, bool accumulate);
+
+/// The kernels and block sizes of one instruction set for element type T.
+template <typename T> struct KernelSet {
+  Isa isa;
+  const char *name;
+  int mr;         ///< rows of a register block
+  int nr;         ///< columns of a register block
+  int lanes;      ///< elements of a vector; nr is a multiple
+  int64_t kc;     ///< depth of a packed panel (L1)
+  int64_t mc;     ///< rows of a packed A block (L2)
+  /// micro[h][v]: a block of h <= mr rows and v <= nr/lanes vectors, so
+  /// that the last, narrower panel of a product does no work for nothing.
+  MicroKernel<T> micro[MaxMr + 1][MaxNv + 1];
+  DotKernel<T> dot;
+};
+
+template <typename T> const KernelSet<T> &genericKernels();
+#if defined(__x86_64__)
+template <typename T> const KernelSet<T> &avx2Kernels();
+template <typename T> const KernelSet<T> &avx512Kernels();
+#endif
+
+/// The widest instruction set this CPU runs that the runtime has kernels
+/// for, unless the environment variable ADJOINT_ISA (generic, avx2 or
+/// avx512) asks for a narrower one. Read once.
+Isa hostIsa();
+
+/// The instruction set the GEMM and convolutions use from now on, for
+/// tests that compare the kernel sets; ignored (returns false) when the
+/// CPU cannot run it. Must not be called while a kernel runs.
+bool setKernelIsa(Isa isa);
+
+/// The instruction set in use.
+Isa kernelIsa();
+
+/// The kernel set in use for T.
+template <typename T> const KernelSet<T> &kernels();
+
+} // namespace adjoint::rt

@@ -1,0 +1,173 @@
+//===- MicroKernel.h - The GEMM micro-kernels, one template per ISA -*- C++ -*-//
+//
+// Included only by the per-ISA files (GemmAvx512.cpp, GemmAvx2.cpp,
+// GemmGeneric.cpp), each compiled for its instruction set. A file describes
+// its vectors with a traits struct V:
+//
+//   T, Reg, Mask, L            element type, vector register, lane mask, lanes
+//   zero(), load(p), store(p, r), add(x, y), fma(a, b, c) = a*b + c,
+//   bcast(p) = *p in every lane, mask(count) = the first count lanes,
+//   loadMask(p, m), storeMask(p, r, m) touching only the lanes of m,
+//   hsum(r) = the sum of the lanes
+//
+// and instantiates makeKernelSet<V, MR, NV> for its register block: MR rows
+// by NV vectors (NR = NV*L columns) of C held in MR*NV accumulators while
+// the kc steps stream a packed column of A (MR broadcasts) and a row of B
+// (NV loads) through them, as in BLIS's micro-kernels.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "runtime/GemmKernels.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace adjoint::rt {
+
+/// The micro-kernel of MicroKernel<T> for a block of MR rows.
+template <class V, int MR, int NV>
+void microKernel(int64_t kc, const typename V::T *a, const typename V::T *b,
+                 int64_t ldb, typename V::T *c, int64_t ldc, int64_t nr,
+                 bool accumulate) {
+  using T = typename V::T;
+  using Reg = typename V::Reg;
+  constexpr int L = V::L;
+  Reg acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NV; ++j)
+      acc[i][j] = V::zero();
+
+  if (nr == NV * L) {
+    for (int64_t k = 0; k < kc; ++k) {
+      Reg bv[NV];
+      for (int j = 0; j < NV; ++j)
+        bv[j] = V::load(b + j * L);
+      for (int i = 0; i < MR; ++i) {
+        Reg av = V::bcast(a + i);
+        for (int j = 0; j < NV; ++j)
+          acc[i][j] = V::fma(av, bv[j], acc[i][j]);
+      }
+      a += MR;
+      b += ldb;
+    }
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NV; ++j) {
+        T *p = c + i * ldc + j * L;
+        Reg r = accumulate ? V::add(V::load(p), acc[i][j]) : acc[i][j];
+        V::store(p, r);
+      }
+    return;
+  }
+
+  // A partial block of columns: the same sums, through lane masks, so that
+  // neither B nor C is touched past column nr.
+  typename V::Mask masks[NV];
+  for (int j = 0; j < NV; ++j)
+    masks[j] = V::mask(static_cast<int>(std::clamp<int64_t>(nr - j * L, 0, L)));
+  for (int64_t k = 0; k < kc; ++k) {
+    Reg bv[NV];
+    for (int j = 0; j < NV; ++j)
+      bv[j] = V::loadMask(b + j * L, masks[j]);
+    for (int i = 0; i < MR; ++i) {
+      Reg av = V::bcast(a + i);
+      for (int j = 0; j < NV; ++j)
+        acc[i][j] = V::fma(av, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += ldb;
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NV; ++j) {
+      if (nr <= j * L)
+        break;
+      T *p = c + i * ldc + j * L;
+      Reg r = accumulate ? V::add(V::loadMask(p, masks[j]), acc[i][j])
+                         : acc[i][j];
+      V::storeMask(p, r, masks[j]);
+    }
+}
+
+/// The DotKernel<T>: four rows of B at a time, each dot product over k in
+/// two interleaved vector accumulators (eight chains in flight hide the
+/// latency of the fused multiply-add), then summed across lanes.
+template <class V>
+void dotKernel(int64_t m, int64_t n, int64_t k, const typename V::T *a,
+               int64_t lda, const typename V::T *b, int64_t ldb,
+               typename V::T *c, int64_t ldc, bool accumulate) {
+  using T = typename V::T;
+  using Reg = typename V::Reg;
+  constexpr int L = V::L;
+  constexpr int Rows = 4;
+  int64_t full = k / L * L;
+  typename V::Mask tail = V::mask(static_cast<int>(k - full));
+  for (int64_t j = 0; j < n; j += Rows) {
+    int64_t rows = std::min<int64_t>(Rows, n - j);
+    const T *br[Rows];
+    for (int q = 0; q < Rows; ++q)
+      br[q] = b + std::min<int64_t>(j + q, n - 1) * ldb;
+    for (int64_t i = 0; i < m; ++i) {
+      const T *ar = a + i * lda;
+      Reg acc[Rows][2];
+      for (int q = 0; q < Rows; ++q)
+        acc[q][0] = acc[q][1] = V::zero();
+      int64_t kk = 0;
+      for (; kk + 2 * L <= full; kk += 2 * L) {
+        Reg a0 = V::load(ar + kk), a1 = V::load(ar + kk + L);
+        for (int q = 0; q < Rows; ++q) {
+          acc[q][0] = V::fma(a0, V::load(br[q] + kk), acc[q][0]);
+          acc[q][1] = V::fma(a1, V::load(br[q] + kk + L), acc[q][1]);
+        }
+      }
+      if (kk < full) {
+        Reg a0 = V::load(ar + kk);
+        for (int q = 0; q < Rows; ++q)
+          acc[q][0] = V::fma(a0, V::load(br[q] + kk), acc[q][0]);
+        kk += L;
+      }
+      if (kk < k) {
+        Reg a0 = V::loadMask(ar + kk, tail);
+        for (int q = 0; q < Rows; ++q)
+          acc[q][1] = V::fma(a0, V::loadMask(br[q] + kk, tail), acc[q][1]);
+      }
+      for (int q = 0; q < rows; ++q) {
+        T sum = V::hsum(V::add(acc[q][0], acc[q][1]));
+        T &dst = c[i * ldc + j + q];
+        dst = accumulate ? dst + sum : sum;
+      }
+    }
+  }
+}
+
+template <class V, int NV, int... H>
+void fillRows(MicroKernel<typename V::T> (&micro)[MaxMr + 1][MaxNv + 1],
+              std::integer_sequence<int, H...>) {
+  ((micro[H + 1][NV] = &microKernel<V, H + 1, NV>), ...);
+}
+
+template <class V, int MR, int... W>
+void fillMicro(MicroKernel<typename V::T> (&micro)[MaxMr + 1][MaxNv + 1],
+               std::integer_sequence<int, W...>) {
+  (fillRows<V, W + 1>(micro, std::make_integer_sequence<int, MR>()), ...);
+}
+
+/// The kernel set of traits V with register block MR x NV vectors, packed
+/// panels kc deep and packed A blocks of mc rows.
+template <class V, int MR, int NV>
+KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
+                                       int64_t mc) {
+  static_assert(MR <= MaxMr && NV <= MaxNv, "register block too large");
+  KernelSet<typename V::T> ks{};
+  ks.isa = isa;
+  ks.name = name;
+  ks.mr = MR;
+  ks.nr = NV * V::L;
+  ks.lanes = V::L;
+  ks.kc = kc;
+  ks.mc = mc / MR * MR;
+  fillMicro<V, MR>(ks.micro, std::make_integer_sequence<int, NV>());
+  ks.dot = &dotKernel<V>;
+  return ks;
+}
+
+} // namespace adjoint::rt
