@@ -1,51 +1,60 @@
 //===- ConvGrad.cpp - conv2d's input and weight gradients on GEMM ---------===//
 //
-// With cols the patches of image b and group g (im2col, [K, outH*outW],
+// Input gradient. With stride 1 it is a convolution of dy with the kernel
+// flipped in both axes and its channel axes swapped, padded by
+// dil*(k-1) - pad (when that is not negative): conv2d (Conv.cpp) runs it.
+// Otherwise, with cols the patches of image b and group g ([K, outH*outW],
 // K = C/g*kH*kW) and w_g the group's weights [O/g, K]:
 //
-//   input gradient:  dx[b, g] = col2im(w_g^T @ dy[b, g])
-//   weight gradient: dw_g     = sum over b of dy[b, g] @ cols^T
+//   dx[b, g] = col2im(w_g^T @ dy[b, g])
 //
-// The input gradient's work items are (image, group) pairs, which write
-// disjoint parts of dx; within an item, column tiles are folded back in
-// order. The weight gradient sums over every output position of every
-// image: those columns are cut into P parts (P from the shape alone), each
-// part summed by one item per group into a partial sum of its own, and the
-// partials added in part order at the end. Tiles never cross an image, so a
-// tile of dy is a plain strided matrix. Every GEMM is the runtime's
-// deterministic one and every sum has a fixed order, so, as for conv2d, the
-// result does not depend on the thread count (except that an item whose
-// scratch buffer cannot be allocated falls back to a direct loop).
+// on work items (image, group), which write disjoint parts of dx; column
+// tiles of an item are folded back in order.
+//
+// Weight gradient. Over the phase planes of each image (ConvPlanes.h), the
+// transposed gradient of group g is one batch-reduce GEMM:
+//
+//   dw_g^T [K, O/g] += taps of the planes [K, oh*ws] @ dy[b, g]^T [oh*ws, O/g]
+//
+// summed over the images b in order into a block that stays in cache, dy
+// rearranged to the planes' columns (zeros in those past outW) and the taps
+// read in place through their offsets. Work items are (group, range of
+// taps); each writes its rows of dw once, transposed, at the end. Every sum
+// has a fixed order, so, as for conv2d, the result does not depend on the
+// thread count (except that an item whose buffers cannot be allocated falls
+// back to direct loops).
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/Conv.h"
 #include "runtime/ConvGeometry.h"
+#include "runtime/ConvPlanes.h"
+#include "runtime/Gemm.h"
+#include "runtime/GemmKernels.h"
 #include "runtime/Runtime.h"
 #include "runtime/Scratch.h"
 #include "runtime/ThreadPool.h"
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 
 using adjoint::rt::ConvGeometry;
+using adjoint::rt::ConvPlanes;
+using adjoint::rt::GemmProblem;
 using adjoint::rt::globalPool;
 using adjoint::rt::Scratch;
 
 namespace {
 
-/// As in Conv.cpp: patch buffers stay under about this size when the output
-/// is wide enough to be cut into tiles of at least MinTile columns.
+/// The col2im path's patch buffers stay under about this size when the
+/// output is wide enough to be cut into tiles of at least MinTile columns.
 constexpr int64_t TileBytes = 4 << 20;
 constexpr int64_t MinTile = 256;
-/// The weight gradient's columns are cut into at most this many parts...
-constexpr int64_t MaxParts = 16;
-/// ...each of at least this many multiply-adds (about 10-20 us of GEMM)...
-constexpr int64_t MinPartWork = int64_t(1) << 21;
-/// ...and the partial sums together take at most this many bytes.
-constexpr int64_t PartialBytes = 16 << 20;
 
-/// The thread's patch buffer (and, for the weight gradient, a GEMM result).
+/// The thread's patch buffer, or a weight-gradient item's planes and sums.
 thread_local Scratch tScratch;
-/// The calling thread's partial sums of the weight gradient.
-thread_local Scratch tPartials;
+/// The calling thread's flipped kernel for a stride-1 input gradient.
+thread_local Scratch tFlipped;
 
 void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
           int32_t ta, const float *b, int64_t ldb, int32_t tb, float *c,
@@ -136,6 +145,35 @@ template <typename T> void inputGradItem(int64_t item, void *ctx) {
   }
 }
 
+/// The input gradient of a stride-1 convolution as a convolution of dy
+/// with the kernel flipped in both axes, its channel axes swapped within
+/// each group; false (nothing done) when the flipped padding
+/// dil*(k-1) - pad would be negative or the buffer cannot be allocated.
+template <typename T>
+bool inputGradAsConv(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
+  int64_t top = g.dh * (g.kh - 1) - g.pt, left = g.dw * (g.kw - 1) - g.pl;
+  if (g.sh != 1 || g.sw != 1 || top < 0 || left < 0)
+    return false;
+  T *flipped = static_cast<T *>(tFlipped.get(g.o * g.kdim * sizeof(T)));
+  if (!flipped)
+    return false;
+  // flipped[g*cg + ic, oc, i, j] = w[g*og + oc, ic, kH-1-i, kW-1-j]
+  int64_t taps = g.kh * g.kw;
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t ic = 0; ic < g.cg; ++ic)
+      for (int64_t oc = 0; oc < g.og; ++oc) {
+        const T *src = w + ((grp * g.og + oc) * g.cg + ic) * taps;
+        T *dst = flipped + ((grp * g.cg + ic) * g.og + oc) * taps;
+        for (int64_t t = 0; t < taps; ++t)
+          dst[t] = src[taps - 1 - t];
+      }
+  // Right and bottom padding follow from the output size, h and w.
+  adjoint::rt::conv2d(ConvGeometry(g.n, g.o, g.oh, g.ow, g.c, g.kh, g.kw, 1, 1,
+                                   top, left, g.dh, g.dw, g.groups, g.h, g.wd),
+                      dy, flipped, dx, nullptr, nullptr);
+  return true;
+}
+
 template <typename T>
 void inputGrad(const ConvGeometry &geometry, const T *dy, const T *w, T *dx) {
   InputGrad<T> ig(geometry, dy, w, dx);
@@ -145,6 +183,8 @@ void inputGrad(const ConvGeometry &geometry, const T *dy, const T *w, T *dx) {
     std::fill(dx, dx + ig.n * ig.c * ig.h * ig.wd, T(0));
     return;
   }
+  if (inputGradAsConv(geometry, dy, w, dx))
+    return;
   ig.tile = ig.tileColumns(sizeof(T), TileBytes, MinTile);
   runItems(ig.n * ig.groups, inputGradItem<T>, &ig);
 }
@@ -156,122 +196,122 @@ void inputGrad(const ConvGeometry &geometry, const T *dy, const T *w, T *dx) {
 template <typename T> struct WeightGrad : ConvGeometry {
   const T *x, *dy;
   T *out; // dw
-  int64_t tile;
-  int64_t parts; // column parts, summed separately
-  T *partials;   // [parts][O][K] when parts > 1
+  ConvPlanes planes;
+  const int64_t *offsets = nullptr; // [kdim]
+  int64_t parts = 1;                // ranges of taps per group
+  int64_t unit = 1;                 // taps per register block
 
-  WeightGrad(const ConvGeometry &g, const T *x, const T *dy, T *out)
-      : ConvGeometry(g), x(x), dy(dy), out(out) {}
+  WeightGrad(const ConvGeometry &g, const T *x, const T *dy, T *dw)
+      : ConvGeometry(g), x(x), dy(dy), out(dw), planes(g) {}
 };
 
-/// The number of column parts for a weight gradient: a power of two that
-/// depends on the shape alone.
-int64_t chooseParts(const ConvGeometry &g, int64_t elemSize) {
-  // Compare in double: the products can exceed int64_t.
-  double columns = static_cast<double>(g.n) * g.ohw;
-  double work = columns * g.og * g.kdim * g.groups;
-  double partialBytes = static_cast<double>(g.o) * g.kdim * elemSize;
-  int64_t parts = 1;
-  while (parts * 2 <= MaxParts && parts * 2 <= columns &&
-         work / (parts * 2) >= static_cast<double>(MinPartWork) &&
-         partialBytes * parts * 2 <= static_cast<double>(PartialBytes))
-    parts *= 2;
-  return parts;
-}
-
-/// The columns (flattened image-major over n * outH*outW) of part `p`.
+/// Taps [k0, k1) of group g computed directly into dw: the way out when a
+/// buffer cannot be allocated.
 template <typename T>
-void partRange(const WeightGrad<T> &wg, int64_t p, int64_t &begin,
-               int64_t &end) {
-  int64_t columns = wg.n * wg.ohw;
-  begin = adjoint::rt::chunkBegin(columns, wg.parts, p);
-  end = adjoint::rt::chunkBegin(columns, wg.parts, p + 1);
-}
-
-/// The sum of group g over columns [begin, end) computed directly into acc
-/// [O/g, K]: the way out when the scratch buffer cannot be allocated.
-template <typename T>
-void weightGradDirect(const WeightGrad<T> &wg, int64_t g, int64_t begin,
-                      int64_t end, T *acc) {
-  std::fill(acc, acc + wg.og * wg.kdim, T(0));
-  for (int64_t col = begin; col < end; ++col) {
-    int64_t b = col / wg.ohw, p = col % wg.ohw;
-    int64_t oy = p / wg.ow, ox = p % wg.ow;
-    for (int64_t oc = 0; oc < wg.og; ++oc) {
-      T grad = wg.dy[(b * wg.o + g * wg.og + oc) * wg.ohw + p];
-      for (int64_t ic = 0; ic < wg.cg; ++ic)
-        for (int64_t i = 0; i < wg.kh; ++i) {
+void weightGradDirect(const WeightGrad<T> &wg, int64_t g, int64_t k0,
+                      int64_t k1) {
+  for (int64_t oc = 0; oc < wg.og; ++oc)
+    for (int64_t kk = k0; kk < k1; ++kk) {
+      int64_t ic = kk / (wg.kh * wg.kw), i = kk / wg.kw % wg.kh, j = kk % wg.kw;
+      T sum = 0;
+      for (int64_t b = 0; b < wg.n; ++b)
+        for (int64_t oy = 0; oy < wg.oh; ++oy) {
           int64_t iy = oy * wg.sh - wg.pt + i * wg.dh;
           if (iy < 0 || iy >= wg.h)
             continue;
-          for (int64_t j = 0; j < wg.kw; ++j) {
+          for (int64_t ox = 0; ox < wg.ow; ++ox) {
             int64_t ix = ox * wg.sw - wg.pl + j * wg.dw;
             if (ix >= 0 && ix < wg.wd)
-              acc[(oc * wg.cg + ic) * wg.kh * wg.kw + i * wg.kw + j] +=
-                  grad *
-                  wg.x[((b * wg.c + g * wg.cg + ic) * wg.h + iy) * wg.wd + ix];
+              sum += wg.dy[((b * wg.o + g * wg.og + oc) * wg.oh + oy) * wg.ow +
+                           ox] *
+                     wg.x[((b * wg.c + g * wg.cg + ic) * wg.h + iy) * wg.wd +
+                          ix];
           }
         }
+      wg.out[(g * wg.og + oc) * wg.kdim + kk] = sum;
     }
-  }
 }
 
-/// Computes work item `item` = (part, group): the sum over the part's
-/// columns of dy[:, g] @ cols^T, into the part's partial sum (or straight
-/// into dw when there is one part).
+/// True when no element of x[0:n] is infinite or NaN.
+template <typename T> bool allFinite(const T *x, int64_t n) {
+  // The exponent bits all set mark infinity and NaN; an integer OR over
+  // the elements vectorizes where a floating-point test would not.
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr Bits exponent = sizeof(T) == 4 ? Bits(0x7f800000u)
+                                           : Bits(0x7ff0000000000000ull);
+  Bits bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Bits bits;
+    std::memcpy(&bits, x + i, sizeof(T));
+    bad |= (bits & exponent) == exponent;
+  }
+  return bad == 0;
+}
+
+/// Computes work item `item` = (group, part): taps [k0, k1) of the group's
+/// weight gradient, summed over every image.
 template <typename T> void weightGradItem(int64_t item, void *ctx) {
   const WeightGrad<T> &wg = *static_cast<const WeightGrad<T> *>(ctx);
-  int64_t p = item / wg.groups, g = item % wg.groups;
-  int64_t size = wg.og * wg.kdim;
-  T *acc = wg.parts > 1 ? wg.partials + (p * wg.groups + g) * size
-                        : wg.out + g * size;
-  int64_t begin, end;
-  partRange(wg, p, begin, end);
-  // One buffer: the patches (unless read in place), then a GEMM result.
-  int64_t colsSize = wg.inPlace ? 0 : (wg.kdim * wg.tile + 15) / 16 * 16;
-  T *buffer = static_cast<T *>(tScratch.get((colsSize + size) * sizeof(T)));
-  if (!buffer) {
-    weightGradDirect(wg, g, begin, end, acc);
+  const ConvPlanes &pl = wg.planes;
+  int64_t g = item / wg.parts, part = item % wg.parts;
+  int64_t units = (wg.kdim + wg.unit - 1) / wg.unit;
+  int64_t k0 = adjoint::rt::chunkBegin(units, wg.parts, part) * wg.unit;
+  int64_t k1 = std::min(
+      wg.kdim, adjoint::rt::chunkBegin(units, wg.parts, part + 1) * wg.unit);
+  if (k0 >= k1)
     return;
-  }
-  T *product = buffer + colsSize;
-  bool first = true;
-  for (int64_t col = begin; col < end;) {
-    int64_t b = col / wg.ohw, pixel = col % wg.ohw;
-    int64_t count = std::min({wg.tile, end - col, wg.ohw - pixel});
+  // One buffer: the planes (unless read in place), dy^T, then dw^T.
+  int64_t planeElems = wg.inPlace ? 0 : (pl.elements + 15) / 16 * 16;
+  int64_t gradElems = (pl.q * wg.og + 15) / 16 * 16;
+  T *buf = static_cast<T *>(tScratch.get(
+      (planeElems + gradElems + (k1 - k0) * wg.og) * sizeof(T)));
+  if (!buf || !wg.offsets)
+    return weightGradDirect(wg, g, k0, k1);
+  T *gradT = buf + planeElems, *sum = gradT + gradElems;
+  for (int64_t b = 0; b < wg.n; ++b) {
     const T *image = wg.x + (b * wg.c + g * wg.cg) * wg.h * wg.wd;
-    const T *cols = image + pixel;
-    int64_t ldCols = wg.ohw;
+    const T *planes = image;
     if (!wg.inPlace) {
-      adjoint::rt::im2col(wg, image, pixel, count, buffer);
-      cols = buffer;
-      ldCols = count;
+      pl.fill(wg, image, buf);
+      planes = buf;
     }
-    // [O/g, K] = dy tile [O/g, count] @ cols^T, cols stored [K, count].
-    const T *grad = wg.dy + (b * wg.o + g * wg.og) * wg.ohw + pixel;
-    T *dst = first ? acc : product;
-    gemm(wg.og, wg.kdim, count, grad, wg.ohw, 0, cols, ldCols, 1, dst, wg.kdim);
-    if (!first)
-      for (int64_t i = 0; i < size; ++i)
-        acc[i] += product[i];
-    first = false;
-    col += count;
+    // gradT[oy*ws + ox][oc] = dy[b, g*og + oc, oy, ox], 0 past outW.
+    const T *grad = wg.dy + (b * wg.o + g * wg.og) * wg.ohw;
+    // Read along rows of dy (the writes, og apart, stay in L1).
+    for (int64_t oy = 0; oy < wg.oh; ++oy) {
+      T *row = gradT + oy * pl.ws * wg.og;
+      for (int64_t oc = 0; oc < wg.og; ++oc) {
+        const T *src = grad + oc * wg.ohw + oy * wg.ow;
+        for (int64_t ox = 0; ox < wg.ow; ++ox)
+          row[ox * wg.og + oc] = src[ox];
+      }
+      std::fill(row + wg.ow * wg.og, row + pl.ws * wg.og, T(0));
+    }
+    GemmProblem<T> p{k1 - k0, wg.og, pl.q, planes, 0,     false,
+                     gradT,   wg.og, false, sum,   wg.og, b > 0};
+    p.aRows = wg.offsets + k0;
+    if (allFinite(image, wg.cg * wg.h * wg.wd)) {
+      gemmSerial(p);
+      continue;
+    }
+    // The columns past outW multiply an input element by a zero of dy; an
+    // infinite or NaN input would turn that into NaN. Such an image is
+    // summed output row by output row, over its real columns only.
+    for (int64_t oy = 0; oy < wg.oh; ++oy) {
+      p.a = planes + oy * pl.ws;
+      p.b = gradT + oy * pl.ws * wg.og;
+      p.k = wg.ow;
+      p.accumulate = b > 0 || oy > 0;
+      gemmSerial(p);
+    }
   }
-  if (first) // a part without columns
-    std::fill(acc, acc + size, T(0));
+  for (int64_t oc = 0; oc < wg.og; ++oc)
+    for (int64_t kk = k0; kk < k1; ++kk)
+      wg.out[(g * wg.og + oc) * wg.kdim + kk] = sum[(kk - k0) * wg.og + oc];
 }
 
-/// dw[i] = sum over parts, in order, of partials[part][i].
-template <typename T> void addPartials(int64_t begin, int64_t end, void *ctx) {
-  const WeightGrad<T> &wg = *static_cast<const WeightGrad<T> *>(ctx);
-  int64_t total = wg.o * wg.kdim;
-  for (int64_t i = begin; i < end; ++i) {
-    T sum = wg.partials[i];
-    for (int64_t p = 1; p < wg.parts; ++p)
-      sum += wg.partials[p * total + i];
-    wg.out[i] = sum;
-  }
-}
+/// The thread's offsets of the taps.
+thread_local Scratch tOffsets;
 
 template <typename T>
 void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
@@ -282,18 +322,20 @@ void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
     std::fill(dw, dw + wg.o * wg.kdim, T(0));
     return;
   }
-  wg.tile = wg.tileColumns(sizeof(T), TileBytes, MinTile);
-  wg.parts = chooseParts(wg, sizeof(T));
-  wg.partials = nullptr;
-  if (wg.parts > 1) {
-    wg.partials =
-        static_cast<T *>(tPartials.get(wg.parts * wg.o * wg.kdim * sizeof(T)));
-    if (!wg.partials)
-      wg.parts = 1;
+  if (auto *offsets =
+          static_cast<int64_t *>(tOffsets.get(wg.kdim * sizeof(int64_t)))) {
+    wg.planes.tapOffsets(wg, offsets);
+    wg.offsets = offsets;
   }
-  runItems(wg.parts * wg.groups, weightGradItem<T>, &wg);
-  if (wg.parts > 1)
-    adjoint_rt_parallel_for(wg.o * wg.kdim, 4096, addPartials<T>, &wg);
+  // Enough ranges of taps for every thread, in whole register blocks; the
+  // split decides only who computes what.
+  adjoint::rt::ThreadPool &pool = globalPool();
+  int threads = adjoint::rt::ThreadPool::insideTask() ? 1 : pool.threads();
+  wg.unit = adjoint::rt::kernels<T>().mr;
+  int64_t units = (wg.kdim + wg.unit - 1) / wg.unit;
+  wg.parts = std::clamp<int64_t>((threads + wg.groups - 1) / wg.groups, 1,
+                                 units);
+  pool.run(wg.groups * wg.parts, weightGradItem<T>, &wg);
 }
 
 } // namespace

@@ -111,6 +111,32 @@ void packBTransposed(const GemmProblem<T> &g, int64_t j0, int64_t cols,
   }
 }
 
+/// Where packed block (p0, i) of an m-row op(A) starts in prepackA's
+/// layout: k slices one after the other, each with its row blocks in turn.
+int64_t packedOffset(int64_t m, int64_t p0, int64_t kc, int64_t i) {
+  return p0 * m + i * kc;
+}
+
+/// Element (i, p) of op(A) in any of its forms.
+template <typename T> T opA(const GemmProblem<T> &g, int64_t i, int64_t p) {
+  if (g.aRows)
+    return g.a[g.aRows[i] + p];
+  if (g.aPacked) {
+    int64_t depth = sliceDepth(kernels<T>(), g.k), mr = kernels<T>().mr;
+    int64_t p0 = p / depth * depth, kc = std::min(depth, g.k - p0);
+    int64_t i0 = i / mr * mr, h = std::min<int64_t>(mr, g.m - i0);
+    return g.aPacked[packedOffset(g.m, p0, kc, i0) + (p - p0) * h + (i - i0)];
+  }
+  return g.transA ? g.a[p * g.lda + i] : g.a[i * g.lda + p];
+}
+
+/// Element (p, j) of op(B) in any of its forms.
+template <typename T> T opB(const GemmProblem<T> &g, int64_t p, int64_t j) {
+  if (g.bRows)
+    return g.b[g.bRows[p] + j];
+  return g.transB ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j];
+}
+
 /// The tile computed without packing: the way out when the packing buffer
 /// cannot be allocated (the same sums, not the same roundings).
 template <typename T>
@@ -120,8 +146,7 @@ void naiveTile(const GemmProblem<T> &g, int64_t r0, int64_t r1, int64_t c0,
     for (int64_t j = c0; j < c1; ++j) {
       T sum = 0;
       for (int64_t p = 0; p < g.k; ++p)
-        sum += (g.transA ? g.a[p * g.lda + i] : g.a[i * g.lda + p]) *
-               (g.transB ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j]);
+        sum += opA(g, i, p) * opB(g, p, j);
       T &dst = g.c[i * g.ldc + j];
       dst = g.accumulate ? dst + sum : sum;
     }
@@ -129,7 +154,7 @@ void naiveTile(const GemmProblem<T> &g, int64_t r0, int64_t r1, int64_t c0,
 
 /// Dot products need both operands contiguous along k.
 template <typename T> bool useDot(const GemmProblem<T> &g) {
-  return g.transB && !g.transA && g.m <= DotRows;
+  return g.transB && !g.transA && g.m <= DotRows && !g.aPacked && !g.aRows;
 }
 
 /// C[r0:r1, c0:c1] (+)= op(A)[r0:r1, :] @ op(B)[:, c0:c1]; r1 - r0 <= ks.mc.
@@ -148,31 +173,50 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
     return;
   }
   int64_t depth = sliceDepth(ks, g.k);
-  int64_t aSize = roundUp((r1 - r0) * depth, 16);
+  bool packHere = !g.aPacked && !g.aRows;
+  int64_t aSize = packHere ? roundUp((r1 - r0) * depth, 16) : 0;
   int64_t bSize = g.transB ? depth * ks.nr : 0;
-  T *packedA = static_cast<T *>(tPacked.get((aSize + bSize) * sizeof(T)));
+  T *packedA = static_cast<T *>(tPacked.get((aSize + bSize + 16) * sizeof(T)));
   if (!packedA)
     return naiveTile(g, r0, r1, c0, c1);
   T *packedB = packedA + aSize;
+  const T *rows[MaxMr];
+  MicroArgs<T> args{};
+  args.c = nullptr;
   for (int64_t p0 = 0; p0 < g.k; p0 += depth) {
-    int64_t kc = std::min(depth, g.k - p0);
-    bool accumulate = g.accumulate || p0 > 0;
-    for (int64_t i = r0; i < r1; i += ks.mr)
-      packA(g, i, std::min<int64_t>(ks.mr, r1 - i), p0, kc,
-            packedA + (i - r0) * kc);
+    args.kc = std::min(depth, g.k - p0);
+    args.accumulate = g.accumulate || p0 > 0;
+    if (packHere)
+      for (int64_t i = r0; i < r1; i += ks.mr)
+        packA(g, i, std::min<int64_t>(ks.mr, r1 - i), p0, args.kc,
+              packedA + (i - r0) * args.kc);
     for (int64_t j = c0; j < c1; j += ks.nr) {
-      int64_t cols = std::min<int64_t>(ks.nr, c1 - j);
-      const T *panel = g.b + p0 * g.ldb + j;
-      int64_t ldPanel = g.ldb;
+      args.nr = std::min<int64_t>(ks.nr, c1 - j);
+      args.b = g.b + p0 * g.ldb + j;
+      args.ldb = g.ldb;
+      args.bRows = nullptr;
       if (g.transB) {
-        packBTransposed(g, j, cols, p0, kc, ks.nr, packedB);
-        panel = packedB;
-        ldPanel = ks.nr;
+        packBTransposed(g, j, args.nr, p0, args.kc, ks.nr, packedB);
+        args.b = packedB;
+        args.ldb = ks.nr;
+      } else if (g.bRows) {
+        args.b = g.b + j;
+        args.bRows = g.bRows + p0;
       }
       for (int64_t i = r0; i < r1; i += ks.mr) {
-        int64_t rows = std::min<int64_t>(ks.mr, r1 - i);
-        ks.micro[rows][ceilDiv(cols, ks.lanes)](kc, packedA + (i - r0) * kc, panel, ldPanel,
-                       g.c + i * g.ldc + j, g.ldc, cols, accumulate);
+        int64_t h = std::min<int64_t>(ks.mr, r1 - i);
+        args.a = g.aPacked ? g.aPacked + packedOffset(g.m, p0, args.kc, i)
+                 : packHere ? packedA + (i - r0) * args.kc
+                            : nullptr;
+        args.aRows = nullptr;
+        if (g.aRows) {
+          for (int64_t r = 0; r < h; ++r)
+            rows[r] = g.a + g.aRows[i + r] + p0;
+          args.aRows = rows;
+        }
+        args.c = g.c + i * g.ldc + j;
+        args.ldc = g.ldc;
+        ks.micro[h][ceilDiv(args.nr, ks.lanes)](args);
       }
     }
   }
@@ -292,6 +336,19 @@ template <typename T> const KernelSet<T> &kernels() {
   return genericKernels<T>();
 }
 
+template <typename T> void prepackA(const GemmProblem<T> &p, T *dst) {
+  const KernelSet<T> &ks = kernels<T>();
+  if (p.k <= 0)
+    return;
+  int64_t depth = sliceDepth(ks, p.k);
+  for (int64_t p0 = 0; p0 < p.k; p0 += depth) {
+    int64_t kc = std::min(depth, p.k - p0);
+    for (int64_t i = 0; i < p.m; i += ks.mr)
+      packA(p, i, std::min<int64_t>(ks.mr, p.m - i), p0, kc,
+            dst + packedOffset(p.m, p0, kc, i));
+  }
+}
+
 template <typename T> void gemmSerial(const GemmProblem<T> &p) {
   run(p, nullptr, nullptr, 1);
 }
@@ -303,6 +360,8 @@ void gemmParallel(const GemmProblem<T> &p, adjoint_rt_tile_fn epilogue,
   run(p, epilogue, ctx, threads);
 }
 
+template void prepackA<float>(const GemmProblem<float> &, float *);
+template void prepackA<double>(const GemmProblem<double> &, double *);
 template const KernelSet<float> &kernels<float>();
 template const KernelSet<double> &kernels<double>();
 template void gemmSerial<float>(const GemmProblem<float> &);

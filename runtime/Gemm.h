@@ -14,7 +14,14 @@ namespace adjoint::rt {
 
 /// C[m, n] (+)= op(A) @ op(B), row-major with row strides lda, ldb, ldc;
 /// op(A) is A, or A stored [k, m] when transA; op(B) is B, or B stored
-/// [n, k] when transB. `accumulate` adds the product to C.
+/// [n, k] when transB. `accumulate` adds the product to C. The optional
+/// fields read the operands otherwise (aPacked or aRows, not both; aRows
+/// not with bRows):
+///   aPacked  op(A) as prepackA wrote it (a, lda, transA unused);
+///   aRows    row i of op(A) at a + aRows[i], contiguous along k (lda and
+///            transA unused): rows picked out of a larger array, such as
+///            the taps of a convolution over a padded image;
+///   bRows    row k of op(B) at b + bRows[k] (B not transposed; ldb unused).
 template <typename T> struct GemmProblem {
   int64_t m, n, k;
   const T *a;
@@ -26,7 +33,17 @@ template <typename T> struct GemmProblem {
   T *c;
   int64_t ldc;
   bool accumulate;
+  const T *aPacked = nullptr;
+  const int64_t *aRows = nullptr;
+  const int64_t *bRows = nullptr;
 };
+
+/// The elements prepackA writes for an m x k op(A).
+inline int64_t packedASize(int64_t m, int64_t k) { return m * k; }
+
+/// Packs op(A) of `p` (m x k) into dst for GEMMs that share it (a
+/// convolution's weights, used by every image): set aPacked to dst.
+template <typename T> void prepackA(const GemmProblem<T> &p, T *dst);
 
 /// Computes the product on the calling thread.
 template <typename T> void gemmSerial(const GemmProblem<T> &p);

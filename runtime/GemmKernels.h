@@ -23,16 +23,31 @@ enum class Isa { Generic, Avx2, Avx512 };
 constexpr int MaxMr = 16;
 constexpr int MaxNv = 4;
 
-/// C[0:mr, 0:nr] (+)= A @ B over kc steps: A is a packed panel [kc][mr]
-/// (column k of the block's mr rows contiguous), B is kc rows of NR
-/// elements, row k at b + k*ldb (the caller's matrix read in place, or a
-/// packed panel with ldb == NR). Only the first nr <= NR columns of B are
-/// read and of C written. `accumulate` adds to C instead of overwriting it.
-/// The sum over k runs in order with one fused multiply-add per step, so
-/// an element's value does not depend on which block computed it.
-template <typename T>
-using MicroKernel = void (*)(int64_t kc, const T *a, const T *b, int64_t ldb,
-                             T *c, int64_t ldc, int64_t nr, bool accumulate);
+/// The operands of one micro-kernel call: C[0:mr, 0:nr] (+)= A @ B over kc
+/// steps. A is a packed panel [kc][mr] (column k of the block's mr rows
+/// contiguous) or, when aRows is set, mr row pointers each contiguous along
+/// k (rows picked out of a larger array: a convolution's taps). Row k of B
+/// holds NR elements at b + k*ldb (the caller's matrix read in place, or a
+/// packed panel with ldb == NR) or, when bRows is set, at b + bRows[k]. Only
+/// the first nr <= NR columns of B are read and of C written; `accumulate`
+/// adds to C instead of overwriting it. aRows and bRows are not both set.
+template <typename T> struct MicroArgs {
+  int64_t kc;
+  const T *a;
+  const T *const *aRows;
+  const T *b;
+  int64_t ldb;
+  const int64_t *bRows;
+  T *c;
+  int64_t ldc;
+  int64_t nr;
+  bool accumulate;
+};
+
+/// A register-blocked micro-kernel. The sum over k runs in order with one
+/// fused multiply-add per step, so an element's value does not depend on
+/// which block computed it, nor on how its operands were laid out.
+template <typename T> using MicroKernel = void (*)(const MicroArgs<T> &);
 
 /// C[m, n] (+)= A[m, k] @ B[n, k]^T for a few rows m, both operands read in
 /// place along k (no packing): the path for skinny products whose B is

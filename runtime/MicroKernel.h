@@ -25,11 +25,14 @@
 
 namespace adjoint::rt {
 
-/// The micro-kernel of MicroKernel<T> for a block of MR rows.
-template <class V, int MR, int NV>
-void microKernel(int64_t kc, const typename V::T *a, const typename V::T *b,
-                 int64_t ldb, typename V::T *c, int64_t ldc, int64_t nr,
-                 bool accumulate) {
+/// How a micro-kernel reads its operands (MicroArgs).
+enum class Operands { Packed, IndirectA, IndirectB };
+
+/// The body of microKernel for one way of reading the operands; Full: all
+/// NV vectors of columns, else lane masks past column nr.
+template <class V, int MR, int NV, Operands Mode, bool Full>
+inline __attribute__((always_inline)) void
+microBody(const MicroArgs<typename V::T> &p) {
   using T = typename V::T;
   using Reg = typename V::Reg;
   constexpr int L = V::L;
@@ -37,55 +40,58 @@ void microKernel(int64_t kc, const typename V::T *a, const typename V::T *b,
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NV; ++j)
       acc[i][j] = V::zero();
-
-  if (nr == NV * L) {
-    for (int64_t k = 0; k < kc; ++k) {
-      Reg bv[NV];
-      for (int j = 0; j < NV; ++j)
-        bv[j] = V::load(b + j * L);
-      for (int i = 0; i < MR; ++i) {
-        Reg av = V::bcast(a + i);
-        for (int j = 0; j < NV; ++j)
-          acc[i][j] = V::fma(av, bv[j], acc[i][j]);
-      }
-      a += MR;
-      b += ldb;
-    }
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NV; ++j) {
-        T *p = c + i * ldc + j * L;
-        Reg r = accumulate ? V::add(V::load(p), acc[i][j]) : acc[i][j];
-        V::store(p, r);
-      }
-    return;
-  }
-
-  // A partial block of columns: the same sums, through lane masks, so that
-  // neither B nor C is touched past column nr.
   typename V::Mask masks[NV];
-  for (int j = 0; j < NV; ++j)
-    masks[j] = V::mask(static_cast<int>(std::clamp<int64_t>(nr - j * L, 0, L)));
-  for (int64_t k = 0; k < kc; ++k) {
+  if constexpr (!Full)
+    for (int j = 0; j < NV; ++j)
+      masks[j] =
+          V::mask(static_cast<int>(std::clamp<int64_t>(p.nr - j * L, 0, L)));
+  const T *rows[MR];
+  if constexpr (Mode == Operands::IndirectA)
+    for (int i = 0; i < MR; ++i)
+      rows[i] = p.aRows[i];
+  const T *a = p.a;
+  const T *b = p.b;
+  for (int64_t k = 0; k < p.kc; ++k) {
+    const T *brow = Mode == Operands::IndirectB ? p.b + p.bRows[k] : b;
     Reg bv[NV];
     for (int j = 0; j < NV; ++j)
-      bv[j] = V::loadMask(b + j * L, masks[j]);
+      bv[j] = Full ? V::load(brow + j * L) : V::loadMask(brow + j * L, masks[j]);
     for (int i = 0; i < MR; ++i) {
-      Reg av = V::bcast(a + i);
+      Reg av = V::bcast(Mode == Operands::IndirectA ? rows[i] + k : a + i);
       for (int j = 0; j < NV; ++j)
         acc[i][j] = V::fma(av, bv[j], acc[i][j]);
     }
     a += MR;
-    b += ldb;
+    b += p.ldb;
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NV; ++j) {
-      if (nr <= j * L)
-        break;
-      T *p = c + i * ldc + j * L;
-      Reg r = accumulate ? V::add(V::loadMask(p, masks[j]), acc[i][j])
-                         : acc[i][j];
-      V::storeMask(p, r, masks[j]);
+      T *c = p.c + i * p.ldc + j * L;
+      if constexpr (Full) {
+        V::store(c, p.accumulate ? V::add(V::load(c), acc[i][j]) : acc[i][j]);
+      } else {
+        if (p.nr <= j * L)
+          break;
+        V::storeMask(c,
+                     p.accumulate ? V::add(V::loadMask(c, masks[j]), acc[i][j])
+                                  : acc[i][j],
+                     masks[j]);
+      }
     }
+}
+
+/// The micro-kernel of MicroKernel<T> for a block of MR rows and NV vectors.
+template <class V, int MR, int NV>
+void microKernel(const MicroArgs<typename V::T> &p) {
+  bool full = p.nr == NV * V::L;
+  if (p.aRows)
+    return full ? microBody<V, MR, NV, Operands::IndirectA, true>(p)
+                : microBody<V, MR, NV, Operands::IndirectA, false>(p);
+  if (p.bRows)
+    return full ? microBody<V, MR, NV, Operands::IndirectB, true>(p)
+                : microBody<V, MR, NV, Operands::IndirectB, false>(p);
+  return full ? microBody<V, MR, NV, Operands::Packed, true>(p)
+              : microBody<V, MR, NV, Operands::Packed, false>(p);
 }
 
 /// The DotKernel<T>: four rows of B at a time, each dot product over k in

@@ -123,6 +123,32 @@ void adjoint_rt_conv2d_f64(const double *x, const double *w, double *y,
                            int64_t dil_w, int64_t groups, int64_t out_h,
                            int64_t out_w);
 
+/// adjoint_rt_conv2d_f32 that, when epilogue is not NULL, calls
+/// epilogue(b, b + 1, 0, o*out_h*out_w, ctx) on each image b of y as soon as
+/// it is final, from the thread that computed it, while the image is in
+/// that core's cache. Epilogues of different images may run at the same
+/// time.
+void adjoint_rt_conv2d_ex_f32(const float *x, const float *w, float *y,
+                              int64_t n, int64_t c, int64_t h, int64_t w_,
+                              int64_t o, int64_t kh, int64_t kw,
+                              int64_t stride_h, int64_t stride_w,
+                              int64_t pad_top, int64_t pad_left,
+                              int64_t pad_bottom, int64_t pad_right,
+                              int64_t dil_h, int64_t dil_w, int64_t groups,
+                              int64_t out_h, int64_t out_w,
+                              adjoint_rt_tile_fn epilogue, void *ctx);
+
+/// adjoint_rt_conv2d_ex_f32 in f64.
+void adjoint_rt_conv2d_ex_f64(const double *x, const double *w, double *y,
+                              int64_t n, int64_t c, int64_t h, int64_t w_,
+                              int64_t o, int64_t kh, int64_t kw,
+                              int64_t stride_h, int64_t stride_w,
+                              int64_t pad_top, int64_t pad_left,
+                              int64_t pad_bottom, int64_t pad_right,
+                              int64_t dil_h, int64_t dil_w, int64_t groups,
+                              int64_t out_h, int64_t out_w,
+                              adjoint_rt_tile_fn epilogue, void *ctx);
+
 /// The gradient of adjoint_rt_conv2d_f32 with respect to its input, in f32:
 /// dx [n, c, h, w_] overwritten with d(sum(dy * y))/dx for y = conv2d(x, w),
 /// where dy is [n, o, out_h, out_w] and the other arguments are conv2d's

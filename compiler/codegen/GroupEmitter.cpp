@@ -320,25 +320,15 @@ void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
   }
 }
 
-/// Rows of a matmul computed by one runtime call, then finished by the
-/// epilogue while they are in cache: as many as make a block of about
-/// kEpilogueBlockElements (128 KiB of f32, which with the epilogue's other
-/// operands of the block stays in L2), at least kEpilogueRows. Every call
-/// packs the whole right operand again, so small blocks cost repacking.
-/// Chosen from the shape alone, so that results do not depend on the
-/// thread count.
-constexpr int64_t kEpilogueRows = 64;
-constexpr int64_t kEpilogueBlockElements = 32768;
-
-int64_t epilogueRows(int64_t n) {
-  int64_t rows = kEpilogueBlockElements / std::max<int64_t>(1, n);
-  return std::max(kEpilogueRows, rows / kEpilogueRows * kEpilogueRows);
-}
-
-/// A matmul or conv2d whose runtime kernel runs block by block (rows of the
-/// product, images of the convolution), each block followed at once by the
-/// elementwise epilogue on it. The product is computed in its own buffer
-/// when the group writes it, else in the buffer of an output of its type.
+/// A matmul or conv2d computed by one call of the runtime's kernel, which
+/// runs the elementwise epilogue on each part of the product as soon as
+/// that part is final, from the thread that computed it, while it is in
+/// that core's cache: each tile of C for a matmul (rows and columns), each
+/// image for a convolution (rows of the iteration space). The epilogue is a
+/// tile kernel of its own (KernelBuilder::Form::Tile) that the runtime calls
+/// back with the entry's slots as context. The product is computed in its
+/// own buffer when the group writes it, else in the buffer of an output of
+/// its type.
 KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
                              int groupIndex) {
   const Node &anchor = *group.anchor;
@@ -380,7 +370,8 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   // A matmul reads the transposes it absorbed through the GEMM's flags.
   MatMulOperand va = {anchor.operand(0), false},
                 vb = {anchor.operand(1), false};
-  if (anchor.op() == OpKind::MatMul) {
+  bool isMatMul = anchor.op() == OpKind::MatMul;
+  if (isMatMul) {
     va = matmulOperand(group, anchor, 0);
     vb = matmulOperand(group, anchor, 1);
   }
@@ -395,79 +386,74 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   std::vector<int64_t> dims = space.dims;
   collapseInner(dims, accesses);
 
+  std::string name = groupName(group, groupIndex);
   DType t = product->type().dtype;
-  bool isMatMul = anchor.op() == OpKind::MatMul;
-  int64_t extent = space.dims[0];
-  int64_t blockRows = isMatMul ? epilogueRows(product->type().shape.back()) : 1;
-  int64_t blocks = (extent + blockRows - 1) / blockRows;
-  int64_t perRow = product->type().numElements() / std::max<int64_t>(1, extent);
 
-  KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
-  llvm::IRBuilder<> &b = k.b;
-  llvm::Type *st = ec.storageType(t);
-  int64_t workPerBlock = 0;
-  emitLoop(b, k.begin, k.end, [&](llvm::Value *blk) {
-    llvm::Value *r0 = b.CreateMul(blk, b.getInt64(blockRows));
-    llvm::Value *r1 = b.CreateAdd(r0, b.getInt64(blockRows));
-    r1 = b.CreateSelect(b.CreateICmpSLT(r1, b.getInt64(extent)), r1,
-                        b.getInt64(extent));
-    llvm::Value *out = b.CreateInBoundsGEP(st, k.buffers[carrierBuf],
-                                           b.CreateMul(r0, b.getInt64(perRow)));
-    if (isMatMul) {
-      MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
-                                anchor.operand(1)->type().shape);
-      workPerBlock = blockRows * d.n * d.k;
-      llvm::FunctionCallee gemm = declareRuntimeGemm(ec, t);
-      // Rows r0..r1 of A; of a transposed A (stored [k, m]), its columns.
-      int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
-      llvm::Value *pa = b.CreateInBoundsGEP(
-          st, k.buffers[aBuf],
-          va.transposed ? r0 : b.CreateMul(r0, b.getInt64(d.k)));
-      b.CreateCall(gemm, {b.CreateSub(r1, r0), b.getInt64(d.n), b.getInt64(d.k),
-                          pa, b.getInt64(lda), b.getInt32(va.transposed),
-                          k.buffers[bBuf], b.getInt64(ldb),
-                          b.getInt32(vb.transposed), out, b.getInt64(d.n)});
-    } else {
-      const Shape &xs = anchor.operand(0)->type().shape,
-                  &ws = anchor.operand(1)->type().shape;
-      Window2D win = convWindow(anchor.attr(), xs, ws);
-      int64_t groups = anchor.attr().getInt("groups");
-      workPerBlock =
-          perRow * (xs[1] / std::max<int64_t>(1, groups)) * ws[2] * ws[3];
-      llvm::FunctionCallee conv = declareRuntimeConv(ec, OpKind::Conv2D, t);
-      llvm::Value *px = b.CreateInBoundsGEP(
-          st, k.buffers[aBuf],
-          b.CreateMul(r0, b.getInt64(xs[1] * xs[2] * xs[3])));
-      std::vector<llvm::Value *> args = {px, k.buffers[bBuf], out};
-      for (int64_t v :
-           {int64_t(1), xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], win.strideH,
-            win.strideW, win.padTop, win.padLeft, win.padBottom, win.padRight,
-            win.dilationH, win.dilationW, groups, win.outH, win.outW})
-        args.push_back(b.getInt64(v));
-      b.CreateCall(conv, args);
-    }
-    if (computed.empty())
-      return;
+  // The epilogue over rows [begin, end) (and, for a matmul whose columns
+  // did not collapse away, columns [colBegin, colEnd)).
+  llvm::Function *epilogue = nullptr;
+  if (!computed.empty()) {
+    KernelBuilder e(ec, name + ".epilogue", bufs.values, false,
+                    KernelBuilder::Form::Tile);
     size_t nOut = computed.size();
-    emitNest(b, r0, r1, dims, accesses,
-             [&](llvm::ArrayRef<llvm::Value *> offsets,
-                 llvm::ArrayRef<llvm::Value *>) {
-               std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
-               auto load = [&](size_t leaf) {
-                 const Value *v = exprs.leaves()[leaf].first;
-                 return emitLoad(ec, b, v->type().dtype,
-                                 k.buffers[bufs.bufferOf[leaf]],
-                                 offsets[nOut + leaf]);
-               };
-               std::vector<llvm::Value *> results;
-               for (const Value *v : computed)
-                 results.push_back(exprs.emit(b, v, id, load, memo));
-               for (size_t i = 0; i < nOut; ++i)
-                 emitStore(ec, b, computed[i]->type().dtype, results[i],
-                           k.buffers[i], offsets[i]);
-             });
-  });
-  return k.finish(blocks, workPerBlock);
+    auto point = [&](llvm::ArrayRef<llvm::Value *> offsets,
+                     llvm::ArrayRef<llvm::Value *>) {
+      std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+      auto load = [&](size_t leaf) {
+        const Value *v = exprs.leaves()[leaf].first;
+        return emitLoad(ec, e.b, v->type().dtype, e.buffers[bufs.bufferOf[leaf]],
+                        offsets[nOut + leaf]);
+      };
+      std::vector<llvm::Value *> results;
+      for (const Value *v : computed)
+        results.push_back(exprs.emit(e.b, v, id, load, memo));
+      for (size_t i = 0; i < nOut; ++i)
+        emitStore(ec, e.b, computed[i]->type().dtype, results[i], e.buffers[i],
+                  offsets[i]);
+    };
+    if (isMatMul && dims.size() == 2)
+      emitTileNest(e.b, e.begin, e.end, e.colBegin, e.colEnd, dims, accesses,
+                   point);
+    else
+      emitNest(e.b, e.begin, e.end, dims, accesses, point);
+    epilogue = e.finish(1, 1).fn;
+  }
+
+  KernelBuilder k(ec, name, bufs.values, false,
+                  KernelBuilder::Form::RowsSlots);
+  llvm::IRBuilder<> &b = k.b;
+  llvm::Value *fn = epilogue ? (llvm::Value *)epilogue
+                             : llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ec.ctx));
+  llvm::Value *ctx =
+      epilogue ? k.slots : llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ec.ctx));
+  llvm::Value *out = k.buffers[carrierBuf];
+  if (isMatMul) {
+    MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
+                              anchor.operand(1)->type().shape);
+    int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
+    b.CreateCall(declareRuntimeGemmEx(ec, t),
+                 {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k),
+                  k.buffers[aBuf], b.getInt64(lda), b.getInt32(va.transposed),
+                  k.buffers[bBuf], b.getInt64(ldb), b.getInt32(vb.transposed),
+                  out, b.getInt64(d.n), b.getInt32(0), fn, ctx});
+  } else {
+    const Shape &xs = anchor.operand(0)->type().shape,
+                &ws = anchor.operand(1)->type().shape;
+    Window2D win = convWindow(anchor.attr(), xs, ws);
+    std::vector<llvm::Value *> args = {k.buffers[aBuf], k.buffers[bBuf], out};
+    for (int64_t v :
+         {xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], win.strideH,
+          win.strideW, win.padTop, win.padLeft, win.padBottom, win.padRight,
+          win.dilationH, win.dilationW, anchor.attr().getInt("groups"),
+          win.outH, win.outW})
+      args.push_back(b.getInt64(v));
+    args.push_back(fn);
+    args.push_back(ctx);
+    b.CreateCall(declareRuntimeConvEx(ec, t), args);
+  }
+  KernelCall call = k.finish(1, 1);
+  call.serial = true;
+  return call;
 }
 
 } // namespace

@@ -17,18 +17,28 @@
 namespace adjoint::codegen {
 
 KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
-                             std::vector<const Value *> values, bool wantStatus)
+                             std::vector<const Value *> values, bool wantStatus,
+                             Form form)
     : ec(ec), b(ec.ctx) {
-  outer = llvm::Function::Create(
-      ec.kernelType(), llvm::GlobalValue::InternalLinkage, name, ec.module);
+  bool tile = form == Form::Tile;
+  llvm::FunctionType *outerType =
+      tile ? llvm::FunctionType::get(
+                 ec.voidTy(), {ec.i64(), ec.i64(), ec.i64(), ec.i64(), ec.ptr()},
+                 false)
+           : ec.kernelType();
+  outer = llvm::Function::Create(outerType, llvm::GlobalValue::InternalLinkage,
+                                 name, ec.module);
   outer->addFnAttr(llvm::Attribute::NoUnwind);
   // Kernels stay functions of their own: inlined into the entry, LLVM
   // fully unrolls small loops of neighbouring kernels into one huge block
   // whose instruction scheduling costs hundreds of milliseconds, for no
   // gain at run time (a call per kernel is nothing next to its loop).
   outer->addFnAttr(llvm::Attribute::NoInline);
-  std::vector<llvm::Type *> params = {ec.i64(), ec.i64()};
+  int indices = tile ? 4 : 2;
+  std::vector<llvm::Type *> params(indices, ec.i64());
   for (size_t i = 0; i < values.size() + (wantStatus ? 1 : 0); ++i)
+    params.push_back(ec.ptr());
+  if (form == Form::RowsSlots)
     params.push_back(ec.ptr());
   body = llvm::Function::Create(
       llvm::FunctionType::get(ec.voidTy(), params, false),
@@ -39,15 +49,17 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
   // is noalias. Every other buffer is distinct.
   for (size_t i = 0; i < values.size(); ++i)
     if (!ec.inPlace.count(values[i]) && !ec.donors.count(values[i]))
-      body->addParamAttr(2 + i, llvm::Attribute::NoAlias);
+      body->addParamAttr(indices + i, llvm::Attribute::NoAlias);
 
   // Outer: load the buffer pointers from the slots and call the body.
   llvm::IRBuilder<> ob(llvm::BasicBlock::Create(ec.ctx, "entry", outer));
-  llvm::Value *slots = outer->getArg(2);
-  std::vector<llvm::Value *> args = {outer->getArg(0), outer->getArg(1)};
+  llvm::Value *slotArray = outer->getArg(indices);
+  std::vector<llvm::Value *> args;
+  for (int i = 0; i < indices; ++i)
+    args.push_back(outer->getArg(i));
   auto slotPtr = [&](int slot) {
     return ob.CreateLoad(ec.ptr(), ob.CreateConstInBoundsGEP1_64(
-                                       ec.ptr(), slots, (uint64_t)slot));
+                                       ec.ptr(), slotArray, (uint64_t)slot));
   };
   for (const Value *v : values) {
     auto it = ec.constants.find(v);
@@ -56,16 +68,24 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
   }
   if (wantStatus)
     args.push_back(slotPtr(ec.layout.statusSlot));
+  if (form == Form::RowsSlots)
+    args.push_back(slotArray);
   ob.CreateCall(body, args);
   ob.CreateRetVoid();
 
   b.SetInsertPoint(llvm::BasicBlock::Create(ec.ctx, "entry", body));
   begin = body->getArg(0);
   end = body->getArg(1);
+  if (tile) {
+    colBegin = body->getArg(2);
+    colEnd = body->getArg(3);
+  }
   for (size_t i = 0; i < values.size(); ++i)
-    buffers.push_back(body->getArg(2 + i));
+    buffers.push_back(body->getArg(indices + i));
   if (wantStatus)
-    status = body->getArg(2 + values.size());
+    status = body->getArg(indices + values.size());
+  if (form == Form::RowsSlots)
+    slots = body->getArg(body->arg_size() - 1);
 }
 
 KernelCall KernelBuilder::finish(int64_t rows, int64_t workPerRow) {

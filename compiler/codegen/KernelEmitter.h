@@ -38,12 +38,27 @@ struct KernelBuilder {
   llvm::Value *begin, *end;
   std::vector<llvm::Value *> buffers; ///< body arguments, in `values` order
   llvm::Value *status = nullptr;      ///< int64_t[2] status block, if asked
+  /// Columns [colBegin, colEnd) of a tile kernel, else null.
+  llvm::Value *colBegin = nullptr, *colEnd = nullptr;
+  /// The slots pointer the outer function received, if asked: the context
+  /// a runtime kernel passes back to a tile kernel.
+  llvm::Value *slots = nullptr;
+
+  /// The form of the outer function.
+  enum class Form {
+    Rows,       ///< void(i64 begin, i64 end, ptr slots): EmitContext::kernelType
+    RowsSlots,  ///< the same, the slots pointer also given to the body
+    Tile,       ///< void(i64 r0, i64 r1, i64 c0, i64 c1, ptr slots): the
+                ///< runtime's adjoint_rt_tile_fn, called on a tile of a
+                ///< GEMM or an image of a convolution
+  };
 
   /// The kernel writes the first of `values` (a fused kernel its first
   /// few) and reads the rest. Constants resolve to
   /// their global data.
   KernelBuilder(EmitContext &ec, const std::string &name,
-                std::vector<const Value *> values, bool wantStatus = false);
+                std::vector<const Value *> values, bool wantStatus = false,
+                Form form = Form::Rows);
   /// Closes the body and returns the call description.
   KernelCall finish(int64_t rows, int64_t workPerRow);
   /// An i64 (or other) stack slot in the body's entry block.
@@ -53,6 +68,12 @@ struct KernelBuilder {
 /// The runtime's GEMM for dtype `t` (adjoint_rt_gemm_f32/f64), declared in
 /// the module.
 llvm::FunctionCallee declareRuntimeGemm(EmitContext &ec, DType t);
+/// adjoint_rt_gemm_ex_f32/f64 (accumulate and a per-tile epilogue),
+/// declared in the module.
+llvm::FunctionCallee declareRuntimeGemmEx(EmitContext &ec, DType t);
+/// adjoint_rt_conv2d_ex_f32/f64 (a per-image epilogue), declared in the
+/// module.
+llvm::FunctionCallee declareRuntimeConvEx(EmitContext &ec, DType t);
 /// The runtime's kernel for `op` (conv2d, conv2d_input_grad or
 /// conv2d_weight_grad) in dtype `t`, declared in the module.
 llvm::FunctionCallee declareRuntimeConv(EmitContext &ec, OpKind op, DType t);

@@ -3,6 +3,8 @@
 
 #include <llvm/IR/Function.h>
 
+#include <cassert>
+
 namespace adjoint::codegen {
 
 void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
@@ -35,7 +37,8 @@ void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
 namespace {
 
 void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
-               llvm::Value *end, llvm::ArrayRef<int64_t> dims,
+               llvm::Value *end, llvm::Value *colBegin, llvm::Value *colEnd,
+               llvm::ArrayRef<int64_t> dims,
                llvm::ArrayRef<Access> accesses,
                std::vector<llvm::Value *> &offsets,
                std::vector<llvm::Value *> &ivs,
@@ -46,8 +49,12 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
     body(offsets, ivs);
     return;
   }
-  llvm::Value *lo = level == 0 ? begin : b.getInt64(0);
-  llvm::Value *hi = level == 0 ? end : b.getInt64(dims[level]);
+  llvm::Value *lo = level == 0                ? begin
+                    : level == 1 && colBegin ? colBegin
+                                             : b.getInt64(0);
+  llvm::Value *hi = level == 0              ? end
+                    : level == 1 && colEnd ? colEnd
+                                           : b.getInt64(dims[level]);
   emitLoop(
       b, lo, hi,
       [&](llvm::Value *iv) {
@@ -63,7 +70,8 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
                 "", nuw, true);
         }
         ivs.push_back(iv);
-        nestLevel(b, level + 1, begin, end, dims, accesses, offsets, ivs, body);
+        nestLevel(b, level + 1, begin, end, colBegin, colEnd, dims, accesses,
+                  offsets, ivs, body);
         ivs.pop_back();
         offsets = saved;
       },
@@ -86,7 +94,23 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
         b, begin, end, [&](llvm::Value *) { body(offsets, ivs); }, "pt");
     return;
   }
-  nestLevel(b, 0, begin, end, dims, accesses, offsets, ivs, body);
+  nestLevel(b, 0, begin, end, nullptr, nullptr, dims, accesses, offsets, ivs,
+            body);
+}
+
+void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
+                  llvm::Value *rowEnd, llvm::Value *colBegin,
+                  llvm::Value *colEnd, llvm::ArrayRef<int64_t> dims,
+                  llvm::ArrayRef<Access> accesses,
+                  llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
+                                          llvm::ArrayRef<llvm::Value *> ivs)>
+                      body) {
+  assert(dims.size() == 2 && "a tile of a two-dimensional space");
+  std::vector<llvm::Value *> offsets, ivs;
+  for (const Access &a : accesses)
+    offsets.push_back(b.getInt64(a.offset));
+  nestLevel(b, 0, rowBegin, rowEnd, colBegin, colEnd, dims, accesses, offsets,
+            ivs, body);
 }
 
 void collapseDims(std::vector<int64_t> &dims, std::vector<Access> &accesses) {

@@ -34,6 +34,16 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
                                       llvm::ArrayRef<llvm::Value *> ivs)>
                   body);
 
+/// emitNest over a two-dimensional space restricted to the tile of rows
+/// [rowBegin, rowEnd) and columns [colBegin, colEnd).
+void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
+                  llvm::Value *rowEnd, llvm::Value *colBegin,
+                  llvm::Value *colEnd, llvm::ArrayRef<int64_t> dims,
+                  llvm::ArrayRef<Access> accesses,
+                  llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
+                                          llvm::ArrayRef<llvm::Value *> ivs)>
+                      body);
+
 /// Merges adjacent dimensions of `dims` that every access walks
 /// contiguously (stride[k] == stride[k+1] * dims[k+1]) and drops extents of
 /// 1, so that loops are as few and as long as possible. Updates the accesses.

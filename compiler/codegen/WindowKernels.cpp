@@ -63,6 +63,27 @@ llvm::FunctionCallee declareRuntimeGemm(EmitContext &ec, DType t) {
                               false));
 }
 
+llvm::FunctionCallee declareRuntimeGemmEx(EmitContext &ec, DType t) {
+  return ec.module.getOrInsertFunction(
+      t == DType::F32 ? "adjoint_rt_gemm_ex_f32" : "adjoint_rt_gemm_ex_f64",
+      llvm::FunctionType::get(
+          ec.voidTy(),
+          {ec.i64(), ec.i64(), ec.i64(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(),
+           ec.i64(), ec.i32(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(), ec.ptr()},
+          false));
+}
+
+llvm::FunctionCallee declareRuntimeConvEx(EmitContext &ec, DType t) {
+  // (x, w, y, 18 sizes, epilogue, ctx), as runtime/Runtime.h.
+  std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
+  params.insert(params.end(), 18, ec.i64());
+  params.push_back(ec.ptr());
+  params.push_back(ec.ptr());
+  return ec.module.getOrInsertFunction(
+      t == DType::F32 ? "adjoint_rt_conv2d_ex_f32" : "adjoint_rt_conv2d_ex_f64",
+      llvm::FunctionType::get(ec.voidTy(), params, false));
+}
+
 llvm::FunctionCallee declareRuntimeConv(EmitContext &ec, OpKind op, DType t) {
   std::string name =
       op == OpKind::Conv2DInputGrad    ? "adjoint_rt_conv2d_input_grad"

@@ -39,6 +39,10 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   add("adjoint_rt_parallel_for", &adjoint_rt_parallel_for);
   add("adjoint_rt_gemm_f32", &adjoint_rt_gemm_f32);
   add("adjoint_rt_gemm_f64", &adjoint_rt_gemm_f64);
+  add("adjoint_rt_gemm_ex_f32", &adjoint_rt_gemm_ex_f32);
+  add("adjoint_rt_gemm_ex_f64", &adjoint_rt_gemm_ex_f64);
+  add("adjoint_rt_conv2d_ex_f32", &adjoint_rt_conv2d_ex_f32);
+  add("adjoint_rt_conv2d_ex_f64", &adjoint_rt_conv2d_ex_f64);
   add("adjoint_rt_conv2d_f32", &adjoint_rt_conv2d_f32);
   add("adjoint_rt_conv2d_f64", &adjoint_rt_conv2d_f64);
   add("adjoint_rt_conv2d_input_grad_f32", &adjoint_rt_conv2d_input_grad_f32);

@@ -32,6 +32,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 RTOL = 1e-4
+# Gradients below this fraction of a parameter's largest are rounding noise
+# for the Adam step comparison.
+GRAD_NOISE = 1e-5
 
 
 def load_params(pb2_dir, path):
@@ -159,7 +162,14 @@ def check_model(name, args):
     adam.step()
     for p in params:
         want = tp[p].detach().numpy()
-        ok &= compare(f"{name} adam step {p}", after[p], want)
+        # Where g is within float32 rounding of 0 (|g| below 1e-5 of the
+        # largest), the step lr * g / (|g| + eps) is decided by rounding: the
+        # training step and the gradient model, compiled separately, may
+        # round such a g differently. Those elements are left out.
+        g = tp[p].grad.numpy()
+        decided = np.abs(g) > GRAD_NOISE * max(float(np.abs(g).max()), 1e-30)
+        ok &= compare(f"{name} adam step {p}", after[p][decided],
+                      want[decided])
         # The step itself, so that a missing update cannot pass.
         moved = np.abs(after[p] - params[p]).max()
         if moved == 0 and np.abs(want - params[p]).max() > 0:

@@ -1,0 +1,96 @@
+//===- ConvPlanes.h - A convolution's input laid out for the GEMM -*- C++ -*-//
+//
+// How conv2d and its weight gradient run as GEMMs without im2col. Each input
+// channel of an image is copied once into sH x sW phase planes of hs x ws
+// elements, zero where the window reads padding:
+//
+//   P[ic][a][b][ys][xs] = x[ic][ys*sH + a - top][xs*sW + b - left]
+//
+// Output position (oy, ox) becomes column q = oy*ws + ox, and tap (ic, i, j)
+// of the kernel reads, for every output position at once, the run of P that
+// starts at tapOffset(ic, i, j) + q: contiguous in q whatever the stride and
+// dilation. So the patch matrix of im2col is never built: it is P read
+// through a table of kdim row offsets (GemmProblem::bRows, or aRows for the
+// weight gradient). The price is ws - outW columns per output row that no
+// output needs (those of a window hanging past the right edge), computed and
+// dropped; the phase planes need ws >= outW + dW*(kW-1)/sW.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "runtime/ConvGeometry.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace adjoint::rt {
+
+/// The sizes of the phase planes of one convolution.
+struct ConvPlanes {
+  int64_t hs, ws;   ///< rows and columns of one phase plane
+  int64_t channel;  ///< elements of one channel's phase planes
+  int64_t q;        ///< GEMM columns: output rows times ws
+  int64_t elements; ///< the planes of one group of one image, with slack
+
+  explicit ConvPlanes(const ConvGeometry &g)
+      : hs(g.oh + g.dh * (g.kh - 1) / g.sh),
+        ws(g.ow + g.dw * (g.kw - 1) / g.sw), channel(g.sh * g.sw * hs * ws),
+        q(g.oh * ws),
+        // The columns past outW of the last output row read up to
+        // dW*(kW-1)/sW elements past the last plane: zeros, kept finite.
+        elements(g.cg * channel + ws + 16) {}
+
+  /// The offset in the planes of the run that tap (ic, i, j) reads.
+  int64_t tapOffset(const ConvGeometry &g, int64_t ic, int64_t i,
+                    int64_t j) const {
+    int64_t ry = i * g.dh, rx = j * g.dw;
+    return ((ic * g.sh + ry % g.sh) * g.sw + rx % g.sw) * hs * ws +
+           ry / g.sh * ws + rx / g.sw;
+  }
+
+  /// Fills offsets[(ic*kH + i)*kW + j] with every tap's offset.
+  void tapOffsets(const ConvGeometry &g, int64_t *offsets) const {
+    for (int64_t ic = 0; ic < g.cg; ++ic)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j)
+          *offsets++ = tapOffset(g, ic, i, j);
+  }
+
+  /// Fills dst (`elements` long) with the planes of the cg channels that
+  /// start at `image` ([cg, h, w]).
+  template <typename T>
+  void fill(const ConvGeometry &g, const T *image, T *dst) const {
+    for (int64_t ic = 0; ic < g.cg; ++ic)
+      for (int64_t a = 0; a < g.sh; ++a)
+        for (int64_t b = 0; b < g.sw; ++b) {
+          const T *plane = image + ic * g.h * g.wd;
+          T *out = dst + ((ic * g.sh + a) * g.sw + b) * hs * ws;
+          // Columns xs in [lo, hi) read x columns xs*sW + b - left inside
+          // the image.
+          int64_t first = b - g.pl;
+          int64_t lo = first >= 0 ? 0 : (-first + g.sw - 1) / g.sw;
+          int64_t hi = first >= g.wd ? 0 : (g.wd - first + g.sw - 1) / g.sw;
+          lo = std::min(lo, ws);
+          hi = std::clamp(hi, lo, ws);
+          for (int64_t ys = 0; ys < hs; ++ys, out += ws) {
+            int64_t iy = ys * g.sh + a - g.pt;
+            if (iy < 0 || iy >= g.h || hi == lo) {
+              std::fill(out, out + ws, T(0));
+              continue;
+            }
+            const T *src = plane + iy * g.wd + lo * g.sw + first;
+            std::fill(out, out + lo, T(0));
+            if (g.sw == 1)
+              std::memcpy(out + lo, src, (hi - lo) * sizeof(T));
+            else
+              for (int64_t xs = lo; xs < hi; ++xs)
+                out[xs] = src[(xs - lo) * g.sw];
+            std::fill(out + hi, out + ws, T(0));
+          }
+        }
+    std::fill(dst + g.cg * channel, dst + elements, T(0));
+  }
+};
+
+} // namespace adjoint::rt
