@@ -98,19 +98,6 @@ void packA(const GemmProblem<T> &g, int64_t i0, int64_t rows, int64_t p0,
   }
 }
 
-/// Packs columns [j0, j0+cols) x depth [p0, p0+kc) of op(B) = B^T (B
-/// stored [n, k]) as [kc][nr], the columns past cols left as they are
-/// (the micro-kernel never reads them).
-template <typename T>
-void packBTransposed(const GemmProblem<T> &g, int64_t j0, int64_t cols,
-                     int64_t p0, int64_t kc, int64_t nr, T *dst) {
-  for (int64_t j = 0; j < cols; ++j) {
-    const T *src = g.b + (j0 + j) * g.ldb + p0;
-    for (int64_t p = 0; p < kc; ++p)
-      dst[p * nr + j] = src[p];
-  }
-}
-
 /// Where packed block (p0, i) of an m-row op(A) starts in prepackA's
 /// layout: k slices one after the other, each with its row blocks in turn.
 int64_t packedOffset(int64_t m, int64_t p0, int64_t kc, int64_t i) {
@@ -196,7 +183,9 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
       args.ldb = g.ldb;
       args.bRows = nullptr;
       if (g.transB) {
-        packBTransposed(g, j, args.nr, p0, args.kc, ks.nr, packedB);
+        // op(B) = B^T, B stored [n, k]: columns j.. of op(B) are rows of B.
+        ks.transpose(g.b + j * g.ldb + p0, g.ldb, args.nr, args.kc, packedB,
+                     ks.nr);
         args.b = packedB;
         args.ldb = ks.nr;
       } else if (g.bRows) {

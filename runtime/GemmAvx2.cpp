@@ -63,11 +63,56 @@ struct F64x4 {
   }
 };
 
+/// Transposes the 8 x 8 block at src (rows lds apart) into dst (rows ldd
+/// apart): 32-bit and 64-bit interleaves within 128-bit lanes, then a swap
+/// of the lanes.
+void transpose8x8(const float *src, int64_t lds, float *dst, int64_t ldd) {
+  __m256 r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i)
+    r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // u[4g + c], lane L: rows 4g..4g+3 of column 4L + c.
+  for (int g = 0; g < 8; g += 4) {
+    auto pd = [](__m256 x) { return _mm256_castps_pd(x); };
+    u[g] = _mm256_castpd_ps(_mm256_unpacklo_pd(pd(t[g]), pd(t[g + 2])));
+    u[g + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(pd(t[g]), pd(t[g + 2])));
+    u[g + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(pd(t[g + 1]), pd(t[g + 3])));
+    u[g + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(pd(t[g + 1]), pd(t[g + 3])));
+  }
+  for (int c = 0; c < 4; ++c) {
+    _mm256_storeu_ps(dst + c * ldd, _mm256_permute2f128_ps(u[c], u[4 + c], 0x20));
+    _mm256_storeu_ps(dst + (4 + c) * ldd,
+                     _mm256_permute2f128_ps(u[c], u[4 + c], 0x31));
+  }
+}
+
+/// The TransposeFn of f32: whole 8 x 8 blocks in registers, the edges
+/// element by element.
+void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                  float *dst, int64_t ldd) {
+  int64_t rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+  for (int64_t j = 0; j < rows8; j += 8)
+    for (int64_t p = 0; p < cols8; p += 8)
+      transpose8x8(src + j * lds + p, lds, dst + p * ldd + j, ldd);
+  if (cols8 < cols)
+    transposeScalar(src + cols8, lds, rows8, cols - cols8, dst + cols8 * ldd,
+                    ldd);
+  if (rows8 < rows)
+    transposeScalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8,
+                    ldd);
+}
+
 } // namespace
 
 template <> const KernelSet<float> &avx2Kernels<float>() {
-  static const KernelSet<float> ks =
-      makeKernelSet<F32x8, 6, 2>(Isa::Avx2, "avx2", 256, 144);
+  static const KernelSet<float> ks = [] {
+    KernelSet<float> k = makeKernelSet<F32x8, 6, 2>(Isa::Avx2, "avx2", 256, 144);
+    k.transpose = &transposeF32;
+    return k;
+  }();
   return ks;
 }
 

@@ -51,11 +51,62 @@ struct F64x8 {
   static T hsum(Reg r) { return _mm512_reduce_add_pd(r); }
 };
 
+/// Transposes the 16 x 16 block at src (rows lds apart) into dst (rows
+/// ldd apart): 32-bit and 64-bit interleaves within 128-bit lanes, then a
+/// 4 x 4 transpose of the lanes.
+void transpose16x16(const float *src, int64_t lds, float *dst, int64_t ldd) {
+  __m512 r[16], t[16], u[16];
+  for (int i = 0; i < 16; ++i)
+    r[i] = _mm512_loadu_ps(src + i * lds);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // u[4g + c], lane L: rows 4g..4g+3 of column 4L + c.
+  for (int g = 0; g < 16; g += 4) {
+    auto pd = [](__m512 x) { return _mm512_castps_pd(x); };
+    u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[g]), pd(t[g + 2])));
+    u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[g]), pd(t[g + 2])));
+    u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[g + 1]), pd(t[g + 3])));
+    u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[g + 1]), pd(t[g + 3])));
+  }
+  for (int c = 0; c < 4; ++c) {
+    __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
+    __m512 v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    __m512 v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    _mm512_storeu_ps(dst + (0 + c) * ldd, _mm512_shuffle_f32x4(v0, v2, 0x88));
+    _mm512_storeu_ps(dst + (4 + c) * ldd, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+    _mm512_storeu_ps(dst + (8 + c) * ldd, _mm512_shuffle_f32x4(v1, v3, 0x88));
+    _mm512_storeu_ps(dst + (12 + c) * ldd, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+  }
+}
+
+/// The TransposeFn of f32: whole 16 x 16 blocks in registers, the edges
+/// element by element.
+void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                  float *dst, int64_t ldd) {
+  int64_t rows16 = rows / 16 * 16, cols16 = cols / 16 * 16;
+  for (int64_t j = 0; j < rows16; j += 16)
+    for (int64_t p = 0; p < cols16; p += 16)
+      transpose16x16(src + j * lds + p, lds, dst + p * ldd + j, ldd);
+  if (cols16 < cols)
+    transposeScalar(src + cols16, lds, rows16, cols - cols16,
+                    dst + cols16 * ldd, ldd);
+  if (rows16 < rows)
+    transposeScalar(src + rows16 * lds, lds, rows - rows16, cols,
+                    dst + rows16, ldd);
+}
+
 } // namespace
 
 template <> const KernelSet<float> &avx512Kernels<float>() {
-  static const KernelSet<float> ks =
-      makeKernelSet<F32x16, 8, 3>(Isa::Avx512, "avx512", 256, 144);
+  static const KernelSet<float> ks = [] {
+    KernelSet<float> k =
+        makeKernelSet<F32x16, 8, 3>(Isa::Avx512, "avx512", 256, 144);
+    k.transpose = &transposeF32;
+    return k;
+  }();
   return ks;
 }
 

@@ -57,6 +57,21 @@ using DotKernel = void (*)(int64_t m, int64_t n, int64_t k, const T *a,
                            int64_t lda, const T *b, int64_t ldb, T *c,
                            int64_t ldc, bool accumulate);
 
+/// dst[p*ldd + j] = src[j*lds + p] for j < rows, p < cols: a block of a
+/// matrix stored transposed (B stored [n, k]) packed into a panel.
+template <typename T>
+using TransposeFn = void (*)(const T *src, int64_t lds, int64_t rows,
+                             int64_t cols, T *dst, int64_t ldd);
+
+/// The portable TransposeFn.
+template <typename T>
+void transposeScalar(const T *src, int64_t lds, int64_t rows, int64_t cols,
+                     T *dst, int64_t ldd) {
+  for (int64_t j = 0; j < rows; ++j)
+    for (int64_t p = 0; p < cols; ++p)
+      dst[p * ldd + j] = src[j * lds + p];
+}
+
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {
   Isa isa;
@@ -70,6 +85,7 @@ template <typename T> struct KernelSet {
   /// that the last, narrower panel of a product does no work for nothing.
   MicroKernel<T> micro[MaxMr + 1][MaxNv + 1];
   DotKernel<T> dot;
+  TransposeFn<T> transpose;
 };
 
 template <typename T> const KernelSet<T> &genericKernels();

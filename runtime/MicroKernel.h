@@ -173,6 +173,7 @@ KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
   ks.mc = mc / MR * MR;
   fillMicro<V, MR>(ks.micro, std::make_integer_sequence<int, NV>());
   ks.dot = &dotKernel<V>;
+  ks.transpose = &transposeScalar<typename V::T>;
   return ks;
 }
 

@@ -228,6 +228,10 @@ private:
     const TensorType &type = node.result()->type();
     std::vector<int64_t> perm = transposePerm(node.attr(), type.rank());
     const Node *inner = x->definingNode();
+    if (inner && inner->op() == OpKind::MatMul && type.rank() == 2 &&
+        inner->operand(0)->type().rank() == 2 &&
+        inner->operand(1)->type().rank() == 2 && hasOneUse(x))
+      return transposeProduct(*inner, type, node.result()->name());
     if (!inner || inner->op() != OpKind::Transpose)
       return isIdentityPerm(perm) ? x : nullptr;
     // out[j] reads inner's axis perm[j], which reads x's axis
@@ -243,6 +247,29 @@ private:
     attrs.set("perm", combined);
     return rb_.add(OpKind::Transpose, {source}, std::move(attrs), type,
                    node.result()->name());
+  }
+
+  /// Rule: transpose(matmul(a, b)) = matmul(transpose(b), transpose(a))
+  /// for matrices, when the product has no other use. Each element is the
+  /// same sum of the same products; the transposes are read by the GEMM
+  /// through its flags (a transpose of a transpose cancels), so a gradient
+  /// computed transposed, as for a weight stored [out, in], is computed in
+  /// the weight's own layout instead of being transposed in memory.
+  Value *transposeProduct(const Node &product, const TensorType &type,
+                          const std::string &name) {
+    auto transposed = [&](Value *v) -> Value * {
+      const Node *def = v->definingNode();
+      if (def && def->op() == OpKind::Transpose &&
+          transposePerm(def->attr(), 2) == std::vector<int64_t>{1, 0})
+        return def->operand(0);
+      Attributes attrs;
+      attrs.set("perm", std::vector<int64_t>{1, 0});
+      TensorType t{v->type().dtype, {v->type().shape[1], v->type().shape[0]}};
+      return rb_.add(OpKind::Transpose, {v}, std::move(attrs), t, "");
+    };
+    Value *a = product.operand(0), *b = product.operand(1);
+    return rb_.add(OpKind::MatMul, {transposed(b), transposed(a)}, {}, type,
+                   name);
   }
 
   /// Zeros of `type`: `zero` itself when it is a constant of that type,
