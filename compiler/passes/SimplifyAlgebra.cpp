@@ -229,6 +229,7 @@ private:
     std::vector<int64_t> perm = transposePerm(node.attr(), type.rank());
     const Node *inner = x->definingNode();
     if (inner && inner->op() == OpKind::MatMul && type.rank() == 2 &&
+        perm == std::vector<int64_t>{1, 0} &&
         inner->operand(0)->type().rank() == 2 &&
         inner->operand(1)->type().rank() == 2 && hasOneUse(x))
       return transposeProduct(*inner, type, node.result()->name());
