@@ -83,19 +83,16 @@ template <typename T> int64_t sliceDepth(const KernelSet<T> &ks, int64_t k) {
 
 /// Packs rows [i0, i0+rows) x depth [p0, p0+kc) of op(A) as [kc][rows].
 template <typename T>
-void packA(const GemmProblem<T> &g, int64_t i0, int64_t rows, int64_t p0,
-           int64_t kc, T *dst) {
+void packA(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t i0,
+           int64_t rows, int64_t p0, int64_t kc, T *dst) {
   if (g.transA) {
     for (int64_t p = 0; p < kc; ++p)
       std::memcpy(dst + p * rows, g.a + (p0 + p) * g.lda + i0,
                   rows * sizeof(T));
     return;
   }
-  for (int64_t i = 0; i < rows; ++i) {
-    const T *src = g.a + (i0 + i) * g.lda + p0;
-    for (int64_t p = 0; p < kc; ++p)
-      dst[p * rows + i] = src[p];
-  }
+  // [kc][rows] from rows stored along k: a transpose.
+  ks.transpose(g.a + i0 * g.lda + p0, g.lda, rows, kc, dst, rows);
 }
 
 /// Where packed block (p0, i) of an m-row op(A) starts in prepackA's
@@ -175,7 +172,7 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
     args.accumulate = g.accumulate || p0 > 0;
     if (packHere)
       for (int64_t i = r0; i < r1; i += ks.mr)
-        packA(g, i, std::min<int64_t>(ks.mr, r1 - i), p0, args.kc,
+        packA(ks, g, i, std::min<int64_t>(ks.mr, r1 - i), p0, args.kc,
               packedA + (i - r0) * args.kc);
     for (int64_t j = c0; j < c1; j += ks.nr) {
       args.nr = std::min<int64_t>(ks.nr, c1 - j);
@@ -333,7 +330,7 @@ template <typename T> void prepackA(const GemmProblem<T> &p, T *dst) {
   for (int64_t p0 = 0; p0 < p.k; p0 += depth) {
     int64_t kc = std::min(depth, p.k - p0);
     for (int64_t i = 0; i < p.m; i += ks.mr)
-      packA(p, i, std::min<int64_t>(ks.mr, p.m - i), p0, kc,
+      packA(ks, p, i, std::min<int64_t>(ks.mr, p.m - i), p0, kc,
             dst + packedOffset(p.m, p0, kc, i));
   }
 }

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/MicroKernel.h"
+#include "runtime/Transpose8x8.h"
 
 #include <immintrin.h>
 
@@ -62,32 +63,6 @@ struct F64x4 {
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
   }
 };
-
-/// Transposes the 8 x 8 block at src (rows lds apart) into dst (rows ldd
-/// apart): 32-bit and 64-bit interleaves within 128-bit lanes, then a swap
-/// of the lanes.
-void transpose8x8(const float *src, int64_t lds, float *dst, int64_t ldd) {
-  __m256 r[8], t[8], u[8];
-  for (int i = 0; i < 8; ++i)
-    r[i] = _mm256_loadu_ps(src + i * lds);
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  // u[4g + c], lane L: rows 4g..4g+3 of column 4L + c.
-  for (int g = 0; g < 8; g += 4) {
-    auto pd = [](__m256 x) { return _mm256_castps_pd(x); };
-    u[g] = _mm256_castpd_ps(_mm256_unpacklo_pd(pd(t[g]), pd(t[g + 2])));
-    u[g + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(pd(t[g]), pd(t[g + 2])));
-    u[g + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(pd(t[g + 1]), pd(t[g + 3])));
-    u[g + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(pd(t[g + 1]), pd(t[g + 3])));
-  }
-  for (int c = 0; c < 4; ++c) {
-    _mm256_storeu_ps(dst + c * ldd, _mm256_permute2f128_ps(u[c], u[4 + c], 0x20));
-    _mm256_storeu_ps(dst + (4 + c) * ldd,
-                     _mm256_permute2f128_ps(u[c], u[4 + c], 0x31));
-  }
-}
 
 /// The TransposeFn of f32: whole 8 x 8 blocks in registers, the edges
 /// element by element.
