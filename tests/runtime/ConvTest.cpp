@@ -1,9 +1,11 @@
 //===- ConvTest.cpp - adjoint_rt_conv2d against a direct convolution ------===//
 #include "runtime/Runtime.h"
+#include "tests/runtime/ForEachIsa.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -178,6 +180,55 @@ template <typename T> void checkAllShapes(double rtol) {
 TEST(Conv2d, F32MatchesDirectConvolution) { checkAllShapes<float>(1e-5); }
 
 TEST(Conv2d, F64MatchesDirectConvolution) { checkAllShapes<double>(1e-12); }
+
+TEST(Conv2d, EveryKernelSetMatchesDirectConvolution) {
+  adjoint::rt::testing::forEachIsa(
+      [](adjoint::rt::Isa) { checkAllShapes<float>(1e-5); });
+}
+
+/// adjoint_rt_conv2d_ex_f32 calls its epilogue once per image, after the
+/// image is final.
+struct ImageLog {
+  int64_t perImage;
+  const float *y;
+  std::vector<float> want;
+  std::vector<int> calls;
+  std::atomic<bool> early{false};
+};
+
+void logImage(int64_t b0, int64_t b1, int64_t c0, int64_t c1, void *ctx) {
+  auto &log = *static_cast<ImageLog *>(ctx);
+  EXPECT_EQ(c0, 0);
+  EXPECT_EQ(c1, log.perImage);
+  for (int64_t b = b0; b < b1; ++b) {
+    ++log.calls[b];
+    for (int64_t i = b * log.perImage; i < (b + 1) * log.perImage; ++i)
+      if (std::memcmp(&log.y[i], &log.want[i], sizeof(float)) != 0)
+        log.early = true;
+  }
+}
+
+TEST(Conv2d, EpilogueRunsOnceOnEveryFinishedImage) {
+  for (int threads : {1, 2})
+    for (int64_t n : {1, 3, 8}) {
+      adjoint_rt_set_num_threads(threads);
+      ConvShape s = padded(shape(n, 4, 9, 9, 6, 3, 3), 1, 1, 1, 1);
+      ConvProblem<float> p(s, 3);
+      std::vector<float> want = p.run();
+      std::vector<float> y(want.size(), NAN);
+      int64_t perImage = s.o * s.outH() * s.outW();
+      ImageLog log{perImage, y.data(), want, std::vector<int>(n)};
+      adjoint_rt_conv2d_ex_f32(p.x.data(), p.w.data(), y.data(), s.n, s.c, s.h,
+                               s.w, s.o, s.kh, s.kw, s.sh, s.sw, s.top, s.left,
+                               s.bottom, s.right, s.dh, s.dw, s.groups,
+                               s.outH(), s.outW(), logImage, &log);
+      EXPECT_FALSE(log.early) << "an epilogue saw an unfinished image";
+      for (int64_t b = 0; b < n; ++b)
+        EXPECT_EQ(log.calls[b], 1) << "image " << b << " threads " << threads;
+      EXPECT_TRUE(sameBits(y, want));
+    }
+  adjoint_rt_set_num_threads(0);
+}
 
 template <typename T> void checkThreadInvariance() {
   unsigned seed = 50;

@@ -1,0 +1,247 @@
+//===- GemmKernelsTest.cpp - Every kernel set, every tail, every operand form //
+//
+// The GEMM's kernels for each instruction set this CPU runs (AVX-512, AVX2
+// compiled for a named CPU whatever the host, portable C++), against a
+// double-precision triple loop: every tail of the register block, depths
+// across the packed-panel boundary, transposed operands, accumulation, the
+// per-tile epilogue, and the indirect and prepacked operand forms the
+// convolutions use.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Gemm.h"
+#include "runtime/GemmKernels.h"
+#include "runtime/Runtime.h"
+#include "tests/runtime/ForEachIsa.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using adjoint::rt::GemmProblem;
+using adjoint::rt::Isa;
+using adjoint::rt::testing::forEachIsa;
+
+std::vector<float> randomVector(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+/// C (+)= op(A) @ op(B) in double, the reference.
+std::vector<double> reference(int64_t m, int64_t n, int64_t k,
+                              const std::vector<float> &a, bool ta,
+                              const std::vector<float> &b, bool tb,
+                              const std::vector<float> &c0, bool accumulate) {
+  std::vector<double> c(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = accumulate ? c0[i * n + j] : 0;
+      for (int64_t p = 0; p < k; ++p)
+        sum += double(ta ? a[p * m + i] : a[i * k + p]) *
+               double(tb ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = sum;
+    }
+  return c;
+}
+
+void expectNear(const std::vector<float> &got, const std::vector<double> &want,
+                int64_t k, const std::string &what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], 1e-5 * (k + 1)) << what << " element " << i;
+}
+
+TEST(GemmKernels, TheHostRunsItsWidestSet) {
+  Isa host = adjoint::rt::hostIsa();
+  EXPECT_TRUE(adjoint::rt::setKernelIsa(host));
+  EXPECT_EQ(adjoint::rt::kernelIsa(), host);
+  // Every x86-64 CPU this project targets has AVX2 with FMA.
+#if defined(__x86_64__)
+  if (!std::getenv("ADJOINT_ISA"))
+    EXPECT_NE(host, Isa::Generic);
+#endif
+}
+
+/// Every number of rows up to two register blocks and one, columns around
+/// one and two register blocks of every set, depths below a vector, odd,
+/// and across the packed-panel boundary (256).
+TEST(GemmKernels, EveryTailOfEveryRegisterBlock) {
+  forEachIsa([](Isa) {
+    unsigned seed = 1;
+    for (int64_t m = 1; m <= 17; ++m)
+      for (int64_t n : {1, 7, 8, 15, 16, 17, 31, 33, 47, 48, 49, 97})
+        for (int64_t k : {1, 5, 16, 19, 257})
+          for (int t = 0; t < 4; ++t) {
+            bool ta = t & 1, tb = t & 2;
+            auto a = randomVector(m * k, seed++), b = randomVector(k * n, seed++);
+            std::vector<float> c(m * n, NAN);
+            adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(),
+                                tb ? k : n, tb, c.data(), n);
+            expectNear(c, reference(m, n, k, a, ta, b, tb, c, false), k,
+                       "m " + std::to_string(m) + " n " + std::to_string(n) +
+                           " k " + std::to_string(k) + " ta " +
+                           std::to_string(ta) + " tb " + std::to_string(tb));
+          }
+  });
+}
+
+TEST(GemmKernels, AccumulateAddsToC) {
+  forEachIsa([](Isa) {
+    for (int threads : {1, 2}) {
+      adjoint_rt_set_num_threads(threads);
+      for (auto [m, n, k] : {std::array<int64_t, 3>{13, 50, 300},
+                             std::array<int64_t, 3>{200, 130, 70},
+                             std::array<int64_t, 3>{3, 40, 9}})
+        for (int tb = 0; tb < 2; ++tb) {
+          auto a = randomVector(m * k, 3), b = randomVector(k * n, 4);
+          std::vector<float> c = randomVector(m * n, 5), c0 = c;
+          adjoint_rt_gemm_ex_f32(m, n, k, a.data(), k, 0, b.data(),
+                                 tb ? k : n, tb, c.data(), n, 1, nullptr,
+                                 nullptr);
+          expectNear(c, reference(m, n, k, a, false, b, tb, c0, true), k,
+                     "accumulate m " + std::to_string(m));
+        }
+    }
+    adjoint_rt_set_num_threads(0);
+  });
+}
+
+/// The epilogue sees each element of C once, after it is final, from
+/// tiles that do not overlap.
+struct EpilogueLog {
+  int64_t n;
+  const float *c;
+  std::vector<double> want;
+  std::vector<std::atomic<int>> calls;
+  std::atomic<bool> early{false};
+};
+
+void logTile(int64_t r0, int64_t r1, int64_t c0, int64_t c1, void *ctx) {
+  auto &log = *static_cast<EpilogueLog *>(ctx);
+  for (int64_t i = r0; i < r1; ++i)
+    for (int64_t j = c0; j < c1; ++j) {
+      log.calls[i * log.n + j]++;
+      if (std::fabs(log.c[i * log.n + j] - log.want[i * log.n + j]) > 1e-3)
+        log.early = true;
+    }
+}
+
+TEST(GemmKernels, EpilogueRunsOnceOnEveryFinishedElement) {
+  forEachIsa([](Isa) {
+    for (int threads : {1, 2}) {
+      adjoint_rt_set_num_threads(threads);
+      for (auto [m, n, k] : {std::array<int64_t, 3>{1, 700, 300},
+                             std::array<int64_t, 3>{300, 1100, 600},
+                             std::array<int64_t, 3>{64, 64, 784}}) {
+        auto a = randomVector(m * k, 7), b = randomVector(k * n, 8);
+        std::vector<float> c(m * n, NAN);
+        EpilogueLog log{n, c.data(), reference(m, n, k, a, false, b, false, c,
+                                               false),
+                        std::vector<std::atomic<int>>(m * n)};
+        adjoint_rt_gemm_ex_f32(m, n, k, a.data(), k, 0, b.data(), n, 0,
+                               c.data(), n, 0, logTile, &log);
+        EXPECT_FALSE(log.early) << "an epilogue saw an unfinished element";
+        for (int64_t i = 0; i < m * n; ++i)
+          ASSERT_EQ(log.calls[i].load(), 1) << "element " << i;
+      }
+    }
+    adjoint_rt_set_num_threads(0);
+  });
+}
+
+/// The indirect forms: rows of A or of B picked out of a larger array by
+/// offsets, and A packed once for several products; the same values as
+/// the plain form, bit for bit (the same sums in the same order).
+TEST(GemmKernels, IndirectAndPrepackedOperandsGiveThePlainResult) {
+  forEachIsa([](Isa) {
+    const int64_t m = 21, n = 83, k = 300, stride = 311;
+    auto pool = randomVector(stride * (k + 40), 11);
+    auto dense = randomVector(k * n, 12);
+    // Rows r of the pool at scattered offsets.
+    std::vector<int64_t> rowsA(m), rowsB(k);
+    for (int64_t i = 0; i < m; ++i)
+      rowsA[i] = (i * 7919) % (stride * 30);
+    for (int64_t p = 0; p < k; ++p)
+      rowsB[p] = (p * 104729) % (stride * 30);
+    // The same operands gathered into dense matrices.
+    std::vector<float> a(m * k), b(k * n);
+    for (int64_t i = 0; i < m; ++i)
+      std::memcpy(&a[i * k], &pool[rowsA[i]], k * sizeof(float));
+    for (int64_t p = 0; p < k; ++p)
+      std::memcpy(&b[p * n], &pool[rowsB[p]], n * sizeof(float));
+
+    std::vector<float> plainA(m * n), indirectA(m * n);
+    adjoint::rt::gemmSerial(GemmProblem<float>{
+        m, n, k, a.data(), k, false, dense.data(), n, false, plainA.data(), n,
+        false});
+    GemmProblem<float> pa{m, n, k, pool.data(), 0, false, dense.data(), n,
+                          false, indirectA.data(), n, false};
+    pa.aRows = rowsA.data();
+    adjoint::rt::gemmSerial(pa);
+    EXPECT_EQ(0, std::memcmp(plainA.data(), indirectA.data(),
+                             plainA.size() * sizeof(float)));
+
+    std::vector<float> plainB(m * n), indirectB(m * n), prepacked(m * n);
+    adjoint::rt::gemmSerial(GemmProblem<float>{
+        m, n, k, a.data(), k, false, b.data(), n, false, plainB.data(), n,
+        false});
+    GemmProblem<float> pb{m, n, k, a.data(), k, false, pool.data(), 0, false,
+                          indirectB.data(), n, false};
+    pb.bRows = rowsB.data();
+    adjoint::rt::gemmSerial(pb);
+    EXPECT_EQ(0, std::memcmp(plainB.data(), indirectB.data(),
+                             plainB.size() * sizeof(float)));
+
+    std::vector<float> packed(adjoint::rt::packedASize(m, k));
+    GemmProblem<float> pp{m, n, k, a.data(), k, false, b.data(), n, false,
+                          prepacked.data(), n, false};
+    adjoint::rt::prepackA(pp, packed.data());
+    pp.aPacked = packed.data();
+    adjoint::rt::gemmParallel(pp, nullptr, nullptr);
+    EXPECT_EQ(0, std::memcmp(plainB.data(), prepacked.data(),
+                             plainB.size() * sizeof(float)));
+    expectNear(plainB, reference(m, n, k, a, false, b, false, plainB, false),
+               k, "plain");
+  });
+}
+
+/// Each kernel set computes the same products on 1, 2 and 3 threads.
+TEST(GemmKernels, EverySetIsBitwiseTheSameOnAnyThreadCount) {
+  forEachIsa([](Isa) {
+    for (auto [m, n, k] : {std::array<int64_t, 3>{1, 700, 300},
+                           std::array<int64_t, 3>{300, 1100, 600},
+                           std::array<int64_t, 3>{4, 333, 100}})
+      for (int t = 0; t < 4; ++t) {
+        bool ta = t & 1, tb = t & 2;
+        auto a = randomVector(m * k, 21), b = randomVector(k * n, 22);
+        std::vector<float> one(m * n), many(m * n);
+        adjoint_rt_set_num_threads(1);
+        adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(),
+                            tb ? k : n, tb, one.data(), n);
+        for (int threads : {2, 3}) {
+          adjoint_rt_set_num_threads(threads);
+          adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(),
+                              tb ? k : n, tb, many.data(), n);
+          EXPECT_EQ(0, std::memcmp(one.data(), many.data(),
+                                   one.size() * sizeof(float)))
+              << "m " << m << " ta " << ta << " tb " << tb << " threads "
+              << threads;
+        }
+      }
+    adjoint_rt_set_num_threads(0);
+  });
+}
+
+} // namespace
