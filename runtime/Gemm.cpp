@@ -136,6 +136,28 @@ void naiveTile(const GemmProblem<T> &g, int64_t r0, int64_t r1, int64_t c0,
     }
 }
 
+/// The tiles of a product that is not stored, computed element by element
+/// into a buffer on the stack and handed over a part of a row at a time:
+/// the way out when a tile's buffer cannot be allocated.
+template <typename T>
+void naiveProductTile(const GemmProblem<T> &g, int64_t r0, int64_t r1,
+                      int64_t c0, int64_t c1, adjoint_rt_product_fn product,
+                      void *ctx) {
+  constexpr int64_t Part = 256;
+  T part[Part];
+  for (int64_t i = r0; i < r1; ++i)
+    for (int64_t j0 = c0; j0 < c1; j0 += Part) {
+      int64_t j1 = std::min(c1, j0 + Part);
+      for (int64_t j = j0; j < j1; ++j) {
+        T sum = 0;
+        for (int64_t p = 0; p < g.k; ++p)
+          sum += opA(g, i, p) * opB(g, p, j);
+        part[j - j0] = sum;
+      }
+      product(i, i + 1, j0, j1, part, ctx);
+    }
+}
+
 /// Dot products need both operands contiguous along k.
 template <typename T> bool useDot(const GemmProblem<T> &g) {
   return g.transB && !g.transA && g.m <= DotRows && !g.aPacked && !g.aRows;
@@ -215,7 +237,11 @@ template <typename T> struct Tiling {
   int64_t rowTiles, colTiles;  // the grid of tiles
   adjoint_rt_tile_fn epilogue;
   void *ctx;
+  adjoint_rt_product_fn product = nullptr; // tiles in per-thread buffers
 };
+
+/// The thread's buffer for a tile of a product that is not stored.
+thread_local Scratch tTile;
 
 /// Cuts C into a grid of tiles of whole register blocks, near-equal in
 /// size: rows in tiles of at most mc, columns of at most MaxTileCols, then
@@ -254,6 +280,22 @@ template <typename T> void tileTask(int64_t task, void *ctx) {
   int64_t r1 = std::min(g.m, chunkBegin(rowUnits, t.rowTiles, rt + 1) * t.unitRows);
   int64_t c0 = chunkBegin(colUnits, t.colTiles, ct) * nr;
   int64_t c1 = std::min(g.n, chunkBegin(colUnits, t.colTiles, ct + 1) * nr);
+  if (t.product) {
+    // The tile alone, rows g.n apart as the callback expects, in a buffer
+    // of this thread's; the problem's C is pointed so that element (i, j)
+    // of the tile lands at tile[(i - r0)*n + (j - c0)].
+    T *tile = static_cast<T *>(tTile.get((r1 - r0) * g.n * sizeof(T)));
+    if (!tile)
+      return naiveProductTile(g, r0, r1, c0, c1, t.product, t.ctx);
+    GemmProblem<T> local = g;
+    local.c = reinterpret_cast<T *>(reinterpret_cast<uintptr_t>(tile) -
+                                    uintptr_t(r0 * g.n + c0) * sizeof(T));
+    local.ldc = g.n;
+    local.accumulate = false;
+    computeTile(*t.ks, local, r0, r1, c0, c1);
+    t.product(r0, r1, c0, c1, tile, t.ctx);
+    return;
+  }
   computeTile(*t.ks, g, r0, r1, c0, c1);
   if (t.epilogue)
     t.epilogue(r0, r1, c0, c1, t.ctx);
@@ -261,10 +303,10 @@ template <typename T> void tileTask(int64_t task, void *ctx) {
 
 template <typename T>
 void run(const GemmProblem<T> &g, adjoint_rt_tile_fn epilogue, void *ctx,
-         int threads) {
+         int threads, adjoint_rt_product_fn product = nullptr) {
   if (g.m <= 0 || g.n <= 0)
     return;
-  Tiling<T> t{&kernels<T>(), &g, 0, 0, 0, epilogue, ctx};
+  Tiling<T> t{&kernels<T>(), &g, 0, 0, 0, epilogue, ctx, product};
   chooseTiles(t, threads);
   int64_t tiles = t.rowTiles * t.colTiles;
   if (threads <= 1) {
@@ -348,6 +390,17 @@ void gemmParallel(const GemmProblem<T> &p, adjoint_rt_tile_fn epilogue,
 
 template void prepackA<float>(const GemmProblem<float> &, float *);
 template void prepackA<double>(const GemmProblem<double> &, double *);
+template <typename T>
+void gemmTiles(const GemmProblem<T> &p, adjoint_rt_product_fn epilogue,
+               void *ctx) {
+  int threads = ThreadPool::insideTask() ? 1 : globalPool().threads();
+  run(p, nullptr, ctx, threads, epilogue);
+}
+
+template void gemmTiles<float>(const GemmProblem<float> &,
+                               adjoint_rt_product_fn, void *);
+template void gemmTiles<double>(const GemmProblem<double> &,
+                                adjoint_rt_product_fn, void *);
 template const KernelSet<float> &kernels<float>();
 template const KernelSet<double> &kernels<double>();
 template void gemmSerial<float>(const GemmProblem<float> &);
@@ -405,4 +458,28 @@ extern "C" void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k,
                                                 b, ldb, trans_b != 0, c, ldc,
                                                 accumulate != 0},
                             epilogue, ctx);
+}
+
+extern "C" void adjoint_rt_gemm_tiles_f32(int64_t m, int64_t n, int64_t k,
+                                          const float *a, int64_t lda,
+                                          int32_t trans_a, const float *b,
+                                          int64_t ldb, int32_t trans_b,
+                                          adjoint_rt_product_fn epilogue,
+                                          void *ctx) {
+  adjoint::rt::gemmTiles(GemmProblem<float>{m, n, k, a, lda, trans_a != 0, b,
+                                            ldb, trans_b != 0, nullptr, n,
+                                            false},
+                         epilogue, ctx);
+}
+
+extern "C" void adjoint_rt_gemm_tiles_f64(int64_t m, int64_t n, int64_t k,
+                                          const double *a, int64_t lda,
+                                          int32_t trans_a, const double *b,
+                                          int64_t ldb, int32_t trans_b,
+                                          adjoint_rt_product_fn epilogue,
+                                          void *ctx) {
+  adjoint::rt::gemmTiles(GemmProblem<double>{m, n, k, a, lda, trans_a != 0, b,
+                                             ldb, trans_b != 0, nullptr, n,
+                                             false},
+                         epilogue, ctx);
 }

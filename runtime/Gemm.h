@@ -58,4 +58,10 @@ template <typename T>
 void gemmParallel(const GemmProblem<T> &p, adjoint_rt_tile_fn epilogue,
                   void *ctx);
 
+/// Computes the product of `p` (whose c is ignored) tile by tile into
+/// per-thread buffers, handing each tile to epilogue (adjoint_rt_product_fn).
+template <typename T>
+void gemmTiles(const GemmProblem<T> &p, adjoint_rt_product_fn epilogue,
+               void *ctx);
+
 } // namespace adjoint::rt

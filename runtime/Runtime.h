@@ -92,6 +92,33 @@ void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k, const double *a,
                             int64_t ldc, int32_t accumulate,
                             adjoint_rt_tile_fn epilogue, void *ctx);
 
+/// Called by adjoint_rt_gemm_tiles_* on each finished tile of the product
+/// P = op(A) @ op(B), rows [r0, r1) and columns [c0, c1): element (i, j) of
+/// the tile is tile[(i - r0)*n + (j - c0)] (rows n elements apart, n the
+/// product's width). The tile is the runtime's own and lives until the call
+/// returns.
+typedef void (*adjoint_rt_product_fn)(int64_t r0, int64_t r1, int64_t c0,
+                                      int64_t c1, const void *tile,
+                                      void *ctx);
+
+/// The product op(A) @ op(B) ([m, n], operands as adjoint_rt_gemm_f32's)
+/// computed tile by tile into per-thread buffers, each tile handed to
+/// epilogue, never stored whole: for a product that only feeds an
+/// elementwise computation, such as a weight gradient that only feeds its
+/// optimizer update. Tiles do not overlap, cover the product, and may be
+/// handed to epilogue at the same time from different threads. Bitwise the
+/// same for every thread count.
+void adjoint_rt_gemm_tiles_f32(int64_t m, int64_t n, int64_t k,
+                               const float *a, int64_t lda, int32_t trans_a,
+                               const float *b, int64_t ldb, int32_t trans_b,
+                               adjoint_rt_product_fn epilogue, void *ctx);
+
+/// adjoint_rt_gemm_tiles_f32 in f64.
+void adjoint_rt_gemm_tiles_f64(int64_t m, int64_t n, int64_t k,
+                               const double *a, int64_t lda, int32_t trans_a,
+                               const double *b, int64_t ldb, int32_t trans_b,
+                               adjoint_rt_product_fn epilogue, void *ctx);
+
 /// adjoint_rt_gemm_f32 in f64.
 void adjoint_rt_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a,
                          int64_t lda, int32_t trans_a, const double *b,

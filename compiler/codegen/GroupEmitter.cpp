@@ -328,7 +328,10 @@ void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
 /// tile kernel of its own (KernelBuilder::Form::Tile) that the runtime calls
 /// back with the entry's slots as context. The product is computed in its
 /// own buffer when the group writes it, else in the buffer of an output of
-/// its type.
+/// its type that is no input's. A matmul without such a buffer (its
+/// epilogue updates weights in place, say) is never stored: the runtime
+/// keeps each tile of it in a buffer of its own and hands the tile to the
+/// epilogue (adjoint_rt_gemm_tiles_*), which reads the product there.
 KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
                              int groupIndex) {
   const Node &anchor = *group.anchor;
@@ -340,7 +343,11 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   for (const Value *out : group.outputs)
     if (!carrier && out->type() == product->type() && !ec.inPlace.count(out))
       carrier = out;
-  assert(carrier && "an epilogue without a buffer for its product");
+  bool isMatMul = anchor.op() == OpKind::MatMul;
+  bool inTiles = !carrier;
+  assert((carrier || isMatMul) && "a convolution without a buffer");
+  if (inTiles)
+    carrier = product; // read from the runtime's tile
 
   IterationSpace space = iterationSpace(group);
   GroupExprs exprs(ec, group, space);
@@ -355,7 +362,7 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   // Buffers: the computed outputs, the carrier if it is the product, the
   // leaves, then the anchor's operands.
   std::vector<const Value *> written = computed;
-  if (carrier == product)
+  if (carrier == product && !inTiles)
     written.push_back(product);
   Buffers bufs = collectBuffers(written, exprs);
   auto bufferOf = [&](const Value *v) {
@@ -370,7 +377,6 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   // A matmul reads the transposes it absorbed through the GEMM's flags.
   MatMulOperand va = {anchor.operand(0), false},
                 vb = {anchor.operand(1), false};
-  bool isMatMul = anchor.op() == OpKind::MatMul;
   if (isMatMul) {
     va = matmulOperand(group, anchor, 0);
     vb = matmulOperand(group, anchor, 1);
@@ -394,15 +400,28 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   llvm::Function *epilogue = nullptr;
   if (!computed.empty()) {
     KernelBuilder e(ec, name + ".epilogue", bufs.values, false,
-                    KernelBuilder::Form::Tile);
+                    inTiles ? KernelBuilder::Form::TileProduct
+                            : KernelBuilder::Form::Tile,
+                    product);
     size_t nOut = computed.size();
+    // A tile of the runtime's starts at element (r0, c0) of the product.
+    llvm::Value *tileStart = nullptr;
+    if (inTiles) {
+      MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
+                                anchor.operand(1)->type().shape);
+      tileStart = e.b.CreateAdd(e.b.CreateMul(e.begin, e.b.getInt64(d.n)),
+                                e.colBegin);
+    }
     auto point = [&](llvm::ArrayRef<llvm::Value *> offsets,
                      llvm::ArrayRef<llvm::Value *>) {
       std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
       auto load = [&](size_t leaf) {
         const Value *v = exprs.leaves()[leaf].first;
+        llvm::Value *offset = offsets[nOut + leaf];
+        if (inTiles && v == product)
+          offset = e.b.CreateSub(offset, tileStart, "", true, true);
         return emitLoad(ec, e.b, v->type().dtype, e.buffers[bufs.bufferOf[leaf]],
-                        offsets[nOut + leaf]);
+                        offset);
       };
       std::vector<llvm::Value *> results;
       for (const Value *v : computed)
@@ -419,15 +438,29 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     epilogue = e.finish(1, 1).fn;
   }
 
-  KernelBuilder k(ec, name, bufs.values, false,
-                  KernelBuilder::Form::RowsSlots);
+  // The product kept in tiles has no slot: the kernel that calls the
+  // runtime then takes only the operands.
+  std::vector<const Value *> callValues = bufs.values;
+  if (inTiles)
+    callValues = {va.value, vb.value};
+  KernelBuilder k(ec, name, callValues, false, KernelBuilder::Form::RowsSlots);
   llvm::IRBuilder<> &b = k.b;
-  llvm::Value *fn = epilogue ? (llvm::Value *)epilogue
-                             : llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ec.ctx));
-  llvm::Value *ctx =
-      epilogue ? k.slots : llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ec.ctx));
-  llvm::Value *out = k.buffers[carrierBuf];
-  if (isMatMul) {
+  llvm::Value *null =
+      llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ec.ctx));
+  llvm::Value *fn = epilogue ? (llvm::Value *)epilogue : null;
+  llvm::Value *ctx = epilogue ? k.slots : null;
+  if (inTiles) {
+    assert(epilogue && "a product kept in tiles that nothing reads");
+    MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
+                              anchor.operand(1)->type().shape);
+    int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
+    b.CreateCall(declareRuntimeGemmTiles(ec, t),
+                 {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k),
+                  k.buffers[0], b.getInt64(lda), b.getInt32(va.transposed),
+                  k.buffers[1], b.getInt64(ldb), b.getInt32(vb.transposed), fn,
+                  ctx});
+  } else if (isMatMul) {
+    llvm::Value *out = k.buffers[carrierBuf];
     MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
                               anchor.operand(1)->type().shape);
     int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
@@ -440,7 +473,8 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     const Shape &xs = anchor.operand(0)->type().shape,
                 &ws = anchor.operand(1)->type().shape;
     Window2D win = convWindow(anchor.attr(), xs, ws);
-    std::vector<llvm::Value *> args = {k.buffers[aBuf], k.buffers[bBuf], out};
+    std::vector<llvm::Value *> args = {k.buffers[aBuf], k.buffers[bBuf],
+                                       k.buffers[carrierBuf]};
     for (int64_t v :
          {xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], win.strideH,
           win.strideW, win.padTop, win.padLeft, win.padBottom, win.padRight,

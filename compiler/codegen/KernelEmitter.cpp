@@ -18,13 +18,15 @@ namespace adjoint::codegen {
 
 KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
                              std::vector<const Value *> values, bool wantStatus,
-                             Form form)
+                             Form form, const Value *tileValue)
     : ec(ec), b(ec.ctx) {
-  bool tile = form == Form::Tile;
+  bool tile = form == Form::Tile || form == Form::TileProduct;
+  std::vector<llvm::Type *> outerParams = {ec.i64(), ec.i64(), ec.i64(),
+                                           ec.i64(), ec.ptr()};
+  if (form == Form::TileProduct)
+    outerParams.push_back(ec.ptr());
   llvm::FunctionType *outerType =
-      tile ? llvm::FunctionType::get(
-                 ec.voidTy(), {ec.i64(), ec.i64(), ec.i64(), ec.i64(), ec.ptr()},
-                 false)
+      tile ? llvm::FunctionType::get(ec.voidTy(), outerParams, false)
            : ec.kernelType();
   outer = llvm::Function::Create(outerType, llvm::GlobalValue::InternalLinkage,
                                  name, ec.module);
@@ -53,7 +55,8 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
 
   // Outer: load the buffer pointers from the slots and call the body.
   llvm::IRBuilder<> ob(llvm::BasicBlock::Create(ec.ctx, "entry", outer));
-  llvm::Value *slotArray = outer->getArg(indices);
+  llvm::Value *slotArray =
+      outer->getArg(form == Form::TileProduct ? indices + 1 : indices);
   std::vector<llvm::Value *> args;
   for (int i = 0; i < indices; ++i)
     args.push_back(outer->getArg(i));
@@ -63,8 +66,12 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
   };
   for (const Value *v : values) {
     auto it = ec.constants.find(v);
-    args.push_back(it != ec.constants.end() ? (llvm::Value *)it->second
-                                            : slotPtr(ec.layout.slotOf.at(v)));
+    if (form == Form::TileProduct && v == tileValue)
+      args.push_back(outer->getArg(indices));
+    else
+      args.push_back(it != ec.constants.end()
+                         ? (llvm::Value *)it->second
+                         : slotPtr(ec.layout.slotOf.at(v)));
   }
   if (wantStatus)
     args.push_back(slotPtr(ec.layout.statusSlot));

@@ -51,6 +51,9 @@ struct KernelBuilder {
     Tile,       ///< void(i64 r0, i64 r1, i64 c0, i64 c1, ptr slots): the
                 ///< runtime's adjoint_rt_tile_fn, called on a tile of a
                 ///< GEMM or an image of a convolution
+    TileProduct ///< void(i64 r0, i64 r1, i64 c0, i64 c1, ptr tile, ptr
+                ///< slots): adjoint_rt_product_fn, the buffer of the value
+                ///< `tileValue` being the runtime's tile, not a slot
   };
 
   /// The kernel writes the first of `values` (a fused kernel its first
@@ -58,7 +61,7 @@ struct KernelBuilder {
   /// their global data.
   KernelBuilder(EmitContext &ec, const std::string &name,
                 std::vector<const Value *> values, bool wantStatus = false,
-                Form form = Form::Rows);
+                Form form = Form::Rows, const Value *tileValue = nullptr);
   /// Closes the body and returns the call description.
   KernelCall finish(int64_t rows, int64_t workPerRow);
   /// An i64 (or other) stack slot in the body's entry block.
@@ -71,6 +74,9 @@ llvm::FunctionCallee declareRuntimeGemm(EmitContext &ec, DType t);
 /// adjoint_rt_gemm_ex_f32/f64 (accumulate and a per-tile epilogue),
 /// declared in the module.
 llvm::FunctionCallee declareRuntimeGemmEx(EmitContext &ec, DType t);
+/// adjoint_rt_gemm_tiles_f32/f64 (a product handed over tile by tile),
+/// declared in the module.
+llvm::FunctionCallee declareRuntimeGemmTiles(EmitContext &ec, DType t);
 /// adjoint_rt_conv2d_ex_f32/f64 (a per-image epilogue), declared in the
 /// module.
 llvm::FunctionCallee declareRuntimeConvEx(EmitContext &ec, DType t);

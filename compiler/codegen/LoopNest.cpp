@@ -105,12 +105,14 @@ void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
                   llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
                                           llvm::ArrayRef<llvm::Value *> ivs)>
                       body) {
-  assert(dims.size() == 2 && "a tile of a two-dimensional space");
+  assert((dims.size() == 2 || dims.size() == 1) &&
+         "a tile of a space of one or two dimensions");
   std::vector<llvm::Value *> offsets, ivs;
   for (const Access &a : accesses)
     offsets.push_back(b.getInt64(a.offset));
-  nestLevel(b, 0, rowBegin, rowEnd, colBegin, colEnd, dims, accesses, offsets,
-            ivs, body);
+  nestLevel(b, 0, rowBegin, rowEnd, dims.size() == 2 ? colBegin : nullptr,
+            dims.size() == 2 ? colEnd : nullptr, dims, accesses, offsets, ivs,
+            body);
 }
 
 void collapseDims(std::vector<int64_t> &dims, std::vector<Access> &accesses) {

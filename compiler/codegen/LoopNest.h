@@ -35,7 +35,8 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
                   body);
 
 /// emitNest over a two-dimensional space restricted to the tile of rows
-/// [rowBegin, rowEnd) and columns [colBegin, colEnd).
+/// [rowBegin, rowEnd) and columns [colBegin, colEnd); a space of one
+/// dimension is a column (colBegin and colEnd are then 0 and 1).
 void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
                   llvm::Value *rowEnd, llvm::Value *colBegin,
                   llvm::Value *colEnd, llvm::ArrayRef<int64_t> dims,

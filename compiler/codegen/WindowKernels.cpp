@@ -73,6 +73,17 @@ llvm::FunctionCallee declareRuntimeGemmEx(EmitContext &ec, DType t) {
           false));
 }
 
+llvm::FunctionCallee declareRuntimeGemmTiles(EmitContext &ec, DType t) {
+  return ec.module.getOrInsertFunction(
+      t == DType::F32 ? "adjoint_rt_gemm_tiles_f32"
+                      : "adjoint_rt_gemm_tiles_f64",
+      llvm::FunctionType::get(ec.voidTy(),
+                              {ec.i64(), ec.i64(), ec.i64(), ec.ptr(), ec.i64(),
+                               ec.i32(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(),
+                               ec.ptr()},
+                              false));
+}
+
 llvm::FunctionCallee declareRuntimeConvEx(EmitContext &ec, DType t) {
   // (x, w, y, 18 sizes, epilogue, ctx), as runtime/Runtime.h.
   std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};

@@ -211,14 +211,20 @@ std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
                     [&](const IndexMap &m) { return !(m == id); }))
       return "the epilogue does not visit the " + std::string(opName(p->op())) +
              "'s result element by element";
-    // Without a buffer of its own, the product is computed in the buffer
-    // of the group's root, which must be written and of the same type.
+    // Without a buffer of its own, a convolution is computed in the buffer
+    // of the group's root, which must be written and of the same type; a
+    // matmul with no such buffer keeps each tile of its product in a
+    // buffer of the runtime's while the epilogue reads it (an optimizer
+    // update that writes its weight in place, say).
     const Value *root = group.nodes.front()->result();
     bool rootWritten = graphOutputs_.count(root) || consumers_.count(root);
-    if (!isOutput && (root->type() != p->result()->type() || !rootWritten ||
-                      donated_.count(root)))
+    if (!isOutput && p->op() != OpKind::MatMul &&
+        (root->type() != p->result()->type() || !rootWritten ||
+         donated_.count(root)))
       return "the epilogue writes no output of the " +
              std::string(opName(p->op())) + "'s type to compute it in";
+    if (!isOutput && !rootWritten)
+      return "the epilogue's result is never read";
   }
   if (isOutput) {
     IndexMap id = identityMap(group.space.dims.size());
@@ -503,14 +509,37 @@ bool Planner::run(
 /// Pairs (output, input) of a multi-node Loop group whose input is read at
 /// the very element each point writes.
 void findInPlaceCandidates(FusionGroup &group) {
-  if (group.kind != GroupKind::Loop || group.nodes.size() < 2)
+  // A convolution's epilogue needs its product in an output's buffer that
+  // is no input's (codegen's carrier), so its outputs stay out of place.
+  bool epilogue = group.kind == GroupKind::Epilogue &&
+                  group.anchor->op() == OpKind::MatMul;
+  if ((group.kind != GroupKind::Loop && !epilogue) || group.nodes.size() < 2)
     return;
+  // An epilogue's anchor reads its operands (through the transposes it
+  // absorbed) whole, from memory: never to be overwritten by the group.
+  std::unordered_set<const Value *> wholeReads;
+  std::unordered_set<const Node *> wholeReaders;
+  if (epilogue) {
+    wholeReaders.insert(group.anchor);
+    for (const Value *v : group.anchor->operands()) {
+      wholeReads.insert(v);
+      const Node *def = v->definingNode();
+      if (def && std::find(group.nodes.begin(), group.nodes.end(), def) !=
+                     group.nodes.end()) {
+        wholeReaders.insert(def);
+        for (const Value *w : def->operands())
+          wholeReads.insert(w);
+      }
+    }
+  }
   IterationSpace space = iterationSpace(group);
   std::vector<std::vector<IndexMap>> maps = memberMaps(group, space);
   FlatMap self = flatten(identityMap(space.dims.size()), space.dims);
   std::unordered_map<const Value *, bool> identityOnly;
   for (size_t i = 0; i < group.nodes.size(); ++i) {
     const Node &n = *group.nodes[i];
+    if (wholeReaders.count(&n))
+      continue;
     for (size_t k = 0; k < n.operands().size(); ++k) {
       const Value *v = n.operand(k);
       if (std::find(group.inputs.begin(), group.inputs.end(), v) ==
@@ -528,7 +557,8 @@ void findInPlaceCandidates(FusionGroup &group) {
   }
   for (const Value *out : group.outputs)
     for (const Value *in : group.inputs)
-      if (identityOnly[in] && in->type().shape == out->type().shape &&
+      if (!wholeReads.count(in) && identityOnly.count(in) && identityOnly[in] &&
+          in->type().shape == out->type().shape &&
           dtypeSize(in->type().dtype) == dtypeSize(out->type().dtype))
         group.inPlaceCandidates.push_back({out, in});
 }

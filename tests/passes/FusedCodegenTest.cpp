@@ -295,6 +295,60 @@ std::vector<std::filesystem::path> examples() {
   return paths;
 }
 
+TEST(FusedCodegen, WeightUpdatesInTheGradientsTiles) {
+  // w -= lr * (x^T @ dy) in place, and a comparison of a product: neither
+  // product is stored, each tile goes from the GEMM to its epilogue. Sizes
+  // around the GEMM's blocks, on 1 and 2 threads.
+  for (auto [batch, in, out] : std::vector<std::array<int64_t, 3>>{
+           {1, 3, 5}, {32, 100, 64}, {64, 300, 200}, {7, 1, 513}}) {
+    SCOPED_TRACE(std::to_string(in) + "x" + std::to_string(out));
+    Graph g("sgd");
+    Builder b(g);
+    Value *x = b.input("x", {DType::F32, {batch, in}});
+    Value *dy = b.input("dy", {DType::F32, {batch, out}});
+    Value *w = b.input("w", {DType::F32, {in, out}});
+    // The forward product reads w before the update overwrites it.
+    b.output("pos", b.greater(b.matmul(x, w), b.scalar(DType::F32, 0)));
+    Value *grad = b.matmul(b.transpose(x, {1, 0}), dy);
+    b.output("w2", b.sub(w, b.mul(grad, b.scalar(DType::F32, 0.01))));
+    auto inputs = randomInputs(g, (uint64_t)in, false);
+    auto want = interpret(g, inputs);
+    for (int threads : {1, 2}) {
+      CompileOptions options;
+      options.threads = threads;
+      options.inPlace = {{"w2", "w"}};
+      auto exe = compile(g, options);
+      EXPECT_EQ(exe->kernelCount(), 2);
+      Tensor wBuffer = inputs.at("w").clone();
+      std::vector<Tensor> args = {inputs.at("x"), inputs.at("dy"), wBuffer};
+      Tensor pos(want.at("pos").type());
+      std::vector<Tensor> outs = {pos, wBuffer};
+      exe->run(args, outs);
+      EXPECT_EQ(mismatch(wBuffer, want.at("w2"), 1e-5, 1e-5), "");
+      EXPECT_EQ(mismatch(pos, want.at("pos"), 0, 0), "");
+    }
+  }
+}
+
+/// A product whose epilogue nobody reads is no epilogue: the matmul stays
+/// a kernel of its own (a graph before dead-code elimination).
+TEST(FusedCodegen, UnreadEpilogueIsNotFused) {
+  Graph g("dead");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {4, 3}});
+  Value *w = b.input("w", {DType::F32, {3, 5}});
+  b.relu(b.matmul(x, w));
+  b.output("y", b.neg(x));
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  auto inputs = randomInputs(g, 1, false);
+  CompileOptions fusedOnly;
+  fusedOnly.simplify = false;
+  auto exe = compile(g, fusedOnly);
+  EXPECT_EQ(exe->kernelCount(), plan.kernelCount());
+  expectClose(exe->run(inputs), interpret(g, inputs), 1e-5);
+}
+
 TEST(FusedCodegen, ExamplesMatchUnfused) {
   int count = 0;
   for (const auto &path : examples()) {

@@ -287,18 +287,24 @@ TEST(Fusion, ConvBiasReluEpilogue) {
   EXPECT_EQ(group.outputs.size(), 2u);
 }
 
-TEST(Fusion, EpilogueNeedsABufferOfTheProductsType) {
+TEST(Fusion, EpilogueWithoutABufferOfTheProductsType) {
+  // A matmul keeps its product in the runtime's tiles: one kernel. A
+  // convolution needs an output of its type to compute into.
   Graph g("cmp");
   Builder b(g);
   Value *x = b.input("x", {DType::F32, {16, 8}});
   Value *w = b.input("w", {DType::F32, {8, 4}});
-  Value *mm = b.matmul(x, w);
-  b.output("y", b.greater(mm, b.scalar(DType::F32, 0)));
+  b.output("y", b.greater(b.matmul(x, w), b.scalar(DType::F32, 0)));
+  Value *img = b.input("img", {DType::F32, {1, 2, 5, 5}});
+  Value *k = b.input("k", {DType::F32, {3, 2, 3, 3}});
+  b.output("z", b.greater(b.conv2d(img, k), b.scalar(DType::F32, 0)));
   FusionPlan plan = fuseGraph(g);
   checkPlan(g, plan);
-  EXPECT_EQ(plan.kernelCount(), 2);
-  EXPECT_TRUE(hasReason(plan, "the epilogue writes no output of the matmul's "
+  EXPECT_EQ(plan.kernelCount(), 3);
+  EXPECT_TRUE(hasReason(plan, "the epilogue writes no output of the conv2d's "
                               "type to compute it in"));
+  EXPECT_FALSE(hasReason(plan, "the epilogue writes no output of the "
+                               "matmul's type"));
 }
 
 TEST(Fusion, BatchedAndIntegerMatmulsHaveNoEpilogue) {
