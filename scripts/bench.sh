@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Benchmarks Adjoint's JIT against PyTorch on the same workloads and prints
-# one table (docs/benchmarks.md explains it). Installs the benchmark
-# dependencies (scripts/setup.sh --bench), builds adjoint_jit_bench, runs it
-# with repetitions, runs bench/compare_pytorch.py, and leaves the raw results
-# in $ADJOINT_BENCH_OUT (default: build/bench-results).
+# one table (docs/benchmarks.md explains it), then Adjoint against PyTorch
+# and ONNX Runtime on the five reference models, training and inference
+# (bench/compare_frameworks.py). Installs the benchmark dependencies
+# (scripts/setup.sh --bench), builds adjoint_jit_bench, adjoint and
+# adjoint_gemm_bench, runs adjoint_jit_bench with repetitions and
+# bench/compare_pytorch.py, then bench/compare_frameworks.py, and leaves the
+# raw results in $ADJOINT_BENCH_OUT (default: build/bench-results).
 #
-#   scripts/bench.sh              the whole comparison (a few minutes)
+#   scripts/bench.sh              the whole comparison (several minutes)
 #   scripts/bench.sh --markdown   the same, the tables in Markdown
 #
 # ADJOINT_BENCH_REPETITIONS (default 5) sets how many times each Adjoint
-# benchmark is repeated; ADJOINT_JOBS the build's parallelism.
+# benchmark is repeated, ADJOINT_BENCH_ROUNDS (default 3) the rounds of
+# compare_frameworks.py; ADJOINT_JOBS the build's parallelism.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ADJOINT_BUILD_DIR:-$root/build}"
 out="${ADJOINT_BENCH_OUT:-$build/bench-results}"
 reps="${ADJOINT_BENCH_REPETITIONS:-5}"
+rounds="${ADJOINT_BENCH_ROUNDS:-3}"
 format=()
 for arg in "$@"; do
   case "$arg" in
@@ -24,7 +29,7 @@ for arg in "$@"; do
 done
 
 "$root/scripts/setup.sh" --bench
-"$root/scripts/build.sh" adjoint_jit_bench
+"$root/scripts/build.sh" adjoint_jit_bench adjoint adjoint_gemm_bench
 mkdir -p "$out"
 
 echo "bench: Adjoint (adjoint_jit_bench, $reps repetitions)" >&2
@@ -52,3 +57,15 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
 
 /usr/bin/python3 "$root/bench/report.py" "$out/adjoint.json" \
   "$out/pytorch.jsonl" "${format[@]}" | tee "$out/table.txt"
+
+# The five reference models, exported from PyTorch to ONNX, in Adjoint,
+# PyTorch and ONNX Runtime (which setup.sh installed in $build/ort-node). The
+# script gives PyTorch's processes the environment above by itself.
+echo "bench: Adjoint, PyTorch and ONNX Runtime" \
+  "(bench/compare_frameworks.py, $rounds rounds)" >&2
+echo
+/usr/bin/python3 "$root/bench/compare_frameworks.py" --rounds "$rounds" \
+  --adjoint "$build/bin/adjoint" \
+  --gemm-bench "$build/bench/adjoint_gemm_bench" \
+  --ort-node "$build/ort-node" --json "$out/frameworks.json" \
+  "${format[@]}" | tee "$out/frameworks.txt"

@@ -3,8 +3,12 @@
 # examples need; packages already installed are skipped. Idempotent.
 #
 #   scripts/setup.sh           the build, the tests and the examples
-#   scripts/setup.sh --bench   also PyTorch, for scripts/bench.sh's comparison
+#   scripts/setup.sh --bench   also PyTorch, ONNX and ONNX Runtime (node.js's
+#                              onnxruntime-node, in build/ort-node), for
+#                              scripts/bench.sh's comparisons
 set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${ADJOINT_BUILD_DIR:-$root/build}"
 
 bench=0
 for arg in "$@"; do
@@ -40,8 +44,14 @@ packages=(
 # its matmul (without it libblas.so.3 is the slow reference BLAS). The OpenMP
 # build of OpenBLAS follows torch.set_num_threads, as PyTorch's own OpenMP
 # loops do; the pthread build would always use every core.
+# bench/compare_frameworks.py also needs ONNX's Python package (it checks
+# the models PyTorch exports and reads their inputs) and node.js with npm,
+# which installs ONNX Runtime below: Debian packages no ONNX Runtime. A
+# node.js installed otherwise (with its own npm) is kept.
 if ((bench)); then
-  packages+=(python3-torch libopenblas0-openmp)
+  packages+=(python3-torch libopenblas0-openmp python3-onnx)
+  if ! command -v node >/dev/null; then packages+=(nodejs); fi
+  if ! command -v npm >/dev/null; then packages+=(npm); fi
 fi
 
 missing=()
@@ -59,4 +69,27 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all packages present"
+fi
+
+# ONNX Runtime 1.30 for bench/compare_frameworks.py: onnxruntime-node, whose
+# npm package carries the CPU library. --onnxruntime-node-install=skip keeps
+# its install script from downloading the CUDA libraries as well; the same
+# setting in the environment, which the script reads first, still holds for
+# an npm that no longer passes unknown options on.
+if ((bench)); then
+  ort="$build/ort-node"
+  module="$ort/node_modules/onnxruntime-node/package.json"
+  if [[ -f "$module" ]] &&
+    [[ $(node -p "require('$module').version") == 1.30.0 ]]; then
+    echo "setup: onnxruntime-node 1.30.0 present in $ort"
+  else
+    echo "setup: installing onnxruntime-node 1.30.0 in $ort"
+    mkdir -p "$ort"
+    if [[ ! -f "$ort/package.json" ]]; then
+      (cd "$ort" && npm init -y >/dev/null)
+    fi
+    (cd "$ort" && ONNXRUNTIME_NODE_INSTALL=skip npm install \
+      onnxruntime-node@1.30.0 --save-exact --no-audit --no-fund \
+      --onnxruntime-node-install=skip)
+  fi
 fi
