@@ -1,6 +1,8 @@
 //===- Executable.cpp - Compile a graph to native code and run it ---------===//
 #include "compiler/Executable.h"
 
+#include "compiler/Profile.h"
+
 #include "compiler/CodeDump.h"
 #include "compiler/Lowering.h"
 #include "compiler/StageDump.h"
@@ -49,6 +51,11 @@ struct Executable::Impl {
   double compileSeconds = 0;
   int kernelCount = 0;
   int64_t intermediateBytes = 0, graphIntermediateBytes = 0;
+  /// With profiling: seconds per group over all runs, and the groups.
+  bool profile = false;
+  std::vector<double> groupSeconds;
+  std::vector<std::string> groupNames;
+  int64_t runs = 0;
   std::mutex mutex;
 };
 
@@ -64,6 +71,16 @@ const std::vector<TensorInfo> &Executable::outputs() const {
 double Executable::compileSeconds() const { return impl_->compileSeconds; }
 int64_t Executable::arenaBytes() const { return impl_->arenaBytes; }
 int Executable::kernelCount() const { return impl_->kernelCount; }
+
+std::vector<KernelTime> Executable::profile() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  std::vector<KernelTime> times;
+  for (size_t i = 0; i < impl_->groupSeconds.size(); ++i)
+    if (impl_->runs > 0 && impl_->groupSeconds[i] > 0)
+      times.push_back({(int)i, impl_->groupNames[i],
+                       impl_->groupSeconds[i] / (double)impl_->runs});
+  return times;
+}
 int64_t Executable::intermediateBytes() const {
   return impl_->intermediateBytes;
 }
@@ -96,6 +113,17 @@ std::unique_ptr<Executable> compile(const Graph &input,
       impl->code->lookup(codegen::kEntryName));
   impl->threads = options.threads;
   impl->kernelCount = lowered.pipeline.fusion.kernelCount();
+  if (options.profile) {
+    const FusionPlan &plan = lowered.pipeline.fusion;
+    impl->profile = true;
+    impl->groupSeconds.assign(plan.groups.size(), 0.0);
+    for (const FusionGroup &group : plan.groups) {
+      std::string name = groupKindName(group.kind) + std::string(":");
+      for (const Node *n : group.nodes)
+        name += " %" + n->result()->name() + "=" + std::string(opName(n->op()));
+      impl->groupNames.push_back(name);
+    }
+  }
   impl->intermediateBytes = memory.totalBytes;
   impl->graphIntermediateBytes = memory.graphIntermediateBytes;
 
@@ -168,7 +196,13 @@ void Executable::run(std::span<const Tensor> inputs,
       m.slots[m.outputSources[i].slot] = outputs[i].bytes();
   m.status[0] = m.status[1] = 0;
 
-  m.entry(m.slots.data());
+  if (m.profile) {
+    profile::Recorder recorder(m.groupSeconds);
+    m.entry(m.slots.data());
+    ++m.runs;
+  } else {
+    m.entry(m.slots.data());
+  }
 
   if (m.status[0] != 0) {
     size_t node = (size_t)m.status[0] - 1;

@@ -56,6 +56,17 @@ struct CompileOptions {
   bool fastMath = false;
   /// Verify the graph after every pass (always done in debug builds).
   bool verifyEach = false;
+  /// Time each kernel of every run (Executable::profile): two clock reads
+  /// per fused group and run. JIT only.
+  bool profile = false;
+};
+
+/// The time a compiled graph's runs spent in one group of its fusion plan
+/// (its kernels, or the runtime's GEMM or convolution they call).
+struct KernelTime {
+  int group;               ///< the group's number in the fusion plan
+  std::string description; ///< its kind and nodes: "epilogue: %9=matmul ..."
+  double seconds;          ///< per run, on average
 };
 
 /// A named, typed input or output of an Executable.
@@ -99,6 +110,10 @@ public:
   /// including those fused kernels keep in registers: what running it one
   /// op at a time, each result in its own buffer, would allocate.
   int64_t graphIntermediateBytes() const;
+
+  /// With CompileOptions::profile, the time per run of every group that
+  /// runs code, over the runs so far, in plan order; empty otherwise.
+  std::vector<KernelTime> profile() const;
 
 private:
   friend std::unique_ptr<Executable> compile(const Graph &,

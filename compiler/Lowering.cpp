@@ -20,8 +20,10 @@ namespace {
 /// if given.
 codegen::EmittedModule lowerToLLVM(const Graph &g, const FusionPlan &plan,
                                    CodeDump *text, llvm::TargetMachine &tm,
-                                   const codegen::InPlaceMap &inPlace) {
-  codegen::EmittedModule emitted = codegen::emitModule(g, plan, inPlace);
+                                   const codegen::InPlaceMap &inPlace,
+                                   bool profile) {
+  codegen::EmittedModule emitted =
+      codegen::emitModule(g, plan, inPlace, profile);
   emitted.module->setDataLayout(tm.createDataLayout());
   emitted.module->setTargetTriple(tm.getTargetTriple().str());
   codegen::linkMathLibrary(*emitted.module);
@@ -114,7 +116,8 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
   }
   out.emitted =
       lowerToLLVM(g, out.pipeline.fusion, dump ? &dump->code : nullptr, *tm,
-                  sharedSlots(out.inPlace, out.pipeline.memory));
+                  sharedSlots(out.inPlace, out.pipeline.memory),
+                  options.profile);
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <utility>
 
 namespace adjoint::cli {
@@ -42,6 +43,7 @@ struct BenchOptions {
   std::string loss;
   std::string optimizer;
   bool noOptimize = false;
+  bool profile = false;
 };
 
 /// "N kernels, arena A for I of intermediates".
@@ -54,6 +56,40 @@ std::string codeSummary(const Executable &exe) {
                 (double)exe.intermediateBytes() / 1e6,
                 (double)exe.graphIntermediateBytes() / 1e6);
   return buf;
+}
+
+/// The kernels that took the most time per run, longest first, each with
+/// its share of the time of all kernels (warm-up runs included).
+std::string profileTable(const Executable &exe) {
+  std::vector<KernelTime> times = exe.profile();
+  double total = 0;
+  for (const KernelTime &t : times)
+    total += t.seconds;
+  std::sort(times.begin(), times.end(),
+            [](const KernelTime &a, const KernelTime &b) {
+              return a.seconds > b.seconds;
+            });
+  std::ostringstream os;
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "profile: %zu kernel groups, %.3f ms per run in all\n"
+                "     ms      %%  group\n",
+                times.size(), total * 1e3);
+  os << line;
+  const size_t shown = 25;
+  for (size_t i = 0; i < times.size() && i < shown; ++i) {
+    std::string what = times[i].description;
+    if (what.size() > 90)
+      what = what.substr(0, 87) + "...";
+    std::snprintf(line, sizeof line, "%7.3f  %5.1f  %3d %s\n",
+                  times[i].seconds * 1e3,
+                  total > 0 ? 100 * times[i].seconds / total : 0.0,
+                  times[i].group, what.c_str());
+    os << line;
+  }
+  if (times.size() > shown)
+    os << "  ... " << times.size() - shown << " more\n";
+  return os.str();
 }
 
 std::string millis(double seconds) {
@@ -98,6 +134,7 @@ void runBench(const BenchOptions &opts) {
     TrainerOptions topts;
     topts.threads = opts.threads;
     topts.simplify = topts.fuse = !opts.noOptimize;
+    topts.profile = opts.profile;
     topts.loss = opts.loss;
     if (!opts.optimizer.empty()) {
       std::optional<OptimizerKind> kind = parseOptimizerKind(opts.optimizer);
@@ -122,6 +159,7 @@ void runBench(const BenchOptions &opts) {
     CompileOptions options;
     options.threads = opts.threads;
     options.simplify = options.fuse = !opts.noOptimize;
+    options.profile = opts.profile;
     exe = compile(g, options);
     compileSeconds = exe->compileSeconds();
     for (const TensorInfo &info : exe->inputs())
@@ -173,6 +211,8 @@ void runBench(const BenchOptions &opts) {
   std::snprintf(buf, sizeof buf, "throughput: %.1f runs/s, %.2f GFLOP/s\n",
                 1.0 / median, (double)flops / median * 1e-9);
   std::cout << buf;
+  if (opts.profile)
+    std::cout << profileTable(trainer ? trainer->stepExecutable() : *exe);
 }
 
 } // namespace
@@ -209,6 +249,10 @@ Action addBenchCommand(CLI::App &app) {
                  "size re-batches the model)")
       ->type_name("B")
       ->check(CLI::PositiveNumber);
+  app.add_flag("--profile", opts->profile,
+               "With --engine jit: time each kernel of the compiled model "
+               "(or step) and print the longest, with the fusion group each "
+               "runs ('adjoint dump --after fusion' lists the groups)");
   app.add_flag("--no-optimize", opts->noOptimize,
                "Skip simplification and fusion (one kernel per node), to "
                "measure what the optimizing pipeline gains");

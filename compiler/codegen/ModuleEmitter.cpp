@@ -97,7 +97,7 @@ EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace) {
 }
 
 EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
-                         const InPlaceMap &inPlace) {
+                         const InPlaceMap &inPlace, bool profile) {
   EmittedModule out;
   out.ctx = std::make_unique<llvm::LLVMContext>();
   out.module = std::make_unique<llvm::Module>(g.name(), *out.ctx);
@@ -128,9 +128,15 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(*out.ctx, "entry", entry));
   llvm::BasicBlock *failed =
       llvm::BasicBlock::Create(*out.ctx, "failed", entry);
+  llvm::FunctionCallee mark = out.module->getOrInsertFunction(
+      "adjoint_profile_mark",
+      llvm::FunctionType::get(ec.voidTy(), {ec.i64()}, false));
   for (size_t i = 0; i < plan.groups.size(); ++i) {
-    for (const KernelCall &call :
-         emitGroupKernels(ec, plan.groups[i], (int)i, nodeIndex)) {
+    std::vector<KernelCall> calls =
+        emitGroupKernels(ec, plan.groups[i], (int)i, nodeIndex);
+    if (profile && !calls.empty())
+      b.CreateCall(mark, {b.getInt64((int64_t)i)});
+    for (const KernelCall &call : calls) {
       if (call.serial || call.rows <= 1 ||
           call.rows * call.workPerRow < kParallelWork) {
         b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});
@@ -152,9 +158,14 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
       }
     }
   }
+  if (profile)
+    b.CreateCall(mark, {b.getInt64(-1)});
   b.CreateRetVoid();
   b.SetInsertPoint(failed);
   b.CreateRetVoid();
+  if (!profile)
+    if (llvm::Function *unused = out.module->getFunction("adjoint_profile_mark"))
+      unused->eraseFromParent();
   out.layout = std::move(ec.layout);
   return out;
 }

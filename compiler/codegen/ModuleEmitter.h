@@ -30,8 +30,10 @@ using InPlaceMap = std::unordered_map<const Value *, const Value *>;
 EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace = {});
 
 /// Emits one kernel per group of `plan` (a plan of `g`), called in plan
-/// order. Only values the plan materializes get slots.
+/// order. Only values the plan materializes get slots. With `profile`, the
+/// entry calls adjoint_profile_mark (compiler/Profile.h) with each group's
+/// number before its kernels and with -1 at the end.
 EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
-                         const InPlaceMap &inPlace = {});
+                         const InPlaceMap &inPlace = {}, bool profile = false);
 
 } // namespace adjoint::codegen

@@ -1,6 +1,8 @@
 //===- Jit.cpp - In-process compilation with ORC LLJIT --------------------===//
 #include "compiler/jit/Jit.h"
 
+#include "compiler/Profile.h"
+
 #include "compiler/codegen/Optimizer.h"
 #include "ir/Error.h"
 #include "runtime/Runtime.h"
@@ -37,6 +39,7 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
                                       llvm::JITSymbolFlags::Exported};
   };
   add("adjoint_rt_parallel_for", &adjoint_rt_parallel_for);
+  add("adjoint_profile_mark", &adjoint_profile_mark);
   add("adjoint_rt_gemm_f32", &adjoint_rt_gemm_f32);
   add("adjoint_rt_gemm_f64", &adjoint_rt_gemm_f64);
   add("adjoint_rt_gemm_ex_f32", &adjoint_rt_gemm_ex_f32);

@@ -211,6 +211,7 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
   copts.simplify = options.simplify;
   copts.fuse = options.fuse;
   CompileOptions stepOpts = copts, evalOpts = copts;
+  stepOpts.profile = options.profile;
   stepOpts.inPlace = inPlace;
   m.stepInPlace = inPlace;
   if (!options.dumpDir.empty()) {

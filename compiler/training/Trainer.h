@@ -46,6 +46,8 @@ struct TrainerOptions {
   /// The optimizing pipeline's switches (CompileOptions::simplify, fuse).
   bool simplify = true;
   bool fuse = true;
+  /// Time each kernel of the step (CompileOptions::profile).
+  bool profile = false;
   /// Compile the step and the evaluation. Off, the Trainer only builds
   /// their graphs (stepGraph(), stepInPlace(), the initial optimizer state),
   /// for dumps and ahead-of-time compilation; step() and evaluate() then
