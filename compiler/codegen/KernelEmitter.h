@@ -4,6 +4,7 @@
 #include "compiler/codegen/EmitContext.h"
 #include "compiler/codegen/LoopNest.h"
 #include "compiler/passes/FusionPlan.h"
+#include "ir/ShapeInference.h"
 
 #include <functional>
 #include <vector>
@@ -67,6 +68,15 @@ struct KernelBuilder {
   /// An i64 (or other) stack slot in the body's entry block.
   llvm::AllocaInst *stackSlot(llvm::Type *t, const llvm::Twine &name = "");
 };
+
+/// True when every window of a pool lies inside the H x W image (no
+/// padding read): pooling then needs no bounds tests.
+bool windowsInside(const Window2D &win, int64_t H, int64_t W);
+/// Pools with at most this many taps per window unroll them.
+inline constexpr int64_t kMaxUnrolledTaps = 16;
+/// A pool's gradient vectorizes its rows of windows when they are at least
+/// this long.
+inline constexpr int64_t kMinVectorRow = 8;
 
 /// The runtime's GEMM for dtype `t` (adjoint_rt_gemm_f32/f64), declared in
 /// the module.

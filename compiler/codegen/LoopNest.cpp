@@ -9,7 +9,7 @@ namespace adjoint::codegen {
 
 void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
               llvm::function_ref<void(llvm::Value *iv)> body,
-              const llvm::Twine &name) {
+              const llvm::Twine &name, bool vectorize) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::LLVMContext &ctx = b.getContext();
   llvm::BasicBlock *pre = b.GetInsertBlock();
@@ -29,7 +29,18 @@ void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
   llvm::Value *next = b.CreateAdd(iv, b.getInt64(1), name + ".next",
                                   /*HasNUW=*/true, /*HasNSW=*/true);
   iv->addIncoming(next, b.GetInsertBlock());
-  b.CreateBr(header);
+  llvm::BranchInst *latch = b.CreateBr(header);
+  if (vectorize) {
+    // !llvm.loop !{self, !{"llvm.loop.vectorize.enable", true}}
+    llvm::LLVMContext &c = b.getContext();
+    llvm::Metadata *enable[] = {
+        llvm::MDString::get(c, "llvm.loop.vectorize.enable"),
+        llvm::ConstantAsMetadata::get(llvm::ConstantInt::getTrue(c))};
+    llvm::Metadata *ops[] = {nullptr, llvm::MDNode::get(c, enable)};
+    llvm::MDNode *loop = llvm::MDNode::getDistinct(c, ops);
+    loop->replaceOperandWith(0, loop);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, loop);
+  }
 
   b.SetInsertPoint(exit);
 }
@@ -44,7 +55,8 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
                std::vector<llvm::Value *> &ivs,
                llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>,
                                        llvm::ArrayRef<llvm::Value *>)>
-                   body) {
+                   body,
+               bool vectorize) {
   if (level == dims.size()) {
     body(offsets, ivs);
     return;
@@ -71,11 +83,11 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
         }
         ivs.push_back(iv);
         nestLevel(b, level + 1, begin, end, colBegin, colEnd, dims, accesses,
-                  offsets, ivs, body);
+                  offsets, ivs, body, vectorize);
         ivs.pop_back();
         offsets = saved;
       },
-      "i" + llvm::Twine(level));
+      "i" + llvm::Twine(level), vectorize && level + 1 == dims.size());
 }
 
 } // namespace
@@ -84,7 +96,8 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
               llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses,
               llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
                                       llvm::ArrayRef<llvm::Value *> ivs)>
-                  body) {
+                  body,
+              bool vectorize) {
   std::vector<llvm::Value *> offsets, ivs;
   for (const Access &a : accesses)
     offsets.push_back(b.getInt64(a.offset));
@@ -95,7 +108,7 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
     return;
   }
   nestLevel(b, 0, begin, end, nullptr, nullptr, dims, accesses, offsets, ivs,
-            body);
+            body, vectorize);
 }
 
 void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
@@ -112,7 +125,7 @@ void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
     offsets.push_back(b.getInt64(a.offset));
   nestLevel(b, 0, rowBegin, rowEnd, dims.size() == 2 ? colBegin : nullptr,
             dims.size() == 2 ? colEnd : nullptr, dims, accesses, offsets, ivs,
-            body);
+            body, false);
 }
 
 void collapseDims(std::vector<int64_t> &dims, std::vector<Access> &accesses) {

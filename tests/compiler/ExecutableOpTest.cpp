@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <tuple>
 
 using namespace adjoint;
 using namespace adjoint::testing;
@@ -159,6 +160,29 @@ std::vector<Instance> poolGradInstances(OpKind op) {
                           : b.avgPool2dGrad(dy, xs, o));
            }});
     }
+  // Windows inside the image that do not overlap, in rows long enough to
+  // vectorize: tiling the image (2x2 stride 2), leaving its last rows and
+  // columns out (3x3 stride 3), and with gaps between them (2x2 stride 3).
+  for (auto [k, stride, shape] :
+       std::vector<std::tuple<int64_t, int64_t, Shape>>{
+           {2, 2, {2, 3, 16, 18}}, {3, 3, {1, 2, 10, 29}},
+           {2, 3, {1, 2, 11, 30}}})
+    for (DType t : kFloats)
+      out.push_back(
+          {std::string(dtypeName(t)) + "disjoint" + std::to_string(k) + "s" +
+               std::to_string(stride),
+           [=](Builder &b) {
+             Pool2DOptions o;
+             o.kernel = {k, k};
+             o.strides = {stride, stride};
+             Shape ys = {shape[0], shape[1], (shape[2] - k) / stride + 1,
+                         (shape[3] - k) / stride + 1};
+             Value *dy = b.input("dy", ty(t, ys));
+             b.output("dx",
+                      op == OpKind::MaxPool2DGrad
+                          ? b.maxPool2dGrad(b.input("x", ty(t, shape)), dy, o)
+                          : b.avgPool2dGrad(dy, shape, o));
+           }});
   return out;
 }
 
@@ -427,6 +451,19 @@ std::vector<Instance> instancesOf(OpKind op) {
                                          : b.avgPool2d(x, o));
                      }});
     }
+    // Every window inside the image: the kernel without bounds tests.
+    for (auto [k, stride] : {std::pair<int64_t, int64_t>{2, 2}, {3, 1}})
+      out.push_back({"inside" + std::to_string(k) + "s" +
+                         std::to_string(stride),
+                     [=](Builder &b) {
+                       Pool2DOptions o;
+                       o.kernel = {k, k};
+                       o.strides = {stride, stride};
+                       Value *x = b.input("x", ty(DType::F32, {2, 3, 17, 20}));
+                       b.output("y", op == OpKind::MaxPool2D
+                                         ? b.maxPool2d(x, o)
+                                         : b.avgPool2d(x, o));
+                     }});
     return out;
   }
   case OpKind::StopGradient:
@@ -476,5 +513,39 @@ INSTANTIATE_TEST_SUITE_P(AllOps, ExecutableOpTest,
                          [](const ::testing::TestParamInfo<OpKind> &info) {
                            return std::string(opName(info.param));
                          });
+
+} // namespace
+
+namespace {
+
+/// The vectorized gradient of a 2x2 max pool sends each window's gradient
+/// to its first maximum in row-major order, a NaN beating every number and
+/// the first NaN staying, as the interpreter does: windows of ties, of
+/// NaNs, of infinities and of signed zeros.
+TEST(ExecutableOps, MaxPoolGradientPicksTheFirstMaximum) {
+  const double nan = std::nan(""), inf = INFINITY;
+  // Row 0 and row 1 of 8 windows of 2x2 (16 columns).
+  std::vector<double> top = {1, 1,   2,   5,   nan, 3,   4,  nan,
+                             -0.0, 0.0, inf, inf, -1,  -1, 7,  8};
+  std::vector<double> bottom = {1,   1, 5, 2,    nan, nan, 9,  1,
+                                0.0, -0.0, 1, inf, -1, -1, 8,  7};
+  std::vector<double> x = top;
+  x.insert(x.end(), bottom.begin(), bottom.end());
+  Graph g("ties");
+  Builder b(g);
+  Pool2DOptions o;
+  o.kernel = {2, 2};
+  o.strides = {2, 2};
+  Value *xv = b.input("x", {DType::F32, {1, 1, 2, 16}});
+  Value *dy = b.input("dy", {DType::F32, {1, 1, 1, 8}});
+  b.output("dx", b.maxPool2dGrad(xv, dy, o));
+  std::vector<double> grads = {1, 2, 3, 4, 5, 6, 7, -0.0};
+  std::map<std::string, Tensor> inputs = {
+      {"x", Tensor::fromDoubles(DType::F32, {1, 1, 2, 16}, x)},
+      {"dy", Tensor::fromDoubles(DType::F32, {1, 1, 1, 8}, grads)}};
+  auto want = interpret(g, inputs);
+  auto got = compile(g)->run(inputs);
+  EXPECT_TRUE(got.at("dx").identical(want.at("dx")));
+}
 
 } // namespace
