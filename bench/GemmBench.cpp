@@ -69,6 +69,10 @@ BENCHMARK(BM_GemmF32)
     ->Args({128, 512, 784, 1, 0, 1})
     ->Args({784, 128, 512, 1, 1, 0})
     ->Args({784, 128, 512, 2, 1, 0})
+    // The CNN's first dense layer at batch 64 with its weights stored
+    // [out, in] (as PyTorch's Linear): forward and input gradient.
+    ->Args({64, 3136, 1024, 1, 0, 1})
+    ->Args({64, 1024, 3136, 1, 0, 0})
     // A batch-1 dense layer with its weights stored [out, in].
     ->Args({1, 784, 512, 1, 0, 1})
     ->Args({1, 784, 512, 1, 0, 0})

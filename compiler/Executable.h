@@ -56,6 +56,11 @@ struct CompileOptions {
   bool fastMath = false;
   /// Verify the graph after every pass (always done in debug builds).
   bool verifyEach = false;
+  /// The parameters keep the values they have at compile time, as they do
+  /// in an Executable: what depends on them alone (a transposed weight) is
+  /// computed once. Ahead-of-time code, whose parameters can be set, turns
+  /// it off.
+  bool fixedParameters = true;
   /// Time each kernel of every run (Executable::profile): two clock reads
   /// per fused group and run. JIT only.
   bool profile = false;

@@ -98,6 +98,7 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
   pipelineOptions.simplify = options.simplify;
   pipelineOptions.fuse = options.fuse;
   pipelineOptions.fastMath = options.fastMath;
+  pipelineOptions.fixedParameters = options.fixedParameters;
   pipelineOptions.inPlace = options.inPlace;
   if (dump)
     pipelineOptions.afterPass = [dump](std::string_view pass, const Graph &g,

@@ -169,6 +169,9 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
   std::unique_ptr<Trainer> trainer;
   std::set<std::string> stepState; // step inputs held in the library
   CompileOptions runOptions, stepOptions;
+  // The library's parameters can be set at run time (NAME_set_param): none
+  // is fixed when it is compiled.
+  runOptions.fixedParameters = stepOptions.fixedParameters = false;
   if (options.train) {
     TrainerOptions topts;
     topts.threads = 1;

@@ -6,6 +6,7 @@
 #include "compiler/passes/FoldConstants.h"
 #include "compiler/passes/Fusion.h"
 #include "compiler/passes/SimplifyAlgebra.h"
+#include "compiler/passes/TransposeParameters.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Verifier.h"
@@ -27,9 +28,14 @@ struct PassEntry {
 /// The simplification passes, in order. Each leaves a verified graph with
 /// the same inputs, parameters and outputs.
 const PassEntry kSimplifications[] = {
-    // Nodes whose operands are all constants become constants.
+    // Nodes whose operands are all constants become constants; with fixed
+    // parameters, transposes of parameters become parameters.
     {"fold-constants",
-     [](Graph &g, const PipelineOptions &) { foldConstants(g); }},
+     [](Graph &g, const PipelineOptions &o) {
+       if (o.fixedParameters)
+         transposeParameters(g);
+       foldConstants(g);
+     }},
     // Exact algebraic rules: x*1, neg(neg(x)), transpose pairs, ...
     {"simplify-algebra",
      [](Graph &g, const PipelineOptions &o) {

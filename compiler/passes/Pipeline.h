@@ -30,6 +30,9 @@ struct PipelineOptions {
   /// Allow rules that change the results of NaN, infinities or signed zeros
   /// or the rounding of results (x*0 -> 0, reassociation).
   bool fastMath = false;
+  /// Parameters keep the values they have now (the JIT's): transposes of
+  /// them are done once, by fold-constants (TransposeParameters.h).
+  bool fixedParameters = false;
   /// Buffer donation, as CompileOptions::inPlace: (output name, input name)
   /// pairs whose output is written over the input. Checked after
   /// simplification; fusion keeps each pair valid.
