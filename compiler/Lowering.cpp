@@ -3,6 +3,7 @@
 
 #include "compiler/CodeDump.h"
 #include "compiler/codegen/Optimizer.h"
+#include "compiler/codegen/RuntimeKernelAsm.h"
 #include "ir/Verifier.h"
 
 #include <llvm/IR/Module.h>
@@ -36,6 +37,9 @@ codegen::EmittedModule lowerToLLVM(const Graph &g, const FusionPlan &plan,
     text->llvmAfter = codegen::printModule(*emitted.module);
     text->kernelsAfter = codegen::printFunctions(*emitted.module);
     text->assembly = codegen::emitAssembly(*emitted.module, tm);
+    // The runtime kernels run on the host, whatever `tm` targets.
+    if (codegen::isHostTarget(tm))
+      text->assembly += codegen::runtimeKernelAssembly(*emitted.module);
   }
   return emitted;
 }

@@ -149,6 +149,12 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
   mpm.run(m, mam);
 }
 
+bool isHostTarget(const llvm::TargetMachine &tm) {
+  HostTarget host = hostTarget();
+  return tm.getTargetTriple().str() == host.triple &&
+         tm.getTargetCPU().str() == host.cpu;
+}
+
 std::string emitAssembly(const llvm::Module &m, llvm::TargetMachine &tm) {
   // Code generation rewrites the module it runs on: emit from a copy.
   std::unique_ptr<llvm::Module> copy = llvm::CloneModule(m);

@@ -47,6 +47,9 @@ void linkMathLibrary(llvm::Module &m);
 /// Runs LLVM's O3 pipeline for `tm` on `m`.
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm);
 
+/// Whether `tm` generates code for this machine (its triple and CPU).
+bool isHostTarget(const llvm::TargetMachine &tm);
+
 /// The assembly `tm` generates for `m`.
 std::string emitAssembly(const llvm::Module &m, llvm::TargetMachine &tm);
 

@@ -36,6 +36,28 @@ TEST(DumpCommand, TextIsTheDefaultFormat) {
   EXPECT_EQ(r.out, printModel(loadModel(model)));
 }
 
+/// The assembly of a model with matmuls or convolutions ends with the
+/// runtime micro-kernel they run, whose FMAs use the widest vector
+/// registers of the kernel set in use (zmm for AVX-512, ymm for AVX2).
+TEST(DumpCommand, AssemblyShowsTheRuntimeMicroKernel) {
+  for (const char *name : {"fashion_mlp.pbtxt", "fashion_cnn.pbtxt"}) {
+    SCOPED_TRACE(name);
+    ProcessResult r = runCli({"dump", example(name), "--format", "asm"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    size_t at = r.out.find("# The runtime's f32 micro-kernel");
+    ASSERT_NE(at, std::string::npos);
+    std::string kernel = r.out.substr(at);
+    bool avx512 = kernel.find("kernel set 'avx512'") != std::string::npos;
+    bool avx2 = kernel.find("kernel set 'avx2'") != std::string::npos;
+    ASSERT_TRUE(avx512 || avx2 || kernel.find("'generic'") != std::string::npos);
+    if (avx512 || avx2) {
+      std::string reg = avx512 ? "%zmm" : "%ymm";
+      size_t fma = kernel.find("vfmadd231ps\t" + reg);
+      EXPECT_NE(fma, std::string::npos) << kernel.substr(0, 2000);
+    }
+  }
+}
+
 TEST(DumpCommand, PrintsDotOfEveryExample) {
   for (const std::string &name : exampleNames()) {
     SCOPED_TRACE(name);
