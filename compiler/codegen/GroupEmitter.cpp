@@ -269,6 +269,50 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
   double identity = reductionIdentity(op, t);
 
   KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
+  int64_t rows = keptDims.empty() ? 1 : keptDims[0];
+  int64_t work = product(keptDims) / std::max<int64_t>(1, rows) *
+                 std::max<int64_t>(1, product(redDims));
+  // A reduction over outer axes of values contiguous along the one kept
+  // axis (a bias gradient: the sum over the batch of [batch, n]) runs the
+  // other way round: for each reduced point, a vectorizable pass over the
+  // kept elements, which accumulate in the output. Each element still
+  // accumulates its terms in the same order.
+  bool columns = keptDims.size() == 1 && !redDims.empty() && keptDims[0] > 1;
+  for (size_t leaf = 0; columns && leaf < exprs.leaves().size(); ++leaf)
+    columns = (outer[1 + leaf].strides[0] == 0 ||
+               outer[1 + leaf].strides[0] == 1) &&
+              inner[leaf].strides.back() != 1;
+  if (columns) {
+    llvm::IRBuilder<> &b = k.b;
+    emitLoop(b, k.begin, k.end, [&](llvm::Value *c) {
+      emitStore(ec, b, t, emitConstant(ec, t, identity), k.buffers[0], c);
+    });
+    emitNest(
+        b, b.getInt64(0), b.getInt64(redDims[0]), redDims, inner,
+        [&](llvm::ArrayRef<llvm::Value *> inOff, llvm::ArrayRef<llvm::Value *>) {
+          emitLoop(
+              b, k.begin, k.end,
+              [&](llvm::Value *c) {
+                std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+                auto load = [&](size_t leaf) {
+                  const Value *v = exprs.leaves()[leaf].first;
+                  llvm::Value *off =
+                      b.CreateAdd(b.getInt64(outer[1 + leaf].offset),
+                                  inOff[leaf], "", true, true);
+                  if (outer[1 + leaf].strides[0] == 1)
+                    off = b.CreateAdd(off, c, "", true, true);
+                  return emitLoad(ec, b, v->type().dtype,
+                                  k.buffers[bufs.bufferOf[leaf]], off);
+                };
+                llvm::Value *x = exprs.emit(b, in, inMap, load, memo);
+                llvm::Value *cur = emitLoad(ec, b, t, k.buffers[0], c);
+                emitStore(ec, b, t, emitAccumulate(ec, b, op, t, cur, x),
+                          k.buffers[0], c);
+              },
+              "c", /*vectorize=*/true);
+        });
+    return k.finish(rows, work);
+  }
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   emitNest(
       k.b, k.begin, k.end, keptDims, outer,
@@ -295,9 +339,7 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
         emitStore(ec, b, t, b.CreateLoad(ec.valueType(t), acc), k.buffers[0],
                   outOff[0]);
       });
-  int64_t rows = keptDims.empty() ? 1 : keptDims[0];
-  return k.finish(rows, product(keptDims) / std::max<int64_t>(1, rows) *
-                            std::max<int64_t>(1, product(redDims)));
+  return k.finish(rows, work);
 }
 
 /// Collapses the dimensions after the first (the first stays: kernels
