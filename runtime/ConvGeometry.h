@@ -1,11 +1,10 @@
-//===- ConvGeometry.h - Shapes and patch copies of the conv kernels -*- C++
-//-*-===//
+//===- ConvGeometry.h - The sizes of a convolution, and col2im -*- C++ -*-===//
 //
 // Shared by conv2d (Conv.cpp) and its gradients (ConvGrad.cpp): the sizes of
-// one convolution, and im2col / col2im over a run of output positions of
-// one image and group. Patch row (ic*kH + i)*kW + j, column p holds input
-// element [ic, oy*sH - top + i*dH, ox*sW - left + j*dW] for output position
-// p = oy*outW + ox, or 0 where that lies in the padding.
+// one convolution, and col2im over a run of output positions of one image
+// and group, for the input gradient of a strided convolution. Patch row
+// (ic*kH + i)*kW + j, column p stands for input element [ic, oy*sH - top +
+// i*dH, ox*sW - left + j*dW] of output position p = oy*outW + ox.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -73,39 +72,10 @@ void forEachRun(const ConvGeometry &g, int64_t i, int64_t j, int64_t first,
   }
 }
 
-/// Fills cols [kdim, count] with the patches of output positions
-/// [first, first+count); `image` points at the group's first input channel
-/// of one image.
-template <typename T>
-void im2col(const ConvGeometry &g, const T *image, int64_t first, int64_t count,
-            T *cols) {
-  for (int64_t ic = 0; ic < g.cg; ++ic) {
-    const T *plane = image + ic * g.h * g.wd;
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) {
-        T *row = cols + ((ic * g.kh + i) * g.kw + j) * count;
-        forEachRun(g, i, j, first, count,
-                   [&](int64_t col, int64_t run, int64_t iy, int64_t lo,
-                       int64_t hi, int64_t ix0) {
-                     T *dst = row + col;
-                     std::fill(dst, dst + lo, T(0));
-                     if (hi > lo) {
-                       const T *src = plane + iy * g.wd + ix0;
-                       if (g.sw == 1)
-                         std::memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
-                       else
-                         for (int64_t t = lo; t < hi; ++t)
-                           dst[t] = src[t * g.sw];
-                     }
-                     std::fill(dst + hi, dst + run, T(0));
-                   });
-      }
-  }
-}
-
-/// The adjoint of im2col: adds each patch element of cols [kdim, count] to
-/// the input element it was read from (elements read from the padding are
-/// dropped), in a fixed order.
+/// Adds each patch element of cols [kdim, count] (row (ic*kH + i)*kW + j,
+/// column p for output position first + p) to the input element the window
+/// reads there (elements of the padding are dropped), in a fixed order: the
+/// strided convolution's input gradient folds its GEMM's result back so.
 template <typename T>
 void col2imAdd(const ConvGeometry &g, const T *cols, int64_t first,
                int64_t count, T *image) {

@@ -1,6 +1,7 @@
 //===- Scratch.h - Grow-only per-thread scratch buffers ---------*- C++ -*-===//
 //
-// Kernels that need temporary memory (im2col patches, GEMM packing) take it
+// Kernels that need temporary memory (GEMM packing, phase planes, patches)
+// take it
 // from a thread_local Scratch of their own: the buffer only grows, so once a
 // model has run, repeated calls allocate nothing.
 //

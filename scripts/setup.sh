@@ -19,9 +19,10 @@ for arg in "$@"; do
 done
 
 packages=(
-  # tool chain: clang-19 builds Eigen's GEMM ~30% faster than g++ 12; lld links
-  # libLLVM far faster than GNU ld; llvm-19-tools has FileCheck, which checks
-  # the golden tests of the passes
+  # tool chain: clang-19 (the LLVM the JIT links, and a compiler for the
+  # runtime's AVX2 and AVX-512 kernels); lld links libLLVM far faster than GNU
+  # ld; llvm-19-tools has FileCheck, which checks the golden tests of the
+  # passes
   cmake ninja-build clang-19 lld-19 llvm-19-dev llvm-19-tools
   # the install tests build the ahead-of-time example with make and pkg-config
   make pkgconf

@@ -114,6 +114,8 @@ Model withBatch(Model m, const std::string &file, int64_t batch,
 void runBench(const BenchOptions &opts) {
   checkEngine(opts.engine);
   uint64_t seed = parseSeed(opts.seed);
+  if (opts.profile && opts.engine != "jit")
+    badInput("--profile times the compiled kernels: use --engine jit");
   Model m = loadModel(opts.model);
   std::string batchNote;
   if (opts.batch)

@@ -26,7 +26,8 @@ struct PassEntry {
 };
 
 /// The simplification passes, in order. Each leaves a verified graph with
-/// the same inputs, parameters and outputs.
+/// the same inputs, parameters (transposed parameters may be added, with
+/// fixed parameters) and outputs.
 const PassEntry kSimplifications[] = {
     // Nodes whose operands are all constants become constants; with fixed
     // parameters, transposes of parameters become parameters.

@@ -10,6 +10,12 @@
 
 namespace adjoint {
 
+namespace {
+/// The GEMM takes dot products for products of at most this many rows with
+/// a transposed operand (runtime/Gemm.cpp).
+constexpr int64_t kFewRows = 4;
+} // namespace
+
 void transposeParameters(Graph &g) {
   std::unordered_map<const Value *, const Param *> params;
   for (const Param &p : g.params())
@@ -19,9 +25,20 @@ void transposeParameters(Graph &g) {
   std::unordered_set<const Value *> outputs;
   for (const Output &o : g.outputs())
     outputs.insert(o.value);
+  // A product of a few rows reads a transposed weight faster as it is
+  // (dot products along its rows, no packing) than the transposed copy:
+  // such a transpose stays, as for a batch-1 dense layer.
+  std::unordered_set<const Value *> fewRows;
+  for (const auto &node : g.nodes())
+    if (node->op() == OpKind::MatMul) {
+      const Shape &a = node->operand(0)->type().shape;
+      int64_t rows = a.size() >= 2 ? a[a.size() - 2] : 1;
+      if (rows <= kFewRows)
+        fewRows.insert(node->operand(1));
+    }
   auto folds = [&](const Node &node) {
     return node.op() == OpKind::Transpose && params.count(node.operand(0)) &&
-           !outputs.count(node.result());
+           !outputs.count(node.result()) && !fewRows.count(node.result());
   };
   bool any = false;
   for (const auto &node : g.nodes())

@@ -17,7 +17,7 @@ namespace {
 Graph linearLayer() {
   Graph g("linear");
   Builder b(g);
-  Value *x = b.input("x", {DType::F32, {4, 6}});
+  Value *x = b.input("x", {DType::F32, {8, 6}});
   Tensor w(TensorType{DType::F32, {5, 6}});
   for (int64_t i = 0; i < w.numElements(); ++i)
     w.setElementFromDouble(i, 0.25 * double(i % 7) - 0.5);
@@ -26,6 +26,9 @@ Graph linearLayer() {
   b.output("y", b.relu(b.matmul(x, wt)));
   b.output("wt", wt); // a transpose that is an output stays a node
   b.output("z", b.matmul(x, b.transpose(wv, {1, 0})));
+  // A batch-1 product reads the weight transposed, as it is stored.
+  Value *one = b.input("one", {DType::F32, {1, 6}});
+  b.output("single", b.matmul(one, b.transpose(wv, {1, 0})));
   return g;
 }
 
@@ -35,7 +38,7 @@ TEST(TransposeParameters, TransposesOfParametersBecomeParameters) {
   int transposes = 0;
   for (const auto &node : g.nodes())
     transposes += node->op() == OpKind::Transpose;
-  EXPECT_EQ(transposes, 1); // the output one
+  EXPECT_EQ(transposes, 2); // the output one, the batch-1 product's
   const Param *wt = g.findParam(g.findValue("w.T"));
   ASSERT_NE(wt, nullptr);
   EXPECT_EQ(wt->data.type(), (TensorType{DType::F32, {6, 5}}));

@@ -2,8 +2,8 @@
 //
 // Counts the calls of glibc's allocation functions by interposing them in
 // this program (each forwards to glibc's own entry point), then checks that
-// repeated GEMM and conv2d calls make none: their scratch buffers grow once
-// and are reused, and Eigen packs into them instead of the heap.
+// repeated GEMM and conv2d calls make none: their scratch buffers (packed
+// panels, phase planes, product tiles) grow once and are reused.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Runtime.h"
