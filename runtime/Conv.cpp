@@ -46,6 +46,7 @@ template <typename T> struct Conv : ConvGeometry {
   adjoint_rt_tile_fn epilogue;
   void *ctx;
   bool split = false; // one item at a time, each GEMM across the pool
+  int64_t rowWidth = 0; // columns per output row when rows are vectors
 
   Conv(const ConvGeometry &g, const T *x, const T *w, T *y,
        adjoint_rt_tile_fn epilogue, void *ctx)
@@ -98,6 +99,12 @@ template <typename T> void convGroup(const Conv<T> &cv, int64_t b, int64_t g) {
   GemmProblem<T> p{cv.og, pl.q, cv.kdim, nullptr, 0,     false, planes,
                    0,     false, out,     pl.q,  false};
   p.bRows = cv.offsets;
+  if (cv.rowWidth) {
+    // Each output row as whole vectors of its own (ConvPlanes.h).
+    p.n = cv.oh * cv.rowWidth;
+    p.groupCols = cv.rowWidth;
+    p.groupStride = pl.ws;
+  }
   if (cv.packed)
     p.aPacked = cv.packed + g * cv.og * cv.kdim;
   else {
@@ -154,6 +161,7 @@ void conv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
     cv.planes.tapOffsets(cv, offsets);
     cv.offsets = offsets;
   }
+  cv.rowWidth = cv.planes.vectorRowWidth(cv);
 
   ThreadPool &pool = globalPool();
   int threads = ThreadPool::insideTask() ? 1 : pool.threads();

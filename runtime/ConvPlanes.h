@@ -41,6 +41,17 @@ struct ConvPlanes {
         // dW*(kW-1)/sW elements past the last plane: zeros, kept finite.
         elements(g.cg * channel + ws + 16) {}
 
+  /// The columns an output row takes when each row is computed as whole
+  /// vectors of its own, ow rounded up to 16 (a multiple of every vector
+  /// width), when that computes fewer columns that no output needs than the
+  /// planes' rows (ws - ow per row) and fits in them; 0 otherwise. For a
+  /// 14-wide output with a 5-wide kernel: 16 columns a row instead of 18.
+  int64_t vectorRowWidth(const ConvGeometry &g) const {
+    int64_t width = (g.ow + 15) / 16 * 16;
+    bool fewer = (width - g.ow) * ws < (ws - g.ow) * width;
+    return fewer && width <= ws && !g.inPlace ? width : 0;
+  }
+
   /// The offset in the planes of the run that tap (ic, i, j) reads.
   int64_t tapOffset(const ConvGeometry &g, int64_t ic, int64_t i,
                     int64_t j) const {

@@ -115,7 +115,14 @@ template <typename T> T opA(const GemmProblem<T> &g, int64_t i, int64_t p) {
 }
 
 /// Element (p, j) of op(B) in any of its forms.
+/// Where logical column j of op(B) and C is stored.
+template <typename T>
+int64_t physicalColumn(const GemmProblem<T> &g, int64_t j) {
+  return g.groupCols ? j / g.groupCols * g.groupStride + j % g.groupCols : j;
+}
+
 template <typename T> T opB(const GemmProblem<T> &g, int64_t p, int64_t j) {
+  j = physicalColumn(g, j);
   if (g.bRows)
     return g.b[g.bRows[p] + j];
   return g.transB ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j];
@@ -131,7 +138,7 @@ void naiveTile(const GemmProblem<T> &g, int64_t r0, int64_t r1, int64_t c0,
       T sum = 0;
       for (int64_t p = 0; p < g.k; ++p)
         sum += opA(g, i, p) * opB(g, p, j);
-      T &dst = g.c[i * g.ldc + j];
+      T &dst = g.c[i * g.ldc + physicalColumn(g, j)];
       dst = g.accumulate ? dst + sum : sum;
     }
 }
@@ -170,7 +177,8 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
   if (g.k <= 0) {
     if (!g.accumulate)
       for (int64_t i = r0; i < r1; ++i)
-        std::fill(g.c + i * g.ldc + c0, g.c + i * g.ldc + c1, T(0));
+        for (int64_t j = c0; j < c1; ++j)
+          g.c[i * g.ldc + physicalColumn(g, j)] = T(0);
     return;
   }
   if (useDot(g)) {
@@ -196,9 +204,23 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
       for (int64_t i = r0; i < r1; i += ks.mr)
         packA(ks, g, i, std::min<int64_t>(ks.mr, r1 - i), p0, args.kc,
               packedA + (i - r0) * args.kc);
+    int64_t spread[MaxNv];
     for (int64_t j = c0; j < c1; j += ks.nr) {
       args.nr = std::min<int64_t>(ks.nr, c1 - j);
-      args.b = g.b + p0 * g.ldb + j;
+      // The physical column of logical column j, and of each vector of the
+      // panel relative to it, when columns come in groups.
+      int64_t base = j;
+      args.vecOffsets = nullptr;
+      if (g.groupCols) {
+        auto physical = [&](int64_t col) {
+          return col / g.groupCols * g.groupStride + col % g.groupCols;
+        };
+        base = physical(j);
+        for (int64_t v = 0; v * ks.lanes < args.nr; ++v)
+          spread[v] = physical(j + v * ks.lanes) - base;
+        args.vecOffsets = spread;
+      }
+      args.b = g.b + p0 * g.ldb + base;
       args.ldb = g.ldb;
       args.bRows = nullptr;
       if (g.transB) {
@@ -208,7 +230,7 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
         args.b = packedB;
         args.ldb = ks.nr;
       } else if (g.bRows) {
-        args.b = g.b + j;
+        args.b = g.b + base;
         args.bRows = g.bRows + p0;
       }
       for (int64_t i = r0; i < r1; i += ks.mr) {
@@ -222,7 +244,7 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
             rows[r] = g.a + g.aRows[i + r] + p0;
           args.aRows = rows;
         }
-        args.c = g.c + i * g.ldc + j;
+        args.c = g.c + i * g.ldc + base;
         args.ldc = g.ldc;
         ks.micro[h][ceilDiv(args.nr, ks.lanes)](args);
       }

@@ -21,7 +21,14 @@ namespace adjoint::rt {
 ///   aRows    row i of op(A) at a + aRows[i], contiguous along k (lda and
 ///            transA unused): rows picked out of a larger array, such as
 ///            the taps of a convolution over a padded image;
-///   bRows    row k of op(B) at b + bRows[k] (B not transposed; ldb unused).
+///   bRows    row k of op(B) at b + bRows[k] (B not transposed; ldb unused);
+///   groupCols, groupStride
+///            columns of op(B) (not transposed) and of C in groups of
+///            groupCols, a multiple of 16: logical column j at physical
+///            column (j / groupCols)*groupStride + j % groupCols, with
+///            groupCols <= groupStride (a convolution's output rows, each
+///            padded to whole vectors, in rows of its planes). n counts
+///            logical columns.
 template <typename T> struct GemmProblem {
   int64_t m, n, k;
   const T *a;
@@ -36,6 +43,7 @@ template <typename T> struct GemmProblem {
   const T *aPacked = nullptr;
   const int64_t *aRows = nullptr;
   const int64_t *bRows = nullptr;
+  int64_t groupCols = 0, groupStride = 0;
 };
 
 /// The elements prepackA writes for an m x k op(A).

@@ -31,6 +31,9 @@ constexpr int MaxNv = 4;
 /// packed panel with ldb == NR) or, when bRows is set, at b + bRows[k]. Only
 /// the first nr <= NR columns of B are read and of C written; `accumulate`
 /// adds to C instead of overwriting it. aRows and bRows are not both set.
+/// When vecOffsets is set, the NV vectors of a row of B and of C are not
+/// side by side but at those offsets from b's row and c's (whole vectors:
+/// nr is NV lanes' worth), and aRows is not set.
 template <typename T> struct MicroArgs {
   int64_t kc;
   const T *a;
@@ -42,6 +45,7 @@ template <typename T> struct MicroArgs {
   int64_t ldc;
   int64_t nr;
   bool accumulate;
+  const int64_t *vecOffsets;
 };
 
 /// A register-blocked micro-kernel. The sum over k runs in order with one

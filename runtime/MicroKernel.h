@@ -29,8 +29,10 @@ namespace adjoint::rt {
 enum class Operands { Packed, IndirectA, IndirectB };
 
 /// The body of microKernel for one way of reading the operands; Full: all
-/// NV vectors of columns, else lane masks past column nr.
-template <class V, int MR, int NV, Operands Mode, bool Full>
+/// NV vectors of columns, else lane masks past column nr; Spread: vector j
+/// of B's rows and C's at offset vecOffsets[j] (always full).
+template <class V, int MR, int NV, Operands Mode, bool Full,
+          bool Spread = false>
 inline __attribute__((always_inline)) void
 microBody(const MicroArgs<typename V::T> &p) {
   using T = typename V::T;
@@ -45,6 +47,9 @@ microBody(const MicroArgs<typename V::T> &p) {
     for (int j = 0; j < NV; ++j)
       masks[j] =
           V::mask(static_cast<int>(std::clamp<int64_t>(p.nr - j * L, 0, L)));
+  int64_t at[NV];
+  for (int j = 0; j < NV; ++j)
+    at[j] = Spread ? p.vecOffsets[j] : j * L;
   const T *rows[MR];
   if constexpr (Mode == Operands::IndirectA)
     for (int i = 0; i < MR; ++i)
@@ -55,7 +60,7 @@ microBody(const MicroArgs<typename V::T> &p) {
     const T *brow = Mode == Operands::IndirectB ? p.b + p.bRows[k] : b;
     Reg bv[NV];
     for (int j = 0; j < NV; ++j)
-      bv[j] = Full ? V::load(brow + j * L) : V::loadMask(brow + j * L, masks[j]);
+      bv[j] = Full ? V::load(brow + at[j]) : V::loadMask(brow + at[j], masks[j]);
     for (int i = 0; i < MR; ++i) {
       Reg av = V::bcast(Mode == Operands::IndirectA ? rows[i] + k : a + i);
       for (int j = 0; j < NV; ++j)
@@ -66,7 +71,7 @@ microBody(const MicroArgs<typename V::T> &p) {
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NV; ++j) {
-      T *c = p.c + i * p.ldc + j * L;
+      T *c = p.c + i * p.ldc + at[j];
       if constexpr (Full) {
         V::store(c, p.accumulate ? V::add(V::load(c), acc[i][j]) : acc[i][j]);
       } else {
@@ -84,6 +89,9 @@ microBody(const MicroArgs<typename V::T> &p) {
 template <class V, int MR, int NV>
 void microKernel(const MicroArgs<typename V::T> &p) {
   bool full = p.nr == NV * V::L;
+  if (p.vecOffsets)
+    return p.bRows ? microBody<V, MR, NV, Operands::IndirectB, true, true>(p)
+                   : microBody<V, MR, NV, Operands::Packed, true, true>(p);
   if (p.aRows)
     return full ? microBody<V, MR, NV, Operands::IndirectA, true>(p)
                 : microBody<V, MR, NV, Operands::IndirectA, false>(p);

@@ -74,6 +74,11 @@ std::vector<Shape> shapes() {
       make(1, 16, 100, 100, 8, 3, 3, {1, 1}, {1, 1, 1, 1}), // tiles
       make(16, 32, 14, 14, 64, 3, 3, {1, 1}, {1, 1, 1, 1}), // parts
       make(1, 64, 32, 32, 64, 3, 3, {1, 1}, {1, 1, 1, 1}),
+      // Rows computed as whole vectors, in conv2d and in the stride-1
+      // input gradient (a conv2d of dy).
+      make(2, 3, 14, 14, 5, 5, 5, {1, 1}, {2, 2, 2, 2}),
+      make(1, 2, 9, 29, 3, 5, 5, {1, 1}, {2, 2, 2, 2}),
+      make(3, 4, 14, 14, 8, 5, 5, {1, 1}, {2, 2, 2, 2}, {1, 1}, 2),
       make(1, 3, 5, 5, 2, 5, 5), // one output pixel
   };
 }

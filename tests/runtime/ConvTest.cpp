@@ -83,6 +83,12 @@ std::vector<ConvShape> shapes() {
       shape(4, 1, 28, 28, 8, 5, 5),
       padded(shape(1, 16, 100, 100, 8, 3, 3), 1, 1, 1, 1),
       padded(shape(1, 64, 32, 32, 64, 3, 3), 1, 1, 1, 1), // GEMM in blocks
+      // Output rows computed as whole vectors (ConvPlanes.h): 14 and 29
+      // columns wide, dilated, grouped, batch 1.
+      padded(shape(2, 3, 14, 14, 5, 5, 5), 2, 2, 2, 2),
+      padded(shape(1, 2, 9, 29, 3, 5, 5), 2, 2, 2, 2),
+      dilated(padded(shape(1, 4, 10, 14, 6, 3, 3), 2, 2, 2, 2), 2, 2),
+      grouped(padded(shape(3, 4, 14, 14, 8, 5, 5), 2, 2, 2, 2), 2),
       shape(1, 2, 2, 2, 3, 3, 3), // window larger than the image: no output
       shape(1, 3, 5, 5, 2, 5, 5), // one output pixel
   };
