@@ -124,15 +124,22 @@ ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
     Value *v = guard(b.add(b.mul(k(spec.beta2), state[1]),
                            b.mul(k(1 - spec.beta2), b.mul(g, g))),
                      state[1]);
-    // Bias correction with t = step + 1: mhat = m/(1-b1^t), vhat likewise.
+    // Bias correction with t = step + 1, c1 = 1-b1^t and c2 = 1-b2^t:
+    //   p <- p - lr * (m/c1) / (sqrt(v/c2) + eps)
+    //      = p - (lr/c1) * m / (sqrt(v) * (1/sqrt(c2)) + eps),
+    // as PyTorch arranges it: the corrections are scalars computed once a
+    // step, leaving one division and one square root per element.
     Value *t = b.cast(appendStepIncrement(b, step), dt);
-    Value *mHat = b.div(m, b.sub(k(1), b.pow(k(spec.beta1), t)));
-    Value *vHat = b.div(v, b.sub(k(1), b.pow(k(spec.beta2), t)));
-    Value *dir = b.div(mHat, b.add(b.sqrt(vHat), k(spec.epsilon)));
+    Value *c1 = b.sub(k(1), b.pow(k(spec.beta1), t));
+    Value *c2 = b.sub(k(1), b.pow(k(spec.beta2), t));
+    Value *stepSize = b.div(k(spec.lr), c1);
+    Value *inverseRoot = b.div(k(1), b.sqrt(c2));
+    Value *denom = b.add(b.mul(b.sqrt(v), inverseRoot), k(spec.epsilon));
+    Value *delta = b.mul(stepSize, b.div(m, denom));
     // Decoupled decay: p <- p - lr*wd*p before the Adam step.
     if (spec.kind == OptimizerKind::AdamW && spec.weightDecay != 0)
       p = b.sub(p, b.mul(k(spec.lr * spec.weightDecay), p));
-    return {guard(b.sub(p, b.mul(k(spec.lr), dir)), param), {m, v}};
+    return {guard(b.sub(p, delta), param), {m, v}};
   }
   }
   __builtin_unreachable();
