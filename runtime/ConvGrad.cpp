@@ -14,11 +14,13 @@
 // Weight gradient. Over the phase planes of each image (ConvPlanes.h), the
 // transposed gradient of group g is one batch-reduce GEMM:
 //
-//   dw_g^T [K, O/g] += taps of the planes [K, oh*ws] @ dy[b, g]^T [oh*ws, O/g]
+//   dw_g^T [K, O/g] += taps of the planes [K, outH*outW] @ dy[b, g]^T
 //
 // summed over the images b in order into a block that stays in cache, dy
-// rearranged to the planes' columns (zeros in those past outW) and the taps
-// read in place through their offsets. Work items are (group, range of
+// transposed, the taps read in place through their offsets. The sums run
+// over the planes' columns (zeros of dy in those past outW), or, when those
+// are many or an input is not finite, over the real output positions only,
+// each output row a segment of a row of the planes (GemmProblem::aSegment). Work items are (group, range of
 // taps); each writes its rows of dw once, transposed, at the end. Every sum
 // has a fixed order, so, as for conv2d, the result does not depend on the
 // thread count (except that an item whose buffers cannot be allocated falls
@@ -198,6 +200,7 @@ template <typename T> struct WeightGrad : ConvGeometry {
   T *out; // dw
   ConvPlanes planes;
   const int64_t *offsets = nullptr; // [kdim]
+  bool segmented = false; // over the real output positions only
   int64_t parts = 1;                // ranges of taps per group
   int64_t unit = 1;                 // taps per register block
 
@@ -275,35 +278,33 @@ template <typename T> void weightGradItem(int64_t item, void *ctx) {
       pl.fill(wg, image, buf);
       planes = buf;
     }
-    // gradT[oy*ws + ox][oc] = dy[b, g*og + oc, oy, ox], 0 past outW.
+    // The columns past outW multiply input elements by zeros of dy: an
+    // infinite or NaN input would make that NaN. Such an image, and every
+    // image when those columns are many, sums over the real output
+    // positions only, each output row a segment of a row of the planes.
+    bool segmented =
+        wg.segmented || !allFinite(image, wg.cg * wg.h * wg.wd);
+    int64_t width = segmented ? wg.ow : pl.ws;
+    // gradT[oy*width + ox][oc] = dy[b, g*og + oc, oy, ox], zeros past outW,
+    // read along rows of dy (the writes, og apart, stay in L1).
     const T *grad = wg.dy + (b * wg.o + g * wg.og) * wg.ohw;
-    // Read along rows of dy (the writes, og apart, stay in L1).
     for (int64_t oy = 0; oy < wg.oh; ++oy) {
-      T *row = gradT + oy * pl.ws * wg.og;
+      T *row = gradT + oy * width * wg.og;
       for (int64_t oc = 0; oc < wg.og; ++oc) {
         const T *src = grad + oc * wg.ohw + oy * wg.ow;
         for (int64_t ox = 0; ox < wg.ow; ++ox)
           row[ox * wg.og + oc] = src[ox];
       }
-      std::fill(row + wg.ow * wg.og, row + pl.ws * wg.og, T(0));
+      std::fill(row + wg.ow * wg.og, row + width * wg.og, T(0));
     }
-    GemmProblem<T> p{k1 - k0, wg.og, pl.q, planes, 0,     false,
-                     gradT,   wg.og, false, sum,   wg.og, b > 0};
+    GemmProblem<T> p{k1 - k0, wg.og, wg.oh * width, planes, 0,     false,
+                     gradT,   wg.og, false,         sum,    wg.og, b > 0};
     p.aRows = wg.offsets + k0;
-    if (allFinite(image, wg.cg * wg.h * wg.wd)) {
-      gemmSerial(p);
-      continue;
+    if (segmented) {
+      p.aSegment = wg.ow;
+      p.aSegmentStride = pl.ws;
     }
-    // The columns past outW multiply an input element by a zero of dy; an
-    // infinite or NaN input would turn that into NaN. Such an image is
-    // summed output row by output row, over its real columns only.
-    for (int64_t oy = 0; oy < wg.oh; ++oy) {
-      p.a = planes + oy * pl.ws;
-      p.b = gradT + oy * pl.ws * wg.og;
-      p.k = wg.ow;
-      p.accumulate = b > 0 || oy > 0;
-      gemmSerial(p);
-    }
+    gemmSerial(p);
   }
   for (int64_t oc = 0; oc < wg.og; ++oc)
     for (int64_t kk = k0; kk < k1; ++kk)
@@ -332,6 +333,9 @@ void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
   adjoint::rt::ThreadPool &pool = globalPool();
   int threads = adjoint::rt::ThreadPool::insideTask() ? 1 : pool.threads();
   wg.unit = adjoint::rt::kernels<T>().mr;
+  // Segments cost a little per output row: worth it when the planes' rows
+  // are at least a sixth longer than the output's.
+  wg.segmented = (wg.planes.ws - wg.ow) * 6 >= wg.planes.ws;
   int64_t units = (wg.kdim + wg.unit - 1) / wg.unit;
   wg.parts = std::clamp<int64_t>((threads + wg.groups - 1) / wg.groups, 1,
                                  units);

@@ -101,10 +101,16 @@ int64_t packedOffset(int64_t m, int64_t p0, int64_t kc, int64_t i) {
   return p0 * m + i * kc;
 }
 
+/// Where column p of an indirect op(A)'s rows is, from the row's start.
+template <typename T>
+int64_t segmentedColumn(const GemmProblem<T> &g, int64_t p) {
+  return g.aSegment ? p / g.aSegment * g.aSegmentStride + p % g.aSegment : p;
+}
+
 /// Element (i, p) of op(A) in any of its forms.
 template <typename T> T opA(const GemmProblem<T> &g, int64_t i, int64_t p) {
   if (g.aRows)
-    return g.a[g.aRows[i] + p];
+    return g.a[g.aRows[i] + segmentedColumn(g, p)];
   if (g.aPacked) {
     int64_t depth = sliceDepth(kernels<T>(), g.k), mr = kernels<T>().mr;
     int64_t p0 = p / depth * depth, kc = std::min(depth, g.k - p0);
@@ -241,12 +247,16 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
         args.aRows = nullptr;
         if (g.aRows) {
           for (int64_t r = 0; r < h; ++r)
-            rows[r] = g.a + g.aRows[i + r] + p0;
+            rows[r] = g.a + g.aRows[i + r] + segmentedColumn(g, p0);
           args.aRows = rows;
+          args.segLen = g.aSegment;
+          args.segStride = g.aSegmentStride;
+          args.segStart = g.aSegment ? p0 % g.aSegment : 0;
         }
         args.c = g.c + i * g.ldc + base;
         args.ldc = g.ldc;
-        ks.micro[h][ceilDiv(args.nr, ks.lanes)](args);
+        (args.segLen ? ks.segmented : ks.micro)[h][ceilDiv(args.nr, ks.lanes)](
+            args);
       }
     }
   }

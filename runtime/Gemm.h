@@ -21,6 +21,10 @@ namespace adjoint::rt {
 ///   aRows    row i of op(A) at a + aRows[i], contiguous along k (lda and
 ///            transA unused): rows picked out of a larger array, such as
 ///            the taps of a convolution over a padded image;
+///   aSegment, aSegmentStride
+///            with aRows: element (i, p) of op(A) at a + aRows[i] +
+///            (p / aSegment)*aSegmentStride + p % aSegment (the output rows
+///            of a convolution in the rows of its planes);
 ///   bRows    row k of op(B) at b + bRows[k] (B not transposed; ldb unused);
 ///   groupCols, groupStride
 ///            columns of op(B) (not transposed) and of C in groups of
@@ -42,6 +46,7 @@ template <typename T> struct GemmProblem {
   bool accumulate;
   const T *aPacked = nullptr;
   const int64_t *aRows = nullptr;
+  int64_t aSegment = 0, aSegmentStride = 0;
   const int64_t *bRows = nullptr;
   int64_t groupCols = 0, groupStride = 0;
 };

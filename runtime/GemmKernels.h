@@ -31,6 +31,9 @@ constexpr int MaxNv = 4;
 /// packed panel with ldb == NR) or, when bRows is set, at b + bRows[k]. Only
 /// the first nr <= NR columns of B are read and of C written; `accumulate`
 /// adds to C instead of overwriting it. aRows and bRows are not both set.
+/// With aRows and segLen > 0, a row is read in segments of segLen elements
+/// segStride apart, starting segStart elements into a segment (a
+/// convolution's output rows in the rows of its planes).
 /// When vecOffsets is set, the NV vectors of a row of B and of C are not
 /// side by side but at those offsets from b's row and c's (whole vectors:
 /// nr is NV lanes' worth), and aRows is not set.
@@ -38,6 +41,7 @@ template <typename T> struct MicroArgs {
   int64_t kc;
   const T *a;
   const T *const *aRows;
+  int64_t segLen, segStride, segStart; ///< aRows' segments, when segLen > 0
   const T *b;
   int64_t ldb;
   const int64_t *bRows;
@@ -88,6 +92,8 @@ template <typename T> struct KernelSet {
   /// micro[h][v]: a block of h <= mr rows and v <= nr/lanes vectors, so
   /// that the last, narrower panel of a product does no work for nothing.
   MicroKernel<T> micro[MaxMr + 1][MaxNv + 1];
+  /// The same for rows of A read in segments (MicroArgs::segLen > 0).
+  MicroKernel<T> segmented[MaxMr + 1][MaxNv + 1];
   DotKernel<T> dot;
   TransposeFn<T> transpose;
 };

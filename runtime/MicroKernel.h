@@ -26,7 +26,7 @@
 namespace adjoint::rt {
 
 /// How a micro-kernel reads its operands (MicroArgs).
-enum class Operands { Packed, IndirectA, IndirectB };
+enum class Operands { Packed, IndirectA, SegmentedA, IndirectB };
 
 /// The body of microKernel for one way of reading the operands; Full: all
 /// NV vectors of columns, else lane masks past column nr; Spread: vector j
@@ -51,12 +51,35 @@ microBody(const MicroArgs<typename V::T> &p) {
   for (int j = 0; j < NV; ++j)
     at[j] = Spread ? p.vecOffsets[j] : j * L;
   const T *rows[MR];
-  if constexpr (Mode == Operands::IndirectA)
+  if constexpr (Mode == Operands::IndirectA || Mode == Operands::SegmentedA)
     for (int i = 0; i < MR; ++i)
       rows[i] = p.aRows[i];
   const T *a = p.a;
   const T *b = p.b;
-  for (int64_t k = 0; k < p.kc; ++k) {
+  if constexpr (Mode == Operands::SegmentedA) {
+    // The rows of A in segments of segLen elements segStride apart: a
+    // plain run of steps per segment, the row pointers moved between runs.
+    int64_t left = p.segLen - p.segStart;
+    for (int64_t k = 0; k < p.kc;) {
+      int64_t run = std::min(left, p.kc - k);
+      for (int64_t s = 0; s < run; ++s) {
+        Reg bv[NV];
+        for (int j = 0; j < NV; ++j)
+          bv[j] = Full ? V::load(b + at[j]) : V::loadMask(b + at[j], masks[j]);
+        for (int i = 0; i < MR; ++i) {
+          Reg av = V::bcast(rows[i] + s);
+          for (int j = 0; j < NV; ++j)
+            acc[i][j] = V::fma(av, bv[j], acc[i][j]);
+        }
+        b += p.ldb;
+      }
+      for (int i = 0; i < MR; ++i)
+        rows[i] += run + p.segStride - p.segLen;
+      k += run;
+      left = p.segLen;
+    }
+  }
+  for (int64_t k = 0; Mode != Operands::SegmentedA && k < p.kc; ++k) {
     const T *brow = Mode == Operands::IndirectB ? p.b + p.bRows[k] : b;
     Reg bv[NV];
     for (int j = 0; j < NV; ++j)
@@ -153,16 +176,25 @@ void dotKernel(int64_t m, int64_t n, int64_t k, const typename V::T *a,
   }
 }
 
+/// The micro-kernel for rows of A read in segments (MicroArgs::segLen): a
+/// function of its own, so that the other kernels' code stays as it is.
+template <class V, int MR, int NV>
+void segmentedKernel(const MicroArgs<typename V::T> &p) {
+  if (p.nr == NV * V::L)
+    microBody<V, MR, NV, Operands::SegmentedA, true>(p);
+  else
+    microBody<V, MR, NV, Operands::SegmentedA, false>(p);
+}
+
 template <class V, int NV, int... H>
-void fillRows(MicroKernel<typename V::T> (&micro)[MaxMr + 1][MaxNv + 1],
-              std::integer_sequence<int, H...>) {
-  ((micro[H + 1][NV] = &microKernel<V, H + 1, NV>), ...);
+void fillRows(KernelSet<typename V::T> &ks, std::integer_sequence<int, H...>) {
+  ((ks.micro[H + 1][NV] = &microKernel<V, H + 1, NV>), ...);
+  ((ks.segmented[H + 1][NV] = &segmentedKernel<V, H + 1, NV>), ...);
 }
 
 template <class V, int MR, int... W>
-void fillMicro(MicroKernel<typename V::T> (&micro)[MaxMr + 1][MaxNv + 1],
-               std::integer_sequence<int, W...>) {
-  (fillRows<V, W + 1>(micro, std::make_integer_sequence<int, MR>()), ...);
+void fillMicro(KernelSet<typename V::T> &ks, std::integer_sequence<int, W...>) {
+  (fillRows<V, W + 1>(ks, std::make_integer_sequence<int, MR>()), ...);
 }
 
 /// The kernel set of traits V with register block MR x NV vectors, packed
@@ -179,7 +211,7 @@ KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
   ks.lanes = V::L;
   ks.kc = kc;
   ks.mc = mc / MR * MR;
-  fillMicro<V, MR>(ks.micro, std::make_integer_sequence<int, NV>());
+  fillMicro<V, MR>(ks, std::make_integer_sequence<int, NV>());
   ks.dot = &dotKernel<V>;
   ks.transpose = &transposeScalar<typename V::T>;
   return ks;
