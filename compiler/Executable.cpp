@@ -121,6 +121,9 @@ std::unique_ptr<Executable> compile(const Graph &input,
       std::string name = groupKindName(group.kind) + std::string(":");
       for (const Node *n : group.nodes)
         name += " %" + n->result()->name() + "=" + std::string(opName(n->op()));
+      if (const Node *t = group.trailing)
+        name += ", then %" + t->result()->name() + "=" +
+                std::string(opName(t->op()));
       impl->groupNames.push_back(name);
     }
   }

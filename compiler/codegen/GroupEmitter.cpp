@@ -375,7 +375,8 @@ void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
 /// keeps each tile of it in a buffer of its own and hands the tile to the
 /// epilogue (adjoint_rt_gemm_tiles_*), which reads the product there.
 KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
-                             int groupIndex) {
+                             int groupIndex,
+                             const std::unordered_map<const Node *, int> &nodeIndex) {
   const Node &anchor = *group.anchor;
   const Value *product = anchor.result();
   const Value *carrier = nullptr;
@@ -383,7 +384,8 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
       group.outputs.end())
     carrier = product;
   for (const Value *out : group.outputs)
-    if (!carrier && out->type() == product->type() && !ec.inPlace.count(out))
+    if (!carrier && out->type() == product->type() && !ec.inPlace.count(out) &&
+        (!group.trailing || out != group.trailing->result()))
       carrier = out;
   bool isMatMul = anchor.op() == OpKind::MatMul;
   bool inTiles = !carrier;
@@ -395,9 +397,11 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
   GroupExprs exprs(ec, group, space);
   exprs.readAnchorFrom(&anchor, carrier);
   IndexMap id = identityMap(space.dims.size());
+  // The trailing pool's result is its own kernel's (below).
+  const Value *pooled = group.trailing ? group.trailing->result() : nullptr;
   std::vector<const Value *> computed;
   for (const Value *out : group.outputs)
-    if (out != product) {
+    if (out != product && out != pooled) {
       computed.push_back(out);
       exprs.collect(out, id);
     }
@@ -480,6 +484,33 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     epilogue = e.finish(1, 1).fn;
   }
 
+  // A trailing pool runs on each image right after the epilogue: its own
+  // kernel, over that image's planes (rows of the pool kernel are the
+  // [N*C] planes), called by a callback that calls the epilogue first.
+  if (const Node *pool = group.trailing) {
+    std::vector<KernelCall> pools =
+        emitNodeKernels(ec, *pool, nodeIndex.at(pool));
+    int64_t planes = pool->operand(0)->type().shape[1];
+    llvm::Function *wrap = llvm::Function::Create(
+        llvm::FunctionType::get(ec.voidTy(),
+                                {ec.i64(), ec.i64(), ec.i64(), ec.i64(),
+                                 ec.ptr()},
+                                false),
+        llvm::GlobalValue::InternalLinkage, name + ".then_pool", ec.module);
+    wrap->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<> wb(llvm::BasicBlock::Create(ec.ctx, "entry", wrap));
+    llvm::Value *r0 = wrap->getArg(0), *r1 = wrap->getArg(1),
+                *slots = wrap->getArg(4);
+    if (epilogue)
+      wb.CreateCall(epilogue, {r0, r1, wrap->getArg(2), wrap->getArg(3), slots});
+    for (const KernelCall &call : pools)
+      wb.CreateCall(call.fn,
+                    {wb.CreateMul(r0, wb.getInt64(planes)),
+                     wb.CreateMul(r1, wb.getInt64(planes)), slots});
+    wb.CreateRetVoid();
+    epilogue = wrap;
+  }
+
   // The product kept in tiles has no slot: the kernel that calls the
   // runtime then takes only the operands.
   std::vector<const Value *> callValues = bufs.values;
@@ -550,7 +581,7 @@ emitGroupKernels(EmitContext &ec, const FusionGroup &group, int groupIndex,
   case GroupKind::Epilogue:
     if (group.anchor->result()->type().numElements() == 0)
       return {};
-    return {emitEpilogueGroup(ec, group, groupIndex)};
+    return {emitEpilogueGroup(ec, group, groupIndex, nodeIndex)};
   case GroupKind::Row: {
     bool any = false;
     for (const Value *v : group.outputs)

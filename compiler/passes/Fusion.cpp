@@ -563,6 +563,44 @@ void findInPlaceCandidates(FusionGroup &group) {
         group.inPlaceCandidates.push_back({out, in});
 }
 
+/// Moves each max or average pool that reads a result of a convolution's
+/// Epilogue group into that group as its trailing pool (FusionGroup::
+/// trailing), when the pool is a group of its own and writes no donated
+/// buffer: the pool then reads each image while the epilogue has it in
+/// cache. The pool depends on that group alone, so running it there, before
+/// the groups in between, keeps every dependence.
+void attachPools(const Graph &g, FusionPlan &plan, const InPlacePairs &inPlace) {
+  std::vector<bool> moved(plan.groups.size(), false);
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    const FusionGroup &single = plan.groups[i];
+    if (single.kind != GroupKind::Single || single.nodes.size() != 1)
+      continue;
+    const Node *pool = single.nodes[0];
+    if (pool->op() != OpKind::MaxPool2D && pool->op() != OpKind::AvgPool2D)
+      continue;
+    const Node *def = pool->operand(0)->definingNode();
+    if (!def)
+      continue;
+    FusionGroup &epilogue = plan.groups[plan.groupOf.at(def)];
+    bool donated = std::any_of(inPlace.begin(), inPlace.end(), [&](auto &pair) {
+      return pair.first == pool->result();
+    });
+    if (epilogue.kind != GroupKind::Epilogue ||
+        epilogue.anchor->op() != OpKind::Conv2D || epilogue.trailing ||
+        donated ||
+        pool->operand(0)->type().shape != epilogue.anchor->result()->type().shape)
+      continue;
+    epilogue.trailing = pool;
+    moved[i] = true;
+  }
+  std::vector<FusionGroup> kept;
+  for (size_t i = 0; i < plan.groups.size(); ++i)
+    if (!moved[i])
+      kept.push_back(std::move(plan.groups[i]));
+  plan.groups = std::move(kept);
+  completePlan(g, plan);
+}
+
 /// True when every pair of `inPlace` holds under `plan` (see fuseGraph).
 bool keepsInPlace(const FusionPlan &plan, const InPlacePairs &inPlace) {
   for (const auto &[out, in] : inPlace) {
@@ -605,6 +643,7 @@ FusionPlan fuseGraph(const Graph &g, const InPlacePairs &inPlace) {
     Planner planner(g, alone, donated);
     if (planner.run(plan, before)) {
       completePlan(g, plan);
+      attachPools(g, plan, inPlace);
       for (FusionGroup &group : plan.groups)
         findInPlaceCandidates(group);
       if (keepsInPlace(plan, inPlace)) {

@@ -89,6 +89,9 @@ std::string printFusionPlan(const FusionPlan &plan) {
     os << "# group " << i << " (" << groupKindName(group.kind) << "):";
     for (const Node *n : group.nodes)
       os << " %" << n->result()->name() << "=" << opName(n->op());
+    if (group.trailing)
+      os << ", then on each image %" << group.trailing->result()->name() << "="
+         << opName(group.trailing->op());
     os << "\n#   reads " << names(group.inputs) << "; writes "
        << names(group.outputs) << "\n";
   }
@@ -112,18 +115,25 @@ FusionPlan unfusedPlan(const Graph &g) {
 
 void completePlan(const Graph &g, FusionPlan &plan) {
   plan.groupOf.clear();
-  for (size_t i = 0; i < plan.groups.size(); ++i)
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
     for (const Node *n : plan.groups[i].nodes)
       plan.groupOf[n] = (int)i;
+    if (const Node *t = plan.groups[i].trailing)
+      plan.groupOf[t] = (int)i;
+  }
   std::unordered_set<const Value *> graphOutputs;
   for (const Output &o : g.outputs())
     graphOutputs.insert(o.value);
   // The groups that read each value.
   std::unordered_map<const Value *, std::vector<int>> readers;
-  for (size_t i = 0; i < plan.groups.size(); ++i)
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
     for (const Node *n : plan.groups[i].nodes)
       for (const Value *v : n->operands())
         readers[v].push_back((int)i);
+    if (const Node *t = plan.groups[i].trailing)
+      for (const Value *v : t->operands())
+        readers[v].push_back((int)i);
+  }
 
   for (size_t i = 0; i < plan.groups.size(); ++i) {
     FusionGroup &group = plan.groups[i];
@@ -139,14 +149,20 @@ void completePlan(const Graph &g, FusionPlan &plan) {
         if ((!def || !members.count(def)) && seen.insert(v).second)
           group.inputs.push_back(v);
       }
-    for (const Node *n : group.nodes) {
+    // A trailing pool reads a result of the group from memory, and its own
+    // result is the group's like any other.
+    const Value *pooled = group.trailing ? group.trailing->operand(0) : nullptr;
+    std::vector<const Node *> producers = group.nodes;
+    if (group.trailing)
+      producers.push_back(group.trailing);
+    for (const Node *n : producers) {
       const Value *r = n->result();
       auto it = readers.find(r);
       bool readOutside =
           it != readers.end() &&
           std::any_of(it->second.begin(), it->second.end(),
                       [&](int reader) { return reader != (int)i; });
-      if (readOutside || graphOutputs.count(r))
+      if (readOutside || graphOutputs.count(r) || r == pooled)
         group.outputs.push_back(r);
     }
     // A single elementwise node may overwrite a same-shaped operand.
@@ -164,11 +180,25 @@ void completePlan(const Graph &g, FusionPlan &plan) {
 
 void checkPlan(const Graph &g, const FusionPlan &plan) {
   std::unordered_map<const Node *, int> position;
-  for (size_t i = 0; i < plan.groups.size(); ++i)
-    for (const Node *n : plan.groups[i].nodes) {
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    std::vector<const Node *> all = plan.groups[i].nodes;
+    if (const Node *t = plan.groups[i].trailing) {
+      all.push_back(t);
+      const FusionGroup &group = plan.groups[i];
+      if (group.kind != GroupKind::Epilogue ||
+          group.anchor->op() != OpKind::Conv2D ||
+          (t->op() != OpKind::MaxPool2D && t->op() != OpKind::AvgPool2D) ||
+          std::find(group.outputs.begin(), group.outputs.end(),
+                    t->operand(0)) == group.outputs.end())
+        internalError("fusion plan: ", t->describe(),
+                      " trails group ", i, ", which is no convolution's "
+                      "epilogue writing what it reads");
+    }
+    for (const Node *n : all) {
       if (!position.emplace(n, (int)i).second)
         internalError("fusion plan: ", n->describe(), " is in two groups");
     }
+  }
   for (const auto &node : g.nodes()) {
     auto it = position.find(node.get());
     if (it == position.end())

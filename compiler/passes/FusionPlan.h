@@ -55,6 +55,11 @@ struct FusionGroup {
   /// i only (same shape, identity index map), so that the output may be
   /// written over the input's buffer when the input dies in this group.
   std::vector<std::pair<const Value *, const Value *>> inPlaceCandidates;
+  /// In an Epilogue group of a conv2d: a max or average pool of one of the
+  /// group's results, run on each image as soon as the epilogue has
+  /// finished it, while it is in cache. Not in `nodes`; the value it reads
+  /// is written to memory (an output of the group) all the same.
+  const Node *trailing = nullptr;
 };
 
 /// Why a producer was not fused into a consumer (shown in dumps).

@@ -381,6 +381,49 @@ TEST(FusedCodegen, ReductionsOverOuterAxesMatchTheInterpreter) {
   }
 }
 
+TEST(FusedCodegen, PoolsAfterConvolutionEpiloguesMatchTheInterpreter) {
+  // conv2d + bias + relu, then a max or average pool of each image, in one
+  // kernel; batches of 1 (each image's GEMM across the pool) and 5, the
+  // relu also read elsewhere or not.
+  for (int64_t batch : {1, 5})
+    for (bool maxPool : {true, false})
+      for (bool reluOutput : {false, true}) {
+        SCOPED_TRACE("batch " + std::to_string(batch) + (maxPool ? " max" : " avg") +
+                     (reluOutput ? " relu out" : ""));
+        Graph g("convpool");
+        Builder b(g);
+        Value *x = b.input("x", {DType::F32, {batch, 3, 11, 10}});
+        Value *w = b.input("w", {DType::F32, {6, 3, 3, 3}});
+        Value *bias = b.input("b", {DType::F32, {6, 1, 1}});
+        Conv2DOptions conv;
+        conv.pads = {1, 1, 1, 1};
+        Value *r = b.relu(b.add(b.conv2d(x, w, conv), bias));
+        Pool2DOptions pool;
+        pool.kernel = {2, 2};
+        pool.strides = {2, 2};
+        b.output("y", maxPool ? b.maxPool2d(r, pool) : b.avgPool2d(r, pool));
+        if (reluOutput)
+          b.output("r", r);
+        FusionPlan plan = fuseGraph(g);
+        checkPlan(g, plan);
+        EXPECT_EQ(plan.kernelCount(), 1);
+        auto inputs = randomInputs(g, (uint64_t)batch, false);
+        auto want = interpret(g, inputs);
+        std::map<std::string, Tensor> first;
+        for (int threads : {1, 2}) {
+          CompileOptions options;
+          options.threads = threads;
+          auto got = compile(g, options)->run(inputs);
+          expectClose(got, want, 1e-5);
+          if (threads == 1)
+            first = got;
+          else
+            for (const auto &[name, t] : got)
+              EXPECT_TRUE(t.identical(first.at(name))) << name;
+        }
+      }
+}
+
 TEST(FusedCodegen, ExamplesMatchUnfused) {
   int count = 0;
   for (const auto &path : examples()) {
