@@ -517,6 +517,8 @@ def main():
         parser.error("--modes takes train, infer or train,infer")
     if args.rounds < 1 or min(threads) < 1:
         parser.error("--rounds and --threads take numbers from 1")
+    # node resolves a relative module path from the script, not from here.
+    args.ort_node = os.path.abspath(args.ort_node)
     ort, ort_version = ort_module(args.ort_node)
 
     with tempfile.TemporaryDirectory(prefix="adjoint-frameworks-") as tmp:
