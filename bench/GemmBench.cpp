@@ -46,8 +46,8 @@ void BM_GemmF32(benchmark::State &state) {
   for (float &v : b)
     v = dist(rng);
   for (auto _ : state) {
-    adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(),
-                        tb ? k : n, tb, c.data(), n);
+    adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(), tb ? k : n,
+                        tb, c.data(), n);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }

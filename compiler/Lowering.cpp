@@ -119,10 +119,9 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
     host = codegen::createHostTargetMachine();
     tm = host.get();
   }
-  out.emitted =
-      lowerToLLVM(g, out.pipeline.fusion, dump ? &dump->code : nullptr, *tm,
-                  sharedSlots(out.inPlace, out.pipeline.memory),
-                  options.profile);
+  out.emitted = lowerToLLVM(
+      g, out.pipeline.fusion, dump ? &dump->code : nullptr, *tm,
+      sharedSlots(out.inPlace, out.pipeline.memory), options.profile);
   return out;
 }
 

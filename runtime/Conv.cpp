@@ -41,11 +41,11 @@ template <typename T> struct Conv : ConvGeometry {
   const T *x, *w;
   T *y;
   ConvPlanes planes;
-  const T *packed = nullptr;           // [groups][og*kdim], or null
-  const int64_t *offsets = nullptr;    // [kdim]
+  const T *packed = nullptr;        // [groups][og*kdim], or null
+  const int64_t *offsets = nullptr; // [kdim]
   adjoint_rt_tile_fn epilogue;
   void *ctx;
-  bool split = false; // one item at a time, each GEMM across the pool
+  bool split = false;   // one item at a time, each GEMM across the pool
   int64_t rowWidth = 0; // columns per output row when rows are vectors
 
   Conv(const ConvGeometry &g, const T *x, const T *w, T *y,
@@ -96,8 +96,8 @@ template <typename T> void convGroup(const Conv<T> &cv, int64_t b, int64_t g) {
     planes = buf;
   }
   T *out = copyOut ? buf + planeElems : y;
-  GemmProblem<T> p{cv.og, pl.q, cv.kdim, nullptr, 0,     false, planes,
-                   0,     false, out,     pl.q,  false};
+  GemmProblem<T> p{cv.og,  pl.q, cv.kdim, nullptr, 0,    false,
+                   planes, 0,    false,   out,     pl.q, false};
   p.bRows = cv.offsets;
   if (cv.rowWidth) {
     // Each output row as whole vectors of its own (ConvPlanes.h).
@@ -147,8 +147,8 @@ void conv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
   // Weights packed once for every image; without the buffer each GEMM
   // packs them itself, and without offsets the items compute directly.
   int64_t perGroup = packedASize(cv.og, cv.kdim);
-  if (T *packed = static_cast<T *>(
-          tWeights.get(cv.groups * perGroup * sizeof(T)))) {
+  if (T *packed =
+          static_cast<T *>(tWeights.get(cv.groups * perGroup * sizeof(T)))) {
     for (int64_t g = 0; g < cv.groups; ++g)
       prepackA(GemmProblem<T>{cv.og, 0, cv.kdim, w + g * cv.og * cv.kdim,
                               cv.kdim, false, nullptr, 0, false, nullptr, 0,

@@ -20,11 +20,11 @@
 // transposed, the taps read in place through their offsets. The sums run
 // over the planes' columns (zeros of dy in those past outW), or, when those
 // are many or an input is not finite, over the real output positions only,
-// each output row a segment of a row of the planes (GemmProblem::aSegment). Work items are (group, range of
-// taps); each writes its rows of dw once, transposed, at the end. Every sum
-// has a fixed order, so, as for conv2d, the result does not depend on the
-// thread count (except that an item whose buffers cannot be allocated falls
-// back to direct loops).
+// each output row a segment of a row of the planes (GemmProblem::aSegment).
+// Work items are (group, range of taps); each writes its rows of dw once,
+// transposed, at the end. Every sum has a fixed order, so, as for conv2d, the
+// result does not depend on the thread count (except that an item whose buffers
+// cannot be allocated falls back to direct loops).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Conv.h"
@@ -200,7 +200,7 @@ template <typename T> struct WeightGrad : ConvGeometry {
   T *out; // dw
   ConvPlanes planes;
   const int64_t *offsets = nullptr; // [kdim]
-  bool segmented = false; // over the real output positions only
+  bool segmented = false;           // over the real output positions only
   int64_t parts = 1;                // ranges of taps per group
   int64_t unit = 1;                 // taps per register block
 
@@ -225,10 +225,10 @@ void weightGradDirect(const WeightGrad<T> &wg, int64_t g, int64_t k0,
           for (int64_t ox = 0; ox < wg.ow; ++ox) {
             int64_t ix = ox * wg.sw - wg.pl + j * wg.dw;
             if (ix >= 0 && ix < wg.wd)
-              sum += wg.dy[((b * wg.o + g * wg.og + oc) * wg.oh + oy) * wg.ow +
-                           ox] *
-                     wg.x[((b * wg.c + g * wg.cg + ic) * wg.h + iy) * wg.wd +
-                          ix];
+              sum +=
+                  wg.dy[((b * wg.o + g * wg.og + oc) * wg.oh + oy) * wg.ow +
+                        ox] *
+                  wg.x[((b * wg.c + g * wg.cg + ic) * wg.h + iy) * wg.wd + ix];
           }
         }
       wg.out[(g * wg.og + oc) * wg.kdim + kk] = sum;
@@ -240,8 +240,8 @@ template <typename T> bool allFinite(const T *x, int64_t n) {
   // The exponent bits all set mark infinity and NaN; an integer OR over
   // the elements vectorizes where a floating-point test would not.
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  constexpr Bits exponent = sizeof(T) == 4 ? Bits(0x7f800000u)
-                                           : Bits(0x7ff0000000000000ull);
+  constexpr Bits exponent =
+      sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
   Bits bad = 0;
   for (int64_t i = 0; i < n; ++i) {
     Bits bits;
@@ -266,8 +266,8 @@ template <typename T> void weightGradItem(int64_t item, void *ctx) {
   // One buffer: the planes (unless read in place), dy^T, then dw^T.
   int64_t planeElems = wg.inPlace ? 0 : (pl.elements + 15) / 16 * 16;
   int64_t gradElems = (pl.q * wg.og + 15) / 16 * 16;
-  T *buf = static_cast<T *>(tScratch.get(
-      (planeElems + gradElems + (k1 - k0) * wg.og) * sizeof(T)));
+  T *buf = static_cast<T *>(
+      tScratch.get((planeElems + gradElems + (k1 - k0) * wg.og) * sizeof(T)));
   if (!buf || !wg.offsets)
     return weightGradDirect(wg, g, k0, k1);
   T *gradT = buf + planeElems, *sum = gradT + gradElems;
@@ -282,8 +282,7 @@ template <typename T> void weightGradItem(int64_t item, void *ctx) {
     // infinite or NaN input would make that NaN. Such an image, and every
     // image when those columns are many, sums over the real output
     // positions only, each output row a segment of a row of the planes.
-    bool segmented =
-        wg.segmented || !allFinite(image, wg.cg * wg.h * wg.wd);
+    bool segmented = wg.segmented || !allFinite(image, wg.cg * wg.h * wg.wd);
     int64_t width = segmented ? wg.ow : pl.ws;
     // gradT[oy*width + ox][oc] = dy[b, g*og + oc, oy, ox], zeros past outW,
     // read along rows of dy (the writes, og apart, stay in L1).
@@ -337,8 +336,8 @@ void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
   // are at least a sixth longer than the output's.
   wg.segmented = (wg.planes.ws - wg.ow) * 6 >= wg.planes.ws;
   int64_t units = (wg.kdim + wg.unit - 1) / wg.unit;
-  wg.parts = std::clamp<int64_t>((threads + wg.groups - 1) / wg.groups, 1,
-                                 units);
+  wg.parts =
+      std::clamp<int64_t>((threads + wg.groups - 1) / wg.groups, 1, units);
   pool.run(wg.groups * wg.parts, weightGradItem<T>, &wg);
 }
 

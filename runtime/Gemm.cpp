@@ -241,7 +241,7 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
       }
       for (int64_t i = r0; i < r1; i += ks.mr) {
         int64_t h = std::min<int64_t>(ks.mr, r1 - i);
-        args.a = g.aPacked ? g.aPacked + packedOffset(g.m, p0, args.kc, i)
+        args.a = g.aPacked  ? g.aPacked + packedOffset(g.m, p0, args.kc, i)
                  : packHere ? packedA + (i - r0) * args.kc
                             : nullptr;
         args.aRows = nullptr;
@@ -255,8 +255,8 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
         }
         args.c = g.c + i * g.ldc + base;
         args.ldc = g.ldc;
-        (args.segLen ? ks.segmented : ks.micro)[h][ceilDiv(args.nr, ks.lanes)](
-            args);
+        (args.segLen ? ks.segmented
+                     : ks.micro)[h][ceilDiv(args.nr, ks.lanes)](args);
       }
     }
   }
@@ -265,8 +265,8 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
 template <typename T> struct Tiling {
   const KernelSet<T> *ks;
   const GemmProblem<T> *g;
-  int64_t unitRows;            // rows of a register block (1 for dots)
-  int64_t rowTiles, colTiles;  // the grid of tiles
+  int64_t unitRows;           // rows of a register block (1 for dots)
+  int64_t rowTiles, colTiles; // the grid of tiles
   adjoint_rt_tile_fn epilogue;
   void *ctx;
   adjoint_rt_product_fn product = nullptr; // tiles in per-thread buffers
@@ -292,8 +292,8 @@ template <typename T> void chooseTiles(Tiling<T> &t, int threads) {
          work / double(2 * t.rowTiles * t.colTiles) >= MinTileWork) {
     bool colsLeft = t.colTiles * 2 <= colUnits,
          rowsLeft = t.rowTiles * 2 <= rowUnits;
-    if (colsLeft && (!rowsLeft || colUnits / t.colTiles >=
-                                      rowUnits / t.rowTiles))
+    if (colsLeft &&
+        (!rowsLeft || colUnits / t.colTiles >= rowUnits / t.rowTiles))
       t.colTiles *= 2;
     else if (rowsLeft)
       t.rowTiles *= 2;
@@ -309,7 +309,8 @@ template <typename T> void tileTask(int64_t task, void *ctx) {
   int64_t rowUnits = ceilDiv(g.m, t.unitRows), colUnits = ceilDiv(g.n, nr);
   int64_t rt = task / t.colTiles, ct = task % t.colTiles;
   int64_t r0 = chunkBegin(rowUnits, t.rowTiles, rt) * t.unitRows;
-  int64_t r1 = std::min(g.m, chunkBegin(rowUnits, t.rowTiles, rt + 1) * t.unitRows);
+  int64_t r1 =
+      std::min(g.m, chunkBegin(rowUnits, t.rowTiles, rt + 1) * t.unitRows);
   int64_t c0 = chunkBegin(colUnits, t.colTiles, ct) * nr;
   int64_t c1 = std::min(g.n, chunkBegin(colUnits, t.colTiles, ct + 1) * nr);
   if (t.product) {
@@ -451,8 +452,8 @@ extern "C" void adjoint_rt_gemm_f32(int64_t m, int64_t n, int64_t k,
                                     int32_t trans_a, const float *b,
                                     int64_t ldb, int32_t trans_b, float *c,
                                     int64_t ldc) {
-  adjoint::rt::gemmParallel(GemmProblem<float>{m, n, k, a, lda, trans_a != 0,
-                                               b, ldb, trans_b != 0, c, ldc,
+  adjoint::rt::gemmParallel(GemmProblem<float>{m, n, k, a, lda, trans_a != 0, b,
+                                               ldb, trans_b != 0, c, ldc,
                                                false},
                             nullptr, nullptr);
 }
@@ -474,8 +475,8 @@ extern "C" void adjoint_rt_gemm_ex_f32(int64_t m, int64_t n, int64_t k,
                                        int64_t ldb, int32_t trans_b, float *c,
                                        int64_t ldc, int32_t accumulate,
                                        adjoint_rt_tile_fn epilogue, void *ctx) {
-  adjoint::rt::gemmParallel(GemmProblem<float>{m, n, k, a, lda, trans_a != 0,
-                                               b, ldb, trans_b != 0, c, ldc,
+  adjoint::rt::gemmParallel(GemmProblem<float>{m, n, k, a, lda, trans_a != 0, b,
+                                               ldb, trans_b != 0, c, ldc,
                                                accumulate != 0},
                             epilogue, ctx);
 }

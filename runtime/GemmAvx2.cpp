@@ -1,4 +1,5 @@
-//===- GemmAvx2.cpp - GEMM micro-kernels for AVX2 with FMA3 -----------------===//
+//===- GemmAvx2.cpp - GEMM micro-kernels for AVX2 with FMA3
+//-----------------===//
 //
 // Compiled with -march=x86-64-v3 whatever the host (runtime/CMakeLists.txt),
 // so that an AVX-512 host builds and tests these kernels too. 16 vector
@@ -37,7 +38,8 @@ struct F32x8 {
   static Reg loadMask(const T *p, Mask m) { return _mm256_maskload_ps(p, m); }
   static void storeMask(T *p, Reg r, Mask m) { _mm256_maskstore_ps(p, m, r); }
   static T hsum(Reg r) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
+    __m128 s =
+        _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
@@ -59,7 +61,8 @@ struct F64x4 {
   static Reg loadMask(const T *p, Mask m) { return _mm256_maskload_pd(p, m); }
   static void storeMask(T *p, Reg r, Mask m) { _mm256_maskstore_pd(p, m, r); }
   static T hsum(Reg r) {
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(r), _mm256_extractf128_pd(r, 1));
+    __m128d s =
+        _mm_add_pd(_mm256_castpd256_pd128(r), _mm256_extractf128_pd(r, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
   }
 };
@@ -84,7 +87,8 @@ void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
 
 template <> const KernelSet<float> &avx2Kernels<float>() {
   static const KernelSet<float> ks = [] {
-    KernelSet<float> k = makeKernelSet<F32x8, 6, 2>(Isa::Avx2, "avx2", 256, 144);
+    KernelSet<float> k =
+        makeKernelSet<F32x8, 6, 2>(Isa::Avx2, "avx2", 256, 144);
     k.transpose = &transposeF32;
     return k;
   }();

@@ -1,4 +1,5 @@
-//===- GemmAvx512.cpp - GEMM micro-kernels for AVX-512 ----------------------===//
+//===- GemmAvx512.cpp - GEMM micro-kernels for AVX-512
+//----------------------===//
 //
 // Compiled with -march=x86-64-v4 whatever the host (runtime/CMakeLists.txt);
 // called only when the CPU has AVX-512 (Gemm.cpp). 32 vector registers hold
@@ -28,7 +29,9 @@ struct F32x16 {
   static Mask mask(int count) {
     return static_cast<Mask>((uint32_t(1) << count) - 1);
   }
-  static Reg loadMask(const T *p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static Reg loadMask(const T *p, Mask m) {
+    return _mm512_maskz_loadu_ps(m, p);
+  }
   static void storeMask(T *p, Reg r, Mask m) { _mm512_mask_storeu_ps(p, m, r); }
   static T hsum(Reg r) { return _mm512_reduce_add_ps(r); }
 };
@@ -47,7 +50,9 @@ struct F64x8 {
   static Mask mask(int count) {
     return static_cast<Mask>((uint32_t(1) << count) - 1);
   }
-  static Reg loadMask(const T *p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
+  static Reg loadMask(const T *p, Mask m) {
+    return _mm512_maskz_loadu_pd(m, p);
+  }
   static void storeMask(T *p, Reg r, Mask m) { _mm512_mask_storeu_pd(p, m, r); }
   static T hsum(Reg r) { return _mm512_reduce_add_pd(r); }
 };

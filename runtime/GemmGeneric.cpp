@@ -1,4 +1,5 @@
-//===- GemmGeneric.cpp - Portable GEMM micro-kernels ------------------------===//
+//===- GemmGeneric.cpp - Portable GEMM micro-kernels
+//------------------------===//
 //
 // Scalar "vectors" of one lane for CPUs without AVX2 (and for other
 // architectures): the same blocking, with a 4 x 4 register block that the

@@ -84,11 +84,11 @@ void transposeScalar(const T *src, int64_t lds, int64_t rows, int64_t cols,
 template <typename T> struct KernelSet {
   Isa isa;
   const char *name;
-  int mr;         ///< rows of a register block
-  int nr;         ///< columns of a register block
-  int lanes;      ///< elements of a vector; nr is a multiple
-  int64_t kc;     ///< depth of a packed panel (L1)
-  int64_t mc;     ///< rows of a packed A block (L2)
+  int mr;     ///< rows of a register block
+  int nr;     ///< columns of a register block
+  int lanes;  ///< elements of a vector; nr is a multiple
+  int64_t kc; ///< depth of a packed panel (L1)
+  int64_t mc; ///< rows of a packed A block (L2)
   /// micro[h][v]: a block of h <= mr rows and v <= nr/lanes vectors, so
   /// that the last, narrower panel of a product does no work for nothing.
   MicroKernel<T> micro[MaxMr + 1][MaxNv + 1];

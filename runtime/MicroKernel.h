@@ -1,4 +1,5 @@
-//===- MicroKernel.h - The GEMM micro-kernels, one template per ISA -*- C++ -*-//
+//===- MicroKernel.h - The GEMM micro-kernels, one template per ISA -*- C++
+//-*-//
 //
 // Included only by the per-ISA files (GemmAvx512.cpp, GemmAvx2.cpp,
 // GemmGeneric.cpp), each compiled for its instruction set. A file describes
@@ -83,7 +84,8 @@ microBody(const MicroArgs<typename V::T> &p) {
     const T *brow = Mode == Operands::IndirectB ? p.b + p.bRows[k] : b;
     Reg bv[NV];
     for (int j = 0; j < NV; ++j)
-      bv[j] = Full ? V::load(brow + at[j]) : V::loadMask(brow + at[j], masks[j]);
+      bv[j] =
+          Full ? V::load(brow + at[j]) : V::loadMask(brow + at[j], masks[j]);
     for (int i = 0; i < MR; ++i) {
       Reg av = V::bcast(Mode == Operands::IndirectA ? rows[i] + k : a + i);
       for (int j = 0; j < NV; ++j)

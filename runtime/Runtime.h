@@ -98,8 +98,7 @@ void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k, const double *a,
 /// product's width). The tile is the runtime's own and lives until the call
 /// returns.
 typedef void (*adjoint_rt_product_fn)(int64_t r0, int64_t r1, int64_t c0,
-                                      int64_t c1, const void *tile,
-                                      void *ctx);
+                                      int64_t c1, const void *tile, void *ctx);
 
 /// The product op(A) @ op(B) ([m, n], operands as adjoint_rt_gemm_f32's)
 /// computed tile by tile into per-thread buffers, each tile handed to
@@ -108,15 +107,15 @@ typedef void (*adjoint_rt_product_fn)(int64_t r0, int64_t r1, int64_t c0,
 /// optimizer update. Tiles do not overlap, cover the product, and may be
 /// handed to epilogue at the same time from different threads. Bitwise the
 /// same for every thread count.
-void adjoint_rt_gemm_tiles_f32(int64_t m, int64_t n, int64_t k,
-                               const float *a, int64_t lda, int32_t trans_a,
-                               const float *b, int64_t ldb, int32_t trans_b,
+void adjoint_rt_gemm_tiles_f32(int64_t m, int64_t n, int64_t k, const float *a,
+                               int64_t lda, int32_t trans_a, const float *b,
+                               int64_t ldb, int32_t trans_b,
                                adjoint_rt_product_fn epilogue, void *ctx);
 
 /// adjoint_rt_gemm_tiles_f32 in f64.
-void adjoint_rt_gemm_tiles_f64(int64_t m, int64_t n, int64_t k,
-                               const double *a, int64_t lda, int32_t trans_a,
-                               const double *b, int64_t ldb, int32_t trans_b,
+void adjoint_rt_gemm_tiles_f64(int64_t m, int64_t n, int64_t k, const double *a,
+                               int64_t lda, int32_t trans_a, const double *b,
+                               int64_t ldb, int32_t trans_b,
                                adjoint_rt_product_fn epilogue, void *ctx);
 
 /// adjoint_rt_gemm_f32 in f64.
@@ -155,26 +154,20 @@ void adjoint_rt_conv2d_f64(const double *x, const double *w, double *y,
 /// it is final, from the thread that computed it, while the image is in
 /// that core's cache. Epilogues of different images may run at the same
 /// time.
-void adjoint_rt_conv2d_ex_f32(const float *x, const float *w, float *y,
-                              int64_t n, int64_t c, int64_t h, int64_t w_,
-                              int64_t o, int64_t kh, int64_t kw,
-                              int64_t stride_h, int64_t stride_w,
-                              int64_t pad_top, int64_t pad_left,
-                              int64_t pad_bottom, int64_t pad_right,
-                              int64_t dil_h, int64_t dil_w, int64_t groups,
-                              int64_t out_h, int64_t out_w,
-                              adjoint_rt_tile_fn epilogue, void *ctx);
+void adjoint_rt_conv2d_ex_f32(
+    const float *x, const float *w, float *y, int64_t n, int64_t c, int64_t h,
+    int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
+    int64_t out_h, int64_t out_w, adjoint_rt_tile_fn epilogue, void *ctx);
 
 /// adjoint_rt_conv2d_ex_f32 in f64.
-void adjoint_rt_conv2d_ex_f64(const double *x, const double *w, double *y,
-                              int64_t n, int64_t c, int64_t h, int64_t w_,
-                              int64_t o, int64_t kh, int64_t kw,
-                              int64_t stride_h, int64_t stride_w,
-                              int64_t pad_top, int64_t pad_left,
-                              int64_t pad_bottom, int64_t pad_right,
-                              int64_t dil_h, int64_t dil_w, int64_t groups,
-                              int64_t out_h, int64_t out_w,
-                              adjoint_rt_tile_fn epilogue, void *ctx);
+void adjoint_rt_conv2d_ex_f64(
+    const double *x, const double *w, double *y, int64_t n, int64_t c,
+    int64_t h, int64_t w_, int64_t o, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups,
+    int64_t out_h, int64_t out_w, adjoint_rt_tile_fn epilogue, void *ctx);
 
 /// The gradient of adjoint_rt_conv2d_f32 with respect to its input, in f32:
 /// dx [n, c, h, w_] overwritten with d(sum(dy * y))/dx for y = conv2d(x, w),

@@ -16,7 +16,8 @@ namespace {
 /// Transposes the 8 x 8 block at src (rows lds apart) into dst (rows ldd
 /// apart): 32-bit and 64-bit interleaves within 128-bit lanes, then a swap
 /// of the lanes.
-inline void transpose8x8(const float *src, int64_t lds, float *dst, int64_t ldd) {
+inline void transpose8x8(const float *src, int64_t lds, float *dst,
+                         int64_t ldd) {
   __m256 r[8], t[8], u[8];
   for (int i = 0; i < 8; ++i)
     r[i] = _mm256_loadu_ps(src + i * lds);
@@ -33,7 +34,8 @@ inline void transpose8x8(const float *src, int64_t lds, float *dst, int64_t ldd)
     u[g + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(pd(t[g + 1]), pd(t[g + 3])));
   }
   for (int c = 0; c < 4; ++c) {
-    _mm256_storeu_ps(dst + c * ldd, _mm256_permute2f128_ps(u[c], u[4 + c], 0x20));
+    _mm256_storeu_ps(dst + c * ldd,
+                     _mm256_permute2f128_ps(u[c], u[4 + c], 0x20));
     _mm256_storeu_ps(dst + (4 + c) * ldd,
                      _mm256_permute2f128_ps(u[c], u[4 + c], 0x31));
   }

@@ -76,10 +76,10 @@ std::pair<llvm::Value *, llvm::Value *> clampWindow(llvm::IRBuilder<> &b,
 /// taps unrolled and the loop over output columns vectorizable. Elements
 /// no window covers (the rows and columns a stride skips) are zeros: the
 /// fill runs first only when there are such elements.
-std::vector<KernelCall> disjointPoolGrad(EmitContext &ec, const Node &node,
-                                         int idx, const Window2D &win,
-                                         const std::vector<const Value *> &values,
-                                         bool isMax) {
+std::vector<KernelCall>
+disjointPoolGrad(EmitContext &ec, const Node &node, int idx,
+                 const Window2D &win, const std::vector<const Value *> &values,
+                 bool isMax) {
   const Value *dx = values[0];
   DType t = dx->type().dtype;
   const Shape &xs = dx->type().shape;
@@ -95,47 +95,47 @@ std::vector<KernelCall> disjointPoolGrad(EmitContext &ec, const Node &node,
                                   {{win.outH * win.outW, win.outW, 1}, 0}};
   KernelBuilder k(ec, kernelName(node, idx, 2), values);
   int64_t taps = win.kernelH * win.kernelW;
-  emitNest(k.b, k.begin, k.end, dims, accesses,
-           [&](llvm::ArrayRef<llvm::Value *> offsets,
-               llvm::ArrayRef<llvm::Value *>) {
-             llvm::IRBuilder<> &b = k.b;
-             llvm::Value *zero = emitConstant(ec, t, 0.0);
-             llvm::Value *grad = emitLoad(ec, b, t, k.buffers[1], offsets[1]);
-             std::vector<llvm::Value *> at;
-             for (int64_t i = 0; i < win.kernelH; ++i)
-               for (int64_t j = 0; j < win.kernelW; ++j)
-                 at.push_back(b.CreateAdd(offsets[0], b.getInt64(i * W + j),
-                                          "", /*HasNUW=*/true,
-                                          /*HasNSW=*/true));
-             if (!isMax) {
-               llvm::Value *share = b.CreateFAdd(
-                   zero, b.CreateFDiv(grad, emitConstant(ec, t, (double)taps)));
-               for (llvm::Value *off : at)
-                 emitStore(ec, b, t, share, k.buffers[0], off);
-               return;
-             }
-             // The first maximum in row-major order; a NaN beats every
-             // number and the first NaN stays (as the general kernel).
-             llvm::Value *best = emitLoad(ec, b, t, k.buffers[2], at[0]);
-             llvm::Value *bestTap = b.getInt64(0);
-             for (int64_t tap = 1; tap < taps; ++tap) {
-               llvm::Value *v = emitLoad(ec, b, t, k.buffers[2], at[tap]);
-               llvm::Value *better = b.CreateAnd(
-                   b.CreateFCmpORD(best, best),
-                   b.CreateOr(b.CreateFCmpUNO(v, v), b.CreateFCmpOGT(v, best)));
-               best = unpredictable(b.CreateSelect(better, v, best));
-               bestTap = unpredictable(
-                   b.CreateSelect(better, b.getInt64(tap), bestTap));
-             }
-             llvm::Value *share = b.CreateFAdd(zero, grad);
-             for (int64_t tap = 0; tap < taps; ++tap)
-               emitStore(ec, b, t,
-                         unpredictable(b.CreateSelect(
-                             b.CreateICmpEQ(bestTap, b.getInt64(tap)), share,
-                             zero)),
-                         k.buffers[0], at[tap]);
-           },
-           /*vectorize=*/true);
+  emitNest(
+      k.b, k.begin, k.end, dims, accesses,
+      [&](llvm::ArrayRef<llvm::Value *> offsets,
+          llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        llvm::Value *zero = emitConstant(ec, t, 0.0);
+        llvm::Value *grad = emitLoad(ec, b, t, k.buffers[1], offsets[1]);
+        std::vector<llvm::Value *> at;
+        for (int64_t i = 0; i < win.kernelH; ++i)
+          for (int64_t j = 0; j < win.kernelW; ++j)
+            at.push_back(b.CreateAdd(offsets[0], b.getInt64(i * W + j), "",
+                                     /*HasNUW=*/true,
+                                     /*HasNSW=*/true));
+        if (!isMax) {
+          llvm::Value *share = b.CreateFAdd(
+              zero, b.CreateFDiv(grad, emitConstant(ec, t, (double)taps)));
+          for (llvm::Value *off : at)
+            emitStore(ec, b, t, share, k.buffers[0], off);
+          return;
+        }
+        // The first maximum in row-major order; a NaN beats every
+        // number and the first NaN stays (as the general kernel).
+        llvm::Value *best = emitLoad(ec, b, t, k.buffers[2], at[0]);
+        llvm::Value *bestTap = b.getInt64(0);
+        for (int64_t tap = 1; tap < taps; ++tap) {
+          llvm::Value *v = emitLoad(ec, b, t, k.buffers[2], at[tap]);
+          llvm::Value *better = b.CreateAnd(
+              b.CreateFCmpORD(best, best),
+              b.CreateOr(b.CreateFCmpUNO(v, v), b.CreateFCmpOGT(v, best)));
+          best = unpredictable(b.CreateSelect(better, v, best));
+          bestTap =
+              unpredictable(b.CreateSelect(better, b.getInt64(tap), bestTap));
+        }
+        llvm::Value *share = b.CreateFAdd(zero, grad);
+        for (int64_t tap = 0; tap < taps; ++tap)
+          emitStore(ec, b, t,
+                    unpredictable(b.CreateSelect(
+                        b.CreateICmpEQ(bestTap, b.getInt64(tap)), share, zero)),
+                    k.buffers[0], at[tap]);
+      },
+      /*vectorize=*/true);
   calls.push_back(k.finish(dims[0], win.outH * win.outW * taps));
   return calls;
 }

@@ -279,38 +279,38 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
   // accumulates its terms in the same order.
   bool columns = keptDims.size() == 1 && !redDims.empty() && keptDims[0] > 1;
   for (size_t leaf = 0; columns && leaf < exprs.leaves().size(); ++leaf)
-    columns = (outer[1 + leaf].strides[0] == 0 ||
-               outer[1 + leaf].strides[0] == 1) &&
-              inner[leaf].strides.back() != 1;
+    columns =
+        (outer[1 + leaf].strides[0] == 0 || outer[1 + leaf].strides[0] == 1) &&
+        inner[leaf].strides.back() != 1;
   if (columns) {
     llvm::IRBuilder<> &b = k.b;
     emitLoop(b, k.begin, k.end, [&](llvm::Value *c) {
       emitStore(ec, b, t, emitConstant(ec, t, identity), k.buffers[0], c);
     });
-    emitNest(
-        b, b.getInt64(0), b.getInt64(redDims[0]), redDims, inner,
-        [&](llvm::ArrayRef<llvm::Value *> inOff, llvm::ArrayRef<llvm::Value *>) {
-          emitLoop(
-              b, k.begin, k.end,
-              [&](llvm::Value *c) {
-                std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
-                auto load = [&](size_t leaf) {
-                  const Value *v = exprs.leaves()[leaf].first;
-                  llvm::Value *off =
-                      b.CreateAdd(b.getInt64(outer[1 + leaf].offset),
-                                  inOff[leaf], "", true, true);
-                  if (outer[1 + leaf].strides[0] == 1)
-                    off = b.CreateAdd(off, c, "", true, true);
-                  return emitLoad(ec, b, v->type().dtype,
-                                  k.buffers[bufs.bufferOf[leaf]], off);
-                };
-                llvm::Value *x = exprs.emit(b, in, inMap, load, memo);
-                llvm::Value *cur = emitLoad(ec, b, t, k.buffers[0], c);
-                emitStore(ec, b, t, emitAccumulate(ec, b, op, t, cur, x),
-                          k.buffers[0], c);
-              },
-              "c", /*vectorize=*/true);
-        });
+    emitNest(b, b.getInt64(0), b.getInt64(redDims[0]), redDims, inner,
+             [&](llvm::ArrayRef<llvm::Value *> inOff,
+                 llvm::ArrayRef<llvm::Value *>) {
+               emitLoop(
+                   b, k.begin, k.end,
+                   [&](llvm::Value *c) {
+                     std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+                     auto load = [&](size_t leaf) {
+                       const Value *v = exprs.leaves()[leaf].first;
+                       llvm::Value *off =
+                           b.CreateAdd(b.getInt64(outer[1 + leaf].offset),
+                                       inOff[leaf], "", true, true);
+                       if (outer[1 + leaf].strides[0] == 1)
+                         off = b.CreateAdd(off, c, "", true, true);
+                       return emitLoad(ec, b, v->type().dtype,
+                                       k.buffers[bufs.bufferOf[leaf]], off);
+                     };
+                     llvm::Value *x = exprs.emit(b, in, inMap, load, memo);
+                     llvm::Value *cur = emitLoad(ec, b, t, k.buffers[0], c);
+                     emitStore(ec, b, t, emitAccumulate(ec, b, op, t, cur, x),
+                               k.buffers[0], c);
+                   },
+                   "c", /*vectorize=*/true);
+             });
     return k.finish(rows, work);
   }
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
@@ -374,9 +374,9 @@ void collapseInner(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
 /// epilogue updates weights in place, say) is never stored: the runtime
 /// keeps each tile of it in a buffer of its own and hands the tile to the
 /// epilogue (adjoint_rt_gemm_tiles_*), which reads the product there.
-KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
-                             int groupIndex,
-                             const std::unordered_map<const Node *, int> &nodeIndex) {
+KernelCall
+emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
+                  const std::unordered_map<const Node *, int> &nodeIndex) {
   const Node &anchor = *group.anchor;
   const Value *product = anchor.result();
   const Value *carrier = nullptr;
@@ -455,8 +455,8 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     if (inTiles) {
       MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
                                 anchor.operand(1)->type().shape);
-      tileStart = e.b.CreateAdd(e.b.CreateMul(e.begin, e.b.getInt64(d.n)),
-                                e.colBegin);
+      tileStart =
+          e.b.CreateAdd(e.b.CreateMul(e.begin, e.b.getInt64(d.n)), e.colBegin);
     }
     auto point = [&](llvm::ArrayRef<llvm::Value *> offsets,
                      llvm::ArrayRef<llvm::Value *>) {
@@ -466,8 +466,8 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
         llvm::Value *offset = offsets[nOut + leaf];
         if (inTiles && v == product)
           offset = e.b.CreateSub(offset, tileStart, "", true, true);
-        return emitLoad(ec, e.b, v->type().dtype, e.buffers[bufs.bufferOf[leaf]],
-                        offset);
+        return emitLoad(ec, e.b, v->type().dtype,
+                        e.buffers[bufs.bufferOf[leaf]], offset);
       };
       std::vector<llvm::Value *> results;
       for (const Value *v : computed)
@@ -492,21 +492,20 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
         emitNodeKernels(ec, *pool, nodeIndex.at(pool));
     int64_t planes = pool->operand(0)->type().shape[1];
     llvm::Function *wrap = llvm::Function::Create(
-        llvm::FunctionType::get(ec.voidTy(),
-                                {ec.i64(), ec.i64(), ec.i64(), ec.i64(),
-                                 ec.ptr()},
-                                false),
+        llvm::FunctionType::get(
+            ec.voidTy(), {ec.i64(), ec.i64(), ec.i64(), ec.i64(), ec.ptr()},
+            false),
         llvm::GlobalValue::InternalLinkage, name + ".then_pool", ec.module);
     wrap->addFnAttr(llvm::Attribute::NoUnwind);
     llvm::IRBuilder<> wb(llvm::BasicBlock::Create(ec.ctx, "entry", wrap));
     llvm::Value *r0 = wrap->getArg(0), *r1 = wrap->getArg(1),
                 *slots = wrap->getArg(4);
     if (epilogue)
-      wb.CreateCall(epilogue, {r0, r1, wrap->getArg(2), wrap->getArg(3), slots});
+      wb.CreateCall(epilogue,
+                    {r0, r1, wrap->getArg(2), wrap->getArg(3), slots});
     for (const KernelCall &call : pools)
-      wb.CreateCall(call.fn,
-                    {wb.CreateMul(r0, wb.getInt64(planes)),
-                     wb.CreateMul(r1, wb.getInt64(planes)), slots});
+      wb.CreateCall(call.fn, {wb.CreateMul(r0, wb.getInt64(planes)),
+                              wb.CreateMul(r1, wb.getInt64(planes)), slots});
     wb.CreateRetVoid();
     epilogue = wrap;
   }
@@ -548,11 +547,10 @@ KernelCall emitEpilogueGroup(EmitContext &ec, const FusionGroup &group,
     Window2D win = convWindow(anchor.attr(), xs, ws);
     std::vector<llvm::Value *> args = {k.buffers[aBuf], k.buffers[bBuf],
                                        k.buffers[carrierBuf]};
-    for (int64_t v :
-         {xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], win.strideH,
-          win.strideW, win.padTop, win.padLeft, win.padBottom, win.padRight,
-          win.dilationH, win.dilationW, anchor.attr().getInt("groups"),
-          win.outH, win.outW})
+    for (int64_t v : {xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3],
+                      win.strideH, win.strideW, win.padTop, win.padLeft,
+                      win.padBottom, win.padRight, win.dilationH, win.dilationW,
+                      anchor.attr().getInt("groups"), win.outH, win.outW})
       args.push_back(b.getInt64(v));
     args.push_back(fn);
     args.push_back(ctx);

@@ -47,11 +47,11 @@ struct KernelBuilder {
 
   /// The form of the outer function.
   enum class Form {
-    Rows,       ///< void(i64 begin, i64 end, ptr slots): EmitContext::kernelType
-    RowsSlots,  ///< the same, the slots pointer also given to the body
-    Tile,       ///< void(i64 r0, i64 r1, i64 c0, i64 c1, ptr slots): the
-                ///< runtime's adjoint_rt_tile_fn, called on a tile of a
-                ///< GEMM or an image of a convolution
+    Rows,      ///< void(i64 begin, i64 end, ptr slots): EmitContext::kernelType
+    RowsSlots, ///< the same, the slots pointer also given to the body
+    Tile,      ///< void(i64 r0, i64 r1, i64 c0, i64 c1, ptr slots): the
+               ///< runtime's adjoint_rt_tile_fn, called on a tile of a
+               ///< GEMM or an image of a convolution
     TileProduct ///< void(i64 r0, i64 r1, i64 c0, i64 c1, ptr tile, ptr
                 ///< slots): adjoint_rt_product_fn, the buffer of the value
                 ///< `tileValue` being the runtime's tile, not a slot

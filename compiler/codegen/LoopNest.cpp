@@ -49,8 +49,7 @@ namespace {
 
 void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
                llvm::Value *end, llvm::Value *colBegin, llvm::Value *colEnd,
-               llvm::ArrayRef<int64_t> dims,
-               llvm::ArrayRef<Access> accesses,
+               llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses,
                std::vector<llvm::Value *> &offsets,
                std::vector<llvm::Value *> &ivs,
                llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>,
@@ -61,10 +60,10 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
     body(offsets, ivs);
     return;
   }
-  llvm::Value *lo = level == 0                ? begin
+  llvm::Value *lo = level == 0               ? begin
                     : level == 1 && colBegin ? colBegin
                                              : b.getInt64(0);
-  llvm::Value *hi = level == 0              ? end
+  llvm::Value *hi = level == 0             ? end
                     : level == 1 && colEnd ? colEnd
                                            : b.getInt64(dims[level]);
   emitLoop(

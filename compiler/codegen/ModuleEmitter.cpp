@@ -164,7 +164,8 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
   b.SetInsertPoint(failed);
   b.CreateRetVoid();
   if (!profile)
-    if (llvm::Function *unused = out.module->getFunction("adjoint_profile_mark"))
+    if (llvm::Function *unused =
+            out.module->getFunction("adjoint_profile_mark"))
       unused->eraseFromParent();
   out.layout = std::move(ec.layout);
   return out;

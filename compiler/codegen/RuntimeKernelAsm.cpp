@@ -53,7 +53,8 @@ std::string disassemble(const uint8_t *code, size_t limit) {
   if (!target)
     return "# (no disassembler for " + host.triple + ": " + error + ")\n";
   llvm::Triple triple(host.triple);
-  std::unique_ptr<llvm::MCRegisterInfo> mri(target->createMCRegInfo(host.triple));
+  std::unique_ptr<llvm::MCRegisterInfo> mri(
+      target->createMCRegInfo(host.triple));
   std::unique_ptr<llvm::MCAsmInfo> mai(
       target->createMCAsmInfo(*mri, host.triple, llvm::MCTargetOptions()));
   std::unique_ptr<llvm::MCSubtargetInfo> sti(

@@ -66,11 +66,11 @@ llvm::FunctionCallee declareRuntimeGemm(EmitContext &ec, DType t) {
 llvm::FunctionCallee declareRuntimeGemmEx(EmitContext &ec, DType t) {
   return ec.module.getOrInsertFunction(
       t == DType::F32 ? "adjoint_rt_gemm_ex_f32" : "adjoint_rt_gemm_ex_f64",
-      llvm::FunctionType::get(
-          ec.voidTy(),
-          {ec.i64(), ec.i64(), ec.i64(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(),
-           ec.i64(), ec.i32(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(), ec.ptr()},
-          false));
+      llvm::FunctionType::get(ec.voidTy(),
+                              {ec.i64(), ec.i64(), ec.i64(), ec.ptr(), ec.i64(),
+                               ec.i32(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(),
+                               ec.i64(), ec.i32(), ec.ptr(), ec.ptr()},
+                              false));
 }
 
 llvm::FunctionCallee declareRuntimeGemmTiles(EmitContext &ec, DType t) {
@@ -242,7 +242,8 @@ std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx) {
 
   KernelBuilder k(ec, kernelName(node, idx), {y, x});
   double identity = isMax ? (isFloat(t) ? -INFINITY : -1e300) : 0.0;
-  if (windowsInside(win, H, W) && win.kernelH * win.kernelW <= kMaxUnrolledTaps) {
+  if (windowsInside(win, H, W) &&
+      win.kernelH * win.kernelW <= kMaxUnrolledTaps) {
     // Every window inside the image (the usual 2x2 pool): no bounds to
     // test, the taps unrolled, and the loop over output columns reads the
     // input with a constant stride, which vectorizes.

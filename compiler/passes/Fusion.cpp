@@ -511,8 +511,8 @@ bool Planner::run(
 void findInPlaceCandidates(FusionGroup &group) {
   // A convolution's epilogue needs its product in an output's buffer that
   // is no input's (codegen's carrier), so its outputs stay out of place.
-  bool epilogue = group.kind == GroupKind::Epilogue &&
-                  group.anchor->op() == OpKind::MatMul;
+  bool epilogue =
+      group.kind == GroupKind::Epilogue && group.anchor->op() == OpKind::MatMul;
   if ((group.kind != GroupKind::Loop && !epilogue) || group.nodes.size() < 2)
     return;
   // An epilogue's anchor reads its operands (through the transposes it
@@ -569,7 +569,8 @@ void findInPlaceCandidates(FusionGroup &group) {
 /// buffer: the pool then reads each image while the epilogue has it in
 /// cache. The pool depends on that group alone, so running it there, before
 /// the groups in between, keeps every dependence.
-void attachPools(const Graph &g, FusionPlan &plan, const InPlacePairs &inPlace) {
+void attachPools(const Graph &g, FusionPlan &plan,
+                 const InPlacePairs &inPlace) {
   std::vector<bool> moved(plan.groups.size(), false);
   for (size_t i = 0; i < plan.groups.size(); ++i) {
     const FusionGroup &single = plan.groups[i];
@@ -588,7 +589,8 @@ void attachPools(const Graph &g, FusionPlan &plan, const InPlacePairs &inPlace) 
     if (epilogue.kind != GroupKind::Epilogue ||
         epilogue.anchor->op() != OpKind::Conv2D || epilogue.trailing ||
         donated ||
-        pool->operand(0)->type().shape != epilogue.anchor->result()->type().shape)
+        pool->operand(0)->type().shape !=
+            epilogue.anchor->result()->type().shape)
       continue;
     epilogue.trailing = pool;
     moved[i] = true;

@@ -190,8 +190,8 @@ void checkPlan(const Graph &g, const FusionPlan &plan) {
           (t->op() != OpKind::MaxPool2D && t->op() != OpKind::AvgPool2D) ||
           std::find(group.outputs.begin(), group.outputs.end(),
                     t->operand(0)) == group.outputs.end())
-        internalError("fusion plan: ", t->describe(),
-                      " trails group ", i, ", which is no convolution's "
+        internalError("fusion plan: ", t->describe(), " trails group ", i,
+                      ", which is no convolution's "
                       "epilogue writing what it reads");
     }
     for (const Node *n : all) {

@@ -18,8 +18,8 @@ namespace adjoint {
 /// ".T"); the old parameter stays, as every parameter is part of the
 /// graph's signature. A transpose that is a graph output stays, and so does
 /// one that a matmul of at most 4 rows reads as its right operand (the GEMM
-/// reads a transposed operand of such a product faster as it is). In place: `g` is replaced by the rebuilt graph, so
-/// pointers into it are invalidated.
+/// reads a transposed operand of such a product faster as it is). In place: `g`
+/// is replaced by the rebuilt graph, so pointers into it are invalidated.
 void transposeParameters(Graph &g);
 
 } // namespace adjoint

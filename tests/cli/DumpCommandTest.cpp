@@ -49,7 +49,8 @@ TEST(DumpCommand, AssemblyShowsTheRuntimeMicroKernel) {
     std::string kernel = r.out.substr(at);
     bool avx512 = kernel.find("kernel set 'avx512'") != std::string::npos;
     bool avx2 = kernel.find("kernel set 'avx2'") != std::string::npos;
-    ASSERT_TRUE(avx512 || avx2 || kernel.find("'generic'") != std::string::npos);
+    ASSERT_TRUE(avx512 || avx2 ||
+                kernel.find("'generic'") != std::string::npos);
     if (avx512 || avx2) {
       std::string reg = avx512 ? "%zmm" : "%ymm";
       size_t fma = kernel.find("vfmadd231ps\t" + reg);

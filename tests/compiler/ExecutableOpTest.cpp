@@ -164,9 +164,9 @@ std::vector<Instance> poolGradInstances(OpKind op) {
   // vectorize: tiling the image (2x2 stride 2), leaving its last rows and
   // columns out (3x3 stride 3), and with gaps between them (2x2 stride 3).
   for (auto [k, stride, shape] :
-       std::vector<std::tuple<int64_t, int64_t, Shape>>{
-           {2, 2, {2, 3, 16, 18}}, {3, 3, {1, 2, 10, 29}},
-           {2, 3, {1, 2, 11, 30}}})
+       std::vector<std::tuple<int64_t, int64_t, Shape>>{{2, 2, {2, 3, 16, 18}},
+                                                        {3, 3, {1, 2, 10, 29}},
+                                                        {2, 3, {1, 2, 11, 30}}})
     for (DType t : kFloats)
       out.push_back(
           {std::string(dtypeName(t)) + "disjoint" + std::to_string(k) + "s" +
@@ -453,17 +453,16 @@ std::vector<Instance> instancesOf(OpKind op) {
     }
     // Every window inside the image: the kernel without bounds tests.
     for (auto [k, stride] : {std::pair<int64_t, int64_t>{2, 2}, {3, 1}})
-      out.push_back({"inside" + std::to_string(k) + "s" +
-                         std::to_string(stride),
-                     [=](Builder &b) {
-                       Pool2DOptions o;
-                       o.kernel = {k, k};
-                       o.strides = {stride, stride};
-                       Value *x = b.input("x", ty(DType::F32, {2, 3, 17, 20}));
-                       b.output("y", op == OpKind::MaxPool2D
-                                         ? b.maxPool2d(x, o)
-                                         : b.avgPool2d(x, o));
-                     }});
+      out.push_back(
+          {"inside" + std::to_string(k) + "s" + std::to_string(stride),
+           [=](Builder &b) {
+             Pool2DOptions o;
+             o.kernel = {k, k};
+             o.strides = {stride, stride};
+             Value *x = b.input("x", ty(DType::F32, {2, 3, 17, 20}));
+             b.output("y", op == OpKind::MaxPool2D ? b.maxPool2d(x, o)
+                                                   : b.avgPool2d(x, o));
+           }});
     return out;
   }
   case OpKind::StopGradient:
@@ -525,10 +524,10 @@ namespace {
 TEST(ExecutableOps, MaxPoolGradientPicksTheFirstMaximum) {
   const double nan = std::nan(""), inf = INFINITY;
   // Row 0 and row 1 of 8 windows of 2x2 (16 columns).
-  std::vector<double> top = {1, 1,   2,   5,   nan, 3,   4,  nan,
-                             -0.0, 0.0, inf, inf, -1,  -1, 7,  8};
-  std::vector<double> bottom = {1,   1, 5, 2,    nan, nan, 9,  1,
-                                0.0, -0.0, 1, inf, -1, -1, 8,  7};
+  std::vector<double> top = {1,    1,   2,   5,   nan, 3,  4, nan,
+                             -0.0, 0.0, inf, inf, -1,  -1, 7, 8};
+  std::vector<double> bottom = {1,   1,    5, 2,   nan, nan, 9, 1,
+                                0.0, -0.0, 1, inf, -1,  -1,  8, 7};
   std::vector<double> x = top;
   x.insert(x.end(), bottom.begin(), bottom.end());
   Graph g("ties");

@@ -69,6 +69,25 @@ void expectClose(const std::map<std::string, Tensor> &got,
         << name;
 }
 
+/// Compiled `g` on random inputs from `seed` computes what the interpreter
+/// does, within 1e-5, and the same bits on 1 and 2 threads.
+void expectInterpreterOnAnyThreadCount(const Graph &g, uint64_t seed) {
+  auto inputs = randomInputs(g, seed, false);
+  auto want = interpret(g, inputs);
+  std::map<std::string, Tensor> first;
+  for (int threads : {1, 2}) {
+    CompileOptions options;
+    options.threads = threads;
+    auto got = compile(g, options)->run(inputs);
+    expectClose(got, want, 1e-5);
+    if (threads == 1)
+      first = got;
+    else
+      for (const auto &[name, t] : got)
+        EXPECT_TRUE(t.identical(first.at(name))) << name;
+  }
+}
+
 TEST(FusedCodegen, RandomGraphsMatchTheInterpreter) {
   int fusedKernels = 0, nodeKernels = 0;
   std::map<int, int> kinds;
@@ -353,8 +372,7 @@ TEST(FusedCodegen, ReductionsOverOuterAxesMatchTheInterpreter) {
   // Sums and maxima over the leading axes of values contiguous along the
   // kept one (bias gradients), through a fused producer; on 1 and 2
   // threads, bit for bit the same.
-  for (auto [shape, axes] :
-       std::vector<std::pair<Shape, std::vector<int64_t>>>{
+  for (auto [shape, axes] : std::vector<std::pair<Shape, std::vector<int64_t>>>{
            {{128, 513}, {0}}, {{6, 5, 40}, {0, 1}}, {{3, 1, 17}, {0}}}) {
     Graph g("columns");
     Builder b(g);
@@ -364,20 +382,7 @@ TEST(FusedCodegen, ReductionsOverOuterAxesMatchTheInterpreter) {
                              b.scalar(DType::F32, 0));
     b.output("sum", b.reduceSum(masked, axes, false));
     b.output("max", b.reduceMax(b.mul(x, m), axes, false));
-    auto inputs = randomInputs(g, 7, false);
-    auto want = interpret(g, inputs);
-    std::map<std::string, Tensor> first;
-    for (int threads : {1, 2}) {
-      CompileOptions options;
-      options.threads = threads;
-      auto got = compile(g, options)->run(inputs);
-      expectClose(got, want, 1e-5);
-      if (threads == 1)
-        first = got;
-      else
-        for (const auto &[name, t] : got)
-          EXPECT_TRUE(t.identical(first.at(name))) << name;
-    }
+    expectInterpreterOnAnyThreadCount(g, 7);
   }
 }
 
@@ -388,7 +393,8 @@ TEST(FusedCodegen, PoolsAfterConvolutionEpiloguesMatchTheInterpreter) {
   for (int64_t batch : {1, 5})
     for (bool maxPool : {true, false})
       for (bool reluOutput : {false, true}) {
-        SCOPED_TRACE("batch " + std::to_string(batch) + (maxPool ? " max" : " avg") +
+        SCOPED_TRACE("batch " + std::to_string(batch) +
+                     (maxPool ? " max" : " avg") +
                      (reluOutput ? " relu out" : ""));
         Graph g("convpool");
         Builder b(g);
@@ -407,20 +413,7 @@ TEST(FusedCodegen, PoolsAfterConvolutionEpiloguesMatchTheInterpreter) {
         FusionPlan plan = fuseGraph(g);
         checkPlan(g, plan);
         EXPECT_EQ(plan.kernelCount(), 1);
-        auto inputs = randomInputs(g, (uint64_t)batch, false);
-        auto want = interpret(g, inputs);
-        std::map<std::string, Tensor> first;
-        for (int threads : {1, 2}) {
-          CompileOptions options;
-          options.threads = threads;
-          auto got = compile(g, options)->run(inputs);
-          expectClose(got, want, 1e-5);
-          if (threads == 1)
-            first = got;
-          else
-            for (const auto &[name, t] : got)
-              EXPECT_TRUE(t.identical(first.at(name))) << name;
-        }
+        expectInterpreterOnAnyThreadCount(g, (uint64_t)batch);
       }
 }
 

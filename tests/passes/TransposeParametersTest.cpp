@@ -60,8 +60,7 @@ TEST(TransposeParameters, CompiledCodeComputesTheSame) {
     auto got = compile(g, options)->run(inputs);
     for (const auto &[name, t] : want)
       for (int64_t i = 0; i < t.numElements(); ++i)
-        EXPECT_NEAR(got.at(name).elementAsDouble(i), t.elementAsDouble(i),
-                    1e-5)
+        EXPECT_NEAR(got.at(name).elementAsDouble(i), t.elementAsDouble(i), 1e-5)
             << name << " element " << i << " fixed " << fixed;
   }
 }

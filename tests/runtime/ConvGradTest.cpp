@@ -54,8 +54,7 @@ Shape make(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
 /// tiles, large enough to be cut into several parts and GEMM blocks.
 std::vector<Shape> shapes() {
   return {
-      make(1, 1, 5, 5, 1, 3, 3),
-      make(2, 3, 8, 7, 4, 3, 3),
+      make(1, 1, 5, 5, 1, 3, 3), make(2, 3, 8, 7, 4, 3, 3),
       make(1, 2, 9, 10, 3, 3, 2, {2, 3}),
       make(1, 2, 5, 5, 2, 2, 2, {2, 2}), // the last row and column unread
       make(1, 3, 6, 6, 2, 3, 3, {1, 1}, {1, 1, 1, 1}),

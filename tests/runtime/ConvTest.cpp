@@ -64,8 +64,7 @@ ConvShape grouped(ConvShape s, int64_t g) {
 /// enough for its one GEMM to be cut into blocks.
 std::vector<ConvShape> shapes() {
   return {
-      shape(1, 1, 5, 5, 1, 3, 3),
-      shape(2, 3, 8, 7, 4, 3, 3),
+      shape(1, 1, 5, 5, 1, 3, 3), shape(2, 3, 8, 7, 4, 3, 3),
       strided(shape(1, 2, 9, 10, 3, 3, 2), 2, 3),
       padded(shape(1, 3, 6, 6, 2, 3, 3), 1, 1, 1, 1),
       padded(shape(2, 2, 7, 5, 3, 3, 3), 2, 0, 1, 3),
@@ -76,8 +75,7 @@ std::vector<ConvShape> shapes() {
       grouped(padded(shape(1, 6, 8, 8, 6, 3, 3), 1, 1, 1, 1), 6),
       grouped(strided(padded(shape(3, 8, 9, 9, 16, 3, 3), 1, 0, 1, 0), 2, 1),
               8),
-      shape(2, 16, 7, 7, 8, 1, 1),
-      grouped(shape(1, 8, 5, 6, 4, 1, 1), 2),
+      shape(2, 16, 7, 7, 8, 1, 1), grouped(shape(1, 8, 5, 6, 4, 1, 1), 2),
       strided(shape(1, 4, 7, 7, 3, 1, 1), 2, 2),
       padded(shape(1, 4, 3, 3, 2, 1, 1), 1, 0, 0, 1),
       shape(4, 1, 28, 28, 8, 5, 5),

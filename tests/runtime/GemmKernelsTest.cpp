@@ -8,8 +8,8 @@
 // convolutions use.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Gemm.h"
 #include "runtime/GemmKernels.h"
+#include "runtime/Gemm.h"
 #include "runtime/Runtime.h"
 #include "tests/runtime/ForEachIsa.h"
 
@@ -17,8 +17,8 @@
 
 #include <array>
 #include <atomic>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -85,7 +85,8 @@ TEST(GemmKernels, EveryTailOfEveryRegisterBlock) {
         for (int64_t k : {1, 5, 16, 19, 257})
           for (int t = 0; t < 4; ++t) {
             bool ta = t & 1, tb = t & 2;
-            auto a = randomVector(m * k, seed++), b = randomVector(k * n, seed++);
+            auto a = randomVector(m * k, seed++),
+                 b = randomVector(k * n, seed++);
             std::vector<float> c(m * n, NAN);
             adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(),
                                 tb ? k : n, tb, c.data(), n);
@@ -107,9 +108,8 @@ TEST(GemmKernels, AccumulateAddsToC) {
         for (int tb = 0; tb < 2; ++tb) {
           auto a = randomVector(m * k, 3), b = randomVector(k * n, 4);
           std::vector<float> c = randomVector(m * n, 5), c0 = c;
-          adjoint_rt_gemm_ex_f32(m, n, k, a.data(), k, 0, b.data(),
-                                 tb ? k : n, tb, c.data(), n, 1, nullptr,
-                                 nullptr);
+          adjoint_rt_gemm_ex_f32(m, n, k, a.data(), k, 0, b.data(), tb ? k : n,
+                                 tb, c.data(), n, 1, nullptr, nullptr);
           expectNear(c, reference(m, n, k, a, false, b, tb, c0, true), k,
                      "accumulate m " + std::to_string(m));
         }
@@ -147,8 +147,8 @@ TEST(GemmKernels, EpilogueRunsOnceOnEveryFinishedElement) {
                              std::array<int64_t, 3>{64, 64, 784}}) {
         auto a = randomVector(m * k, 7), b = randomVector(k * n, 8);
         std::vector<float> c(m * n, NAN);
-        EpilogueLog log{n, c.data(), reference(m, n, k, a, false, b, false, c,
-                                               false),
+        EpilogueLog log{n, c.data(),
+                        reference(m, n, k, a, false, b, false, c, false),
                         std::vector<std::atomic<int>>(m * n)};
         adjoint_rt_gemm_ex_f32(m, n, k, a.data(), k, 0, b.data(), n, 0,
                                c.data(), n, 0, logTile, &log);
@@ -183,37 +183,47 @@ TEST(GemmKernels, IndirectAndPrepackedOperandsGiveThePlainResult) {
       std::memcpy(&b[p * n], &pool[rowsB[p]], n * sizeof(float));
 
     std::vector<float> plainA(m * n), indirectA(m * n);
-    adjoint::rt::gemmSerial(GemmProblem<float>{
-        m, n, k, a.data(), k, false, dense.data(), n, false, plainA.data(), n,
-        false});
-    GemmProblem<float> pa{m, n, k, pool.data(), 0, false, dense.data(), n,
-                          false, indirectA.data(), n, false};
+    adjoint::rt::gemmSerial(GemmProblem<float>{m, n, k, a.data(), k, false,
+                                               dense.data(), n, false,
+                                               plainA.data(), n, false});
+    GemmProblem<float> pa{m,
+                          n,
+                          k,
+                          pool.data(),
+                          0,
+                          false,
+                          dense.data(),
+                          n,
+                          false,
+                          indirectA.data(),
+                          n,
+                          false};
     pa.aRows = rowsA.data();
     adjoint::rt::gemmSerial(pa);
     EXPECT_EQ(0, std::memcmp(plainA.data(), indirectA.data(),
                              plainA.size() * sizeof(float)));
 
     std::vector<float> plainB(m * n), indirectB(m * n), prepacked(m * n);
-    adjoint::rt::gemmSerial(GemmProblem<float>{
-        m, n, k, a.data(), k, false, b.data(), n, false, plainB.data(), n,
-        false});
-    GemmProblem<float> pb{m, n, k, a.data(), k, false, pool.data(), 0, false,
-                          indirectB.data(), n, false};
+    adjoint::rt::gemmSerial(GemmProblem<float>{m, n, k, a.data(), k, false,
+                                               b.data(), n, false,
+                                               plainB.data(), n, false});
+    GemmProblem<float> pb{m,           n, k,     a.data(),         k, false,
+                          pool.data(), 0, false, indirectB.data(), n, false};
     pb.bRows = rowsB.data();
     adjoint::rt::gemmSerial(pb);
     EXPECT_EQ(0, std::memcmp(plainB.data(), indirectB.data(),
                              plainB.size() * sizeof(float)));
 
     std::vector<float> packed(adjoint::rt::packedASize(m, k));
-    GemmProblem<float> pp{m, n, k, a.data(), k, false, b.data(), n, false,
-                          prepacked.data(), n, false};
+    GemmProblem<float> pp{m,        n, k,     a.data(),         k, false,
+                          b.data(), n, false, prepacked.data(), n, false};
     adjoint::rt::prepackA(pp, packed.data());
     pp.aPacked = packed.data();
     adjoint::rt::gemmParallel(pp, nullptr, nullptr);
     EXPECT_EQ(0, std::memcmp(plainB.data(), prepacked.data(),
                              plainB.size() * sizeof(float)));
-    expectNear(plainB, reference(m, n, k, a, false, b, false, plainB, false),
-               k, "plain");
+    expectNear(plainB, reference(m, n, k, a, false, b, false, plainB, false), k,
+               "plain");
   });
 }
 
@@ -230,13 +240,14 @@ TEST(GemmKernels, GroupedColumnsGiveThePlainResult) {
       for (int64_t j = 0; j < n; ++j)
         gathered[p * n + j] = b[p * physical + j / width * stride + j % width];
     std::vector<float> plain(m * n);
-    adjoint::rt::gemmSerial(GemmProblem<float>{
-        m, n, k, a.data(), k, false, gathered.data(), n, false, plain.data(),
-        n, false});
+    adjoint::rt::gemmSerial(GemmProblem<float>{m, n, k, a.data(), k, false,
+                                               gathered.data(), n, false,
+                                               plain.data(), n, false});
     for (int threads : {1, 2}) {
       adjoint_rt_set_num_threads(threads);
       std::vector<float> c(m * physical, -7.0f);
-      GemmProblem<float> g{m, n, k, a.data(), k, false, b.data(), physical,
+      GemmProblem<float> g{m,     n,        k,        a.data(),
+                           k,     false,    b.data(), physical,
                            false, c.data(), physical, false};
       g.groupCols = width;
       g.groupStride = stride;
@@ -276,10 +287,10 @@ TEST(GemmKernels, SegmentedRowsGiveThePlainResult) {
         a[i * k + p] = pool[rows[i] + p / segment * stride + p % segment];
     std::vector<float> plain(m * n), segmented(m * n);
     adjoint::rt::gemmSerial(GemmProblem<float>{m, n, k, a.data(), k, false,
-                                               b.data(), n, false,
-                                               plain.data(), n, false});
-    GemmProblem<float> g{m, n, k, pool.data(), 0, false, b.data(), n, false,
-                         segmented.data(), n, false};
+                                               b.data(), n, false, plain.data(),
+                                               n, false});
+    GemmProblem<float> g{m,        n, k,     pool.data(),      0, false,
+                         b.data(), n, false, segmented.data(), n, false};
     g.aRows = rows.data();
     g.aSegment = segment;
     g.aSegmentStride = stride;
