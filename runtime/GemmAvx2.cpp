@@ -67,20 +67,13 @@ struct F64x4 {
   }
 };
 
-/// The TransposeFn of f32: whole 8 x 8 blocks in registers, the edges
+/// The TransposeFn of f32: bands of 8 rows in 8 x 8 blocks, the rest
 /// element by element.
 void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
                   float *dst, int64_t ldd) {
-  int64_t rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
-  for (int64_t j = 0; j < rows8; j += 8)
-    for (int64_t p = 0; p < cols8; p += 8)
-      transpose8x8(src + j * lds + p, lds, dst + p * ldd + j, ldd);
-  if (cols8 < cols)
-    transposeScalar(src + cols8, lds, rows8, cols - cols8, dst + cols8 * ldd,
-                    ldd);
-  if (rows8 < rows)
-    transposeScalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8,
-                    ldd);
+  int64_t done =
+      transposeBands<8>(src, lds, 0, rows, cols, dst, ldd, transpose8x8);
+  transposeScalar(src + done * lds, lds, rows - done, cols, dst + done, ldd);
 }
 
 } // namespace

@@ -88,29 +88,15 @@ void transpose16x16(const float *src, int64_t lds, float *dst, int64_t ldd) {
   }
 }
 
-/// The TransposeFn of f32: whole 16 x 16 blocks in registers, then 8 x 8
-/// blocks (the packing of A's eight rows), the edges element by element.
+/// The TransposeFn of f32: bands of 16 rows in 16 x 16 blocks, then of 8
+/// rows (the packing of A's eight rows) in 8 x 8 blocks, the rest element
+/// by element.
 void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
                   float *dst, int64_t ldd) {
-  int64_t rows16 = rows / 16 * 16, cols16 = cols / 16 * 16;
-  for (int64_t j = 0; j < rows16; j += 16)
-    for (int64_t p = 0; p < cols16; p += 16)
-      transpose16x16(src + j * lds + p, lds, dst + p * ldd + j, ldd);
-  int64_t rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
-  for (int64_t j = rows16; j < rows8; j += 8)
-    for (int64_t p = 0; p < cols8; p += 8)
-      transpose8x8(src + j * lds + p, lds, dst + p * ldd + j, ldd);
-  // The columns past the blocks of each band of rows, then the rows past
-  // every band.
-  if (cols16 < cols)
-    transposeScalar(src + cols16, lds, rows16, cols - cols16,
-                    dst + cols16 * ldd, ldd);
-  if (cols8 < cols)
-    transposeScalar(src + rows16 * lds + cols8, lds, rows8 - rows16,
-                    cols - cols8, dst + cols8 * ldd + rows16, ldd);
-  if (rows8 < rows)
-    transposeScalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8,
-                    ldd);
+  int64_t done =
+      transposeBands<16>(src, lds, 0, rows, cols, dst, ldd, transpose16x16);
+  done = transposeBands<8>(src, lds, done, rows, cols, dst, ldd, transpose8x8);
+  transposeScalar(src + done * lds, lds, rows - done, cols, dst + done, ldd);
 }
 
 } // namespace

@@ -80,6 +80,23 @@ void transposeScalar(const T *src, int64_t lds, int64_t rows, int64_t cols,
       dst[p * ldd + j] = src[j * lds + p];
 }
 
+/// Transposes rows [r0, r1) of src into dst (TransposeFn's layout) with
+/// `block`, a B x B transpose in registers, over as many whole bands of B
+/// rows as fit, the columns past the last whole block element by element;
+/// returns the first row not transposed.
+template <int B, typename T, class Block>
+int64_t transposeBands(const T *src, int64_t lds, int64_t r0, int64_t r1,
+                       int64_t cols, T *dst, int64_t ldd, Block block) {
+  int64_t rows = r0 + (r1 - r0) / B * B, whole = cols / B * B;
+  for (int64_t j = r0; j < rows; j += B)
+    for (int64_t p = 0; p < whole; p += B)
+      block(src + j * lds + p, lds, dst + p * ldd + j, ldd);
+  if (whole < cols)
+    transposeScalar(src + r0 * lds + whole, lds, rows - r0, cols - whole,
+                    dst + whole * ldd + r0, ldd);
+  return rows;
+}
+
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {
   Isa isa;
