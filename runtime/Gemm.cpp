@@ -44,10 +44,6 @@ constexpr double MinTileWork = double(1 << 19);
 /// Columns of a tile at most (a multiple of nr below it): C's tile and the
 /// panels of B it streams stay in L2 while the epilogue reads them back.
 constexpr int64_t MaxTileCols = 1024;
-/// Products of at most this many rows with a transposed B take dot products
-/// (when A is not transposed).
-constexpr int64_t DotRows = 4;
-
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
 
@@ -134,16 +130,24 @@ template <typename T> T opB(const GemmProblem<T> &g, int64_t p, int64_t j) {
   return g.transB ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j];
 }
 
+/// Element (i, j) of the product summed term by term, for the ways out
+/// below (the same sums as the kernels, not the same roundings).
+template <typename T>
+T naiveElement(const GemmProblem<T> &g, int64_t i, int64_t j) {
+  T sum = 0;
+  for (int64_t p = 0; p < g.k; ++p)
+    sum += opA(g, i, p) * opB(g, p, j);
+  return sum;
+}
+
 /// The tile computed without packing: the way out when the packing buffer
-/// cannot be allocated (the same sums, not the same roundings).
+/// cannot be allocated.
 template <typename T>
 void naiveTile(const GemmProblem<T> &g, int64_t r0, int64_t r1, int64_t c0,
                int64_t c1) {
   for (int64_t i = r0; i < r1; ++i)
     for (int64_t j = c0; j < c1; ++j) {
-      T sum = 0;
-      for (int64_t p = 0; p < g.k; ++p)
-        sum += opA(g, i, p) * opB(g, p, j);
+      T sum = naiveElement(g, i, j);
       T &dst = g.c[i * g.ldc + physicalColumn(g, j)];
       dst = g.accumulate ? dst + sum : sum;
     }
@@ -161,19 +165,15 @@ void naiveProductTile(const GemmProblem<T> &g, int64_t r0, int64_t r1,
   for (int64_t i = r0; i < r1; ++i)
     for (int64_t j0 = c0; j0 < c1; j0 += Part) {
       int64_t j1 = std::min(c1, j0 + Part);
-      for (int64_t j = j0; j < j1; ++j) {
-        T sum = 0;
-        for (int64_t p = 0; p < g.k; ++p)
-          sum += opA(g, i, p) * opB(g, p, j);
-        part[j - j0] = sum;
-      }
+      for (int64_t j = j0; j < j1; ++j)
+        part[j - j0] = naiveElement(g, i, j);
       product(i, i + 1, j0, j1, part, ctx);
     }
 }
 
 /// Dot products need both operands contiguous along k.
 template <typename T> bool useDot(const GemmProblem<T> &g) {
-  return g.transB && !g.transA && g.m <= DotRows && !g.aPacked && !g.aRows;
+  return g.transB && !g.transA && g.m <= kDotRows && !g.aPacked && !g.aRows;
 }
 
 /// C[r0:r1, c0:c1] (+)= op(A)[r0:r1, :] @ op(B)[:, c0:c1]; r1 - r0 <= ks.mc.

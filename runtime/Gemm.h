@@ -12,6 +12,10 @@
 
 namespace adjoint::rt {
 
+/// Products of at most this many rows with a transposed B, A not
+/// transposed, take dot products along k instead of packing B.
+inline constexpr int64_t kDotRows = 4;
+
 /// C[m, n] (+)= op(A) @ op(B), row-major with row strides lda, ldb, ldc;
 /// op(A) is A, or A stored [k, m] when transA; op(B) is B, or B stored
 /// [n, k] when transB. `accumulate` adds the product to C. The optional

@@ -3,18 +3,13 @@
 
 #include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
+#include "runtime/Gemm.h"
 
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 namespace adjoint {
-
-namespace {
-/// The GEMM takes dot products for products of at most this many rows with
-/// a transposed operand (runtime/Gemm.cpp).
-constexpr int64_t kFewRows = 4;
-} // namespace
 
 void transposeParameters(Graph &g) {
   std::unordered_map<const Value *, const Param *> params;
@@ -33,7 +28,7 @@ void transposeParameters(Graph &g) {
     if (node->op() == OpKind::MatMul) {
       const Shape &a = node->operand(0)->type().shape;
       int64_t rows = a.size() >= 2 ? a[a.size() - 2] : 1;
-      if (rows <= kFewRows)
+      if (rows <= rt::kDotRows)
         fewRows.insert(node->operand(1));
     }
   auto folds = [&](const Node &node) {
