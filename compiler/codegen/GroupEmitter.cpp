@@ -194,6 +194,12 @@ llvm::Value *emitAccumulate(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
     b.setFastMathFlags(fmf);
     return b.CreateFAdd(acc, x);
   }
+  if (isFloat(t))
+    // NaN-propagating, and recognized by the loop vectorizer as a reduction.
+    return b.CreateBinaryIntrinsic(op == OpKind::ReduceMax
+                                       ? llvm::Intrinsic::maximum
+                                       : llvm::Intrinsic::minimum,
+                                   acc, x);
   return emitScalarOp(
       ec, b, op == OpKind::ReduceMax ? OpKind::Maximum : OpKind::Minimum,
       {t, t}, t, AttrReader(OpKind::Maximum, {}), {acc, x});

@@ -9,7 +9,7 @@ namespace adjoint::codegen {
 
 void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
               llvm::function_ref<void(llvm::Value *iv)> body,
-              const llvm::Twine &name, bool vectorize) {
+              const llvm::Twine &name, bool vectorize, bool foldTail) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::LLVMContext &ctx = b.getContext();
   llvm::BasicBlock *pre = b.GetInsertBlock();
@@ -36,7 +36,16 @@ void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
     llvm::Metadata *enable[] = {
         llvm::MDString::get(c, "llvm.loop.vectorize.enable"),
         llvm::ConstantAsMetadata::get(llvm::ConstantInt::getTrue(c))};
-    llvm::Metadata *ops[] = {nullptr, llvm::MDNode::get(c, enable)};
+    llvm::Metadata *predicate[] = {
+        llvm::MDString::get(c, "llvm.loop.vectorize.predicate.enable"),
+        llvm::ConstantAsMetadata::get(llvm::ConstantInt::getTrue(c))};
+    std::vector<llvm::Metadata *> ops = {nullptr, llvm::MDNode::get(c, enable)};
+    llvm::Metadata *noUnroll[] = {
+        llvm::MDString::get(c, "llvm.loop.unroll.disable")};
+    if (foldTail) {
+      ops.push_back(llvm::MDNode::get(c, predicate));
+      ops.push_back(llvm::MDNode::get(c, noUnroll));
+    }
     llvm::MDNode *loop = llvm::MDNode::getDistinct(c, ops);
     loop->replaceOperandWith(0, loop);
     latch->setMetadata(llvm::LLVMContext::MD_loop, loop);
@@ -55,7 +64,7 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
                llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>,
                                        llvm::ArrayRef<llvm::Value *>)>
                    body,
-               bool vectorize) {
+               bool vectorize, bool foldTail) {
   if (level == dims.size()) {
     body(offsets, ivs);
     return;
@@ -82,11 +91,12 @@ void nestLevel(llvm::IRBuilder<> &b, size_t level, llvm::Value *begin,
         }
         ivs.push_back(iv);
         nestLevel(b, level + 1, begin, end, colBegin, colEnd, dims, accesses,
-                  offsets, ivs, body, vectorize);
+                  offsets, ivs, body, vectorize, foldTail);
         ivs.pop_back();
         offsets = saved;
       },
-      "i" + llvm::Twine(level), vectorize && level + 1 == dims.size());
+      "i" + llvm::Twine(level), vectorize && level + 1 == dims.size(),
+      foldTail && level + 1 == dims.size());
 }
 
 } // namespace
@@ -96,7 +106,7 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
               llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
                                       llvm::ArrayRef<llvm::Value *> ivs)>
                   body,
-              bool vectorize) {
+              bool vectorize, bool foldTail) {
   std::vector<llvm::Value *> offsets, ivs;
   for (const Access &a : accesses)
     offsets.push_back(b.getInt64(a.offset));
@@ -107,7 +117,7 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
     return;
   }
   nestLevel(b, 0, begin, end, nullptr, nullptr, dims, accesses, offsets, ivs,
-            body, vectorize);
+            body, vectorize, foldTail);
 }
 
 void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
@@ -124,7 +134,7 @@ void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
     offsets.push_back(b.getInt64(a.offset));
   nestLevel(b, 0, rowBegin, rowEnd, dims.size() == 2 ? colBegin : nullptr,
             dims.size() == 2 ? colEnd : nullptr, dims, accesses, offsets, ivs,
-            body, false);
+            body, false, false);
 }
 
 void collapseDims(std::vector<int64_t> &dims, std::vector<Access> &accesses) {

@@ -13,10 +13,14 @@ namespace adjoint::codegen {
 /// Emits `for (iv = lo; iv < hi; ++iv) body(iv)` at the insertion point and
 /// leaves the builder after the loop. `lo` and `hi` are i64.
 /// With `vectorize`, the loop asks LLVM to vectorize it whatever its cost
-/// model says (llvm.loop.vectorize.enable).
+/// model says (llvm.loop.vectorize.enable); with `foldTail` as well, the
+/// last partial vector is a masked iteration rather than a scalar loop, and
+/// the loop is not unrolled first (a short loop of constant trip count
+/// would otherwise be fully unrolled into scalar code).
 void emitLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi,
               llvm::function_ref<void(llvm::Value *iv)> body,
-              const llvm::Twine &name = "i", bool vectorize = false);
+              const llvm::Twine &name = "i", bool vectorize = false,
+              bool foldTail = false);
 
 /// Element strides of one buffer over the dimensions of an iteration space:
 /// the element visited at point (i0, ..., in) is base + offset + sum(ik *
@@ -30,13 +34,14 @@ struct Access {
 /// [begin, end) (the rows a kernel call covers), and calls `body` at each
 /// point with the element offset of every access and the induction
 /// variables. A rank-0 space is one point. `vectorize` asks LLVM to
-/// vectorize the innermost loop whatever its cost model says.
+/// vectorize the innermost loop whatever its cost model says, and
+/// `foldTail` masks its tail (see emitLoop).
 void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
               llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses,
               llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
                                       llvm::ArrayRef<llvm::Value *> ivs)>
                   body,
-              bool vectorize = false);
+              bool vectorize = false, bool foldTail = false);
 
 /// emitNest over a two-dimensional space restricted to the tile of rows
 /// [rowBegin, rowEnd) and columns [colBegin, colEnd); a space of one

@@ -4,9 +4,25 @@
 #include "compiler/codegen/GroupEmitter.h"
 #include "compiler/codegen/KernelEmitter.h"
 
+#include <llvm/IR/DiagnosticInfo.h>
+#include <llvm/IR/DiagnosticPrinter.h>
+#include <llvm/Support/raw_ostream.h>
+
 namespace adjoint::codegen {
 
 namespace {
+
+/// Loops ask LLVM to vectorize them; where it cannot (a recurrence it does
+/// not recognize), the loop stays scalar, which is correct, so LLVM's
+/// warnings and remarks about it are dropped. Errors are still printed.
+void reportLlvmErrors(const llvm::DiagnosticInfo *info, void *) {
+  if (info->getSeverity() != llvm::DS_Error)
+    return;
+  llvm::errs() << "adjoint: LLVM error: ";
+  llvm::DiagnosticPrinterRawOStream printer(llvm::errs());
+  info->print(printer);
+  llvm::errs() << "\n";
+}
 
 /// Kernels touching fewer elements than this run on the calling thread.
 constexpr int64_t kParallelWork = 32768;
@@ -100,6 +116,7 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
                          const InPlaceMap &inPlace, bool profile) {
   EmittedModule out;
   out.ctx = std::make_unique<llvm::LLVMContext>();
+  out.ctx->setDiagnosticHandlerCallBack(reportLlvmErrors);
   out.module = std::make_unique<llvm::Module>(g.name(), *out.ctx);
   EmitContext ec{*out.ctx, *out.module, g, assignSlots(g, plan, inPlace),
                  {},       {},          {}};

@@ -26,6 +26,10 @@ bool isReduce(OpKind op) {
          op == OpKind::ReduceMin;
 }
 
+/// Rows shorter than this run as one masked vector loop (no scalar tail):
+/// a softmax over 10 classes is then a few vector instructions per row.
+constexpr int64_t kShortRow = 64;
+
 int64_t product(const std::vector<int64_t> &dims) {
   int64_t n = 1;
   for (int64_t d : dims)
@@ -253,31 +257,34 @@ KernelCall RowKernel::emit() {
                   emitConstant(ec_, t, reductionIdentity(m.node->op(), t)),
                   acc.at(m.node));
             }
-          emitNest(b, b.getInt64(0), b.getInt64(inner.empty() ? 1 : inner[0]),
-                   inner, innerAcc,
-                   [&](llvm::ArrayRef<llvm::Value *> inOff,
-                       llvm::ArrayRef<llvm::Value *>) {
-                     inOff_.assign(inOff.begin(), inOff.end());
-                     pointMemo_.clear();
-                     std::vector<std::pair<size_t, llvm::Value *>> stores;
-                     for (const Member &m : members_)
-                       if (m.full && m.phase == p && m.storage >= 0)
-                         stores.push_back(
-                             {(size_t)m.storage, fullValue(m.node->result())});
-                     for (const Member &m : members_) {
-                       if (!isReduce(m.node->op()) || m.phase != p)
-                         continue;
-                       DType t = m.node->result()->type().dtype;
-                       llvm::Value *x = operandValue(*m.node, 0, true);
-                       llvm::AllocaInst *a = acc.at(m.node);
-                       b.CreateStore(
-                           emitAccumulate(ec_, b, m.node->op(), t,
-                                          b.CreateLoad(ec_.valueType(t), a), x),
-                           a);
-                     }
-                     for (const auto &[at, v] : stores)
-                       storeAccess(at, v, true);
-                   });
+          emitNest(
+              b, b.getInt64(0), b.getInt64(inner.empty() ? 1 : inner[0]), inner,
+              innerAcc,
+              [&](llvm::ArrayRef<llvm::Value *> inOff,
+                  llvm::ArrayRef<llvm::Value *>) {
+                inOff_.assign(inOff.begin(), inOff.end());
+                pointMemo_.clear();
+                std::vector<std::pair<size_t, llvm::Value *>> stores;
+                for (const Member &m : members_)
+                  if (m.full && m.phase == p && m.storage >= 0)
+                    stores.push_back(
+                        {(size_t)m.storage, fullValue(m.node->result())});
+                for (const Member &m : members_) {
+                  if (!isReduce(m.node->op()) || m.phase != p)
+                    continue;
+                  DType t = m.node->result()->type().dtype;
+                  llvm::Value *x = operandValue(*m.node, 0, true);
+                  llvm::AllocaInst *a = acc.at(m.node);
+                  b.CreateStore(
+                      emitAccumulate(ec_, b, m.node->op(), t,
+                                     b.CreateLoad(ec_.valueType(t), a), x),
+                      a);
+                }
+                for (const auto &[at, v] : stores)
+                  storeAccess(at, v, true);
+              },
+              /*vectorize=*/true,
+              /*foldTail=*/!inner.empty() && inner.back() < kShortRow);
           for (const Member &m : members_) {
             if (!isReduce(m.node->op()) || m.phase != p)
               continue;

@@ -7,6 +7,7 @@
 // random chains), 1e-4 for whole models.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/CodeDump.h"
 #include "compiler/Executable.h"
 #include "compiler/passes/Fusion.h"
 #include "compiler/training/Trainer.h"
@@ -151,6 +152,44 @@ TEST(FusedCodegen, RowGroupsMatchTheInterpreter) {
   auto exe = compile(g);
   EXPECT_EQ(exe->kernelCount(), 2);
   expectClose(exe->run(inputs), interpret(g, inputs), 1e-5);
+}
+
+TEST(FusedCodegen, RowGroupsPropagateNonFiniteValues) {
+  // Row kernels run as masked vector loops: a NaN anywhere in a row must
+  // still make its maximum NaN, and infinities must give what the
+  // interpreter gives, whichever lane they fall in.
+  for (int64_t n : {3, 10, 17, 70}) {
+    SCOPED_TRACE(n);
+    Graph g("rows");
+    Builder b(g);
+    Value *x = b.input("x", {DType::F32, {6, n}});
+    b.output("softmax", b.softmax(x, -1));
+    b.output("max", b.reduceMax(x, std::vector<int64_t>{-1}, false));
+    b.output("min", b.reduceMin(x, std::vector<int64_t>{-1}, false));
+    auto inputs = randomInputs(g, 5, false);
+    float *v = inputs.at("x").data<float>();
+    v[0 * n + n - 1] = NAN;
+    v[1 * n + n / 2] = INFINITY;
+    v[2 * n] = -INFINITY;
+    v[3 * n + 1] = NAN;
+    v[3 * n + n - 1] = INFINITY;
+    for (int64_t j = 0; j < n; ++j)
+      v[4 * n + j] = -INFINITY;
+    auto exe = compile(g);
+    expectClose(exe->run(inputs), interpret(g, inputs), 1e-5);
+  }
+}
+
+TEST(FusedCodegen, ShortRowsAreVectorLoops) {
+  // A softmax over 10 classes is one masked vector iteration per row, not
+  // ten unrolled scalar steps; its maximum is a vector reduction.
+  Graph g("rows");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {32, 10}});
+  b.output("softmax", b.softmax(x, -1));
+  std::string ir = dumpCode(g).llvmAfter;
+  EXPECT_NE(ir.find("llvm.vector.reduce.fmaximum"), std::string::npos);
+  EXPECT_NE(ir.find("llvm.masked.load"), std::string::npos);
 }
 
 TEST(FusedCodegen, InPlaceOutputsOfFusedGroups) {
