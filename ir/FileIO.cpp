@@ -100,6 +100,58 @@ std::string readFile(const std::string &path, const FileSizeLimit &limit) {
   return contents;
 }
 
+namespace {
+
+/// The directory that holds `path` ("." for a bare file name).
+std::filesystem::path parentOf(const std::string &path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+void checkWritableParent(const std::string &path, const std::string &what) {
+  std::filesystem::path dir = parentOf(path);
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec))
+    badInput(what, " ", path, ": directory ", dir.string(),
+             " does not exist");
+  if (!std::filesystem::is_directory(dir, ec))
+    badInput(what, " ", path, ": ", dir.string(), " is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    badInput(what, " ", path, ": directory ", dir.string(),
+             " is not writable (", std::strerror(errno), ")");
+}
+
+} // namespace
+
+void checkWritableFile(const std::string &path, const std::string &what) {
+  if (path.empty())
+    badInput(what, ": empty file name");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    badInput(what, " ", path, ": is a directory, not a file");
+  checkWritableParent(path, what);
+  if (std::filesystem::exists(path, ec) && ::access(path.c_str(), W_OK) != 0)
+    badInput(what, " ", path, ": not writable (", std::strerror(errno), ")");
+}
+
+void checkWritableDirectory(const std::string &dir, const std::string &what) {
+  if (dir.empty())
+    badInput(what, ": empty directory name");
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    if (!std::filesystem::is_directory(dir, ec))
+      badInput(what, " ", dir, ": exists and is not a directory");
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+      badInput(what, " ", dir, ": directory is not writable (",
+               std::strerror(errno), ")");
+    return;
+  }
+  std::string trimmed = dir;
+  while (trimmed.size() > 1 && trimmed.back() == '/')
+    trimmed.pop_back();
+  checkWritableParent(trimmed, what);
+}
+
 void writeFileAtomically(const std::string &path, std::string_view contents) {
   if (path.empty())
     failed("cannot write a file with an empty name");

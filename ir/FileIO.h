@@ -31,4 +31,14 @@ std::string readFile(const std::string &path, const FileSizeLimit &limit = {});
 /// file unchanged and no temporary file behind.
 void writeFileAtomically(const std::string &path, std::string_view contents);
 
+/// Checks, before any long work, that `path` can be written later by
+/// writeFileAtomically: it is not a directory, and the directory that will
+/// hold it exists and is writable. `what` names the option or the file's
+/// role in the message ("-o", "--plot"). Throws BadInput.
+void checkWritableFile(const std::string &path, const std::string &what);
+
+/// Checks that `dir` is a writable directory or can be created as one (its
+/// parent exists and is writable). Throws BadInput naming `what`.
+void checkWritableDirectory(const std::string &dir, const std::string &what);
+
 } // namespace adjoint

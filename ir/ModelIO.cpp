@@ -188,6 +188,22 @@ ModelFormat modelFormatOf(const std::string &path) {
            " (a model file ends in .pb, .pbtxt or .adj)");
 }
 
+void checkModelOutput(const std::string &path, const std::string &what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    badInput(what, " ", path, ": is a directory, not a file");
+  if (std::filesystem::path(path).extension() == ".onnx")
+    badInput(what, " ", path,
+             ": Adjoint reads ONNX files but does not write them; write "
+             ".pb, .pbtxt or .adj");
+  try {
+    modelFormatOf(path);
+  } catch (const Error &e) {
+    badInput(what, " ", e.what());
+  }
+  checkWritableFile(path, what);
+}
+
 namespace {
 std::map<std::string, ModelLoader> &modelLoaders() {
   static std::map<std::string, ModelLoader> loaders;

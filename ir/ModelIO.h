@@ -43,6 +43,11 @@ void registerModelLoader(const std::string &extension, ModelLoader loader);
 /// (Failed naming the path on any write error).
 void saveModel(const Model &m, const std::string &path);
 
+/// Checks, before any long work, that saveModel can write `path`: a model
+/// extension (.pb, .pbtxt or .adj; .onnx is read, not written) and a
+/// writable place (checkWritableFile). `what` names the option ("-o").
+void checkModelOutput(const std::string &path, const std::string &what);
+
 /// Checks `m` as loading does: verify(m.graph), plus that the training loss,
 /// if any, names a float scalar output. Throws BadInput.
 void verifyModel(const Model &m);

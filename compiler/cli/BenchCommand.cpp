@@ -236,21 +236,21 @@ Action addBenchCommand(CLI::App &app) {
   app.add_option("--threads", opts->threads,
                  "Threads for the jit engine (0: all cores)")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nonNegativeNumber())
       ->capture_default_str();
   app.add_option("--warmup", opts->warmup, "Untimed runs first")
       ->type_name("W")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nonNegativeNumber())
       ->capture_default_str();
   app.add_option("--iters", opts->iters, "Timed runs")
       ->type_name("K")
-      ->check(CLI::PositiveNumber)
+      ->check(positiveNumber())
       ->capture_default_str();
   app.add_option("--batch", opts->batch,
                  "Examples per run (default: the model's batch size; another "
                  "size re-batches the model)")
       ->type_name("B")
-      ->check(CLI::PositiveNumber);
+      ->check(positiveNumber());
   app.add_flag("--profile", opts->profile,
                "With --engine jit: time each kernel of the compiled model "
                "(or step) and print the longest, with the fusion group each "

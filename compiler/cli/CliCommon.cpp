@@ -3,6 +3,8 @@
 
 #include "ir/Error.h"
 
+#include <CLI/CLI.hpp>
+
 #include <cmath>
 #include <cstdio>
 
@@ -27,6 +29,37 @@ std::string threeDigits(double value) {
 }
 
 } // namespace
+
+namespace {
+
+CLI::Validator numberAtLeast(double least, bool strict, const char *what) {
+  return CLI::Validator(
+      [=](std::string &text) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception &) {
+          used = 0;
+        }
+        if (used != text.size() || used == 0 || std::isnan(v))
+          return "must be " + std::string(what) + ", not '" + text + "'";
+        if (strict ? v <= least : v < least)
+          return "must be " + std::string(what) + ", not " + text;
+        return "";
+      },
+      strict ? "> 0" : ">= 0");
+}
+
+} // namespace
+
+CLI::Validator positiveNumber() {
+  return numberAtLeast(0, true, "a positive number");
+}
+
+CLI::Validator nonNegativeNumber() {
+  return numberAtLeast(0, false, "zero or more");
+}
 
 void checkEngine(const std::string &engine) {
   std::string accepted;

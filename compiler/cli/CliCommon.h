@@ -14,12 +14,25 @@
 
 namespace CLI {
 class App;
-}
+class Validator;
+} // namespace CLI
 
 namespace adjoint::cli {
 
 /// What a subcommand does once its options are parsed.
 using Action = std::function<void()>;
+
+/// Thrown by an action that ends with an exit status of its own once its
+/// work is saved (130 after Ctrl-C, as shells report SIGINT); Main.cpp
+/// returns `status`.
+struct ExitStatus {
+  int status;
+};
+
+/// Option checks with plain messages ("must be a positive number, not 0"),
+/// in place of CLI11's range checks, which print the largest double.
+CLI::Validator positiveNumber();
+CLI::Validator nonNegativeNumber();
 
 /// `adjoint check MODEL`.
 Action addCheckCommand(CLI::App &app);

@@ -182,7 +182,7 @@ Action addCompileCommand(CLI::App &app) {
       ->type_name("FILE");
   app.add_option("--batch", opts->batch,
                  "Compile for this batch size instead of the model's")
-      ->check(CLI::PositiveNumber)
+      ->check(positiveNumber())
       ->type_name("B");
   app.footer("Examples:\n"
              "  adjoint compile cnn.pbtxt -o cnn.o --header cnn.h\n"

@@ -107,7 +107,12 @@ int run(int argc, char **argv) {
 
   for (auto &[sub, action] : commands)
     if (sub->parsed()) {
-      action();
+      try {
+        action();
+      } catch (const cli::ExitStatus &e) {
+        std::cout.flush();
+        return e.status;
+      }
       // A full disk or a closed pipe must not pass for success.
       std::cout.flush();
       if (!std::cout)

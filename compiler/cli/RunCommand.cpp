@@ -185,7 +185,7 @@ Action addRunCommand(CLI::App &app) {
   app.add_option("--threads", opts->threads,
                  "Threads for the jit engine (0: all cores)")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nonNegativeNumber())
       ->capture_default_str();
   app.add_option("--seed", opts->seed,
                  "Seed of the random values of inputs not given with -i")

@@ -2,8 +2,11 @@
 //
 // Loads a model and a data set, compiles the training step, and runs epochs
 // of shuffled mini-batches: a progress bar on a terminal (periodic lines
-// otherwise), test loss and accuracy after each epoch, the trained model
-// saved at the end (also after Ctrl-C) and the curves drawn to an SVG.
+// otherwise), test loss and accuracy after each epoch over every test
+// example, the trained model saved at the end (also after Ctrl-C, which
+// then exits 130, and after a non-finite loss, which exits 1) and the
+// curves drawn to an SVG. Output paths, labels and features are checked
+// before anything is compiled or trained.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/cli/CliCommon.h"
@@ -24,6 +27,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <numeric>
 #include <random>
@@ -99,32 +103,133 @@ std::string duration(double seconds) {
   return buf;
 }
 
-/// The mean loss and accuracy over every whole batch of the test split.
+/// The mean loss and accuracy over every example of the test split: whole
+/// batches, then the last partial batch through an evaluation re-batched to
+/// its size. Losses are batch means, so each batch counts by its size.
+/// `examples` is how many were evaluated (all of them, unless the model
+/// cannot be re-batched, which a note says).
 StepResult evaluateAll(Trainer &trainer, const Tensor &x, const Tensor &y,
                        const std::string &features, const std::string &labels,
                        Tensor &bx, Tensor &by, int64_t &examples) {
-  int64_t batch = bx.shape()[0], n = x.shape()[0] / batch * batch;
-  std::vector<int64_t> order(x.shape()[0]);
+  int64_t batch = bx.shape()[0], total = x.shape()[0];
+  std::vector<int64_t> order(total);
   std::iota(order.begin(), order.end(), 0);
   double loss = 0, acc = 0;
-  int64_t batches = 0;
-  for (int64_t at = 0; at < n; at += batch, ++batches) {
-    gather(x, order, at, bx);
-    gather(y, order, at, by);
-    StepResult r = trainer.evaluate({{features, bx}, {labels, by}});
-    loss += r.loss;
-    acc += r.accuracy.value_or(0);
+  examples = 0;
+  for (int64_t at = 0; at < total; at += batch) {
+    int64_t n = std::min(batch, total - at);
+    Tensor *ex = &bx, *ey = &by;
+    Tensor tx, ty;
+    if (n < batch) {
+      Shape sx = bx.shape(), sy = by.shape();
+      sx[0] = sy[0] = n;
+      tx = Tensor({bx.dtype(), sx});
+      ty = Tensor({by.dtype(), sy});
+      ex = &tx;
+      ey = &ty;
+    }
+    gather(x, order, at, *ex);
+    gather(y, order, at, *ey);
+    StepResult r;
+    try {
+      r = trainer.evaluate({{features, *ex}, {labels, *ey}});
+    } catch (const Error &e) {
+      if (n == batch)
+        throw;
+      static bool noted = false;
+      if (!noted)
+        std::fprintf(stderr,
+                     "adjoint: note: the last %lld test examples are not "
+                     "evaluated: %s\n",
+                     (long long)n, e.what());
+      noted = true;
+      break;
+    }
+    loss += r.loss * (double)n;
+    acc += r.accuracy.value_or(0) * (double)n;
+    examples += n;
   }
-  examples = n;
   StepResult r;
-  if (batches) {
-    r.loss = loss / (double)batches;
-    r.accuracy = acc / (double)batches;
+  if (examples) {
+    r.loss = loss / (double)examples;
+    r.accuracy = acc / (double)examples;
   }
   return r;
 }
 
+/// How many classes integer labels index: the last dimension of the
+/// predictions output, or of a one-hot labels input. 0 when neither says.
+int64_t classCount(const Graph &g, const TrainingSpec &spec,
+                   const Value *labelsIn) {
+  if (labelsIn->type().rank() == 2 && isFloat(labelsIn->type().dtype))
+    return labelsIn->type().shape[1];
+  for (const Output &o : g.outputs())
+    if (o.name == spec.predictions && o.value->type().rank() == 2)
+      return o.value->type().shape[1];
+  return 0;
+}
+
+/// Checks that every label of `y` [N] is a class in [0, classes): the
+/// error says how many are not and which is the first.
+void checkLabels(const Tensor &y, int64_t classes, const std::string &source) {
+  if (y.rank() != 1 || classes <= 0)
+    return;
+  int64_t bad = 0, first = -1;
+  double firstValue = 0;
+  for (int64_t i = 0, n = y.shape()[0]; i < n; ++i) {
+    double v = y.elementAsDouble(i);
+    if (v >= 0 && v < (double)classes && v == std::floor(v))
+      continue;
+    if (bad++ == 0) {
+      first = i;
+      firstValue = v;
+    }
+  }
+  if (bad)
+    badInput(source, ": ", bad, " of ", y.shape()[0],
+             " labels are not classes from 0 to ", classes - 1,
+             " (the model predicts ", classes, " classes); the first is ",
+             firstValue, " at example ", first);
+}
+
+/// Checks that every float feature of `x` [N, ...] is finite: the error
+/// says how many are not and names the first by example and feature.
+void checkFeatures(const Tensor &x, const std::string &source) {
+  if (!isFloat(x.dtype()) || x.rank() == 0 || x.numElements() == 0)
+    return;
+  int64_t perExample = x.numElements() / x.shape()[0];
+  int64_t bad = 0, first = -1;
+  double firstValue = 0;
+  for (int64_t i = 0, n = x.numElements(); i < n; ++i) {
+    double v = x.elementAsDouble(i);
+    if (std::isfinite(v))
+      continue;
+    if (bad++ == 0) {
+      first = i;
+      firstValue = v;
+    }
+  }
+  if (bad)
+    badInput(source, ": ", bad, " feature value", bad == 1 ? " is" : "s are",
+             " not finite; the first is ", firstValue, " at example ",
+             first / perExample, ", feature ", first % perExample);
+}
+
+/// Checks, before anything long, that the trained model and the plot can be
+/// written where the options say.
+void checkOutputs(const TrainOptions &opts) {
+  if (!opts.out.empty())
+    checkModelOutput(opts.out, "-o");
+  if (!opts.plot.empty()) {
+    if (std::filesystem::path(opts.plot).extension() != ".svg")
+      badInput("--plot ", opts.plot,
+               ": the curves are drawn as SVG; name the file .svg");
+    checkWritableFile(opts.plot, "--plot");
+  }
+}
+
 void runTrain(const TrainOptions &opts) {
+  checkOutputs(opts);
   Model model = loadModel(opts.model);
   if (!model.training)
     model.training = TrainingSpec();
@@ -184,6 +289,18 @@ void runTrain(const TrainOptions &opts) {
   if (trainX.dtype() != featuresIn->type().dtype)
     badInput("input %", spec.features, " is ", typeStr(featuresIn->type()),
              " but the data's examples are ", dtypeName(trainX.dtype()));
+  bool fashion = opts.data == "fashion-mnist";
+  auto source = [&](const char *npy, const char *idx) {
+    return fashion ? std::string(kFashionMnistDir) + "/" + idx
+                   : (std::filesystem::path(opts.data) / npy).string();
+  };
+  checkFeatures(data.trainX, source("x.npy", "train-images-idx3-ubyte.gz"));
+  checkFeatures(data.testX, source("x_test.npy", "t10k-images-idx3-ubyte.gz"));
+  int64_t classes = classCount(used.graph, spec, labelsIn);
+  checkLabels(data.trainY, classes,
+              source("y.npy", "train-labels-idx1-ubyte.gz"));
+  checkLabels(data.testY, classes,
+              source("y_test.npy", "t10k-labels-idx1-ubyte.gz"));
   Tensor trainY = adaptLabels(data.trainY, labelsIn->type());
   Tensor testY = adaptLabels(data.testY, labelsIn->type());
   int64_t numTrain = data.numTrain();
@@ -220,6 +337,27 @@ void runTrain(const TrainOptions &opts) {
 
   TrainingHistory history;
   bool stopped = false;
+  // Writes the trained model and the curves; the parameters are those of
+  // the last finite step (a non-finite step changes none of them).
+  auto saveOutputs = [&] {
+    if (!opts.out.empty()) {
+      if (rebatched) {
+        for (Param &p : model.graph.params()) {
+          p.data = trainer.parameter(p.value->name()).clone();
+          p.init.reset(); // the values are trained: write them, not the recipe
+        }
+        saveModel(model, opts.out);
+      } else {
+        trainer.save(opts.out);
+      }
+      std::cout << "saved the trained model to " << opts.out << "\n"
+                << std::flush;
+    }
+    if (!opts.plot.empty()) {
+      writeFileAtomically(opts.plot, plotTraining(history, model.graph.name()));
+      std::cout << "drew the curves to " << opts.plot << "\n" << std::flush;
+    }
+  };
   for (int64_t epoch = 0; epoch < epochs && !stopped; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     auto start = std::chrono::steady_clock::now();
@@ -232,8 +370,16 @@ void runTrain(const TrainOptions &opts) {
       if (!std::isfinite(r.loss)) {
         std::string where =
             trainer.diagnoseNonFinite({{spec.features, bx}, {spec.labels, by}});
+        if (terminal)
+          std::fprintf(stderr, "\n");
+        sigaction(SIGINT, &previous, nullptr);
+        saveOutputs();
         failed("epoch ", epoch + 1, ", step ", s + 1, ": the loss is ", r.loss,
-               "; the first non-finite value: ", where);
+               "; the first non-finite value: ", where,
+               opts.out.empty()
+                   ? std::string()
+                   : "; " + opts.out +
+                         " holds the parameters from before this step");
       }
       lossSum += r.loss;
       accSum += r.accuracy.value_or(0);
@@ -299,23 +445,9 @@ void runTrain(const TrainOptions &opts) {
     std::cout << line << std::flush;
   }
   sigaction(SIGINT, &previous, nullptr);
-
-  if (!opts.out.empty()) {
-    if (rebatched) {
-      for (Param &p : model.graph.params()) {
-        p.data = trainer.parameter(p.value->name()).clone();
-        p.init.reset(); // the values are trained: write them, not the recipe
-      }
-      saveModel(model, opts.out);
-    } else {
-      trainer.save(opts.out);
-    }
-    std::cout << "saved the trained model to " << opts.out << "\n";
-  }
-  if (!opts.plot.empty()) {
-    writeFileAtomically(opts.plot, plotTraining(history, model.graph.name()));
-    std::cout << "drew the curves to " << opts.plot << "\n";
-  }
+  saveOutputs();
+  if (stopped)
+    throw ExitStatus{130}; // as a shell reports a SIGINT
 }
 
 } // namespace
@@ -333,29 +465,29 @@ Action addTrainCommand(CLI::App &app) {
   app.add_option("--epochs", opts->epochs,
                  "Passes over the training data (default: the spec's, or 1)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(positiveNumber());
   app.add_option("--batch", opts->batch,
                  "Examples per step (default: the model's batch size; "
                  "another size re-batches the model)")
       ->type_name("B")
-      ->check(CLI::PositiveNumber);
+      ->check(positiveNumber());
   app.add_option("--optimizer", opts->optimizer,
                  "sgd, momentum, adam or adamw (default: the spec's, or adam)")
       ->type_name("NAME");
   app.add_option("--lr", opts->lr, "Learning rate (default: the spec's)")
       ->type_name("X")
-      ->check(CLI::PositiveNumber);
+      ->check(positiveNumber());
   app.add_option("--seed", opts->seed, "Seed of the shuffling")
       ->type_name("S")
       ->capture_default_str();
   app.add_option("--threads", opts->threads, "Threads (0: all cores)")
       ->type_name("T")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nonNegativeNumber())
       ->capture_default_str();
   app.add_option("--limit", opts->limit,
                  "Train on the first N training examples only")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(positiveNumber());
   app.add_option("--loss", opts->loss, "The loss output (default: the spec's)")
       ->type_name("NAME");
   app.add_option("--features", opts->features,

@@ -230,6 +230,10 @@ Dataset loadFashionMnist(const std::string &dir) {
 
 Dataset loadNpyDataset(const std::string &dir) {
   std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    badInput("data directory ", dir,
+             " is a file; the data is a directory holding x.npy and y.npy "
+             "(and x_test.npy and y_test.npy), or fashion-mnist");
   if (!fs::is_directory(dir, ec))
     badInput("data directory ", dir, " does not exist");
   auto path = [&](const char *name) { return (fs::path(dir) / name).string(); };

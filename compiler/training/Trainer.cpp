@@ -4,6 +4,7 @@
 #include "compiler/Executable.h"
 #include "compiler/autodiff/Grad.h"
 #include "compiler/training/Optimizer.h"
+#include "compiler/training/Rebatch.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
@@ -64,6 +65,27 @@ struct Buffered {
   std::optional<size_t> evalIn;
 };
 
+/// The forward graph of `g` with the parameters `trainable` as inputs and
+/// outputs "loss" (the spec's) and, with `withAccuracy`, "accuracy".
+Graph evaluationGraph(const Graph &g, const std::set<std::string> &trainable,
+                      const TrainingSpec &spec, bool withAccuracy) {
+  Graph eg(g.name() + ".eval");
+  auto map = copyInto(g, eg, trainable);
+  auto output = [&](const std::string &name) {
+    for (const Output &o : g.outputs())
+      if (o.name == name)
+        return map.at(o.value);
+    internalError("model ", g.name(), " has no output ", name);
+  };
+  Builder b(eg);
+  b.output("loss", output(spec.loss));
+  if (withAccuracy)
+    b.output("accuracy", accuracy(b, output(spec.predictions),
+                                  map.at(g.findValue(spec.labels))));
+  verify(eg);
+  return eg;
+}
+
 } // namespace
 
 struct Trainer::Impl {
@@ -81,6 +103,15 @@ struct Trainer::Impl {
   std::vector<Tensor> stepIn, stepOut, evalIn, evalOut;
   std::vector<std::string> stepInNames, evalInNames;
   bool hasAccuracy = false;
+  /// Evaluations of batches of other sizes (the last partial batch of a
+  /// test split): the evaluation graph re-batched, compiled on first use.
+  struct SizedEval {
+    std::unique_ptr<Executable> exe;
+    std::vector<Tensor> in, out;
+    std::vector<std::string> inNames;
+  };
+  std::map<int64_t, SizedEval> sizedEvals;
+  CompileOptions evalOptions;
 };
 
 Trainer::Trainer(const Model &model, const TrainerOptions &options)
@@ -194,17 +225,7 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     verify(sg);
   }
 
-  // Evaluation: the forward graph with the trained parameters as inputs.
-  {
-    Graph &eg = m.evalGraph;
-    eg.setName(g.name() + ".eval");
-    auto map = copyInto(g, eg, trainable);
-    Builder b(eg);
-    b.output("loss", map.at(lossValue));
-    if (m.hasAccuracy)
-      b.output("accuracy", accuracy(b, map.at(predictions), map.at(labels)));
-    verify(eg);
-  }
+  m.evalGraph = evaluationGraph(g, trainable, spec_, m.hasAccuracy);
 
   CompileOptions copts;
   copts.threads = options.threads;
@@ -222,6 +243,7 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     return; // the graphs alone, for dumps and ahead-of-time compilation
   m.stepExe = compile(m.stepGraph, stepOpts);
   m.evalExe = compile(m.evalGraph, evalOpts);
+  m.evalOptions = copts;
 
   for (auto *values : {&m.params, &m.state})
     for (auto &[name, t] : *values)
@@ -323,12 +345,55 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
 StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
   requireCompiled();
   Impl &m = *impl_;
+  auto features = batch.find(spec_.features);
+  const Value *featuresIn =
+      spec_.features.empty() ? nullptr : m.model.graph.findValue(spec_.features);
+  if (features != batch.end() && featuresIn && features->second.rank() > 0 &&
+      featuresIn->type().rank() > 0 &&
+      features->second.shape()[0] != featuresIn->type().shape[0])
+    return evaluateSized(batch, features->second.shape()[0]);
   bindBatch(batch, m.evalInNames, m.evalIn, m.params, {}, m.model.graph);
   m.evalExe->run(m.evalIn, m.evalOut);
   StepResult r;
   r.loss = scalarValue(m.evalOut[0]);
   if (m.hasAccuracy)
     r.accuracy = scalarValue(m.evalOut[1]);
+  return r;
+}
+
+StepResult Trainer::evaluateSized(const std::map<std::string, Tensor> &batch,
+                                  int64_t size) {
+  Impl &m = *impl_;
+  Impl::SizedEval &e = m.sizedEvals[size];
+  if (!e.exe) {
+    try {
+      // Re-batch the model, whose parameters are not inputs that could be
+      // mistaken for batched ones, then derive its evaluation.
+      Graph g = rebatch(m.model.graph, spec_.features, size);
+      std::set<std::string> trainable(m.trainable.begin(), m.trainable.end());
+      e.exe = compile(evaluationGraph(g, trainable, spec_, m.hasAccuracy),
+                      m.evalOptions);
+    } catch (...) {
+      m.sizedEvals.erase(size);
+      throw;
+    }
+    for (const TensorInfo &info : e.exe->inputs()) {
+      e.inNames.push_back(info.name);
+      auto it = m.buffers.find(info.name);
+      if (it == m.buffers.end())
+        e.in.emplace_back(); // a batch input, bound per call
+      else
+        e.in.push_back(*it->second.current);
+    }
+    for (const TensorInfo &info : e.exe->outputs())
+      e.out.emplace_back(info.type);
+  }
+  bindBatch(batch, e.inNames, e.in, m.params, {}, m.model.graph);
+  e.exe->run(e.in, e.out);
+  StepResult r;
+  r.loss = scalarValue(e.out[0]);
+  if (m.hasAccuracy)
+    r.accuracy = scalarValue(e.out[1]);
   return r;
 }
 

@@ -77,7 +77,10 @@ public:
   /// Updates the parameters and optimizer state in place.
   StepResult step(const std::map<std::string, Tensor> &batch);
 
-  /// Loss (and accuracy) of the current parameters on a batch.
+  /// Loss (and accuracy) of the current parameters on a batch. The batch
+  /// may hold any number of examples: for a size other than the model's,
+  /// the evaluation is re-batched (compiler/training/Rebatch.h) and
+  /// compiled once per size; BadInput if the model cannot be re-batched.
   StepResult evaluate(const std::map<std::string, Tensor> &batch);
 
   /// Steps taken so far.
@@ -118,6 +121,8 @@ public:
   std::string diagnoseNonFinite(const std::map<std::string, Tensor> &batch);
 
 private:
+  StepResult evaluateSized(const std::map<std::string, Tensor> &batch,
+                           int64_t size);
   /// Throws BadInput unless the step and the evaluation were compiled.
   void requireCompiled() const;
   struct Impl;

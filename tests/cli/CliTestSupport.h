@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -51,9 +52,12 @@ using TempDir = adjoint::testing::TempDir;
 
 /// Runs `program` with `args`; stdout and stderr go through files so that
 /// neither can fill a pipe. `env`, if not empty, replaces the environment.
+/// With `interruptOn` set, sends SIGINT once standard output holds that text
+/// (as Ctrl-C would).
 inline ProcessResult runProgram(const std::string &program,
                                 const std::vector<std::string> &args,
-                                const std::vector<std::string> &env = {}) {
+                                const std::vector<std::string> &env = {},
+                                const std::string &interruptOn = "") {
   TempDir scratch;
   std::string outPath = scratch / "stdout", errPath = scratch / "stderr";
   posix_spawn_file_actions_t actions;
@@ -85,7 +89,20 @@ inline ProcessResult runProgram(const std::string &program,
     return r;
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  bool reaped = false;
+  if (!interruptOn.empty()) {
+    for (;;) {
+      reaped = ::waitpid(pid, &status, WNOHANG) == pid;
+      if (reaped)
+        break;
+      if (readFile(outPath).find(interruptOn) != std::string::npos) {
+        ::kill(pid, SIGINT);
+        break;
+      }
+      ::usleep(10000);
+    }
+  }
+  while (!reaped && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = readFile(outPath);
@@ -97,6 +114,13 @@ inline ProcessResult runProgram(const std::string &program,
 inline ProcessResult runCli(const std::vector<std::string> &args,
                             const std::vector<std::string> &env = {}) {
   return runProgram(ADJOINT_CLI, args, env);
+}
+
+/// Runs the `adjoint` command and interrupts it (SIGINT) once its standard
+/// output holds `text`.
+inline ProcessResult runCliInterrupted(const std::vector<std::string> &args,
+                                       const std::string &text) {
+  return runProgram(ADJOINT_CLI, args, {}, text);
 }
 
 /// The path of a file of the source tree.

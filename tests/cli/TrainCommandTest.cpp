@@ -6,6 +6,7 @@
 #include "ir/ModelIO.h"
 #include "ir/NpyFile.h"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <regex>
@@ -111,8 +112,8 @@ TEST(TrainCommand, TrainsTheMlpOnFashionMnist) {
   std::vector<double> acc = testAccuracies(r.out);
   ASSERT_EQ(acc.size(), 1u) << r.out;
   EXPECT_GE(acc[0], 75.0) << r.out;
-  // The test split in whole batches of 32.
-  EXPECT_NE(r.out.find("(9984 examples)"), std::string::npos) << r.out;
+  // Every test example: 312 batches of 32, then one of 16.
+  EXPECT_NE(r.out.find("(10000 examples)"), std::string::npos) << r.out;
 
   Model untrained = loadModel(sourcePath("examples/fashion_mlp.pbtxt"));
   Model trained = loadModel(dir / "t.pb");
@@ -203,12 +204,12 @@ TEST(TrainCommand, TrainsAtAnotherBatchSize) {
       runCli({"train", model, "--data", dir.path().string(), "--batch", "7",
               "--epochs", "3", "--threads", "1", "-o", trained});
   ASSERT_EQ(r.status, 0) << r.err;
-  // 400 = 57 * 7 + 1: the last partial batch is skipped, in training and
-  // in the test split (202 = 28 * 7 + 6).
+  // 400 = 57 * 7 + 1: training skips the last partial batch; the test
+  // split is evaluated whole (202 = 28 * 7 + 6).
   EXPECT_NE(r.out.find("on 400 examples (57 steps of 7 per epoch, 3 epochs)"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("(196 examples)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(202 examples)"), std::string::npos) << r.out;
   std::vector<double> acc = testAccuracies(r.out);
   ASSERT_EQ(acc.size(), 3u) << r.out;
   EXPECT_GE(acc.back(), 90.0) << r.out;
@@ -297,6 +298,129 @@ TEST(TrainCommand, ANonFiniteLossNamesTheStepAndTheNode) {
       runCli({"train", model, "--data", dir.path().string(), "--threads", "1"});
   expectError(r, 1, {"step ", "nan", "(log)"});
   EXPECT_NE(r.err.find("epoch 1, step "), std::string::npos) << r.err;
+
+  // Given -o and --plot, the parameters of the last finite step and the
+  // curves so far are written before the command fails.
+  std::string trained = dir / "t.pbtxt", plot = dir / "p.svg";
+  ProcessResult saved =
+      runCli({"train", model, "--data", dir.path().string(), "--threads", "1",
+              "-o", trained, "--plot", plot});
+  expectError(saved, 1,
+              {"(log)", trained + " holds the parameters from before this "
+                                  "step"});
+  ASSERT_TRUE(std::filesystem::exists(trained)) << saved.out;
+  ASSERT_TRUE(std::filesystem::exists(plot)) << saved.out;
+  Model before = loadModel(model), after = loadModel(trained);
+  const Param *w0 = before.graph.findParam(before.graph.findValue("w"));
+  const Param *w1 = after.graph.findParam(after.graph.findValue("w"));
+  ASSERT_TRUE(w0 && w1);
+  for (int64_t i = 0; i < w1->data.numElements(); ++i)
+    EXPECT_TRUE(std::isfinite(w1->data.elementAsDouble(i)));
+}
+
+TEST(TrainCommand, RejectsLabelsOutsideTheClasses) {
+  // The model predicts 2 classes; 3 labels are not classes.
+  TempDir dir;
+  std::string model = dir / "tiny.pbtxt";
+  saveModel(tinyClassifier(false), model);
+  writeTwoClasses(dir.path().string(), "", 40, 1);
+  std::vector<double> ys(40, 1);
+  ys[6] = 2;
+  ys[9] = -1;
+  ys[30] = 7;
+  writeNpy(dir / "y.npy", Tensor::fromDoubles(DType::I64, {40}, ys));
+  ProcessResult r = runCli({"train", model, "--data", dir.path().string()});
+  expectError(r, 2,
+              {"y.npy: 3 of 40 labels are not classes from 0 to 1",
+               "the first is 2 at example 6"});
+  // In the test split as well.
+  writeTwoClasses(dir.path().string(), "", 40, 1);
+  writeTwoClasses(dir.path().string(), "_test", 8, 2);
+  writeNpy(dir / "y_test.npy",
+           Tensor::fromDoubles(DType::I64, {8}, std::vector<double>{0, 1, 0, 1, 0, 1, 0, 10}));
+  ProcessResult test = runCli({"train", model, "--data", dir.path().string()});
+  expectError(test, 2, {"y_test.npy: 1 of 8 labels", "10 at example 7"});
+}
+
+TEST(TrainCommand, NamesNonFiniteFeaturesByExampleAndFeature) {
+  TempDir dir;
+  std::string model = dir / "tiny.pbtxt";
+  saveModel(tinyClassifier(false), model);
+  std::vector<double> xs(40, 0.5), ys(20, 0);
+  xs[2 * 13 + 1] = NAN;
+  xs[2 * 15] = INFINITY;
+  writeNpy(dir / "x.npy", Tensor::fromDoubles(DType::F32, {20, 2}, xs));
+  writeNpy(dir / "y.npy", Tensor::fromDoubles(DType::I64, {20}, ys));
+  ProcessResult r = runCli({"train", model, "--data", dir.path().string()});
+  expectError(r, 2,
+              {"x.npy: 2 feature values are not finite",
+               "the first is nan at example 13, feature 1"});
+}
+
+TEST(TrainCommand, ChecksWhereItWritesBeforeTraining) {
+  // Each fails at once, before the data is read or the step compiled: the
+  // data directory does not even exist.
+  TempDir dir;
+  std::string model = sourcePath("examples/fashion_mlp.pbtxt");
+  std::string data = dir / "no-data";
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> parts;
+  } cases[] = {
+      {{"-o", "/nonexistent/t.pb"},
+       {"-o /nonexistent/t.pb", "/nonexistent does not exist"}},
+      {{"-o", dir / "t.onnx"}, {"does not write them", ".pb, .pbtxt or .adj"}},
+      {{"-o", dir / "t.txt"}, {"-o ", "unknown file extension '.txt'"}},
+      {{"-o", dir.path().string()}, {"is a directory"}},
+      {{"--plot", "/nonexistent/p.svg"}, {"--plot", "does not exist"}},
+      {{"--plot", dir / "p.png"}, {"--plot", "SVG", ".svg"}},
+  };
+  for (const Case &c : cases) {
+    std::vector<std::string> args = {"train", model, "--data", data};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    ProcessResult r = runCli(args);
+    expectError(r, 2, c.parts);
+    EXPECT_EQ(r.err.find("no-data"), std::string::npos) << r.err;
+  }
+}
+
+TEST(TrainCommand, DataThatIsAFileIsNamedAsSuch) {
+  TempDir dir;
+  writeTwoClasses(dir.path().string(), "", 8, 1);
+  ProcessResult r = runCli({"train", sourcePath("examples/fashion_mlp.pbtxt"),
+                            "--data", dir / "x.npy"});
+  expectError(r, 2, {"x.npy is a file", "a directory holding x.npy"});
+}
+
+TEST(TrainCommand, RangeErrorsArePlain) {
+  for (const auto &[option, value, says] :
+       std::vector<std::array<std::string, 3>>{
+           {"--lr", "0", "--lr: must be a positive number, not 0"},
+           {"--epochs", "-1", "--epochs: must be a positive number, not -1"},
+           {"--threads", "-2", "--threads: must be zero or more, not -2"},
+           {"--lr", "fast", "--lr: must be a positive number, not 'fast'"}}) {
+    ProcessResult r = runCli(
+        {"train", sourcePath("examples/fashion_mlp.pbtxt"), option, value});
+    expectError(r, 2, {says});
+    EXPECT_LT(r.err.size(), 120u) << r.err;
+  }
+}
+
+TEST(TrainCommand, CtrlCSavesAndExits130) {
+  if (!haveFashionMnist())
+    GTEST_SKIP() << "no Fashion-MNIST in " << kFashionDir;
+  TempDir dir;
+  std::string trained = dir / "t.pb";
+  ProcessResult r = runCliInterrupted(
+      {"train", sourcePath("examples/fashion_mlp.pbtxt"), "--epochs", "100",
+       "--threads", "1", "-o", trained},
+      "training ");
+  EXPECT_EQ(r.status, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted after step"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("saved the trained model to " + trained),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(loadModel(trained).training.has_value());
 }
 
 TEST(TrainCommand, TrainsOnANpyDirectory) {

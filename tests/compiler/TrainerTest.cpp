@@ -100,6 +100,44 @@ TEST(Trainer, StepMatchesEvaluateBeforeTheUpdate) {
   EXPECT_NE(t.evaluate(batch(7)).loss, before); // the parameters moved
 }
 
+TEST(Trainer, EvaluatesBatchesOfAnySize) {
+  // The first 5 examples of a batch of 16, evaluated alone (a re-batched
+  // evaluation) and as the batch [5 examples, repeated] of the model's
+  // size, must agree: the loss and the accuracy are batch means. After
+  // steps, the re-batched evaluation sees the trained parameters.
+  TrainerOptions options;
+  options.threads = 1;
+  Trainer t(tinyClassifier(OptimizerKind::Adam), options);
+  for (int steps : {0, 20}) {
+    for (int s = 0; s < steps; ++s)
+      t.step(batch(s));
+    auto full = batch(99);
+    Tensor x5(TensorType{DType::F32, {5, 4}}), y5(TensorType{DType::I64, {5}});
+    std::memcpy(x5.bytes(), full.at("x").bytes(), x5.byteSize());
+    std::memcpy(y5.bytes(), full.at("y").bytes(), y5.byteSize());
+    auto repeated = full;
+    for (int i = 0; i < 16; ++i) {
+      std::memcpy(repeated.at("x").data<float>() + 4 * i,
+                  x5.data<float>() + 4 * (i % 5), 4 * sizeof(float));
+      repeated.at("y").data<int64_t>()[i] = y5.data<int64_t>()[i % 5];
+    }
+    // 16 = 3 * 5 + 1: the repeated batch weighs example 0 once more.
+    StepResult alone = t.evaluate({{"x", x5}, {"y", y5}});
+    StepResult first = t.evaluate(
+        {{"x", Tensor(x5.reshaped({5, 4}))}, {"y", Tensor(y5)}});
+    EXPECT_EQ(alone.loss, first.loss); // compiled once, same answer
+    Tensor x1(TensorType{DType::F32, {1, 4}}), y1(TensorType{DType::I64, {1}});
+    std::memcpy(x1.bytes(), x5.bytes(), x1.byteSize());
+    std::memcpy(y1.bytes(), y5.bytes(), y1.byteSize());
+    StepResult one = t.evaluate({{"x", x1}, {"y", y1}});
+    StepResult all = t.evaluate(repeated);
+    EXPECT_NEAR(all.loss, (15 * alone.loss + one.loss) / 16, 1e-5);
+    ASSERT_TRUE(alone.accuracy && one.accuracy && all.accuracy);
+    EXPECT_NEAR(*all.accuracy, (15 * *alone.accuracy + *one.accuracy) / 16,
+                1e-6);
+  }
+}
+
 TEST(Trainer, SavesTheTrainedParameters) {
   TrainerOptions options;
   options.threads = 1;
