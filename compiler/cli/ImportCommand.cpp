@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cstdio>
 #include <memory>
 
 namespace adjoint::cli {
@@ -45,8 +46,11 @@ std::pair<std::string, Shape> parseInputShape(const std::string &spec) {
 }
 
 void runImport(const ImportOptions &opts) {
-  modelFormatOf(opts.out);
+  checkModelOutput(opts.out, "-o");
   OnnxImportOptions options;
+  options.onNote = [](const std::string &note) {
+    std::fprintf(stderr, "adjoint: note: %s\n", note.c_str());
+  };
   for (const std::string &s : opts.shapes) {
     auto [name, shape] = parseInputShape(s);
     options.inputShapes[name] = shape;

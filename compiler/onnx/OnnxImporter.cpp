@@ -6,10 +6,14 @@
 #include "ir/FileIO.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
+#include "proto/adjoint.pb.h"
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -184,11 +188,43 @@ void Importer::addGraphInputs() {
       fail("the input has no shape (give it with --input-shape)");
       continue;
     } else {
-      for (const auto &d : tt.shape().dim())
+      std::string symbolic;
+      for (const auto &d : tt.shape().dim()) {
+        if (!d.has_dim_value())
+          symbolic += strCat(symbolic.empty() ? "" : ", ",
+                             d.has_dim_param() ? "'" + d.dim_param() + "'"
+                                               : std::string("unnamed"),
+                             " (axis ", shape.size(), ")");
         shape.push_back(d.has_dim_value() ? d.dim_value() : 1);
+      }
+      if (!symbolic.empty() && options_.onNote)
+        options_.onNote(strCat(
+            file_, ": input '", name, "' has the symbolic dimension",
+            symbolic.find(',') == std::string::npos ? " " : "s ", symbolic,
+            ", fixed to 1: ", typeStr({*dtype, shape}),
+            " (give another shape with --input-shape ", name, "=DxDx...)"));
     }
     values_[name] = b_.input(name, {*dtype, shape});
   }
+  // A shape or value for an input the graph does not have is a mistake
+  // (a typo, or a model other than the one meant), not something to skip.
+  std::set<std::string> inputs;
+  std::string names;
+  for (const auto &in : g.input())
+    if (!initialized.count(in.name())) {
+      inputs.insert(in.name());
+      names += (names.empty() ? "" : ", ") + in.name();
+    }
+  for (const auto &[name, shape] : options_.inputShapes)
+      if (!inputs.count(name))
+        badInput(file_, ": a shape is given for '", name,
+                 "', which is not an input of the graph (its inputs: ",
+                 names.empty() ? std::string("none") : names, ")");
+  for (const auto &[name, value] : options_.inputValues)
+    if (!inputs.count(name))
+      badInput(file_, ": a value is given for '", name,
+               "', which is not an input of the graph (its inputs: ",
+               names.empty() ? std::string("none") : names, ")");
 }
 
 Value *Importer::value(const std::string &name) {
@@ -449,15 +485,40 @@ Model importOnnx(const std::string &path, const OnnxImportOptions &options) {
   if (bytes.empty())
     badInput(path, ": the file is empty");
   onnx::ModelProto model;
-  if (!model.ParseFromString(bytes))
-    badInput(path, ": not a valid ONNX model (the file is truncated or "
-                   "corrupt)");
+  bool parsed = model.ParseFromString(bytes);
+  // Protobuf's wire format lets one message parse as another: an Adjoint
+  // .pb renamed .onnx parses as an ONNX model with no opset and no graph.
+  if (!parsed || (model.opset_import_size() == 0 && !model.has_graph())) {
+    proto::Model adjointModel;
+    if (adjointModel.ParseFromString(bytes) && adjointModel.has_graph() &&
+        adjointModel.graph().nodes_size() > 0)
+      badInput(path, ": this is an Adjoint model (binary protobuf), not an "
+                     "ONNX model: name it .pb");
+    bool text = std::all_of(bytes.begin(), bytes.begin() +
+                                               std::min<size_t>(bytes.size(), 512),
+                            [](char c) {
+                              return c == '\n' || c == '\t' || c == '\r' ||
+                                     (c >= 32 && c < 127);
+                            });
+    if (text)
+      badInput(path, ": a text file, not an ONNX model (ONNX models are "
+                     "binary protobuf; Adjoint's text formats are .pbtxt and "
+                     ".adj)");
+    if (!parsed)
+      badInput(path, ": not a valid ONNX model (the file is truncated or "
+                     "corrupt)");
+  }
   return importOnnx(model, path, options);
 }
 
 void registerOnnxLoader() {
-  registerModelLoader(".onnx",
-                      [](const std::string &path) { return importOnnx(path); });
+  registerModelLoader(".onnx", [](const std::string &path) {
+    OnnxImportOptions options;
+    options.onNote = [](const std::string &note) {
+      std::fprintf(stderr, "adjoint: note: %s\n", note.c_str());
+    };
+    return importOnnx(path, options);
+  });
 }
 
 } // namespace adjoint

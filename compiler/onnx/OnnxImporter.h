@@ -6,7 +6,8 @@
 // parameters (an initializer that is also a graph input is a parameter whose
 // data is its default); other initializers become constants. Symbolic
 // dimensions (dim_param) are fixed at import: to the extents given in
-// `inputShapes`, else 1.
+// `inputShapes`, else 1 (with a note). A shape or value given for a name
+// that is not a graph input is an error.
 //
 // Every node is checked before anything is returned: unsupported ops,
 // attributes, dtypes and inputs that must be static but are not are
@@ -19,6 +20,7 @@
 #include "ir/Model.h"
 #include "ir/Tensor.h"
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -38,6 +40,9 @@ struct OnnxImportOptions {
   /// (Reshape's shape, Slice's starts, ...). An input whose every use is
   /// static is dropped from the imported graph's inputs.
   std::map<std::string, Tensor> inputValues;
+  /// Told what the import decided without being asked (a symbolic
+  /// dimension fixed to 1); `adjoint` prints it as a note. May be empty.
+  std::function<void(const std::string &)> onNote;
 };
 
 /// Imports the ONNX model in `path` (BadInput naming the file on error).

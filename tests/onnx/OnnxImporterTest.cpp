@@ -80,6 +80,37 @@ TEST(OnnxImporterTest, InputShapesFixSymbolicDimensions) {
   EXPECT_EQ(m.graph.outputs()[0].value->type().shape, (Shape{8, 3, 1}));
 }
 
+TEST(OnnxImporterTest, ASymbolicDimensionFixedToOneIsANote) {
+  std::vector<std::string> notes;
+  OnnxImportOptions options;
+  options.onNote = [&](const std::string &n) { notes.push_back(n); };
+  importOnnx(denseModel(), "m.onnx", options);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "m.onnx: input 'x' has the symbolic dimension 'N' "
+                      "(axis 0), fixed to 1: f32[1,2] (give another shape "
+                      "with --input-shape x=DxDx...)");
+  // A shape given for it: nothing to say.
+  notes.clear();
+  options.inputShapes["x"] = {8, 2};
+  importOnnx(denseModel(), "m.onnx", options);
+  EXPECT_TRUE(notes.empty());
+}
+
+TEST(OnnxImporterTest, AShapeOrValueForNoInputIsAnError) {
+  OnnxImportOptions shapes;
+  shapes.inputShapes["q"] = {3, 4, 5};
+  try {
+    importOnnx(denseModel(), "m.onnx", shapes);
+    FAIL() << "no error";
+  } catch (const Error &e) {
+    EXPECT_STREQ(e.what(), "m.onnx: a shape is given for 'q', which is not "
+                           "an input of the graph (its inputs: x)");
+  }
+  OnnxImportOptions values;
+  values.inputValues["w"] = f32Tensor({2, 3}, {1, 2, 3, 4, 5, 6});
+  EXPECT_THROW(importOnnx(denseModel(), "m.onnx", values), Error);
+}
+
 TEST(OnnxImporterTest, AnInitializedInputIsAParameterWithItsDefault) {
   onnx::ModelProto m = denseModel();
   declareValue(m.mutable_graph()->add_input(), "w", kF32, {2, 3});
@@ -183,6 +214,44 @@ TEST(OnnxImportCommandTest, ImportsWithInputShapesAndRunsOnnxDirectly) {
   EXPECT_EQ(r.status, 0) << r.err;
   r = runProgram(ADJOINT_CLI, {"run", dir / "m.onnx"});
   EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(OnnxImportCommandTest, SaysWhatIsWrongWithTheRequest) {
+  TempDir dir;
+  writeOnnxModel(denseModel(), dir / "m.onnx");
+  // An input that does not exist.
+  auto r = runProgram(ADJOINT_CLI, {"import", dir / "m.onnx", "-o",
+                                    dir / "m.pb", "--input-shape", "q=3x4x5"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("a shape is given for 'q', which is not an input of "
+                       "the graph (its inputs: x)"),
+            std::string::npos)
+      << r.err;
+  // A symbolic dimension fixed to 1 is a note; the import succeeds.
+  r = runProgram(ADJOINT_CLI, {"import", dir / "m.onnx", "-o", dir / "m.pb"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("adjoint: note: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("symbolic dimension 'N' (axis 0), fixed to 1"),
+            std::string::npos)
+      << r.err;
+  // An Adjoint model renamed .onnx, and a text file.
+  std::filesystem::copy_file(dir / "m.pb", dir / "renamed.onnx");
+  r = runProgram(ADJOINT_CLI, {"check", dir / "renamed.onnx"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("this is an Adjoint model (binary protobuf), not an "
+                       "ONNX model: name it .pb"),
+            std::string::npos)
+      << r.err;
+  adjoint::test::writeFile(dir / "text.onnx", "graph { name: \"g\" }\n");
+  r = runProgram(ADJOINT_CLI, {"check", dir / "text.onnx"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("a text file, not an ONNX model"), std::string::npos)
+      << r.err;
+  // ONNX is read, not written.
+  r = runProgram(ADJOINT_CLI,
+                 {"import", dir / "m.onnx", "-o", dir / "copy.onnx"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("does not write them"), std::string::npos) << r.err;
 }
 
 TEST(OnnxImportCommandTest, UnsupportedModelsExitWithStatus2) {
