@@ -112,8 +112,7 @@ void checkWritableParent(const std::string &path, const std::string &what) {
   std::filesystem::path dir = parentOf(path);
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec))
-    badInput(what, " ", path, ": directory ", dir.string(),
-             " does not exist");
+    badInput(what, " ", path, ": directory ", dir.string(), " does not exist");
   if (!std::filesystem::is_directory(dir, ec))
     badInput(what, " ", path, ": ", dir.string(), " is not a directory");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
@@ -146,10 +145,16 @@ void checkWritableDirectory(const std::string &dir, const std::string &what) {
                std::strerror(errno), ")");
     return;
   }
-  std::string trimmed = dir;
-  while (trimmed.size() > 1 && trimmed.back() == '/')
-    trimmed.pop_back();
-  checkWritableParent(trimmed, what);
+  // It will be created with its missing parents: the nearest ancestor that
+  // exists must be a writable directory.
+  std::filesystem::path at = std::filesystem::absolute(dir, ec);
+  while (at.has_relative_path() && !std::filesystem::exists(at, ec))
+    at = at.parent_path();
+  if (!std::filesystem::is_directory(at, ec))
+    badInput(what, " ", dir, ": ", at.string(), " is not a directory");
+  if (::access(at.c_str(), W_OK | X_OK) != 0)
+    badInput(what, " ", dir, ": directory ", at.string(),
+             " is not writable (", std::strerror(errno), ")");
 }
 
 void writeFileAtomically(const std::string &path, std::string_view contents) {

@@ -37,8 +37,9 @@ void writeFileAtomically(const std::string &path, std::string_view contents);
 /// role in the message ("-o", "--plot"). Throws BadInput.
 void checkWritableFile(const std::string &path, const std::string &what);
 
-/// Checks that `dir` is a writable directory or can be created as one (its
-/// parent exists and is writable). Throws BadInput naming `what`.
+/// Checks that `dir` is a writable directory or can be created as one with
+/// its missing parents (the nearest existing ancestor is a writable
+/// directory). Throws BadInput naming `what`.
 void checkWritableDirectory(const std::string &dir, const std::string &what);
 
 } // namespace adjoint

@@ -223,6 +223,16 @@ Model loadModel(const std::string &path) {
     verifyModel(m);
     return m;
   }
+  std::string ext = std::filesystem::path(path).extension().string();
+  if (ext != ".pb" && ext != ".pbtxt" && ext != ".adj") {
+    std::string accepted = ".pb, .pbtxt";
+    for (const auto &[known, loader] : loaders)
+      accepted += ", " + known;
+    badInput(path, ": ",
+             ext.empty() ? std::string("no file extension")
+                         : "unknown file extension '" + ext + "'",
+             " (a model file ends in ", accepted, " or .adj)");
+  }
   switch (modelFormatOf(path)) {
   case ModelFormat::Binary:
     return loadBinary(path);

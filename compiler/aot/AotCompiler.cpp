@@ -31,10 +31,12 @@ codegen::HostTarget resolveTarget(const AotOptions &options) {
   codegen::HostTarget t;
   t.triple = options.triple.empty() ? host.triple
                                     : llvm::Triple::normalize(options.triple);
-  t.cpu = options.cpu.empty() ? "native" : options.cpu;
+  llvm::Triple want(t.triple), have(host.triple);
+  bool foreign =
+      want.getArch() != have.getArch() || want.getOS() != have.getOS();
+  t.cpu = !options.cpu.empty() ? options.cpu : foreign ? "generic" : "native";
   if (t.cpu == "native") {
-    llvm::Triple want(t.triple), have(host.triple);
-    if (want.getArch() != have.getArch() || want.getOS() != have.getOS()) {
+    if (foreign) {
       codegen::createTargetMachine(t.triple, "generic", ""); // a known target?
       badInput("--cpu native means this machine's CPU (", host.cpu, ", ",
                host.triple, "), not one for target ", t.triple,

@@ -34,8 +34,9 @@ struct AotOptions {
   /// The LLVM target triple; empty: the host's.
   std::string triple;
   /// An LLVM CPU name of the target, "generic", or "native" (the host's CPU
-  /// and features, for the host's architecture only).
-  std::string cpu = "native";
+  /// and features, for the host's architecture only). Empty: "native" for
+  /// the host's target, "generic" for another one (as clang does).
+  std::string cpu;
   /// The thread count the entry points set on first use unless the
   /// environment variable ADJOINT_NUM_THREADS is set; 0: the runtime's
   /// default.

@@ -221,7 +221,8 @@ void runBench(const BenchOptions &opts) {
 
 Action addBenchCommand(CLI::App &app) {
   auto opts = std::make_shared<BenchOptions>();
-  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+  app.add_option("MODEL", opts->model,
+                 "Model file (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("-i,--input", opts->inputs,
                  "Bind input NAME to the array in FILE.npy (repeatable); "

@@ -83,7 +83,8 @@ void runCheck(const CheckOptions &opts) {
 
 Action addCheckCommand(CLI::App &app) {
   auto opts = std::make_shared<CheckOptions>();
-  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+  app.add_option("MODEL", opts->model,
+                 "Model file (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.footer("Example:\n  adjoint check examples/fashion_mlp.pbtxt");
   return [opts] { runCheck(*opts); };

@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CompileCommandOptions {
-  std::string model, out, header, name, triple, cpu = "native", weights;
+  std::string model, out, header, name, triple, cpu, weights;
   bool train = false;
   int threads = 0;
   int64_t batch = 0;
@@ -119,6 +119,10 @@ void runCompile(const CompileCommandOptions &opts) {
              ".o or .a for --target ",
              opts.triple);
   aot::checkTarget(aopts);
+  checkWritableFile(opts.out, "-o");
+  checkWritableFile(opts.header, "--header");
+  if (!opts.weights.empty())
+    checkWritableFile(opts.weights, "--weights");
   Model m = loadModel(opts.model);
   if (opts.batch > 0)
     m = withContext(opts.model, [&] { return rebatch(m, opts.batch); });
@@ -145,7 +149,8 @@ void runCompile(const CompileCommandOptions &opts) {
 
 Action addCompileCommand(CLI::App &app) {
   auto opts = std::make_shared<CompileCommandOptions>();
-  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+  app.add_option("MODEL", opts->model,
+                 "Model file (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("-o,--output", opts->out,
                  "What to write: OUT.o (an object), OUT.a (an archive) or "
@@ -167,9 +172,9 @@ Action addCompileCommand(CLI::App &app) {
                  "LLVM target triple (default: this machine's)")
       ->type_name("TRIPLE");
   app.add_option("--cpu", opts->cpu,
-                 "native (default: this machine's CPU), generic, x86-64, "
-                 "x86-64-v2, x86-64-v3, x86-64-v4 or any LLVM CPU name of "
-                 "the target")
+                 "native (this machine's CPU), generic, x86-64, x86-64-v2, "
+                 "x86-64-v3, x86-64-v4 or any LLVM CPU name of the target "
+                 "(default: native, or generic for another --target)")
       ->type_name("CPU");
   app.add_option("--threads", opts->threads,
                  "Default thread count of the compiled code (0: every "
@@ -188,7 +193,7 @@ Action addCompileCommand(CLI::App &app) {
              "  adjoint compile cnn.pbtxt -o cnn.o --header cnn.h\n"
              "  adjoint compile cnn.pbtxt -o libcnn.a --header cnn.h --train\n"
              "  adjoint compile cnn.pbtxt -o cnn.o --header cnn.h "
-             "--target aarch64-linux-gnu --cpu generic");
+             "--target aarch64-linux-gnu");
   return [opts] { runCompile(*opts); };
 }
 

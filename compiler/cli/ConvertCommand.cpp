@@ -18,7 +18,7 @@ struct ConvertOptions {
 
 void runConvert(const ConvertOptions &opts) {
   // Check the output's extension before the (possibly long) load.
-  modelFormatOf(opts.out);
+  checkModelOutput(opts.out, "-o");
   Model m = loadModel(opts.in);
   // A parameter without a recipe is written as its literal data, which
   // tools that do not know Adjoint's initializers can read.
@@ -32,7 +32,8 @@ void runConvert(const ConvertOptions &opts) {
 
 Action addConvertCommand(CLI::App &app) {
   auto opts = std::make_shared<ConvertOptions>();
-  app.add_option("IN", opts->in, "Model file to read (.pb, .pbtxt or .adj)")
+  app.add_option("IN", opts->in,
+                 "Model file to read (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("-o,--output", opts->out,
                  "Model file to write; its extension (.pb, .pbtxt or .adj) "

@@ -54,21 +54,42 @@ void emit(const std::string &out, const std::string &text) {
   writeFileAtomically(out, text);
 }
 
+/// Checks the combination of --after, --format and -o before anything is
+/// loaded or compiled.
+void checkRequest(const DumpOptions &opts) {
+  checkFormat(opts.format);
+  if (opts.after == "all") {
+    if (opts.out.empty() || opts.out == "-")
+      badInput("--after all writes a directory: name it with -o DIR");
+    if (opts.format != "text")
+      badInput("--after all writes every format itself; leave --format out");
+    checkWritableDirectory(opts.out, "-o");
+    return;
+  }
+  if (opts.after == "memory-plan" && opts.format != "text")
+    badInput("--after memory-plan prints the memory plan as text only; "
+             "leave --format out (not ",
+             opts.format, ")");
+  if (!opts.after.empty() && opts.format != "text" && opts.format != "dot" &&
+      opts.format != "svg")
+    badInput("--after prints the graph after a pass as text, dot or svg; "
+             "for --format ",
+             opts.format, " leave --after out");
+  if (!opts.out.empty() && opts.out != "-")
+    checkWritableFile(opts.out, "-o");
+}
+
 /// `--after PASS`: one stage of the pipeline, in the chosen format.
 std::string stageText(const DumpOptions &opts, const CompileDump &dump) {
   if (opts.after == "memory-plan")
     return dump.memoryPlan;
   for (const StageText &stage : dump.stages)
     if (stage.pass == opts.after) {
-      if (opts.format == "text")
-        return stage.ir;
       if (opts.format == "dot")
         return stage.dot;
       if (opts.format == "svg")
         return renderSvg(stage.dot);
-      badInput("--after prints the graph after a pass as text, dot or svg; "
-               "for --format ",
-               opts.format, " leave --after out");
+      return stage.ir;
     }
   std::string known = "all, memory-plan";
   for (const std::string &pass : pipelinePassNames())
@@ -83,9 +104,7 @@ std::string stageText(const DumpOptions &opts, const CompileDump &dump) {
 }
 
 void runDump(const DumpOptions &opts) {
-  checkFormat(opts.format);
-  if (opts.after == "all" && (opts.out.empty() || opts.out == "-"))
-    badInput("--after all writes a directory: name it with -o DIR");
+  checkRequest(opts);
   Model m = loadModel(opts.model);
   CompileOptions compileOptions;
   compileOptions.simplify = compileOptions.fuse = !opts.noOptimize;
@@ -139,7 +158,8 @@ void runDump(const DumpOptions &opts) {
 
 Action addDumpCommand(CLI::App &app) {
   auto opts = std::make_shared<DumpOptions>();
-  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+  app.add_option("MODEL", opts->model,
+                 "Model file (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("-f,--format", opts->format,
                  "What to print: text (the text IR), dot (Graphviz DOT), "

@@ -20,7 +20,7 @@ struct GradOptions {
 
 void runGrad(const GradOptions &opts) {
   // Check the output's extension before the (possibly long) load.
-  modelFormatOf(opts.out);
+  checkModelOutput(opts.out, "-o");
   Model m = loadModel(opts.model);
   std::string loss = opts.loss;
   if (loss.empty()) {
@@ -48,7 +48,8 @@ void runGrad(const GradOptions &opts) {
 
 Action addGradCommand(CLI::App &app) {
   auto opts = std::make_shared<GradOptions>();
-  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+  app.add_option("MODEL", opts->model,
+                 "Model file (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("-o,--output", opts->out,
                  "Model file to write; its extension (.pb, .pbtxt or .adj) "

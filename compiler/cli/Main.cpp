@@ -61,7 +61,9 @@ int run(int argc, char **argv) {
       cli::addCheckCommand);
   add("run", "Run a model on inputs from .npy files (or random inputs)",
       cli::addRunCommand);
-  add("dump", "Print a model as text IR, Graphviz DOT or SVG",
+  add("dump",
+      "Print a model, or any stage of its compilation, as text IR, "
+      "Graphviz DOT, SVG, LLVM IR or assembly",
       cli::addDumpCommand);
   add("import", "Import an ONNX model into a .pb, .pbtxt or .adj model",
       cli::addImportCommand);

@@ -54,6 +54,8 @@ void runOpt(const OptOptions &opts) {
   std::vector<const NamedPass *> passes;
   for (const std::string &name : opts.passes)
     passes.push_back(&findPass(name));
+  if (!opts.out.empty() && opts.out != "-")
+    checkWritableFile(opts.out, "-o");
   Model m = loadModel(opts.model);
   for (const NamedPass *p : passes) {
     p->run(m.graph, opts.fastMath);
@@ -77,7 +79,8 @@ void runOpt(const OptOptions &opts) {
 
 Action addOptCommand(CLI::App &app) {
   auto opts = std::make_shared<OptOptions>();
-  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+  app.add_option("MODEL", opts->model,
+                 "Model file (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("--passes", opts->passes,
                  "Passes to run, in order, comma separated or repeated: fold "

@@ -9,6 +9,7 @@
 
 #include "compiler/Executable.h"
 #include "ir/Error.h"
+#include "ir/FileIO.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
 #include "ir/NpyFile.h"
@@ -128,6 +129,8 @@ std::vector<std::string> outputPaths(const Graph &g, const std::string &dir) {
 void runRun(const RunOptions &opts) {
   checkEngine(opts.engine);
   uint64_t seed = parseSeed(opts.seed);
+  if (!opts.outDir.empty())
+    checkWritableDirectory(opts.outDir, "-o");
   Model m = loadModel(opts.model);
   const Graph &g = m.graph;
   std::vector<std::string> paths;
@@ -166,7 +169,8 @@ void runRun(const RunOptions &opts) {
 
 Action addRunCommand(CLI::App &app) {
   auto opts = std::make_shared<RunOptions>();
-  app.add_option("MODEL", opts->model, "Model file (.pb, .pbtxt or .adj)")
+  app.add_option("MODEL", opts->model,
+                 "Model file (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("-i,--input", opts->inputs,
                  "Bind input NAME to the array in FILE.npy (repeatable); "

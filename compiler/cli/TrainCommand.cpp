@@ -455,7 +455,7 @@ void runTrain(const TrainOptions &opts) {
 Action addTrainCommand(CLI::App &app) {
   auto opts = std::make_shared<TrainOptions>();
   app.add_option("MODEL", opts->model,
-                 "Model file with a loss (.pb, .pbtxt or .adj)")
+                 "Model file with a loss (.pb, .pbtxt, .adj or .onnx)")
       ->required();
   app.add_option("--data", opts->data,
                  "fashion-mnist (Debian's dataset-fashion-mnist) or a "

@@ -216,10 +216,10 @@ void Importer::addGraphInputs() {
       names += (names.empty() ? "" : ", ") + in.name();
     }
   for (const auto &[name, shape] : options_.inputShapes)
-      if (!inputs.count(name))
-        badInput(file_, ": a shape is given for '", name,
-                 "', which is not an input of the graph (its inputs: ",
-                 names.empty() ? std::string("none") : names, ")");
+    if (!inputs.count(name))
+      badInput(file_, ": a shape is given for '", name,
+               "', which is not an input of the graph (its inputs: ",
+               names.empty() ? std::string("none") : names, ")");
   for (const auto &[name, value] : options_.inputValues)
     if (!inputs.count(name))
       badInput(file_, ": a value is given for '", name,
@@ -494,12 +494,11 @@ Model importOnnx(const std::string &path, const OnnxImportOptions &options) {
         adjointModel.graph().nodes_size() > 0)
       badInput(path, ": this is an Adjoint model (binary protobuf), not an "
                      "ONNX model: name it .pb");
-    bool text = std::all_of(bytes.begin(), bytes.begin() +
-                                               std::min<size_t>(bytes.size(), 512),
-                            [](char c) {
-                              return c == '\n' || c == '\t' || c == '\r' ||
-                                     (c >= 32 && c < 127);
-                            });
+    bool text = std::all_of(
+        bytes.begin(), bytes.begin() + std::min<size_t>(bytes.size(), 512),
+        [](char c) {
+          return c == '\n' || c == '\t' || c == '\r' || (c >= 32 && c < 127);
+        });
     if (text)
       badInput(path, ": a text file, not an ONNX model (ONNX models are "
                      "binary protobuf; Adjoint's text formats are .pbtxt and "

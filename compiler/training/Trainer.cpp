@@ -346,8 +346,9 @@ StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
   requireCompiled();
   Impl &m = *impl_;
   auto features = batch.find(spec_.features);
-  const Value *featuresIn =
-      spec_.features.empty() ? nullptr : m.model.graph.findValue(spec_.features);
+  const Value *featuresIn = spec_.features.empty()
+                                ? nullptr
+                                : m.model.graph.findValue(spec_.features);
   if (features != batch.end() && featuresIn && features->second.rank() > 0 &&
       featuresIn->type().rank() > 0 &&
       features->second.shape()[0] != featuresIn->type().shape[0])

@@ -114,6 +114,18 @@ TEST(CompileCommand, Aarch64ObjectsForGenericAndNamedCpus) {
   }
 }
 
+TEST(CompileCommand, AnotherTargetDefaultsToItsGenericCpu) {
+  // As clang does: --target alone needs no --cpu.
+  TempDir dir;
+  ProcessResult r =
+      runCli({"compile", example("fashion_mlp.pbtxt"), "-o", dir / "m.o",
+              "--header", dir / "m.h", "--target", "aarch64-linux-gnu"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ProcessResult elf = runProgram("/usr/bin/readelf", {"-h", dir / "m.o"});
+  EXPECT_NE(elf.out.find("AArch64"), std::string::npos) << elf.out;
+  EXPECT_NE(readFile(dir / "m.h").find("CPU generic"), std::string::npos);
+}
+
 TEST(CompileCommand, X86CpuLevels) {
   for (const char *cpu : {"x86-64", "x86-64-v2", "x86-64-v3", "x86-64-v4"}) {
     TempDir dir;
@@ -138,8 +150,11 @@ TEST(CompileCommand, BadOptionsAreClearErrors) {
   };
   expectError(with({"--target", "foo-unknown-none"}), 2,
               {"unsupported target 'foo-unknown-none'", "aarch64", "x86-64"});
-  expectError(with({"--target", "aarch64-linux-gnu"}), 2,
+  expectError(with({"--target", "aarch64-linux-gnu", "--cpu", "native"}), 2,
               {"--cpu native", "aarch64", "'generic'"});
+  expectError(
+      runCli({"compile", m, "-o", "/nonexistent/m.o", "--header", dir / "m.h"}),
+      2, {"-o /nonexistent/m.o", "does not exist"});
   expectError(with({"--cpu", "pentium9"}), 2, {"unknown CPU 'pentium9'"});
   expectError(with({"--target", "aarch64-linux-gnu", "--cpu", "x86-64-v3"}), 2,
               {"unknown CPU 'x86-64-v3'", "aarch64"});

@@ -151,7 +151,12 @@ TEST(DumpCommand, ReportsAnUnwritableOutput) {
   std::string file = dir / "no/such/dir/model.dot";
   ProcessResult r = runCli(
       {"dump", example("keras_mlp.pbtxt"), "--format", "dot", "-o", file});
-  expectError(r, 1, {file});
+  // Checked before the model is even read.
+  expectError(r, 2, {"-o " + file, "does not exist"});
+  writeFile(dir / "file", "x");
+  r = runCli({"dump", example("keras_mlp.pbtxt"), "--after", "all", "-o",
+              dir / "file"});
+  expectError(r, 2, {"exists and is not a directory"});
 }
 
 /// The text of stage `index`-`pass` of a dump directory.
@@ -229,6 +234,14 @@ TEST(DumpCommand, RejectsBadStageRequests) {
               2, {"--after prints the graph"});
   expectError(runCli({"dump", model, "--loss", "loss"}), 2,
               {"--loss goes with --train"});
+  // The memory plan is text: no picture of it passes for one.
+  for (const char *format : {"svg", "dot", "llvm"})
+    expectError(
+        runCli({"dump", model, "--after", "memory-plan", "--format", format}),
+        2, {"--after memory-plan prints the memory plan as text only"});
+  expectError(runCli({"dump", model, "--after", "all", "--format", "svg", "-o",
+                      "stages"}),
+              2, {"leave --format out"});
 }
 
 } // namespace

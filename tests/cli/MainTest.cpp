@@ -39,6 +39,24 @@ TEST(Main, EverySubcommandHasHelp) {
   }
 }
 
+TEST(Main, HelpNamesEveryModelFormatAndDumpFormat) {
+  // Every command that reads a model reads .onnx too, and says so.
+  for (const char *sub :
+       {"check", "run", "dump", "bench", "grad", "train", "compile", "opt"}) {
+    ProcessResult r = runCli({sub, "--help"});
+    EXPECT_NE(r.out.find(".pb, .pbtxt, .adj or .onnx"), std::string::npos)
+        << sub << "\n"
+        << r.out;
+  }
+  ProcessResult top = runCli({"--help"});
+  EXPECT_NE(top.out.find("LLVM IR or assembly"), std::string::npos) << top.out;
+  TempDir dir;
+  std::string file = dir / "model.txt";
+  writeFile(file, "x");
+  expectError(runCli({"check", file}), 2,
+              {"unknown file extension '.txt'", ".pb, .pbtxt, .onnx or .adj"});
+}
+
 TEST(Main, PrintsTheVersion) {
   ProcessResult r = runCli({"--version"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -103,7 +121,7 @@ TEST(Main, RejectsAnUnknownExtension) {
   TempDir dir;
   std::string file = dir / "model.onnx";
   writeFile(file, readFile(sourcePath("examples/keras_mlp.pbtxt")));
-  expectError(runCli({"check", file}), 2, {file});
+  expectError(runCli({"check", file}), 2, {file, "a text file"});
 }
 
 TEST(Main, ListsUnknownOps) {

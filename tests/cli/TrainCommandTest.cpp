@@ -337,7 +337,8 @@ TEST(TrainCommand, RejectsLabelsOutsideTheClasses) {
   writeTwoClasses(dir.path().string(), "", 40, 1);
   writeTwoClasses(dir.path().string(), "_test", 8, 2);
   writeNpy(dir / "y_test.npy",
-           Tensor::fromDoubles(DType::I64, {8}, std::vector<double>{0, 1, 0, 1, 0, 1, 0, 10}));
+           Tensor::fromDoubles(DType::I64, {8},
+                               std::vector<double>{0, 1, 0, 1, 0, 1, 0, 10}));
   ProcessResult test = runCli({"train", model, "--data", dir.path().string()});
   expectError(test, 2, {"y_test.npy: 1 of 8 labels", "10 at example 7"});
 }
@@ -411,10 +412,10 @@ TEST(TrainCommand, CtrlCSavesAndExits130) {
     GTEST_SKIP() << "no Fashion-MNIST in " << kFashionDir;
   TempDir dir;
   std::string trained = dir / "t.pb";
-  ProcessResult r = runCliInterrupted(
-      {"train", sourcePath("examples/fashion_mlp.pbtxt"), "--epochs", "100",
-       "--threads", "1", "-o", trained},
-      "training ");
+  ProcessResult r =
+      runCliInterrupted({"train", sourcePath("examples/fashion_mlp.pbtxt"),
+                         "--epochs", "100", "--threads", "1", "-o", trained},
+                        "training ");
   EXPECT_EQ(r.status, 130) << r.err;
   EXPECT_NE(r.err.find("interrupted after step"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("saved the trained model to " + trained),

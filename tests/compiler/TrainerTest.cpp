@@ -123,8 +123,8 @@ TEST(Trainer, EvaluatesBatchesOfAnySize) {
     }
     // 16 = 3 * 5 + 1: the repeated batch weighs example 0 once more.
     StepResult alone = t.evaluate({{"x", x5}, {"y", y5}});
-    StepResult first = t.evaluate(
-        {{"x", Tensor(x5.reshaped({5, 4}))}, {"y", Tensor(y5)}});
+    StepResult first =
+        t.evaluate({{"x", Tensor(x5.reshaped({5, 4}))}, {"y", Tensor(y5)}});
     EXPECT_EQ(alone.loss, first.loss); // compiled once, same answer
     Tensor x1(TensorType{DType::F32, {1, 4}}), y1(TensorType{DType::I64, {1}});
     std::memcpy(x1.bytes(), x5.bytes(), x1.byteSize());
