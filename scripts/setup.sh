@@ -24,6 +24,9 @@ packages=(
   # ld; llvm-19-tools has FileCheck, which checks the golden tests of the
   # passes
   cmake ninja-build clang-19 lld-19 llvm-19-dev llvm-19-tools
+  # clang's sanitizer and libFuzzer run-times: the sanitized test suite
+  # (test.sh --sanitize, which CI runs) and the fuzz targets (fuzz.sh)
+  libclang-rt-19-dev
   # the install tests build the ahead-of-time example with make and pkg-config
   make pkgconf
   # libraries

@@ -42,6 +42,9 @@ struct Inflater {
 std::string gunzip(std::string data, const std::string &path) {
   if (data.size() < 2 || (uint8_t)data[0] != 0x1f || (uint8_t)data[1] != 0x8b)
     return data;
+  // A gzip member is at least a 10-byte header and an 8-byte trailer.
+  if (data.size() < 18)
+    badInput(path, ": truncated gzip stream (", data.size(), " bytes)");
   Inflater inf;
   // 15 + 16: the largest window, and expect a gzip header and trailer.
   if (inflateInit2(&inf.zs, 15 + 16) != Z_OK)

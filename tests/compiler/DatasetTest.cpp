@@ -221,6 +221,10 @@ TEST(Dataset, CorruptGzipStreams) {
   std::string path = f.dir.file("train-labels-idx1-ubyte.gz");
   f.writeRaw("train-labels-idx1-ubyte.gz", good.substr(0, good.size() - 6));
   EXPECT_EQ(f.error(), path + ": truncated gzip stream");
+  // Shorter than a gzip header and trailer (found by fuzz_ReadIdx: the
+  // trailer's size field was read before the buffer).
+  f.writeRaw("train-labels-idx1-ubyte.gz", good.substr(0, 3));
+  EXPECT_EQ(f.error(), path + ": truncated gzip stream (3 bytes)");
   std::string badCrc = good;
   badCrc[badCrc.size() - 6] ^= 0x55; // inside the CRC-32 of the trailer
   f.writeRaw("train-labels-idx1-ubyte.gz", badCrc);
