@@ -91,8 +91,11 @@ microBody(const MicroArgs<typename V::T> &p) {
       for (int j = 0; j < NV; ++j)
         acc[i][j] = V::fma(av, bv[j], acc[i][j]);
     }
-    a += MR;
-    b += p.ldb;
+    // Only the pointers this mode reads move (the others may be null).
+    if constexpr (Mode != Operands::IndirectA)
+      a += MR;
+    if constexpr (Mode != Operands::IndirectB)
+      b += p.ldb;
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NV; ++j) {

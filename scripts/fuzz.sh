@@ -8,7 +8,8 @@
 #
 #   scripts/fuzz.sh [SECONDS]
 #
-# ADJOINT_FUZZ_BUILD_DIR (default: build-fuzz) is the build directory.
+# ADJOINT_FUZZ_BUILD_DIR (default: build-fuzz) is the build directory;
+# ADJOINT_FUZZ_JOBS (default 1) how many targets run at a time.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ADJOINT_FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -72,12 +73,12 @@ fi
 targets=(LoadBinary LoadProtoText LoadTextIr LoadOnnx ReadNpy ReadIdx Interpret)
 crashdir="$build/fuzz-crashes"
 mkdir -p "$crashdir"
-total_runs=0
-total_crashes=0
-for t in "${targets[@]}"; do
-  corpus="$build/fuzz-corpus/$t"
+
+# Runs target $1 for $seconds; writes "RUNS CRASHES" to fuzz-$1.result.
+run_target() {
+  local t="$1" corpus="$build/fuzz-corpus/$1" log="$build/fuzz-$1.log"
   mkdir -p "$corpus"
-  log="$build/fuzz-$t.log"
+  local before after status runs crashes
   before=$(find "$crashdir" -name "$t-*" | wc -l)
   set +e
   "$build/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" \
@@ -86,11 +87,26 @@ for t in "${targets[@]}"; do
   status=$?
   set -e
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  runs=${runs:-0}
   after=$(find "$crashdir" -name "$t-*" | wc -l)
   crashes=$((after - before))
   if ((status != 0 && crashes == 0)); then crashes=1; fi
-  echo "fuzz_$t: $runs runs, $crashes crash(es)$( ((crashes)) && echo "; see $log")"
+  echo "${runs:-0} $crashes" >"$build/fuzz-$t.result"
+}
+
+# ADJOINT_FUZZ_JOBS targets at a time (default 1: the timings stay those of
+# one core each).
+parallel="${ADJOINT_FUZZ_JOBS:-1}"
+for t in "${targets[@]}"; do
+  run_target "$t" &
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+done
+wait
+
+total_runs=0
+total_crashes=0
+for t in "${targets[@]}"; do
+  read -r runs crashes <"$build/fuzz-$t.result"
+  echo "fuzz_$t: $runs runs, $crashes crash(es)$( ((crashes)) && echo "; see $build/fuzz-$t.log")"
   total_runs=$((total_runs + runs))
   total_crashes=$((total_crashes + crashes))
 done

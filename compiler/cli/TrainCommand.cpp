@@ -374,7 +374,9 @@ void runTrain(const TrainOptions &opts) {
           std::fprintf(stderr, "\n");
         sigaction(SIGINT, &previous, nullptr);
         saveOutputs();
-        failed("epoch ", epoch + 1, ", step ", s + 1, ": the loss is ", r.loss,
+        // NaN's sign says nothing to a user: "nan", never "-nan".
+        failed("epoch ", epoch + 1, ", step ", s + 1, ": the loss is ",
+               std::isnan(r.loss) ? std::string("nan") : strCat(r.loss),
                "; the first non-finite value: ", where,
                opts.out.empty()
                    ? std::string()

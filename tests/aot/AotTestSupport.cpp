@@ -92,11 +92,13 @@ int main(int argc, char **argv) {
        << "    size_t n = " << name << "_param_bytes(i);\n"
        << "    void *p = malloc(n + 1);\n"
        << "    if (" << name << "_get_param(i, p) != 0) return 8;\n"
-       << "    fwrite(p, 1, n, out); free(p);\n  }\n";
+       << "    fwrite(p, 1, n, out); free(p);\n  }\n"
+       << "  free(step_arena);\n";
   os << "  fill(in, run_in, run_in_n); make(run_out, run_out_n);\n"
      << "  if (" << name
      << "_run((const void *const *)buffers, outs, arena) != 0) return 9;\n"
      << "  dump(out, run_out, run_out_n); release(run_in_n);\n"
+     << "  free(arena);\n"
      << "  fclose(out); fclose(in);\n  return 0;\n}\n";
   return os.str();
 }
@@ -109,8 +111,9 @@ ProcessResult buildProgram(const std::string &source, const std::string &out,
       "-Werror",  "-I",  includeDir, source,
       "-o",       out};
   args.insert(args.end(), objects.begin(), objects.end());
-  for (const char *lib :
-       {ADJOINT_RUNTIME_LIBRARY, "-lstdc++", "-lm", "-lpthread"})
+  for (const std::string &lib : runtimeLinkArgs())
+    args.push_back(lib);
+  for (const char *lib : {"-lstdc++", "-lm", "-lpthread"})
     args.push_back(lib);
   return runProgram(cCompiler(), args);
 }

@@ -21,6 +21,17 @@ namespace adjoint::test {
 /// The C compiler the tests build programs with.
 inline const char *cCompiler() { return "/usr/bin/clang-19"; }
 
+/// What a program built around a compiled model links: the runtime library,
+/// and in a sanitized build (scripts/test.sh --sanitize, whose runtime is
+/// instrumented) the sanitizers' run-time.
+inline std::vector<std::string> runtimeLinkArgs() {
+  std::vector<std::string> args = {ADJOINT_RUNTIME_LIBRARY};
+#ifdef ADJOINT_SANITIZE
+  args.push_back("-fsanitize=address,undefined");
+#endif
+  return args;
+}
+
 /// The dense bytes of tensors, concatenated.
 inline std::string bytesOf(const std::vector<Tensor> &tensors) {
   std::string s;

@@ -79,11 +79,15 @@ int main() {
   return 0;
 }
 )");
-  ProcessResult b = runProgram("/usr/bin/clang++-19",
-                               {"-std=c++17", "-Wall", "-Wextra", "-Werror",
-                                "-I", dir.path().string(), dir / "main.cpp",
-                                dir / "m.o", ADJOINT_RUNTIME_LIBRARY, "-lm",
-                                "-lpthread", "-o", dir / "main"});
+  std::vector<std::string> args = {
+      "-std=c++17",        "-Wall",          "-Wextra",  "-Werror", "-I",
+      dir.path().string(), dir / "main.cpp", dir / "m.o"};
+  for (const std::string &lib : runtimeLinkArgs())
+    args.push_back(lib);
+  for (const char *lib : {"-lm", "-lpthread", "-o"})
+    args.push_back(lib);
+  args.push_back(dir / "main");
+  ProcessResult b = runProgram("/usr/bin/clang++-19", args);
   ASSERT_EQ(b.status, 0) << b.err;
   ProcessResult run = runProgram(dir / "main", {});
   EXPECT_EQ(run.status, 0) << run.err;
