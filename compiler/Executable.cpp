@@ -40,6 +40,7 @@ struct Executable::Impl {
   /// Per node, the type of the tensor its indices index (gather's data,
   /// scatter_add's result), for messages.
   std::vector<TensorType> nodeIndexedTypes;
+  std::vector<OpKind> nodeOps;
   std::vector<Tensor> params; ///< in slot order after the inputs
   std::vector<void *> slots;
   std::vector<void *> arenaSlots; ///< default pointer of every slot
@@ -141,10 +142,12 @@ std::unique_ptr<Executable> compile(const Graph &input,
   }
   for (const auto &node : g.nodes()) {
     impl->nodeNames.push_back(node->describe());
+    impl->nodeOps.push_back(node->op());
     impl->nodeIndexedTypes.push_back(
-        node->op() == OpKind::ScatterAdd ? node->result()->type()
-        : node->operands().empty()       ? TensorType{}
-                                         : node->operand(0)->type());
+        node->op() == OpKind::ScatterAdd || node->op() == OpKind::OneHot
+            ? node->result()->type()
+        : node->operands().empty() ? TensorType{}
+                                   : node->operand(0)->type());
   }
   ArenaLayout arenaLayout = layOutArena(g, layout, inPlace, memory);
   impl->arenaBytes = arenaLayout.bytes;
@@ -209,6 +212,11 @@ void Executable::run(std::span<const Tensor> inputs,
 
   if (m.status[0] != 0) {
     size_t node = (size_t)m.status[0] - 1;
+    if (m.nodeOps[node] == OpKind::OneHot) {
+      int64_t depth = m.nodeIndexedTypes[node].shape.back();
+      failed(m.nodeNames[node], ": index ", m.status[1], " is outside the ",
+             depth, " classes [0, ", depth, ")");
+    }
     failed(m.nodeNames[node], ": index ", m.status[1],
            " is out of range for data of type ",
            typeStr(m.nodeIndexedTypes[node]));

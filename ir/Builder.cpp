@@ -151,6 +151,14 @@ Value *Builder::gather(Value *data, Value *indices, int64_t axis) {
   return op(OpKind::Gather, {data, indices}, std::move(a));
 }
 
+Value *Builder::oneHot(Value *indices, int64_t depth, DType dtype) {
+  Attributes a;
+  a.set("depth", depth);
+  if (dtype != DType::F32)
+    a.set("dtype", dtype);
+  return op(OpKind::OneHot, {indices}, std::move(a));
+}
+
 namespace {
 Attributes convAttrs(const Conv2DOptions &o) {
   Attributes a;

@@ -70,6 +70,9 @@ public:
   Value *neg(Value *x) { return op(OpKind::Neg, {x}); }
   Value *abs(Value *x) { return op(OpKind::Abs, {x}); }
   Value *sign(Value *x) { return op(OpKind::Sign, {x}); }
+  /// Rows of `depth` elements of `dtype` per index: 1 at the index, 0
+  /// elsewhere; an index outside [0, depth) is an error when run.
+  Value *oneHot(Value *indices, int64_t depth, DType dtype = DType::F32);
   Value *exp(Value *x) { return op(OpKind::Exp, {x}); }
   Value *log(Value *x) { return op(OpKind::Log, {x}); }
   Value *sqrt(Value *x) { return op(OpKind::Sqrt, {x}); }

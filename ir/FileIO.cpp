@@ -153,8 +153,8 @@ void checkWritableDirectory(const std::string &dir, const std::string &what) {
   if (!std::filesystem::is_directory(at, ec))
     badInput(what, " ", dir, ": ", at.string(), " is not a directory");
   if (::access(at.c_str(), W_OK | X_OK) != 0)
-    badInput(what, " ", dir, ": directory ", at.string(),
-             " is not writable (", std::strerror(errno), ")");
+    badInput(what, " ", dir, ": directory ", at.string(), " is not writable (",
+             std::strerror(errno), ")");
 }
 
 void writeFileAtomically(const std::string &path, std::string_view contents) {

@@ -112,6 +112,7 @@ int64_t nodeFlops(const Node &node) {
   case OpKind::Concat:
   case OpKind::Pad:
   case OpKind::Gather:
+  case OpKind::OneHot:
     return 0;
   case OpKind::MatMul:
     return matmulFlops(node);

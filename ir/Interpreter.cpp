@@ -118,6 +118,8 @@ Tensor evaluate(OpKind op, std::span<const Tensor> operands,
         resultType);
   case OpKind::Pad:
     return interp::pad(x(0), r.getInts("pads"), r.getFloat("value"));
+  case OpKind::OneHot:
+    return interp::oneHot(x(0), resultType);
   case OpKind::Gather:
     return interp::gather(
         x(0), x(1), normalizeAxis(r.getInt("axis"), x(0).rank(), "gather"));

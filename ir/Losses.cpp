@@ -38,14 +38,6 @@ Value *crossEntropy(Builder &b, Value *logits, Value *targets) {
   return meanAll(b, perExample);
 }
 
-/// The one-hot rows [B, C] of `labels` [B], in `dtype`.
-Value *oneHot(Builder &b, Value *labels, int64_t classes, DType dtype) {
-  int64_t batch = labels->type().shape[0];
-  Value *column = b.reshape(labels, {batch, 1});
-  Value *classIds = b.iota(labels->type().dtype, {1, classes}, 1);
-  return b.cast(b.equal(column, classIds), dtype);
-}
-
 } // namespace
 
 Value *softmaxCrossEntropy(Builder &b, Value *logits, Value *targets) {
@@ -66,8 +58,10 @@ Value *sparseSoftmaxCrossEntropy(Builder &b, Value *logits, Value *labels) {
   if (lt.shape[0] != batch)
     badInput(loss, ": labels ", typeStr(lt), " and logits ",
              typeStr(logits->type()), " differ in their batch dimension");
+  // one_hot checks every label: one outside [0, C) is an error of run(),
+  // never a silent zero.
   Value *targets =
-      oneHot(b, labels, logits->type().shape[1], logits->type().dtype);
+      b.oneHot(labels, logits->type().shape[1], logits->type().dtype);
   return crossEntropy(b, logits, targets);
 }
 

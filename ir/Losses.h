@@ -32,8 +32,8 @@ Value *softmaxCrossEntropy(Builder &b, Value *logits, Value *targets);
 /// `labels` [B] (i32 or i64), as TensorFlow's
 /// sparse_softmax_cross_entropy_with_logits followed by the batch mean:
 ///   mean_b ( -log_softmax(logits)[b, labels[b]] ).
-/// The one-hot rows are built as equal(reshape(labels, [B,1]), iota [1,C]);
-/// a label outside [0, C) matches no class and adds 0 to the sum.
+/// The one-hot rows are one_hot(labels, C): a label outside [0, C) is an
+/// error when the graph runs (naming the one_hot node), never a silent 0.
 Value *sparseSoftmaxCrossEntropy(Builder &b, Value *logits, Value *labels);
 
 /// Mean squared error of `pred` and `target` (one float type, rank >= 1):

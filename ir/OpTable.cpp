@@ -37,7 +37,8 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-/// Parses a default value written in Ops.def ("[1, 1]", "false", "0.0", "0").
+/// Parses a default value written in Ops.def ("[1, 1]", "false", "0.0", "0",
+/// "f32").
 AttrValue parseDefault(AttrKind kind, const std::string &text) {
   switch (kind) {
   case AttrKind::Int:
@@ -63,8 +64,12 @@ AttrValue parseDefault(AttrKind kind, const std::string &text) {
     }
     return values;
   }
+  case AttrKind::DType: {
+    std::optional<DType> t = parseDType(text);
+    assert(t && "bad dtype default");
+    return *t;
+  }
   case AttrKind::String:
-  case AttrKind::DType:
   case AttrKind::Floats:
   case AttrKind::Tensor:
     break;

@@ -429,6 +429,17 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     checkShape(out, dtypeSize(ops[0].dtype), "pad: result");
     return {ops[0].dtype, out};
   }
+  case OpKind::OneHot: {
+    if (ops[0].dtype != DType::I32 && ops[0].dtype != DType::I64)
+      badInput("one_hot: indices must be i32 or i64, not ", typeStr(ops[0]));
+    int64_t depth = r.getInt("depth");
+    if (depth <= 0)
+      badInput("one_hot: 'depth' must be positive, not ", depth);
+    Shape out = ops[0].shape;
+    out.push_back(depth);
+    checkShape(out, dtypeSize(r.getDType("dtype")), "one_hot: result");
+    return {r.getDType("dtype"), out};
+  }
   case OpKind::Gather: {
     if (ops[1].dtype != DType::I32 && ops[1].dtype != DType::I64)
       badInput("gather: indices must be i32 or i64, not ", typeStr(ops[1]));

@@ -333,6 +333,7 @@ GradRule gradientRule(OpKind op) {
   case OpKind::Constant:
   case OpKind::Iota:
   case OpKind::Argmax:
+  case OpKind::OneHot:
     return noGradient;
 
   // d/dx_j sum(x) = 1: dy broadcast back over the reduced axes

@@ -113,10 +113,12 @@ llvm::AllocaInst *KernelBuilder::stackSlot(llvm::Type *t,
 }
 
 CheckedIndex emitIndexCheck(KernelBuilder &k, llvm::Value *i, int64_t extent,
-                            int nodeIndex) {
+                            int nodeIndex, bool wrapNegative) {
   llvm::IRBuilder<> &b = k.b;
-  llvm::Value *wrapped = b.CreateSelect(b.CreateICmpSLT(i, b.getInt64(0)),
-                                        b.CreateAdd(i, b.getInt64(extent)), i);
+  llvm::Value *wrapped =
+      wrapNegative ? b.CreateSelect(b.CreateICmpSLT(i, b.getInt64(0)),
+                                    b.CreateAdd(i, b.getInt64(extent)), i)
+                   : i;
   llvm::Value *bad = b.CreateICmpUGE(wrapped, b.getInt64(extent));
   emitIf(b, bad, [&] {
     // Atomic: parallel chunks may fail at once; any one of them is reported.
@@ -336,6 +338,7 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
   case OpKind::ReduceMin:
   case OpKind::Argmax:
   case OpKind::Gather:
+  case OpKind::OneHot:
   case OpKind::MatMul:
   case OpKind::Conv2D:
   case OpKind::MaxPool2D:
@@ -540,6 +543,35 @@ KernelCall emitGather(EmitContext &ec, const Node &node, int idx) {
   return k.finish(rows, product(dims) / std::max<int64_t>(1, rows));
 }
 
+/// one_hot: per index, a row of `depth` elements, 1 at the index and 0
+/// elsewhere. An index outside [0, depth) records the node and the index in
+/// the status block and gives a row of zeros.
+KernelCall emitOneHot(EmitContext &ec, const Node &node, int idx) {
+  const Value *indices = node.operand(0), *out = node.result();
+  int64_t depth = out->type().shape.back();
+  int64_t count = indices->type().numElements();
+  DType t = out->type().dtype, it = indices->type().dtype;
+  KernelBuilder k(ec, kernelName(node, idx), {out, indices},
+                  /*wantStatus=*/true);
+  emitLoop(k.b, k.begin, k.end, [&](llvm::Value *row) {
+    llvm::IRBuilder<> &b = k.b;
+    llvm::Value *i =
+        emitCast(ec, b, emitLoad(ec, b, it, k.buffers[1], row), it, DType::I64);
+    emitIndexCheck(k, i, depth, idx, /*wrapNegative=*/false);
+    llvm::Value *base = b.CreateMul(row, b.getInt64(depth));
+    emitLoop(
+        b, b.getInt64(0), b.getInt64(depth),
+        [&](llvm::Value *c) {
+          llvm::Value *hit = b.CreateICmpEQ(c, i);
+          llvm::Value *v = b.CreateSelect(hit, emitConstant(ec, t, 1),
+                                          emitConstant(ec, t, 0));
+          emitStore(ec, b, t, v, k.buffers[0], b.CreateAdd(base, c));
+        },
+        "c", /*vectorize=*/true);
+  });
+  return k.finish(count, depth);
+}
+
 } // namespace
 
 std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
@@ -596,6 +628,8 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
     return {emitArgmax(ec, node, idx)};
   case OpKind::Gather:
     return {emitGather(ec, node, idx)};
+  case OpKind::OneHot:
+    return {emitOneHot(ec, node, idx)};
   case OpKind::MatMul:
     return emitMatMul(ec, node, idx, {node.operand(0), false},
                       {node.operand(1), false});

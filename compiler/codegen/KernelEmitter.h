@@ -95,14 +95,15 @@ llvm::FunctionCallee declareRuntimeConvEx(EmitContext &ec, DType t);
 llvm::FunctionCallee declareRuntimeConv(EmitContext &ec, OpKind op, DType t);
 
 /// An index checked against an extent: `wrapped` is i, or i + extent for a
-/// negative i; `bad` is true when `wrapped` is outside [0, extent), in which
+/// negative i (unless `wrapNegative` is false, as for one_hot, whose indices
+/// are classes); `bad` is true when `wrapped` is outside [0, extent), in which
 /// case the node (`nodeIndex`) and i are recorded in the kernel's status
 /// block for the entry function to report.
 struct CheckedIndex {
   llvm::Value *wrapped, *bad;
 };
 CheckedIndex emitIndexCheck(KernelBuilder &k, llvm::Value *i, int64_t extent,
-                            int nodeIndex);
+                            int nodeIndex, bool wrapNegative = true);
 
 /// Emits `if (cond) then()` at the insertion point.
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,

@@ -120,6 +120,7 @@ llvm::Value *emitCompare(llvm::IRBuilder<> &b, OpKind op, DType t,
   case OpKind::Concat:
   case OpKind::Pad:
   case OpKind::Gather:
+  case OpKind::OneHot:
   case OpKind::MatMul:
   case OpKind::Conv2D:
   case OpKind::MaxPool2D:
@@ -315,6 +316,7 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::Concat:
   case OpKind::Pad:
   case OpKind::Gather:
+  case OpKind::OneHot:
   case OpKind::MatMul:
   case OpKind::Conv2D:
   case OpKind::MaxPool2D:

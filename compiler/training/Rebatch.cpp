@@ -378,6 +378,9 @@ int64_t Rebatcher::follow(const Node &n, Attributes &attrs) {
   }
   case OpKind::Gather:
     return gather(n);
+  case OpKind::OneHot:
+    return axisOf(n.operand(0)); // the classes axis is appended
+
   case OpKind::MatMul:
     return matmul(n);
   case OpKind::Conv2D:

@@ -64,6 +64,19 @@ Tensor gather(const Tensor &data, const Tensor &indices, int64_t axis) {
   return out;
 }
 
+Tensor oneHot(const Tensor &indices, const TensorType &resultType) {
+  int64_t depth = resultType.shape.back(), count = indices.numElements();
+  Tensor out(resultType); // zeros
+  for (int64_t j = 0; j < count; ++j) {
+    double v = indices.elementAsDouble(j);
+    if (!(v >= 0 && v < (double)depth))
+      failed("one_hot: index ", (int64_t)v, " of element ", j,
+             " is outside the ", depth, " classes [0, ", depth, ")");
+    out.setElementFromDouble(j * depth + (int64_t)v, 1);
+  }
+  return out;
+}
+
 Tensor scatterAdd(const Tensor &indices, const Tensor &updates, int64_t axis,
                   const TensorType &resultType) {
   // The result is [outer, dim, inner] and updates are [outer, count, inner];

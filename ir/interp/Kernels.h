@@ -259,6 +259,9 @@ Tensor stopGradient(const Tensor &x);
 
 // Gather.cpp.
 Tensor gather(const Tensor &data, const Tensor &indices, int64_t axis);
+/// Rows of `resultType` (indices' shape plus [depth]): 1 at each index, 0
+/// elsewhere; Failed for an index outside [0, depth).
+Tensor oneHot(const Tensor &indices, const TensorType &resultType);
 /// The adjoint of gather: `axis` normalized for the result's rank.
 Tensor scatterAdd(const Tensor &indices, const Tensor &updates, int64_t axis,
                   const TensorType &resultType);

@@ -324,6 +324,7 @@ Instances instancesOf(OpKind op) {
   case OpKind::Constant:
   case OpKind::Iota:
   case OpKind::Argmax:
+  case OpKind::OneHot:
     return {};
 
   case OpKind::ReduceSum:

@@ -95,6 +95,16 @@ def iota(args, attrs):
     return np.indices(shape)[attrs.get("axis", 0)].astype(np.float64)
 
 
+def one_hot(args, attrs):
+    """Rows of `depth` classes; an index that is no class is an error."""
+    (x,) = args
+    depth = attrs["depth"]
+    idx = np.asarray(x, dtype=np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= depth):
+        raise SystemExit(f"one_hot: an index is outside [0, {depth})")
+    return np.eye(depth, dtype=np.float64)[idx]
+
+
 PB2 = None  # the generated module, set by main()
 
 OPS = {
@@ -111,6 +121,7 @@ OPS = {
     "cast": cast,
     "constant": constant,
     "iota": iota,
+    "one_hot": one_hot,
     "reshape": lambda args, attrs: np.reshape(args[0], tuple(attrs["shape"])),
     "reduce_max": reduction(np.max),
     "reduce_sum": reduction(np.sum),

@@ -376,6 +376,18 @@ std::vector<Instance> instancesOf(OpKind op) {
         {"i64", [](Builder &b) {
            b.output("y", b.pad(b.input("x", ty(DType::I64, {4})), {0, 2}, 7));
          }}};
+  case OpKind::OneHot:
+    return {{"f32",
+             [](Builder &b) {
+               Tensor idx = Tensor::fromDoubles(
+                   DType::I64, {2, 3}, std::vector<double>{0, 3, 1, 3, 2, 0});
+               b.output("y", b.oneHot(b.constant(idx), 4));
+             }},
+            {"i32 to f64", [](Builder &b) {
+               Tensor idx = Tensor::fromDoubles(
+                   DType::I32, {5}, std::vector<double>{2, 0, 1, 1, 2});
+               b.output("y", b.oneHot(b.constant(idx), 3, DType::F64));
+             }}};
   case OpKind::Gather:
     return {{"axis1",
              [](Builder &b) {

@@ -6,6 +6,7 @@
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
+#include "ir/Losses.h"
 #include "ir/ModelIO.h"
 #include "tests/support/RandomGraph.h"
 #include "tests/support/RandomTensor.h"
@@ -121,6 +122,60 @@ TEST(Executable, GatherOutOfRangeIsAnErrorNamingTheNode) {
   // A later good run works.
   Tensor ok = Tensor::fromDoubles(DType::I64, {2}, std::vector<double>{4, -5});
   EXPECT_NO_THROW(exe->run({{"data", d}, {"idx", ok}}));
+}
+
+TEST(Executable, OneHotOutOfRangeIsAnErrorNamingTheNode) {
+  // A label outside [0, depth), negative ones included (no wrapping as in
+  // gather), fails the run and names the node; a later good run works.
+  Graph g("labels");
+  Builder b(g);
+  Value *labels = b.input("labels", {DType::I64, {3}});
+  b.output("y", b.oneHot(labels, 4));
+  auto exe = compile(g);
+  for (double bad : {4.0, -1.0}) {
+    Tensor l =
+        Tensor::fromDoubles(DType::I64, {3}, std::vector<double>{0, bad, 2});
+    try {
+      exe->run({{"labels", l}});
+      FAIL() << "expected an error for " << bad;
+    } catch (const Error &e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Failed);
+      std::string msg = e.what();
+      EXPECT_NE(msg.find("(one_hot)"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(strCat("index ", (int64_t)bad,
+                                " is outside the 4 classes [0, 4)")),
+                std::string::npos)
+          << msg;
+    }
+    EXPECT_THROW(interpret(g, {{"labels", l}}), Error);
+  }
+  Tensor ok =
+      Tensor::fromDoubles(DType::I64, {3}, std::vector<double>{3, 0, 1});
+  std::map<std::string, Tensor> out = exe->run({{"labels", ok}});
+  std::vector<double> want = {0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0};
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(out.at("y").elementAsDouble((int64_t)i), want[i]) << i;
+}
+
+TEST(Executable, SparseCrossEntropyRejectsALabelOutsideTheClasses) {
+  // The loss of a training step with a label out of range is an error of
+  // run(), not a loss that silently leaves the example out.
+  Graph g("xent");
+  Builder b(g);
+  Value *logits = b.input("logits", {DType::F32, {2, 3}});
+  Value *labels = b.input("labels", {DType::I32, {2}});
+  b.output("loss", sparseSoftmaxCrossEntropy(b, logits, labels));
+  auto exe = compile(g);
+  Tensor x(TensorType{DType::F32, {2, 3}});
+  Tensor bad = Tensor::fromDoubles(DType::I32, {2}, std::vector<double>{1, 3});
+  try {
+    exe->run({{"logits", x}, {"labels", bad}});
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("index 3 is outside the 3 classes"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Executable, ScatterAddOutOfRangeIsAnErrorNamingTheNode) {

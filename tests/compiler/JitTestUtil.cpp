@@ -1,6 +1,8 @@
 //===- JitTestUtil.cpp - Helpers for JIT-vs-interpreter tests -------------===//
 #include "JitTestUtil.h"
 
+#include "tests/support/RandomTensor.h"
+
 #include <cmath>
 #include <sstream>
 
@@ -24,8 +26,14 @@ std::map<std::string, Tensor> uniformInputs(const Graph &g, uint64_t seed,
                                             double lo, double hi) {
   std::mt19937_64 rng(seed);
   std::map<std::string, Tensor> inputs;
-  for (const Value *v : g.inputs())
-    inputs.emplace(v->name(), uniformTensor(v->type(), rng, lo, hi));
+  std::map<const Value *, int64_t> classes = testing::classInputs(g);
+  for (const Value *v : g.inputs()) {
+    Tensor t = uniformTensor(v->type(), rng, lo, hi);
+    if (auto it = classes.find(v); it != classes.end())
+      for (int64_t i = 0; i < t.numElements(); ++i)
+        t.setElementFromDouble(i, (double)(rng() % (uint64_t)it->second));
+    inputs.emplace(v->name(), t);
+  }
   return inputs;
 }
 

@@ -212,11 +212,42 @@ std::vector<OpCase> gathers() {
   };
 }
 
+std::vector<OpCase> oneHots() {
+  using K = OpKind;
+  auto depth = [](int64_t d) { return attrs({{"depth", d}}); };
+  return {
+      expect("one_hot_i64", K::OneHot, {i64({3}, {2, 0, 1})},
+             f32({3, 3}, {0, 0, 1, 1, 0, 0, 0, 1, 0}), depth(3)),
+      expect("one_hot_i32_2d", K::OneHot, {i32({2, 2}, {1, 1, 0, 1})},
+             f32({2, 2, 2}, {0, 1, 0, 1, 1, 0, 0, 1}), depth(2)),
+      expect("one_hot_scalar_f64", K::OneHot, {i64({}, {3})},
+             f64({4}, {0, 0, 0, 1}),
+             attrs({{"depth", int64_t{4}}, {"dtype", DType::F64}})),
+      expect("one_hot_to_i32", K::OneHot, {i32({2}, {0, 1})},
+             i32({2, 2}, {1, 0, 0, 1}),
+             attrs({{"depth", int64_t{2}}, {"dtype", DType::I32}})),
+      expect("one_hot_empty", K::OneHot, {i64({0}, {})}, f32({0, 5}, {}),
+             depth(5)),
+      // Classes are never counted from the end, unlike gather's indices.
+      expectError("one_hot_negative", K::OneHot, {i64({2}, {0, -1})}, depth(3),
+                  ErrorKind::Failed,
+                  "one_hot: index -1 of element 1 is outside the 3 classes "
+                  "[0, 3)"),
+      expectError("one_hot_too_large", K::OneHot, {i32({1}, {3})}, depth(3),
+                  ErrorKind::Failed, "index 3 of element 0 is outside"),
+      expectError("one_hot_float_indices", K::OneHot, {f32({1}, {0})}, depth(3),
+                  ErrorKind::BadInput,
+                  "one_hot: indices must be i32 or i64, not f32[1]"),
+      expectError("one_hot_zero_depth", K::OneHot, {i64({1}, {0})}, depth(0),
+                  ErrorKind::BadInput, "one_hot: 'depth' must be positive"),
+  };
+}
+
 } // namespace
 
 std::vector<OpCase> shapeCases() {
   std::vector<OpCase> out = layout();
-  for (auto family : {slices, joins, gathers})
+  for (auto family : {slices, joins, gathers, oneHots})
     for (OpCase &c : family())
       out.push_back(std::move(c));
   return out;

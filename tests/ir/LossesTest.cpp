@@ -89,12 +89,23 @@ TEST(Losses, SparseSoftmaxCrossEntropy) {
   EXPECT_NEAR(sparse, (kRow0 + 2 + kRow1) / 2, 1e-6);
 }
 
-TEST(Losses, SparseLabelOutsideTheClassesAddsNothing) {
-  // Label 7 matches no class: row 1 contributes 0, the mean is still over 2.
-  double loss =
+TEST(Losses, SparseLabelOutsideTheClassesIsAnError) {
+  // Label 7 is no class of 3: an error naming the one_hot node, not a row
+  // that silently contributes 0.
+  for (double label : {7.0, -1.0}) {
+    try {
       evalLoss(sparseSoftmaxCrossEntropy, tensor(DType::F64, {2, 3}, kLogits),
-               tensor(DType::I64, {2}, {2, 7}), DType::F64);
-  EXPECT_NEAR(loss, kRow0 / 2, 1e-14);
+               tensor(DType::I64, {2}, {2, label}), DType::F64);
+      FAIL() << "no error for label " << label;
+    } catch (const Error &e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Failed);
+      EXPECT_NE(std::string(e.what()).find("(one_hot)"), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("outside the 3 classes"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(Losses, MeanSquaredError) {

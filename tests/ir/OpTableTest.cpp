@@ -86,6 +86,8 @@ Probe probe(OpKind op, DType t) {
     return {{m23}, attrs({{"pads", Ints{1, 0, 0, 1}}})};
   case OpKind::Gather:
     return {{m23, {DType::I64, {2}}}, {}};
+  case OpKind::OneHot: // t: the indices' dtype
+    return {{{t, {2}}}, attrs({{"depth", int64_t{3}}})};
   case OpKind::MatMul:
     return {{m23, {t, {3, 2}}}, {}};
   case OpKind::Conv2D:

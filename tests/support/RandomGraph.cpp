@@ -414,6 +414,20 @@ Value *Generator::node(OpKind op) {
             rng_.chance(1, 4) ? std::nan("") : rng_.range(-8, 8) / 2.0);
     return add(op, {x}, a);
   }
+  case OpKind::OneHot: {
+    // Classes in [0, depth): one outside is an error of both engines.
+    int64_t depth = rng_.range(1, 5);
+    Tensor t(
+        TensorType{rng_.chance(1, 2) ? DType::I32 : DType::I64, shape(0, 2)});
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      t.setElementFromDouble(i, (double)rng_.range(0, depth - 1));
+    Value *idx =
+        rng_.chance(1, 2) ? b_.param(name("idx", 8), t) : b_.constant(t, "");
+    a.set("depth", depth);
+    if (rng_.chance(1, 2))
+      a.set("dtype", dtype(Need::Any));
+    return add(op, {idx}, a);
+  }
   case OpKind::Gather: {
     Value *x = operand(Need::Any, 1, 4);
     int64_t r = (int64_t)x->type().rank(), axis = rng_.range(-r, r - 1);

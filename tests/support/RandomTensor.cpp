@@ -59,12 +59,32 @@ Tensor randomTensor(Rng &rng, const TensorType &type, bool specials) {
   return t;
 }
 
+std::map<const Value *, int64_t> classInputs(const Graph &g) {
+  std::map<const Value *, int64_t> classes;
+  for (const auto &n : g.nodes())
+    if (n->op() == OpKind::OneHot &&
+        n->operand(0)->kind() == ValueKind::Input) {
+      int64_t depth = n->result()->type().shape.back();
+      auto [it, fresh] = classes.emplace(n->operand(0), depth);
+      if (!fresh)
+        it->second = std::min(it->second, depth);
+    }
+  return classes;
+}
+
 std::map<std::string, Tensor> randomInputs(const Graph &g, uint64_t seed,
                                            bool specials) {
+  // Inputs that one_hot reads are classes: valid ones, in [0, depth).
+  std::map<const Value *, int64_t> classes = classInputs(g);
   Rng rng(seed);
   std::map<std::string, Tensor> inputs;
-  for (const Value *v : g.inputs())
-    inputs[v->name()] = randomTensor(rng, v->type(), specials);
+  for (const Value *v : g.inputs()) {
+    Tensor t = randomTensor(rng, v->type(), specials);
+    if (auto it = classes.find(v); it != classes.end())
+      for (int64_t i = 0; i < t.numElements(); ++i)
+        t.setElementFromDouble(i, (double)rng.range(0, it->second - 1));
+    inputs[v->name()] = t;
+  }
   return inputs;
 }
 

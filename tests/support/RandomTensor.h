@@ -50,8 +50,13 @@ private:
 /// lowest or highest value.
 Tensor randomTensor(Rng &rng, const TensorType &type, bool specials = true);
 
+/// The inputs of `g` that a one_hot node reads, with the fewest classes any
+/// of them has: random data for them must lie in [0, classes).
+std::map<const Value *, int64_t> classInputs(const Graph &g);
+
 /// A random tensor for every input of `g`, by name, a pure function of
-/// `seed`.
+/// `seed`. An integer input that a one_hot node reads holds classes of it,
+/// in [0, depth).
 std::map<std::string, Tensor> randomInputs(const Graph &g, uint64_t seed,
                                            bool specials = true);
 
