@@ -38,6 +38,14 @@ Value *Graph::addParam(const std::string &name, Tensor data) {
 Value *Graph::addParam(const std::string &name, const TensorType &type,
                        const InitSpec &init) {
   checkType(type, "parameter %" + name);
+  // The initializer is materialized now: a parameter larger than the
+  // machine's memory is an error that says so, not an allocation failure
+  // (found by fuzz_LoadTextIr).
+  uint64_t memory = physicalMemory();
+  if ((uint64_t)type.byteSize() > memory)
+    badInput("parameter %", name, ": initializing ", typeStr(type), " (",
+             type.byteSize(), " bytes) would exceed this machine's ", memory,
+             " bytes of memory");
   Tensor data = withContext("parameter %" + name,
                             [&] { return materialize(init, type); });
   Value *v = newValue(name, type, ValueKind::Param, nullptr);

@@ -17,7 +17,6 @@
 #include "proto/adjoint.pb.h"
 
 #include <map>
-#include <unistd.h>
 
 namespace adjoint {
 
@@ -172,16 +171,6 @@ void toProtoAttr(const std::string &name, const AttrValue &value,
 //===----------------------------------------------------------------------===//
 
 namespace {
-
-/// Bytes of physical memory, or the largest value if unknown. A recipe
-/// parameter larger than this cannot be materialized; refusing it up front
-/// turns a malicious or mistaken shape into an error instead of an OOM kill.
-uint64_t physicalMemory() {
-  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || pageSize <= 0)
-    return UINT64_MAX;
-  return (uint64_t)pages * (uint64_t)pageSize;
-}
 
 /// The checked type of wire `dtype` and `dims`.
 TensorType typeOf(int dtype,

@@ -4,6 +4,7 @@
 #include "ir/Error.h"
 
 #include <limits>
+#include <unistd.h>
 
 namespace adjoint {
 
@@ -46,9 +47,18 @@ void checkShape(const Shape &s, size_t elemSize, const std::string &what) {
   bool hasZero = false;
   for (int64_t d : s)
     hasZero |= d == 0;
-  if (!hasZero && (overflow || n > max / (int64_t)elemSize))
+  // The other dimensions' product must fit even when one is 0: strides and
+  // partial products are computed from them (found by fuzz_ReadNpy).
+  if (overflow || (!hasZero && n > max / (int64_t)elemSize))
     badInput(what, ": shape ", shapeStr(s),
              " has more elements or bytes than fit in 64 bits");
+}
+
+uint64_t physicalMemory() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return UINT64_MAX;
+  return (uint64_t)pages * (uint64_t)pageSize;
 }
 
 std::vector<int64_t> stridesOf(const Shape &s) {

@@ -37,6 +37,11 @@ std::string typeStr(const TensorType &t);
 /// negative extent, and an element count and byte size (for elements of
 /// `elemSize` bytes) that fit in int64.
 void checkShape(const Shape &s, size_t elemSize, const std::string &what);
+
+/// Bytes of physical memory, or the largest value if unknown. A recipe
+/// parameter larger than this cannot be materialized; refusing it up front
+/// turns a malicious or mistaken shape into an error instead of an OOM kill.
+uint64_t physicalMemory();
 inline void checkType(const TensorType &t, const std::string &what) {
   checkShape(t.shape, dtypeSize(t.dtype), what);
 }

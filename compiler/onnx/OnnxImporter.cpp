@@ -8,6 +8,7 @@
 #include "ir/ModelIO.h"
 #include "proto/adjoint.pb.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
@@ -299,8 +300,11 @@ void Importer::convertNode(const onnx::NodeProto &n, size_t index,
   try {
     it->second(ctx);
     ctx.checkAllAttributesRead();
+    // An output a converter left unset (or set to nothing, as MaxPool's
+    // Indices) cannot be used (found by fuzz_LoadOnnx).
     for (size_t i = 0; i < (size_t)n.output_size(); ++i)
-      if (!n.output(i).empty() && !values_.count(n.output(i)))
+      if (!n.output(i).empty() &&
+          (!values_.count(n.output(i)) || !values_.at(n.output(i))))
         unsupported("output " + std::to_string(i) + " is not produced");
   } catch (const Unsupported &e) {
     unsupported_.add(n.op_type(), e.what(), label);
@@ -490,6 +494,9 @@ Model importOnnx(const std::string &path, const OnnxImportOptions &options) {
   // .pb renamed .onnx parses as an ONNX model with no opset and no graph.
   if (!parsed || (model.opset_import_size() == 0 && !model.has_graph())) {
     proto::Model adjointModel;
+    // Only a guess: what protobuf would log about it (invalid UTF-8 in a
+    // string field) is nobody's business.
+    google::protobuf::LogSilencer quiet;
     if (adjointModel.ParseFromString(bytes) && adjointModel.has_graph() &&
         adjointModel.graph().nodes_size() > 0)
       badInput(path, ": this is an Adjoint model (binary protobuf), not an "

@@ -332,6 +332,11 @@ TEST(BadModel, BadShapes) {
   };
   EXPECT_EQ(graphError(input("dtype: F32 dims: 2 dims: -1")),
             "bad.pbtxt: input %x: negative dimension in shape [2,-1]");
+  // Even beside a 0 extent: strides multiply the others (fuzz_ReadNpy).
+  EXPECT_EQ(graphError(input("dtype: F32 dims: 4294967296 dims: 4294967296 "
+                             "dims: 0")),
+            "bad.pbtxt: input %x: shape [4294967296,4294967296,0] has more "
+            "elements or bytes than fit in 64 bits");
   EXPECT_EQ(graphError(input("dtype: F32 dims: 4294967296 dims: 4294967296")),
             "bad.pbtxt: input %x: shape [4294967296,4294967296] has more "
             "elements or bytes than fit in 64 bits");

@@ -138,6 +138,25 @@ training { epochs = 3, loss = "loss",
   EXPECT_EQ(printModel(parseModel(text)), text);
 }
 
+TEST(TextFormat, AParameterLargerThanMemoryIsAnError) {
+  // A recipe parameter is materialized when parsed: one larger than the
+  // machine is refused by name before any allocation (found by
+  // fuzz_LoadTextIr, where it was an allocation failure).
+  try {
+    parseModel("graph g(%x: f32[2]) params(%w: f32[3136,10255555554] = "
+               "zeros) {\n  %y = neg(%x) : f32[2]\n  return y = %y\n}\n",
+               "big.adj");
+    FAIL() << "no error";
+  } catch (const Error &e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find(
+                  "parameter %w: initializing f32[3136,10255555554] "
+                  "(128645688869376 bytes) would exceed this machine's "),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(TextFormat, TrainingSpecsRoundTrip) {
   const std::string graph = "graph g(%x: f32[4,3], %y: i64[4]) {\n"
                             "  %0 = reduce_sum(%x) : f32[]\n"
