@@ -212,6 +212,8 @@ Tensor readIdxFile(const std::string &path, size_t rank) {
   if (count < have)
     badInput(path, ": ", have - (size_t)count,
              " bytes follow the data of dimensions ", shapeStr(shape));
+  // Extents whose product overflows beside a 0 (found by fuzz_ReadIdx).
+  checkShape(shape, 1, path + ": dimensions");
   Tensor t({DType::U8, shape});
   if (have)
     std::memcpy(t.bytes(), bytes.data() + header, have);

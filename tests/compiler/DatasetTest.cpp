@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <fstream>
 
 using namespace adjoint;
 using adjoint::testing::TempDir;
@@ -213,6 +214,24 @@ TEST(Dataset, MismatchedCountsDimsAndLabels) {
       f.write("train-images-idx3-ubyte", idx({3, 32, 32}, pixels(3, 32)));
   EXPECT_EQ(f.error(),
             images + ": images are 32x32; Fashion-MNIST's are 28x28");
+}
+
+TEST(Dataset, DimensionsThatOverflowBesideAZeroAreAnError) {
+  // 0xffff4f30 x 0x80283f60 x 0 images: no data, but strides of those
+  // extents overflow (found by fuzz_ReadIdx).
+  adjoint::testing::TempDir dir;
+  std::string path = dir.file("images");
+  std::string bytes = {0,      0,    8,    3,    '\xff', '\xff', 0x4f, 0x30,
+                       '\x80', 0x28, 0x3f, 0x60, 0,      0,      0,    0};
+  std::ofstream(path, std::ios::binary) << bytes;
+  try {
+    readIdxFile(path, 3);
+    FAIL() << "no error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("more elements or bytes than fit"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Dataset, CorruptGzipStreams) {
