@@ -9,7 +9,8 @@
 #   scripts/fuzz.sh [SECONDS]
 #
 # ADJOINT_FUZZ_BUILD_DIR (default: build-fuzz) is the build directory;
-# ADJOINT_FUZZ_JOBS (default 1) how many targets run at a time.
+# ADJOINT_FUZZ_JOBS (default 1) how many targets run at a time;
+# ADJOINT_FUZZ_TARGETS (default: all) which targets, comma separated.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ADJOINT_FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -71,6 +72,9 @@ PY
 fi
 
 targets=(LoadBinary LoadProtoText LoadTextIr LoadOnnx ReadNpy ReadIdx Interpret)
+if [[ -n "${ADJOINT_FUZZ_TARGETS:-}" ]]; then
+  read -r -a targets <<<"${ADJOINT_FUZZ_TARGETS//,/ }"
+fi
 crashdir="$build/fuzz-crashes"
 mkdir -p "$crashdir"
 
