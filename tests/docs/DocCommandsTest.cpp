@@ -9,8 +9,8 @@
 //  - a command must succeed, unless the doc shows it printing an
 //    `adjoint: error:` line, which it must then print exactly, and fail;
 //  - every line the doc shows as its output must appear in what it prints,
-//    except lines with a decimal number (timings, values that round
-//    differently on another CPU), lines with "..." and assembly
+//    except lines with a decimal number or a duration (timings, values
+//    that round differently on another CPU), lines with "..." and assembly
 //    instructions (the host's registers).
 // `cat FILE` of a file the scratch directory lacks writes FILE with the
 // output the doc shows (docs/cli.md's ex.adj).
@@ -255,13 +255,13 @@ int main(void) {
 }
 
 /// Whether a line the doc shows must appear as is: not one with a decimal
-/// number, "...", or an assembly instruction (registers and vector widths
-/// are the host's).
+/// number or a duration ("compiled in 0s"), "...", or an assembly
+/// instruction (registers and vector widths are the host's).
 bool comparable(const std::string &line) {
-  static const std::regex decimal(R"(\d\.\d)");
+  static const std::regex varies(R"(\d\.\d|\b\d+ ?(s|ms|us)\b|\d+m\d+s)");
   return !line.empty() && line[0] != '\t' &&
          line.find("...") == std::string::npos &&
-         !std::regex_search(line, decimal);
+         !std::regex_search(line, varies);
 }
 
 /// Runs `commands` of `doc` in one scratch directory; returns how many ran.
