@@ -76,7 +76,13 @@ void convertOneHot(NodeContext &c) {
   Builder &b = c.b();
   Value *idx = c.input(0), *values = c.input(2);
   Tensor depthT = c.staticInput(1, "depth");
-  int64_t depth = (int64_t)depthT.elementAsDouble(0);
+  if (depthT.numElements() != 1)
+    unsupported("depth is not one value");
+  // Cast only a value in range: a double outside int64 is undefined.
+  double d = depthT.elementAsDouble(0);
+  if (!(d >= 1 && d <= (double)(int64_t{1} << 40)))
+    unsupported(strCat("depth ", d, " is not a positive class count"));
+  int64_t depth = (int64_t)d;
   int64_t r = rankOf(idx) + 1;
   int64_t axis = normalizeAxis(c.attrInt("axis", -1), r, "axis");
   if (isFloat(idx->type().dtype))
