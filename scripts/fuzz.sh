@@ -83,7 +83,13 @@ run_target() {
   local t="$1" corpus="$build/fuzz-corpus/$1" log="$build/fuzz-$1.log"
   mkdir -p "$corpus"
   local before after status runs crashes
-  before=$(find "$crashdir" -name "$t-*" | wc -l)
+  # Crashes, time-outs, leaks and out-of-memory; not libFuzzer's slow-unit
+  # reports (an input that took over 10 s on a busy machine).
+  findings() {
+    find "$crashdir" \( -name "$t-crash-*" -o -name "$t-timeout-*" \
+      -o -name "$t-leak-*" -o -name "$t-oom-*" \) | wc -l
+  }
+  before=$(findings)
   set +e
   "$build/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=20 -max_len=65536 -print_final_stats=1 \
@@ -91,7 +97,7 @@ run_target() {
   status=$?
   set -e
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  after=$(find "$crashdir" -name "$t-*" | wc -l)
+  after=$(findings)
   crashes=$((after - before))
   if ((status != 0 && crashes == 0)); then crashes=1; fi
   echo "${runs:-0} $crashes" >"$build/fuzz-$t.result"

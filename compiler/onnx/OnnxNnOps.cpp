@@ -52,6 +52,13 @@ Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
       c.attrInts("pads", std::vector<int64_t>(2 * n, 0));
   if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n)
     unsupported("strides, dilations or pads do not match the input's rank");
+  // Checked before any window arithmetic divides by them (a stride of 0
+  // was found by fuzz_LoadOnnx).
+  for (size_t i = 0; i < n; ++i)
+    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
+      unsupported(strCat("kernel_shape, strides and dilations must be "
+                         "positive, not ",
+                         kernel[i], ", ", strides[i], " and ", dilations[i]));
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   if (autoPad == "VALID") {
     std::fill(pads.begin(), pads.end(), 0);
