@@ -108,6 +108,10 @@ Converter recurrent(Cell cell) {
     int64_t gates = cell == Cell::Lstm ? 4 : cell == Cell::Gru ? 3 : 1;
     Value *x = c.input(0), *w = c.input(1), *r = c.input(2);
     requireFloat(x, c.opType());
+    // W and R are [directions, gates * hidden, ...]: checked before their
+    // extents are read (a scalar R was found by fuzz_LoadOnnx).
+    if (rankOf(w) != 3 || rankOf(r) != 3)
+      unsupported("W and R must be 3-D");
     DType dt = x->type().dtype;
     auto s = [&](double v) { return b.scalar(dt, v); };
     std::string dir = c.attrString("direction", "forward");
