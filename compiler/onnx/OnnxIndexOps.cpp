@@ -239,6 +239,9 @@ Value *nllLoss(NodeContext &c, Value *logProb, Value *target, Value *weight) {
     unsupported("reduction '" + reduction + "'");
   bool hasIgnore = c.has("ignore_index");
   int64_t ignore = c.attrInt("ignore_index", 0);
+  // [N, C, ...]: checked before C is read (fuzz_LoadOnnx).
+  if (rankOf(logProb) < 2)
+    unsupported("an input of rank below 2 (it is [N, C, ...])");
   int64_t r = rankOf(logProb), classes = shapeOf(logProb)[1];
   if (rankOf(target) != r - 1)
     unsupported("target rank does not match the input's");
