@@ -57,6 +57,16 @@ copyInto(const Graph &g, Graph &out, const std::set<std::string> &asInputs) {
 
 double scalarValue(const Tensor &t) { return t.elementAsDouble(0); }
 
+/// The loss (output 0) and, when asked for, the accuracy (output 1) of a
+/// step's or an evaluation's outputs.
+StepResult resultOf(const std::vector<Tensor> &out, bool withAccuracy) {
+  StepResult r;
+  r.loss = scalarValue(out[0]);
+  if (withAccuracy)
+    r.accuracy = scalarValue(out[1]);
+  return r;
+}
+
 /// Where a trained parameter or optimizer state tensor is bound: the step
 /// reads it and writes its update over it (CompileOptions::inPlace).
 struct Buffered {
@@ -335,11 +345,7 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   bindBatch(batch, m.stepInNames, m.stepIn, m.params, m.state, m.model.graph);
   m.stepExe->run(m.stepIn, m.stepOut);
   ++steps_;
-  StepResult r;
-  r.loss = scalarValue(m.stepOut[0]);
-  if (m.hasAccuracy)
-    r.accuracy = scalarValue(m.stepOut[1]);
-  return r;
+  return resultOf(m.stepOut, m.hasAccuracy);
 }
 
 StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
@@ -355,11 +361,7 @@ StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
     return evaluateSized(batch, features->second.shape()[0]);
   bindBatch(batch, m.evalInNames, m.evalIn, m.params, {}, m.model.graph);
   m.evalExe->run(m.evalIn, m.evalOut);
-  StepResult r;
-  r.loss = scalarValue(m.evalOut[0]);
-  if (m.hasAccuracy)
-    r.accuracy = scalarValue(m.evalOut[1]);
-  return r;
+  return resultOf(m.evalOut, m.hasAccuracy);
 }
 
 StepResult Trainer::evaluateSized(const std::map<std::string, Tensor> &batch,
@@ -391,11 +393,7 @@ StepResult Trainer::evaluateSized(const std::map<std::string, Tensor> &batch,
   }
   bindBatch(batch, e.inNames, e.in, m.params, {}, m.model.graph);
   e.exe->run(e.in, e.out);
-  StepResult r;
-  r.loss = scalarValue(e.out[0]);
-  if (m.hasAccuracy)
-    r.accuracy = scalarValue(e.out[1]);
-  return r;
+  return resultOf(e.out, m.hasAccuracy);
 }
 
 const Tensor &Trainer::parameter(const std::string &name) const {
