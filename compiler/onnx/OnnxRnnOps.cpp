@@ -120,6 +120,9 @@ Converter recurrent(Cell cell) {
     int64_t dirs = dir == "bidirectional" ? 2 : 1;
     int64_t layout = c.attrInt("layout", 0);
     int64_t hidden = c.attrInt("hidden_size", shapeOf(r).back());
+    if (hidden != shapeOf(r).back())
+      unsupported(strCat("hidden_size ", hidden, " with R of shape ",
+                         shapeStr(shapeOf(r))));
     double clip = c.attrFloat("clip", 0);
     bool hasClip = c.has("clip");
     bool beforeReset = c.attrInt("linear_before_reset", 0) != 0;
@@ -135,6 +138,27 @@ Converter recurrent(Cell cell) {
     if (layout)
       x = b.transpose(x, {1, 0, 2});
     int64_t steps = shapeOf(x)[0], batch = shapeOf(x)[1];
+    // Every operand's shape before any of its extents is read (a scalar
+    // B was found by fuzz_LoadOnnx).
+    auto expect = [&](size_t i, const char *name, Shape want, bool batchMajor) {
+      if (!c.hasInput(i))
+        return;
+      if (batchMajor && layout && want.size() == 3)
+        std::swap(want[0], want[1]);
+      const Shape &got = shapeOf(c.input(i));
+      if (got != want)
+        unsupported(strCat(name, " of shape ", shapeStr(got), ", expected ",
+                           shapeStr(want)));
+    };
+    int64_t inputSize = shapeOf(x)[2];
+    expect(1, "W", {dirs, gates * hidden, inputSize}, false);
+    expect(2, "R", {dirs, gates * hidden, hidden}, false);
+    expect(3, "B", {dirs, 2 * gates * hidden}, false);
+    expect(5, "initial_h", {dirs, batch, hidden}, true);
+    if (cell == Cell::Lstm) {
+      expect(6, "initial_c", {dirs, batch, hidden}, true);
+      expect(7, "P", {dirs, 3 * hidden}, false);
+    }
     if (steps > kMaxUnrolledSteps)
       unsupported(strCat("a sequence of ", steps, " steps"));
     if (c.hasInput(4)) {
