@@ -177,10 +177,11 @@ Shape reshapeTarget(const AttrReader &attrs, const Shape &operand) {
   int64_t total = TensorType{DType::F32, operand}.numElements();
   if (inferred >= 0) {
     int64_t known = 1;
+    bool overflow = false;
     for (size_t i = 0; i < target.size(); ++i)
       if ((int64_t)i != inferred)
-        known *= target[i];
-    if (known == 0 || total % known != 0)
+        overflow |= __builtin_mul_overflow(known, target[i], &known);
+    if (overflow || known == 0 || total % known != 0)
       badInput("reshape: cannot infer -1 in ", shapeStr(target),
                " for an operand of shape ", shapeStr(operand));
     target[inferred] = total / known;
@@ -410,7 +411,9 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
       if (!ok)
         badInput("concat: operand shapes differ outside axis ", axis, " (",
                  typesStr(ops), ")");
-      out[axis] += ops[i].shape[axis];
+      if (__builtin_add_overflow(out[axis], ops[i].shape[axis], &out[axis]))
+        badInput("concat: the result's extent along axis ", axis,
+                 " overflows (", typesStr(ops), ")");
     }
     checkShape(out, dtypeSize(ops[0].dtype), "concat: result");
     return {ops[0].dtype, out};
@@ -424,7 +427,10 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
       if (pads[d] > std::numeric_limits<int32_t>::max() ||
           pads[d + out.size()] > std::numeric_limits<int32_t>::max())
         badInput("pad: pads ", shapeStr(pads), " are too large");
-      out[d] += pads[d] + pads[d + out.size()];
+      if (__builtin_add_overflow(out[d], pads[d] + pads[d + out.size()],
+                                 &out[d]))
+        badInput("pad: pads ", shapeStr(pads), " are too large for ",
+                 shapeStr(ops[0].shape));
     }
     checkShape(out, dtypeSize(ops[0].dtype), "pad: result");
     return {ops[0].dtype, out};

@@ -34,22 +34,22 @@ void checkShape(const Shape &s, size_t elemSize, const std::string &what) {
     badInput(what, ": rank ", s.size(), " exceeds the maximum rank ", kMaxRank,
              " (shape ", shapeStr(s), ")");
   const int64_t max = std::numeric_limits<int64_t>::max();
+  // The product of the nonzero extents must fit, with the element size,
+  // even when another extent is 0: strides and partial products are
+  // computed from them (found by fuzz_ReadNpy; a 0 first hid the rest).
   int64_t n = 1;
   bool overflow = false;
   for (int64_t d : s) {
     if (d < 0)
       badInput(what, ": negative dimension in shape ", shapeStr(s));
-    if (d != 0 && n > max / d)
+    if (d == 0)
+      continue;
+    if (n > max / d)
       overflow = true;
     else
       n *= d;
   }
-  bool hasZero = false;
-  for (int64_t d : s)
-    hasZero |= d == 0;
-  // The other dimensions' product must fit even when one is 0: strides and
-  // partial products are computed from them (found by fuzz_ReadNpy).
-  if (overflow || (!hasZero && n > max / (int64_t)elemSize))
+  if (overflow || n > max / (int64_t)elemSize)
     badInput(what, ": shape ", shapeStr(s),
              " has more elements or bytes than fit in 64 bits");
 }

@@ -49,6 +49,31 @@ std::vector<int64_t> NodeContext::staticInts(size_t i,
   return out;
 }
 
+Tensor int64Tensor(const std::vector<int64_t> &values) {
+  Tensor t(TensorType{DType::I64, {(int64_t)values.size()}});
+  std::copy(values.begin(), values.end(), t.data<int64_t>());
+  return t;
+}
+
+Tensor int64Scalar(int64_t v) {
+  Tensor t(TensorType{DType::I64, {}});
+  t.data<int64_t>()[0] = v;
+  return t;
+}
+
+Tensor NodeContext::staticScalar(size_t i, const std::string &what) {
+  Tensor t = staticInput(i, what);
+  if (t.numElements() != 1)
+    unsupported(strCat("input '", what, "' holds ", t.numElements(),
+                       " elements instead of one"));
+  return t;
+}
+
+int64_t NodeContext::staticInt(size_t i, const std::string &what) {
+  staticScalar(i, what);
+  return staticInts(i, what)[0];
+}
+
 size_t NodeContext::numOutputs() const { return (size_t)node_.output_size(); }
 
 bool NodeContext::hasOutput(size_t i) const {

@@ -74,6 +74,11 @@ public:
   Tensor staticInput(size_t i, const std::string &what);
   /// Input `i` as integers known at import time.
   std::vector<int64_t> staticInts(size_t i, const std::string &what);
+  /// Input `i` as one value known at import time (Unsupported unless it
+  /// holds exactly one element).
+  Tensor staticScalar(size_t i, const std::string &what);
+  /// Input `i` as one integer known at import time.
+  int64_t staticInt(size_t i, const std::string &what);
 
   size_t numOutputs() const;
   /// Whether output `i` is wanted (present and not the empty name).
@@ -126,12 +131,23 @@ void addIndexConverters(ConverterTable &t);
 void addResizeConverters(ConverterTable &t);
 void addScatterConverters(ConverterTable &t);
 
+/// Folded results, and tensors a converter builds at import time, larger
+/// than this stay computations (or are refused).
+inline constexpr int64_t kMaxFoldElements = 1 << 22;
+/// Nodes costing more floating-point operations than this (ir/Flops.h) are
+/// not folded at import.
+inline constexpr int64_t kMaxFoldFlops = int64_t(1) << 28;
+
 /// Shared helpers.
 /// The Adjoint dtype of ONNX element type `t`, if Adjoint has one.
 std::optional<DType> dtypeFromOnnx(int64_t t);
 /// Normalizes an axis in [-rank, rank) to [0, rank) (Unsupported if out of
 /// range).
 int64_t normalizeAxis(int64_t axis, int64_t rank, const std::string &what);
+/// An i64 tensor [n] of `values`, and a rank-0 one of `v`, built exactly
+/// (never through a double, which rounds values beyond 2^53).
+Tensor int64Tensor(const std::vector<int64_t> &values);
+Tensor int64Scalar(int64_t v);
 /// Throws Unsupported unless `v` has a float dtype.
 void requireFloat(Value *v, const std::string &what);
 /// The rank of `v`.

@@ -4,6 +4,7 @@
 #include "compiler/onnx/OnnxContext.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
+#include "ir/Flops.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
 #include "proto/adjoint.pb.h"
@@ -31,8 +32,6 @@ using namespace onnximport;
 /// unknown attribute is.
 constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 17;
-/// Folded results larger than this stay computations.
-constexpr int64_t kMaxFoldElements = 1 << 22;
 
 std::string onnxDTypeName(int32_t t) {
   std::string name =
@@ -255,7 +254,10 @@ void Importer::fold(size_t firstNode) {
       folded_[n.result()] = std::get<Tensor>(*n.attrs().find("value"));
       continue;
     }
-    if (n.result()->type().numElements() > kMaxFoldElements)
+    // Large results, and products that would take long to compute, stay
+    // computations (a fuzzed model folded a 2048^3 matmul).
+    if (n.result()->type().numElements() > kMaxFoldElements ||
+        nodeFlops(n) > kMaxFoldFlops)
       continue;
     std::vector<Tensor> operands;
     for (Value *v : n.operands()) {
@@ -418,6 +420,25 @@ void requireFloat(Value *v, const std::string &what) {
 
 } // namespace onnximport
 
+namespace {
+/// How many elements `t` holds in the typed field of `dtype`.
+int64_t storedElements(const onnx::TensorProto &t, DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return t.float_data_size();
+  case DType::F64:
+    return t.double_data_size();
+  case DType::I64:
+    return t.int64_data_size();
+  case DType::I32:
+  case DType::Bool:
+  case DType::U8:
+    break;
+  }
+  return t.int32_data_size();
+}
+} // namespace
+
 Tensor tensorFromOnnx(const onnx::TensorProto &t, const std::string &what) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     badInput(what, ": unsupported: external data");
@@ -427,22 +448,32 @@ Tensor tensorFromOnnx(const onnx::TensorProto &t, const std::string &what) {
   Shape shape(t.dims().begin(), t.dims().end());
   TensorType type{*dtype, shape};
   checkType(type, what);
-  Tensor out(type);
-  int64_t n = out.numElements();
+  int64_t n = type.numElements();
   auto mismatch = [&](int64_t got) {
     badInput(what, ": holds ", got, " elements, but its dims ", shapeStr(shape),
              " need ", n);
   };
+  // The data's size is checked before anything is allocated: a few bytes
+  // of file may declare terabytes of dims.
+  int64_t given = t.has_raw_data()
+                      ? (int64_t)(t.raw_data().size() / dtypeSize(*dtype))
+                      : storedElements(t, *dtype);
+  if (given != n ||
+      (t.has_raw_data() && t.raw_data().size() != (size_t)type.byteSize()))
+    mismatch(given);
+  Tensor out(type);
   if (t.has_raw_data()) {
-    if (t.raw_data().size() != out.byteSize())
-      mismatch((int64_t)(t.raw_data().size() / dtypeSize(*dtype)));
+    // A bool byte other than 0 or 1 is no bool: reading it is undefined.
+    if (*dtype == DType::Bool)
+      for (int64_t i = 0; i < n; ++i)
+        if (auto byte = (unsigned char)t.raw_data()[(size_t)i]; byte > 1)
+          badInput(what, ": bool element ", i, " holds byte ", (int)byte,
+                   " (only 0 or 1)");
     if (n)
       std::memcpy(out.bytes(), t.raw_data().data(), out.byteSize());
     return out;
   }
   auto copy = [&](const auto &field) {
-    if ((int64_t)field.size() != n)
-      mismatch((int64_t)field.size());
     for (int64_t i = 0; i < n; ++i)
       out.setElementFromDouble(i, (double)field.Get((int)i));
   };
@@ -454,8 +485,6 @@ Tensor tensorFromOnnx(const onnx::TensorProto &t, const std::string &what) {
     copy(t.double_data());
     break;
   case DType::I64:
-    if ((int64_t)t.int64_data_size() != n)
-      mismatch(t.int64_data_size());
     for (int64_t i = 0; i < n; ++i)
       out.data<int64_t>()[i] = t.int64_data((int)i);
     break;

@@ -116,32 +116,32 @@ void convertTrilu(NodeContext &c) {
   Value *x = c.input(0);
   if (rankOf(x) < 2)
     unsupported("an input of rank below 2");
-  int64_t k = c.hasInput(1) ? c.staticInts(1, "k").at(0) : 0;
+  int64_t k = c.hasInput(1) ? c.staticInt(1, "k") : 0;
   bool upper = c.attrInt("upper", 1) != 0;
-  int64_t rows = shapeOf(x)[rankOf(x) - 2], cols = shapeOf(x).back();
-  Tensor mask(TensorType{DType::Bool, {rows, cols}});
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      mask.setElementFromDouble(i * cols + j, upper ? j - i >= k : j - i <= k);
-  c.setOutput(0, b.select(b.constant(mask), x, c.scalarLike(x, 0)));
+  int64_t r = rankOf(x);
+  // j - i compared with k, from iotas: no [rows, cols] tensor at import.
+  Value *diff = b.sub(iotaAlong(b, r, r - 1, shapeOf(x)[r - 1]),
+                      iotaAlong(b, r, r - 2, shapeOf(x)[r - 2]));
+  Value *kv = b.constant(int64Scalar(k));
+  Value *mask = upper ? b.greaterEqual(diff, kv) : b.lessEqual(diff, kv);
+  c.setOutput(0, b.select(mask, x, c.scalarLike(x, 0)));
 }
 
 void convertCumSum(NodeContext &c) {
   Builder &b = c.b();
   Value *x = c.input(0);
   int64_t r = rankOf(x);
-  int64_t axis = normalizeAxis(c.staticInts(1, "axis").at(0), r, "axis");
+  int64_t axis = normalizeAxis(c.staticInt(1, "axis"), r, "axis");
   bool exclusive = c.attrInt("exclusive", 0) != 0;
   bool reverse = c.attrInt("reverse", 0) != 0;
   int64_t d = shapeOf(x)[axis];
-  // out[.., j] = sum_i x[.., i] * m[i, j] along the axis moved last.
-  Tensor m(TensorType{x->type().dtype, {d, d}});
-  for (int64_t i = 0; i < d; ++i)
-    for (int64_t j = 0; j < d; ++j) {
-      bool in =
-          reverse ? (exclusive ? i > j : i >= j) : (exclusive ? i < j : i <= j);
-      m.setElementFromDouble(i * d + j, in ? 1 : 0);
-    }
+  // out[.., j] = sum_i x[.., i] * m[i, j] along the axis moved last; m
+  // compares two iotas, so nothing of d x d is built at import.
+  Value *row = iotaAlong(b, 2, 0, d), *col = iotaAlong(b, 2, 1, d);
+  Value *in = reverse
+                  ? (exclusive ? b.greater(row, col) : b.greaterEqual(row, col))
+                  : (exclusive ? b.less(row, col) : b.lessEqual(row, col));
+  Value *m = b.cast(in, x->type().dtype);
   std::vector<int64_t> perm;
   for (int64_t i = 0; i < r; ++i)
     if (i != axis)
@@ -150,7 +150,7 @@ void convertCumSum(NodeContext &c) {
   std::vector<int64_t> back((size_t)r);
   for (int64_t i = 0; i < r; ++i)
     back[perm[i]] = i;
-  Value *y = b.matmul(b.transpose(x, perm), b.constant(m));
+  Value *y = b.matmul(b.transpose(x, perm), m);
   c.setOutput(0, b.transpose(y, back));
 }
 
@@ -185,12 +185,12 @@ void convertEyeLike(NodeContext &c) {
   int64_t k = c.attrInt("k", 0);
   if (rankOf(x) != 2)
     unsupported("an input that is not 2-D");
-  int64_t rows = shapeOf(x)[0], cols = shapeOf(x)[1];
-  Tensor t(TensorType{dt, {rows, cols}});
-  for (int64_t i = 0; i < rows; ++i)
-    if (i + k >= 0 && i + k < cols)
-      t.setElementFromDouble(i * cols + i + k, 1);
-  c.setOutput(0, c.b().constant(t));
+  // Ones where j - i == k, from iotas (no tensor of x's size at import).
+  Builder &b = c.b();
+  Value *diff = b.sub(iotaAlong(b, 2, 1, shapeOf(x)[1]),
+                      iotaAlong(b, 2, 0, shapeOf(x)[0]));
+  Value *on = b.equal(diff, b.constant(int64Scalar(k)));
+  c.setOutput(0, b.cast(on, dt));
 }
 
 void convertDepthToSpace(NodeContext &c) {
@@ -202,9 +202,13 @@ void convertDepthToSpace(NodeContext &c) {
   std::string mode = c.attrString("mode", "DCR");
   Shape s = shapeOf(x);
   int64_t n = s[0], ch = s[1], h = s[2], w = s[3];
-  if (bs <= 0 || ch % (bs * bs))
-    unsupported("channels not divisible by blocksize^2");
-  int64_t oc = ch / (bs * bs);
+  int64_t area, outH, outW;
+  if (bs <= 0 || __builtin_mul_overflow(bs, bs, &area) || ch % area ||
+      __builtin_mul_overflow(h, bs, &outH) ||
+      __builtin_mul_overflow(w, bs, &outW))
+    unsupported(strCat("blocksize ", bs, " for an input of shape ", shapeStr(s),
+                       " (channels must divide by blocksize^2)"));
+  int64_t oc = ch / area;
   Value *y;
   if (mode == "DCR")
     y = b.transpose(b.reshape(x, {n, bs, bs, oc, h, w}), {0, 3, 4, 1, 5, 2});
@@ -212,7 +216,7 @@ void convertDepthToSpace(NodeContext &c) {
     y = b.transpose(b.reshape(x, {n, oc, bs, bs, h, w}), {0, 1, 4, 2, 5, 3});
   else
     unsupported("mode '" + mode + "'");
-  c.setOutput(0, b.reshape(y, {n, oc, h * bs, w * bs}));
+  c.setOutput(0, b.reshape(y, {n, oc, outH, outW}));
 }
 
 void convertSpaceToDepth(NodeContext &c) {
@@ -223,11 +227,14 @@ void convertSpaceToDepth(NodeContext &c) {
   int64_t bs = c.attrInt("blocksize");
   Shape s = shapeOf(x);
   int64_t n = s[0], ch = s[1], h = s[2], w = s[3];
-  if (bs <= 0 || h % bs || w % bs)
-    unsupported("extents not divisible by blocksize");
+  int64_t outC;
+  if (bs <= 0 || h % bs || w % bs || __builtin_mul_overflow(ch, bs, &outC) ||
+      __builtin_mul_overflow(outC, bs, &outC))
+    unsupported(strCat("blocksize ", bs, " for an input of shape ", shapeStr(s),
+                       " (extents must divide by it)"));
   Value *y = b.transpose(b.reshape(x, {n, ch, h / bs, bs, w / bs, bs}),
                          {0, 3, 5, 1, 2, 4});
-  c.setOutput(0, b.reshape(y, {n, ch * bs * bs, h / bs, w / bs}));
+  c.setOutput(0, b.reshape(y, {n, outC, h / bs, w / bs}));
 }
 
 /// The per-element negative log-likelihood of `logProb` [N, C, ...] at

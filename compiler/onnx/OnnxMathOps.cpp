@@ -239,7 +239,13 @@ void convertEinsum(NodeContext &c) {
       if (seen.find(l) != std::string::npos)
         unsupported("equation '" + eq + "' (a diagonal)");
       seen += l;
-      extent[l] = std::max(extent[l], shapeOf(v)[k]);
+      // A letter names one extent in both operands (no broadcasting
+      // without an ellipsis), so every product below fits.
+      if (extent.count(l) && extent[l] != shapeOf(v)[k])
+        unsupported(strCat("equation '", eq, "': letter '", std::string(1, l),
+                           "' has extents ", extent[l], " and ",
+                           shapeOf(v)[k]));
+      extent[l] = shapeOf(v)[k];
       ++count[l];
     }
     ops.push_back(v);
@@ -248,6 +254,10 @@ void convertEinsum(NodeContext &c) {
     for (auto [l, n] : count)
       if (n == 1)
         out += l;
+  for (size_t k = 0; k < out.size(); ++k)
+    if (!extent.count(out[k]) || out.find(out[k], k + 1) != std::string::npos)
+      unsupported("equation '" + eq + "': output letter '" +
+                  std::string(1, out[k]) + "' is repeated or in no operand");
   auto inOut = [&](char l) { return out.find(l) != std::string::npos; };
   // Sums over letters that only one operand has and the output lacks.
   for (size_t i = 0; i < terms.size(); ++i) {

@@ -27,6 +27,12 @@ struct Window {
   int64_t kD = 1, sD = 1, dD = 1, padD0 = 0, padD1 = 0;
 };
 
+/// Window extents, strides, dilations and pads beyond this are refused:
+/// with them, no window arithmetic overflows 64 bits.
+constexpr int64_t kMaxWindow = std::numeric_limits<int32_t>::max();
+/// 3-D windows unroll their depth taps (depthTaps); at most this many.
+constexpr int64_t kMaxDepthTaps = 64;
+
 /// Reads kernel_shape (or takes `kernel`), strides, dilations, pads and
 /// auto_pad for `x` of shape [N, C, spatial...]. A `transposed` window
 /// (ConvTranspose) leaves SAME_* auto_pad to its caller, which pads the
@@ -54,11 +60,22 @@ Window readWindow(NodeContext &c, Value *x, std::vector<int64_t> kernel,
     unsupported("strides, dilations or pads do not match the input's rank");
   // Checked before any window arithmetic divides by them (a stride of 0
   // was found by fuzz_LoadOnnx).
+  // Bounded too, so that no window arithmetic below overflows.
   for (size_t i = 0; i < n; ++i)
-    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
+    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 ||
+        kernel[i] > kMaxWindow || strides[i] > kMaxWindow ||
+        dilations[i] > kMaxWindow)
       unsupported(strCat("kernel_shape, strides and dilations must be "
-                         "positive, not ",
-                         kernel[i], ", ", strides[i], " and ", dilations[i]));
+                         "from 1 to ",
+                         kMaxWindow, ", not ", kernel[i], ", ", strides[i],
+                         " and ", dilations[i]));
+  for (int64_t p : pads)
+    if (p < 0 || p > kMaxWindow)
+      unsupported(
+          strCat("pads ", shapeStr(pads), " must be from 0 to ", kMaxWindow));
+  if (n == 3 && kernel[0] > kMaxDepthTaps)
+    unsupported(strCat("a depth kernel of ", kernel[0], " taps (at most ",
+                       kMaxDepthTaps, ")"));
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   if (autoPad == "VALID") {
     std::fill(pads.begin(), pads.end(), 0);
@@ -153,6 +170,8 @@ Value *unfoldDepth(Builder &b, Value *y, int64_t n, int64_t outD) {
 
 /// `v` of shape [C] as [1, C, 1, ...] to broadcast over `rank` dims.
 Value *perChannel(Builder &b, Value *v, int64_t rank) {
+  if (rank < 2)
+    unsupported(strCat("an input of rank ", rank, " (it is [N, C, ...])"));
   Shape s(rank, 1);
   s[1] = shapeOf(v).empty() ? 1 : shapeOf(v)[0];
   return b.reshape(v, s);
@@ -164,6 +183,8 @@ void convertConv(NodeContext &c) {
   requireFloat(x, "Conv");
   if (rankOf(w) != rankOf(x))
     unsupported("weight rank differs from the input's");
+  if (rankOf(x) < 3)
+    unsupported(strCat("an input of rank ", rankOf(x), " (it is [N, C, ...])"));
   std::vector<int64_t> kernel(shapeOf(w).begin() + 2, shapeOf(w).end());
   Window win = readWindow(c, x, kernel);
   Conv2DOptions o{win.strides, win.pads, win.dilations, c.attrInt("group", 1)};
@@ -200,6 +221,8 @@ void convertConvTranspose(NodeContext &c) {
   requireFloat(x, "ConvTranspose");
   if (rankOf(w) != rankOf(x))
     unsupported("weight rank differs from the input's");
+  if (rankOf(x) < 3)
+    unsupported(strCat("an input of rank ", rankOf(x), " (it is [N, C, ...])"));
   std::vector<int64_t> kernel(shapeOf(w).begin() + 2, shapeOf(w).end());
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   bool sameUpper = autoPad == "SAME_UPPER", sameLower = autoPad == "SAME_LOWER";
@@ -215,21 +238,34 @@ void convertConvTranspose(NodeContext &c) {
   std::vector<int64_t> outShape = c.attrInts("output_shape");
   if (outPad.size() != n)
     unsupported("output_padding does not match the input's rank");
+  for (int64_t p : outPad)
+    if (p < 0 || p > kMaxWindow)
+      unsupported("output_padding " + shapeStr(outPad));
+  if (groups < 1 || groups > kMaxWindow)
+    unsupported(strCat("group ", groups));
   if (n == 1)
     outPad = {0, outPad[0]};
   Value *x2 = to2d(b, x), *w2 = to2d(b, w);
   Shape in = shapeOf(x2);
-  Shape full = {in[0], shapeOf(w2)[1] * groups, 0, 0};
+  // Sizes computed in 128 bits, then refused if they do not fit in 64.
+  auto fits = [](__int128 v, const char *what) {
+    if (v < 0 || v > ((__int128)1 << 62))
+      unsupported(std::string("an output ") + what + " out of range");
+    return (int64_t)v;
+  };
+  Shape full = {in[0], fits((__int128)shapeOf(w2)[1] * groups, "channel count"),
+                0, 0};
   if (!outShape.empty() && outShape.size() != n)
     unsupported("output_shape does not match the input's rank");
   for (size_t i = 0; i < 2; ++i) {
     int64_t dk = (win.kernel[i] - 1) * win.dilations[i] + 1;
-    int64_t natural = win.strides[i] * (in[2 + i] - 1) + outPad[i] + dk;
+    int64_t natural = fits(
+        (__int128)win.strides[i] * (in[2 + i] - 1) + outPad[i] + dk, "extent");
     int64_t want = -1;
     if (!outShape.empty())
       want = n == 1 ? (i == 0 ? 1 : outShape[0]) : outShape[i];
     else if (sameUpper || sameLower)
-      want = in[2 + i] * win.strides[i];
+      want = fits((__int128)in[2 + i] * win.strides[i], "extent");
     if (want >= 0) {
       // Crop `total` from the natural output, or extend its end (the
       // extension is zero, as output_padding's).
@@ -506,7 +542,10 @@ void convertLrn(NodeContext &c) {
   int64_t size = c.attrInt("size");
   double alpha = c.attrFloat("alpha", 1e-4), beta = c.attrFloat("beta", 0.75),
          bias = c.attrFloat("bias", 1.0);
-  int64_t r = rankOf(x), ch = shapeOf(x)[1];
+  int64_t r = rankOf(x);
+  if (r < 2)
+    unsupported(strCat("an input of rank ", r, " (it is [N, C, ...])"));
+  int64_t ch = shapeOf(x)[1];
   if (size < 1 || size > 64)
     unsupported(strCat("size ", size));
   std::vector<int64_t> pads((size_t)(2 * r), 0);

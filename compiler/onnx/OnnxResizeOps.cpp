@@ -168,8 +168,15 @@ void resize(NodeContext &c, const ResizeSpec &s, Value *x,
   Value *y = x;
   for (int64_t a = r - 1; a >= 0; --a) {
     int64_t in = shapeOf(x)[a];
-    int64_t out =
-        sizes.empty() ? (int64_t)std::floor((double)in * scales[a]) : sizes[a];
+    // Checked as doubles first: a NaN, infinite or huge scale converted to
+    // an integer is undefined. The output extent is bounded because each
+    // axis's source indices and weights are built at import.
+    double want =
+        sizes.empty() ? std::floor((double)in * scales[a]) : (double)sizes[a];
+    if (!(want >= 0 && want <= (double)kMaxFoldElements))
+      unsupported(strCat("an output extent of ", want, " along axis ", a,
+                         " (at most ", kMaxFoldElements, ")"));
+    int64_t out = (int64_t)want;
     double scale = sizes.empty() ? scales[a] : (double)out / (double)in;
     double start = 0, end = 1;
     if ((int64_t)roi.size() == 2 * r) {

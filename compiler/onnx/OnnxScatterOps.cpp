@@ -26,12 +26,6 @@ int64_t product(const Shape &s, size_t from, size_t to) {
   return p;
 }
 
-Tensor i64Vector(const std::vector<int64_t> &v) {
-  Tensor t(TensorType{DType::I64, {(int64_t)v.size()}});
-  std::copy(v.begin(), v.end(), t.data<int64_t>());
-  return t;
-}
-
 /// Index tuples `idx` [..., k] into the dims `dims` (k of them) as linear
 /// indices [...], negative components counted from the end.
 Value *linearize(Builder &b, Value *idx, const std::vector<int64_t> &dims) {
@@ -40,10 +34,10 @@ Value *linearize(Builder &b, Value *idx, const std::vector<int64_t> &dims) {
   std::vector<int64_t> strides(dims.size(), 1);
   for (size_t j = dims.size(); j-- > 1;)
     strides[j - 1] = strides[j] * dims[j];
-  Value *d = b.constant(i64Vector(dims));
+  Value *d = b.constant(int64Tensor(dims));
   idx = b.select(b.less(idx, b.scalar(DType::I64, 0)), b.add(idx, d), idx);
   int64_t last = rankOf(idx) - 1;
-  return b.reduceSum(b.mul(idx, b.constant(i64Vector(strides))),
+  return b.reduceSum(b.mul(idx, b.constant(int64Tensor(strides))),
                      std::vector<int64_t>{last});
 }
 
@@ -53,7 +47,8 @@ void convertGatherND(NodeContext &c) {
   int64_t batch = c.attrInt("batch_dims", 0);
   const Shape &ds = shapeOf(data), &is = shapeOf(idx);
   int64_t k = is.empty() ? 0 : is.back();
-  if (batch < 0 || batch + k > rankOf(data) || rankOf(idx) < batch + 1)
+  if (batch < 0 || batch >= rankOf(idx) || batch > rankOf(data) ||
+      k > rankOf(data) - batch)
     unsupported("indices that do not fit the data");
   std::vector<int64_t> dims(ds.begin() + batch, ds.begin() + batch + k);
   int64_t p = product(ds, (size_t)batch, (size_t)(batch + k));
@@ -117,31 +112,30 @@ void convertScatterElements(NodeContext &c) {
   const Shape &ds = shapeOf(data), &is = shapeOf(idx);
   if ((int64_t)is.size() != r || shapeOf(updates) != is)
     unsupported("indices and updates that do not match the data's rank");
+  for (int64_t d = 0; d < r; ++d)
+    if (d != axis && is[d] > ds[d])
+      unsupported("indices of shape " + shapeStr(is) + " beyond data of " +
+                  shapeStr(ds));
   std::vector<int64_t> strides((size_t)r, 1);
   for (int64_t d = r - 1; d > 0; --d)
     strides[d - 1] = strides[d] * ds[d];
-  // The linear offset of every index position, less its axis coordinate.
-  TensorType it{DType::I64, is};
-  Tensor offsets(it);
-  std::vector<int64_t> pos((size_t)r, 0);
-  for (int64_t i = 0; i < offsets.numElements(); ++i) {
-    int64_t off = 0;
-    for (int64_t d = 0; d < r; ++d)
-      if (d != axis)
-        off += pos[d] * strides[d];
-    offsets.data<int64_t>()[i] = off;
-    for (int64_t d = r - 1; d >= 0; --d) {
-      if (++pos[d] < is[d])
-        break;
-      pos[d] = 0;
+  // The linear offset of every index position, less its axis coordinate:
+  // a sum of iotas, so nothing of the indices' size is built at import.
+  Value *offsets = b.scalar(DType::I64, 0);
+  for (int64_t d = 0; d < r; ++d)
+    if (d != axis) {
+      Shape s((size_t)r, 1);
+      s[(size_t)d] = is[d];
+      offsets = b.add(offsets, b.mul(b.iota(DType::I64, s, d),
+                                     b.constant(int64Scalar(strides[d]))));
     }
-  }
+  offsets = b.broadcastTo(offsets, is);
   if (idx->type().dtype != DType::I64)
     idx = b.cast(idx, DType::I64);
   idx = b.select(b.less(idx, b.scalar(DType::I64, 0)),
                  b.add(idx, b.scalar(DType::I64, (double)ds[axis])), idx);
-  Value *lin = b.add(b.mul(idx, b.scalar(DType::I64, (double)strides[axis])),
-                     b.constant(offsets));
+  Value *lin =
+      b.add(b.mul(idx, b.constant(int64Scalar(strides[axis]))), offsets);
   int64_t n = product(ds, 0, ds.size());
   Value *y = scatterLinear(c, b.reshape(data, {n}), b.reshape(lin, {-1}),
                            b.reshape(updates, {-1}), reduction);
@@ -153,7 +147,7 @@ void convertTopK(NodeContext &c) {
   Value *x = c.input(0);
   int64_t r = rankOf(x);
   int64_t axis = normalizeAxis(c.attrInt("axis", -1), r, "axis");
-  int64_t k = c.opset() < 10 ? c.attrInt("k") : c.staticInts(1, "K").at(0);
+  int64_t k = c.opset() < 10 ? c.attrInt("k") : c.staticInt(1, "K");
   bool largest = c.attrInt("largest", 1) != 0;
   c.attrInt("sorted", 1); // the results are always sorted
   DType dt = x->type().dtype;
@@ -198,7 +192,7 @@ void convertCompress(NodeContext &c) {
   for (int64_t i = 0; i < n; ++i)
     if (cond.elementAsDouble(i) != 0)
       picked.push_back(i);
-  c.setOutput(0, b.gather(x, b.constant(i64Vector(picked)), axis));
+  c.setOutput(0, b.gather(x, b.constant(int64Tensor(picked)), axis));
 }
 
 } // namespace

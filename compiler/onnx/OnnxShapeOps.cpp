@@ -6,6 +6,8 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <numeric>
 
 namespace adjoint::onnximport {
@@ -17,12 +19,6 @@ DType castTarget(int64_t onnxType) {
     return *t;
   unsupported("cast to " + onnx::TensorProto::DataType_Name(
                                (onnx::TensorProto::DataType)onnxType));
-}
-
-Tensor int64Tensor(const std::vector<int64_t> &values) {
-  Tensor t(TensorType{DType::I64, {(int64_t)values.size()}});
-  std::copy(values.begin(), values.end(), t.data<int64_t>());
-  return t;
 }
 
 void convertReshape(NodeContext &c) {
@@ -78,13 +74,20 @@ void convertSqueeze(NodeContext &c) {
   c.setOutput(0, c.b().reshape(x, shape));
 }
 
+/// Pads beyond this are refused (the IR's pad takes 32-bit pads).
+constexpr int64_t kMaxPad = std::numeric_limits<int32_t>::max();
+
 void convertUnsqueeze(NodeContext &c) {
   Value *x = c.input(0);
   std::vector<int64_t> axes = axesInput(c, 1, 13);
   int64_t rank = rankOf(x) + (int64_t)axes.size();
   std::vector<bool> added((size_t)rank, false);
-  for (int64_t a : axes)
-    added[normalizeAxis(a, rank, "axis")] = true;
+  for (int64_t a : axes) {
+    int64_t axis = normalizeAxis(a, rank, "axis");
+    if (added[axis])
+      unsupported(strCat("axis ", a, " repeated in ", shapeStr(axes)));
+    added[axis] = true;
+  }
   Shape shape;
   size_t k = 0;
   for (int64_t i = 0; i < rank; ++i)
@@ -119,6 +122,13 @@ void convertSplit(NodeContext &c) {
   }
   if ((int64_t)split.size() != n)
     unsupported("split sizes do not match the outputs");
+  int64_t total = 0;
+  for (int64_t size : split)
+    if (size < 0 || __builtin_add_overflow(total, size, &total))
+      unsupported("split sizes " + shapeStr(split) + " are not extents");
+  if (total != d)
+    unsupported(strCat("split sizes ", shapeStr(split), " add up to ", total,
+                       ", not to the extent ", d));
   int64_t start = 0;
   for (int64_t i = 0; i < n; ++i) {
     c.setOutput((size_t)i, c.b().slice(x, {start}, {start + split[i]}, {axis}));
@@ -193,11 +203,14 @@ void convertPad(NodeContext &c) {
   } else {
     pads = c.staticInts(1, "pads");
     if (c.hasInput(2))
-      value = c.staticInput(2, "constant_value").elementAsDouble(0);
+      value = c.staticScalar(2, "constant_value").elementAsDouble(0);
   }
   int64_t r = rankOf(x);
   if ((int64_t)pads.size() != 2 * r)
     unsupported("pads do not match the rank");
+  for (int64_t p : pads)
+    if (p < -kMaxPad || p > kMaxPad)
+      unsupported("pads " + shapeStr(pads) + " are too large");
   if (mode != "constant") {
     Value *y = x;
     for (int64_t i = 0; i < r; ++i) {
@@ -263,9 +276,14 @@ void convertTile(NodeContext &c) {
     unsupported("repeats do not match the rank");
   Shape split, wide, out;
   for (size_t i = 0; i < repeats.size(); ++i) {
+    int64_t extent;
+    if (repeats[i] < 0 ||
+        __builtin_mul_overflow(repeats[i], shapeOf(x)[i], &extent))
+      unsupported("repeats " + shapeStr(repeats) + " for a shape " +
+                  shapeStr(shapeOf(x)));
     split.insert(split.end(), {1, shapeOf(x)[i]});
     wide.insert(wide.end(), {repeats[i], shapeOf(x)[i]});
-    out.push_back(repeats[i] * shapeOf(x)[i]);
+    out.push_back(extent);
   }
   c.setOutput(0, b.reshape(b.broadcastTo(b.reshape(x, split), wide), out));
 }
@@ -294,7 +312,7 @@ void convertConstant(NodeContext &c) {
   } else if (c.has("value_float")) {
     t = Tensor::scalar(DType::F32, c.attrFloat("value_float", 0));
   } else if (c.has("value_int")) {
-    t = Tensor::scalar(DType::I64, (double)c.attrInt("value_int", 0));
+    t = int64Scalar(c.attrInt("value_int", 0));
   } else if (c.has("value_ints")) {
     t = int64Tensor(c.attrInts("value_ints"));
   } else if (c.has("value_floats")) {
@@ -310,13 +328,14 @@ void convertConstantOfShape(NodeContext &c) {
   std::vector<int64_t> shape = c.staticInts(0, "input");
   Tensor value =
       c.has("value") ? c.attrTensor("value") : Tensor::scalar(DType::F32, 0);
-  TensorType type{value.dtype(), shape};
-  checkType(type, "ConstantOfShape's result");
-  Tensor t(type);
-  double v = value.elementAsDouble(0);
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    t.setElementFromDouble(i, v);
-  c.setOutput(0, c.b().constant(t));
+  if (value.numElements() != 1)
+    unsupported(
+        strCat("a value of ", value.numElements(), " elements instead of one"));
+  checkType(TensorType{value.dtype(), shape}, "ConstantOfShape's result");
+  // The value broadcast, not a tensor of the result's size built here.
+  Tensor scalar(TensorType{value.dtype(), {}});
+  std::memcpy(scalar.bytes(), value.bytes(), scalar.byteSize());
+  c.setOutput(0, c.b().broadcastTo(c.b().constant(scalar), shape));
 }
 
 void convertIdentity(NodeContext &c) { c.setOutput(0, c.input(0)); }
@@ -337,30 +356,29 @@ void convertDropout(NodeContext &c) {
   if (c.opset() < 7)
     c.ignore("is_test");
   if (c.hasInput(2)) {
-    Tensor training = c.staticInput(2, "training_mode");
+    Tensor training = c.staticScalar(2, "training_mode");
     if (training.elementAsDouble(0) != 0)
       unsupported("training_mode true");
   }
   c.setOutput(0, x);
   if (c.hasOutput(1)) {
-    Tensor mask(TensorType{DType::Bool, shapeOf(x)});
-    for (int64_t i = 0; i < mask.numElements(); ++i)
-      mask.setElementFromDouble(i, 1);
-    c.setOutput(1, c.b().constant(mask));
+    // A broadcast, never a tensor of x's size built at import time.
+    c.setOutput(1, c.b().broadcastTo(c.b().scalar(DType::Bool, 1), shapeOf(x)));
   }
 }
 
 void convertRange(NodeContext &c) {
-  Tensor start = c.staticInput(0, "start"), limit = c.staticInput(1, "limit"),
-         delta = c.staticInput(2, "delta");
+  Tensor start = c.staticScalar(0, "start"), limit = c.staticScalar(1, "limit"),
+         delta = c.staticScalar(2, "delta");
   double s = start.elementAsDouble(0), l = limit.elementAsDouble(0),
          d = delta.elementAsDouble(0);
   if (d == 0)
     unsupported("delta 0");
   double steps = std::ceil((l - s) / d);
-  if (!(steps < 1e8))
+  if (std::isnan(steps) || steps > (double)kMaxFoldElements)
     unsupported(strCat("a range of ", steps, " elements"));
-  int64_t n = std::max<int64_t>(0, (int64_t)steps);
+  // Compared as a double first: converting -inf to an integer is undefined.
+  int64_t n = steps > 0 ? (int64_t)steps : 0;
   std::vector<double> v;
   for (int64_t i = 0; i < n; ++i)
     v.push_back(s + (double)i * d);
