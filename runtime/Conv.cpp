@@ -20,6 +20,7 @@
 #include "runtime/Conv.h"
 
 #include "runtime/ConvPlanes.h"
+#include "runtime/DirectConv.h"
 #include "runtime/Gemm.h"
 #include "runtime/Runtime.h"
 #include "runtime/Scratch.h"
@@ -144,6 +145,8 @@ void conv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
       epilogue(0, cv.n, 0, cv.o * cv.ohw, ctx);
     return;
   }
+  if (directConv2d(geometry, x, w, y, epilogue, ctx))
+    return;
   // Weights packed once for every image; without the buffer each GEMM
   // packs them itself, and without offsets the items compute directly.
   int64_t perGroup = packedASize(cv.og, cv.kdim);

@@ -30,6 +30,7 @@
 #include "runtime/Conv.h"
 #include "runtime/ConvGeometry.h"
 #include "runtime/ConvPlanes.h"
+#include "runtime/DirectConv.h"
 #include "runtime/Gemm.h"
 #include "runtime/GemmKernels.h"
 #include "runtime/Runtime.h"
@@ -322,6 +323,8 @@ void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
     std::fill(dw, dw + wg.o * wg.kdim, T(0));
     return;
   }
+  if (adjoint::rt::directWeightGrad(geometry, x, dy, dw))
+    return;
   if (auto *offsets =
           static_cast<int64_t *>(tOffsets.get(wg.kdim * sizeof(int64_t)))) {
     wg.planes.tapOffsets(wg, offsets);

@@ -97,6 +97,46 @@ int64_t transposeBands(const T *src, int64_t lds, int64_t r0, int64_t r1,
   return rows;
 }
 
+/// The largest number of output positions a direct-convolution kernel
+/// computes at once.
+constexpr int MaxDirectR = 14;
+
+/// The operands of one direct-convolution kernel call (DirectConvKernel.h):
+/// out[r][v] = sum over taps t < taps, channels c < channels of
+/// x[tapOffsets[t] + r*pixelStride + c] * w[(t*channels + c)*NV*L + v*L ..],
+/// for r < R output positions and NV vectors of output channels; out is
+/// [R][NV*L], written whole.
+template <typename T> struct DirectConvArgs {
+  const T *x;
+  int64_t pixelStride;
+  const int64_t *tapOffsets;
+  int64_t taps, channels;
+  const T *w;
+  T *out;
+};
+
+template <typename T>
+using DirectConvKernel = void (*)(const DirectConvArgs<T> &);
+
+/// The operands of one direct weight-gradient kernel call: for r < R rows
+/// of output channels and NV vectors of input channels,
+/// out[r*ldo + v*L ..] (+)= sum over oy < rows, ox < cols of
+///   dy[r*dyStride + oy*dyRowStep + ox] * x[oy*xRowStep + ox*xColStep + v*L ..]
+/// (`accumulate` adds to out instead of overwriting it).
+template <typename T> struct DirectGradArgs {
+  const T *dy;
+  int64_t dyStride, dyRowStep;
+  const T *x;
+  int64_t xRowStep, xColStep;
+  int64_t rows, cols;
+  T *out;
+  int64_t ldo;
+  bool accumulate;
+};
+
+template <typename T>
+using DirectGradKernel = void (*)(const DirectGradArgs<T> &);
+
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {
   Isa isa;
@@ -113,6 +153,12 @@ template <typename T> struct KernelSet {
   MicroKernel<T> segmented[MaxMr + 1][MaxNv + 1];
   DotKernel<T> dot;
   TransposeFn<T> transpose;
+  /// direct[r][v]: r <= directR output positions by v <= directNv vectors
+  /// of output channels (null where a set has none).
+  DirectConvKernel<T> direct[MaxDirectR + 1][MaxNv + 1];
+  /// directGrad[r][v]: the weight gradient's, with the same block sizes.
+  DirectGradKernel<T> directGrad[MaxDirectR + 1][MaxNv + 1];
+  int directR, directNv;
 };
 
 template <typename T> const KernelSet<T> &genericKernels();

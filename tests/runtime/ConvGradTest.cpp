@@ -54,7 +54,8 @@ Shape make(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
 /// tiles, large enough to be cut into several parts and GEMM blocks.
 std::vector<Shape> shapes() {
   return {
-      make(1, 1, 5, 5, 1, 3, 3), make(2, 3, 8, 7, 4, 3, 3),
+      make(1, 1, 5, 5, 1, 3, 3),
+      make(2, 3, 8, 7, 4, 3, 3),
       make(1, 2, 9, 10, 3, 3, 2, {2, 3}),
       make(1, 2, 5, 5, 2, 2, 2, {2, 2}), // the last row and column unread
       make(1, 3, 6, 6, 2, 3, 3, {1, 1}, {1, 1, 1, 1}),
@@ -79,6 +80,16 @@ std::vector<Shape> shapes() {
       make(1, 2, 9, 29, 3, 5, 5, {1, 1}, {2, 2, 2, 2}),
       make(3, 4, 14, 14, 8, 5, 5, {1, 1}, {2, 2, 2, 2}, {1, 1}, 2),
       make(1, 3, 5, 5, 2, 5, 5), // one output pixel
+      // The direct weight gradient (DirectConv.cpp) on every kernel set:
+      // input channels that leave a tail of a vector (17, 9), blocks of
+      // output channels with a tail (13 = 7 + 6, 20), strided, dilated,
+      // grouped, asymmetric pads; and the direct convolution of dy for
+      // the stride-1 input gradients among them.
+      make(3, 17, 9, 11, 13, 3, 3, {1, 1}, {1, 2, 0, 1}),
+      make(2, 16, 13, 13, 20, 3, 3, {2, 2}, {1, 1, 1, 1}),
+      make(1, 32, 12, 12, 24, 3, 3, {1, 1}, {2, 2, 2, 2}, {2, 2}, 2),
+      make(2, 9, 8, 17, 5, 5, 5, {1, 1}, {2, 2, 2, 2}),
+      make(2, 32, 14, 14, 64, 5, 5, {1, 1}, {2, 2, 2, 2}),
   };
 }
 
@@ -202,6 +213,7 @@ TEST(Conv2dGrad, EveryKernelSetMatchesDirectLoops) {
 /// it: dw matches the direct loops, infinities and NaNs included.
 TEST(Conv2dGrad, NonFiniteInputsReachOnlyTheWeightsThatReadThem) {
   for (const Shape &s : {make(2, 3, 9, 9, 4, 3, 3, {1, 1}, {1, 1, 1, 1}),
+                         make(2, 16, 9, 9, 4, 3, 3, {1, 1}, {1, 1, 1, 1}),
                          make(1, 2, 8, 7, 3, 5, 5, {1, 1}, {2, 2, 2, 2}),
                          make(2, 2, 9, 9, 2, 3, 3, {2, 2}, {0, 1, 1, 0})}) {
     SCOPED_TRACE(describe(s));

@@ -1,4 +1,5 @@
 //===- ConvTest.cpp - adjoint_rt_conv2d against a direct convolution ------===//
+#include "runtime/DirectConv.h"
 #include "runtime/Runtime.h"
 #include "tests/runtime/ForEachIsa.h"
 
@@ -64,7 +65,8 @@ ConvShape grouped(ConvShape s, int64_t g) {
 /// enough for its one GEMM to be cut into blocks.
 std::vector<ConvShape> shapes() {
   return {
-      shape(1, 1, 5, 5, 1, 3, 3), shape(2, 3, 8, 7, 4, 3, 3),
+      shape(1, 1, 5, 5, 1, 3, 3),
+      shape(2, 3, 8, 7, 4, 3, 3),
       strided(shape(1, 2, 9, 10, 3, 3, 2), 2, 3),
       padded(shape(1, 3, 6, 6, 2, 3, 3), 1, 1, 1, 1),
       padded(shape(2, 2, 7, 5, 3, 3, 3), 2, 0, 1, 3),
@@ -75,7 +77,8 @@ std::vector<ConvShape> shapes() {
       grouped(padded(shape(1, 6, 8, 8, 6, 3, 3), 1, 1, 1, 1), 6),
       grouped(strided(padded(shape(3, 8, 9, 9, 16, 3, 3), 1, 0, 1, 0), 2, 1),
               8),
-      shape(2, 16, 7, 7, 8, 1, 1), grouped(shape(1, 8, 5, 6, 4, 1, 1), 2),
+      shape(2, 16, 7, 7, 8, 1, 1),
+      grouped(shape(1, 8, 5, 6, 4, 1, 1), 2),
       strided(shape(1, 4, 7, 7, 3, 1, 1), 2, 2),
       padded(shape(1, 4, 3, 3, 2, 1, 1), 1, 0, 0, 1),
       shape(4, 1, 28, 28, 8, 5, 5),
@@ -89,7 +92,26 @@ std::vector<ConvShape> shapes() {
       grouped(padded(shape(3, 4, 14, 14, 8, 5, 5), 2, 2, 2, 2), 2),
       shape(1, 2, 2, 2, 3, 3, 3), // window larger than the image: no output
       shape(1, 3, 5, 5, 2, 5, 5), // one output pixel
+      // The direct convolution (DirectConv.cpp) on every kernel set: blocks
+      // of output channels with every kind of tail (33 = 32 + 1, 17, 24
+      // per group), strided, dilated, asymmetric pads, and 5 images on 2
+      // threads (shared among bands of rows).
+      padded(shape(3, 16, 9, 13, 33, 3, 3), 1, 2, 0, 1),
+      strided(padded(shape(1, 16, 17, 23, 17, 3, 3), 1, 1, 1, 1), 2, 2),
+      dilated(padded(shape(2, 16, 12, 31, 20, 3, 3), 2, 2, 2, 2), 2, 2),
+      grouped(padded(shape(1, 32, 8, 19, 48, 3, 3), 1, 1, 1, 1), 2),
+      padded(shape(5, 6, 12, 12, 16, 5, 5), 2, 2, 2, 2),
+      padded(shape(2, 32, 14, 14, 64, 5, 5), 2, 2, 2, 2),
   };
+}
+
+/// Rows of every width from 4 to 29 outputs: every count of positions a
+/// direct-convolution kernel is called with, on every kernel set.
+std::vector<ConvShape> rowWidths() {
+  std::vector<ConvShape> out;
+  for (int64_t ow = 4; ow <= 29; ++ow)
+    out.push_back(shape(1, 16, 3, ow + 2, 16, 3, 3));
+  return out;
 }
 
 template <typename T> struct ConvProblem {
@@ -164,9 +186,11 @@ template <typename T> struct ConvProblem {
 
 template <typename T> void checkAllShapes(double rtol) {
   unsigned seed = 1;
+  std::vector<ConvShape> all = shapes(), widths = rowWidths();
+  all.insert(all.end(), widths.begin(), widths.end());
   for (int threads : {1, 2}) {
     adjoint_rt_set_num_threads(threads);
-    for (const ConvShape &s : shapes()) {
+    for (const ConvShape &s : all) {
       SCOPED_TRACE(testing::Message()
                    << "x [" << s.n << "," << s.c << "," << s.h << "," << s.w
                    << "] w [" << s.o << "," << s.c / s.groups << "," << s.kh
@@ -213,25 +237,47 @@ void logImage(int64_t b0, int64_t b1, int64_t c0, int64_t c1, void *ctx) {
 }
 
 TEST(Conv2d, EpilogueRunsOnceOnEveryFinishedImage) {
+  // 6 output channels take the GEMM over phase planes, 40 the direct
+  // convolution.
   for (int threads : {1, 2})
-    for (int64_t n : {1, 3, 8}) {
-      adjoint_rt_set_num_threads(threads);
-      ConvShape s = padded(shape(n, 4, 9, 9, 6, 3, 3), 1, 1, 1, 1);
-      ConvProblem<float> p(s, 3);
-      std::vector<float> want = p.run();
-      std::vector<float> y(want.size(), NAN);
-      int64_t perImage = s.o * s.outH() * s.outW();
-      ImageLog log{perImage, y.data(), want, std::vector<int>(n)};
-      adjoint_rt_conv2d_ex_f32(p.x.data(), p.w.data(), y.data(), s.n, s.c, s.h,
-                               s.w, s.o, s.kh, s.kw, s.sh, s.sw, s.top, s.left,
-                               s.bottom, s.right, s.dh, s.dw, s.groups,
-                               s.outH(), s.outW(), logImage, &log);
-      EXPECT_FALSE(log.early) << "an epilogue saw an unfinished image";
-      for (int64_t b = 0; b < n; ++b)
-        EXPECT_EQ(log.calls[b], 1) << "image " << b << " threads " << threads;
-      EXPECT_TRUE(sameBits(y, want));
-    }
+    for (int64_t n : {1, 3, 8})
+      for (int64_t o : {6, 40}) {
+        adjoint_rt_set_num_threads(threads);
+        ConvShape s = padded(shape(n, 4, 9, 9, o, 3, 3), 1, 1, 1, 1);
+        ConvProblem<float> p(s, 3);
+        std::vector<float> want = p.run();
+        std::vector<float> y(want.size(), NAN);
+        int64_t perImage = s.o * s.outH() * s.outW();
+        ImageLog log{perImage, y.data(), want, std::vector<int>(n)};
+        adjoint_rt_conv2d_ex_f32(p.x.data(), p.w.data(), y.data(), s.n, s.c,
+                                 s.h, s.w, s.o, s.kh, s.kw, s.sh, s.sw, s.top,
+                                 s.left, s.bottom, s.right, s.dh, s.dw,
+                                 s.groups, s.outH(), s.outW(), logImage, &log);
+        EXPECT_FALSE(log.early) << "an epilogue saw an unfinished image";
+        for (int64_t b = 0; b < n; ++b)
+          EXPECT_EQ(log.calls[b], 1) << "image " << b << " threads " << threads;
+        EXPECT_TRUE(sameBits(y, want));
+      }
   adjoint_rt_set_num_threads(0);
+}
+
+TEST(Conv2d, TheDirectConvolutionTakesTheWideLayers) {
+  using adjoint::rt::ConvGeometry;
+  // The example CNN's second layer (and its input gradient: 32 outputs of
+  // 64 channels) go direct on every kernel set; a depthwise layer and a 1x1
+  // unit-stride one (a GEMM on the input in place) do not.
+  ConvGeometry second(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 1, 1, 1, 14, 14);
+  ConvGeometry grad(64, 64, 14, 14, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1, 14, 14);
+  ConvGeometry depthwise(1, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32, 14, 14);
+  ConvGeometry pointwise(1, 32, 14, 14, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1, 14, 14);
+  adjoint::rt::testing::forEachIsa([&](adjoint::rt::Isa) {
+    const auto &ks = adjoint::rt::kernels<float>();
+    EXPECT_TRUE(adjoint::rt::directConvFits(second, ks));
+    EXPECT_TRUE(adjoint::rt::directConvFits(grad, ks));
+    EXPECT_FALSE(adjoint::rt::directConvFits(pointwise, ks));
+    if (ks.lanes > 1)
+      EXPECT_FALSE(adjoint::rt::directConvFits(depthwise, ks));
+  });
 }
 
 template <typename T> void checkThreadInvariance() {
