@@ -1,5 +1,9 @@
 //===- Conv.cpp - conv2d as a GEMM over phase planes ----------------------===//
 //
+// Layers that fit (DirectConv.h: enough output channels and taps) run as a
+// direct convolution instead; the rest, such as a first layer of one input
+// channel, depthwise and 1x1 layers, run here.
+//
 // For each image b and group g the output is one GEMM (ConvPlanes.h):
 //
 //   out [O/g, oh*ws] = w_g [O/g, K] @ taps of the planes [K, oh*ws],

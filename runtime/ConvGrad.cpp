@@ -11,8 +11,10 @@
 // on work items (image, group), which write disjoint parts of dx; column
 // tiles of an item are folded back in order.
 //
-// Weight gradient. Over the phase planes of each image (ConvPlanes.h), the
-// transposed gradient of group g is one batch-reduce GEMM:
+// Weight gradient. Layers with a vector's worth of input channels run as a
+// direct weight gradient (DirectConv.h). Otherwise, over the phase planes of
+// each image (ConvPlanes.h), the transposed gradient of group g is one
+// batch-reduce GEMM:
 //
 //   dw_g^T [K, O/g] += taps of the planes [K, outH*outW] @ dy[b, g]^T
 //

@@ -98,7 +98,7 @@ std::vector<ConvShape> shapes() {
       // threads (shared among bands of rows).
       padded(shape(3, 16, 9, 13, 33, 3, 3), 1, 2, 0, 1),
       strided(padded(shape(1, 16, 17, 23, 17, 3, 3), 1, 1, 1, 1), 2, 2),
-      dilated(padded(shape(2, 16, 12, 31, 20, 3, 3), 2, 2, 2, 2), 2, 2),
+      dilated(padded(shape(2, 16, 12, 27, 20, 3, 3), 2, 2, 2, 2), 2, 2),
       grouped(padded(shape(1, 32, 8, 19, 48, 3, 3), 1, 1, 1, 1), 2),
       padded(shape(5, 6, 12, 12, 16, 5, 5), 2, 2, 2, 2),
       padded(shape(2, 32, 14, 14, 64, 5, 5), 2, 2, 2, 2),
@@ -243,7 +243,11 @@ TEST(Conv2d, EpilogueRunsOnceOnEveryFinishedImage) {
     for (int64_t n : {1, 3, 8})
       for (int64_t o : {6, 40}) {
         adjoint_rt_set_num_threads(threads);
-        ConvShape s = padded(shape(n, 4, 9, 9, o, 3, 3), 1, 1, 1, 1);
+        ConvShape s = padded(shape(n, 16, 9, 9, o, 3, 3), 1, 1, 1, 1);
+        adjoint::rt::ConvGeometry g(s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, 1, 1,
+                                    1, 1, 1, 1, 1, s.outH(), s.outW());
+        EXPECT_EQ(adjoint::rt::directConvFits(g, adjoint::rt::kernels<float>()),
+                  o == 40);
         ConvProblem<float> p(s, 3);
         std::vector<float> want = p.run();
         std::vector<float> y(want.size(), NAN);
@@ -277,6 +281,14 @@ TEST(Conv2d, TheDirectConvolutionTakesTheWideLayers) {
     EXPECT_FALSE(adjoint::rt::directConvFits(pointwise, ks));
     if (ks.lanes > 1)
       EXPECT_FALSE(adjoint::rt::directConvFits(depthwise, ks));
+    // The row widths that the tests run: every one goes direct except 16,
+    // whose GEMM over phase planes keeps every column it computes.
+    for (const ConvShape &s : rowWidths()) {
+      ConvGeometry rows(s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, 1, 1, 0, 0, 1, 1,
+                        1, s.outH(), s.outW());
+      EXPECT_EQ(adjoint::rt::directConvFits(rows, ks), s.outW() != 16)
+          << "row width " << s.outW();
+    }
   });
 }
 
