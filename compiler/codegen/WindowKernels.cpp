@@ -228,6 +228,98 @@ bool windowsInside(const Window2D &win, int64_t H, int64_t W) {
          (win.outW - 1) * win.strideW + win.kernelW <= W;
 }
 
+/// Output columns per vector of the row pools below: a 512-bit vector of
+/// the element type (split in two by the backend where vectors are 256-bit).
+int64_t poolLanes(DType t) { return t == DType::F64 ? 8 : 16; }
+
+/// Whether emitPoolRows takes pool `win` over an image of H x W: float
+/// windows inside the image that do not overlap along W (kernelW <=
+/// strideW <= 4, the usual 2x2 pool of stride 2), rows of 2 outputs or
+/// more.
+bool poolRowsFit(const Window2D &win, DType t, int64_t H, int64_t W) {
+  return isFloat(t) && windowsInside(win, H, W) && win.kernelW <= win.strideW &&
+         win.strideW <= 4 && win.outW >= 2 &&
+         win.kernelH * win.kernelW <= kMaxUnrolledTaps;
+}
+
+/// A pool (poolRowsFit) as explicit vectors along each output row: the row
+/// is cut into chunks of poolLanes outputs; for each window row, the
+/// chunk's input (strideW elements per output) is loaded once and each
+/// tap's elements picked out of it by a shuffle, where the loop vectorizer
+/// would gather every tap at a stride. The last chunk of a row is masked.
+/// The same operations in the same order as the scalar kernels, so the
+/// same results, NaNs and signed zeros included.
+void emitPoolRows(EmitContext &ec, KernelBuilder &k, const Node &node,
+                  const Window2D &win, bool isMax, int64_t H, int64_t W) {
+  DType t = node.result()->type().dtype;
+  llvm::Type *et = ec.valueType(t);
+  int64_t lanes = poolLanes(t), s = win.strideW;
+  int64_t outW = win.outW, full = (outW - 1) / lanes;
+  llvm::Align align(dtypeSize(t));
+  auto *segType = llvm::FixedVectorType::get(et, unsigned(s * lanes));
+  auto mask = [&](int64_t count, int64_t width) {
+    std::vector<llvm::Constant *> bits;
+    for (int64_t l = 0; l < width; ++l)
+      bits.push_back(k.b.getInt1(l < count));
+    return llvm::ConstantVector::get(bits);
+  };
+  std::vector<int64_t> dims = {node.result()->type().shape[0] *
+                                   node.result()->type().shape[1],
+                               win.outH};
+  std::vector<Access> accesses = {{{win.outH * outW, outW}, 0},
+                                  {{H * W, win.strideH * W}, 0}};
+  emitNest(
+      k.b, k.begin, k.end, dims, accesses,
+      [&](llvm::ArrayRef<llvm::Value *> offsets,
+          llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        // Outputs [ow0, ow0 + count) of the row; `last` masks the loads
+        // to the elements the windows read and the store to the outputs.
+        auto chunk = [&](llvm::Value *ow0, int64_t count, bool last) {
+          llvm::Value *acc = b.CreateVectorSplat(
+              unsigned(lanes), emitConstant(ec, t, isMax ? -INFINITY : 0.0));
+          for (int64_t i = 0; i < win.kernelH; ++i) {
+            llvm::Value *at =
+                b.CreateAdd(b.CreateAdd(offsets[1], b.getInt64(i * W)),
+                            b.CreateMul(ow0, b.getInt64(s)));
+            llvm::Value *p = b.CreateInBoundsGEP(et, k.buffers[1], at);
+            llvm::Value *seg =
+                last ? (llvm::Value *)b.CreateMaskedLoad(
+                           segType, p, align,
+                           mask((count - 1) * s + win.kernelW, s * lanes),
+                           llvm::Constant::getNullValue(segType))
+                     : b.CreateAlignedLoad(segType, p, align);
+            for (int64_t j = 0; j < win.kernelW; ++j) {
+              std::vector<int> pick;
+              for (int64_t l = 0; l < lanes; ++l)
+                pick.push_back(int(j + s * l));
+              llvm::Value *tap = b.CreateShuffleVector(seg, pick);
+              acc = isMax ? emitScalarOp(ec, b, OpKind::Maximum, {t, t}, t,
+                                         node.attr(), {acc, tap})
+                          : b.CreateFAdd(acc, tap);
+            }
+          }
+          if (!isMax)
+            acc = b.CreateFDiv(
+                acc,
+                b.CreateVectorSplat(
+                    unsigned(lanes),
+                    emitConstant(ec, t, (double)win.kernelH * win.kernelW)));
+          llvm::Value *out = b.CreateInBoundsGEP(et, k.buffers[0],
+                                                 b.CreateAdd(offsets[0], ow0));
+          if (last)
+            b.CreateMaskedStore(acc, out, align, mask(count, lanes));
+          else
+            b.CreateAlignedStore(acc, out, align);
+        };
+        if (full > 0)
+          emitLoop(b, b.getInt64(0), b.getInt64(full), [&](llvm::Value *c) {
+            chunk(b.CreateMul(c, b.getInt64(lanes)), lanes, false);
+          });
+        chunk(b.getInt64(full * lanes), outW - full * lanes, true);
+      });
+}
+
 std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx) {
   const Value *x = node.operand(0), *y = node.result();
   const Shape &xs = x->type().shape;
@@ -242,6 +334,10 @@ std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx) {
 
   KernelBuilder k(ec, kernelName(node, idx), {y, x});
   double identity = isMax ? (isFloat(t) ? -INFINITY : -1e300) : 0.0;
+  if (poolRowsFit(win, t, H, W)) {
+    emitPoolRows(ec, k, node, win, isMax, H, W);
+    return {k.finish(dims[0], win.outH * win.outW * win.kernelH * win.kernelW)};
+  }
   if (windowsInside(win, H, W) &&
       win.kernelH * win.kernelW <= kMaxUnrolledTaps) {
     // Every window inside the image (the usual 2x2 pool): no bounds to

@@ -463,6 +463,30 @@ std::vector<Instance> instancesOf(OpKind op) {
                                          : b.avgPool2d(x, o));
                      }});
     }
+    // Windows that do not overlap along rows, as explicit vectors per row
+    // (WindowKernels.cpp): rows of whole vectors and a masked tail (35
+    // outputs), a stride past the kernel, a row of exactly one vector,
+    // and f64 with 8 lanes.
+    struct Rows {
+      const char *label;
+      int64_t kh, kw, sh, sw;
+      DType t;
+      Shape xs;
+    };
+    for (Rows r : {Rows{"rows2s2", 2, 2, 2, 2, DType::F32, {2, 3, 6, 70}},
+                   Rows{"rows2s3", 2, 2, 3, 3, DType::F32, {1, 2, 8, 34}},
+                   Rows{"rows3s4", 3, 3, 4, 4, DType::F32, {1, 2, 9, 66}},
+                   Rows{"rows1x2", 1, 2, 1, 2, DType::F32, {1, 2, 3, 10}},
+                   Rows{"rows2s2f64", 2, 2, 2, 2, DType::F64, {1, 2, 4, 36}}})
+      out.push_back({r.label, [=](Builder &b) {
+                       Pool2DOptions o;
+                       o.kernel = {r.kh, r.kw};
+                       o.strides = {r.sh, r.sw};
+                       Value *x = b.input("x", ty(r.t, r.xs));
+                       b.output("y", op == OpKind::MaxPool2D
+                                         ? b.maxPool2d(x, o)
+                                         : b.avgPool2d(x, o));
+                     }});
     // Every window inside the image: the kernel without bounds tests.
     for (auto [k, stride] : {std::pair<int64_t, int64_t>{2, 2}, {3, 1}})
       out.push_back(
@@ -533,6 +557,31 @@ namespace {
 /// to its first maximum in row-major order, a NaN beating every number and
 /// the first NaN staying, as the interpreter does: windows of ties, of
 /// NaNs, of infinities and of signed zeros.
+TEST(ExecutableOps, VectorRowPoolsKeepNaNsInfinitiesAndSignedZeros) {
+  // Rows of 18 outputs (a vector of 16 and a masked tail) whose windows
+  // hold NaN, infinities and zeros of both signs in every position.
+  const double nan = std::nan(""), inf = INFINITY;
+  std::vector<double> specials = {nan, -0.0, 0.0, inf, -inf, 1, -1, 0.0};
+  std::vector<double> x;
+  for (int64_t i = 0; i < 2 * 36; ++i)
+    x.push_back(specials[(i * 5 + i / 7) % specials.size()]);
+  for (OpKind op : {OpKind::MaxPool2D, OpKind::AvgPool2D}) {
+    Graph g("specials");
+    Builder b(g);
+    Pool2DOptions o;
+    o.kernel = {2, 2};
+    o.strides = {2, 2};
+    Value *xv = b.input("x", {DType::F32, {1, 1, 2, 36}});
+    b.output("y",
+             op == OpKind::MaxPool2D ? b.maxPool2d(xv, o) : b.avgPool2d(xv, o));
+    std::map<std::string, Tensor> inputs = {
+        {"x", Tensor::fromDoubles(DType::F32, {1, 1, 2, 36}, x)}};
+    auto want = interpret(g, inputs);
+    auto got = compile(g)->run(inputs);
+    EXPECT_TRUE(got.at("y").identical(want.at("y"))) << opName(op);
+  }
+}
+
 TEST(ExecutableOps, MaxPoolGradientPicksTheFirstMaximum) {
   const double nan = std::nan(""), inf = INFINITY;
   // Row 0 and row 1 of 8 windows of 2x2 (16 columns).
