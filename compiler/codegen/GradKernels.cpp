@@ -140,6 +140,150 @@ disjointPoolGrad(EmitContext &ec, const Node &node, int idx,
   return calls;
 }
 
+/// disjointPoolGrad as explicit vectors along each row of windows, for
+/// float pools whose stride along W is at most 4: the row is cut into
+/// chunks of as many windows as a 512-bit vector has lanes; for each window
+/// row, x's elements are loaded once and each tap's picked out by a
+/// shuffle; the chunk's shares go back to dx's row through shuffles into
+/// the tap's positions and an OR of the bits (the other taps' positions
+/// hold +0.0, all-zero bits), one masked store per window row, where the
+/// loop vectorizer would gather and scatter every tap at a stride. The
+/// same values as disjointPoolGrad, bit for bit.
+std::vector<KernelCall>
+disjointPoolGradRows(EmitContext &ec, const Node &node, int idx,
+                     const Window2D &win,
+                     const std::vector<const Value *> &values, bool isMax) {
+  const Value *dx = values[0];
+  DType t = dx->type().dtype;
+  const Shape &xs = dx->type().shape;
+  int64_t H = xs[2], W = xs[3], s = win.strideW, kw = win.kernelW;
+  int64_t lanes = t == DType::F64 ? 8 : 16, width = s * lanes;
+  int64_t outW = win.outW, full = (outW - 1) / lanes;
+  std::vector<KernelCall> calls;
+  if (win.outH * win.strideH != H || outW * s != W ||
+      win.kernelH != win.strideH || kw != s)
+    calls.push_back(emitZeroFill(ec, kernelName(node, idx, 1), dx));
+  llvm::Type *et = ec.valueType(t);
+  llvm::Type *it = llvm::Type::getIntNTy(ec.ctx, unsigned(8 * dtypeSize(t)));
+  llvm::Align align(dtypeSize(t));
+  auto *segType = llvm::FixedVectorType::get(et, unsigned(width));
+  auto *segInts = llvm::FixedVectorType::get(it, unsigned(width));
+  std::vector<int64_t> dims = {xs[0] * xs[1], win.outH};
+  // dx and x at the row of windows' first tap, dy at its first output.
+  Access rows = {{H * W, win.strideH * W}, 0};
+  std::vector<Access> accesses = {rows, {{win.outH * outW, outW}, 0}};
+  KernelBuilder k(ec, kernelName(node, idx, 2), values);
+  int64_t taps = win.kernelH * kw;
+  emitNest(
+      k.b, k.begin, k.end, dims, accesses,
+      [&](llvm::ArrayRef<llvm::Value *> offsets,
+          llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        auto mask = [&](auto keep) {
+          std::vector<llvm::Constant *> bits;
+          for (int64_t p = 0; p < width; ++p)
+            bits.push_back(b.getInt1(keep(p)));
+          return llvm::ConstantVector::get(bits);
+        };
+        auto chunk = [&](llvm::Value *ow0, int64_t count, bool last) {
+          // Elements the windows of the chunk cover in a row segment.
+          llvm::Constant *covered =
+              mask([&](int64_t p) { return p % s < kw && p / s < count; });
+          llvm::Value *col = b.CreateMul(ow0, b.getInt64(s));
+          auto segPtr = [&](int64_t buffer, int64_t i) {
+            return b.CreateInBoundsGEP(
+                et, k.buffers[buffer],
+                b.CreateAdd(b.CreateAdd(offsets[0], b.getInt64(i * W)), col));
+          };
+          llvm::Value *dyp = b.CreateInBoundsGEP(et, k.buffers[1],
+                                                 b.CreateAdd(offsets[1], ow0));
+          auto *vecType = llvm::FixedVectorType::get(et, unsigned(lanes));
+          llvm::Value *grad =
+              last ? (llvm::Value *)b.CreateMaskedLoad(
+                         vecType, dyp, align, llvm::ConstantVector::get([&] {
+                           std::vector<llvm::Constant *> bits;
+                           for (int64_t l = 0; l < lanes; ++l)
+                             bits.push_back(b.getInt1(l < count));
+                           return bits;
+                         }()),
+                         llvm::Constant::getNullValue(vecType))
+                   : b.CreateAlignedLoad(vecType, dyp, align);
+          auto pick = [&](llvm::Value *seg, int64_t j) {
+            std::vector<int> lanesOf;
+            for (int64_t l = 0; l < lanes; ++l)
+              lanesOf.push_back(int(j + s * l));
+            return b.CreateShuffleVector(seg, lanesOf);
+          };
+          llvm::Value *zero =
+              b.CreateVectorSplat(unsigned(lanes), emitConstant(ec, t, 0.0));
+          llvm::Value *share = b.CreateFAdd(zero, grad);
+          std::vector<llvm::Value *> shares(size_t(taps), share);
+          if (isMax) {
+            // The first maximum in row-major order; a NaN beats every
+            // number and the first NaN stays (as disjointPoolGrad).
+            llvm::Value *best = nullptr, *bestTap = nullptr;
+            for (int64_t i = 0; i < win.kernelH; ++i) {
+              llvm::Value *seg =
+                  b.CreateMaskedLoad(segType, segPtr(2, i), align, covered,
+                                     llvm::Constant::getNullValue(segType));
+              for (int64_t j = 0; j < kw; ++j) {
+                llvm::Value *v = pick(seg, j);
+                llvm::Value *tap = b.CreateVectorSplat(unsigned(lanes),
+                                                       b.getInt64(i * kw + j));
+                if (!best) {
+                  best = v;
+                  bestTap = tap;
+                  continue;
+                }
+                llvm::Value *better =
+                    b.CreateAnd(b.CreateFCmpORD(best, best),
+                                b.CreateOr(b.CreateFCmpUNO(v, v),
+                                           b.CreateFCmpOGT(v, best)));
+                best = b.CreateSelect(better, v, best);
+                bestTap = b.CreateSelect(better, tap, bestTap);
+              }
+            }
+            for (int64_t tap = 0; tap < taps; ++tap)
+              shares[size_t(tap)] = b.CreateSelect(
+                  b.CreateICmpEQ(bestTap, b.CreateVectorSplat(unsigned(lanes),
+                                                              b.getInt64(tap))),
+                  share, zero);
+          } else {
+            llvm::Value *avg = b.CreateFAdd(
+                zero,
+                b.CreateFDiv(grad, b.CreateVectorSplat(
+                                       unsigned(lanes),
+                                       emitConstant(ec, t, (double)taps))));
+            std::fill(shares.begin(), shares.end(), avg);
+          }
+          // Each window row's segment of dx: tap j's lane l at j + s*l.
+          auto *intVec = llvm::FixedVectorType::get(it, unsigned(lanes));
+          llvm::Value *zeroInts = llvm::Constant::getNullValue(intVec);
+          for (int64_t i = 0; i < win.kernelH; ++i) {
+            llvm::Value *bits = llvm::Constant::getNullValue(segInts);
+            for (int64_t j = 0; j < kw; ++j) {
+              std::vector<int> spread;
+              for (int64_t p = 0; p < width; ++p)
+                spread.push_back(p % s == j ? int(p / s) : int(lanes));
+              bits = b.CreateOr(
+                  bits, b.CreateShuffleVector(
+                            b.CreateBitCast(shares[size_t(i * kw + j)], intVec),
+                            zeroInts, spread));
+            }
+            b.CreateMaskedStore(b.CreateBitCast(bits, segType), segPtr(0, i),
+                                align, covered);
+          }
+        };
+        if (full > 0)
+          emitLoop(b, b.getInt64(0), b.getInt64(full), [&](llvm::Value *c) {
+            chunk(b.CreateMul(c, b.getInt64(lanes)), lanes, false);
+          });
+        chunk(b.getInt64(full * lanes), outW - full * lanes, true);
+      });
+  calls.push_back(k.finish(dims[0], win.outH * outW * taps));
+  return calls;
+}
+
 } // namespace
 
 std::vector<KernelCall> emitPool2DGrad(EmitContext &ec, const Node &node,
@@ -159,10 +303,12 @@ std::vector<KernelCall> emitPool2DGrad(EmitContext &ec, const Node &node,
     values.push_back(x);
   // Rows of fewer windows than a vector's lanes would leave the vectorized
   // loop to its scalar remainder, slower than the general kernel's.
-  if (windowsInside(win, H, W) && win.strideH >= win.kernelH &&
-      win.strideW >= win.kernelW &&
-      win.kernelH * win.kernelW <= kMaxUnrolledTaps &&
-      win.outW >= kMinVectorRow)
+  bool disjoint = windowsInside(win, H, W) && win.strideH >= win.kernelH &&
+                  win.strideW >= win.kernelW &&
+                  win.kernelH * win.kernelW <= kMaxUnrolledTaps;
+  if (disjoint && isFloat(t) && win.strideW <= 4 && win.outW >= 2)
+    return disjointPoolGradRows(ec, node, idx, win, values, isMax);
+  if (disjoint && win.outW >= kMinVectorRow)
     return disjointPoolGrad(ec, node, idx, win, values, isMax);
   KernelCall fill = emitZeroFill(ec, kernelName(node, idx, 1), dx);
   // Rows are channels: windows of different channels never meet.

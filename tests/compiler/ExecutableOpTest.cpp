@@ -160,13 +160,17 @@ std::vector<Instance> poolGradInstances(OpKind op) {
                           : b.avgPool2dGrad(dy, xs, o));
            }});
     }
-  // Windows inside the image that do not overlap, in rows long enough to
-  // vectorize: tiling the image (2x2 stride 2), leaving its last rows and
-  // columns out (3x3 stride 3), and with gaps between them (2x2 stride 3).
+  // Windows inside the image that do not overlap, as explicit vectors per
+  // row of windows: tiling the image (2x2 stride 2), leaving its last rows
+  // and columns out (3x3 stride 3), with gaps between them (2x2 stride 3),
+  // rows of whole vectors and a tail (35 windows), and the CNN's second
+  // pool's rows of 7.
   for (auto [k, stride, shape] :
        std::vector<std::tuple<int64_t, int64_t, Shape>>{{2, 2, {2, 3, 16, 18}},
                                                         {3, 3, {1, 2, 10, 29}},
-                                                        {2, 3, {1, 2, 11, 30}}})
+                                                        {2, 3, {1, 2, 11, 30}},
+                                                        {2, 2, {1, 2, 6, 70}},
+                                                        {2, 2, {2, 3, 14, 14}}})
     for (DType t : kFloats)
       out.push_back(
           {std::string(dtypeName(t)) + "disjoint" + std::to_string(k) + "s" +
