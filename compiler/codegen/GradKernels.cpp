@@ -142,7 +142,7 @@ disjointPoolGrad(EmitContext &ec, const Node &node, int idx,
 
 /// disjointPoolGrad as explicit vectors along each row of windows, for
 /// float pools whose stride along W is at most 4: the row is cut into
-/// chunks of as many windows as a 512-bit vector has lanes; for each window
+/// chunks of poolRowLanes windows; for each window
 /// row, x's elements are loaded once and each tap's picked out by a
 /// shuffle; the chunk's shares go back to dx's row through shuffles into
 /// the tap's positions and an OR of the bits (the other taps' positions
@@ -157,7 +157,7 @@ disjointPoolGradRows(EmitContext &ec, const Node &node, int idx,
   DType t = dx->type().dtype;
   const Shape &xs = dx->type().shape;
   int64_t H = xs[2], W = xs[3], s = win.strideW, kw = win.kernelW;
-  int64_t lanes = t == DType::F64 ? 8 : 16, width = s * lanes;
+  int64_t lanes = poolRowLanes(t, win.outW), width = s * lanes;
   int64_t outW = win.outW, full = (outW - 1) / lanes;
   std::vector<KernelCall> calls;
   if (win.outH * win.strideH != H || outW * s != W ||

@@ -72,6 +72,18 @@ struct KernelBuilder {
 /// True when every window of a pool lies inside the H x W image (no
 /// padding read): pooling then needs no bounds tests.
 bool windowsInside(const Window2D &win, int64_t H, int64_t W);
+
+/// Windows per vector of the pooling kernels that work a row of windows at
+/// a time (emitPoolRows, disjointPoolGradRows): a 512-bit vector of the
+/// element type (split by the backend where vectors are 256-bit), or for
+/// rows shorter than that, the power of two that holds the row, so that a
+/// row of 7 windows is one vector of 8 rather than most of one of 16.
+inline int64_t poolRowLanes(DType t, int64_t outW) {
+  int64_t lanes = t == DType::F64 ? 8 : 16;
+  while (lanes > 4 && lanes / 2 >= outW)
+    lanes /= 2;
+  return lanes;
+}
 /// Pools with at most this many taps per window unroll them.
 inline constexpr int64_t kMaxUnrolledTaps = 16;
 /// A pool's gradient vectorizes its rows of windows when they are at least

@@ -228,10 +228,6 @@ bool windowsInside(const Window2D &win, int64_t H, int64_t W) {
          (win.outW - 1) * win.strideW + win.kernelW <= W;
 }
 
-/// Output columns per vector of the row pools below: a 512-bit vector of
-/// the element type (split in two by the backend where vectors are 256-bit).
-int64_t poolLanes(DType t) { return t == DType::F64 ? 8 : 16; }
-
 /// Whether emitPoolRows takes pool `win` over an image of H x W: float
 /// windows inside the image that do not overlap along W (kernelW <=
 /// strideW <= 4, the usual 2x2 pool of stride 2), rows of 2 outputs or
@@ -243,7 +239,7 @@ bool poolRowsFit(const Window2D &win, DType t, int64_t H, int64_t W) {
 }
 
 /// A pool (poolRowsFit) as explicit vectors along each output row: the row
-/// is cut into chunks of poolLanes outputs; for each window row, the
+/// is cut into chunks of poolRowLanes outputs; for each window row, the
 /// chunk's input (strideW elements per output) is loaded once and each
 /// tap's elements picked out of it by a shuffle, where the loop vectorizer
 /// would gather every tap at a stride. The last chunk of a row is masked.
@@ -253,7 +249,7 @@ void emitPoolRows(EmitContext &ec, KernelBuilder &k, const Node &node,
                   const Window2D &win, bool isMax, int64_t H, int64_t W) {
   DType t = node.result()->type().dtype;
   llvm::Type *et = ec.valueType(t);
-  int64_t lanes = poolLanes(t), s = win.strideW;
+  int64_t lanes = poolRowLanes(t, win.outW), s = win.strideW;
   int64_t outW = win.outW, full = (outW - 1) / lanes;
   llvm::Align align(dtypeSize(t));
   auto *segType = llvm::FixedVectorType::get(et, unsigned(s * lanes));
