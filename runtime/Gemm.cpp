@@ -235,6 +235,11 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
                      ks.nr);
         args.b = packedB;
         args.ldb = ks.nr;
+        // The next panel's rows, fetched while this one is multiplied: nr
+        // short runs far apart, more streams than the hardware follows.
+        for (int64_t r = j + ks.nr; r < std::min(c1, j + 2 * ks.nr); ++r)
+          for (int64_t p = 0; p < args.kc; p += 64 / int64_t(sizeof(T)))
+            __builtin_prefetch(g.b + r * g.ldb + p0 + p, 0, 2);
       } else if (g.bRows) {
         args.b = g.b + base;
         args.bRows = g.bRows + p0;
