@@ -41,9 +41,13 @@ namespace {
 /// into more tiles to keep every thread busy (a few microseconds of work,
 /// against about one of dispatch).
 constexpr double MinTileWork = double(1 << 19);
-/// Columns of a tile at most (a multiple of nr below it): C's tile and the
-/// panels of B it streams stay in L2 while the epilogue reads them back.
-constexpr int64_t MaxTileCols = 1024;
+/// Columns of a tile at most (a multiple of nr below it). Long rows let an
+/// epilogue stream the other arrays it reads and writes (an optimizer's
+/// parameters and moments, megabytes that come from memory) in long runs
+/// that the hardware prefetcher follows: on the example CNN's dense layer,
+/// 4096 instead of 1024 took its weight gradient with Adam from 3.8-4.1 to
+/// 3.0 ms on one Zen 5 core, and no GEMM of the benchmarks got slower.
+constexpr int64_t MaxTileCols = 4096;
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
 
