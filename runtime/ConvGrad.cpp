@@ -325,7 +325,8 @@ void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
     std::fill(dw, dw + wg.o * wg.kdim, T(0));
     return;
   }
-  if (adjoint::rt::directWeightGrad(geometry, x, dy, dw))
+  if (adjoint::rt::directWeightGrad(geometry, x, dy, dw) ||
+      adjoint::rt::rowWeightGrad(geometry, x, dy, dw))
     return;
   if (auto *offsets =
           static_cast<int64_t *>(tOffsets.get(wg.kdim * sizeof(int64_t)))) {

@@ -447,6 +447,130 @@ bool directWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Weight gradient of layers with few input channels (a CNN's first layer)
+//
+// With vectors along the output columns instead: every image's channels are
+// copied once into zero-padded planes [hp][wp], and for R output channels,
+// one input channel, one kernel row i and up to MaxRowGradT taps j of it,
+//
+//   dw[oc, c, i, j] = sum over images, positions of
+//                     dy[b, oc, oy, ox] * P_b,c[oy*sH + i*dH][ox + j*dW]
+//
+// the kernel (rowGradKernel) keeps R x taps vectors of partial sums over an
+// image's rows, added image after image, in order, and across lanes at the
+// end. Work items are (group, block of output channels, channel, kernel
+// row, group of taps), each writing its own elements of dw.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+template <typename T> struct RowGrad : ConvGeometry {
+  const KernelSet<T> &ks;
+  const T *x, *dy;
+  T *out;                    ///< dw
+  int64_t hp, wp;            ///< rows and columns of a padded plane
+  int64_t rowBlocks;         ///< blocks of output channels per group
+  int64_t tapGroups;         ///< groups of taps along a kernel row
+  const T *planes = nullptr; ///< [n][c][hp][wp]
+
+  RowGrad(const ConvGeometry &g, const KernelSet<T> &ks, const T *x,
+          const T *dy, T *dw)
+      : ConvGeometry(g), ks(ks), x(x), dy(dy), out(dw),
+        hp((oh - 1) * sh + (kh - 1) * dh + 1),
+        wp((ow - 1) * sw + (kw - 1) * ConvGeometry::dw + 1),
+        rowBlocks(ceilDiv(og, ks.rowGradR)),
+        tapGroups(ceilDiv(kw, MaxRowGradT)) {}
+};
+
+template <typename T> void planeItem(int64_t item, void *ctx) {
+  const RowGrad<T> &d = *static_cast<const RowGrad<T> *>(ctx);
+  T *dst = const_cast<T *>(d.planes) + item * d.hp * d.wp;
+  const T *src = d.x + item * d.h * d.wd;
+  std::fill(dst, dst + d.hp * d.wp, T(0));
+  int64_t iy0 = std::max<int64_t>(0, d.pt), iy1 = std::min(d.hp, d.h + d.pt);
+  int64_t ix0 = std::max<int64_t>(0, d.pl), ix1 = std::min(d.wp, d.wd + d.pl);
+  for (int64_t iy = iy0; iy < iy1; ++iy)
+    std::copy(src + (iy - d.pt) * d.wd + ix0 - d.pl,
+              src + (iy - d.pt) * d.wd + ix1 - d.pl, dst + iy * d.wp + ix0);
+}
+
+template <typename T> void rowGradItem(int64_t item, void *ctx) {
+  const RowGrad<T> &d = *static_cast<const RowGrad<T> *>(ctx);
+  int64_t tg = item % d.tapGroups, rest = item / d.tapGroups;
+  int64_t i = rest % d.kh;
+  rest /= d.kh;
+  int64_t c = rest % d.cg;
+  rest /= d.cg;
+  int64_t rb = rest % d.rowBlocks, g = rest / d.rowBlocks;
+  int64_t oc0 = chunkBegin(d.og, d.rowBlocks, rb),
+          oc1 = chunkBegin(d.og, d.rowBlocks, rb + 1);
+  int64_t j0 = chunkBegin(d.kw, d.tapGroups, tg),
+          j1 = chunkBegin(d.kw, d.tapGroups, tg + 1);
+  int rows = int(oc1 - oc0), taps = int(j1 - j0), lanes = d.ks.lanes;
+  alignas(64) T sums[MaxRowGradR * MaxRowGradT * 16];
+  RowGradArgs<T> args{};
+  args.dyStride = d.ohw;
+  args.dyRowStep = d.ow;
+  args.xRowStep = d.sh * d.wp;
+  args.tapStep = d.dw;
+  args.rows = d.oh;
+  args.cols = d.ow;
+  args.out = sums;
+  for (int64_t b = 0; b < d.n; ++b) {
+    args.dy = d.dy + (b * d.o + g * d.og + oc0) * d.ohw;
+    args.x = d.planes + ((b * d.c + g * d.cg + c) * d.hp + i * d.dh) * d.wp +
+             j0 * d.dw;
+    args.accumulate = b > 0;
+    d.ks.rowGrad[rows][taps](args);
+  }
+  int64_t kk = d.kh * d.kw;
+  for (int r = 0; r < rows; ++r)
+    for (int t = 0; t < taps; ++t) {
+      T total = 0;
+      for (int l = 0; l < lanes; ++l)
+        total += sums[(r * taps + t) * lanes + l];
+      d.out[((g * d.og + oc0 + r) * d.cg + c) * kk + i * d.kw + j0 + t] = total;
+    }
+}
+
+} // namespace
+
+template <typename T>
+bool rowWeightGradFits(const ConvGeometry &g, const KernelSet<T> &ks) {
+  // Vectors run along output rows with unit stride; layers with a vector's
+  // worth of input channels take the direct weight gradient instead.
+  return ks.rowGrad[1][1] && !g.inPlace && g.cg < ks.lanes && g.sw == 1 &&
+         g.ow >= ks.lanes / 2 && g.kw <= 4 * MaxRowGradT;
+}
+
+template <typename T>
+bool rowWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
+                   T *dw) {
+  const KernelSet<T> &ks = kernels<T>();
+  if (!rowWeightGradFits(geometry, ks))
+    return false;
+  RowGrad<T> d(geometry, ks, x, dy, dw);
+  T *planes =
+      static_cast<T *>(tImages.get(d.n * d.c * d.hp * d.wp * sizeof(T)));
+  if (!planes)
+    return false;
+  d.planes = planes;
+  ThreadPool &pool = globalPool();
+  pool.run(d.n * d.c, planeItem<T>, &d);
+  pool.run(d.groups * d.rowBlocks * d.cg * d.kh * d.tapGroups, rowGradItem<T>,
+           &d);
+  return true;
+}
+
+template bool rowWeightGradFits<float>(const ConvGeometry &,
+                                       const KernelSet<float> &);
+template bool rowWeightGradFits<double>(const ConvGeometry &,
+                                        const KernelSet<double> &);
+template bool rowWeightGrad<float>(const ConvGeometry &, const float *,
+                                   const float *, float *);
+template bool rowWeightGrad<double>(const ConvGeometry &, const double *,
+                                    const double *, double *);
 template bool directWeightGradFits<float>(const ConvGeometry &,
                                           const KernelSet<float> &);
 template bool directWeightGradFits<double>(const ConvGeometry &,

@@ -30,4 +30,15 @@ bool directWeightGradFits(const ConvGeometry &g, const KernelSet<T> &ks);
 template <typename T>
 bool directWeightGrad(const ConvGeometry &g, const T *x, const T *dy, T *dw);
 
+/// Whether the row weight gradient (few input channels, vectors along the
+/// output rows) is the better way for `g`.
+template <typename T>
+bool rowWeightGradFits(const ConvGeometry &g, const KernelSet<T> &ks);
+
+/// conv2d's weight gradient over zero-padded planes with vectors along the
+/// output rows: false, having done nothing, when it does not fit or its
+/// buffer cannot be allocated.
+template <typename T>
+bool rowWeightGrad(const ConvGeometry &g, const T *x, const T *dy, T *dw);
+
 } // namespace adjoint::rt

@@ -83,6 +83,64 @@ void directGradKernel(const DirectGradArgs<typename V::T> &p) {
     }
 }
 
+/// The row weight-gradient kernel (RowGradArgs): R vectors of dy and TT
+/// shifted vectors of one input row loaded per step along the output
+/// columns, R*TT FMAs; the row's last columns masked (zeros in both, so
+/// they add nothing).
+template <class V, int R, int TT>
+void rowGradKernel(const RowGradArgs<typename V::T> &p) {
+  using T = typename V::T;
+  using Reg = typename V::Reg;
+  constexpr int L = V::L;
+  Reg acc[R][TT];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t)
+      acc[r][t] = V::zero();
+  int64_t full = p.cols / L * L;
+  typename V::Mask tail = V::mask(static_cast<int>(p.cols - full));
+  auto step = [&](const T *dy, const T *x, int64_t ox, bool masked) {
+    Reg g[R];
+    for (int r = 0; r < R; ++r)
+      g[r] = masked ? V::loadMask(dy + r * p.dyStride + ox, tail)
+                    : V::load(dy + r * p.dyStride + ox);
+    for (int t = 0; t < TT; ++t) {
+      const T *at = x + ox + t * p.tapStep;
+      Reg xv = masked ? V::loadMask(at, tail) : V::load(at);
+      for (int r = 0; r < R; ++r)
+        acc[r][t] = V::fma(g[r], xv, acc[r][t]);
+    }
+  };
+  for (int64_t oy = 0; oy < p.rows; ++oy) {
+    const T *dy = p.dy + oy * p.dyRowStep, *x = p.x + oy * p.xRowStep;
+    for (int64_t ox = 0; ox < full; ox += L)
+      step(dy, x, ox, false);
+    if (full < p.cols)
+      step(dy, x, full, true);
+  }
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t) {
+      T *out = p.out + (r * TT + t) * L;
+      V::store(out, p.accumulate ? V::add(V::load(out), acc[r][t]) : acc[r][t]);
+    }
+}
+
+template <class V, int R, int... TT>
+void fillRowGradTaps(KernelSet<typename V::T> &ks,
+                     std::integer_sequence<int, TT...>) {
+  ((ks.rowGrad[R][TT + 1] = &rowGradKernel<V, R, TT + 1>), ...);
+}
+
+/// Fills ks.rowGrad[1..RR][1..MaxRowGradT].
+template <class V, int RR, int... R>
+void fillRowGrad(KernelSet<typename V::T> &ks,
+                 std::integer_sequence<int, R...>) {
+  static_assert(RR <= MaxRowGradR, "row-gradient block too large");
+  ks.rowGradR = RR;
+  (fillRowGradTaps<V, R + 1>(ks,
+                             std::make_integer_sequence<int, MaxRowGradT>()),
+   ...);
+}
+
 template <class V, int NV, int... R>
 void fillDirectRows(KernelSet<typename V::T> &ks,
                     std::integer_sequence<int, R...>) {

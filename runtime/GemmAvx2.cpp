@@ -81,7 +81,7 @@ void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
 template <> const KernelSet<float> &avx2Kernels<float>() {
   static const KernelSet<float> ks = [] {
     KernelSet<float> k =
-        makeKernelSet<F32x8, 6, 2, 6, 2>(Isa::Avx2, "avx2", 256, 144);
+        makeKernelSet<F32x8, 6, 2, 6, 2, 2>(Isa::Avx2, "avx2", 256, 144);
     k.transpose = &transposeF32;
     return k;
   }();
@@ -90,7 +90,7 @@ template <> const KernelSet<float> &avx2Kernels<float>() {
 
 template <> const KernelSet<double> &avx2Kernels<double>() {
   static const KernelSet<double> ks =
-      makeKernelSet<F64x4, 6, 2, 6, 2>(Isa::Avx2, "avx2", 128, 96);
+      makeKernelSet<F64x4, 6, 2, 6, 2, 2>(Isa::Avx2, "avx2", 128, 96);
   return ks;
 }
 

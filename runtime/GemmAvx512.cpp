@@ -104,7 +104,7 @@ void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
 template <> const KernelSet<float> &avx512Kernels<float>() {
   static const KernelSet<float> ks = [] {
     KernelSet<float> k =
-        makeKernelSet<F32x16, 8, 3, 14, 2>(Isa::Avx512, "avx512", 256, 144);
+        makeKernelSet<F32x16, 8, 3, 14, 2, 4>(Isa::Avx512, "avx512", 256, 144);
     k.transpose = &transposeF32;
     return k;
   }();
@@ -113,7 +113,7 @@ template <> const KernelSet<float> &avx512Kernels<float>() {
 
 template <> const KernelSet<double> &avx512Kernels<double>() {
   static const KernelSet<double> ks =
-      makeKernelSet<F64x8, 8, 3, 12, 2>(Isa::Avx512, "avx512", 128, 96);
+      makeKernelSet<F64x8, 8, 3, 12, 2, 4>(Isa::Avx512, "avx512", 128, 96);
   return ks;
 }
 

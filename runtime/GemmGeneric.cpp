@@ -38,14 +38,16 @@ template <typename E> struct Scalar {
 } // namespace
 
 template <> const KernelSet<float> &genericKernels<float>() {
-  static const KernelSet<float> ks = makeKernelSet<Scalar<float>, 4, 4, 4, 4>(
-      Isa::Generic, "generic", 128, 64);
+  static const KernelSet<float> ks =
+      makeKernelSet<Scalar<float>, 4, 4, 4, 4, 2>(Isa::Generic, "generic", 128,
+                                                  64);
   return ks;
 }
 
 template <> const KernelSet<double> &genericKernels<double>() {
-  static const KernelSet<double> ks = makeKernelSet<Scalar<double>, 4, 4, 4, 4>(
-      Isa::Generic, "generic", 128, 64);
+  static const KernelSet<double> ks =
+      makeKernelSet<Scalar<double>, 4, 4, 4, 4, 2>(Isa::Generic, "generic", 128,
+                                                   64);
   return ks;
 }
 

@@ -137,6 +137,30 @@ template <typename T> struct DirectGradArgs {
 template <typename T>
 using DirectGradKernel = void (*)(const DirectGradArgs<T> &);
 
+/// The largest blocks of the row weight-gradient kernels: output channels
+/// by taps along a row.
+constexpr int MaxRowGradR = 4;
+constexpr int MaxRowGradT = 6;
+
+/// The operands of one row weight-gradient kernel call (for layers of few
+/// input channels): for r < R output channels and t < T taps along a row,
+/// with vectors along the output columns,
+/// out[(r*T + t)*L ..] (+)= the lanes of the sums over oy < rows, ox < cols
+///   of dy[r*dyStride + oy*dyRowStep + ox] * x[oy*xRowStep + ox + t*tapStep]
+/// (L lanes of partial sums per (r, t), added across lanes by the caller;
+/// the columns past the last whole vector are masked).
+template <typename T> struct RowGradArgs {
+  const T *dy;
+  int64_t dyStride, dyRowStep;
+  const T *x;
+  int64_t xRowStep, tapStep;
+  int64_t rows, cols;
+  T *out;
+  bool accumulate;
+};
+
+template <typename T> using RowGradKernel = void (*)(const RowGradArgs<T> &);
+
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {
   Isa isa;
@@ -159,6 +183,9 @@ template <typename T> struct KernelSet {
   /// directGrad[r][v]: the weight gradient's, with the same block sizes.
   DirectGradKernel<T> directGrad[MaxDirectR + 1][MaxNv + 1];
   int directR, directNv;
+  /// rowGrad[r][t]: r <= rowGradR output channels by t <= MaxRowGradT taps.
+  RowGradKernel<T> rowGrad[MaxRowGradR + 1][MaxRowGradT + 1];
+  int rowGradR;
 };
 
 template <typename T> const KernelSet<T> &genericKernels();

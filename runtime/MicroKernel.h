@@ -204,9 +204,10 @@ void fillMicro(KernelSet<typename V::T> &ks, std::integer_sequence<int, W...>) {
 }
 
 /// The kernel set of traits V with register block MR x NV vectors, packed
-/// panels kc deep and packed A blocks of mc rows, and direct-convolution
-/// blocks of DR output positions by DNV vectors of channels.
-template <class V, int MR, int NV, int DR, int DNV>
+/// panels kc deep and packed A blocks of mc rows, direct-convolution
+/// blocks of DR output positions by DNV vectors of channels, and row
+/// weight-gradient blocks of RGR output channels.
+template <class V, int MR, int NV, int DR, int DNV, int RGR>
 KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
                                        int64_t mc) {
   static_assert(MR <= MaxMr && NV <= MaxNv, "register block too large");
@@ -220,6 +221,7 @@ KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
   ks.mc = mc / MR * MR;
   fillMicro<V, MR>(ks, std::make_integer_sequence<int, NV>());
   fillDirect<V, DR, DNV>(ks, std::make_integer_sequence<int, DNV>());
+  fillRowGrad<V, RGR>(ks, std::make_integer_sequence<int, RGR>());
   ks.dot = &dotKernel<V>;
   ks.transpose = &transposeScalar<typename V::T>;
   return ks;

@@ -90,6 +90,13 @@ std::vector<Shape> shapes() {
       make(1, 32, 12, 12, 24, 3, 3, {1, 1}, {2, 2, 2, 2}, {2, 2}, 2),
       make(2, 9, 8, 17, 5, 5, 5, {1, 1}, {2, 2, 2, 2}),
       make(2, 32, 14, 14, 64, 5, 5, {1, 1}, {2, 2, 2, 2}),
+      // The row weight gradient (few input channels, vectors along output
+      // rows): a first layer with rows of whole vectors and a tail, three
+      // channels with a 7-wide kernel (two groups of taps) strided down,
+      // grouped and dilated with rows of one masked vector.
+      make(3, 1, 20, 28, 8, 5, 5, {1, 1}, {2, 2, 2, 2}),
+      make(2, 3, 11, 13, 6, 3, 7, {2, 1}, {1, 3, 0, 2}),
+      make(1, 4, 9, 17, 10, 3, 3, {1, 1}, {1, 1, 1, 1}, {2, 2}, 2),
   };
 }
 

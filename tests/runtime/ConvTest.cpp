@@ -279,6 +279,11 @@ TEST(Conv2d, TheDirectConvolutionTakesTheWideLayers) {
     EXPECT_TRUE(adjoint::rt::directConvFits(second, ks));
     EXPECT_TRUE(adjoint::rt::directConvFits(grad, ks));
     EXPECT_FALSE(adjoint::rt::directConvFits(pointwise, ks));
+    // The CNN's first layer: its weight gradient along output rows wherever
+    // a vector holds more than its one input channel.
+    ConvGeometry first(64, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1, 28, 28);
+    EXPECT_EQ(adjoint::rt::rowWeightGradFits(first, ks), ks.lanes > 1);
+    EXPECT_FALSE(adjoint::rt::directWeightGradFits(first, ks) && ks.lanes > 1);
     if (ks.lanes > 1)
       EXPECT_FALSE(adjoint::rt::directConvFits(depthwise, ks));
     // The row widths that the tests run: every one goes direct except 16,
