@@ -37,6 +37,17 @@ namespace {
 thread_local Scratch tWeights;
 thread_local Scratch tTaps;
 thread_local Scratch tImages;
+
+/// The copies of a whole batch (small batches' channels-last images, the
+/// weight gradients' images and planes) stay under this many bytes; past
+/// it the work takes a way that copies one image at a time.
+constexpr int64_t kMaxBatchCopyBytes = int64_t(1) << 28;
+
+/// tImages of `bytes`, or null when that is more than kMaxBatchCopyBytes
+/// or cannot be allocated.
+void *batchCopy(int64_t bytes) {
+  return bytes <= kMaxBatchCopyBytes ? tImages.get(bytes) : nullptr;
+}
 /// An item's channels-last image.
 thread_local Scratch tImage;
 
@@ -266,7 +277,7 @@ bool directConv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
   // Too few images to share evenly: all of them copied first, then bands
   // of rows of each block of channels shared.
   T *images =
-      static_cast<T *>(tImages.get(d.n * d.groups * d.imageElems * sizeof(T)));
+      static_cast<T *>(batchCopy(d.n * d.groups * d.imageElems * sizeof(T)));
   if (!images) {
     for (int64_t b = 0; b < d.n; ++b)
       imageItem<T>(b, &d);
@@ -432,7 +443,7 @@ bool directWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
     return false;
   DirectGrad<T> d(geometry, ks, x, dy, dw);
   T *images =
-      static_cast<T *>(tImages.get(d.n * d.groups * d.imageElems * sizeof(T)));
+      static_cast<T *>(batchCopy(d.n * d.groups * d.imageElems * sizeof(T)));
   if (!images)
     return false;
   d.images = images;
@@ -551,8 +562,7 @@ bool rowWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
   if (!rowWeightGradFits(geometry, ks))
     return false;
   RowGrad<T> d(geometry, ks, x, dy, dw);
-  T *planes =
-      static_cast<T *>(tImages.get(d.n * d.c * d.hp * d.wp * sizeof(T)));
+  T *planes = static_cast<T *>(batchCopy(d.n * d.c * d.hp * d.wp * sizeof(T)));
   if (!planes)
     return false;
   d.planes = planes;
