@@ -146,6 +146,15 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm =
       pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  // After vectorization: the loops that a short row's phases became run one
+  // masked iteration each, passing values through a scratch row on the
+  // stack as masked stores and loads, which the CPU's store forwarding does
+  // not serve: each load waits for its store to leave the core. EarlyCSE
+  // matches such a load to the store before it (same pointer and mask),
+  // DSE and SROA then drop the scratch row.
+  if (auto err = pb.parsePassPipeline(
+          mpm, "function(early-cse<memssa>,dse,sroa,instcombine)"))
+    failed("internal error: " + llvm::toString(std::move(err)));
   mpm.run(m, mam);
 }
 
