@@ -48,6 +48,7 @@ constexpr int64_t kMaxBatchCopyBytes = int64_t(1) << 28;
 void *batchCopy(int64_t bytes) {
   return bytes <= kMaxBatchCopyBytes ? tImages.get(bytes) : nullptr;
 }
+
 /// An item's channels-last image.
 thread_local Scratch tImage;
 
