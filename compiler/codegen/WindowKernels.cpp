@@ -10,6 +10,7 @@
 #include "compiler/codegen/ScalarEmitter.h"
 #include "ir/ShapeInference.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace adjoint::codegen {
@@ -229,20 +230,19 @@ bool windowsInside(const Window2D &win, int64_t H, int64_t W) {
 }
 
 /// Whether emitPoolRows takes pool `win` over an image of H x W: float
-/// windows inside the image that do not overlap along W (kernelW <=
-/// strideW <= 4, the usual 2x2 pool of stride 2), rows of 2 outputs or
-/// more.
+/// windows inside the image with a stride along W of at most 4 (the usual
+/// 2x2 pool of stride 2, a 3x3 one of stride 2), rows of 2 outputs or more.
 bool poolRowsFit(const Window2D &win, DType t, int64_t H, int64_t W) {
-  return isFloat(t) && windowsInside(win, H, W) && win.kernelW <= win.strideW &&
-         win.strideW <= 4 && win.outW >= 2 &&
-         win.kernelH * win.kernelW <= kMaxUnrolledTaps;
+  return isFloat(t) && windowsInside(win, H, W) && win.strideW <= 4 &&
+         win.outW >= 2 && win.kernelH * win.kernelW <= kMaxUnrolledTaps;
 }
 
 /// A pool (poolRowsFit) as explicit vectors along each output row: the row
 /// is cut into chunks of poolRowLanes outputs; for each window row, the
-/// chunk's input (strideW elements per output) is loaded once and each
-/// tap's elements picked out of it by a shuffle, where the loop vectorizer
-/// would gather every tap at a stride. The last chunk of a row is masked.
+/// chunk's input (strideW elements per output, and the last window's
+/// overhang when windows overlap) is loaded once and each tap's elements
+/// picked out of it by a shuffle, where the loop vectorizer would gather
+/// every tap at a stride. The last chunk of a row is masked.
 /// The same operations in the same order as the scalar kernels, so the
 /// same results, NaNs and signed zeros included.
 void emitPoolRows(EmitContext &ec, KernelBuilder &k, const Node &node,
@@ -252,7 +252,9 @@ void emitPoolRows(EmitContext &ec, KernelBuilder &k, const Node &node,
   int64_t lanes = poolRowLanes(t, win.outW), s = win.strideW;
   int64_t outW = win.outW, full = (outW - 1) / lanes;
   llvm::Align align(dtypeSize(t));
-  auto *segType = llvm::FixedVectorType::get(et, unsigned(s * lanes));
+  // From the chunk's first window to its last window's last tap.
+  int64_t segLen = s * (lanes - 1) + std::max(win.kernelW, s);
+  auto *segType = llvm::FixedVectorType::get(et, unsigned(segLen));
   auto mask = [&](int64_t count, int64_t width) {
     std::vector<llvm::Constant *> bits;
     for (int64_t l = 0; l < width; ++l)
@@ -282,7 +284,7 @@ void emitPoolRows(EmitContext &ec, KernelBuilder &k, const Node &node,
             llvm::Value *seg =
                 last ? (llvm::Value *)b.CreateMaskedLoad(
                            segType, p, align,
-                           mask((count - 1) * s + win.kernelW, s * lanes),
+                           mask((count - 1) * s + win.kernelW, segLen),
                            llvm::Constant::getNullValue(segType))
                      : b.CreateAlignedLoad(segType, p, align);
             for (int64_t j = 0; j < win.kernelW; ++j) {

@@ -467,10 +467,10 @@ std::vector<Instance> instancesOf(OpKind op) {
                                          : b.avgPool2d(x, o));
                      }});
     }
-    // Windows that do not overlap along rows, as explicit vectors per row
-    // (WindowKernels.cpp): rows of whole vectors and a masked tail (35
-    // outputs), a stride past the kernel, a row of exactly one vector,
-    // and f64 with 8 lanes.
+    // Windows as explicit vectors per row (WindowKernels.cpp): rows of
+    // whole vectors and a masked tail (35 outputs), a stride past the
+    // kernel, a row of exactly one vector, overlapping windows (3x3 of
+    // stride 2 and 1), and f64 with 8 lanes.
     struct Rows {
       const char *label;
       int64_t kh, kw, sh, sw;
@@ -481,6 +481,8 @@ std::vector<Instance> instancesOf(OpKind op) {
                    Rows{"rows2s3", 2, 2, 3, 3, DType::F32, {1, 2, 8, 34}},
                    Rows{"rows3s4", 3, 3, 4, 4, DType::F32, {1, 2, 9, 66}},
                    Rows{"rows1x2", 1, 2, 1, 2, DType::F32, {1, 2, 3, 10}},
+                   Rows{"rows3s2", 3, 3, 2, 2, DType::F32, {1, 2, 9, 37}},
+                   Rows{"rows3s1", 3, 3, 1, 1, DType::F32, {1, 2, 5, 40}},
                    Rows{"rows2s2f64", 2, 2, 2, 2, DType::F64, {1, 2, 4, 36}}})
       out.push_back({r.label, [=](Builder &b) {
                        Pool2DOptions o;
