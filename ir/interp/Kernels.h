@@ -123,6 +123,22 @@ template <typename T> T minPropagatingNaN(T acc, T v) {
   return isNaN(acc) ? acc : (isNaN(v) || v < acc) ? v : acc;
 }
 
+/// maxPropagatingNaN and minPropagatingNaN for reductions, which also order
+/// -0 < +0 (IEEE 754-2019 maximum and minimum), so that the result does not
+/// depend on the order in which a vectorized reduction meets the elements.
+template <typename T> T maxOrderingZeros(T acc, T v) {
+  if constexpr (std::is_floating_point_v<T>)
+    if (acc == 0 && v == 0)
+      return std::signbit(acc) ? v : acc;
+  return maxPropagatingNaN(acc, v);
+}
+template <typename T> T minOrderingZeros(T acc, T v) {
+  if constexpr (std::is_floating_point_v<T>)
+    if (acc == 0 && v == 0)
+      return std::signbit(acc) ? acc : v;
+  return minPropagatingNaN(acc, v);
+}
+
 /// The identity of max: -inf for floats, the lowest value for integers.
 template <typename T> T lowestValue() {
   if constexpr (std::is_floating_point_v<T>)

@@ -104,7 +104,7 @@ Tensor reduceMax(const Tensor &x, const std::vector<int64_t> &axes,
   return reduce<SameAcc>(
       x, axes, resultType, "reduce_max",
       [](auto tag) { return lowestValue<decltype(tag)>(); },
-      [](auto acc, auto v) { return maxPropagatingNaN(acc, v); });
+      [](auto acc, auto v) { return maxOrderingZeros(acc, v); });
 }
 
 Tensor reduceMin(const Tensor &x, const std::vector<int64_t> &axes,
@@ -112,7 +112,7 @@ Tensor reduceMin(const Tensor &x, const std::vector<int64_t> &axes,
   return reduce<SameAcc>(
       x, axes, resultType, "reduce_min",
       [](auto tag) { return highestValue<decltype(tag)>(); },
-      [](auto acc, auto v) { return minPropagatingNaN(acc, v); });
+      [](auto acc, auto v) { return minOrderingZeros(acc, v); });
 }
 
 Tensor argmax(const Tensor &x, int64_t axis, const TensorType &resultType) {
