@@ -6,6 +6,9 @@
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/InstIterator.h>
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -118,6 +121,49 @@ void linkMathLibrary(llvm::Module &m) {
     }
 }
 
+namespace {
+
+/// Rewrites each NaN-propagating min/max reduction of a vector of 4 lanes or
+/// more (llvm.vector.reduce.fmaximum and fminimum, which the vectorizer
+/// makes of a Row group's reduce_max) as a tree of whole-vector
+/// llvm.maximum/minimum over halves shuffled down, then lane 0. The x86
+/// backend expands the reduction's last steps as scalars whose signed-zero
+/// test goes through a general register and a mask register, a long chain
+/// on every row of a softmax; vector steps do the same test in vector
+/// registers. Same semantics: NaN propagates, -0 < +0.
+void expandMinMaxReductions(llvm::Module &m) {
+  std::vector<llvm::IntrinsicInst *> reductions;
+  for (llvm::Function &f : m)
+    for (llvm::Instruction &inst : llvm::instructions(f))
+      if (auto *call = llvm::dyn_cast<llvm::IntrinsicInst>(&inst))
+        if (call->getIntrinsicID() == llvm::Intrinsic::vector_reduce_fmaximum ||
+            call->getIntrinsicID() == llvm::Intrinsic::vector_reduce_fminimum)
+          reductions.push_back(call);
+  for (llvm::IntrinsicInst *call : reductions) {
+    llvm::Value *v = call->getArgOperand(0);
+    auto *type = llvm::dyn_cast<llvm::FixedVectorType>(v->getType());
+    unsigned lanes = type ? type->getNumElements() : 0;
+    if (lanes < 4 || !llvm::isPowerOf2_32(lanes))
+      continue;
+    llvm::Intrinsic::ID step =
+        call->getIntrinsicID() == llvm::Intrinsic::vector_reduce_fmaximum
+            ? llvm::Intrinsic::maximum
+            : llvm::Intrinsic::minimum;
+    llvm::IRBuilder<> b(call);
+    for (unsigned width = lanes / 2; width >= 1; width /= 2) {
+      // Lane i < width meets lane i + width; the others keep themselves.
+      llvm::SmallVector<int, 16> down;
+      for (unsigned i = 0; i < lanes; ++i)
+        down.push_back(int(i < width ? i + width : i));
+      v = b.CreateBinaryIntrinsic(step, v, b.CreateShuffleVector(v, down));
+    }
+    call->replaceAllUsesWith(b.CreateExtractElement(v, uint64_t(0)));
+    call->eraseFromParent();
+  }
+}
+
+} // namespace
+
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
   for (llvm::Function &f : m.functions())
     if (!f.isDeclaration()) {
@@ -156,6 +202,7 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
           mpm, "function(early-cse<memssa>,dse,sroa,instcombine)"))
     failed("internal error: " + llvm::toString(std::move(err)));
   mpm.run(m, mam);
+  expandMinMaxReductions(m);
 }
 
 bool isHostTarget(const llvm::TargetMachine &tm) {
