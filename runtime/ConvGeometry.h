@@ -32,6 +32,11 @@ struct ConvGeometry {
         inPlace(kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 &&
                 pl == 0 && oh == h && ow == wd) {}
 
+  /// Rows and columns of the input, padding included, that the windows
+  /// read: from the first window's first tap to the last window's last.
+  int64_t spanRows() const { return (oh - 1) * sh + (kh - 1) * dh + 1; }
+  int64_t spanCols() const { return (ow - 1) * sw + (kw - 1) * dw + 1; }
+
   /// Output columns per patch buffer, so that a buffer of kdim rows stays
   /// under about tileBytes when the output is wide enough to be cut into
   /// tiles of at least minTile columns (a multiple of 16 otherwise).

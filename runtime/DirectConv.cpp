@@ -73,8 +73,7 @@ template <typename T> struct Direct : ConvGeometry {
   Direct(const ConvGeometry &g, const KernelSet<T> &ks, const T *x, const T *w,
          T *y, adjoint_rt_tile_fn epilogue, void *ctx)
       : ConvGeometry(g), ks(ks), x(x), w(w), y(y), epilogue(epilogue), ctx(ctx),
-        hp((oh - 1) * sh + (kh - 1) * dh + 1),
-        wp((ow - 1) * sw + (kw - 1) * dw + 1), imageElems(hp * wp * cg),
+        hp(spanRows()), wp(spanCols()), imageElems(hp * wp * cg),
         block(int64_t(ks.directNv) * ks.lanes), blocks(ceilDiv(og, block)),
         runs(ceilDiv(ow, ks.directR)), rowBands(1) {}
 
@@ -106,6 +105,16 @@ template <typename T> void packWeights(const Direct<T> &d, T *dst) {
     }
 }
 
+/// Where the image lies in a padded copy of it, hp x wp: rows [iy0, iy1)
+/// and columns [ix0, ix1); the rest is padding.
+struct Inside {
+  int64_t iy0, iy1, ix0, ix1;
+};
+Inside insideOf(const ConvGeometry &d, int64_t hp, int64_t wp) {
+  return {std::max<int64_t>(0, d.pt), std::min(hp, d.h + d.pt),
+          std::max<int64_t>(0, d.pl), std::min(wp, d.wd + d.pl)};
+}
+
 /// Copies group g of image b of x into the channels-last image `dst` of
 /// hp x wp pixels, `stride` elements each (the channels, then zeros).
 template <typename T>
@@ -113,13 +122,12 @@ void packImage(const ConvGeometry &d, const T *x, int64_t hp, int64_t wp,
                int64_t stride, int64_t b, int64_t g, T *dst) {
   std::fill(dst, dst + hp * wp * stride, T(0));
   const T *src = x + (b * d.c + g * d.cg) * d.h * d.wd;
-  int64_t iy0 = std::max<int64_t>(0, d.pt), iy1 = std::min(hp, d.h + d.pt);
-  int64_t ix0 = std::max<int64_t>(0, d.pl), ix1 = std::min(wp, d.wd + d.pl);
-  for (int64_t iy = iy0; iy < iy1; ++iy)
+  Inside in = insideOf(d, hp, wp);
+  for (int64_t iy = in.iy0; iy < in.iy1; ++iy)
     for (int64_t c = 0; c < d.cg; ++c) {
       const T *row = src + (c * d.h + iy - d.pt) * d.wd - d.pl;
       T *out = dst + iy * wp * stride + c;
-      for (int64_t ix = ix0; ix < ix1; ++ix)
+      for (int64_t ix = in.ix0; ix < in.ix1; ++ix)
         out[ix * stride] = row[ix];
     }
 }
@@ -323,11 +331,9 @@ template <typename T> struct DirectGrad : ConvGeometry {
 
   DirectGrad(const ConvGeometry &g, const KernelSet<T> &ks, const T *x,
              const T *dy, T *dw)
-      : ConvGeometry(g), ks(ks), x(x), dy(dy), out(dw),
-        hp((oh - 1) * sh + (kh - 1) * dh + 1),
-        wp((ow - 1) * sw + (kw - 1) * ConvGeometry::dw + 1),
-        stride(ceilDiv(cg, ks.lanes) * ks.lanes), imageElems(hp * wp * stride),
-        width(int64_t(ks.directNv) * ks.lanes),
+      : ConvGeometry(g), ks(ks), x(x), dy(dy), out(dw), hp(spanRows()),
+        wp(spanCols()), stride(ceilDiv(cg, ks.lanes) * ks.lanes),
+        imageElems(hp * wp * stride), width(int64_t(ks.directNv) * ks.lanes),
         rowBlocks(ceilDiv(og, ks.directR)), tapBands(1) {}
 };
 
@@ -488,10 +494,8 @@ template <typename T> struct RowGrad : ConvGeometry {
 
   RowGrad(const ConvGeometry &g, const KernelSet<T> &ks, const T *x,
           const T *dy, T *dw)
-      : ConvGeometry(g), ks(ks), x(x), dy(dy), out(dw),
-        hp((oh - 1) * sh + (kh - 1) * dh + 1),
-        wp((ow - 1) * sw + (kw - 1) * ConvGeometry::dw + 1),
-        rowBlocks(ceilDiv(og, ks.rowGradR)),
+      : ConvGeometry(g), ks(ks), x(x), dy(dy), out(dw), hp(spanRows()),
+        wp(spanCols()), rowBlocks(ceilDiv(og, ks.rowGradR)),
         tapGroups(ceilDiv(kw, MaxRowGradT)) {}
 };
 
@@ -500,11 +504,11 @@ template <typename T> void planeItem(int64_t item, void *ctx) {
   T *dst = const_cast<T *>(d.planes) + item * d.hp * d.wp;
   const T *src = d.x + item * d.h * d.wd;
   std::fill(dst, dst + d.hp * d.wp, T(0));
-  int64_t iy0 = std::max<int64_t>(0, d.pt), iy1 = std::min(d.hp, d.h + d.pt);
-  int64_t ix0 = std::max<int64_t>(0, d.pl), ix1 = std::min(d.wp, d.wd + d.pl);
-  for (int64_t iy = iy0; iy < iy1; ++iy)
-    std::copy(src + (iy - d.pt) * d.wd + ix0 - d.pl,
-              src + (iy - d.pt) * d.wd + ix1 - d.pl, dst + iy * d.wp + ix0);
+  Inside in = insideOf(d, d.hp, d.wp);
+  for (int64_t iy = in.iy0; iy < in.iy1; ++iy)
+    std::copy(src + (iy - d.pt) * d.wd + in.ix0 - d.pl,
+              src + (iy - d.pt) * d.wd + in.ix1 - d.pl,
+              dst + iy * d.wp + in.ix0);
 }
 
 template <typename T> void rowGradItem(int64_t item, void *ctx) {

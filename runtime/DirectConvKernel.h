@@ -23,28 +23,35 @@
 
 namespace adjoint::rt {
 
+/// One step of both direct kernels: acc[r][v] += scalars[r*stride] *
+/// vectors[v*L..], NV loads and R broadcasts for R*NV FMAs.
+template <class V, int R, int NV>
+inline __attribute__((always_inline)) void
+broadcastStep(typename V::Reg (&acc)[R][NV], const typename V::T *vectors,
+              const typename V::T *scalars, int64_t stride) {
+  typename V::Reg loaded[NV];
+  for (int v = 0; v < NV; ++v)
+    loaded[v] = V::load(vectors + v * V::L);
+  for (int r = 0; r < R; ++r) {
+    typename V::Reg s = V::bcast(scalars + r * stride);
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = V::fma(s, loaded[v], acc[r][v]);
+  }
+}
+
 template <class V, int R, int NV>
 void directConvKernel(const DirectConvArgs<typename V::T> &p) {
   using T = typename V::T;
-  using Reg = typename V::Reg;
   constexpr int L = V::L;
-  Reg acc[R][NV];
+  typename V::Reg acc[R][NV];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v)
       acc[r][v] = V::zero();
   const T *w = p.w;
   for (int64_t t = 0; t < p.taps; ++t) {
     const T *x = p.x + p.tapOffsets[t];
-    for (int64_t c = 0; c < p.channels; ++c, w += NV * L) {
-      Reg wv[NV];
-      for (int v = 0; v < NV; ++v)
-        wv[v] = V::load(w + v * L);
-      for (int r = 0; r < R; ++r) {
-        Reg xv = V::bcast(x + r * p.pixelStride + c);
-        for (int v = 0; v < NV; ++v)
-          acc[r][v] = V::fma(xv, wv[v], acc[r][v]);
-      }
-    }
+    for (int64_t c = 0; c < p.channels; ++c, w += NV * L)
+      broadcastStep<V, R, NV>(acc, w, x + c, p.pixelStride);
   }
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v)
@@ -56,25 +63,16 @@ void directConvKernel(const DirectConvArgs<typename V::T> &p) {
 template <class V, int R, int NV>
 void directGradKernel(const DirectGradArgs<typename V::T> &p) {
   using T = typename V::T;
-  using Reg = typename V::Reg;
   constexpr int L = V::L;
-  Reg acc[R][NV];
+  typename V::Reg acc[R][NV];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v)
       acc[r][v] = V::zero();
   for (int64_t oy = 0; oy < p.rows; ++oy) {
     const T *dy = p.dy + oy * p.dyRowStep;
     const T *x = p.x + oy * p.xRowStep;
-    for (int64_t ox = 0; ox < p.cols; ++ox, x += p.xColStep) {
-      Reg xv[NV];
-      for (int v = 0; v < NV; ++v)
-        xv[v] = V::load(x + v * L);
-      for (int r = 0; r < R; ++r) {
-        Reg g = V::bcast(dy + r * p.dyStride + ox);
-        for (int v = 0; v < NV; ++v)
-          acc[r][v] = V::fma(g, xv[v], acc[r][v]);
-      }
-    }
+    for (int64_t ox = 0; ox < p.cols; ++ox, x += p.xColStep)
+      broadcastStep<V, R, NV>(acc, x, dy + ox, p.dyStride);
   }
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v) {

@@ -158,7 +158,7 @@ disjointPoolGradRows(EmitContext &ec, const Node &node, int idx,
   const Shape &xs = dx->type().shape;
   int64_t H = xs[2], W = xs[3], s = win.strideW, kw = win.kernelW;
   int64_t lanes = poolRowLanes(t, win.outW), width = s * lanes;
-  int64_t outW = win.outW, full = (outW - 1) / lanes;
+  int64_t outW = win.outW;
   std::vector<KernelCall> calls;
   if (win.outH * win.strideH != H || outW * s != W ||
       win.kernelH != win.strideH || kw != s)
@@ -179,16 +179,10 @@ disjointPoolGradRows(EmitContext &ec, const Node &node, int idx,
       [&](llvm::ArrayRef<llvm::Value *> offsets,
           llvm::ArrayRef<llvm::Value *>) {
         llvm::IRBuilder<> &b = k.b;
-        auto mask = [&](auto keep) {
-          std::vector<llvm::Constant *> bits;
-          for (int64_t p = 0; p < width; ++p)
-            bits.push_back(b.getInt1(keep(p)));
-          return llvm::ConstantVector::get(bits);
-        };
         auto chunk = [&](llvm::Value *ow0, int64_t count, bool last) {
           // Elements the windows of the chunk cover in a row segment.
-          llvm::Constant *covered =
-              mask([&](int64_t p) { return p % s < kw && p / s < count; });
+          llvm::Constant *covered = laneMask(
+              b, width, [&](int64_t p) { return p % s < kw && p / s < count; });
           llvm::Value *col = b.CreateMul(ow0, b.getInt64(s));
           auto segPtr = [&](int64_t buffer, int64_t i) {
             return b.CreateInBoundsGEP(
@@ -200,12 +194,9 @@ disjointPoolGradRows(EmitContext &ec, const Node &node, int idx,
           auto *vecType = llvm::FixedVectorType::get(et, unsigned(lanes));
           llvm::Value *grad =
               last ? (llvm::Value *)b.CreateMaskedLoad(
-                         vecType, dyp, align, llvm::ConstantVector::get([&] {
-                           std::vector<llvm::Constant *> bits;
-                           for (int64_t l = 0; l < lanes; ++l)
-                             bits.push_back(b.getInt1(l < count));
-                           return bits;
-                         }()),
+                         vecType, dyp, align,
+                         laneMask(b, lanes,
+                                  [&](int64_t l) { return l < count; }),
                          llvm::Constant::getNullValue(vecType))
                    : b.CreateAlignedLoad(vecType, dyp, align);
           auto pick = [&](llvm::Value *seg, int64_t j) {
@@ -274,11 +265,7 @@ disjointPoolGradRows(EmitContext &ec, const Node &node, int idx,
                                 align, covered);
           }
         };
-        if (full > 0)
-          emitLoop(b, b.getInt64(0), b.getInt64(full), [&](llvm::Value *c) {
-            chunk(b.CreateMul(c, b.getInt64(lanes)), lanes, false);
-          });
-        chunk(b.getInt64(full * lanes), outW - full * lanes, true);
+        emitRowChunks(b, outW, lanes, chunk);
       });
   calls.push_back(k.finish(dims[0], win.outH * outW * taps));
   return calls;

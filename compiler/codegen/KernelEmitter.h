@@ -78,6 +78,19 @@ bool windowsInside(const Window2D &win, int64_t H, int64_t W);
 /// element type (split by the backend where vectors are 256-bit), or for
 /// rows shorter than that, the power of two that holds the row, so that a
 /// row of 7 windows is one vector of 8 rather than most of one of 16.
+/// A constant <width x i1> mask, true in the lanes `keep` accepts.
+llvm::Constant *laneMask(llvm::IRBuilder<> &b, int64_t width,
+                         llvm::function_ref<bool(int64_t)> keep);
+
+/// Calls chunk(first, count, last) over a row of `length` elements cut into
+/// chunks of `lanes`: a loop over the whole chunks before the last, then
+/// the last chunk (1 to lanes elements, `last` true) on its own, for the
+/// caller to mask.
+void emitRowChunks(
+    llvm::IRBuilder<> &b, int64_t length, int64_t lanes,
+    llvm::function_ref<void(llvm::Value *first, int64_t count, bool last)>
+        chunk);
+
 inline int64_t poolRowLanes(DType t, int64_t outW) {
   int64_t lanes = t == DType::F64 ? 8 : 16;
   while (lanes > 4 && lanes / 2 >= outW)

@@ -229,6 +229,26 @@ bool windowsInside(const Window2D &win, int64_t H, int64_t W) {
          (win.outW - 1) * win.strideW + win.kernelW <= W;
 }
 
+llvm::Constant *laneMask(llvm::IRBuilder<> &b, int64_t width,
+                         llvm::function_ref<bool(int64_t)> keep) {
+  std::vector<llvm::Constant *> bits;
+  for (int64_t l = 0; l < width; ++l)
+    bits.push_back(b.getInt1(keep(l)));
+  return llvm::ConstantVector::get(bits);
+}
+
+void emitRowChunks(
+    llvm::IRBuilder<> &b, int64_t length, int64_t lanes,
+    llvm::function_ref<void(llvm::Value *first, int64_t count, bool last)>
+        chunk) {
+  int64_t full = (length - 1) / lanes;
+  if (full > 0)
+    emitLoop(b, b.getInt64(0), b.getInt64(full), [&](llvm::Value *c) {
+      chunk(b.CreateMul(c, b.getInt64(lanes)), lanes, false);
+    });
+  chunk(b.getInt64(full * lanes), length - full * lanes, true);
+}
+
 /// Whether emitPoolRows takes pool `win` over an image of H x W: float
 /// windows inside the image with a stride along W of at most 4 (the usual
 /// 2x2 pool of stride 2, a 3x3 one of stride 2), rows of 2 outputs or more.
@@ -250,16 +270,13 @@ void emitPoolRows(EmitContext &ec, KernelBuilder &k, const Node &node,
   DType t = node.result()->type().dtype;
   llvm::Type *et = ec.valueType(t);
   int64_t lanes = poolRowLanes(t, win.outW), s = win.strideW;
-  int64_t outW = win.outW, full = (outW - 1) / lanes;
+  int64_t outW = win.outW;
   llvm::Align align(dtypeSize(t));
   // From the chunk's first window to its last window's last tap.
   int64_t segLen = s * (lanes - 1) + std::max(win.kernelW, s);
   auto *segType = llvm::FixedVectorType::get(et, unsigned(segLen));
   auto mask = [&](int64_t count, int64_t width) {
-    std::vector<llvm::Constant *> bits;
-    for (int64_t l = 0; l < width; ++l)
-      bits.push_back(k.b.getInt1(l < count));
-    return llvm::ConstantVector::get(bits);
+    return laneMask(k.b, width, [&](int64_t l) { return l < count; });
   };
   std::vector<int64_t> dims = {node.result()->type().shape[0] *
                                    node.result()->type().shape[1],
@@ -310,11 +327,7 @@ void emitPoolRows(EmitContext &ec, KernelBuilder &k, const Node &node,
           else
             b.CreateAlignedStore(acc, out, align);
         };
-        if (full > 0)
-          emitLoop(b, b.getInt64(0), b.getInt64(full), [&](llvm::Value *c) {
-            chunk(b.CreateMul(c, b.getInt64(lanes)), lanes, false);
-          });
-        chunk(b.getInt64(full * lanes), outW - full * lanes, true);
+        emitRowChunks(b, outW, lanes, chunk);
       });
 }
 
