@@ -318,6 +318,14 @@ void runTrain(const TrainOptions &opts) {
   double compileSeconds = std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - compileStart)
                               .count();
+  // Ctrl-C from here on stops after the current step and saves. The handler
+  // goes in before the first line is printed: whoever reacts to that line
+  // (a user, a script) may interrupt at once.
+  struct sigaction action {
+  }, previous{};
+  action.sa_handler = onInterrupt;
+  action.sa_flags = SA_RESTART; // a write to a pipe must not fail with EINTR
+  sigaction(SIGINT, &action, &previous);
   std::cout << "training " << model.graph.name() << " on " << numTrain
             << " examples (" << steps << " steps of " << modelBatch
             << " per epoch, " << epochs << " epoch" << (epochs == 1 ? "" : "s")
@@ -330,10 +338,6 @@ void runTrain(const TrainOptions &opts) {
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(opts.seed);
   bool terminal = ::isatty(STDERR_FILENO);
-  struct sigaction action {
-  }, previous{};
-  action.sa_handler = onInterrupt;
-  sigaction(SIGINT, &action, &previous);
 
   TrainingHistory history;
   bool stopped = false;
