@@ -1,8 +1,10 @@
 //===- Conv.cpp - conv2d as a GEMM over phase planes ----------------------===//
 //
-// Layers that fit (DirectConv.h: enough output channels and taps) run as a
-// direct convolution instead; the rest, such as a first layer of one input
-// channel, depthwise and 1x1 layers, run here.
+// Layers that fit run by Winograd's minimal filtering (WinogradConv.h: unit
+// strides, 3 or 5 taps a side, a vector's worth of channels) or as a direct
+// convolution (DirectConv.h: enough output channels and taps) instead; the
+// rest, such as a first layer of one input channel, depthwise and 1x1
+// layers, run here.
 //
 // For each image b and group g the output is one GEMM (ConvPlanes.h):
 //
@@ -29,6 +31,7 @@
 #include "runtime/Runtime.h"
 #include "runtime/Scratch.h"
 #include "runtime/ThreadPool.h"
+#include "runtime/WinogradConv.h"
 
 #include <algorithm>
 #include <cstring>
@@ -149,7 +152,8 @@ void conv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
       epilogue(0, cv.n, 0, cv.o * cv.ohw, ctx);
     return;
   }
-  if (directConv2d(geometry, x, w, y, epilogue, ctx))
+  if (winogradConv2d(geometry, x, w, y, epilogue, ctx) ||
+      directConv2d(geometry, x, w, y, epilogue, ctx))
     return;
   // Weights packed once for every image; without the buffer each GEMM
   // packs them itself, and without offsets the items compute directly.

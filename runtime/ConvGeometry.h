@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace adjoint::rt {
 
@@ -105,6 +106,49 @@ void col2imAdd(const ConvGeometry &g, const T *cols, int64_t first,
                    });
       }
   }
+}
+
+/// Where the image lies in a padded copy of it, hp x wp: rows [iy0, iy1)
+/// and columns [ix0, ix1); the rest is padding.
+struct Inside {
+  int64_t iy0, iy1, ix0, ix1;
+};
+inline Inside insideOf(const ConvGeometry &d, int64_t hp, int64_t wp) {
+  return {std::max<int64_t>(0, d.pt), std::min(hp, d.h + d.pt),
+          std::max<int64_t>(0, d.pl), std::min(wp, d.wd + d.pl)};
+}
+
+/// Copies group g of image b of x into the channels-last image `dst` of
+/// hp x wp pixels, `stride` elements each (the channels, then zeros).
+template <typename T>
+void packImage(const ConvGeometry &d, const T *x, int64_t hp, int64_t wp,
+               int64_t stride, int64_t b, int64_t g, T *dst) {
+  std::fill(dst, dst + hp * wp * stride, T(0));
+  const T *src = x + (b * d.c + g * d.cg) * d.h * d.wd;
+  Inside in = insideOf(d, hp, wp);
+  for (int64_t iy = in.iy0; iy < in.iy1; ++iy)
+    for (int64_t c = 0; c < d.cg; ++c) {
+      const T *row = src + (c * d.h + iy - d.pt) * d.wd - d.pl;
+      T *out = dst + iy * wp * stride + c;
+      for (int64_t ix = in.ix0; ix < in.ix1; ++ix)
+        out[ix * stride] = row[ix];
+    }
+}
+
+/// Whether none of x[0, n) is infinite or NaN.
+template <typename T> bool allFinite(const T *x, int64_t n) {
+  // The exponent bits all set mark infinity and NaN; an integer OR over
+  // the elements vectorizes where a floating-point test would not.
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr Bits exponent =
+      sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
+  Bits bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Bits bits;
+    std::memcpy(&bits, x + i, sizeof(T));
+    bad |= (bits & exponent) == exponent;
+  }
+  return bad == 0;
 }
 
 } // namespace adjoint::rt

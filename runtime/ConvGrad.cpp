@@ -38,6 +38,7 @@
 #include "runtime/Runtime.h"
 #include "runtime/Scratch.h"
 #include "runtime/ThreadPool.h"
+#include "runtime/WinogradConv.h"
 
 #include <algorithm>
 #include <cstring>
@@ -239,20 +240,6 @@ void weightGradDirect(const WeightGrad<T> &wg, int64_t g, int64_t k0,
 }
 
 /// True when no element of x[0:n] is infinite or NaN.
-template <typename T> bool allFinite(const T *x, int64_t n) {
-  // The exponent bits all set mark infinity and NaN; an integer OR over
-  // the elements vectorizes where a floating-point test would not.
-  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  constexpr Bits exponent =
-      sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
-  Bits bad = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    Bits bits;
-    std::memcpy(&bits, x + i, sizeof(T));
-    bad |= (bits & exponent) == exponent;
-  }
-  return bad == 0;
-}
 
 /// Computes work item `item` = (group, part): taps [k0, k1) of the group's
 /// weight gradient, summed over every image.
@@ -285,7 +272,8 @@ template <typename T> void weightGradItem(int64_t item, void *ctx) {
     // infinite or NaN input would make that NaN. Such an image, and every
     // image when those columns are many, sums over the real output
     // positions only, each output row a segment of a row of the planes.
-    bool segmented = wg.segmented || !allFinite(image, wg.cg * wg.h * wg.wd);
+    bool segmented =
+        wg.segmented || !adjoint::rt::allFinite(image, wg.cg * wg.h * wg.wd);
     int64_t width = segmented ? wg.ow : pl.ws;
     // gradT[oy*width + ox][oc] = dy[b, g*og + oc, oy, ox], zeros past outW,
     // read along rows of dy (the writes, og apart, stay in L1).
@@ -325,7 +313,8 @@ void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
     std::fill(dw, dw + wg.o * wg.kdim, T(0));
     return;
   }
-  if (adjoint::rt::directWeightGrad(geometry, x, dy, dw) ||
+  if (adjoint::rt::winogradWeightGrad(geometry, x, dy, dw) ||
+      adjoint::rt::directWeightGrad(geometry, x, dy, dw) ||
       adjoint::rt::rowWeightGrad(geometry, x, dy, dw))
     return;
   if (auto *offsets =

@@ -105,33 +105,6 @@ template <typename T> void packWeights(const Direct<T> &d, T *dst) {
     }
 }
 
-/// Where the image lies in a padded copy of it, hp x wp: rows [iy0, iy1)
-/// and columns [ix0, ix1); the rest is padding.
-struct Inside {
-  int64_t iy0, iy1, ix0, ix1;
-};
-Inside insideOf(const ConvGeometry &d, int64_t hp, int64_t wp) {
-  return {std::max<int64_t>(0, d.pt), std::min(hp, d.h + d.pt),
-          std::max<int64_t>(0, d.pl), std::min(wp, d.wd + d.pl)};
-}
-
-/// Copies group g of image b of x into the channels-last image `dst` of
-/// hp x wp pixels, `stride` elements each (the channels, then zeros).
-template <typename T>
-void packImage(const ConvGeometry &d, const T *x, int64_t hp, int64_t wp,
-               int64_t stride, int64_t b, int64_t g, T *dst) {
-  std::fill(dst, dst + hp * wp * stride, T(0));
-  const T *src = x + (b * d.c + g * d.cg) * d.h * d.wd;
-  Inside in = insideOf(d, hp, wp);
-  for (int64_t iy = in.iy0; iy < in.iy1; ++iy)
-    for (int64_t c = 0; c < d.cg; ++c) {
-      const T *row = src + (c * d.h + iy - d.pt) * d.wd - d.pl;
-      T *out = dst + iy * wp * stride + c;
-      for (int64_t ix = in.ix0; ix < in.ix1; ++ix)
-        out[ix * stride] = row[ix];
-    }
-}
-
 template <typename T>
 void packImage(const Direct<T> &d, int64_t b, int64_t g, T *dst) {
   packImage(d, d.x, d.hp, d.wp, d.cg, b, g, dst);

@@ -161,6 +161,23 @@ template <typename T> struct RowGradArgs {
 
 template <typename T> using RowGradKernel = void (*)(const RowGradArgs<T> &);
 
+/// One input tile of the Winograd convolution (WinogradKernel.h): for each
+/// of `vectors` vectors of channels, the 6 x 6 pixels at x (rows rowStride
+/// elements apart, pixels pixelStride apart) transformed into
+/// v[(xi*6 + nu)*planeStride ..].
+template <typename T>
+using WinogradInputFn = void (*)(const T *x, int64_t rowStride,
+                                 int64_t pixelStride, int64_t vectors, T *v,
+                                 int64_t planeStride);
+
+/// One output tile of the Winograd convolution: the 36 products at
+/// m[(xi*6 + nu)*planeStride ..] transformed into the tile's pixels
+/// y[a*rowStride + b*pixelStride ..], for each of `vectors` vectors.
+template <typename T>
+using WinogradOutputFn = void (*)(const T *m, int64_t planeStride,
+                                  int64_t vectors, T *y, int64_t rowStride,
+                                  int64_t pixelStride);
+
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {
   Isa isa;
@@ -186,6 +203,13 @@ template <typename T> struct KernelSet {
   /// rowGrad[r][t]: r <= rowGradR output channels by t <= MaxRowGradT taps.
   RowGradKernel<T> rowGrad[MaxRowGradR + 1][MaxRowGradT + 1];
   int rowGradR;
+  /// The Winograd transforms; winogradOutput[kh == 5][kw == 5] for kernels
+  /// of 3 or 5 taps a side (tiles of 4 or 2 pixels).
+  WinogradInputFn<T> winogradInput;
+  WinogradOutputFn<T> winogradOutput[2][2];
+  /// The weight gradient's transform of an output tile's gradient (the
+  /// adjoint of winogradOutput), into 36 planes as winogradInput writes.
+  WinogradInputFn<T> winogradOutputGrad[2][2];
 };
 
 template <typename T> const KernelSet<T> &genericKernels();

@@ -21,6 +21,7 @@
 
 #include "runtime/DirectConvKernel.h"
 #include "runtime/GemmKernels.h"
+#include "runtime/WinogradKernel.h"
 
 #include <algorithm>
 #include <utility>
@@ -222,6 +223,7 @@ KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
   fillMicro<V, MR>(ks, std::make_integer_sequence<int, NV>());
   fillDirect<V, DR, DNV>(ks, std::make_integer_sequence<int, DNV>());
   fillRowGrad<V, RGR>(ks, std::make_integer_sequence<int, RGR>());
+  fillWinograd<V>(ks);
   ks.dot = &dotKernel<V>;
   ks.transpose = &transposeScalar<typename V::T>;
   return ks;

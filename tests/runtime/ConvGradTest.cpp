@@ -97,6 +97,14 @@ std::vector<Shape> shapes() {
       make(3, 1, 20, 28, 8, 5, 5, {1, 1}, {2, 2, 2, 2}),
       make(2, 3, 11, 13, 6, 3, 7, {2, 1}, {1, 3, 0, 2}),
       make(1, 4, 9, 17, 10, 3, 3, {1, 1}, {1, 1, 1, 1}, {2, 2}, 2),
+      // Winograd's transforms (WinogradConv.cpp), the weight gradient's and
+      // conv2d's for the input gradient, on every kernel set: channels with
+      // tails (17 in, 33 out), the mixed kernels, groups, 10 images in 8
+      // chunks, and one tall image in several bands.
+      make(1, 17, 13, 11, 33, 3, 3, {1, 1}, {1, 0, 2, 1}),
+      make(10, 16, 6, 7, 16, 3, 5, {1, 1}, {1, 2, 1, 2}),
+      make(2, 32, 9, 9, 48, 5, 3, {1, 1}, {2, 1, 2, 1}, {1, 1}, 2),
+      make(1, 16, 40, 12, 16, 5, 5, {1, 1}, {2, 2, 2, 2}),
   };
 }
 
@@ -222,7 +230,8 @@ TEST(Conv2dGrad, NonFiniteInputsReachOnlyTheWeightsThatReadThem) {
   for (const Shape &s : {make(2, 3, 9, 9, 4, 3, 3, {1, 1}, {1, 1, 1, 1}),
                          make(2, 16, 9, 9, 4, 3, 3, {1, 1}, {1, 1, 1, 1}),
                          make(1, 2, 8, 7, 3, 5, 5, {1, 1}, {2, 2, 2, 2}),
-                         make(2, 2, 9, 9, 2, 3, 3, {2, 2}, {0, 1, 1, 0})}) {
+                         make(2, 2, 9, 9, 2, 3, 3, {2, 2}, {0, 1, 1, 0}),
+                         make(2, 16, 9, 9, 16, 3, 3, {1, 1}, {1, 1, 1, 1})}) {
     SCOPED_TRACE(describe(s));
     Problem<float> p(s, 5);
     // An infinity in the last column of a row, a NaN on the first column

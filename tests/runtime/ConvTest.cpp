@@ -1,6 +1,7 @@
 //===- ConvTest.cpp - adjoint_rt_conv2d against a direct convolution ------===//
 #include "runtime/DirectConv.h"
 #include "runtime/Runtime.h"
+#include "runtime/WinogradConv.h"
 #include "tests/runtime/ForEachIsa.h"
 
 #include <gtest/gtest.h>
@@ -102,6 +103,19 @@ std::vector<ConvShape> shapes() {
       grouped(padded(shape(1, 32, 8, 19, 48, 3, 3), 1, 1, 1, 1), 2),
       padded(shape(5, 6, 12, 12, 16, 5, 5), 2, 2, 2, 2),
       padded(shape(2, 32, 14, 14, 64, 5, 5), 2, 2, 2, 2),
+      // Winograd's minimal filtering (WinogradConv.cpp) on every kernel
+      // set: 3 x 3 and 5 x 5 kernels and the two mixed, outputs that are
+      // no whole number of tiles (1 to 13 pixels), asymmetric pads, channels
+      // with every kind of tail (17 in, 33 and 47 out), groups, and batches
+      // of 1 and 3 on 2 threads (shared among bands of tile rows).
+      padded(shape(1, 16, 13, 11, 16, 3, 3), 1, 1, 1, 1),
+      padded(shape(3, 17, 9, 10, 33, 3, 3), 0, 2, 1, 0),
+      padded(shape(2, 16, 7, 7, 47, 5, 5), 2, 2, 2, 2),
+      padded(shape(1, 24, 6, 9, 20, 5, 3), 2, 1, 1, 1),
+      padded(shape(1, 16, 12, 5, 16, 3, 5), 0, 2, 0, 2),
+      grouped(padded(shape(2, 32, 10, 10, 64, 3, 3), 1, 1, 1, 1), 2),
+      padded(shape(1, 16, 4, 4, 16, 3, 3), 1, 1, 1, 1),
+      padded(shape(1, 64, 40, 36, 64, 3, 3), 1, 1, 1, 1),
   };
 }
 
@@ -268,7 +282,8 @@ TEST(Conv2d, EpilogueRunsOnceOnEveryFinishedImage) {
 TEST(Conv2d, TheDirectConvolutionTakesTheWideLayers) {
   using adjoint::rt::ConvGeometry;
   // The example CNN's second layer (and its input gradient: 32 outputs of
-  // 64 channels) go direct on every kernel set; a depthwise layer and a 1x1
+  // 64 channels) fit the direct convolution on every kernel set (they take
+  // it where Winograd's does not fit); a depthwise layer and a 1x1
   // unit-stride one (a GEMM on the input in place) do not.
   ConvGeometry second(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 1, 1, 1, 14, 14);
   ConvGeometry grad(64, 64, 14, 14, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1, 14, 14);
@@ -295,6 +310,76 @@ TEST(Conv2d, TheDirectConvolutionTakesTheWideLayers) {
           << "row width " << s.outW();
     }
   });
+}
+
+TEST(Conv2d, WinogradTakesTheUnitStrideLayersOf3And5Taps) {
+  using adjoint::rt::ConvGeometry;
+  // The example CNN's second layer and its input gradient; a VGG-style 3x3
+  // layer; the last 7x7 layer of a ResNet. Not: strides, dilations, 1x1
+  // and 7x7 kernels, a first layer of 3 channels, a depthwise layer, an
+  // output too small for a tile to pay.
+  ConvGeometry second(64, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 1, 1, 1, 14, 14);
+  ConvGeometry grad(64, 64, 14, 14, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1, 14, 14);
+  ConvGeometry vgg(8, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32);
+  ConvGeometry late(1, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 7, 7);
+  ConvGeometry strided(8, 64, 32, 32, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 16, 16);
+  ConvGeometry dilated(8, 64, 32, 32, 64, 3, 3, 1, 1, 2, 2, 2, 2, 1, 32, 32);
+  ConvGeometry pointwise(1, 64, 14, 14, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1, 14, 14);
+  ConvGeometry wide(1, 64, 14, 14, 64, 7, 7, 1, 1, 3, 3, 1, 1, 1, 14, 14);
+  ConvGeometry rgb(1, 3, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32);
+  ConvGeometry depthwise(1, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32, 14, 14);
+  ConvGeometry tiny(1, 64, 4, 4, 64, 3, 3, 1, 1, 0, 0, 1, 1, 1, 2, 2);
+  adjoint::rt::testing::forEachIsa([&](adjoint::rt::Isa) {
+    const auto &ks = adjoint::rt::kernels<float>();
+    for (const ConvGeometry *g : {&second, &grad, &vgg, &late})
+      EXPECT_TRUE(adjoint::rt::winogradConvFits(*g, ks))
+          << g->c << " -> " << g->o << " " << g->kh << "x" << g->kw;
+    for (const ConvGeometry *g :
+         {&strided, &dilated, &pointwise, &wide, &rgb, &depthwise, &tiny})
+      EXPECT_FALSE(adjoint::rt::winogradConvFits(*g, ks))
+          << g->c << " -> " << g->o << " " << g->kh << "x" << g->kw;
+  });
+}
+
+TEST(Conv2d, NonFiniteInputsReachOnlyTheOutputsThatReadThem) {
+  // Winograd's transforms mix a tile's pixels: an image that holds an
+  // infinity or a NaN must not spread it to outputs whose windows miss it.
+  for (int64_t n : {1, 3}) {
+    ConvShape s = padded(shape(n, 16, 12, 12, 16, 3, 3), 1, 1, 1, 1);
+    ConvProblem<float> p(s, 7);
+    p.x[5] = INFINITY;                     // row 0 of image 0
+    p.x[(s.n * s.c - 1) * 144 + 70] = NAN; // the last channel of the last
+    for (int threads : {1, 2}) {
+      adjoint_rt_set_num_threads(threads);
+      std::vector<float> y = p.run();
+      int64_t oh = s.outH(), ow = s.outW();
+      for (int64_t b = 0; b < s.n; ++b)
+        for (int64_t oc = 0; oc < s.o; ++oc)
+          for (int64_t oy = 0; oy < oh; ++oy)
+            for (int64_t ox = 0; ox < ow; ++ox) {
+              double want = 0;
+              for (int64_t c = 0; c < s.c; ++c)
+                for (int64_t i = 0; i < 3; ++i)
+                  for (int64_t j = 0; j < 3; ++j) {
+                    int64_t iy = oy - 1 + i, ix = ox - 1 + j;
+                    if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w)
+                      want +=
+                          double(p.x[((b * s.c + c) * s.h + iy) * s.w + ix]) *
+                          p.w[((oc * s.c + c) * 3 + i) * 3 + j];
+                  }
+              float got = y[((b * s.o + oc) * oh + oy) * ow + ox];
+              if (std::isnan(want))
+                EXPECT_TRUE(std::isnan(got));
+              else if (std::isinf(want))
+                EXPECT_EQ(got, want);
+              else
+                ASSERT_NEAR(got, want, 1e-3)
+                    << "at (" << b << ", " << oc << ", " << oy << ", " << ox
+                    << ") threads " << threads;
+            }
+    }
+  }
+  adjoint_rt_set_num_threads(0);
 }
 
 template <typename T> void checkThreadInvariance() {
