@@ -4,7 +4,9 @@
 // one convolution, and col2im over a run of output positions of one image
 // and group, for the input gradient of a strided convolution. Patch row
 // (ic*kH + i)*kW + j, column p stands for input element [ic, oy*sH - top +
-// i*dH, ox*sW - left + j*dW] of output position p = oy*outW + ox.
+// i*dH, ox*sW - left + j*dW] of output position p = oy*outW + ox. Also the
+// channels-last copy of an image that the direct and Winograd convolutions
+// read, and the test for infinities and NaNs.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -178,6 +178,12 @@ using WinogradOutputFn = void (*)(const T *m, int64_t planeStride,
                                   int64_t vectors, T *y, int64_t rowStride,
                                   int64_t pixelStride);
 
+/// A transform of the Winograd convolution's kernels: for each of `vectors`
+/// vectors of output channels, src[i*srcStride ..] into dst[j*dstStride ..].
+template <typename T>
+using WinogradWeightFn = void (*)(const T *src, int64_t srcStride,
+                                  int64_t vectors, T *dst, int64_t dstStride);
+
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {
   Isa isa;
@@ -210,6 +216,11 @@ template <typename T> struct KernelSet {
   /// The weight gradient's transform of an output tile's gradient (the
   /// adjoint of winogradOutput), into 36 planes as winogradInput writes.
   WinogradInputFn<T> winogradOutputGrad[2][2];
+  /// U = G w G'^T: taps k[(i*kW + j)*tapStride ..] into 36 planes
+  /// u[p*planeStride ..], for `vectors` vectors of output channels; and
+  /// its adjoint, planes into taps (same arguments, the roles swapped).
+  WinogradWeightFn<T> winogradWeight[2][2];
+  WinogradWeightFn<T> winogradWeightGrad[2][2];
 };
 
 template <typename T> const KernelSet<T> &genericKernels();

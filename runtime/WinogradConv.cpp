@@ -36,7 +36,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 
 namespace adjoint::rt {
 namespace {
@@ -54,25 +53,6 @@ constexpr int64_t kBandBytes = 256 << 10;
 constexpr int64_t kMaxBatchCopyBytes = int64_t(1) << 28;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// G of a kernel of r taps: row j is the powers of point j over the
-/// product of its differences to the other points; the point at infinity
-/// keeps the last tap.
-template <typename T> void kernelTransform(int64_t r, T (&g)[6][5]) {
-  const double points[5] = {0, 1, -1, 2, -2};
-  for (int j = 0; j < 6; ++j)
-    for (int k = 0; k < 5; ++k)
-      g[j][k] = 0;
-  for (int j = 0; j < 5; ++j) {
-    double f = 1;
-    for (int l = 0; l < 5; ++l)
-      if (l != j)
-        f *= points[j] - points[l];
-    for (int k = 0; k < r; ++k)
-      g[j][k] = static_cast<T>(std::pow(points[j], k) / f);
-  }
-  g[5][r - 1] = 1;
-}
 
 template <typename T> struct Winograd : ConvGeometry {
   const KernelSet<T> &ks;
@@ -130,44 +110,33 @@ template <typename T> struct Winograd : ConvGeometry {
   }
 };
 
-/// U = G w G^T for every pair of channels, as [groups][36][blocks][cg]
-/// [width], width = the block's vectors times lanes, channels past og zero.
-template <typename T> void transformWeights(const Winograd<T> &d, T *u) {
-  T gh[6][5], gw[6][5];
-  kernelTransform(d.kh, gh);
-  kernelTransform(d.kw, gw);
-  int64_t taps = d.kh * d.kw;
-  constexpr int64_t MaxWidth = MaxNv * 16;
-  T k[25][MaxWidth], half[6][5][MaxWidth];
-  for (int64_t g = 0; g < d.groups; ++g)
-    for (int64_t ob = 0; ob < d.blocks; ++ob) {
-      int64_t width = int64_t(d.vectors(ob)) * d.ks.lanes;
-      for (int64_t c = 0; c < d.cg; ++c) {
-        for (int64_t t = 0; t < taps; ++t)
-          for (int64_t q = 0; q < width; ++q) {
-            int64_t oc = ob * d.block + q;
-            k[t][q] =
-                oc < d.og ? d.w[((g * d.og + oc) * d.cg + c) * taps + t] : T(0);
-          }
-        // half = G w, then U = half G^T, each along the block's channels.
-        for (int xi = 0; xi < 6; ++xi)
-          for (int64_t j = 0; j < d.kw; ++j) {
-            T *out = half[xi][j];
-            std::fill(out, out + width, T(0));
-            for (int64_t i = 0; i < d.kh; ++i)
-              for (int64_t q = 0; q < width; ++q)
-                out[q] += gh[xi][i] * k[i * d.kw + j][q];
-          }
-        for (int xi = 0; xi < 6; ++xi)
-          for (int nu = 0; nu < 6; ++nu) {
-            T *out = u + d.uOffset(g, xi * 6 + nu, ob) + c * width;
-            std::fill(out, out + width, T(0));
-            for (int64_t j = 0; j < d.kw; ++j)
-              for (int64_t q = 0; q < width; ++q)
-                out[q] += gw[nu][j] * half[xi][j][q];
-          }
+/// The kernels transposed, [C/g*kH*kW][ogp] (transformWeights), or the
+/// taps of the weight gradient before they are (gradToWeights).
+thread_local Scratch tTaps;
+
+/// U = G w G'^T for every pair of channels, as [groups][36][blocks][cg]
+/// [width], width = the block's vectors times lanes, channels past og zero:
+/// each group's weights transposed to [C/g*kH*kW][ogp], then transformed
+/// along the output channels. False when the buffer cannot be allocated.
+template <typename T> bool transformWeights(const Winograd<T> &d, T *u) {
+  T *taps = static_cast<T *>(tTaps.get(d.kdim * d.ogp * sizeof(T)));
+  if (!taps)
+    return false;
+  int64_t tapCount = d.kh * d.kw;
+  WinogradWeightFn<T> transform = d.ks.winogradWeight[d.kh == 5][d.kw == 5];
+  for (int64_t g = 0; g < d.groups; ++g) {
+    d.ks.transpose(d.w + g * d.og * d.kdim, d.kdim, d.og, d.kdim, taps, d.ogp);
+    for (int64_t r = 0; r < d.kdim && d.ogp > d.og; ++r)
+      std::fill(taps + r * d.ogp + d.og, taps + (r + 1) * d.ogp, T(0));
+    for (int64_t c = 0; c < d.cg; ++c)
+      for (int64_t ob = 0; ob < d.blocks; ++ob) {
+        int nv = d.vectors(ob);
+        transform(taps + c * tapCount * d.ogp + ob * d.block, d.ogp, nv,
+                  u + d.uOffset(g, 0, ob) + c * int64_t(nv) * d.ks.lanes,
+                  d.blocks * d.cg * d.block);
       }
-    }
+  }
+  return true;
 }
 
 /// Tile rows [ty0, ty1) of group g of image b, from its channels-last
@@ -330,7 +299,8 @@ bool winogradConv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
   if (!u || !tImage.get(d.imageElems * sizeof(T)) ||
       !tBand.get(d.bandElems() * sizeof(T)) || !allFinite(w, d.o * d.kdim))
     return false;
-  transformWeights(d, u);
+  if (!transformWeights(d, u))
+    return false;
   d.u = u;
 
   ThreadPool &pool = globalPool();
@@ -497,41 +467,23 @@ template <typename T> void gradChunk(int64_t chunk, void *ctx) {
   d.done[chunk] = true;
 }
 
-/// dw = G^T dU G' for every pair of channels, from the summed dU.
+/// dw = G^T dU G' for every pair of channels, from the summed dU: the taps
+/// along the output channels, [C/g*kH*kW][ogp], then transposed into dw.
+/// False when the buffer cannot be allocated.
 template <typename T>
-void gradToWeights(const WinogradGrad<T> &d, const T *du) {
-  T gh[6][5], gw[6][5];
-  kernelTransform(d.kh, gh);
-  kernelTransform(d.kw, gw);
-  int64_t taps = d.kh * d.kw;
-  constexpr int64_t Width = 64;
-  T half[6][5][Width];
-  for (int64_t g = 0; g < d.groups; ++g)
+bool gradToWeights(const WinogradGrad<T> &d, const T *du) {
+  T *taps = static_cast<T *>(tTaps.get(d.kdim * d.ogp * sizeof(T)));
+  if (!taps)
+    return false;
+  int64_t tapCount = d.kh * d.kw;
+  WinogradWeightFn<T> transform = d.ks.winogradWeightGrad[d.kh == 5][d.kw == 5];
+  for (int64_t g = 0; g < d.groups; ++g) {
     for (int64_t c = 0; c < d.cg; ++c)
-      for (int64_t oc0 = 0; oc0 < d.og; oc0 += Width) {
-        int64_t width = std::min(Width, d.og - oc0);
-        // half = dU G', then dw = G^T half, along the output channels.
-        for (int xi = 0; xi < 6; ++xi)
-          for (int64_t j = 0; j < d.kw; ++j) {
-            T *out = half[xi][j];
-            std::fill(out, out + width, T(0));
-            for (int nu = 0; nu < 6; ++nu) {
-              const T *src = du + d.duOffset(g, xi * 6 + nu, c) + oc0;
-              for (int64_t q = 0; q < width; ++q)
-                out[q] += gw[nu][j] * src[q];
-            }
-          }
-        for (int64_t i = 0; i < d.kh; ++i)
-          for (int64_t j = 0; j < d.kw; ++j) {
-            T sum[Width] = {};
-            for (int xi = 0; xi < 6; ++xi)
-              for (int64_t q = 0; q < width; ++q)
-                sum[q] += gh[xi][i] * half[xi][j][q];
-            for (int64_t q = 0; q < width; ++q)
-              d.dw[((g * d.og + oc0 + q) * d.cg + c) * taps + i * d.kw + j] =
-                  sum[q];
-          }
-      }
+      transform(du + d.duOffset(g, 0, c), d.cg * d.ogp, d.ogp / d.ks.lanes,
+                taps + c * tapCount * d.ogp, d.ogp);
+    d.ks.transpose(taps, d.ogp, d.kdim, d.og, d.dw + g * d.og * d.kdim, d.kdim);
+  }
+  return true;
 }
 
 } // namespace
@@ -569,8 +521,7 @@ bool winogradWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
     for (int64_t i = 0; i < d.duElems; ++i)
       partials[i] += src[i];
   }
-  gradToWeights(d, partials);
-  return true;
+  return gradToWeights(d, partials);
 }
 
 template bool winogradConvFits<float>(const ConvGeometry &,

@@ -14,7 +14,9 @@
 //   Y = A^T M A'                          (winogradOutput)
 //
 // The weight gradient takes an output tile's gradient back the same way,
-// A dY A'^T (winogradOutputGrad).
+// A dY A'^T (winogradOutputGrad). The kernels' transforms, U = G w G'^T
+// (winogradWeight) and its adjoint (winogradWeightGrad), run on vectors of
+// output channels.
 //
 // B^T is the same for every kernel size; A^T holds the points' powers
 // (A^T[i][j] = p_j^i, and the point at infinity adds to the last row only).
@@ -49,6 +51,33 @@ constexpr int at(int m, int i, int j) {
   return power;
 }
 
+/// G[j][k] of a kernel of r taps: the powers of point j over the product of
+/// its differences to the other points; the point at infinity keeps the
+/// last tap.
+constexpr double g(int r, int j, int k) {
+  if (k >= r)
+    return 0;
+  if (j == 5)
+    return k == r - 1 ? 1 : 0;
+  double power = 1, f = 1;
+  for (int i = 0; i < k; ++i)
+    power *= kPoints[j];
+  for (int l = 0; l < 5; ++l)
+    if (l != j)
+      f *= kPoints[j] - kPoints[l];
+  return power / f;
+}
+
+/// Calls f(std::integral_constant<int, i>()) for i = 0..5.
+template <class F> inline __attribute__((always_inline)) void forSix(F f) {
+  f(std::integral_constant<int, 0>());
+  f(std::integral_constant<int, 1>());
+  f(std::integral_constant<int, 2>());
+  f(std::integral_constant<int, 3>());
+  f(std::integral_constant<int, 4>());
+  f(std::integral_constant<int, 5>());
+}
+
 /// acc = sum over k < 6 of c(k) * x[k], the terms whose constant is zero
 /// left out; x(k) loads or returns term k.
 template <class V, class Coef, class Load>
@@ -56,7 +85,7 @@ inline __attribute__((always_inline)) typename V::Reg combine(Coef c, Load x) {
   using T = typename V::T;
   typename V::Reg acc = V::zero();
   auto term = [&](auto k) {
-    constexpr int coef = c(decltype(k)::value);
+    constexpr auto coef = c(decltype(k)::value);
     if constexpr (coef != 0) {
       static constexpr T value = T(coef);
       acc = V::fma(V::bcast(&value), x(decltype(k)::value), acc);
@@ -203,7 +232,75 @@ void winogradOutputGradTile(const typename V::T *dy, int64_t rowStride,
   }
 }
 
-/// Fills ks.winogradInput, ks.winogradOutput and ks.winogradOutputGrad.
+/// WinogradWeightFn for kernels of R x S taps: for each of `vectors`
+/// vectors of output channels, the taps k[(i*S + j)*tapStride ..] into
+/// u[(xi*6 + nu)*planeStride ..], G w G'^T.
+template <class V, int R, int S>
+void winogradWeightTile(const typename V::T *k, int64_t tapStride,
+                        int64_t vectors, typename V::T *u,
+                        int64_t planeStride) {
+  using Reg = typename V::Reg;
+  using winograd::g;
+  for (int64_t c = 0; c < vectors; ++c, k += V::L, u += V::L) {
+    Reg half[6][S]; // G w
+    for (int j = 0; j < S; ++j)
+      winograd::forSix([&](auto xiConst) {
+        constexpr int xi = decltype(xiConst)::value;
+        half[xi][j] = winograd::combine<V>(
+            [](int i) constexpr { return g(R, xi, i); },
+            [&](int i) { return V::load(k + (i * S + j) * tapStride); });
+      });
+    for (int xi = 0; xi < 6; ++xi)
+      winograd::forSix([&](auto nuConst) {
+        constexpr int nu = decltype(nuConst)::value;
+        V::store(u + (xi * 6 + nu) * planeStride,
+                 winograd::combine<V>(
+                     [](int j) constexpr { return g(S, nu, j); },
+                     [&](int j) { return half[xi][j]; }));
+      });
+  }
+}
+
+/// WinogradWeightGradFn for kernels of R x S taps: the adjoint of
+/// winogradWeightTile, G^T dU G', from du[(xi*6 + nu)*planeStride ..] into
+/// the taps k[(i*S + j)*tapStride ..].
+template <class V, int R, int S>
+void winogradWeightGradTile(const typename V::T *du, int64_t planeStride,
+                            int64_t vectors, typename V::T *k,
+                            int64_t tapStride) {
+  using Reg = typename V::Reg;
+  using winograd::g;
+  for (int64_t c = 0; c < vectors; ++c, du += V::L, k += V::L) {
+    Reg half[6][S]; // dU G'
+    for (int xi = 0; xi < 6; ++xi)
+      for (int j = 0; j < S; ++j)
+        half[xi][j] = V::zero();
+    for (int xi = 0; xi < 6; ++xi) {
+      auto column = [&](auto jConst) {
+        constexpr int j = decltype(jConst)::value;
+        if constexpr (j < S)
+          half[xi][j] = winograd::combine<V>(
+              [](int nu) constexpr { return g(S, nu, j); },
+              [&](int nu) {
+                return V::load(du + (xi * 6 + nu) * planeStride);
+              });
+      };
+      winograd::forSix(column);
+    }
+    auto row = [&](auto iConst) {
+      constexpr int i = decltype(iConst)::value;
+      if constexpr (i < R)
+        for (int j = 0; j < S; ++j)
+          V::store(k + (i * S + j) * tapStride,
+                   winograd::combine<V>(
+                       [](int xi) constexpr { return g(R, xi, i); },
+                       [&](int xi) { return half[xi][j]; }));
+    };
+    winograd::forSix(row);
+  }
+}
+
+/// Fills the Winograd transforms of ks.
 template <class V> void fillWinograd(KernelSet<typename V::T> &ks) {
   ks.winogradInput = &winogradInputTile<V>;
   ks.winogradOutput[0][0] = &winogradOutputTile<V, 4, 4>;
@@ -214,6 +311,14 @@ template <class V> void fillWinograd(KernelSet<typename V::T> &ks) {
   ks.winogradOutputGrad[0][1] = &winogradOutputGradTile<V, 4, 2>;
   ks.winogradOutputGrad[1][0] = &winogradOutputGradTile<V, 2, 4>;
   ks.winogradOutputGrad[1][1] = &winogradOutputGradTile<V, 2, 2>;
+  ks.winogradWeight[0][0] = &winogradWeightTile<V, 3, 3>;
+  ks.winogradWeight[0][1] = &winogradWeightTile<V, 3, 5>;
+  ks.winogradWeight[1][0] = &winogradWeightTile<V, 5, 3>;
+  ks.winogradWeight[1][1] = &winogradWeightTile<V, 5, 5>;
+  ks.winogradWeightGrad[0][0] = &winogradWeightGradTile<V, 3, 3>;
+  ks.winogradWeightGrad[0][1] = &winogradWeightGradTile<V, 3, 5>;
+  ks.winogradWeightGrad[1][0] = &winogradWeightGradTile<V, 5, 3>;
+  ks.winogradWeightGrad[1][1] = &winogradWeightGradTile<V, 5, 5>;
 }
 
 } // namespace adjoint::rt
