@@ -110,32 +110,68 @@ template <typename T> struct Winograd : ConvGeometry {
   }
 };
 
-/// The kernels transposed, [C/g*kH*kW][ogp] (transformWeights), or the
-/// taps of the weight gradient before they are (gradToWeights).
+/// The kernels transposed, [groups][C/g*kH*kW][ogp] (transformWeights),
+/// or the taps of the weight gradient before they are (gradToWeights).
 thread_local Scratch tTaps;
+
+/// Work of a pass over the pairs (group, input channel) or over a buffer,
+/// cut into ranges for the pool: what each element gets does not depend on
+/// the range that computes it.
+struct Ranges {
+  int64_t total, ranges;
+  const void *ctx;
+};
+int64_t rangeCount(int64_t total) {
+  ThreadPool &pool = globalPool();
+  int threads = ThreadPool::insideTask() ? 1 : pool.threads();
+  return std::clamp<int64_t>(4 * threads, 1, std::max<int64_t>(total, 1));
+}
+
+template <typename T> struct WeightPass {
+  const Winograd<T> *d;
+  const T *taps;
+  T *u;
+};
+
+/// Pairs [first, last) of (group, input channel): their taps, transposed
+/// along the output channels, into U.
+template <typename T> void weightRange(int64_t range, void *ctx) {
+  const auto &r = *static_cast<const Ranges *>(ctx);
+  const auto &pass = *static_cast<const WeightPass<T> *>(r.ctx);
+  const Winograd<T> &d = *pass.d;
+  WinogradWeightFn<T> transform = d.ks.winogradWeight[d.kh == 5][d.kw == 5];
+  int64_t tapCount = d.kh * d.kw;
+  for (int64_t pair = chunkBegin(r.total, r.ranges, range);
+       pair < chunkBegin(r.total, r.ranges, range + 1); ++pair) {
+    int64_t g = pair / d.cg, c = pair % d.cg;
+    const T *taps = pass.taps + (g * d.cg + c) * tapCount * d.ogp;
+    for (int64_t ob = 0; ob < d.blocks; ++ob) {
+      int nv = d.vectors(ob);
+      transform(taps + ob * d.block, d.ogp, nv,
+                pass.u + d.uOffset(g, 0, ob) + c * int64_t(nv) * d.ks.lanes,
+                d.blocks * d.cg * d.block);
+    }
+  }
+}
 
 /// U = G w G'^T for every pair of channels, as [groups][36][blocks][cg]
 /// [width], width = the block's vectors times lanes, channels past og zero:
 /// each group's weights transposed to [C/g*kH*kW][ogp], then transformed
-/// along the output channels. False when the buffer cannot be allocated.
+/// along the output channels on the pool. False when the buffer cannot be
+/// allocated.
 template <typename T> bool transformWeights(const Winograd<T> &d, T *u) {
-  T *taps = static_cast<T *>(tTaps.get(d.kdim * d.ogp * sizeof(T)));
+  T *taps = static_cast<T *>(tTaps.get(d.groups * d.kdim * d.ogp * sizeof(T)));
   if (!taps)
     return false;
-  int64_t tapCount = d.kh * d.kw;
-  WinogradWeightFn<T> transform = d.ks.winogradWeight[d.kh == 5][d.kw == 5];
   for (int64_t g = 0; g < d.groups; ++g) {
-    d.ks.transpose(d.w + g * d.og * d.kdim, d.kdim, d.og, d.kdim, taps, d.ogp);
+    T *group = taps + g * d.kdim * d.ogp;
+    d.ks.transpose(d.w + g * d.og * d.kdim, d.kdim, d.og, d.kdim, group, d.ogp);
     for (int64_t r = 0; r < d.kdim && d.ogp > d.og; ++r)
-      std::fill(taps + r * d.ogp + d.og, taps + (r + 1) * d.ogp, T(0));
-    for (int64_t c = 0; c < d.cg; ++c)
-      for (int64_t ob = 0; ob < d.blocks; ++ob) {
-        int nv = d.vectors(ob);
-        transform(taps + c * tapCount * d.ogp + ob * d.block, d.ogp, nv,
-                  u + d.uOffset(g, 0, ob) + c * int64_t(nv) * d.ks.lanes,
-                  d.blocks * d.cg * d.block);
-      }
+      std::fill(group + r * d.ogp + d.og, group + (r + 1) * d.ogp, T(0));
   }
+  WeightPass<T> pass{&d, taps, u};
+  Ranges ranges{d.groups * d.cg, rangeCount(d.groups * d.cg), &pass};
+  globalPool().run(ranges.ranges, weightRange<T>, &ranges);
   return true;
 }
 
@@ -467,22 +503,57 @@ template <typename T> void gradChunk(int64_t chunk, void *ctx) {
   d.done[chunk] = true;
 }
 
-/// dw = G^T dU G' for every pair of channels, from the summed dU: the taps
-/// along the output channels, [C/g*kH*kW][ogp], then transposed into dw.
-/// False when the buffer cannot be allocated.
-template <typename T>
-bool gradToWeights(const WinogradGrad<T> &d, const T *du) {
-  T *taps = static_cast<T *>(tTaps.get(d.kdim * d.ogp * sizeof(T)));
+template <typename T> struct GradPass {
+  const WinogradGrad<T> *d;
+  T *taps;
+};
+
+/// Pairs [first, last) of (group, input channel): G^T dU G' into their
+/// taps, along the output channels.
+template <typename T> void gradWeightRange(int64_t range, void *ctx) {
+  const auto &r = *static_cast<const Ranges *>(ctx);
+  const auto &pass = *static_cast<const GradPass<T> *>(r.ctx);
+  const WinogradGrad<T> &d = *pass.d;
+  WinogradWeightFn<T> transform = d.ks.winogradWeightGrad[d.kh == 5][d.kw == 5];
+  int64_t tapCount = d.kh * d.kw;
+  for (int64_t pair = chunkBegin(r.total, r.ranges, range);
+       pair < chunkBegin(r.total, r.ranges, range + 1); ++pair) {
+    int64_t g = pair / d.cg, c = pair % d.cg;
+    transform(d.partials + d.duOffset(g, 0, c), d.cg * d.ogp,
+              d.ogp / d.ks.lanes, pass.taps + (g * d.cg + c) * tapCount * d.ogp,
+              d.ogp);
+  }
+}
+
+/// Elements [first, last) of the chunks' dU added, in chunk order, into
+/// the first.
+template <typename T> void sumRange(int64_t range, void *ctx) {
+  const auto &r = *static_cast<const Ranges *>(ctx);
+  const WinogradGrad<T> &d = *static_cast<const WinogradGrad<T> *>(r.ctx);
+  int64_t first = chunkBegin(r.total, r.ranges, range),
+          last = chunkBegin(r.total, r.ranges, range + 1);
+  for (int64_t c = 1; c < d.chunks; ++c) {
+    const T *src = d.partials + c * d.duElems;
+    for (int64_t i = first; i < last; ++i)
+      d.partials[i] += src[i];
+  }
+}
+
+/// dw = G^T dU G' for every pair of channels, from the chunks' dU: summed,
+/// taken to taps along the output channels, [C/g*kH*kW][ogp], on the pool,
+/// then transposed into dw. False when the buffer cannot be allocated.
+template <typename T> bool gradToWeights(const WinogradGrad<T> &d) {
+  T *taps = static_cast<T *>(tTaps.get(d.groups * d.kdim * d.ogp * sizeof(T)));
   if (!taps)
     return false;
-  int64_t tapCount = d.kh * d.kw;
-  WinogradWeightFn<T> transform = d.ks.winogradWeightGrad[d.kh == 5][d.kw == 5];
-  for (int64_t g = 0; g < d.groups; ++g) {
-    for (int64_t c = 0; c < d.cg; ++c)
-      transform(du + d.duOffset(g, 0, c), d.cg * d.ogp, d.ogp / d.ks.lanes,
-                taps + c * tapCount * d.ogp, d.ogp);
-    d.ks.transpose(taps, d.ogp, d.kdim, d.og, d.dw + g * d.og * d.kdim, d.kdim);
-  }
+  Ranges sums{d.duElems, rangeCount(d.duElems), &d};
+  globalPool().run(sums.ranges, sumRange<T>, &sums);
+  GradPass<T> pass{&d, taps};
+  Ranges pairs{d.groups * d.cg, rangeCount(d.groups * d.cg), &pass};
+  globalPool().run(pairs.ranges, gradWeightRange<T>, &pairs);
+  for (int64_t g = 0; g < d.groups; ++g)
+    d.ks.transpose(taps + g * d.kdim * d.ogp, d.ogp, d.kdim, d.og,
+                   d.dw + g * d.og * d.kdim, d.kdim);
   return true;
 }
 
@@ -516,12 +587,7 @@ bool winogradWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
       gradChunk<T>(c, &d);
   if (d.nonFinite)
     return false;
-  for (int64_t c = 1; c < d.chunks; ++c) {
-    const T *src = partials + c * d.duElems;
-    for (int64_t i = 0; i < d.duElems; ++i)
-      partials[i] += src[i];
-  }
-  return gradToWeights(d, partials);
+  return gradToWeights(d);
 }
 
 template bool winogradConvFits<float>(const ConvGeometry &,
