@@ -3,8 +3,8 @@
 // Layers that fit run by Winograd's minimal filtering (WinogradConv.h: unit
 // strides, 3 or 5 taps a side, a vector's worth of channels) or as a direct
 // convolution (DirectConv.h: enough output channels and taps) instead; the
-// rest, such as a first layer of one input channel, depthwise and 1x1
-// layers, run here.
+// rest but depthwise layers (DepthwiseConv.h), such as a first layer of one
+// input channel and 1x1 layers, run here.
 //
 // For each image b and group g the output is one GEMM (ConvPlanes.h):
 //
@@ -26,6 +26,7 @@
 #include "runtime/Conv.h"
 
 #include "runtime/ConvPlanes.h"
+#include "runtime/DepthwiseConv.h"
 #include "runtime/DirectConv.h"
 #include "runtime/Gemm.h"
 #include "runtime/Runtime.h"
@@ -153,7 +154,8 @@ void conv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
     return;
   }
   if (winogradConv2d(geometry, x, w, y, epilogue, ctx) ||
-      directConv2d(geometry, x, w, y, epilogue, ctx))
+      directConv2d(geometry, x, w, y, epilogue, ctx) ||
+      depthwiseConv2d(geometry, x, w, y, epilogue, ctx))
     return;
   // Weights packed once for every image; without the buffer each GEMM
   // packs them itself, and without offsets the items compute directly.

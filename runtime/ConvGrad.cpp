@@ -32,6 +32,7 @@
 #include "runtime/Conv.h"
 #include "runtime/ConvGeometry.h"
 #include "runtime/ConvPlanes.h"
+#include "runtime/DepthwiseConv.h"
 #include "runtime/DirectConv.h"
 #include "runtime/Gemm.h"
 #include "runtime/GemmKernels.h"
@@ -189,7 +190,8 @@ void inputGrad(const ConvGeometry &geometry, const T *dy, const T *w, T *dx) {
     std::fill(dx, dx + ig.n * ig.c * ig.h * ig.wd, T(0));
     return;
   }
-  if (inputGradAsConv(geometry, dy, w, dx))
+  if (inputGradAsConv(geometry, dy, w, dx) ||
+      adjoint::rt::depthwiseInputGrad(geometry, dy, w, dx))
     return;
   ig.tile = ig.tileColumns(sizeof(T), TileBytes, MinTile);
   runItems(ig.n * ig.groups, inputGradItem<T>, &ig);
@@ -315,7 +317,8 @@ void weightGrad(const ConvGeometry &geometry, const T *x, const T *dy, T *dw) {
   }
   if (adjoint::rt::winogradWeightGrad(geometry, x, dy, dw) ||
       adjoint::rt::directWeightGrad(geometry, x, dy, dw) ||
-      adjoint::rt::rowWeightGrad(geometry, x, dy, dw))
+      adjoint::rt::rowWeightGrad(geometry, x, dy, dw) ||
+      adjoint::rt::depthwiseWeightGrad(geometry, x, dy, dw))
     return;
   if (auto *offsets =
           static_cast<int64_t *>(tOffsets.get(wg.kdim * sizeof(int64_t)))) {

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace adjoint::rt {
 
@@ -69,37 +70,48 @@ struct ConvPlanes {
   }
 
   /// Fills dst (`elements` long) with the planes of the cg channels that
-  /// start at `image` ([cg, h, w]).
+  /// start at `image` ([cg, h, w]). Each input row is read once for all
+  /// sW column phases: copied with its padding into `row` (at least
+  /// sW*ws elements), then dealt out to the phases.
   template <typename T>
   void fill(const ConvGeometry &g, const T *image, T *dst) const {
-    for (int64_t ic = 0; ic < g.cg; ++ic)
+    int64_t span = g.sw * ws;
+    // The row buffer is small: on the stack up to 4096 elements.
+    T stackRow[4096];
+    std::vector<T> heapRow(span > 4096 ? span : 0);
+    T *row = span > 4096 ? heapRow.data() : stackRow;
+    // Columns [lo, hi) of the padded row hold x's columns lo - left ...
+    int64_t lo = std::clamp<int64_t>(g.pl, 0, span);
+    int64_t hi = std::clamp<int64_t>(g.pl + g.wd, lo, span);
+    for (int64_t ic = 0; ic < g.cg; ++ic) {
+      const T *plane = image + ic * g.h * g.wd;
       for (int64_t a = 0; a < g.sh; ++a)
-        for (int64_t b = 0; b < g.sw; ++b) {
-          const T *plane = image + ic * g.h * g.wd;
-          T *out = dst + ((ic * g.sh + a) * g.sw + b) * hs * ws;
-          // Columns xs in [lo, hi) read x columns xs*sW + b - left inside
-          // the image.
-          int64_t first = b - g.pl;
-          int64_t lo = first >= 0 ? 0 : (-first + g.sw - 1) / g.sw;
-          int64_t hi = first >= g.wd ? 0 : (g.wd - first + g.sw - 1) / g.sw;
-          lo = std::min(lo, ws);
-          hi = std::clamp(hi, lo, ws);
-          for (int64_t ys = 0; ys < hs; ++ys, out += ws) {
-            int64_t iy = ys * g.sh + a - g.pt;
-            if (iy < 0 || iy >= g.h || hi == lo) {
-              std::fill(out, out + ws, T(0));
-              continue;
+        for (int64_t ys = 0; ys < hs; ++ys) {
+          int64_t iy = ys * g.sh + a - g.pt;
+          T *out = dst + ((ic * g.sh + a) * g.sw) * hs * ws + ys * ws;
+          if (iy < 0 || iy >= g.h || hi == lo) {
+            for (int64_t b = 0; b < g.sw; ++b)
+              std::fill(out + b * hs * ws, out + b * hs * ws + ws, T(0));
+            continue;
+          }
+          T *target = g.sw == 1 ? out : row;
+          std::fill(target, target + lo, T(0));
+          std::memcpy(target + lo, plane + iy * g.wd + (lo - g.pl),
+                      (hi - lo) * sizeof(T));
+          std::fill(target + hi, target + span, T(0));
+          if (g.sw == 2) {
+            T *even = out, *odd = out + hs * ws;
+            for (int64_t xs = 0; xs < ws; ++xs) {
+              even[xs] = row[2 * xs];
+              odd[xs] = row[2 * xs + 1];
             }
-            const T *src = plane + iy * g.wd + lo * g.sw + first;
-            std::fill(out, out + lo, T(0));
-            if (g.sw == 1)
-              std::memcpy(out + lo, src, (hi - lo) * sizeof(T));
-            else
-              for (int64_t xs = lo; xs < hi; ++xs)
-                out[xs] = src[(xs - lo) * g.sw];
-            std::fill(out + hi, out + ws, T(0));
+          } else if (g.sw > 2) {
+            for (int64_t b = 0; b < g.sw; ++b)
+              for (int64_t xs = 0; xs < ws; ++xs)
+                out[b * hs * ws + xs] = row[xs * g.sw + b];
           }
         }
+    }
     std::fill(dst + g.cg * channel, dst + elements, T(0));
   }
 };

@@ -19,6 +19,7 @@
 
 #include "runtime/GemmKernels.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace adjoint::rt {
@@ -120,6 +121,43 @@ void rowGradKernel(const RowGradArgs<typename V::T> &p) {
       T *out = p.out + (r * TT + t) * L;
       V::store(out, p.accumulate ? V::add(V::load(out), acc[r][t]) : acc[r][t]);
     }
+}
+
+/// The DepthwiseRowFn: four vectors of columns at a time (four chains of
+/// FMAs in flight), then one, then a masked tail.
+template <class V>
+void depthwiseRowKernel(const typename V::T *x, const int64_t *offsets,
+                        const typename V::T *w, int64_t taps, int64_t n,
+                        typename V::T *out) {
+  using Reg = typename V::Reg;
+  constexpr int L = V::L;
+  int64_t col = 0;
+  for (; col + 4 * L <= n; col += 4 * L) {
+    Reg acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+    for (int64_t t = 0; t < taps; ++t) {
+      Reg wt = V::bcast(w + t);
+      const typename V::T *at = x + offsets[t] + col;
+      for (int v = 0; v < 4; ++v)
+        acc[v] = V::fma(wt, V::load(at + v * L), acc[v]);
+    }
+    for (int v = 0; v < 4; ++v)
+      V::store(out + col + v * L, acc[v]);
+  }
+  for (; col < n; col += L) {
+    bool whole = col + L <= n;
+    typename V::Mask m =
+        V::mask(static_cast<int>(std::min<int64_t>(L, n - col)));
+    Reg acc = V::zero();
+    for (int64_t t = 0; t < taps; ++t) {
+      const typename V::T *at = x + offsets[t] + col;
+      acc = V::fma(V::bcast(w + t), whole ? V::load(at) : V::loadMask(at, m),
+                   acc);
+    }
+    if (whole)
+      V::store(out + col, acc);
+    else
+      V::storeMask(out + col, acc, m);
+  }
 }
 
 template <class V, int R, int... TT>

@@ -184,6 +184,13 @@ template <typename T>
 using WinogradWeightFn = void (*)(const T *src, int64_t srcStride,
                                   int64_t vectors, T *dst, int64_t dstStride);
 
+/// One output row of a depthwise convolution (DepthwiseConv.cpp):
+/// out[0:n] = sum over taps t < taps, in order, of w[t] * x[offsets[t] + 0:n],
+/// one FMA per tap; the columns past the last whole vector masked.
+template <typename T>
+using DepthwiseRowFn = void (*)(const T *x, const int64_t *offsets, const T *w,
+                                int64_t taps, int64_t n, T *out);
+
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {
   Isa isa;
@@ -221,6 +228,7 @@ template <typename T> struct KernelSet {
   /// its adjoint, planes into taps (same arguments, the roles swapped).
   WinogradWeightFn<T> winogradWeight[2][2];
   WinogradWeightFn<T> winogradWeightGrad[2][2];
+  DepthwiseRowFn<T> depthwiseRow;
 };
 
 template <typename T> const KernelSet<T> &genericKernels();

@@ -224,6 +224,7 @@ KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
   fillDirect<V, DR, DNV>(ks, std::make_integer_sequence<int, DNV>());
   fillRowGrad<V, RGR>(ks, std::make_integer_sequence<int, RGR>());
   fillWinograd<V>(ks);
+  ks.depthwiseRow = &depthwiseRowKernel<V>;
   ks.dot = &dotKernel<V>;
   ks.transpose = &transposeScalar<typename V::T>;
   return ks;

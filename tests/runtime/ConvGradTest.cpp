@@ -105,6 +105,12 @@ std::vector<Shape> shapes() {
       make(10, 16, 6, 7, 16, 3, 5, {1, 1}, {1, 2, 1, 2}),
       make(2, 32, 9, 9, 48, 5, 3, {1, 1}, {2, 1, 2, 1}, {1, 1}, 2),
       make(1, 16, 40, 12, 16, 5, 5, {1, 1}, {2, 2, 2, 2}),
+      // Depthwise layers (DepthwiseConv.cpp): strided and dilated, two
+      // outputs per group with pads past the kernel (no flipped
+      // convolution for the input gradient), many images.
+      make(2, 8, 13, 13, 8, 3, 3, {2, 2}, {1, 1, 1, 1}, {2, 1}, 8),
+      make(1, 4, 7, 30, 8, 3, 5, {1, 1}, {3, 1, 0, 5}, {1, 1}, 4),
+      make(9, 6, 10, 9, 6, 5, 3, {3, 2}, {2, 1, 2, 1}, {1, 1}, 6),
   };
 }
 

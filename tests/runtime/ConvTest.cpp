@@ -116,6 +116,16 @@ std::vector<ConvShape> shapes() {
       grouped(padded(shape(2, 32, 10, 10, 64, 3, 3), 1, 1, 1, 1), 2),
       padded(shape(1, 16, 4, 4, 16, 3, 3), 1, 1, 1, 1),
       padded(shape(1, 64, 40, 36, 64, 3, 3), 1, 1, 1, 1),
+      // Depthwise convolutions (DepthwiseConv.cpp): rows of 70 outputs (a
+      // run of four vectors, one more and a masked tail), dilated with two
+      // outputs per group, strided, and batch 1 on 2 threads (ranges of
+      // groups).
+      grouped(padded(shape(1, 16, 5, 70, 16, 3, 3), 1, 1, 1, 1), 16),
+      grouped(dilated(padded(shape(3, 4, 9, 11, 8, 3, 3), 2, 2, 2, 2), 2, 2),
+              4),
+      grouped(strided(padded(shape(2, 8, 13, 13, 8, 3, 3), 1, 1, 1, 1), 2, 2),
+              8),
+      grouped(padded(shape(1, 32, 12, 12, 32, 5, 5), 2, 2, 2, 2), 32),
   };
 }
 
