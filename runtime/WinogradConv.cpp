@@ -393,6 +393,10 @@ namespace {
 /// The chunks of the weight gradient, and the most bytes of a dU.
 constexpr int64_t kGradChunks = 8;
 constexpr int64_t kMaxGradBytes = int64_t(1) << 20;
+/// The weight gradient gathers the tiles of several bands, V and W, up to
+/// about this many bytes before it runs their products: each plane's
+/// product then sums over many tiles per write of its block of dU.
+constexpr int64_t kGatherBytes = int64_t(1) << 20;
 
 template <typename T> struct WinogradGrad : Winograd<T> {
   const T *dy;
@@ -400,7 +404,8 @@ template <typename T> struct WinogradGrad : Winograd<T> {
   int64_t dyImageElems; ///< a channels-last image of dy, whole tiles
   int64_t duElems;      ///< [groups][36][cg][ogp]
   int64_t units, chunks;
-  T *partials = nullptr;               ///< [chunks][duElems]
+  int64_t capacity;      ///< tiles gathered before their products run
+  T *partials = nullptr; ///< [chunks][duElems]
   mutable bool done[kGradChunks] = {}; ///< the chunks whose sums are in
   /// Set by a chunk that met an infinity or NaN, which the transforms would
   /// spread to weights that never read it.
@@ -412,7 +417,13 @@ template <typename T> struct WinogradGrad : Winograd<T> {
         dw(dw), dyImageElems(this->tilesY * this->mh * this->outRow),
         duElems(this->groups * 36 * this->cg * this->ogp),
         units(this->n * this->groups * this->bands),
-        chunks(std::min(units, kGradChunks)) {}
+        chunks(std::min(units, kGradChunks)),
+        capacity(std::max(this->bandTiles,
+                          kGatherBytes / (36 * (this->cgp + this->ogp) *
+                                          int64_t(sizeof(T))))) {}
+
+  /// Elements of the gathered V and W: 36 planes of `capacity` tiles each.
+  int64_t gradElems() const { return 36 * capacity * (this->cgp + this->ogp); }
 
   int64_t duOffset(int64_t g, int64_t p, int64_t c) const {
     return ((g * 36 + p) * this->cg + c) * this->ogp;
@@ -430,23 +441,32 @@ void packGradImage(const WinogradGrad<T> &d, int64_t b, int64_t g, T *dst) {
                    d.ogp);
 }
 
-/// Adds the band's tiles, rows [ty0, ty1), to group g's part of du.
+/// Transforms the band's tiles, rows [ty0, ty1), into V and W from tile
+/// `first` on (planes `capacity` tiles apart).
 template <typename T>
-void gradBand(const WinogradGrad<T> &d, const T *image, const T *dyImage,
-              int64_t g, int64_t ty0, int64_t ty1, T *work, T *du) {
+void gradTransforms(const WinogradGrad<T> &d, const T *image, const T *dyImage,
+                    int64_t ty0, int64_t ty1, T *v, T *wt, int64_t first) {
   const KernelSet<T> &ks = d.ks;
   int64_t count = (ty1 - ty0) * d.tilesX;
-  int64_t vPlane = d.bandTiles * d.cgp, wPlane = d.bandTiles * d.ogp;
-  T *v = work, *wt = v + d.vElems();
   WinogradInputFn<T> outputGrad = ks.winogradOutputGrad[d.kh == 5][d.kw == 5];
   for (int64_t t = 0; t < count; ++t) {
     int64_t ty = ty0 + t / d.tilesX, tx = t % d.tilesX;
     ks.winogradInput(image + (ty * d.mh * d.wp + tx * d.mw) * d.cgp,
-                     d.wp * d.cgp, d.cgp, d.cgp / ks.lanes, v + t * d.cgp,
-                     vPlane);
+                     d.wp * d.cgp, d.cgp, d.cgp / ks.lanes,
+                     v + (first + t) * d.cgp, d.capacity * d.cgp);
     outputGrad(dyImage + ty * d.mh * d.outRow + tx * d.mw * d.ogp, d.outRow,
-               d.ogp, d.ogp / ks.lanes, wt + t * d.ogp, wPlane);
+               d.ogp, d.ogp / ks.lanes, wt + (first + t) * d.ogp,
+               d.capacity * d.ogp);
   }
+}
+
+/// Adds the products of the first `count` tiles of V and W to group g's
+/// part of du.
+template <typename T>
+void gradProducts(const WinogradGrad<T> &d, int64_t g, int64_t count,
+                  const T *v, const T *wt, T *du) {
+  const KernelSet<T> &ks = d.ks;
+  int64_t vPlane = d.capacity * d.cgp, wPlane = d.capacity * d.ogp;
   DirectGradArgs<T> args{};
   args.dyStride = 1;
   args.dyRowStep = d.cgp;
@@ -470,6 +490,9 @@ void gradBand(const WinogradGrad<T> &d, const T *image, const T *dyImage,
     }
 }
 
+/// The chunk's units in order: the tiles of consecutive bands of one group
+/// gathered until `capacity` would be passed (a band is never split), then
+/// their products added to du, so that each product runs over many tiles.
 template <typename T> void gradChunk(int64_t chunk, void *ctx) {
   const WinogradGrad<T> &d = *static_cast<const WinogradGrad<T> *>(ctx);
   T *du = d.partials + chunk * d.duElems;
@@ -478,15 +501,21 @@ template <typename T> void gradChunk(int64_t chunk, void *ctx) {
   // chunk for the caller to do.
   T *image =
       static_cast<T *>(tImage.get((d.imageElems + d.dyImageElems) * sizeof(T)));
-  T *work = static_cast<T *>(tBand.get(d.bandElems() * sizeof(T)));
-  if (!image || !work)
+  T *v = static_cast<T *>(tBand.get(d.gradElems() * sizeof(T)));
+  if (!image || !v)
     return;
-  T *dyImage = image + d.imageElems;
-  int64_t last = -1;
+  T *dyImage = image + d.imageElems, *wt = v + 36 * d.capacity * d.cgp;
+  int64_t last = -1, group = -1, filled = 0;
   for (int64_t u = chunkBegin(d.units, d.chunks, chunk);
        u < chunkBegin(d.units, d.chunks, chunk + 1); ++u) {
     int64_t bg = u / d.bands, band = u % d.bands;
     int64_t b = bg / d.groups, g = bg % d.groups;
+    int64_t ty0 = d.bandBegin(band), ty1 = d.bandBegin(band + 1);
+    int64_t count = (ty1 - ty0) * d.tilesX;
+    if (filled > 0 && (g != group || filled + count > d.capacity)) {
+      gradProducts(d, group, filled, v, wt, du);
+      filled = 0;
+    }
     if (bg != last) {
       packImage(d, d.x, d.hp, d.wp, d.cgp, b, g, image);
       packGradImage(d, b, g, dyImage);
@@ -497,9 +526,12 @@ template <typename T> void gradChunk(int64_t chunk, void *ctx) {
         return;
       }
     }
-    gradBand(d, image, dyImage, g, d.bandBegin(band), d.bandBegin(band + 1),
-             work, du);
+    gradTransforms(d, image, dyImage, ty0, ty1, v, wt, filled);
+    filled += count;
+    group = g;
   }
+  if (filled > 0)
+    gradProducts(d, group, filled, v, wt, du);
   d.done[chunk] = true;
 }
 
@@ -577,7 +609,7 @@ bool winogradWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
   T *partials =
       static_cast<T *>(tWeights.get(d.chunks * d.duElems * sizeof(T)));
   if (!partials || !tImage.get((d.imageElems + d.dyImageElems) * sizeof(T)) ||
-      !tBand.get(d.bandElems() * sizeof(T)))
+      !tBand.get(d.gradElems() * sizeof(T)))
     return false;
   d.partials = partials;
   globalPool().run(d.chunks, gradChunk<T>, &d);
