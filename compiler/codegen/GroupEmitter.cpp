@@ -226,23 +226,34 @@ KernelCall emitLoopGroup(EmitContext &ec, const FusionGroup &group,
 
   KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
   size_t nOut = group.outputs.size();
-  emitNest(k.b, k.begin, k.end, dims, accesses,
-           [&](llvm::ArrayRef<llvm::Value *> offsets,
-               llvm::ArrayRef<llvm::Value *>) {
-             std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
-             auto load = [&](size_t leaf) {
-               const Value *v = exprs.leaves()[leaf].first;
-               return emitLoad(ec, k.b, v->type().dtype,
-                               k.buffers[bufs.bufferOf[leaf]],
-                               offsets[nOut + leaf]);
-             };
-             std::vector<llvm::Value *> results;
-             for (const Value *out : group.outputs)
-               results.push_back(exprs.emit(k.b, out, id, load, memo));
-             for (size_t i = 0; i < nOut; ++i)
-               emitStore(ec, k.b, group.outputs[i]->type().dtype, results[i],
-                         k.buffers[i], offsets[i]);
-           });
+  // A group that reads most of its operands transposed (the sum of a
+  // weight's gradients over the steps of an unrolled sequence, then
+  // transposed) walks them contiguously, in blocks of 64 rows when that
+  // puts the rows innermost, rather than gathering every operand.
+  size_t inner = contiguousDim(dims, accesses);
+  auto nest = [&](auto body) {
+    if (!dims.empty() && inner + 1 != dims.size())
+      emitNestInner(
+          k.b, k.begin, k.end, dims, accesses, inner, 64,
+          [&](llvm::ArrayRef<llvm::Value *> offsets) { body(offsets, {}); });
+    else
+      emitNest(k.b, k.begin, k.end, dims, accesses, body);
+  };
+  nest([&](llvm::ArrayRef<llvm::Value *> offsets,
+           llvm::ArrayRef<llvm::Value *>) {
+    std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+    auto load = [&](size_t leaf) {
+      const Value *v = exprs.leaves()[leaf].first;
+      return emitLoad(ec, k.b, v->type().dtype, k.buffers[bufs.bufferOf[leaf]],
+                      offsets[nOut + leaf]);
+    };
+    std::vector<llvm::Value *> results;
+    for (const Value *out : group.outputs)
+      results.push_back(exprs.emit(k.b, out, id, load, memo));
+    for (size_t i = 0; i < nOut; ++i)
+      emitStore(ec, k.b, group.outputs[i]->type().dtype, results[i],
+                k.buffers[i], offsets[i]);
+  });
   int64_t rows = dims.empty() ? 1 : dims[0];
   return k.finish(rows, product(dims) / std::max<int64_t>(1, rows));
 }

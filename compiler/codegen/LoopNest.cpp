@@ -137,6 +137,110 @@ void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
             body, false, false);
 }
 
+size_t contiguousDim(llvm::ArrayRef<int64_t> dims,
+                     llvm::ArrayRef<Access> accesses) {
+  size_t last = dims.empty() ? 0 : dims.size() - 1;
+  auto score = [&](size_t d) {
+    int count = 0;
+    for (const Access &a : accesses)
+      count += a.strides[d] == 1;
+    return count;
+  };
+  size_t best = last;
+  for (size_t d = 0; d + 1 < dims.size(); ++d)
+    if (score(d) > score(best))
+      best = d;
+  return best;
+}
+
+namespace {
+
+/// One loop of an ordered nest: dimension `dim` over [lo, hi), or, for the
+/// block loop, the blocks of dimension 0.
+struct OrderedLevel {
+  size_t dim;
+  bool blocks = false;  ///< the loop over blocks of rows
+  bool inBlock = false; ///< the rows of the current block
+};
+
+void orderedLevel(
+    llvm::IRBuilder<> &b, const std::vector<OrderedLevel> &levels, size_t at,
+    llvm::Value *begin, llvm::Value *end, int64_t block,
+    llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses,
+    std::vector<llvm::Value *> &offsets, llvm::Value *blockStart,
+    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)> body) {
+  if (at == levels.size()) {
+    body(offsets);
+    return;
+  }
+  const OrderedLevel &level = levels[at];
+  llvm::Value *lo, *hi;
+  if (level.blocks) {
+    // Blocks [0, ceil((end - begin) / block)).
+    lo = b.getInt64(0);
+    hi = b.CreateSDiv(
+        b.CreateAdd(b.CreateSub(end, begin), b.getInt64(block - 1)),
+        b.getInt64(block));
+  } else if (level.inBlock) {
+    lo = blockStart;
+    llvm::Value *stop = b.CreateAdd(blockStart, b.getInt64(block));
+    hi = b.CreateSelect(b.CreateICmpSLT(stop, end), stop, end);
+  } else if (level.dim == 0) {
+    lo = begin;
+    hi = end;
+  } else {
+    lo = b.getInt64(0);
+    hi = b.getInt64(dims[level.dim]);
+  }
+  emitLoop(
+      b, lo, hi,
+      [&](llvm::Value *iv) {
+        if (level.blocks) {
+          llvm::Value *start =
+              b.CreateAdd(begin, b.CreateMul(iv, b.getInt64(block)));
+          orderedLevel(b, levels, at + 1, begin, end, block, dims, accesses,
+                       offsets, start, body);
+          return;
+        }
+        std::vector<llvm::Value *> saved = offsets;
+        for (size_t a = 0; a < accesses.size(); ++a) {
+          int64_t stride = accesses[a].strides[level.dim];
+          bool nuw = stride > 0;
+          if (stride != 0)
+            offsets[a] = b.CreateAdd(
+                offsets[a], b.CreateMul(iv, b.getInt64(stride), "", nuw, true),
+                "", nuw, true);
+        }
+        orderedLevel(b, levels, at + 1, begin, end, block, dims, accesses,
+                     offsets, blockStart, body);
+        offsets = saved;
+      },
+      "o" + llvm::Twine(at), /*vectorize=*/at + 1 == levels.size());
+}
+
+} // namespace
+
+void emitNestInner(
+    llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
+    llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses, size_t inner,
+    int64_t block,
+    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets)> body) {
+  assert(inner < dims.size() &&
+         "the innermost dimension is one of the space's");
+  std::vector<OrderedLevel> levels;
+  if (inner == 0)
+    levels.push_back({0, true, false});
+  for (size_t d = 0; d < dims.size(); ++d)
+    if (d != inner)
+      levels.push_back({d});
+  levels.push_back({inner, false, inner == 0});
+  std::vector<llvm::Value *> offsets;
+  for (const Access &a : accesses)
+    offsets.push_back(b.getInt64(a.offset));
+  orderedLevel(b, levels, 0, begin, end, block, dims, accesses, offsets,
+               nullptr, body);
+}
+
 void collapseDims(std::vector<int64_t> &dims, std::vector<Access> &accesses) {
   // Drop extents of 1 (they contribute nothing to any offset).
   std::vector<int64_t> keptDims;

@@ -43,6 +43,25 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
                   body,
               bool vectorize = false, bool foldTail = false);
 
+/// The dimension of `dims` that the most accesses walk contiguously (stride
+/// 1), where that is more than the innermost one's: the loop a nest should
+/// run innermost. dims.size() - 1 when the order is already the best (or
+/// the space has fewer than two dimensions).
+size_t contiguousDim(llvm::ArrayRef<int64_t> dims,
+                     llvm::ArrayRef<Access> accesses);
+
+/// emitNest with dimension `inner` as the innermost loop and the others in
+/// order around it. Rows [begin, end) of dimension 0 are still what the
+/// call covers: when inner is 0, they are walked in blocks of `block` rows,
+/// each block's rows innermost, so that accesses contiguous along rows
+/// stream and those contiguous along the other dimensions stay in cache.
+/// The innermost loop is vectorized whatever LLVM's cost model says.
+void emitNestInner(
+    llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
+    llvm::ArrayRef<int64_t> dims, llvm::ArrayRef<Access> accesses, size_t inner,
+    int64_t block,
+    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets)> body);
+
 /// emitNest over a two-dimensional space restricted to the tile of rows
 /// [rowBegin, rowEnd) and columns [colBegin, colEnd); a space of one
 /// dimension is a column (colBegin and colEnd are then 0 and 1).

@@ -7,10 +7,12 @@
 #include "ir/Interpreter.h"
 #include "ir/ShapeInference.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace adjoint {
@@ -78,6 +80,10 @@ public:
         ++uses_[v->name()];
     for (const Output &o : g.outputs())
       ++uses_[o.value->name()];
+    for (const auto &node : g.nodes())
+      for (const Value *v : node->operands())
+        if (node->op() == OpKind::Add)
+          addOperands_.insert(v->name());
   }
 
   Graph run() {
@@ -145,6 +151,9 @@ private:
     auto unchanged = [&](Value *v) { return v->type() == type; };
     OpKind op = node.op();
 
+    if (op == OpKind::Add)
+      if (Value *v = concatOfPads(node))
+        return v;
     if (op == OpKind::Mul || op == OpKind::Add) {
       for (int i = 0; i < 2; ++i) {
         Value *x = operands[i], *c = operands[1 - i];
@@ -273,6 +282,106 @@ private:
                    name);
   }
 
+  /// A zero pad of `type` that pads one axis only: that axis and the slab
+  /// [first, last) it fills from its operand; false for anything else.
+  static bool padSlab(const Node *def, const TensorType &type, size_t &axis,
+                      int64_t &first, int64_t &last) {
+    if (!def || def->op() != OpKind::Pad || def->result()->type() != type)
+      return false;
+    AttrReader attrs = def->attr();
+    if (attrs.getFloat("value") != 0.0 || std::signbit(attrs.getFloat("value")))
+      return false;
+    const std::vector<int64_t> &pads = attrs.getInts("pads");
+    size_t rank = type.rank(), padded = rank;
+    if (pads.size() != 2 * rank)
+      return false;
+    for (size_t d = 0; d < rank; ++d) {
+      if (pads[d] < 0 || pads[rank + d] < 0)
+        return false;
+      if (pads[d] == 0 && pads[rank + d] == 0)
+        continue;
+      if (padded != rank)
+        return false; // two padded axes
+      padded = d;
+    }
+    if (padded == rank)
+      return false;
+    axis = padded;
+    first = pads[axis];
+    last = type.shape[axis] - pads[rank + axis];
+    return first < last;
+  }
+
+  /// Rule: a tree of adds (each with no other use) whose leaves are zero
+  /// pads of one axis, each filling its own slab, is the concatenation of
+  /// the slabs (and zeros between them): the gradient of the steps of an
+  /// unrolled sequence, each a slice of one tensor, is one write instead of
+  /// a sum of full tensors. Applied at the tree's root only. The sum adds
+  /// +0 to each element of a slab, which turns -0 into +0; the slabs are
+  /// added to +0 too, except under fast math.
+  Value *concatOfPads(const Node &node) {
+    const TensorType &type = node.result()->type();
+    if (addOperands_.count(node.result()->name()) && hasOneUse(node.result()))
+      return nullptr; // not the root of its tree
+    struct Slab {
+      int64_t first, last;
+      const Value *source;
+    };
+    std::vector<Slab> slabs;
+    size_t axis = type.rank();
+    std::vector<const Node *> stack = {&node};
+    while (!stack.empty()) {
+      const Node *add = stack.back();
+      stack.pop_back();
+      for (const Value *v : add->operands()) {
+        const Node *def = v->definingNode();
+        if (def && def->op() == OpKind::Add && hasOneUse(v) &&
+            v->type() == type) {
+          stack.push_back(def);
+          continue;
+        }
+        size_t a;
+        int64_t first, last;
+        if (!padSlab(def, type, a, first, last) ||
+            (axis != type.rank() && a != axis))
+          return nullptr;
+        axis = a;
+        slabs.push_back({first, last, def->operand(0)});
+      }
+    }
+    if (slabs.size() < 2)
+      return nullptr;
+    std::sort(slabs.begin(), slabs.end(),
+              [](const Slab &x, const Slab &y) { return x.first < y.first; });
+    for (size_t i = 1; i < slabs.size(); ++i)
+      if (slabs[i].first < slabs[i - 1].last)
+        return nullptr; // overlapping slabs add up
+    std::vector<Value *> pieces;
+    auto gap = [&](int64_t from, int64_t to) {
+      if (from >= to)
+        return;
+      TensorType t = type;
+      t.shape[axis] = to - from;
+      pieces.push_back(zeros(nullptr, t, ""));
+    };
+    bool exact = fastMath_ || isInteger(type.dtype);
+    Value *plusZero = exact ? nullptr : constant(Tensor::scalar(type.dtype, 0));
+    int64_t at = 0;
+    for (const Slab &slab : slabs) {
+      gap(at, slab.first);
+      Value *piece = rb_.mapped(slab.source);
+      if (plusZero)
+        piece = rb_.add(OpKind::Add, {piece, plusZero}, {}, piece->type());
+      pieces.push_back(piece);
+      at = slab.last;
+    }
+    gap(at, type.shape[axis]);
+    Attributes attrs;
+    attrs.set("axis", (int64_t)axis);
+    return rb_.add(OpKind::Concat, std::move(pieces), std::move(attrs), type,
+                   node.result()->name());
+  }
+
   /// Zeros of `type`: `zero` itself when it is a constant of that type,
   /// otherwise a scalar constant (`zero` when it is one) broadcast to the
   /// shape.
@@ -332,6 +441,8 @@ private:
   GraphRebuilder rb_;
   bool fastMath_;
   std::unordered_map<std::string, int> uses_;
+  /// Values that some add reads.
+  std::unordered_set<std::string> addOperands_;
 };
 
 } // namespace

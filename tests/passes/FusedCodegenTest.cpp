@@ -195,6 +195,32 @@ TEST(FusedCodegen, ShortRowsAreVectorLoops) {
   EXPECT_NE(ir.find("llvm.masked.load"), std::string::npos);
 }
 
+TEST(FusedCodegen, TransposedSumsReadTheirOperandsContiguously) {
+  // The sum of many operands, transposed (a weight's gradient summed over
+  // the steps of an unrolled sequence): the loop runs along the operands'
+  // rows, in blocks of 64, instead of gathering each of them; every tail of
+  // the blocks, on 1 and 2 threads.
+  for (auto [rows, cols] : std::vector<std::array<int64_t, 2>>{
+           {128, 512}, {67, 130}, {1, 70}, {200, 3}}) {
+    Graph g("sum");
+    Builder b(g);
+    Value *sum = nullptr;
+    for (int i = 0; i < 6; ++i) {
+      Value *x = b.input("x" + std::to_string(i), {DType::F32, {rows, cols}});
+      sum = sum ? b.add(sum, x) : x;
+    }
+    b.output("t", b.transpose(b.mul(sum, b.scalar(DType::F32, 0.5))));
+    SCOPED_TRACE(std::to_string(rows) + " x " + std::to_string(cols));
+    expectInterpreterOnAnyThreadCount(g, 7);
+    // Blocks of whole 64 rows: no gathers. (LLVM may vectorize a short
+    // last block across the other dimension instead.)
+    if (rows >= 64 && cols % 64 == 0) {
+      std::string ir = dumpCode(g).llvmAfter;
+      EXPECT_EQ(ir.find("llvm.masked.gather"), std::string::npos);
+    }
+  }
+}
+
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
   // -0 < +0 for reduce_max and reduce_min, in any lane, bit for bit as
   // the interpreter; a row of zeros of one sign keeps it.

@@ -184,7 +184,7 @@ Model ruleGraph(uint64_t seed, DType t) {
   for (int i = 0; i < steps; ++i) {
     Value *v = rng.pick(pool), *w = rng.pick(pool), *r = nullptr;
     double zero = rng.chance(1, 2) ? 0.0 : -0.0;
-    switch (rng.range(0, 18)) {
+    switch (rng.range(0, 19)) {
     case 0:
       r = binary(OpKind::Mul, v, literal(1));
       break;
@@ -265,6 +265,17 @@ Model ruleGraph(uint64_t seed, DType t) {
           b.broadcastTo(b.scalar(t, rng.chance(1, 2) ? 1.5 : -0.0), {4, 3});
       Value *q = b.transpose(b.neg(splat));
       r = b.mul(v, b.add(q, b.cast(b.cast(q, DType::F64), t)));
+      break;
+    }
+    case 18: {
+      // Pads of one axis: disjoint slabs with a gap (a concat), or slabs
+      // that overlap (left alone).
+      bool overlap = rng.chance(1, 3);
+      Value *top = overlap ? b.pad(b.slice(v, {0}, {2}), {0, 0, 1, 0})
+                           : b.pad(b.slice(v, {0}, {1}), {0, 0, 2, 0});
+      Value *bottom = overlap ? b.pad(b.slice(w, {0}, {2}), {1, 0, 0, 0})
+                              : b.pad(b.slice(w, {2}, {3}), {2, 0, 0, 0});
+      r = b.add(top, bottom);
       break;
     }
     default: {
