@@ -226,11 +226,12 @@ KernelCall emitLoopGroup(EmitContext &ec, const FusionGroup &group,
 
   KernelBuilder k(ec, groupName(group, groupIndex), bufs.values);
   size_t nOut = group.outputs.size();
-  // A group that reads most of its operands transposed (the sum of a
+  // A group that reads its operands transposed (a transpose; the sum of a
   // weight's gradients over the steps of an unrolled sequence, then
   // transposed) walks them contiguously, in blocks of 64 rows when that
   // puts the rows innermost, rather than gathering every operand.
-  size_t inner = contiguousDim(dims, accesses);
+  size_t inner = contiguousDim(
+      dims, accesses, nOut, (int64_t)dtypeSize(group.outputs[0]->type().dtype));
   auto nest = [&](auto body) {
     if (!dims.empty() && inner + 1 != dims.size())
       emitNestInner(

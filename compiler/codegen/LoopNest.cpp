@@ -138,17 +138,33 @@ void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
 }
 
 size_t contiguousDim(llvm::ArrayRef<int64_t> dims,
-                     llvm::ArrayRef<Access> accesses) {
+                     llvm::ArrayRef<Access> accesses, size_t writes,
+                     int64_t storeBytes) {
   size_t last = dims.empty() ? 0 : dims.size() - 1;
+  // A strided load is a gather, a strided store a scatter whose lines the
+  // next iterations of the outer loops fill: loads count twice.
   auto score = [&](size_t d) {
     int count = 0;
-    for (const Access &a : accesses)
-      count += a.strides[d] == 1;
+    for (size_t a = 0; a < accesses.size(); ++a)
+      if (accesses[a].strides[d] == 1)
+        count += a < writes ? 1 : 2;
     return count;
+  };
+  // The lines of stores a multiple of 1 KiB apart fall into at most 4 of
+  // the L1 cache's sets (which repeat every 4 KiB): a block of 64 rows
+  // would put 16 or more of them in one set, more than it has ways. Such a
+  // dimension is never innermost.
+  auto aliased = [&](size_t d) {
+    for (size_t a = 0; a < writes; ++a) {
+      int64_t bytes = accesses[a].strides[d] * storeBytes;
+      if (bytes != 0 && bytes % 1024 == 0)
+        return true;
+    }
+    return false;
   };
   size_t best = last;
   for (size_t d = 0; d + 1 < dims.size(); ++d)
-    if (score(d) > score(best))
+    if (score(d) > score(best) && !aliased(d))
       best = d;
   return best;
 }

@@ -44,11 +44,14 @@ void emitNest(llvm::IRBuilder<> &b, llvm::Value *begin, llvm::Value *end,
               bool vectorize = false, bool foldTail = false);
 
 /// The dimension of `dims` that the most accesses walk contiguously (stride
-/// 1), where that is more than the innermost one's: the loop a nest should
-/// run innermost. dims.size() - 1 when the order is already the best (or
-/// the space has fewer than two dimensions).
+/// 1; the first `writes` accesses are stores, which count half as much as
+/// loads), where that is more than the innermost one's and the stores
+/// along it (of `storeBytes` elements) are not a multiple of 1 KiB apart:
+/// the loop a nest should run innermost. dims.size() - 1 when the order is
+/// already the best (or the space has fewer than two dimensions).
 size_t contiguousDim(llvm::ArrayRef<int64_t> dims,
-                     llvm::ArrayRef<Access> accesses);
+                     llvm::ArrayRef<Access> accesses, size_t writes,
+                     int64_t storeBytes);
 
 /// emitNest with dimension `inner` as the innermost loop and the others in
 /// order around it. Rows [begin, end) of dimension 0 are still what the

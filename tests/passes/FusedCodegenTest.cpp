@@ -221,6 +221,26 @@ TEST(FusedCodegen, TransposedSumsReadTheirOperandsContiguously) {
   }
 }
 
+TEST(FusedCodegen, TransposesReadTheirOperandContiguously) {
+  // A transpose alone: loads along the operand's rows, stores strided; the
+  // Transformer's split of heads (perm 1, 2, 0) has stores 256 bytes apart.
+  // Stores 2 KiB apart (a [512, 128] matrix transposed) would crowd into a
+  // few cache sets, so that one keeps the output's order. Both match the
+  // interpreter on 1 and 2 threads.
+  Graph heads("heads");
+  Builder b(heads);
+  Value *x = b.input("x", {DType::F32, {64, 64, 32}});
+  b.output("t", b.transpose(x, {1, 2, 0}));
+  expectInterpreterOnAnyThreadCount(heads, 3);
+  EXPECT_EQ(dumpCode(heads).llvmAfter.find("llvm.masked.gather"),
+            std::string::npos);
+  Graph wide("wide");
+  Builder w(wide);
+  Value *m = w.input("m", {DType::F32, {512, 128}});
+  w.output("t", w.transpose(m));
+  expectInterpreterOnAnyThreadCount(wide, 4);
+}
+
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
   // -0 < +0 for reduce_max and reduce_min, in any lane, bit for bit as
   // the interpreter; a row of zeros of one sign keeps it.
