@@ -12,11 +12,19 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
 namespace adjoint::rt {
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// The copies of a whole batch that the convolutions make (small batches'
+/// channels-last images, the weight gradients' images) stay under this
+/// many bytes; past it they take a way that copies one image at a time.
+constexpr int64_t kMaxBatchCopyBytes = int64_t(1) << 28;
 
 /// The sizes of one convolution (the arguments of adjoint_rt_conv2d_*).
 struct ConvGeometry {
@@ -151,6 +159,35 @@ template <typename T> bool allFinite(const T *x, int64_t n) {
     bad |= (bits & exponent) == exponent;
   }
   return bad == 0;
+}
+
+/// Output rows [oy0, oy1) of group g of image b of y = conv2d(x, w), NCHW,
+/// element by element: each output one FMA per tap and input channel, taps
+/// outermost (the direct kernels' order). The way out of the convolutions
+/// whose buffers cannot be allocated, and for images Winograd's transforms
+/// must not mix (infinities, NaN).
+template <typename T>
+void directRows(const ConvGeometry &d, const T *x, const T *w, T *y, int64_t b,
+                int64_t g, int64_t oy0, int64_t oy1) {
+  for (int64_t oc = g * d.og; oc < (g + 1) * d.og; ++oc)
+    for (int64_t oy = oy0; oy < oy1; ++oy)
+      for (int64_t ox = 0; ox < d.ow; ++ox) {
+        T sum = 0;
+        for (int64_t i = 0; i < d.kh; ++i)
+          for (int64_t j = 0; j < d.kw; ++j) {
+            int64_t iy = oy * d.sh - d.pt + i * d.dh,
+                    ix = ox * d.sw - d.pl + j * d.dw;
+            bool inside = iy >= 0 && iy < d.h && ix >= 0 && ix < d.wd;
+            for (int64_t c = 0; c < d.cg; ++c) {
+              T xv = inside
+                         ? x[((b * d.c + g * d.cg + c) * d.h + iy) * d.wd + ix]
+                         : T(0);
+              sum =
+                  std::fma(xv, w[((oc * d.cg + c) * d.kh + i) * d.kw + j], sum);
+            }
+          }
+        y[(b * d.o + oc) * d.ohw + oy * d.ow + ox] = sum;
+      }
 }
 
 } // namespace adjoint::rt

@@ -23,7 +23,6 @@
 #include "runtime/ThreadPool.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace adjoint::rt {
 namespace {
@@ -31,6 +30,16 @@ namespace {
 /// The tap offsets, read by every item; an item's planes.
 thread_local Scratch tOffsets;
 thread_local Scratch tPlanes;
+
+/// The offsets of g's taps in its phase planes, in the caller's buffer, or
+/// null when it cannot be allocated.
+const int64_t *tapOffsets(const ConvGeometry &g, const ConvPlanes &planes) {
+  auto *offsets =
+      static_cast<int64_t *>(tOffsets.get(g.kh * g.kw * sizeof(int64_t)));
+  if (offsets)
+    planes.tapOffsets(g, offsets);
+  return offsets;
+}
 
 template <typename T> struct Depthwise : ConvGeometry {
   const KernelSet<T> &ks;
@@ -57,21 +66,7 @@ void computeGroups(const Depthwise<T> &d, int64_t b, int64_t g0, int64_t g1) {
     const T *image = d.x + (b * d.c + g) * d.h * d.wd;
     if (!buf) {
       // Without planes: element by element, in the kernel's order.
-      for (int64_t oc = g * d.og; oc < (g + 1) * d.og; ++oc)
-        for (int64_t oy = 0; oy < d.oh; ++oy)
-          for (int64_t ox = 0; ox < d.ow; ++ox) {
-            T sum = 0;
-            for (int64_t i = 0; i < d.kh; ++i)
-              for (int64_t j = 0; j < d.kw; ++j) {
-                int64_t iy = oy * d.sh - d.pt + i * d.dh,
-                        ix = ox * d.sw - d.pl + j * d.dw;
-                T xv = iy >= 0 && iy < d.h && ix >= 0 && ix < d.wd
-                           ? image[iy * d.wd + ix]
-                           : T(0);
-                sum = std::fma(xv, d.w[oc * taps + i * d.kw + j], sum);
-              }
-            d.y[(b * d.o + oc) * d.ohw + oy * d.ow + ox] = sum;
-          }
+      directRows(d, d.x, d.w, d.y, b, g, 0, d.oh);
       continue;
     }
     d.planes.fill(d, image, buf);
@@ -116,12 +111,8 @@ bool depthwiseConv2d(const ConvGeometry &geometry, const T *x, const T *w, T *y,
   if (!depthwiseConvFits(geometry) || !ks.depthwiseRow)
     return false;
   Depthwise<T> d(geometry, ks, x, w, y, epilogue, ctx);
-  auto *offsets =
-      static_cast<int64_t *>(tOffsets.get(d.kh * d.kw * sizeof(int64_t)));
-  if (!offsets)
+  if (!(d.offsets = tapOffsets(d, d.planes)))
     return false;
-  d.planes.tapOffsets(d, offsets);
-  d.offsets = offsets;
 
   ThreadPool &pool = globalPool();
   int threads = ThreadPool::insideTask() ? 1 : pool.threads();
@@ -158,20 +149,12 @@ namespace {
 thread_local Scratch tSpan;
 thread_local Scratch tSums;
 
-/// Ranges of `total` pieces of work: a few per thread.
-int64_t itemCount(int64_t total) {
-  ThreadPool &pool = globalPool();
-  int threads = ThreadPool::insideTask() ? 1 : pool.threads();
-  return std::clamp<int64_t>(4 * threads, 1, std::max<int64_t>(total, 1));
-}
-
 template <typename T> struct DepthwiseGrad : ConvGeometry {
   const T *x, *dy, *w;
   T *out;
   ConvPlanes planes;
   int64_t hp, wk; ///< the span's rows, and columns per column phase
   const int64_t *offsets = nullptr;
-  int64_t items = 1; ///< ranges of the work, for the pool
 
   DepthwiseGrad(const ConvGeometry &g, const T *x, const T *dy, const T *w,
                 T *out)
@@ -179,11 +162,9 @@ template <typename T> struct DepthwiseGrad : ConvGeometry {
         hp(spanRows()), wk((spanCols() + g.sw - 1) / g.sw) {}
 };
 
-/// The input gradient of channels [first, last) of n*c (image, channel).
-template <typename T> void inputGradItem(int64_t item, void *ctx) {
-  const DepthwiseGrad<T> &d = *static_cast<const DepthwiseGrad<T> *>(ctx);
-  int64_t first = chunkBegin(d.n * d.c, d.items, item),
-          last = chunkBegin(d.n * d.c, d.items, item + 1);
+/// The input gradient of (image, channel) pairs [first, last) of n*c.
+template <typename T>
+void inputGradRange(const DepthwiseGrad<T> &d, int64_t first, int64_t last) {
   int64_t taps = d.kh * d.kw;
   T *span = static_cast<T *>(tSpan.get(d.sw * d.hp * d.wk * sizeof(T)));
   for (int64_t bc = first; bc < last; ++bc) {
@@ -244,10 +225,8 @@ template <typename T> void inputGradItem(int64_t item, void *ctx) {
 }
 
 /// The weight gradient of groups [first, last).
-template <typename T> void weightGradItem(int64_t item, void *ctx) {
-  const DepthwiseGrad<T> &d = *static_cast<const DepthwiseGrad<T> *>(ctx);
-  int64_t first = chunkBegin(d.c, d.items, item),
-          last = chunkBegin(d.c, d.items, item + 1);
+template <typename T>
+void weightGradRange(const DepthwiseGrad<T> &d, int64_t first, int64_t last) {
   int64_t taps = d.kh * d.kw;
   T *buf = static_cast<T *>(tPlanes.get(d.planes.elements * sizeof(T)));
   T *sums = static_cast<T *>(tSums.get(taps * d.ow * sizeof(T)));
@@ -301,8 +280,9 @@ bool depthwiseInputGrad(const ConvGeometry &geometry, const T *dy, const T *w,
   if (!depthwiseConvFits(geometry) || geometry.oh <= 0 || geometry.ow <= 0)
     return false;
   DepthwiseGrad<T> d(geometry, nullptr, dy, w, dx);
-  d.items = itemCount(d.n * d.c);
-  globalPool().run(d.items, inputGradItem<T>, &d);
+  forRanges(d.n * d.c, [&](int64_t first, int64_t last) {
+    inputGradRange(d, first, last);
+  });
   return true;
 }
 
@@ -312,14 +292,11 @@ bool depthwiseWeightGrad(const ConvGeometry &geometry, const T *x, const T *dy,
   if (!depthwiseConvFits(geometry) || geometry.oh <= 0 || geometry.ow <= 0)
     return false;
   DepthwiseGrad<T> d(geometry, x, dy, nullptr, dw);
-  auto *offsets =
-      static_cast<int64_t *>(tOffsets.get(d.kh * d.kw * sizeof(int64_t)));
-  if (!offsets)
+  if (!(d.offsets = tapOffsets(d, d.planes)))
     return false;
-  d.planes.tapOffsets(d, offsets);
-  d.offsets = offsets;
-  d.items = itemCount(d.c);
-  globalPool().run(d.items, weightGradItem<T>, &d);
+  forRanges(d.c, [&](int64_t first, int64_t last) {
+    weightGradRange(d, first, last);
+  });
   return true;
 }
 

@@ -22,13 +22,11 @@ bool depthwiseConv2d(const ConvGeometry &g, const T *x, const T *w, T *y,
 /// depthwise convolution, any stride: false, having done nothing, when it
 /// does not fit or its buffer cannot be allocated.
 template <typename T>
-bool depthwiseInputGrad(const ConvGeometry &g, const T *dy, const T *w,
-                        T *dx);
+bool depthwiseInputGrad(const ConvGeometry &g, const T *dy, const T *w, T *dx);
 
 /// conv2d's weight gradient of a depthwise convolution: false, having done
 /// nothing, when it does not fit or its buffers cannot be allocated.
 template <typename T>
-bool depthwiseWeightGrad(const ConvGeometry &g, const T *x, const T *dy,
-                         T *dw);
+bool depthwiseWeightGrad(const ConvGeometry &g, const T *x, const T *dy, T *dw);
 
 } // namespace adjoint::rt

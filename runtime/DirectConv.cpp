@@ -38,11 +38,6 @@ thread_local Scratch tWeights;
 thread_local Scratch tTaps;
 thread_local Scratch tImages;
 
-/// The copies of a whole batch (small batches' channels-last images, the
-/// weight gradients' images and planes) stay under this many bytes; past
-/// it the work takes a way that copies one image at a time.
-constexpr int64_t kMaxBatchCopyBytes = int64_t(1) << 28;
-
 /// tImages of `bytes`, or null when that is more than kMaxBatchCopyBytes
 /// or cannot be allocated.
 void *batchCopy(int64_t bytes) {
@@ -51,8 +46,6 @@ void *batchCopy(int64_t bytes) {
 
 /// An item's channels-last image.
 thread_local Scratch tImage;
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 template <typename T> struct Direct : ConvGeometry {
   const KernelSet<T> &ks;
@@ -143,34 +136,6 @@ void computeRows(const Direct<T> &d, const T *image, int64_t b, int64_t g,
   }
 }
 
-/// Image b computed element by element, in the kernels' order (taps, then
-/// channels, one FMA each): the way out when a worker's image buffer cannot
-/// be allocated.
-template <typename T> void naiveImage(const Direct<T> &d, int64_t b) {
-  for (int64_t oc = 0; oc < d.o; ++oc) {
-    int64_t g = oc / d.og;
-    for (int64_t oy = 0; oy < d.oh; ++oy)
-      for (int64_t ox = 0; ox < d.ow; ++ox) {
-        T sum = 0;
-        for (int64_t i = 0; i < d.kh; ++i)
-          for (int64_t j = 0; j < d.kw; ++j) {
-            int64_t iy = oy * d.sh - d.pt + i * d.dh,
-                    ix = ox * d.sw - d.pl + j * d.dw;
-            bool inside = iy >= 0 && iy < d.h && ix >= 0 && ix < d.wd;
-            for (int64_t c = 0; c < d.cg; ++c) {
-              T xv =
-                  inside
-                      ? d.x[((b * d.c + g * d.cg + c) * d.h + iy) * d.wd + ix]
-                      : T(0);
-              sum = std::fma(xv, d.w[((oc * d.cg + c) * d.kh + i) * d.kw + j],
-                             sum);
-            }
-          }
-        d.y[(b * d.o + oc) * d.ohw + oy * d.ow + ox] = sum;
-      }
-  }
-}
-
 /// One image: copied, computed block by block, then its epilogue.
 template <typename T> void imageItem(int64_t b, void *ctx) {
   const Direct<T> &d = *static_cast<const Direct<T> *>(ctx);
@@ -181,7 +146,8 @@ template <typename T> void imageItem(int64_t b, void *ctx) {
         computeRows(d, image, b, g, ob, 0, d.oh);
     }
   } else {
-    naiveImage(d, b);
+    for (int64_t g = 0; g < d.groups; ++g)
+      directRows(d, d.x, d.w, d.y, b, g, 0, d.oh);
   }
   if (d.epilogue)
     d.epilogue(b, b + 1, 0, d.o * d.ohw, d.ctx);

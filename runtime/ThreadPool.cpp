@@ -199,6 +199,12 @@ int64_t chunkCount(int64_t n, int64_t grain, int threads) {
   return std::clamp<int64_t>(byGrain, 1, std::max(threads, 1));
 }
 
+int64_t poolShares(int64_t total) {
+  int threads = ThreadPool::insideTask() ? 1 : globalPool().threads();
+  return std::clamp<int64_t>(4 * int64_t(threads), 1,
+                             std::max<int64_t>(total, 1));
+}
+
 } // namespace adjoint::rt
 
 using namespace adjoint::rt;

@@ -87,12 +87,34 @@ void resetGlobalPool(int threads);
 /// The number of chunks adjoint_rt_parallel_for cuts [0, n) into.
 int64_t chunkCount(int64_t n, int64_t grain, int threads);
 
+/// How many near-equal ranges to cut `total` pieces of work into for the
+/// global pool: a few per thread that runs them (one inside a task), at
+/// most `total`, at least one.
+int64_t poolShares(int64_t total);
+
 /// The first index of chunk i when [0, n) is cut into `chunks` chunks whose
 /// sizes differ by at most one (the larger ones first); chunk i ends where
 /// chunk i+1 begins, and chunkBegin(n, chunks, chunks) == n.
 inline int64_t chunkBegin(int64_t n, int64_t chunks, int64_t i) {
   int64_t base = n / chunks, extra = n % chunks;
   return i * base + (i < extra ? i : extra);
+}
+
+/// Runs fn(first, last) on the global pool for each of poolShares(total)
+/// near-equal ranges [first, last) of [0, total).
+template <class F> void forRanges(int64_t total, F fn) {
+  struct Job {
+    int64_t total, ranges;
+    F *fn;
+  } job{total, poolShares(total), &fn};
+  globalPool().run(
+      job.ranges,
+      [](int64_t i, void *ctx) {
+        const Job &j = *static_cast<const Job *>(ctx);
+        (*j.fn)(chunkBegin(j.total, j.ranges, i),
+                chunkBegin(j.total, j.ranges, i + 1));
+      },
+      &job);
 }
 
 } // namespace adjoint::rt

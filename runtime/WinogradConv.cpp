@@ -49,11 +49,6 @@ thread_local Scratch tBand;
 
 /// A band's V and M stay under about this many bytes.
 constexpr int64_t kBandBytes = 256 << 10;
-/// The copies of a whole batch stay under this many bytes.
-constexpr int64_t kMaxBatchCopyBytes = int64_t(1) << 28;
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 template <typename T> struct Winograd : ConvGeometry {
   const KernelSet<T> &ks;
   const T *x, *w;
@@ -114,46 +109,6 @@ template <typename T> struct Winograd : ConvGeometry {
 /// or the taps of the weight gradient before they are (gradToWeights).
 thread_local Scratch tTaps;
 
-/// Work of a pass over the pairs (group, input channel) or over a buffer,
-/// cut into ranges for the pool: what each element gets does not depend on
-/// the range that computes it.
-struct Ranges {
-  int64_t total, ranges;
-  const void *ctx;
-};
-int64_t rangeCount(int64_t total) {
-  ThreadPool &pool = globalPool();
-  int threads = ThreadPool::insideTask() ? 1 : pool.threads();
-  return std::clamp<int64_t>(4 * threads, 1, std::max<int64_t>(total, 1));
-}
-
-template <typename T> struct WeightPass {
-  const Winograd<T> *d;
-  const T *taps;
-  T *u;
-};
-
-/// Pairs [first, last) of (group, input channel): their taps, transposed
-/// along the output channels, into U.
-template <typename T> void weightRange(int64_t range, void *ctx) {
-  const auto &r = *static_cast<const Ranges *>(ctx);
-  const auto &pass = *static_cast<const WeightPass<T> *>(r.ctx);
-  const Winograd<T> &d = *pass.d;
-  WinogradWeightFn<T> transform = d.ks.winogradWeight[d.kh == 5][d.kw == 5];
-  int64_t tapCount = d.kh * d.kw;
-  for (int64_t pair = chunkBegin(r.total, r.ranges, range);
-       pair < chunkBegin(r.total, r.ranges, range + 1); ++pair) {
-    int64_t g = pair / d.cg, c = pair % d.cg;
-    const T *taps = pass.taps + (g * d.cg + c) * tapCount * d.ogp;
-    for (int64_t ob = 0; ob < d.blocks; ++ob) {
-      int nv = d.vectors(ob);
-      transform(taps + ob * d.block, d.ogp, nv,
-                pass.u + d.uOffset(g, 0, ob) + c * int64_t(nv) * d.ks.lanes,
-                d.blocks * d.cg * d.block);
-    }
-  }
-}
-
 /// U = G w G'^T for every pair of channels, as [groups][36][blocks][cg]
 /// [width], width = the block's vectors times lanes, channels past og zero:
 /// each group's weights transposed to [C/g*kH*kW][ogp], then transformed
@@ -169,9 +124,21 @@ template <typename T> bool transformWeights(const Winograd<T> &d, T *u) {
     for (int64_t r = 0; r < d.kdim && d.ogp > d.og; ++r)
       std::fill(group + r * d.ogp + d.og, group + (r + 1) * d.ogp, T(0));
   }
-  WeightPass<T> pass{&d, taps, u};
-  Ranges ranges{d.groups * d.cg, rangeCount(d.groups * d.cg), &pass};
-  globalPool().run(ranges.ranges, weightRange<T>, &ranges);
+  WinogradWeightFn<T> transform = d.ks.winogradWeight[d.kh == 5][d.kw == 5];
+  int64_t tapCount = d.kh * d.kw;
+  // Pairs (group, input channel): their taps, along the output channels.
+  forRanges(d.groups * d.cg, [&](int64_t first, int64_t last) {
+    for (int64_t pair = first; pair < last; ++pair) {
+      int64_t g = pair / d.cg, c = pair % d.cg;
+      const T *pairTaps = taps + pair * tapCount * d.ogp;
+      for (int64_t ob = 0; ob < d.blocks; ++ob) {
+        int nv = d.vectors(ob);
+        transform(pairTaps + ob * d.block, d.ogp, nv,
+                  u + d.uOffset(g, 0, ob) + c * int64_t(nv) * d.ks.lanes,
+                  d.blocks * d.cg * d.block);
+      }
+    }
+  });
   return true;
 }
 
@@ -230,27 +197,6 @@ void computeBand(const Winograd<T> &d, const T *image, int64_t b, int64_t g,
                  yGroup + oy * d.ow, d.ohw);
 }
 
-/// Rows [oy0, oy1) of group g of image b computed element by element: the
-/// way out when a worker's buffers cannot be allocated.
-template <typename T>
-void naiveRows(const Winograd<T> &d, int64_t b, int64_t g, int64_t oy0,
-               int64_t oy1) {
-  for (int64_t oc = g * d.og; oc < (g + 1) * d.og; ++oc)
-    for (int64_t oy = oy0; oy < oy1; ++oy)
-      for (int64_t ox = 0; ox < d.ow; ++ox) {
-        T sum = 0;
-        for (int64_t c = 0; c < d.cg; ++c)
-          for (int64_t i = 0; i < d.kh; ++i)
-            for (int64_t j = 0; j < d.kw; ++j) {
-              int64_t iy = oy - d.pt + i, ix = ox - d.pl + j;
-              if (iy >= 0 && iy < d.h && ix >= 0 && ix < d.wd)
-                sum += d.x[((b * d.c + g * d.cg + c) * d.h + iy) * d.wd + ix] *
-                       d.w[((oc * d.cg + c) * d.kh + i) * d.kw + j];
-            }
-        d.y[(b * d.o + oc) * d.ohw + oy * d.ow + ox] = sum;
-      }
-}
-
 /// One image: copied and computed band by band for each group, then its
 /// epilogue.
 template <typename T> void imageItem(int64_t b, void *ctx) {
@@ -261,7 +207,7 @@ template <typename T> void imageItem(int64_t b, void *ctx) {
     for (int64_t g = 0; g < d.groups; ++g) {
       packImage(d, d.x, d.hp, d.wp, d.cgp, b, g, image);
       if (!allFinite(image, d.imageElems)) {
-        naiveRows(d, b, g, 0, d.oh);
+        directRows(d, d.x, d.w, d.y, b, g, 0, d.oh);
         continue;
       }
       for (int64_t band = 0; band < d.bands; ++band)
@@ -270,7 +216,7 @@ template <typename T> void imageItem(int64_t b, void *ctx) {
     }
   } else {
     for (int64_t g = 0; g < d.groups; ++g)
-      naiveRows(d, b, g, 0, d.oh);
+      directRows(d, d.x, d.w, d.y, b, g, 0, d.oh);
   }
   if (d.epilogue)
     d.epilogue(b, b + 1, 0, d.o * d.ohw, d.ctx);
@@ -293,8 +239,8 @@ template <typename T> void bandItem(int64_t item, void *ctx) {
                 ty0, ty1, work);
     return;
   }
-  naiveRows(d, bg / d.groups, bg % d.groups, ty0 * d.mh,
-            std::min(ty1 * d.mh, d.oh));
+  directRows(d, d.x, d.w, d.y, bg / d.groups, bg % d.groups, ty0 * d.mh,
+             std::min(ty1 * d.mh, d.oh));
 }
 
 template <typename T> void epilogueItem(int64_t b, void *ctx) {
@@ -535,42 +481,6 @@ template <typename T> void gradChunk(int64_t chunk, void *ctx) {
   d.done[chunk] = true;
 }
 
-template <typename T> struct GradPass {
-  const WinogradGrad<T> *d;
-  T *taps;
-};
-
-/// Pairs [first, last) of (group, input channel): G^T dU G' into their
-/// taps, along the output channels.
-template <typename T> void gradWeightRange(int64_t range, void *ctx) {
-  const auto &r = *static_cast<const Ranges *>(ctx);
-  const auto &pass = *static_cast<const GradPass<T> *>(r.ctx);
-  const WinogradGrad<T> &d = *pass.d;
-  WinogradWeightFn<T> transform = d.ks.winogradWeightGrad[d.kh == 5][d.kw == 5];
-  int64_t tapCount = d.kh * d.kw;
-  for (int64_t pair = chunkBegin(r.total, r.ranges, range);
-       pair < chunkBegin(r.total, r.ranges, range + 1); ++pair) {
-    int64_t g = pair / d.cg, c = pair % d.cg;
-    transform(d.partials + d.duOffset(g, 0, c), d.cg * d.ogp,
-              d.ogp / d.ks.lanes, pass.taps + (g * d.cg + c) * tapCount * d.ogp,
-              d.ogp);
-  }
-}
-
-/// Elements [first, last) of the chunks' dU added, in chunk order, into
-/// the first.
-template <typename T> void sumRange(int64_t range, void *ctx) {
-  const auto &r = *static_cast<const Ranges *>(ctx);
-  const WinogradGrad<T> &d = *static_cast<const WinogradGrad<T> *>(r.ctx);
-  int64_t first = chunkBegin(r.total, r.ranges, range),
-          last = chunkBegin(r.total, r.ranges, range + 1);
-  for (int64_t c = 1; c < d.chunks; ++c) {
-    const T *src = d.partials + c * d.duElems;
-    for (int64_t i = first; i < last; ++i)
-      d.partials[i] += src[i];
-  }
-}
-
 /// dw = G^T dU G' for every pair of channels, from the chunks' dU: summed,
 /// taken to taps along the output channels, [C/g*kH*kW][ogp], on the pool,
 /// then transposed into dw. False when the buffer cannot be allocated.
@@ -578,11 +488,24 @@ template <typename T> bool gradToWeights(const WinogradGrad<T> &d) {
   T *taps = static_cast<T *>(tTaps.get(d.groups * d.kdim * d.ogp * sizeof(T)));
   if (!taps)
     return false;
-  Ranges sums{d.duElems, rangeCount(d.duElems), &d};
-  globalPool().run(sums.ranges, sumRange<T>, &sums);
-  GradPass<T> pass{&d, taps};
-  Ranges pairs{d.groups * d.cg, rangeCount(d.groups * d.cg), &pass};
-  globalPool().run(pairs.ranges, gradWeightRange<T>, &pairs);
+  // The chunks' dU added, in chunk order, into the first.
+  forRanges(d.duElems, [&](int64_t first, int64_t last) {
+    for (int64_t c = 1; c < d.chunks; ++c) {
+      const T *src = d.partials + c * d.duElems;
+      for (int64_t i = first; i < last; ++i)
+        d.partials[i] += src[i];
+    }
+  });
+  WinogradWeightFn<T> transform = d.ks.winogradWeightGrad[d.kh == 5][d.kw == 5];
+  int64_t tapCount = d.kh * d.kw;
+  // Pairs (group, input channel): G^T dU G' into their taps.
+  forRanges(d.groups * d.cg, [&](int64_t first, int64_t last) {
+    for (int64_t pair = first; pair < last; ++pair) {
+      int64_t g = pair / d.cg, c = pair % d.cg;
+      transform(d.partials + d.duOffset(g, 0, c), d.cg * d.ogp,
+                d.ogp / d.ks.lanes, taps + pair * tapCount * d.ogp, d.ogp);
+    }
+  });
   for (int64_t g = 0; g < d.groups; ++g)
     d.ks.transpose(taps + g * d.kdim * d.ogp, d.ogp, d.kdim, d.og,
                    d.dw + g * d.og * d.kdim, d.kdim);
