@@ -98,6 +98,13 @@ Graph evaluationGraph(const Graph &g, const std::set<std::string> &trainable,
 
 } // namespace
 
+/// An argument that is neither a trained parameter nor optimizer state: the
+/// batch binds it on every call.
+struct BatchSlot {
+  size_t index;
+  std::string name;
+};
+
 struct Trainer::Impl {
   Model model; // the original, for its structure and non-trained params
   std::vector<std::string> trainable;
@@ -112,13 +119,15 @@ struct Trainer::Impl {
   // are filled in per call.
   std::vector<Tensor> stepIn, stepOut, evalIn, evalOut;
   std::vector<std::string> stepInNames, evalInNames;
+  /// The argument slots that each call's batch binds, with their names.
+  std::vector<BatchSlot> stepBatch, evalBatch;
   bool hasAccuracy = false;
   /// Evaluations of batches of other sizes (the last partial batch of a
   /// test split): the evaluation graph re-batched, compiled on first use.
   struct SizedEval {
     std::unique_ptr<Executable> exe;
     std::vector<Tensor> in, out;
-    std::vector<std::string> inNames;
+    std::vector<BatchSlot> batch;
   };
   std::map<int64_t, SizedEval> sizedEvals;
   CompileOptions evalOptions;
@@ -260,11 +269,13 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
       m.buffers[name] = Buffered{&t, 0, 0, std::nullopt};
   auto bindArgs = [&](Executable &exe, std::vector<Tensor> &in,
                       std::vector<std::string> &inNames,
+                      std::vector<BatchSlot> &batchSlots,
                       std::vector<Tensor> &out, bool isStep) {
     for (const TensorInfo &info : exe.inputs()) {
       inNames.push_back(info.name);
       auto it = m.buffers.find(info.name);
       if (it == m.buffers.end()) {
+        batchSlots.push_back({in.size(), info.name});
         in.emplace_back(); // a batch input, bound per call
         continue;
       }
@@ -287,8 +298,8 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
       }
     }
   };
-  bindArgs(*m.stepExe, m.stepIn, m.stepInNames, m.stepOut, true);
-  bindArgs(*m.evalExe, m.evalIn, m.evalInNames, m.evalOut, false);
+  bindArgs(*m.stepExe, m.stepIn, m.stepInNames, m.stepBatch, m.stepOut, true);
+  bindArgs(*m.evalExe, m.evalIn, m.evalInNames, m.evalBatch, m.evalOut, false);
   for (const auto &[name, buf] : m.buffers)
     if (m.stepInNames[buf.stepIn] != name ||
         m.stepExe->outputs()[buf.stepOut].name != updateName(name))
@@ -317,24 +328,29 @@ Trainer::stepInPlace() const {
 
 namespace {
 
-/// Binds the batch tensors into `in` (the slots left empty for them).
+/// Binds the batch tensors into their slots of `in`. Names are looked up
+/// once per slot; only a batch holding more than the slots is checked
+/// name by name (this runs on every step of a few microseconds).
 void bindBatch(const std::map<std::string, Tensor> &batch,
-               const std::vector<std::string> &names, std::vector<Tensor> &in,
-               const std::map<std::string, Tensor> &params,
-               const std::map<std::string, Tensor> &state, const Graph &g) {
-  for (const auto &[name, t] : batch) {
-    const Value *v = g.findValue(name);
-    if (!v || v->kind() != ValueKind::Input)
-      badInput("'", name, "' is not an input of model ", g.name());
+               const std::vector<BatchSlot> &slots, std::vector<Tensor> &in,
+               const Graph &g) {
+  auto checkNames = [&] {
+    for (const auto &[name, t] : batch) {
+      const Value *v = g.findValue(name);
+      if (!v || v->kind() != ValueKind::Input)
+        badInput("'", name, "' is not an input of model ", g.name());
+    }
+  };
+  for (const BatchSlot &slot : slots) {
+    auto it = batch.find(slot.name);
+    if (it == batch.end()) {
+      checkNames();
+      badInput("the batch does not bind input %", slot.name);
+    }
+    in[slot.index] = it->second;
   }
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (params.count(names[i]) || state.count(names[i]))
-      continue;
-    auto it = batch.find(names[i]);
-    if (it == batch.end())
-      badInput("the batch does not bind input %", names[i]);
-    in[i] = it->second;
-  }
+  if (batch.size() != slots.size())
+    checkNames();
 }
 
 } // namespace
@@ -342,7 +358,7 @@ void bindBatch(const std::map<std::string, Tensor> &batch,
 StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   requireCompiled();
   Impl &m = *impl_;
-  bindBatch(batch, m.stepInNames, m.stepIn, m.params, m.state, m.model.graph);
+  bindBatch(batch, m.stepBatch, m.stepIn, m.model.graph);
   m.stepExe->run(m.stepIn, m.stepOut);
   ++steps_;
   return resultOf(m.stepOut, m.hasAccuracy);
@@ -359,7 +375,7 @@ StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
       featuresIn->type().rank() > 0 &&
       features->second.shape()[0] != featuresIn->type().shape[0])
     return evaluateSized(batch, features->second.shape()[0]);
-  bindBatch(batch, m.evalInNames, m.evalIn, m.params, {}, m.model.graph);
+  bindBatch(batch, m.evalBatch, m.evalIn, m.model.graph);
   m.evalExe->run(m.evalIn, m.evalOut);
   return resultOf(m.evalOut, m.hasAccuracy);
 }
@@ -381,17 +397,18 @@ StepResult Trainer::evaluateSized(const std::map<std::string, Tensor> &batch,
       throw;
     }
     for (const TensorInfo &info : e.exe->inputs()) {
-      e.inNames.push_back(info.name);
       auto it = m.buffers.find(info.name);
-      if (it == m.buffers.end())
+      if (it == m.buffers.end()) {
+        e.batch.push_back({e.in.size(), info.name});
         e.in.emplace_back(); // a batch input, bound per call
-      else
+      } else {
         e.in.push_back(*it->second.current);
+      }
     }
     for (const TensorInfo &info : e.exe->outputs())
       e.out.emplace_back(info.type);
   }
-  bindBatch(batch, e.inNames, e.in, m.params, {}, m.model.graph);
+  bindBatch(batch, e.batch, e.in, m.model.graph);
   e.exe->run(e.in, e.out);
   return resultOf(e.out, m.hasAccuracy);
 }
