@@ -25,21 +25,24 @@ constexpr int MaxNv = 4;
 
 /// The operands of one micro-kernel call: C[0:mr, 0:nr] (+)= A @ B over kc
 /// steps. A is a packed panel [kc][mr] (column k of the block's mr rows
-/// contiguous) or, when aRows is set, mr row pointers each contiguous along
-/// k (rows picked out of a larger array: a convolution's taps). Row k of B
-/// holds NR elements at b + k*ldb (the caller's matrix read in place, or a
-/// packed panel with ldb == NR) or, when bRows is set, at b + bRows[k]. Only
-/// the first nr <= NR columns of B are read and of C written; `accumulate`
-/// adds to C instead of overwriting it. aRows and bRows are not both set.
-/// With aRows and segLen > 0, a row is read in segments of segLen elements
-/// segStride apart, starting segStart elements into a segment (a
-/// convolution's output rows in the rows of its planes).
-/// When vecOffsets is set, the NV vectors of a row of B and of C are not
-/// side by side but at those offsets from b's row and c's (whole vectors:
-/// nr is NV lanes' worth), and aRows is not set.
+/// contiguous, columns aStep apart when it is set) or, when aRows is set, mr
+/// row pointers each contiguous along k (rows picked out of a larger array: a
+/// convolution's taps). Row k of B holds NR elements at b + k*ldb (the caller's
+/// matrix read in place, or a packed panel with ldb == NR) or, when bRows is
+/// set, at b + bRows[k]. Only the first nr <= NR columns of B are read and of C
+/// written; `accumulate` adds to C instead of overwriting it. aRows and bRows
+/// are not both set. With aRows and segLen > 0, a row is read in segments of
+/// segLen elements segStride apart, starting segStart elements into a segment
+/// (a convolution's output rows in the rows of its planes). When vecOffsets is
+/// set, the NV vectors of a row of B and of C are not side by side but at those
+/// offsets from b's row and c's (whole vectors: nr is NV lanes' worth), and
+/// aRows is not set.
 template <typename T> struct MicroArgs {
   int64_t kc;
   const T *a;
+  /// Elements from one column of a packed A to the next: 0 for the packed
+  /// panel's mr, or the row stride of an A stored [k, m] read in place.
+  int64_t aStep;
   const T *const *aRows;
   int64_t segLen, segStride, segStart; ///< aRows' segments, when segLen > 0
   const T *b;

@@ -58,6 +58,7 @@ microBody(const MicroArgs<typename V::T> &p) {
     for (int i = 0; i < MR; ++i)
       rows[i] = p.aRows[i];
   const T *a = p.a;
+  const int64_t aStep = p.aStep ? p.aStep : MR;
   const T *b = p.b;
   if constexpr (Mode == Operands::SegmentedA) {
     // The rows of A in segments of segLen elements segStride apart: a
@@ -95,7 +96,7 @@ microBody(const MicroArgs<typename V::T> &p) {
     }
     // Only the pointers this mode reads move (the others may be null).
     if constexpr (Mode != Operands::IndirectA)
-      a += MR;
+      a += aStep;
     if constexpr (Mode != Operands::IndirectB)
       b += p.ldb;
   }

@@ -227,6 +227,45 @@ TEST(GemmKernels, IndirectAndPrepackedOperandsGiveThePlainResult) {
   });
 }
 
+/// Small blocks of A are read where they are stored (row pointers, or an A
+/// stored [k, m] stepped through as a packed panel): the same bits as A
+/// packed, for both layouts of A and B, with row, column and depth tails
+/// and two slices of k.
+TEST(GemmKernels, BlocksReadInPlaceGiveThePackedResult) {
+  forEachIsa([](Isa) {
+    struct Shape {
+      int64_t m, k, n;
+    };
+    unsigned seed = 61;
+    for (Shape s : {Shape{32, 100, 64}, Shape{13, 37, 70}, Shape{64, 32, 100},
+                    Shape{9, 5, 17}, Shape{17, 300, 10}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          auto a = randomVector(s.m * s.k, seed++),
+               b = randomVector(s.k * s.n, seed++);
+          int64_t lda = ta ? s.m : s.k, ldb = tb ? s.k : s.n;
+          std::vector<float> inPlace(s.m * s.n), packedC(s.m * s.n);
+          GemmProblem<float> g{s.m,      s.n, s.k, a.data(),       lda, ta,
+                               b.data(), ldb, tb,  inPlace.data(), s.n, false};
+          adjoint::rt::gemmSerial(g);
+          std::vector<float> packed(adjoint::rt::packedASize(s.m, s.k));
+          adjoint::rt::prepackA(g, packed.data());
+          g.aPacked = packed.data();
+          g.c = packedC.data();
+          adjoint::rt::gemmSerial(g);
+          std::string what = std::to_string(s.m) + "x" + std::to_string(s.k) +
+                             "x" + std::to_string(s.n) + (ta ? " A^T" : " A") +
+                             (tb ? " B^T" : " B");
+          ASSERT_EQ(0, std::memcmp(inPlace.data(), packedC.data(),
+                                   inPlace.size() * sizeof(float)))
+              << what;
+          expectNear(inPlace,
+                     reference(s.m, s.n, s.k, a, ta, b, tb, inPlace, false),
+                     s.k, what);
+        }
+  });
+}
+
 /// Columns in groups (a convolution's output rows as whole vectors): the
 /// same bits as the plain product of the gathered columns, on 1 and 2
 /// threads, with the columns between groups left alone.
