@@ -180,19 +180,32 @@ TEST(FusedCodegen, RowGroupsPropagateNonFiniteValues) {
   }
 }
 
-TEST(FusedCodegen, ShortRowsAreVectorLoops) {
-  // A softmax over 10 classes is one masked vector iteration per row, not
-  // ten unrolled scalar steps; its maximum is a tree of whole-vector
-  // maxima (Optimizer.cpp), not the backend's scalar expansion.
-  Graph g("rows");
-  Builder b(g);
-  Value *x = b.input("x", {DType::F32, {32, 10}});
-  b.output("softmax", b.softmax(x, -1));
-  std::string ir = dumpCode(g).llvmAfter;
-  EXPECT_EQ(ir.find("call float @llvm.vector.reduce.fmaximum"),
-            std::string::npos);
-  EXPECT_NE(ir.find("@llvm.maximum.v"), std::string::npos);
-  EXPECT_NE(ir.find("llvm.masked.load"), std::string::npos);
+TEST(FusedCodegen, ShortRowsAreVectorizedAcrossRows) {
+  // A softmax over 10 classes: the loop over rows is vectorized, one class
+  // of as many rows as a vector has lanes per vector, so a row's maximum
+  // and sum are element-wise maxima and adds, with no reduction across
+  // lanes. Rows of more than 16 elements are each a masked vector loop
+  // whose maximum is a tree of whole-vector maxima (Optimizer.cpp), not the
+  // backend's scalar expansion. Any count of rows, on 1 and 2 threads.
+  for (auto [rows, cols] : std::vector<std::array<int64_t, 2>>{
+           {32, 10}, {37, 10}, {5, 3}, {1, 10}, {32, 40}}) {
+    SCOPED_TRACE(std::to_string(rows) + " x " + std::to_string(cols));
+    Graph g("rows");
+    Builder b(g);
+    Value *x = b.input("x", {DType::F32, {rows, cols}});
+    b.output("softmax", b.softmax(x, -1));
+    expectInterpreterOnAnyThreadCount(g, 13);
+    std::string ir = dumpCode(g).llvmAfter;
+    EXPECT_EQ(ir.find("call float @llvm.vector.reduce.fmaximum"),
+              std::string::npos);
+    if (cols > 16) {
+      EXPECT_NE(ir.find("@llvm.maximum.v"), std::string::npos);
+      EXPECT_NE(ir.find("llvm.masked.load"), std::string::npos);
+    } else if (rows >= 32) {
+      EXPECT_NE(ir.find("@llvm.maximum.v"), std::string::npos);
+      EXPECT_EQ(ir.find("llvm.vector.reduce"), std::string::npos);
+    }
+  }
 }
 
 TEST(FusedCodegen, TransposedSumsReadTheirOperandsContiguously) {
