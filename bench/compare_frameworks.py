@@ -255,9 +255,8 @@ def time_adjoint(adjoint, model, threads, mode):
     if not median or not rate:
         raise Failure("no median or throughput in adjoint's output")
     seconds = float(median.group(1)) * UNITS[median.group(2)]
-    # The latency line rounds to 0.001 ms, which leaves one significant
-    # digit for the small workloads; runs/s is 1 / the same median with
-    # more digits.
+    # runs/s is 1 / the same median, with more digits than the latency
+    # line's.
     if float(rate.group(1)) > 0:
         seconds = 1.0 / float(rate.group(1))
     return seconds, float(rate.group(2))

@@ -92,9 +92,14 @@ std::string profileTable(const Executable &exe) {
   return os.str();
 }
 
-std::string millis(double seconds) {
+/// A time with at least four significant digits: in microseconds below a
+/// millisecond (a small model's step takes a few).
+std::string duration(double seconds) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
+  if (seconds < 1e-3)
+    std::snprintf(buf, sizeof buf, "%.2f us", seconds * 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
   return buf;
 }
 
@@ -199,16 +204,17 @@ void runBench(const BenchOptions &opts) {
                                    : "all cores");
   std::cout << "\n";
   if (opts.engine == "jit")
-    std::cout << "compile: " << millis(compileSeconds)
+    std::cout << "compile: " << duration(compileSeconds)
               << (opts.noOptimize ? " (not optimized: one kernel per node)"
                                   : "")
               << "\n"
               << codeSummary(trainer ? trainer->stepExecutable() : *exe);
   if (opts.train)
     std::cout << "FLOPs of a step are estimated as 3x the forward pass\n";
-  std::cout << "latency: median " << millis(median) << ", min "
-            << millis(times.front()) << ", max " << millis(times.back()) << " ("
-            << opts.iters << " runs after " << opts.warmup << " warm-up)\n";
+  std::cout << "latency: median " << duration(median) << ", min "
+            << duration(times.front()) << ", max " << duration(times.back())
+            << " (" << opts.iters << " runs after " << opts.warmup
+            << " warm-up)\n";
   char buf[96];
   std::snprintf(buf, sizeof buf, "throughput: %.1f runs/s, %.2f GFLOP/s\n",
                 1.0 / median, (double)flops / median * 1e-9);
