@@ -132,9 +132,50 @@ void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
   std::vector<llvm::Value *> offsets, ivs;
   for (const Access &a : accesses)
     offsets.push_back(b.getInt64(a.offset));
-  nestLevel(b, 0, rowBegin, rowEnd, dims.size() == 2 ? colBegin : nullptr,
-            dims.size() == 2 ? colEnd : nullptr, dims, accesses, offsets, ivs,
-            body, false, false);
+  bool flat = dims.size() == 2;
+  for (const Access &a : accesses)
+    flat = flat && a.strides[0] == a.strides[1] * dims[1];
+  if (!flat) {
+    nestLevel(b, 0, rowBegin, rowEnd, dims.size() == 2 ? colBegin : nullptr,
+              dims.size() == 2 ? colEnd : nullptr, dims, accesses, offsets, ivs,
+              body, false, false);
+    return;
+  }
+  // Every access walks the rows contiguously: a tile of whole rows is one
+  // loop over its elements, with one vector tail in all instead of one per
+  // row (rows of 100 are 6 vectors and 4 scalar steps each).
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext &ctx = b.getContext();
+  llvm::BasicBlock *wholeBB = llvm::BasicBlock::Create(ctx, "rows", fn);
+  llvm::BasicBlock *partBB = llvm::BasicBlock::Create(ctx, "part", fn);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "tile.done", fn);
+  llvm::Value *cols = b.getInt64(dims[1]);
+  b.CreateCondBr(b.CreateAnd(b.CreateICmpEQ(colBegin, b.getInt64(0)),
+                             b.CreateICmpEQ(colEnd, cols)),
+                 wholeBB, partBB);
+  b.SetInsertPoint(wholeBB);
+  emitLoop(
+      b, b.CreateMul(rowBegin, cols, "", true, true),
+      b.CreateMul(rowEnd, cols, "", true, true),
+      [&](llvm::Value *iv) {
+        std::vector<llvm::Value *> at = offsets;
+        for (size_t a = 0; a < accesses.size(); ++a) {
+          int64_t stride = accesses[a].strides[1];
+          bool nuw = stride > 0;
+          if (stride != 0)
+            at[a] = b.CreateAdd(
+                at[a], b.CreateMul(iv, b.getInt64(stride), "", nuw, true), "",
+                nuw, true);
+        }
+        body(at, {});
+      },
+      "e");
+  b.CreateBr(done);
+  b.SetInsertPoint(partBB);
+  nestLevel(b, 0, rowBegin, rowEnd, colBegin, colEnd, dims, accesses, offsets,
+            ivs, body, false, false);
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
 }
 
 size_t contiguousDim(llvm::ArrayRef<int64_t> dims,

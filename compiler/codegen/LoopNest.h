@@ -67,7 +67,9 @@ void emitNestInner(
 
 /// emitNest over a two-dimensional space restricted to the tile of rows
 /// [rowBegin, rowEnd) and columns [colBegin, colEnd); a space of one
-/// dimension is a column (colBegin and colEnd are then 0 and 1).
+/// dimension is a column (colBegin and colEnd are then 0 and 1). When every
+/// access is contiguous across rows, a tile of whole rows runs as one loop
+/// over its elements, and `body` then gets no induction variables.
 void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
                   llvm::Value *rowEnd, llvm::Value *colBegin,
                   llvm::Value *colEnd, llvm::ArrayRef<int64_t> dims,
