@@ -54,6 +54,8 @@ TensorType inferConv2DWeightGrad(std::span<const TensorType> ops,
   requireDType(op, ops[0], Allowed::Float, "operands");
   requireRank(op, ops[0], 4, "input (N,C,H,W)");
   requireRank(op, ops[1], 4, "dy (N,O,outH,outW)");
+  requireStaticDims(op, ops[0], 1, "input (N,C,H,W)");
+  requireStaticDims(op, ops[1], 1, "dy (N,O,outH,outW)");
   const Shape &kernel = r.getInts("kernel");
   requireLength(op, "kernel", kernel, 2);
   requirePositive(op, "kernel", kernel);
@@ -78,6 +80,7 @@ TensorType inferMaxPool2DGrad(std::span<const TensorType> ops,
   requireDType(op, ops[0], Allowed::Float, "operands");
   requireRank(op, ops[0], 4, "input (N,C,H,W)");
   requireRank(op, ops[1], 4, "dy (N,C,outH,outW)");
+  requireStaticDims(op, ops[0], 1, "input (N,C,H,W)");
   const Shape &x = ops[0].shape;
   Window2D win = poolWindow(r, x);
   requireDyShape(op, ops[1], {x[0], x[1], win.outH, win.outW},
@@ -105,6 +108,7 @@ TensorType inferScatterAdd(std::span<const TensorType> ops,
     badInput("scatter_add: indices must be i32 or i64, not ", typeStr(indices));
   requireDType(op, updates, Allowed::Numeric, "updates");
   const Shape &shape = r.getInts("shape");
+  requireNonNegative(op, "shape", shape);
   checkShape(shape, dtypeSize(updates.dtype), "scatter_add: 'shape'");
   if (shape.empty())
     badInput("scatter_add: 'shape' must have rank >= 1");

@@ -9,6 +9,7 @@
 #include "ir/Error.h"
 #include "ir/Graph.h"
 #include "ir/ShapeInference.h"
+#include "ir/Specialize.h"
 #include "ir/Verifier.h"
 #include "ir/interp/Kernels.h"
 
@@ -156,7 +157,9 @@ namespace {
 
 /// Throws BadInput unless `inputs` binds exactly the graph's inputs, each to
 /// a tensor of the declared type.
-void checkInputs(const Graph &g, const std::map<std::string, Tensor> &inputs) {
+/// Every input of `g` given, and nothing else.
+void checkInputNames(const Graph &g,
+                     const std::map<std::string, Tensor> &inputs) {
   for (const auto &[name, tensor] : inputs) {
     const Value *v = g.findValue(name);
     if (!v || v->kind() != ValueKind::Input) {
@@ -167,11 +170,15 @@ void checkInputs(const Graph &g, const std::map<std::string, Tensor> &inputs) {
                known.empty() ? "no inputs" : known, ")");
     }
   }
-  for (const Value *v : g.inputs()) {
-    auto it = inputs.find(v->name());
-    if (it == inputs.end())
+  for (const Value *v : g.inputs())
+    if (!inputs.count(v->name()))
       badInput("missing input %", v->name(), " (", typeStr(v->type()), ")");
-    const Tensor &t = it->second;
+}
+
+void checkInputs(const Graph &g, const std::map<std::string, Tensor> &inputs) {
+  checkInputNames(g, inputs);
+  for (const Value *v : g.inputs()) {
+    const Tensor &t = inputs.at(v->name());
     if (t.type() != v->type())
       badInput("input %", v->name(), " expects ", typeStr(v->type()), ", got ",
                typeStr(t.type()));
@@ -184,6 +191,11 @@ void checkInputs(const Graph &g, const std::map<std::string, Tensor> &inputs) {
 
 std::map<std::string, Tensor>
 interpret(const Graph &g, const std::map<std::string, Tensor> &inputs) {
+  if (hasSymbols(g)) {
+    // The inputs' shapes give the symbols their values.
+    checkInputNames(g, inputs);
+    return interpret(specialize(g, bindSymbols(g, inputs)), inputs);
+  }
   verify(g);
   checkInputs(g, inputs);
 

@@ -13,6 +13,7 @@
 #include "ir/ByteOrder.h"
 #include "ir/Error.h"
 #include "ir/ShapeInference.h"
+#include "ir/SymbolicDim.h"
 #include "ir/Verifier.h"
 #include "proto/adjoint.pb.h"
 
@@ -73,7 +74,10 @@ constexpr std::pair<InitSpec::Kind, proto::Initializer::Kind> kInitKinds[] = {
 void toProtoType(const TensorType &t, proto::TensorType *out) {
   out->set_dtype(toProtoDType(t.dtype));
   for (int64_t d : t.shape)
-    out->add_dims(d);
+    out->add_dims(isSymbolic(d) ? dimCoefficient(d) : d);
+  if (!isStatic(t.shape))
+    for (int64_t d : t.shape)
+      out->add_dim_symbols(isSymbolic(d) ? symbolName(dimSymbol(d)) : "");
 }
 
 std::string littleEndianBytes(const Tensor &t) {
@@ -183,12 +187,38 @@ TensorType typeOf(int dtype,
     badInput(what, ": rank ", dims.size(), " exceeds the maximum rank ",
              kMaxRank);
   t.shape.assign(dims.begin(), dims.end());
+  // Symbols come from dim_symbols only: any negative number here is bad.
+  for (int64_t d : t.shape)
+    if (d < 0) {
+      std::string dims;
+      for (int64_t e : t.shape)
+        dims += (dims.empty() ? "" : ",") + std::to_string(e);
+      badInput(what, ": negative dimension in shape [", dims, "]");
+    }
   checkType(t, what);
   return t;
 }
 
 TensorType fromProtoType(const proto::TensorType &p, const std::string &what) {
-  return typeOf(p.dtype(), p.dims(), what);
+  TensorType t = typeOf(p.dtype(), p.dims(), what);
+  if (p.dim_symbols_size() > (int)t.rank())
+    badInput(what, ": ", p.dim_symbols_size(), " dimension symbols for rank ",
+             t.rank());
+  for (int i = 0; i < p.dim_symbols_size(); ++i) {
+    const std::string &name = p.dim_symbols(i);
+    if (name.empty())
+      continue;
+    std::optional<int64_t> sym = parseDim(name);
+    if (!sym || !isSymbolic(*sym) || dimCoefficient(*sym) != 1)
+      badInput(what, ": '", name, "' is no symbol name (an identifier or ?)");
+    if (t.shape[i] < 1 || t.shape[i] > kMaxSymbolCoefficient)
+      badInput(what, ": symbolic dimension ", i, " (", name,
+               ") needs a multiplier from 1 to ", kMaxSymbolCoefficient,
+               ", not ", t.shape[i]);
+    t.shape[i] = symbolicDim(dimSymbol(*sym), t.shape[i]);
+  }
+  checkType(t, what);
+  return t;
 }
 
 /// A tensor of `type` from little-endian `raw`, which must hold exactly its

@@ -2,6 +2,7 @@
 #include "ir/ShapeChecks.h"
 
 #include "ir/Error.h"
+#include "ir/SymbolicDim.h"
 
 namespace adjoint::detail {
 
@@ -80,6 +81,15 @@ void requirePositive(OpKind op, const char *attr,
     if (x <= 0)
       badInput(opName(op), ": attribute '", attr, "' must be positive, got ",
                shapeStr(v));
+}
+
+void requireStaticDims(OpKind op, const TensorType &t, size_t from,
+                       const char *what) {
+  for (size_t d = from; d < t.rank(); ++d)
+    if (isSymbolic(t.shape[d]))
+      badInput(opName(op), ": dimension ", d, " of the ", what, " ", typeStr(t),
+               " is symbolic; only the batch (dimension 0",
+               from == 0 ? " of the input" : "", ") may be");
 }
 
 void requireNonNegative(OpKind op, const char *attr,

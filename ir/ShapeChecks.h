@@ -29,6 +29,10 @@ enum class Allowed { Float, Numeric, SignedNumeric, Bool, Any };
 void requireDType(OpKind op, const TensorType &t, Allowed a,
                   const char *what = "operand");
 void requireRank(OpKind op, const TensorType &t, size_t rank, const char *what);
+/// Dimensions [from, rank) of `t` must be static (windows, channels and
+/// kernels: only a batch may be symbolic).
+void requireStaticDims(OpKind op, const TensorType &t, size_t from,
+                       const char *what);
 
 /// Attribute `attr` must have `n` values.
 void requireLength(OpKind op, const char *attr, const std::vector<int64_t> &v,

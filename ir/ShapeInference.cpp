@@ -3,6 +3,7 @@
 
 #include "ir/Error.h"
 #include "ir/ShapeChecks.h"
+#include "ir/SymbolicDim.h"
 
 #include <algorithm>
 #include <limits>
@@ -112,6 +113,17 @@ SliceDims normalizeSlice(const AttrReader &attrs, const Shape &operand) {
     int64_t dim = operand[axis], step = steps[i];
     if (step == 0)
       badInput("slice: step 0 on axis ", axes[i]);
+    if (isSymbolic(dim)) {
+      // Only the whole of a symbolic axis: its extent is not known here.
+      if (starts[i] != 0 || step != 1 ||
+          ends[i] < std::numeric_limits<int32_t>::max())
+        badInput("slice: axis ", axes[i], " has the symbolic extent ",
+                 dimStr(dim),
+                 "; only all of it can be taken (start 0, step 1, end "
+                 "past any extent), not starts ",
+                 starts[i], ", ends ", ends[i], ", step ", step);
+      continue;
+    }
     // ONNX/numpy semantics: negative indices count from the end, then clamp.
     auto clampIndex = [&](int64_t v, int64_t lo, int64_t hi) {
       if (v < 0)
@@ -174,22 +186,30 @@ Shape reshapeTarget(const AttrReader &attrs, const Shape &operand) {
       badInput("reshape: negative dimension in shape ", shapeStr(target));
     }
   }
-  int64_t total = TensorType{DType::F32, operand}.numElements();
+  // The element count is static or a multiple of one symbol, which only
+  // the -1 can take on ([N,1,28,28] to [-1,784] is [N,784]).
+  std::optional<int64_t> total = productOfDims(operand);
+  if (!total)
+    badInput("reshape: the operand ", shapeStr(operand),
+             " has more than one symbolic dimension");
   if (inferred >= 0) {
     int64_t known = 1;
     bool overflow = false;
     for (size_t i = 0; i < target.size(); ++i)
       if ((int64_t)i != inferred)
         overflow |= __builtin_mul_overflow(known, target[i], &known);
-    if (overflow || known == 0 || total % known != 0)
+    std::optional<int64_t> rest =
+        overflow || known == 0 ? std::nullopt : divDims(*total, known);
+    if (!rest)
       badInput("reshape: cannot infer -1 in ", shapeStr(target),
                " for an operand of shape ", shapeStr(operand));
-    target[inferred] = total / known;
+    target[inferred] = *rest;
   }
   checkShape(target, 1, "reshape: target");
-  if (TensorType{DType::F32, target}.numElements() != total)
-    badInput("reshape: cannot reshape ", shapeStr(operand), " (", total,
-             " elements) to ", shapeStr(target));
+  if (productOfDims(target) != total)
+    badInput("reshape: cannot reshape ", shapeStr(operand), " (",
+             dimStr(*total), " elements) to ", shapeStr(target),
+             isSymbolic(*total) ? " (a symbolic extent goes where -1 is)" : "");
   return target;
 }
 
@@ -345,6 +365,7 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
   }
   case OpKind::Iota: {
     TensorType t{r.getDType("dtype"), r.getInts("shape")};
+    requireNonNegative(op, "shape", t.shape);
     requireDType(op, t, Allowed::Numeric, "result");
     checkType(t, "iota: 'shape'");
     if (t.rank() == 0)
@@ -384,6 +405,7 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
   }
   case OpKind::BroadcastTo: {
     Shape target = r.getInts("shape");
+    requireNonNegative(op, "shape", target);
     checkShape(target, 1, "broadcast_to: 'shape'");
     bool ok = ops[0].rank() <= target.size();
     for (size_t i = 0; ok && i < ops[0].rank(); ++i) {
@@ -411,9 +433,14 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
       if (!ok)
         badInput("concat: operand shapes differ outside axis ", axis, " (",
                  typesStr(ops), ")");
-      if (__builtin_add_overflow(out[axis], ops[i].shape[axis], &out[axis]))
+      std::optional<int64_t> sum = addDims(out[axis], ops[i].shape[axis]);
+      if (!sum)
         badInput("concat: the result's extent along axis ", axis,
-                 " overflows (", typesStr(ops), ")");
+                 isSymbolic(out[axis]) || isSymbolic(ops[i].shape[axis])
+                     ? " would mix symbols or a symbol and a number ("
+                     : " overflows (",
+                 typesStr(ops), ")");
+      out[axis] = *sum;
     }
     checkShape(out, dtypeSize(ops[0].dtype), "concat: result");
     return {ops[0].dtype, out};
@@ -424,6 +451,12 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     requireNonNegative(op, "pads", pads);
     Shape out = ops[0].shape;
     for (size_t d = 0; d < out.size(); ++d) {
+      if (isSymbolic(out[d])) {
+        if (pads[d] != 0 || pads[d + out.size()] != 0)
+          badInput("pad: axis ", d, " has the symbolic extent ", dimStr(out[d]),
+                   " and cannot be padded (pads ", shapeStr(pads), ")");
+        continue;
+      }
       if (pads[d] > std::numeric_limits<int32_t>::max() ||
           pads[d + out.size()] > std::numeric_limits<int32_t>::max())
         badInput("pad: pads ", shapeStr(pads), " are too large");
@@ -456,8 +489,7 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     Shape out(ops[0].shape.begin(), ops[0].shape.begin() + axis);
     out.insert(out.end(), ops[1].shape.begin(), ops[1].shape.end());
     out.insert(out.end(), ops[0].shape.begin() + axis + 1, ops[0].shape.end());
-    if (ops[0].shape[axis] == 0 &&
-        TensorType{ops[1].dtype, ops[1].shape}.numElements() > 0)
+    if (ops[0].shape[axis] == 0 && productOfDims(ops[1].shape) != 0)
       badInput("gather: indices into an empty axis ", axis, " of ",
                typeStr(ops[0]));
     checkShape(out, dtypeSize(ops[0].dtype), "gather: result");
@@ -480,6 +512,8 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     requireDType(op, ops[0], Allowed::Float, "operands");
     requireRank(op, ops[0], 4, "input (N,C,H,W)");
     requireRank(op, ops[1], 4, "weight (O,C/groups,kH,kW)");
+    requireStaticDims(op, ops[0], 1, "input (N,C,H,W)");
+    requireStaticDims(op, ops[1], 0, "weight (O,C/groups,kH,kW)");
     return {ops[0].dtype,
             convOutputShape(op, r, ops[0].shape, ops[1].shape, typesStr(ops))};
   }
@@ -488,6 +522,7 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     requireDType(op, ops[0],
                  op == OpKind::MaxPool2D ? Allowed::Numeric : Allowed::Float);
     requireRank(op, ops[0], 4, "input (N,C,H,W)");
+    requireStaticDims(op, ops[0], 1, "input (N,C,H,W)");
     Window2D win = poolWindow(r, ops[0].shape);
     const Shape &x = ops[0].shape;
     return {ops[0].dtype, {x[0], x[1], win.outH, win.outW}};

@@ -1,6 +1,8 @@
 //===- Tensor.cpp - A dense host tensor -----------------------------------===//
 #include "ir/Tensor.h"
 
+#include "ir/SymbolicDim.h"
+
 #include "ir/Error.h"
 
 #include <cmath>
@@ -54,8 +56,18 @@ template <> uint8_t convertFromDouble<uint8_t>(double v) {
   return saturatingFromDouble<uint8_t>(v);
 }
 
+namespace {
+const TensorType &requireStatic(const TensorType &t) {
+  if (!isStatic(t.shape))
+    badInput("a tensor has a static shape, not ", typeStr(t),
+             ": bind its symbols first");
+  return t;
+}
+} // namespace
+
 Tensor::Tensor(TensorType type)
-    : type_(std::move(type)), data_(allocateZeroed(type_.byteSize())) {}
+    : type_(std::move(type)),
+      data_(allocateZeroed(requireStatic(type_).byteSize())) {}
 
 double Tensor::elementAsDouble(int64_t i) const {
   return visitDType(dtype(), [&](auto tag) -> double {

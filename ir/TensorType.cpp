@@ -2,6 +2,7 @@
 #include "ir/TensorType.h"
 
 #include "ir/Error.h"
+#include "ir/SymbolicDim.h"
 
 #include <limits>
 #include <unistd.h>
@@ -20,7 +21,7 @@ std::string shapeStr(const Shape &s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (i)
       out += ",";
-    out += std::to_string(s[i]);
+    out += dimStr(s[i]);
   }
   return out + "]";
 }
@@ -37,11 +38,14 @@ void checkShape(const Shape &s, size_t elemSize, const std::string &what) {
   // The product of the nonzero extents must fit, with the element size,
   // even when another extent is 0: strides and partial products are
   // computed from them (found by fuzz_ReadNpy; a 0 first hid the rest).
+  // A symbolic extent counts with its coefficient: the size must fit at
+  // least when the symbol is 1.
   int64_t n = 1;
   bool overflow = false;
-  for (int64_t d : s) {
-    if (d < 0)
+  for (int64_t dim : s) {
+    if (dim < 0 && !isSymbolic(dim))
       badInput(what, ": negative dimension in shape ", shapeStr(s));
+    int64_t d = isSymbolic(dim) ? dimCoefficient(dim) : dim;
     if (d == 0)
       continue;
     if (n > max / d)

@@ -12,7 +12,9 @@ namespace adjoint {
 /// The largest rank a tensor may have.
 inline constexpr size_t kMaxRank = 8;
 
-/// A static shape: one extent per dimension, each >= 0. Rank 0 is a scalar.
+/// A shape: one extent per dimension, each >= 0 or symbolic (a multiple of
+/// a named symbol such as the batch N, ir/SymbolicDim.h). Rank 0 is a
+/// scalar.
 using Shape = std::vector<int64_t>;
 
 /// The element type and static shape of a value.
@@ -21,7 +23,8 @@ struct TensorType {
   Shape shape;
 
   size_t rank() const { return shape.size(); }
-  /// Number of elements (1 for a scalar). Valid for checked shapes only.
+  /// Number of elements (1 for a scalar). Valid for checked, static
+  /// shapes only.
   int64_t numElements() const;
   /// Size in bytes. Valid for checked shapes only.
   int64_t byteSize() const { return numElements() * (int64_t)dtypeSize(dtype); }
@@ -33,9 +36,9 @@ std::string shapeStr(const Shape &s);
 /// "f32[2,3]".
 std::string typeStr(const TensorType &t);
 
-/// Throws BadInput (naming `what`) unless `s` has rank <= kMaxRank, no
-/// negative extent, and an element count and byte size (for elements of
-/// `elemSize` bytes) that fit in int64.
+/// Throws BadInput (naming `what`) unless `s` has rank <= kMaxRank and an
+/// element count and byte size (for elements of `elemSize` bytes) that fit
+/// in int64, symbols counted as 1.
 void checkShape(const Shape &s, size_t elemSize, const std::string &what);
 
 /// Bytes of physical memory, or the largest value if unknown. A recipe

@@ -17,7 +17,10 @@ bool isNameChar(char c) {
          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
-bool isWordChar(char c) { return isNameChar(c) || c == '+'; }
+// '?' and '*' for symbolic dimensions (`?`, `N*28`).
+bool isWordChar(char c) {
+  return isNameChar(c) || c == '+' || c == '?' || c == '*';
+}
 
 int hexDigit(char c) {
   if (c >= '0' && c <= '9')

@@ -13,6 +13,7 @@
 
 #include "ir/Error.h"
 #include "ir/ShapeInference.h"
+#include "ir/SymbolicDim.h"
 #include "ir/TextLexer.h"
 #include "ir/TextParserSupport.h"
 #include "ir/Verifier.h"
@@ -144,13 +145,21 @@ TensorType Parser::parseType() {
       int64_t v = 0;
       NumberStatus s = d.kind == TokenKind::Word ? parseNumber(d.text, v)
                                                  : NumberStatus::NotANumber;
-      if (s == NumberStatus::NotANumber)
-        fail(d, "expected a dimension (an integer >= 0), found ",
-             describeToken(d));
-      if (s == NumberStatus::OutOfRange)
+      if (s == NumberStatus::NotANumber) {
+        // A symbol: N, ?, or a multiple such as N*28.
+        std::optional<int64_t> sym =
+            d.kind == TokenKind::Word ? parseDim(d.text) : std::nullopt;
+        if (!sym || !isSymbolic(*sym))
+          fail(d,
+               "expected a dimension (an integer >= 0, a symbol such as N "
+               "or ?, or a multiple such as N*28), found ",
+               describeToken(d));
+        v = *sym;
+      } else if (s == NumberStatus::OutOfRange) {
         fail(d, "dimension ", describeToken(d), " is out of range");
-      if (v < 0)
+      } else if (v < 0) {
         fail(d, "negative dimension ", v);
+      }
       if (shape.size() == kMaxRank)
         fail(d, "a type has at most ", kMaxRank, " dimensions");
       shape.push_back(v);

@@ -3,6 +3,7 @@
 
 #include "ir/Error.h"
 #include "ir/Graph.h"
+#include "ir/SymbolicDim.h"
 
 #include <algorithm>
 #include <cmath>
@@ -258,7 +259,8 @@ void verifyTrainingSpec(const TrainingSpec &spec, const Graph &g) {
   if (!spec.features.empty()) {
     features = findInput(g, spec.features, "features");
     int64_t batch = features->type().shape[0];
-    if (spec.batchSize != 0 && spec.batchSize != batch)
+    // A symbolic batch takes any batch_size.
+    if (spec.batchSize != 0 && spec.batchSize != batch && !isSymbolic(batch))
       badInput("batch_size ", spec.batchSize,
                " differs from the leading (batch) dimension of ",
                describeValue("features", spec.features, features));

@@ -11,6 +11,7 @@
 #include "compiler/autodiff/GradRules.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
+#include "ir/Specialize.h"
 
 #include <algorithm>
 #include <cassert>
@@ -184,6 +185,7 @@ std::vector<Value *> appendGradients(Graph &g, Value *loss,
 
 Graph gradientGraph(const Graph &g, const std::string &lossOutput,
                     std::vector<std::string> wrt) {
+  requireStatic(g, "differentiation");
   const Output *loss = nullptr;
   std::string names;
   for (const Output &o : g.outputs()) {

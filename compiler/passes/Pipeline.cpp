@@ -9,6 +9,7 @@
 #include "compiler/passes/TransposeParameters.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
+#include "ir/Specialize.h"
 #include "ir/Verifier.h"
 
 #include <algorithm>
@@ -137,6 +138,7 @@ const std::vector<std::string> &pipelinePassNames() {
 }
 
 PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
+  requireStatic(g, "the optimizing pipeline");
   PipelineResult r{copyGraph(g), {}, {}, {}};
   bool verifyEach = options.verifyEach || kDebugBuild;
   auto after = [&](std::string_view pass, const FusionPlan *fusion) {

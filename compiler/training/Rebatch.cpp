@@ -10,6 +10,7 @@
 
 #include "ir/Error.h"
 #include "ir/ShapeInference.h"
+#include "ir/Specialize.h"
 #include "ir/Verifier.h"
 
 #include <algorithm>
@@ -415,6 +416,16 @@ Graph rebatch(const Graph &g, const std::string &features, int64_t batch) {
     badInput("model ", g.name(), " has no input %", features,
              " of rank >= 1 to take the batch from");
   int64_t oldBatch = f->type().shape[0];
+  if (isSymbolic(oldBatch)) {
+    // A symbolic batch is given its value; nothing is rewritten.
+    int64_t c = dimCoefficient(oldBatch);
+    if (batch % c != 0)
+      badInput("the batch of model ", g.name(), " is ", dimStr(oldBatch), ": ",
+               batch, " is no multiple of ", c);
+    return specialize(g, {{dimSymbol(oldBatch), batch / c}});
+  }
+  if (hasSymbols(g))
+    requireStatic(g, strCat("re-batching along %", features));
   Rebatcher rb(g, oldBatch, batch);
 
   Graph out(g.name());

@@ -3,10 +3,14 @@
 
 #include "ir/Error.h"
 #include "ir/ModelIO.h"
+#include "ir/TextFormat.h"
 #include "proto/adjoint.pb.h"
 #include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
 
 using namespace adjoint;
 using adjoint::testing::TempDir;
@@ -498,6 +502,51 @@ TEST(BadModel, BinaryFilesGiveTheSameErrors) {
     EXPECT_EQ(std::string(e.what()),
               path + ": node %y (relu): operand %missing names no value");
   }
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Symbolic dimensions
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+TEST(ProtoConvert, SymbolicDimensionsRoundTrip) {
+  TempDir dir;
+  Model m = parseModel("graph g(%x: f32[N,1,28,28], %s: f32[?,4]) {\n"
+                       "  %0 = reshape(%x) {shape = [-1, 28]} : f32[N*28,28]\n"
+                       "  return %0, %s\n}\n");
+  for (const char *file : {"m.pb", "m.pbtxt", "m.adj"}) {
+    std::string path = (dir.path() / file).string();
+    saveModel(m, path);
+    EXPECT_EQ(printModel(loadModel(path)), printModel(m)) << file;
+  }
+  std::ifstream in(dir.path() / "m.pbtxt");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_CONTAINS(text, "dim_symbols: \"N\"");
+  EXPECT_CONTAINS(text, "dim_symbols: \"?\"");
+}
+
+TEST(BadModel, MalformedDimensionSymbols) {
+  std::string out = "  outputs { name: \"out\" value: \"x\" }\n";
+  EXPECT_CONTAINS(graphError("  inputs { name: \"x\" type { dtype: F32 dims: "
+                             "1 dims: 3 dim_symbols: \"N-1\" } }\n" +
+                             out),
+                  "'N-1' is no symbol name");
+  EXPECT_CONTAINS(graphError("  inputs { name: \"x\" type { dtype: F32 dims: "
+                             "0 dim_symbols: \"N\" } }\n" +
+                             out),
+                  "needs a multiplier");
+  EXPECT_CONTAINS(graphError("  inputs { name: \"x\" type { dtype: F32 dims: "
+                             "2 dim_symbols: \"N\" dim_symbols: \"M\" } }\n" +
+                             out),
+                  "2 dimension symbols for rank 1");
+  EXPECT_CONTAINS(graphError("  inputs { name: \"x\" type { dtype: F32 dims: "
+                             "-1048577 } }\n" +
+                             out),
+                  "negative dimension in shape [-1048577]");
 }
 
 } // namespace

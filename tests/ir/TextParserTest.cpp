@@ -172,8 +172,10 @@ TEST(TextParser, TypesAreChecked) {
             "bits");
   EXPECT_EQ(errorOf("graph g(%x: f32[99999999999999999999]) {}"),
             "m.adj:1:17: dimension '99999999999999999999' is out of range");
-  EXPECT_EQ(errorOf("graph g(%x: f32[2.5]) {}"),
-            "m.adj:1:17: expected a dimension (an integer >= 0), found '2.5'");
+  EXPECT_EQ(
+      errorOf("graph g(%x: f32[2.5]) {}"),
+      "m.adj:1:17: expected a dimension (an integer >= 0, a symbol such as N "
+      "or ?, or a multiple such as N*28), found '2.5'");
 }
 
 TEST(TextParser, LiteralDataIsChecked) {
