@@ -15,6 +15,7 @@
 #include "ir/Flops.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 
 #include <CLI/CLI.hpp>
 
@@ -111,7 +112,10 @@ Model withBatch(Model m, const std::string &file, int64_t batch,
     int64_t was = m.graph.findValue(batchInput(m))->type().shape[0];
     if (was == batch)
       return std::move(m);
-    note = strCat("batch: ", batch, " (re-batched from ", was, ")\n");
+    note =
+        isSymbolic(was)
+            ? strCat("batch: ", batch, " (", dimStr(was), " = ", batch, ")\n")
+            : strCat("batch: ", batch, " (re-batched from ", was, ")\n");
     return rebatch(m, batch);
   });
 }
@@ -125,8 +129,13 @@ void runBench(const BenchOptions &opts) {
   std::string batchNote;
   if (opts.batch)
     m = withBatch(std::move(m), opts.model, opts.batch, batchNote);
+  SymbolValues symbols;
+  std::map<std::string, Tensor> inputs =
+      modelInputs(m.graph, opts.inputs, seed, &symbols);
+  if (hasSymbols(m.graph))
+    m.graph =
+        withContext(opts.model, [&] { return specialize(m.graph, symbols); });
   const Graph &g = m.graph;
-  std::map<std::string, Tensor> inputs = modelInputs(g, opts.inputs, seed);
   int64_t flops = graphFlops(g);
 
   using Clock = std::chrono::steady_clock;

@@ -4,6 +4,7 @@
 #include "compiler/training/Optimizer.h"
 #include "ir/Flops.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 
 #include <CLI/CLI.hpp>
 
@@ -70,11 +71,31 @@ void runCheck(const CheckOptions &opts) {
      << " elements, " << groupDigits(bytes) << " bytes = " << binarySize(bytes)
      << ")\n";
   os << "nodes: " << g.nodes().size() << "\n";
-  int64_t flops = graphFlops(g);
-  os << "FLOPs: " << groupDigits(flops);
-  if (flops >= 1000)
-    os << " (" << metricCount(flops) << ")";
-  os << "\n";
+  auto count = [](int64_t flops) {
+    std::string out = groupDigits(flops);
+    if (flops >= 1000)
+      out += " (" + metricCount(flops) + ")";
+    return out;
+  };
+  std::vector<SymbolId> symbols = graphSymbols(g);
+  if (symbols.empty()) {
+    os << "FLOPs: " << count(graphFlops(g)) << "\n";
+  } else if (symbols.size() == 1) {
+    // Affine in the symbol: its slope and what is left at 0.
+    SymbolId s = symbols[0];
+    int64_t at1 = graphFlops(specialize(g, {{s, 1}}));
+    int64_t perUnit = graphFlops(specialize(g, {{s, 2}})) - at1;
+    os << "FLOPs: ";
+    if (at1 != perUnit)
+      os << count(at1 - perUnit) << " + ";
+    os << count(perUnit) << " per " << symbolName(s) << "\n";
+  } else {
+    SymbolValues ones;
+    for (SymbolId s : symbols)
+      ones[s] = 1;
+    os << "FLOPs: " << count(graphFlops(specialize(g, ones))) << " at "
+       << symbolValuesStr(ones) << "\n";
+  }
   if (m.training)
     printTraining(os, *m.training);
 }

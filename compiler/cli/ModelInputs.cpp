@@ -72,9 +72,11 @@ Tensor randomTensor(const TensorType &type, uint64_t seed, uint64_t stream) {
   return t;
 }
 
-/// Binds the -i files to inputs, checking names and types.
+/// Binds the -i files to inputs, checking names and types (symbolic
+/// dimensions bound into `symbols`).
 std::map<std::string, Tensor> bindInputs(const Graph &g,
-                                         const std::vector<InputBinding> &bs) {
+                                         const std::vector<InputBinding> &bs,
+                                         SymbolValues &symbols) {
   std::map<std::string, Tensor> bound;
   for (const InputBinding &b : bs) {
     Value *v = g.findValue(b.name);
@@ -85,9 +87,13 @@ std::map<std::string, Tensor> bindInputs(const Graph &g,
       badInput("-i ", b.name, "=", b.file, ": input %", b.name,
                " is given twice");
     Tensor t = readNpy(b.file);
-    if (t.type() != v->type())
+    if (t.type() != v->type() &&
+        (t.dtype() != v->type().dtype || isStatic(v->type().shape)))
       badInput("input %", b.name, " expects ", typeStr(v->type()), " but ",
                b.file, " holds ", typeStr(t.type()));
+    if (!isStatic(v->type().shape))
+      unifyShape(v->type().shape, t.shape(), symbols,
+                 strCat("input %", b.name, " (", b.file, ")"));
     bound.emplace(b.name, std::move(t));
   }
   return bound;
@@ -108,20 +114,37 @@ uint64_t parseSeed(const std::string &text) {
 
 std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           const std::vector<std::string> &specs,
-                                          uint64_t seed) {
+                                          uint64_t seed,
+                                          SymbolValues *symbols) {
   std::vector<InputBinding> bindings;
   for (const std::string &spec : specs)
     bindings.push_back(parseBinding(spec));
-  std::map<std::string, Tensor> inputs = bindInputs(g, bindings);
+  SymbolValues given = symbols ? *symbols : SymbolValues{};
+  SymbolValues bound;
+  std::map<std::string, Tensor> inputs = bindInputs(g, bindings, bound);
+  for (const auto &[symbol, value] : given) {
+    auto it = bound.find(symbol);
+    if (it != bound.end() && it->second != value)
+      badInput("the inputs give ", symbolName(symbol), " = ", it->second,
+               ", not ", value);
+    bound.emplace(symbol, value);
+  }
   for (size_t k = 0; k < g.inputs().size(); ++k) {
     const Value *in = g.inputs()[k];
     if (inputs.count(in->name()))
       continue;
-    std::cerr << "adjoint: note: input %" << in->name() << " ("
-              << typeStr(in->type()) << ") not given; filled at random "
+    for (SymbolId s : shapeSymbols(in->type().shape))
+      if (bound.emplace(s, 1).second)
+        std::cerr << "adjoint: note: no input gives the symbolic dimension "
+                  << symbolName(s) << " a value; " << symbolName(s) << " = 1\n";
+    TensorType type{in->type().dtype, bindShape(in->type().shape, bound)};
+    std::cerr << "adjoint: note: input %" << in->name() << " (" << typeStr(type)
+              << ") not given; filled at random "
               << "with seed " << seed << "\n";
-    inputs.emplace(in->name(), randomTensor(in->type(), seed, k));
+    inputs.emplace(in->name(), randomTensor(type, seed, k));
   }
+  if (symbols)
+    *symbols = bound;
   return inputs;
 }
 

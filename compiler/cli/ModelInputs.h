@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/SymbolicDim.h"
 #include "ir/Tensor.h"
 
 #include <cstdint>
@@ -24,8 +25,13 @@ uint64_t parseSeed(const std::string &text);
 /// random from `seed` (floats U(-1, 1), integers in [0, 10), fair bools),
 /// with a note on stderr for each. Throws BadInput naming the input, the
 /// file and both types on a mismatch.
+///
+/// For a graph with symbolic dimensions, the files' shapes give the symbols
+/// their values (`symbols` receives them): a symbol no file binds takes the
+/// value in `symbols` when the caller put one there, else 1 with a note.
 std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           const std::vector<std::string> &specs,
-                                          uint64_t seed);
+                                          uint64_t seed,
+                                          SymbolValues *symbols = nullptr);
 
 } // namespace adjoint::cli

@@ -13,6 +13,7 @@
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
 #include "ir/NpyFile.h"
+#include "ir/Specialize.h"
 
 #include <CLI/CLI.hpp>
 
@@ -132,11 +133,17 @@ void runRun(const RunOptions &opts) {
   if (!opts.outDir.empty())
     checkWritableDirectory(opts.outDir, "-o");
   Model m = loadModel(opts.model);
-  const Graph &g = m.graph;
   std::vector<std::string> paths;
   if (!opts.outDir.empty())
-    paths = outputPaths(g, opts.outDir);
-  std::map<std::string, Tensor> inputs = modelInputs(g, opts.inputs, seed);
+    paths = outputPaths(m.graph, opts.outDir);
+  SymbolValues symbols;
+  std::map<std::string, Tensor> inputs =
+      modelInputs(m.graph, opts.inputs, seed, &symbols);
+  // A model with symbolic dimensions runs at the inputs' sizes.
+  if (hasSymbols(m.graph))
+    m.graph =
+        withContext(opts.model, [&] { return specialize(m.graph, symbols); });
+  const Graph &g = m.graph;
 
   std::map<std::string, Tensor> results;
   if (opts.engine == "interp") {

@@ -18,6 +18,7 @@
 #include "ir/Error.h"
 #include "ir/FileIO.h"
 #include "ir/ModelIO.h"
+#include "ir/SymbolicDim.h"
 
 #include <CLI/CLI.hpp>
 
@@ -250,10 +251,18 @@ void runTrain(const TrainOptions &opts) {
   // Another batch size: train (and test) a re-batched copy; the model
   // written at the end keeps its own batch size.
   int64_t fileBatch = model.graph.findValue(spec.features)->type().shape[0];
+  int64_t batch = opts.batch;
+  if (!batch && isSymbolic(fileBatch)) {
+    // A symbolic batch takes the spec's batch size.
+    batch = spec.batchSize;
+    if (batch <= 0)
+      badInput(opts.model, ": the batch of %", spec.features, " is ",
+               dimStr(fileBatch),
+               "; give one with --batch B or the training spec's batch_size");
+  }
   std::optional<Model> rebatched;
-  if (opts.batch && opts.batch != fileBatch)
-    rebatched =
-        withContext(opts.model, [&] { return rebatch(model, opts.batch); });
+  if (batch && batch != fileBatch)
+    rebatched = withContext(opts.model, [&] { return rebatch(model, batch); });
   const Model &used = rebatched ? *rebatched : model;
   const Value *featuresIn = used.graph.findValue(spec.features);
   const Value *labelsIn = used.graph.findValue(spec.labels);
