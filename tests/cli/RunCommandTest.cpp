@@ -246,3 +246,85 @@ TEST(RunCommand, RejectsABadSeed) {
 }
 
 } // namespace
+
+namespace {
+
+/// A small classifier whose batch is the symbol N.
+const char *kSymbolicMlp =
+    "graph sym(%x: f32[N,2,3], %y: i64[N]) params(%w: f32[6,10] = "
+    "glorot_uniform(seed=5)) {\n"
+    "  %0 = reshape(%x) {shape = [-1, 6]} : f32[N,6]\n"
+    "  %1 = matmul(%0, %w) : f32[N,10]\n"
+    "  %2 = one_hot(%y) {depth = 10} : f32[N,10]\n"
+    "  %3 = mul(%1, %2) : f32[N,10]\n"
+    "  %4 = reduce_mean(%3) : f32[]\n"
+    "  return logits = %1, loss = %4\n}\n";
+
+TEST(RunCommand, ASymbolicBatchTakesTheInputsSize) {
+  TempDir dir;
+  std::string model = dir.write("sym.adj", kSymbolicMlp);
+  Model m = loadModel(model);
+  for (int64_t batch : {1, 5, 64}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    Tensor x = ramp({DType::F32, {batch, 2, 3}});
+    Tensor y({DType::I64, {batch}});
+    for (int64_t i = 0; i < batch; ++i)
+      y.data<int64_t>()[i] = i % 10;
+    std::string xs = dir / ("x" + std::to_string(batch) + ".npy"),
+                ys = dir / ("y" + std::to_string(batch) + ".npy");
+    writeNpy(xs, x);
+    writeNpy(ys, y);
+    auto want = interpret(m.graph, {{"x", x}, {"y", y}});
+    for (const char *engine : {"interp", "jit"}) {
+      std::string out = dir / (std::string(engine) + std::to_string(batch));
+      ProcessResult r = runCli({"run", model, "--engine", engine, "-i",
+                                "x=" + xs, "-i", "y=" + ys, "-o", out});
+      ASSERT_EQ(r.status, 0) << r.err;
+      EXPECT_EQ(r.err, "");
+      Tensor logits = readNpy(out + "/logits.npy");
+      ASSERT_EQ(logits.type(), (TensorType{DType::F32, {batch, 10}}));
+      for (int64_t i = 0; i < logits.numElements(); ++i)
+        EXPECT_NEAR(logits.elementAsDouble(i),
+                    want.at("logits").elementAsDouble(i), 1e-6);
+    }
+  }
+  // Inputs that disagree on N, and a static extent that differs.
+  writeNpy(dir / "y4.npy", Tensor({DType::I64, {4}}));
+  writeNpy(dir / "x33.npy", Tensor({DType::F32, {5, 3, 3}}));
+  expectError(runCli({"run", model, "-i", "x=" + (dir / "x5.npy"), "-i",
+                      "y=" + (dir / "y4.npy")}),
+              2, {"input %y", "N = 4", "N = 5"});
+  expectError(runCli({"run", model, "-i", "x=" + (dir / "x33.npy")}), 2,
+              {"input %x", "[N,2,3]", "[5,3,3]"});
+  // Without inputs, N is 1 and a note says so.
+  ProcessResult alone = runCli({"run", model});
+  ASSERT_EQ(alone.status, 0) << alone.err;
+  EXPECT_NE(alone.err.find("N = 1"), std::string::npos) << alone.err;
+  EXPECT_NE(alone.out.find("logits: f32[1,10]"), std::string::npos)
+      << alone.out;
+}
+
+TEST(CheckCommand, PrintsSymbolicShapesAndFlopsPerSymbol) {
+  TempDir dir;
+  ProcessResult r = runCli({"check", dir.write("sym.adj", kSymbolicMlp)});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("x: f32[N,2,3]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("logits: f32[N,10]"), std::string::npos) << r.out;
+  // 2*6*10 for the matmul, 10 for the mul, 10 for the mean, per example;
+  // the mean's one division.
+  EXPECT_NE(r.out.find("FLOPs: 1 + 140 per N"), std::string::npos) << r.out;
+}
+
+TEST(RunCommand, ASymbolicBatchIsBoundBeforeCompiling) {
+  TempDir dir;
+  std::string model = dir.write("sym.adj", kSymbolicMlp);
+  // dump runs the pipeline, which needs static shapes: the error says how.
+  expectError(runCli({"dump", model, "--after", "fusion"}), 2,
+              {"symbolic dimensions", "f32[N,2,3]", "--batch"});
+  ProcessResult bench =
+      runCli({"bench", model, "--batch", "3", "--iters", "2", "--warmup", "1"});
+  ASSERT_EQ(bench.status, 0) << bench.err;
+  EXPECT_NE(bench.out.find("batch: 3 (N = 3)"), std::string::npos) << bench.out;
+}
+
+} // namespace

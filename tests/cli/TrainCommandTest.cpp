@@ -5,6 +5,7 @@
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
 #include "ir/NpyFile.h"
+#include "ir/TextFormat.h"
 
 #include <array>
 #include <cmath>
@@ -225,6 +226,49 @@ TEST(TrainCommand, TrainsAtAnotherBatchSize) {
   EXPECT_EQ(w1->data.type(), w0->data.type());
   EXPECT_NE(
       std::memcmp(w1->data.bytes(), w0->data.bytes(), w0->data.byteSize()), 0);
+}
+
+TEST(TrainCommand, TrainsASymbolicBatchAsTheStaticOne) {
+  // The tiny classifier with its batch N: the spec's batch size sets N,
+  // training and evaluation give the static model's losses figure for
+  // figure, and the trained model keeps N.
+  TempDir dir;
+  Model fixed = tinyClassifier(false);
+  std::string text = printModel(fixed);
+  for (size_t at; (at = text.find("[4,")) != std::string::npos;)
+    text.replace(at, 3, "[N,");
+  for (size_t at; (at = text.find("[4]")) != std::string::npos;)
+    text.replace(at, 3, "[N]");
+  std::string symbolic = dir.write("sym.adj", text);
+  std::string staticModel = dir / "fixed.adj";
+  saveModel(fixed, staticModel);
+  writeTwoClasses(dir.path().string(), "", 400, 1);
+  writeTwoClasses(dir.path().string(), "_test", 202, 2);
+  std::vector<std::string> common = {"--data", dir.path().string(), "--epochs",
+                                     "2",      "--threads",         "1"};
+  auto train = [&](const std::string &model, std::vector<std::string> more) {
+    std::vector<std::string> args = {"train", model};
+    args.insert(args.end(), common.begin(), common.end());
+    args.insert(args.end(), more.begin(), more.end());
+    return runCli(args);
+  };
+  ProcessResult a = train(staticModel, {});
+  ProcessResult b = train(symbolic, {"-o", dir / "trained.adj"});
+  ASSERT_EQ(a.status, 0) << a.err;
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_EQ(lossFigures(b.out), lossFigures(a.out)) << b.out;
+  EXPECT_NE(b.out.find("(202 examples)"), std::string::npos) << b.out;
+  EXPECT_EQ(loadModel(dir / "trained.adj").graph.findValue("x")->type().shape,
+            loadModel(symbolic).graph.findValue("x")->type().shape);
+  // --batch gives N another value; without it or a spec there is none.
+  ProcessResult seven = train(symbolic, {"--batch", "7"});
+  ASSERT_EQ(seven.status, 0) << seven.err;
+  EXPECT_NE(seven.out.find("57 steps of 7 per epoch"), std::string::npos)
+      << seven.out;
+  for (size_t at; (at = text.find("batch_size = 4, ")) != std::string::npos;)
+    text.replace(at, 16, "");
+  expectError(train(dir.write("nobatch.adj", text), {}), 2,
+              {"the batch of %x is N", "--batch"});
 }
 
 TEST(TrainCommand, BenchTimesAnotherBatchSize) {
