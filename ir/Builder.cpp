@@ -2,7 +2,10 @@
 #include "ir/Builder.h"
 
 #include "ir/Error.h"
+#include "ir/SymbolicDim.h"
+
 #include "ir/ShapeInference.h"
+#include <algorithm>
 
 namespace adjoint {
 
@@ -99,6 +102,25 @@ Value *Builder::argmax(Value *x, int64_t axis, bool keepdims) {
 }
 
 Value *Builder::reshape(Value *x, Shape shape) {
+  // An attribute holds numbers only: the one symbolic extent of a target
+  // becomes the -1 that inference turns back into it ([N, 784] into
+  // [-1, 784]).
+  if (std::count_if(shape.begin(), shape.end(), isSymbolic) == 1) {
+    auto minus = std::find(shape.begin(), shape.end(), -1);
+    if (minus != shape.end()) {
+      // [N, -1]: the -1 is what the symbolic extent leaves, if static.
+      Shape known(shape.begin(), minus);
+      known.insert(known.end(), minus + 1, shape.end());
+      std::optional<int64_t> total = productOfDims(x->type().shape),
+                             part = productOfDims(known);
+      std::optional<int64_t> rest =
+          total && part ? divDims(*total, *part) : std::nullopt;
+      if (rest && !isSymbolic(*rest))
+        *minus = *rest;
+    }
+    if (std::find(shape.begin(), shape.end(), -1) == shape.end())
+      std::replace_if(shape.begin(), shape.end(), isSymbolic, -1);
+  }
   Attributes a;
   a.set("shape", std::move(shape));
   return op(OpKind::Reshape, {x}, std::move(a));

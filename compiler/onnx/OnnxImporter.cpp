@@ -7,12 +7,14 @@
 #include "ir/Flops.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 #include "proto/adjoint.pb.h"
 
 #include <google/protobuf/stubs/logging.h>
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -197,12 +199,18 @@ void Importer::addGraphInputs() {
                              " (axis ", shape.size(), ")");
         shape.push_back(d.has_dim_value() ? d.dim_value() : 1);
       }
+      // Reached when the import with symbols kept did not hold (an op
+      // computed with the extent).
       if (!symbolic.empty() && options_.onNote)
-        options_.onNote(strCat(
-            file_, ": input '", name, "' has the symbolic dimension",
-            symbolic.find(',') == std::string::npos ? " " : "s ", symbolic,
-            ", fixed to 1: ", typeStr({*dtype, shape}),
-            " (give another shape with --input-shape ", name, "=DxDx...)"));
+        options_.onNote(
+            strCat(file_, ": input '", name, "' has the symbolic dimension",
+                   symbolic.find(',') == std::string::npos ? " " : "s ",
+                   symbolic, ", fixed to 1 because the graph computes with ",
+                   symbolic.find(',') == std::string::npos ? "it" : "them",
+                   ": ", typeStr({*dtype, shape}),
+                   " (give another shape with "
+                   "--input-shape ",
+                   name, "=DxDx...)"));
     }
     values_[name] = b_.input(name, {*dtype, shape});
   }
@@ -505,12 +513,145 @@ Tensor loadOnnxTensor(const std::string &path) {
   return tensorFromOnnx(t, path);
 }
 
-Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,
+namespace {
+
+/// The symbol an ONNX dim_param names: the name made an identifier, or `?`
+/// for a dimension with neither a value nor a name.
+int64_t onnxSymbol(const onnx::TensorShapeProto::Dimension &d) {
+  if (!d.has_dim_param() || d.dim_param().empty())
+    return symbolicDim(internSymbol("?"));
+  std::string name = d.dim_param();
+  for (char &c : name)
+    if (!std::isalnum((unsigned char)c) && c != '_')
+      c = '_';
+  if (std::isdigit((unsigned char)name[0]))
+    name = "_" + name;
+  return symbolicDim(internSymbol(name));
+}
+
+/// The shapes, with symbols, of the graph inputs that have symbolic
+/// dimensions and no shape in `options`.
+std::map<std::string, Shape>
+symbolicInputShapes(const onnx::GraphProto &g,
+                    const OnnxImportOptions &options) {
+  std::set<std::string> initialized;
+  for (const auto &t : g.initializer())
+    initialized.insert(t.name());
+  std::map<std::string, Shape> out;
+  for (const auto &in : g.input()) {
+    if (initialized.count(in.name()) || options.inputShapes.count(in.name()) ||
+        !in.type().has_tensor_type() || !in.type().tensor_type().has_shape())
+      continue;
+    Shape shape;
+    bool symbolic = false;
+    for (const auto &d : in.type().tensor_type().shape().dim()) {
+      symbolic |= !d.has_dim_value();
+      shape.push_back(d.has_dim_value() ? d.dim_value() : onnxSymbol(d));
+    }
+    if (symbolic)
+      out[in.name()] = shape;
+  }
+  return out;
+}
+
+Model importWith(const onnx::ModelProto &model, const std::string &fileName,
                  const OnnxImportOptions &options) {
   Importer importer(model, fileName, options);
   Model m = importer.run();
   verifyModel(m);
   return m;
+}
+
+/// Whether `a` and `b` are the same graph: inputs, parameters, nodes
+/// (op, operands, attributes, result name and type) and outputs. A
+/// reshape's target may be spelled differently ([-1, 784] or [2, 784]):
+/// its result type says what it is.
+bool sameGraph(const Graph &a, const Graph &b) {
+  auto sameValues = [](const std::vector<Value *> &x,
+                       const std::vector<Value *> &y) {
+    if (x.size() != y.size())
+      return false;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (x[i]->name() != y[i]->name() || x[i]->type() != y[i]->type())
+        return false;
+    return true;
+  };
+  if (!sameValues(a.inputs(), b.inputs()) ||
+      a.params().size() != b.params().size() ||
+      a.nodes().size() != b.nodes().size() ||
+      a.outputs().size() != b.outputs().size())
+    return false;
+  for (size_t i = 0; i < a.params().size(); ++i)
+    if (a.params()[i].value->name() != b.params()[i].value->name() ||
+        !a.params()[i].data.identical(b.params()[i].data))
+      return false;
+  for (size_t i = 0; i < a.nodes().size(); ++i) {
+    const Node &x = *a.nodes()[i], &y = *b.nodes()[i];
+    if (x.op() != y.op() || !sameValues(x.operands(), y.operands()) ||
+        x.result()->name() != y.result()->name() ||
+        x.result()->type() != y.result()->type())
+      return false;
+    if (x.op() != OpKind::Reshape && !(x.attrs() == y.attrs()))
+      return false;
+  }
+  for (size_t i = 0; i < a.outputs().size(); ++i)
+    if (a.outputs()[i].name != b.outputs()[i].name ||
+        a.outputs()[i].value->name() != b.outputs()[i].value->name())
+      return false;
+  return true;
+}
+
+/// The model imported with its symbolic dimensions kept, when that import
+/// is the same graph as the static imports at two sizes of them (an import
+/// that computed with an extent, Shape feeding a Reshape say, would
+/// differ); nullopt otherwise.
+std::optional<Model> importSymbolic(const onnx::ModelProto &model,
+                                    const std::string &fileName,
+                                    const OnnxImportOptions &options,
+                                    const std::map<std::string, Shape> &shapes,
+                                    std::vector<std::string> &notes) {
+  OnnxImportOptions symbolic = options;
+  symbolic.onNote = [&](const std::string &note) { notes.push_back(note); };
+  for (const auto &[name, shape] : shapes)
+    symbolic.inputShapes[name] = shape;
+  try {
+    Model m = importWith(model, fileName, symbolic);
+    for (int64_t size : {2, 3}) {
+      SymbolValues values;
+      for (SymbolId s : graphSymbols(m.graph))
+        values[s] = size;
+      OnnxImportOptions fixed = options;
+      fixed.onNote = nullptr;
+      for (const auto &[name, shape] : shapes)
+        fixed.inputShapes[name] = bindShape(shape, values);
+      Model want = importWith(model, fileName, fixed);
+      Model got{specialize(m.graph, values), m.training};
+      if (!sameGraph(got.graph, want.graph))
+        return std::nullopt;
+    }
+    return m;
+  } catch (const Error &) {
+    return std::nullopt;
+  }
+}
+
+} // namespace
+
+Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,
+                 const OnnxImportOptions &options) {
+  std::map<std::string, Shape> shapes =
+      symbolicInputShapes(model.graph(), options);
+  if (!shapes.empty()) {
+    std::vector<std::string> notes;
+    if (std::optional<Model> m =
+            importSymbolic(model, fileName, options, shapes, notes)) {
+      if (options.onNote)
+        for (const std::string &note : notes)
+          options.onNote(note);
+      return std::move(*m);
+    }
+  }
+  return importWith(model, fileName, options);
 }
 
 Model importOnnx(const std::string &path, const OnnxImportOptions &options) {

@@ -4,6 +4,7 @@
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 #include "tests/cli/CliTestSupport.h"
 #include "tests/onnx/OnnxTestModels.h"
 
@@ -57,7 +58,11 @@ onnx::ModelProto denseModel() {
 TEST(OnnxImporterTest, InitializersBecomeParametersAndConstantsFold) {
   Model m = importOnnx(denseModel(), "m.onnx");
   ASSERT_EQ(m.graph.inputs().size(), 1u);
-  EXPECT_EQ(m.graph.inputs()[0]->type(), (TensorType{DType::F32, {1, 2}}));
+  // The input's symbolic batch stays symbolic.
+  int64_t n = symbolicDim(internSymbol("N"));
+  EXPECT_EQ(m.graph.inputs()[0]->type(), (TensorType{DType::F32, {n, 2}}));
+  EXPECT_EQ(m.graph.outputs()[0].value->type(),
+            (TensorType{DType::F32, {n, 3, 1}}));
   ASSERT_EQ(m.graph.params().size(), 2u);
   EXPECT_EQ(m.graph.params()[0].value->name(), "w");
   EXPECT_EQ(m.graph.params()[1].value->name(), "b");
@@ -80,20 +85,47 @@ TEST(OnnxImporterTest, InputShapesFixSymbolicDimensions) {
   EXPECT_EQ(m.graph.outputs()[0].value->type().shape, (Shape{8, 3, 1}));
 }
 
-TEST(OnnxImporterTest, ASymbolicDimensionFixedToOneIsANote) {
+/// y = x * (the batch of x, as a float): a graph that computes with its
+/// symbolic dimension, which the import cannot keep symbolic.
+onnx::ModelProto batchScaledModel() {
+  onnx::ModelProto m = makeOnnxModel();
+  addOnnxInput(m, "x", kF32, {-1, 2});
+  addOnnxInitializer(m, "zero", i64Tensor({0}));
+  addOnnxNode(m, "Shape", {"x"}, {"s"});
+  addOnnxNode(m, "Gather", {"s", "zero"}, {"n"});
+  setIntAttr(addOnnxNode(m, "Cast", {"n"}, {"nf"}), "to",
+             onnx::TensorProto::FLOAT);
+  addOnnxNode(m, "Mul", {"x", "nf"}, {"y"});
+  addOnnxOutput(m, "y", kF32, {-1, 2});
+  return m;
+}
+
+TEST(OnnxImporterTest, SymbolicDimensionsStaySymbolicOrAreFixedWithANote) {
   std::vector<std::string> notes;
   OnnxImportOptions options;
   options.onNote = [&](const std::string &n) { notes.push_back(n); };
-  importOnnx(denseModel(), "m.onnx", options);
+  Model dense = importOnnx(denseModel(), "m.onnx", options);
+  EXPECT_TRUE(notes.empty());
+  EXPECT_TRUE(hasSymbols(dense.graph));
+  // One that computes with the batch: fixed to 1, with a note saying why,
+  // and right at 1.
+  Model scaled = importOnnx(batchScaledModel(), "s.onnx", options);
   ASSERT_EQ(notes.size(), 1u);
-  EXPECT_EQ(notes[0], "m.onnx: input 'x' has the symbolic dimension 'N' "
-                      "(axis 0), fixed to 1: f32[1,2] (give another shape "
-                      "with --input-shape x=DxDx...)");
+  EXPECT_EQ(notes[0], "s.onnx: input 'x' has the symbolic dimension 'N' "
+                      "(axis 0), fixed to 1 because the graph computes with "
+                      "it: f32[1,2] (give another shape with --input-shape "
+                      "x=DxDx...)");
+  auto out = interpret(scaled.graph, {{"x", f32Tensor({1, 2}, {3, -4})}});
+  EXPECT_EQ(out.at("y").elementAsDouble(1), -4);
   // A shape given for it: nothing to say.
   notes.clear();
   options.inputShapes["x"] = {8, 2};
-  importOnnx(denseModel(), "m.onnx", options);
+  Model eight = importOnnx(batchScaledModel(), "s.onnx", options);
   EXPECT_TRUE(notes.empty());
+  auto out8 = interpret(
+      eight.graph, {{"x", Tensor::fromDoubles(DType::F32, {8, 2},
+                                              std::vector<double>(16, 1))}});
+  EXPECT_EQ(out8.at("y").elementAsDouble(0), 8);
 }
 
 TEST(OnnxImporterTest, AShapeOrValueForNoInputIsAnError) {
@@ -227,13 +259,19 @@ TEST(OnnxImportCommandTest, SaysWhatIsWrongWithTheRequest) {
                        "the graph (its inputs: x)"),
             std::string::npos)
       << r.err;
-  // A symbolic dimension fixed to 1 is a note; the import succeeds.
-  r = runProgram(ADJOINT_CLI, {"import", dir / "m.onnx", "-o", dir / "m.pb"});
+  // A symbolic dimension the graph computes with is fixed to 1 with a
+  // note; the import succeeds.
+  writeOnnxModel(batchScaledModel(), dir / "s.onnx");
+  r = runProgram(ADJOINT_CLI, {"import", dir / "s.onnx", "-o", dir / "s.pb"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("adjoint: note: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("symbolic dimension 'N' (axis 0), fixed to 1"),
             std::string::npos)
       << r.err;
+  // One that only carries it keeps it, silently.
+  r = runProgram(ADJOINT_CLI, {"import", dir / "m.onnx", "-o", dir / "m.pb"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
   // An Adjoint model renamed .onnx, and a text file.
   std::filesystem::copy_file(dir / "m.pb", dir / "renamed.onnx");
   r = runProgram(ADJOINT_CLI, {"check", dir / "renamed.onnx"});
