@@ -35,6 +35,13 @@ public:
   void set(std::string name, AttrValue value) {
     map_.insert_or_assign(std::move(name), std::move(value));
   }
+  /// Removes attribute `name` if set (an optional one then has its
+  /// default).
+  void erase(std::string_view name) {
+    auto it = map_.find(name);
+    if (it != map_.end())
+      map_.erase(it);
+  }
   const AttrValue *find(std::string_view name) const {
     auto it = map_.find(name);
     return it == map_.end() ? nullptr : &it->second;

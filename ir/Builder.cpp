@@ -198,7 +198,10 @@ Attributes convAttrs(const Conv2DOptions &o) {
 } // namespace
 
 Value *Builder::conv2d(Value *x, Value *w, const Conv2DOptions &o) {
-  return op(OpKind::Conv2D, {x, w}, convAttrs(o));
+  Attributes a = convAttrs(o);
+  if (o.dataFormat != Conv2DOptions().dataFormat)
+    a.set("data_format", o.dataFormat);
+  return op(OpKind::Conv2D, {x, w}, std::move(a));
 }
 
 Value *Builder::conv2dInputGrad(Value *dy, Value *w, Shape inputShape,
@@ -230,11 +233,16 @@ Attributes poolAttrs(const Pool2DOptions &o) {
 } // namespace
 
 Value *Builder::maxPool2d(Value *x, const Pool2DOptions &o) {
-  return op(OpKind::MaxPool2D, {x}, poolAttrs(o));
+  Attributes a = poolAttrs(o);
+  if (o.dataFormat != Pool2DOptions().dataFormat)
+    a.set("data_format", o.dataFormat);
+  return op(OpKind::MaxPool2D, {x}, std::move(a));
 }
 
 Value *Builder::avgPool2d(Value *x, const Pool2DOptions &o) {
   Attributes a = poolAttrs(o);
+  if (o.dataFormat != Pool2DOptions().dataFormat)
+    a.set("data_format", o.dataFormat);
   if (o.countIncludePad)
     a.set("count_include_pad", true);
   return op(OpKind::AvgPool2D, {x}, std::move(a));

@@ -28,6 +28,8 @@ struct Conv2DOptions {
   std::vector<int64_t> pads = {0, 0, 0, 0};
   std::vector<int64_t> dilations = {1, 1};
   int64_t groups = 1;
+  /// "NCHW", or "NHWC" with HWIO weights (conv2d only, not its gradients).
+  std::string dataFormat = "NCHW";
 };
 
 /// Options of max_pool2d and avg_pool2d.
@@ -36,6 +38,8 @@ struct Pool2DOptions {
   std::vector<int64_t> strides = {1, 1};
   std::vector<int64_t> pads = {0, 0, 0, 0};
   bool countIncludePad = false; ///< avg_pool2d only
+  /// "NCHW" or "NHWC" (max_pool2d and avg_pool2d, not their gradients).
+  std::string dataFormat = "NCHW";
 };
 
 /// Initializer shorthands.

@@ -117,9 +117,15 @@ int64_t nodeFlops(const Node &node) {
   case OpKind::MatMul:
     return matmulFlops(node);
   case OpKind::Conv2D:
+    if (isChannelsLast(node.attr()))
+      return conv2dFlops(node, permuteShape(operandShape(0), kNhwcToNchw),
+                         permuteShape(operandShape(1), kHwioToOihw));
     return conv2dFlops(node, operandShape(0), operandShape(1));
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D:
+    if (isChannelsLast(node.attr()))
+      return poolFlops(node, permuteShape(operandShape(0), kNhwcToNchw));
+    return poolFlops(node, operandShape(0));
   case OpKind::MaxPool2DGrad:
     return poolFlops(node, operandShape(0));
 

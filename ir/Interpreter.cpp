@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Interpreter.h"
 
+#include "ir/ChannelsLast.h"
 #include "ir/Error.h"
 #include "ir/Graph.h"
 #include "ir/ShapeInference.h"
@@ -191,6 +192,8 @@ void checkInputs(const Graph &g, const std::map<std::string, Tensor> &inputs) {
 
 std::map<std::string, Tensor>
 interpret(const Graph &g, const std::map<std::string, Tensor> &inputs) {
+  if (hasChannelsLast(g))
+    return interpret(lowerChannelsLast(g), inputs);
   if (hasSymbols(g)) {
     // The inputs' shapes give the symbols their values.
     checkInputNames(g, inputs);

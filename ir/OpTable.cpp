@@ -70,6 +70,9 @@ AttrValue parseDefault(AttrKind kind, const std::string &text) {
     return *t;
   }
   case AttrKind::String:
+    assert(text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
+           "bad string default");
+    return text.substr(1, text.size() - 2);
   case AttrKind::Floats:
   case AttrKind::Tensor:
     break;
@@ -206,6 +209,9 @@ DType AttrReader::getDType(std::string_view name) const {
 }
 const std::vector<int64_t> &AttrReader::getInts(std::string_view name) const {
   return std::get<std::vector<int64_t>>(get(name));
+}
+const std::string &AttrReader::getString(std::string_view name) const {
+  return std::get<std::string>(get(name));
 }
 const Tensor &AttrReader::getTensor(std::string_view name) const {
   return std::get<Tensor>(get(name));

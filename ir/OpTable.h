@@ -81,6 +81,7 @@ public:
   bool getBool(std::string_view name) const;
   DType getDType(std::string_view name) const;
   const std::vector<int64_t> &getInts(std::string_view name) const;
+  const std::string &getString(std::string_view name) const;
   const Tensor &getTensor(std::string_view name) const;
   /// For `?` attributes: the value if present.
   const std::vector<int64_t> *findInts(std::string_view name) const;

@@ -258,6 +258,25 @@ Window2D poolWindow(const AttrReader &attrs, const Shape &x) {
   return win;
 }
 
+bool isChannelsLast(const AttrReader &attrs) {
+  const std::string &format = attrs.getString("data_format");
+  if (format == "NHWC")
+    return true;
+  if (format != "NCHW")
+    badInput(opName(attrs.op()),
+             ": data_format must be \"NCHW\" or \"NHWC\", "
+             "not \"",
+             format, "\"");
+  return false;
+}
+
+Shape permuteShape(const Shape &s, std::span<const int64_t> perm) {
+  Shape out;
+  for (int64_t p : perm)
+    out.push_back(s[p]);
+  return out;
+}
+
 MatMulDims matmulDims(const Shape &a, const Shape &b) {
   if (a.empty() || b.empty())
     badInput("matmul: operands must have rank >= 1, not ", shapeStr(a), " and ",
@@ -510,22 +529,32 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
   case OpKind::Conv2D: {
     requireSameDType(op, ops);
     requireDType(op, ops[0], Allowed::Float, "operands");
-    requireRank(op, ops[0], 4, "input (N,C,H,W)");
-    requireRank(op, ops[1], 4, "weight (O,C/groups,kH,kW)");
-    requireStaticDims(op, ops[0], 1, "input (N,C,H,W)");
-    requireStaticDims(op, ops[1], 0, "weight (O,C/groups,kH,kW)");
-    return {ops[0].dtype,
-            convOutputShape(op, r, ops[0].shape, ops[1].shape, typesStr(ops))};
+    // Channels last: the rule of NCHW on the operands permuted.
+    bool last = isChannelsLast(r);
+    const char *xName = last ? "input (N,H,W,C)" : "input (N,C,H,W)";
+    const char *wName =
+        last ? "weight (kH,kW,C/groups,O)" : "weight (O,C/groups,kH,kW)";
+    requireRank(op, ops[0], 4, xName);
+    requireRank(op, ops[1], 4, wName);
+    requireStaticDims(op, ops[0], 1, xName);
+    requireStaticDims(op, ops[1], 0, wName);
+    Shape x = last ? permuteShape(ops[0].shape, kNhwcToNchw) : ops[0].shape;
+    Shape w = last ? permuteShape(ops[1].shape, kHwioToOihw) : ops[1].shape;
+    Shape y = convOutputShape(op, r, x, w, typesStr(ops));
+    return {ops[0].dtype, last ? permuteShape(y, kNchwToNhwc) : y};
   }
   case OpKind::MaxPool2D:
   case OpKind::AvgPool2D: {
     requireDType(op, ops[0],
                  op == OpKind::MaxPool2D ? Allowed::Numeric : Allowed::Float);
-    requireRank(op, ops[0], 4, "input (N,C,H,W)");
-    requireStaticDims(op, ops[0], 1, "input (N,C,H,W)");
-    Window2D win = poolWindow(r, ops[0].shape);
-    const Shape &x = ops[0].shape;
-    return {ops[0].dtype, {x[0], x[1], win.outH, win.outW}};
+    bool last = isChannelsLast(r);
+    const char *xName = last ? "input (N,H,W,C)" : "input (N,C,H,W)";
+    requireRank(op, ops[0], 4, xName);
+    requireStaticDims(op, ops[0], 1, xName);
+    Shape x = last ? permuteShape(ops[0].shape, kNhwcToNchw) : ops[0].shape;
+    Window2D win = poolWindow(r, x);
+    Shape y = {x[0], x[1], win.outH, win.outW};
+    return {ops[0].dtype, last ? permuteShape(y, kNchwToNhwc) : y};
   }
 
   case OpKind::StopGradient:

@@ -56,6 +56,19 @@ Window2D convWindow(const AttrReader &attrs, const Shape &x, const Shape &w);
 /// the pool's input.
 Window2D poolWindow(const AttrReader &attrs, const Shape &x);
 
+/// Whether conv2d, max_pool2d or avg_pool2d with these attributes is
+/// channels-last (data_format "NHWC": input [N,H,W,C], conv2d's weight
+/// [kH,kW,C/groups,O] as TensorFlow's HWIO, result [N,outH,outW,O]) rather
+/// than the default "NCHW"; throws for any other data_format.
+bool isChannelsLast(const AttrReader &attrs);
+/// The permutations between the two layouts (as transpose's perm: result
+/// dimension i is operand dimension perm[i]).
+inline constexpr int64_t kNhwcToNchw[] = {0, 3, 1, 2};
+inline constexpr int64_t kNchwToNhwc[] = {0, 2, 3, 1};
+inline constexpr int64_t kHwioToOihw[] = {3, 2, 0, 1};
+/// `s` permuted as transpose with `perm` would.
+Shape permuteShape(const Shape &s, std::span<const int64_t> perm);
+
 /// Shapes of a matmul in normalized form: batch shape (broadcast), M, K, N,
 /// and whether each operand was 1-D.
 struct MatMulDims {

@@ -70,9 +70,34 @@ Attributes with(Attributes attrs, std::string name, AttrValue value) {
   return attrs;
 }
 
+/// The perm attribute of a transpose.
+Attributes permAttr(std::span<const int64_t> perm) {
+  Attributes a;
+  a.set("perm", std::vector<int64_t>(perm.begin(), perm.end()));
+  return a;
+}
+
+constexpr int64_t kOihwToHwio[] = {2, 3, 1, 0};
+
+/// A channels-last conv2d or pool differentiates as its NCHW op between
+/// transposes: `v` transposed by `perm` when the node is channels-last
+/// (data_format "NHWC"), else `v`.
+Value *ifChannelsLast(GradContext &c, Value *v, std::span<const int64_t> perm) {
+  if (!isChannelsLast(AttrReader(c.node.op(), c.node.attrs())))
+    return v;
+  return c.op(OpKind::Transpose, {v}, permAttr(perm));
+}
+Shape ifChannelsLast(GradContext &c, const Shape &s,
+                     std::span<const int64_t> perm) {
+  return isChannelsLast(AttrReader(c.node.op(), c.node.attrs()))
+             ? permuteShape(s, perm)
+             : s;
+}
+
 /// The window attributes of a pooling node (kernel, strides, pads).
 Attributes windowAttrs(const Attributes &attrs) {
-  return without(without(attrs, "count_include_pad"), "input_shape");
+  return without(without(without(attrs, "count_include_pad"), "input_shape"),
+                 "data_format");
 }
 
 /// The adjoint of max_pool2d_grad(x, dy) in dy: for each window, g at the
@@ -415,26 +440,41 @@ GradRule gradientRule(OpKind op) {
     return matmulGrad;
   // y = conv2d(x, w): dx = conv2d_input_grad(dy, w), dw =
   // conv2d_weight_grad(x, dy), with the same window
+  // (channels-last: the same between transposes to NCHW and back)
   case OpKind::Conv2D:
     return [](GradContext &c, size_t i) {
-      const Attributes &a = c.node.attrs();
-      if (i == 0)
-        return c.op(OpKind::Conv2DInputGrad, {c.dy, c.x(1)},
-                    with(a, "input_shape", c.xShape(0)));
-      const Shape &w = c.xShape(1);
-      return c.op(OpKind::Conv2DWeightGrad, {c.x(0), c.dy},
-                  with(a, "kernel", std::vector<int64_t>{w[2], w[3]}));
+      Attributes a = without(c.node.attrs(), "data_format");
+      Value *dy = ifChannelsLast(c, c.dy, kNhwcToNchw);
+      if (i == 0) {
+        Value *dx = c.op(OpKind::Conv2DInputGrad,
+                         {dy, ifChannelsLast(c, c.x(1), kHwioToOihw)},
+                         with(a, "input_shape",
+                              ifChannelsLast(c, c.xShape(0), kNhwcToNchw)));
+        return ifChannelsLast(c, dx, kNchwToNhwc);
+      }
+      Shape w = ifChannelsLast(c, c.xShape(1), kHwioToOihw);
+      Value *dw = c.op(OpKind::Conv2DWeightGrad,
+                       {ifChannelsLast(c, c.x(0), kNhwcToNchw), dy},
+                       with(a, "kernel", std::vector<int64_t>{w[2], w[3]}));
+      return ifChannelsLast(c, dw, kOihwToHwio);
     };
   // each window's dy goes to its first maximum
   case OpKind::MaxPool2D:
     return [](GradContext &c, size_t) {
-      return c.op(OpKind::MaxPool2DGrad, {c.x(0), c.dy}, c.node.attrs());
+      Value *dx = c.op(OpKind::MaxPool2DGrad,
+                       {ifChannelsLast(c, c.x(0), kNhwcToNchw),
+                        ifChannelsLast(c, c.dy, kNhwcToNchw)},
+                       without(c.node.attrs(), "data_format"));
+      return ifChannelsLast(c, dx, kNchwToNhwc);
     };
   // each window's dy, divided by its divisor, goes to its elements
   case OpKind::AvgPool2D:
     return [](GradContext &c, size_t) {
-      return c.op(OpKind::AvgPool2DGrad, {c.dy},
-                  with(c.node.attrs(), "input_shape", c.xShape(0)));
+      Value *dx =
+          c.op(OpKind::AvgPool2DGrad, {ifChannelsLast(c, c.dy, kNhwcToNchw)},
+               with(without(c.node.attrs(), "data_format"), "input_shape",
+                    ifChannelsLast(c, c.xShape(0), kNhwcToNchw)));
+      return ifChannelsLast(c, dx, kNchwToNhwc);
     };
 
   // stop_gradient: the walk stops, nothing flows to x

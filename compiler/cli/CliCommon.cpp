@@ -1,7 +1,9 @@
 //===- CliCommon.cpp - Shared pieces of the `adjoint` subcommands ---------===//
 #include "compiler/cli/CliCommon.h"
 
+#include "compiler/training/Rebatch.h"
 #include "ir/Error.h"
+#include "ir/Specialize.h"
 
 #include <CLI/CLI.hpp>
 
@@ -109,6 +111,17 @@ std::string binarySize(int64_t bytes) {
     ++unit;
   }
   return threeDigits(v) + " " + kUnits[unit];
+}
+
+Model atSpecBatch(Model m, const std::string &file, const std::string &what) {
+  if (!hasSymbols(m.graph) || !m.training || m.training->batchSize <= 0)
+    return m;
+  int64_t batch = m.training->batchSize;
+  std::fprintf(stderr,
+               "adjoint: note: %s: the batch is symbolic; %s is at the "
+               "training spec's batch_size, %lld (--batch B for another)\n",
+               file.c_str(), what.c_str(), (long long)batch);
+  return withContext(file, [&] { return rebatch(m, batch); });
 }
 
 } // namespace adjoint::cli

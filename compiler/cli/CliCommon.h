@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "ir/Model.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -63,6 +65,12 @@ Action addTrainCommand(CLI::App &app);
 
 /// `compile MODEL -o OUT.o|OUT.a|OUT.so --header OUT.h [--train] ...`.
 Action addCompileCommand(CLI::App &app);
+
+/// `m`, or for a model with a symbolic batch and a training spec's batch
+/// size, `m` at that batch, with a note on stderr that `what` (such as
+/// "the gradient graph") is at that batch: the stages that need a bound
+/// batch (differentiation, compiled code) take the spec's.
+Model atSpecBatch(Model m, const std::string &file, const std::string &what);
 
 /// `n` with thousands separators: 24,700,000.
 std::string groupDigits(int64_t n);

@@ -126,6 +126,8 @@ void runCompile(const CompileCommandOptions &opts) {
   Model m = loadModel(opts.model);
   if (opts.batch > 0)
     m = withContext(opts.model, [&] { return rebatch(m, opts.batch); });
+  else
+    m = atSpecBatch(std::move(m), opts.model, "the compiled code");
   aot::AotResult r =
       withContext(opts.model, [&] { return aot::compileModel(m, aopts); });
   r.interface.modelPath = fs::path(opts.model).filename().string();

@@ -21,7 +21,8 @@ struct GradOptions {
 void runGrad(const GradOptions &opts) {
   // Check the output's extension before the (possibly long) load.
   checkModelOutput(opts.out, "-o");
-  Model m = loadModel(opts.model);
+  Model m =
+      atSpecBatch(loadModel(opts.model), opts.model, "the gradient graph");
   std::string loss = opts.loss;
   if (loss.empty()) {
     if (!m.training)

@@ -7,6 +7,7 @@
 #include "compiler/passes/Fusion.h"
 #include "compiler/passes/SimplifyAlgebra.h"
 #include "compiler/passes/TransposeParameters.h"
+#include "ir/ChannelsLast.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Specialize.h"
@@ -139,7 +140,10 @@ const std::vector<std::string> &pipelinePassNames() {
 
 PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
   requireStatic(g, "the optimizing pipeline");
-  PipelineResult r{copyGraph(g), {}, {}, {}};
+  // Channels-last convolutions and pools become NCHW ops between
+  // transposes: the passes and kernels know one layout.
+  PipelineResult r{
+      hasChannelsLast(g) ? lowerChannelsLast(g) : copyGraph(g), {}, {}, {}};
   bool verifyEach = options.verifyEach || kDebugBuild;
   auto after = [&](std::string_view pass, const FusionPlan *fusion) {
     if (verifyEach)

@@ -6,10 +6,12 @@
 #include "compiler/training/Optimizer.h"
 #include "compiler/training/Rebatch.h"
 #include "ir/Builder.h"
+#include "ir/ChannelsLast.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 #include "ir/Verifier.h"
 
 #include <cmath>
@@ -138,6 +140,7 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
   Impl &m = *impl_;
   const Graph &g = model.graph;
   verify(g);
+  requireStatic(g, "training");
   spec_ = model.training.value_or(TrainingSpec());
   if (!options.loss.empty())
     spec_.loss = options.loss;
@@ -194,16 +197,25 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
   {
     Graph &sg = m.stepGraph;
     sg.setName(g.name() + ".step");
-    auto map = copyInto(g, sg, trainable);
+    // Differentiation knows NCHW ops: channels-last ones are lowered first
+    // (every value keeps its name).
+    std::optional<Graph> lowered;
+    if (hasChannelsLast(g))
+      lowered = lowerChannelsLast(g);
+    const Graph &forward = lowered ? *lowered : g;
+    auto map = copyInto(forward, sg, trainable);
+    auto at = [&](const Value *v) {
+      return map.at(forward.findValue(v->name()));
+    };
     Builder b(sg);
-    Value *loss = map.at(lossValue);
+    Value *loss = at(lossValue);
     std::vector<Value *> wrt;
     for (const std::string &name : m.trainable)
       wrt.push_back(sg.findValue(name));
     std::vector<Value *> grads = appendGradients(sg, loss, wrt);
     b.output("loss", loss);
     if (m.hasAccuracy)
-      b.output("accuracy", accuracy(b, map.at(predictions), map.at(labels)));
+      b.output("accuracy", accuracy(b, at(predictions), at(labels)));
     // A step whose loss is not finite changes nothing (loss - loss is 0
     // only for a finite loss): the values from before it stay for
     // diagnoseNonFinite and for saving, and updates can still be written in

@@ -132,7 +132,7 @@ inline std::string sourcePath(const std::string &relative) {
 inline const std::vector<std::string> &exampleNames() {
   static const std::vector<std::string> names = {
       "keras_mlp.pbtxt", "fashion_mlp.pbtxt", "fashion_mlp_wide.pbtxt",
-      "fashion_cnn.pbtxt"};
+      "fashion_cnn.pbtxt", "tf_cnn.pbtxt"};
   return names;
 }
 

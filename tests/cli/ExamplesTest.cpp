@@ -1,9 +1,12 @@
 //===- ExamplesTest.cpp - The committed examples match their generator ----===//
 #include "tests/cli/CliTestSupport.h"
 
+#include "ir/ChannelsLast.h"
 #include "ir/ModelIO.h"
+#include "ir/SymbolicDim.h"
 
 #include <map>
+#include <regex>
 
 using namespace adjoint;
 using namespace adjoint::test;
@@ -55,6 +58,55 @@ TEST(Examples, FashionCnnHasTheClassicShapes) {
   EXPECT_EQ(m.graph.outputs()[0].name, "probs");
   EXPECT_EQ(m.graph.outputs()[1].name, "logits");
   EXPECT_EQ(m.graph.outputs()[2].name, "loss");
+}
+
+TEST(Examples, TfCnnIsTheSeedsTensorFlowCnn) {
+  Model m = loadModel(sourcePath("examples/tf_cnn.pbtxt"));
+  int64_t any = symbolicDim(internSymbol("?"));
+  ASSERT_EQ(m.graph.inputs().size(), 2u);
+  EXPECT_EQ(m.graph.inputs()[0]->type(),
+            (TensorType{DType::F32, {any, 28, 28, 1}}));
+  EXPECT_EQ(m.graph.inputs()[1]->type(), (TensorType{DType::I64, {any}}));
+  std::map<std::string, Shape> shapes;
+  for (const Param &p : m.graph.params())
+    shapes[p.value->name()] = p.value->type().shape;
+  EXPECT_EQ(shapes["conv1_w"], (Shape{5, 5, 1, 32}));
+  EXPECT_EQ(shapes["conv1_b"], (Shape{32}));
+  EXPECT_EQ(shapes["conv2_w"], (Shape{5, 5, 32, 64}));
+  EXPECT_EQ(shapes["fc1_w"], (Shape{3136, 1024}));
+  EXPECT_EQ(shapes["fc2_w"], (Shape{1024, 10}));
+  int channelsLast = 0;
+  for (const auto &n : m.graph.nodes())
+    channelsLast += isChannelsLastNode(*n);
+  EXPECT_EQ(channelsLast, 4); // two convolutions, two pools
+  std::vector<std::string> outputs;
+  for (const Output &o : m.graph.outputs())
+    outputs.push_back(o.name);
+  EXPECT_EQ(outputs,
+            (std::vector<std::string>{"probs", "logits", "loss", "accuracy"}));
+  ASSERT_TRUE(m.training.has_value());
+  EXPECT_EQ(m.training->optimizer->kind, OptimizerKind::Adam);
+  EXPECT_EQ(m.training->batchSize, 50);
+}
+
+TEST(Examples, TfCnnTrainsAtItsSpecsBatch) {
+  // A short run on Fashion-MNIST: the symbolic batch takes the spec's 50,
+  // the NHWC layers train, and evaluation covers all 10,000 test images.
+  if (!std::filesystem::exists(
+          "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  ProcessResult r =
+      runCli({"train", sourcePath("examples/tf_cnn.pbtxt"), "--epochs", "1",
+              "--limit", "3000", "--threads", "1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("(60 steps of 50 per epoch"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(10000 examples)"), std::string::npos) << r.out;
+  std::smatch acc;
+  ASSERT_TRUE(
+      std::regex_search(r.out, acc, std::regex(R"(test accuracy ([0-9.]+)%)")))
+      << r.out;
+  EXPECT_GT(std::stod(acc[1]), 60.0) << r.out;
 }
 
 TEST(Examples, TrainLikeKeras) {

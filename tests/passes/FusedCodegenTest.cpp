@@ -15,6 +15,7 @@
 #include "ir/Interpreter.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 #include "tests/support/RandomFusionGraph.h"
 #include "tests/support/RandomTensor.h"
 
@@ -554,6 +555,9 @@ TEST(FusedCodegen, ExamplesMatchUnfused) {
   for (const auto &path : examples()) {
     SCOPED_TRACE(path.string());
     Model m = loadModel(path.string());
+    // A symbolic batch (tf_cnn) bound to 7.
+    if (hasSymbols(m.graph))
+      m.graph = specialize(m.graph, {{graphSymbols(m.graph)[0], 7}});
     auto inputs = randomInputs(m.graph, 3, false);
     CompileOptions unfused;
     unfused.simplify = unfused.fuse = false;
@@ -572,6 +576,9 @@ TEST(FusedCodegen, TrainingStepsMatchUnfused) {
   for (const auto &path : examples()) {
     SCOPED_TRACE(path.string());
     Model m = loadModel(path.string());
+    // A symbolic batch (tf_cnn) bound to 7.
+    if (hasSymbols(m.graph))
+      m.graph = specialize(m.graph, {{graphSymbols(m.graph)[0], 7}});
     Trainer trainer(m);
     const Graph &step = trainer.stepGraph();
     auto inputs = randomInputs(step, 4, false);
