@@ -1,10 +1,10 @@
 //===- make_examples.cpp - Builds the example models with the C++ API -----===//
 //
 // Writes keras_mlp.pbtxt, fashion_mlp.pbtxt, fashion_mlp_wide.pbtxt and
-// fashion_cnn.pbtxt into the directory given as its argument. Weights are
-// initializer recipes with fixed seeds, so the files are small and the same
-// on every machine; a test checks that the committed files equal what this
-// program writes. Each model has a label input y, a loss output and a
+// fashion_cnn.pbtxt and tf_cnn.pbtxt into the directory given as its argument.
+// Weights are initializer recipes with fixed seeds, so the files are small and
+// the same on every machine; a test checks that the committed files equal what
+// this program writes. Each model has a label input y, a loss output and a
 // training spec (Keras-like: Adam with lr 1e-3).
 //
 //   make_examples examples/
@@ -14,7 +14,9 @@
 #include "ir/Error.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
+#include "ir/SymbolicDim.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -134,6 +136,58 @@ Model fashionCnn() {
   return m;
 }
 
+/// The seed's TensorFlow CNN as TensorFlow writes it: channels-last images
+/// x [?, 28, 28, 1] (any batch), HWIO weights [5, 5, 1, 32] and
+/// [5, 5, 32, 64], SAME 5x5 convolutions and SAME 2x2 max-pools,
+/// reshape(h_pool2, [-1, 7*7*64]), dense 1024 relu and dense 10; the
+/// outputs of the other examples (the mean sparse softmax cross-entropy as
+/// "loss"), and reduce_mean(cast(equal(argmax(y_conv, 1), y_))) as
+/// "accuracy". Weights are He-normal, N(0, 2/fan_in) with the
+/// fan-in of the HWIO layout (the he_normal recipe reads OIHW), biases 0.
+Model tfCnn() {
+  Model m{Graph("tf_cnn"), adamSpec(50)};
+  Builder b(m.graph);
+  int64_t batch = symbolicDim(internSymbol("?"));
+  Value *x = b.input("x", f32({batch, 28, 28, 1}));
+  Value *y = b.input("y", {DType::I64, {batch}});
+  auto heNormalFanIn = [](int64_t fanIn, uint64_t seed) {
+    InitSpec w{InitSpec::Kind::Normal, seed};
+    w.stddev = std::sqrt(2.0 / (double)fanIn);
+    return w;
+  };
+  auto conv = [&](Value *in, const std::string &prefix, int64_t out,
+                  uint64_t seed) {
+    int64_t channels = in->type().shape[3];
+    Value *w = b.param(prefix + "_w", f32({5, 5, channels, out}),
+                       heNormalFanIn(5 * 5 * channels, seed));
+    Value *bias = b.param(prefix + "_b", f32({out}), zerosInit());
+    Conv2DOptions same;
+    same.pads = {2, 2, 2, 2};
+    same.dataFormat = "NHWC";
+    Value *h = b.relu(b.add(b.conv2d(in, w, same), bias));
+    Pool2DOptions pool;
+    pool.kernel = {2, 2};
+    pool.strides = {2, 2};
+    pool.dataFormat = "NHWC";
+    return b.maxPool2d(h, pool);
+  };
+  auto fc = [&](Value *in, const std::string &prefix, int64_t out,
+                uint64_t seed) {
+    int64_t fanIn = in->type().shape[1];
+    Value *w =
+        b.param(prefix + "_w", f32({fanIn, out}), heNormalFanIn(fanIn, seed));
+    Value *bias = b.param(prefix + "_b", f32({out}), zerosInit());
+    return b.dense(in, w, bias);
+  };
+  Value *h = conv(conv(x, "conv1", 32, 41), "conv2", 64, 42);
+  h = b.relu(fc(b.reshape(h, {-1, 7 * 7 * 64}), "fc1", 1024, 43));
+  Value *logits = fc(h, "fc2", 10, 44);
+  classifierOutputs(b, logits, y);
+  Value *correct = b.equal(b.argmax(logits, 1), y);
+  b.output("accuracy", b.reduceMean(b.cast(correct, DType::F32), std::nullopt));
+  return m;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -147,6 +201,7 @@ int main(int argc, char **argv) {
     saveModel(fashionMlp(), (dir / "fashion_mlp.pbtxt").string());
     saveModel(fashionMlpWide(), (dir / "fashion_mlp_wide.pbtxt").string());
     saveModel(fashionCnn(), (dir / "fashion_cnn.pbtxt").string());
+    saveModel(tfCnn(), (dir / "tf_cnn.pbtxt").string());
   } catch (const Error &e) {
     std::cerr << "make_examples: error: " << e.what() << "\n";
     return e.kind() == ErrorKind::BadInput ? 2 : 1;
