@@ -106,6 +106,15 @@ std::string stageText(const DumpOptions &opts, const CompileDump &dump) {
 void runDump(const DumpOptions &opts) {
   checkRequest(opts);
   Model m = loadModel(opts.model);
+  // The stages after the input, the training step and the code need a
+  // bound batch: a symbolic one takes the spec's.
+  bool compiles =
+      opts.train || !opts.after.empty() ||
+      (opts.format != "text" && opts.format != "dot" && opts.format != "svg");
+  if (compiles)
+    m = atSpecBatch(std::move(m), opts.model,
+                    opts.after.empty() && !opts.train ? "the code"
+                                                      : "the dump");
   CompileOptions compileOptions;
   compileOptions.simplify = compileOptions.fuse = !opts.noOptimize;
   compileOptions.fastMath = opts.fastMath;

@@ -6,6 +6,7 @@
 #include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
 #include "ir/ShapeInference.h"
+#include "ir/SymbolicDim.h"
 
 #include <algorithm>
 #include <cmath>
@@ -154,6 +155,9 @@ private:
     if (op == OpKind::Add)
       if (Value *v = concatOfPads(node))
         return v;
+    if (opDef(op).has(Elementwise))
+      if (Value *v = sinkTranspose(node, operands))
+        return v;
     if (op == OpKind::Mul || op == OpKind::Add) {
       for (int i = 0; i < 2; ++i) {
         Value *x = operands[i], *c = operands[1 - i];
@@ -256,6 +260,111 @@ private:
     Attributes attrs;
     attrs.set("perm", combined);
     return rb_.add(OpKind::Transpose, {source}, std::move(attrs), type,
+                   node.result()->name());
+  }
+
+  /// Whether transposing `shape` by `perm` keeps the order of the axes
+  /// longer than 1, and so moves no element (NHWC to NCHW of one channel, a
+  /// bias [1,1,1,C] to [1,C,1,1]).
+  static bool movesNoElement(const Shape &shape,
+                             const std::vector<int64_t> &perm) {
+    int64_t last = -1;
+    for (int64_t p : perm) {
+      if (shape[p] == 1)
+        continue;
+      if (p < last)
+        return false;
+      last = p;
+    }
+    return true;
+  }
+
+  Value *reshaped(Value *v, const Shape &shape) {
+    Attributes attrs;
+    attrs.set("shape", shape);
+    return rb_.add(OpKind::Reshape, {v}, std::move(attrs),
+                   {v->type().dtype, shape});
+  }
+
+  /// `v` transposed by `perm`, as a reshape when that moves no element
+  /// (a kernel may read it without a copy).
+  Value *transposed(Value *v, const std::vector<int64_t> &perm) {
+    Shape shape = permuteShape(v->type().shape, perm);
+    if (movesNoElement(v->type().shape, perm))
+      return reshaped(v, shape);
+    Attributes attrs;
+    attrs.set("perm", perm);
+    return rb_.add(OpKind::Transpose, {v}, std::move(attrs),
+                   {v->type().dtype, shape});
+  }
+
+  /// Rule: an elementwise op whose full-size operands are transposes by one
+  /// perm (each with no other use), its other operands scalars or at most
+  /// an eighth of its size, is the transpose of the op on the untransposed
+  /// operands, the small ones transposed the other way: transposes move
+  /// down to those that undo them and cancel there. A channels-last
+  /// model's bias and relu between NCHW convolutions and pools then run
+  /// in NCHW, and fuse with them. Exact: the same elements meet.
+  Value *sinkTranspose(const Node &node, const std::vector<Value *> &operands) {
+    const TensorType &type = node.result()->type();
+    size_t rank = type.rank();
+    if (rank < 2 || !isStatic(type.shape))
+      return nullptr;
+    std::vector<int64_t> perm;
+    auto transposedSource = [&](Value *v) -> Value * {
+      const Node *def = v->definingNode();
+      if (!def || def->op() != OpKind::Transpose || v->type() != type ||
+          !hasOneUse(v))
+        return nullptr;
+      std::vector<int64_t> p = transposePerm(def->attr(), rank);
+      if (!perm.empty() && p != perm)
+        return nullptr;
+      perm = p;
+      return def->operand(0);
+    };
+    for (Value *v : operands)
+      if (v->type().shape == type.shape)
+        transposedSource(v);
+    if (perm.empty())
+      return nullptr;
+    std::vector<int64_t> inverse(rank);
+    for (size_t j = 0; j < rank; ++j)
+      inverse[perm[j]] = (int64_t)j;
+    std::vector<Value *> inner;
+    for (Value *v : operands) {
+      if (v->type().shape == type.shape) {
+        Value *source = transposedSource(v);
+        if (!source)
+          return nullptr;
+        inner.push_back(source);
+        continue;
+      }
+      if (v->type().rank() == 0) {
+        inner.push_back(v);
+        continue;
+      }
+      if (v->type().numElements() * 8 > type.numElements())
+        return nullptr;
+      // Aligned from the right as broadcasting does, then permuted back.
+      Shape full(rank - v->type().rank(), 1);
+      full.insert(full.end(), v->type().shape.begin(), v->type().shape.end());
+      Value *b = v;
+      if (full != v->type().shape && !movesNoElement(full, inverse)) {
+        Attributes shape;
+        shape.set("shape", full);
+        b = rb_.add(OpKind::Reshape, {b}, std::move(shape),
+                    {v->type().dtype, full});
+      }
+      // One reshape when the transpose moves no element either.
+      inner.push_back(b == v && full != v->type().shape
+                          ? reshaped(v, permuteShape(full, inverse))
+                          : transposed(b, inverse));
+    }
+    Value *e = rb_.add(node.op(), std::move(inner), node.attrs(),
+                       {type.dtype, permuteShape(type.shape, inverse)});
+    Attributes attrs;
+    attrs.set("perm", perm);
+    return rb_.add(OpKind::Transpose, {e}, std::move(attrs), type,
                    node.result()->name());
   }
 

@@ -3,6 +3,7 @@
 
 #include "compiler/Executable.h"
 #include "compiler/autodiff/Grad.h"
+#include "compiler/passes/SimplifyAlgebra.h"
 #include "compiler/training/Optimizer.h"
 #include "compiler/training/Rebatch.h"
 #include "ir/Builder.h"
@@ -198,10 +199,13 @@ Trainer::Trainer(const Model &model, const TrainerOptions &options)
     Graph &sg = m.stepGraph;
     sg.setName(g.name() + ".step");
     // Differentiation knows NCHW ops: channels-last ones are lowered first
-    // (every value keeps its name).
+    // (every value keeps its name), and the transposes between them cancel
+    // before the backward pass copies them (simplifyAlgebra is exact).
     std::optional<Graph> lowered;
-    if (hasChannelsLast(g))
+    if (hasChannelsLast(g)) {
       lowered = lowerChannelsLast(g);
+      simplifyAlgebra(*lowered, /*fastMath=*/false);
+    }
     const Graph &forward = lowered ? *lowered : g;
     auto map = copyInto(forward, sg, trainable);
     auto at = [&](const Value *v) {
