@@ -1,6 +1,9 @@
 //===- GraphCopy.cpp - Deep copies of graphs ------------------------------===//
 #include "ir/GraphCopy.h"
 
+#include "ir/Error.h"
+#include "ir/ShapeInference.h"
+
 #include <cassert>
 
 namespace adjoint {
@@ -115,6 +118,19 @@ Graph GraphRebuilder::finish() {
   for (const Output &o : old_.outputs())
     out_.addOutput(o.name, mapped(o.value));
   return std::move(out_);
+}
+
+Value *addRetyped(Graph &out, const Node &node, std::vector<Value *> operands,
+                  Attributes attrs, const std::string &context) {
+  std::vector<TensorType> types;
+  for (const Value *v : operands)
+    types.push_back(v->type());
+  TensorType type =
+      withContext(context, [&] { return inferType(node.op(), types, attrs); });
+  return out
+      .addNode(node.op(), std::move(operands), std::move(attrs),
+               node.result()->name(), type)
+      ->result();
 }
 
 } // namespace adjoint

@@ -27,6 +27,13 @@ using ValueMap = std::unordered_map<const Value *, Value *>;
 Graph copyGraph(const Graph &g, ValueMap *map = nullptr,
                 bool withOutputs = true);
 
+/// Adds to `out` the node `node` of another graph with `operands` (values
+/// of `out`) and `attrs`, keeping its op and name, its type inferred again
+/// from theirs: for transforms that change input types (binding a symbol,
+/// another batch size). Type errors are prefixed by `context`.
+Value *addRetyped(Graph &out, const Node &node, std::vector<Value *> operands,
+                  Attributes attrs, const std::string &context);
+
 /// Builds a new graph from an old one node by node, for transforms that
 /// drop, replace or merge nodes. The new graph starts with the old one's
 /// name, inputs and parameters (data cloned, recipes kept); the transform

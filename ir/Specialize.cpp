@@ -64,18 +64,11 @@ Graph specialize(const Graph &g, const SymbolValues &values) {
   }
   for (const auto &node : g.nodes()) {
     std::vector<Value *> operands;
-    std::vector<TensorType> types;
-    for (const Value *v : node->operands()) {
+    for (const Value *v : node->operands())
       operands.push_back(map.at(v));
-      types.push_back(operands.back()->type());
-    }
-    TensorType type = withContext(
-        strCat(node->describe(), " with ", symbolValuesStr(values)),
-        [&] { return inferType(node->op(), types, node->attrs()); });
     map[node->result()] =
-        out.addNode(node->op(), std::move(operands), node->attrs(),
-                    node->result()->name(), type)
-            ->result();
+        addRetyped(out, *node, std::move(operands), node->attrs(),
+                   strCat(node->describe(), " with ", symbolValuesStr(values)));
   }
   for (const Output &o : g.outputs())
     out.addOutput(o.name, map.at(o.value));

@@ -129,12 +129,9 @@ void runBench(const BenchOptions &opts) {
   std::string batchNote;
   if (opts.batch)
     m = withBatch(std::move(m), opts.model, opts.batch, batchNote);
-  SymbolValues symbols;
+  // A model with symbolic dimensions runs at the inputs' sizes.
   std::map<std::string, Tensor> inputs =
-      modelInputs(m.graph, opts.inputs, seed, &symbols);
-  if (hasSymbols(m.graph))
-    m.graph =
-        withContext(opts.model, [&] { return specialize(m.graph, symbols); });
+      bindModelInputs(m, opts.inputs, seed, opts.model);
   const Graph &g = m.graph;
   int64_t flops = graphFlops(g);
 

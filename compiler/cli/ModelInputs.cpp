@@ -3,6 +3,7 @@
 
 #include "ir/Error.h"
 #include "ir/NpyFile.h"
+#include "ir/Specialize.h"
 
 #include <charconv>
 #include <cmath>
@@ -145,6 +146,17 @@ std::map<std::string, Tensor> modelInputs(const Graph &g,
   }
   if (symbols)
     *symbols = bound;
+  return inputs;
+}
+
+std::map<std::string, Tensor>
+bindModelInputs(Model &m, const std::vector<std::string> &specs, uint64_t seed,
+                const std::string &file) {
+  SymbolValues symbols;
+  std::map<std::string, Tensor> inputs =
+      modelInputs(m.graph, specs, seed, &symbols);
+  if (hasSymbols(m.graph))
+    m.graph = withContext(file, [&] { return specialize(m.graph, symbols); });
   return inputs;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/Model.h"
 #include "ir/SymbolicDim.h"
 #include "ir/Tensor.h"
 
@@ -33,5 +34,12 @@ std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           const std::vector<std::string> &specs,
                                           uint64_t seed,
                                           SymbolValues *symbols = nullptr);
+
+/// modelInputs for `m`, whose symbolic dimensions then take the inputs'
+/// sizes: m.graph is specialized to them (`file` names the model in
+/// errors). What `run` and `bench` do first.
+std::map<std::string, Tensor>
+bindModelInputs(Model &m, const std::vector<std::string> &specs, uint64_t seed,
+                const std::string &file);
 
 } // namespace adjoint::cli

@@ -136,13 +136,9 @@ void runRun(const RunOptions &opts) {
   std::vector<std::string> paths;
   if (!opts.outDir.empty())
     paths = outputPaths(m.graph, opts.outDir);
-  SymbolValues symbols;
-  std::map<std::string, Tensor> inputs =
-      modelInputs(m.graph, opts.inputs, seed, &symbols);
   // A model with symbolic dimensions runs at the inputs' sizes.
-  if (hasSymbols(m.graph))
-    m.graph =
-        withContext(opts.model, [&] { return specialize(m.graph, symbols); });
+  std::map<std::string, Tensor> inputs =
+      bindModelInputs(m, opts.inputs, seed, opts.model);
   const Graph &g = m.graph;
 
   std::map<std::string, Tensor> results;

@@ -9,6 +9,7 @@
 #include "compiler/training/Rebatch.h"
 
 #include "ir/Error.h"
+#include "ir/GraphCopy.h"
 #include "ir/ShapeInference.h"
 #include "ir/Specialize.h"
 #include "ir/Verifier.h"
@@ -447,21 +448,15 @@ Graph rebatch(const Graph &g, const std::string &features, int64_t batch) {
     int64_t axis = rb.follow(*node, attrs);
     rb.setAxis(node->result(), axis);
     std::vector<Value *> operands;
-    std::vector<TensorType> types;
-    for (const Value *v : node->operands()) {
+    for (const Value *v : node->operands())
       operands.push_back(map.at(v));
-      types.push_back(operands.back()->type());
-    }
-    TensorType type =
-        withContext(strCat("model ", g.name(), " cannot be re-batched to ",
-                           batch, ": ", node->describe()),
-                    [&] { return inferType(node->op(), types, attrs); });
-    assert((axis == -1 || type.shape.at(axis) == batch) &&
+    Value *result =
+        addRetyped(out, *node, std::move(operands), std::move(attrs),
+                   strCat("model ", g.name(), " cannot be re-batched to ",
+                          batch, ": ", node->describe()));
+    assert((axis == -1 || result->type().shape.at(axis) == batch) &&
            "the batch axis lost track of the batch");
-    map[node->result()] =
-        out.addNode(node->op(), std::move(operands), std::move(attrs),
-                    node->result()->name(), type)
-            ->result();
+    map[node->result()] = result;
   }
   for (const Output &o : g.outputs())
     out.addOutput(o.name, map.at(o.value));
