@@ -125,13 +125,14 @@ void runBench(const BenchOptions &opts) {
   uint64_t seed = parseSeed(opts.seed);
   if (opts.profile && opts.engine != "jit")
     badInput("--profile times the compiled kernels: use --engine jit");
-  Model m = loadModel(opts.model);
+  std::vector<std::string> specs = opts.inputs;
+  Model m = loadModelForInputs(opts.model, specs);
   std::string batchNote;
   if (opts.batch)
     m = withBatch(std::move(m), opts.model, opts.batch, batchNote);
   // A model with symbolic dimensions runs at the inputs' sizes.
   std::map<std::string, Tensor> inputs =
-      bindModelInputs(m, opts.inputs, seed, opts.model);
+      bindModelInputs(m, specs, seed, opts.model);
   const Graph &g = m.graph;
   int64_t flops = graphFlops(g);
 

@@ -1,12 +1,16 @@
 //===- ModelInputs.cpp - Inputs of a model from the command line ----------===//
 #include "compiler/cli/ModelInputs.h"
 
+#include "compiler/onnx/OnnxImporter.h"
 #include "ir/Error.h"
+#include "ir/ModelIO.h"
 #include "ir/NpyFile.h"
 #include "ir/Specialize.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 
 namespace adjoint::cli {
@@ -147,6 +151,35 @@ std::map<std::string, Tensor> modelInputs(const Graph &g,
   if (symbols)
     *symbols = bound;
   return inputs;
+}
+
+Model loadModelForInputs(const std::string &file,
+                         std::vector<std::string> &specs) {
+  if (std::filesystem::path(file).extension() != ".onnx" || specs.empty())
+    return loadModel(file);
+  OnnxImportOptions options;
+  options.onNote = [](const std::string &note) {
+    std::cerr << "adjoint: note: " << note << "\n";
+  };
+  // The arrays of the model's graph inputs; other names are reported
+  // later, as for any model.
+  std::vector<std::string> names = onnxInputNames(file);
+  for (const std::string &spec : specs) {
+    InputBinding b = parseBinding(spec);
+    if (std::find(names.begin(), names.end(), b.name) != names.end())
+      options.inputValues.emplace(b.name, readNpy(b.file));
+  }
+  Model m = importOnnx(file, options);
+  std::vector<std::string> kept;
+  for (const std::string &spec : specs) {
+    std::string name = parseBinding(spec).name;
+    const Value *v = m.graph.findValue(name);
+    if ((v && v->kind() == ValueKind::Input) ||
+        !options.inputValues.count(name))
+      kept.push_back(spec);
+  }
+  specs = std::move(kept);
+  return m;
 }
 
 std::map<std::string, Tensor>

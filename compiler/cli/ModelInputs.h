@@ -35,6 +35,14 @@ std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           uint64_t seed,
                                           SymbolValues *symbols = nullptr);
 
+/// The model in `file`. An ONNX model is imported with the `-i` arrays as
+/// the values of the inputs they name, so that an input an op needs as
+/// static data (Reshape's shape, Slice's starts, ReduceSum's axes) is
+/// folded into the graph as an initializer would be; the bindings of
+/// inputs the import dropped (every use of them folded) leave `specs`.
+Model loadModelForInputs(const std::string &file,
+                         std::vector<std::string> &specs);
+
 /// modelInputs for `m`, whose symbolic dimensions then take the inputs'
 /// sizes: m.graph is specialized to them (`file` names the model in
 /// errors). What `run` and `bench` do first.

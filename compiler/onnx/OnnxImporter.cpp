@@ -654,7 +654,30 @@ Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,
   return importWith(model, fileName, options);
 }
 
+namespace {
+onnx::ModelProto parseOnnxFile(const std::string &path);
+} // namespace
+
 Model importOnnx(const std::string &path, const OnnxImportOptions &options) {
+  return importOnnx(parseOnnxFile(path), path, options);
+}
+
+std::vector<std::string> onnxInputNames(const std::string &path) {
+  onnx::ModelProto model = parseOnnxFile(path);
+  std::set<std::string> initialized;
+  for (const auto &t : model.graph().initializer())
+    initialized.insert(t.name());
+  std::vector<std::string> names;
+  for (const auto &in : model.graph().input())
+    if (!initialized.count(in.name()))
+      names.push_back(in.name());
+  return names;
+}
+
+namespace {
+
+/// The ONNX model in `path`, or BadInput saying what the file is instead.
+onnx::ModelProto parseOnnxFile(const std::string &path) {
   std::string bytes = readFile(path);
   if (bytes.empty())
     badInput(path, ": the file is empty");
@@ -684,8 +707,10 @@ Model importOnnx(const std::string &path, const OnnxImportOptions &options) {
       badInput(path, ": not a valid ONNX model (the file is truncated or "
                      "corrupt)");
   }
-  return importOnnx(model, path, options);
+  return model;
 }
+
+} // namespace
 
 void registerOnnxLoader() {
   registerModelLoader(".onnx", [](const std::string &path) {

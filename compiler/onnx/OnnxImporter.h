@@ -53,6 +53,10 @@ Model importOnnx(const std::string &path,
 Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,
                  const OnnxImportOptions &options = {});
 
+/// The names of the graph inputs of the ONNX model in `path` that no
+/// initializer gives (the inputs a caller feeds).
+std::vector<std::string> onnxInputNames(const std::string &path);
+
 /// Converts an ONNX tensor to an Adjoint tensor (BadInput for a dtype
 /// Adjoint lacks, external data or a size that does not match the dims).
 Tensor tensorFromOnnx(const onnx::TensorProto &t, const std::string &what);

@@ -4,11 +4,15 @@
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
+#include "ir/NpyFile.h"
 #include "ir/Specialize.h"
 #include "tests/cli/CliTestSupport.h"
 #include "tests/onnx/OnnxTestModels.h"
 
 #include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
 
 using namespace adjoint;
 using namespace adjoint::testing;
@@ -309,6 +313,48 @@ TEST(OnnxImportCommandTest, UnsupportedModelsExitWithStatus2) {
                                "--input-shape", "x=2y"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--input-shape 'x=2y'"), std::string::npos) << r.err;
+}
+
+} // namespace
+
+namespace {
+
+/// The conformance suite's node tests whose shape or axes come as a graph
+/// input: `adjoint run` takes them with -i and folds them, and the outputs
+/// match the suite's.
+TEST(OnnxImportCommandTest, RunFoldsInputsGivenForStaticData) {
+  const std::string suite = "/usr/share/libonnx-testdata/data/node/";
+  if (!std::filesystem::exists(suite))
+    GTEST_SKIP() << "libonnx-testdata is not installed";
+  for (const char *name : {"test_reduce_sum_keepdims_example",
+                           "test_reshape_negative_dim", "test_slice"}) {
+    SCOPED_TRACE(name);
+    TempDir dir;
+    std::string model = suite + name + "/model.onnx",
+                data = suite + name + "/test_data_set_0/";
+    std::vector<std::string> args = {"run", model, "-o", dir / "out"};
+    std::vector<std::string> inputs = onnxInputNames(model);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      std::string npy = dir / (inputs[i] + ".npy");
+      writeNpy(npy,
+               loadOnnxTensor(data + "input_" + std::to_string(i) + ".pb"));
+      args.push_back("-i");
+      args.push_back(inputs[i] + "=" + npy);
+    }
+    // Without the static inputs' values the model cannot compile.
+    EXPECT_EQ(runProgram(ADJOINT_CLI, {"run", model}).status, 2);
+    auto r = runProgram(ADJOINT_CLI, args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    onnx::ModelProto proto;
+    std::ifstream in(model, std::ios::binary);
+    ASSERT_TRUE(proto.ParseFromIstream(&in));
+    Tensor want = loadOnnxTensor(data + "output_0.pb");
+    Tensor got =
+        readNpy(dir / ("out/" + proto.graph().output(0).name() + ".npy"));
+    ASSERT_EQ(got.type(), want.type());
+    for (int64_t i = 0; i < want.numElements(); ++i)
+      EXPECT_NEAR(got.elementAsDouble(i), want.elementAsDouble(i), 1e-6);
+  }
 }
 
 } // namespace
