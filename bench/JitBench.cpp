@@ -19,10 +19,12 @@
 //===----------------------------------------------------------------------===//
 #include "bench/Ceilings.h"
 #include "compiler/Executable.h"
+#include "compiler/training/Rebatch.h"
 #include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/Flops.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 #include "runtime/Runtime.h"
 
 #include <benchmark/benchmark.h>
@@ -271,9 +273,13 @@ void cnnBench(benchmark::State &state, int64_t batch) {
                          benchmark::Counter::kIsRate);
 }
 
-/// compile() of a model file, from the loaded graph to runnable code.
+/// compile() of a model file, from the loaded graph to runnable code; a
+/// symbolic batch at the training spec's batch size.
 void compileBench(benchmark::State &state, const std::string &path) {
   Model model = loadModel(path);
+  if (hasSymbols(model.graph) && model.training &&
+      model.training->batchSize > 0)
+    model = rebatch(model, model.training->batchSize);
   for (auto _ : state) {
     std::unique_ptr<Executable> exe = compile(model.graph);
     benchmark::DoNotOptimize(exe.get());
