@@ -313,8 +313,8 @@ private:
     std::vector<int64_t> perm;
     auto transposedSource = [&](Value *v) -> Value * {
       const Node *def = v->definingNode();
-      if (!def || def->op() != OpKind::Transpose || v->type() != type ||
-          !hasOneUse(v))
+      if (!def || def->op() != OpKind::Transpose ||
+          v->type().shape != type.shape || !hasOneUse(v))
         return nullptr;
       std::vector<int64_t> p = transposePerm(def->attr(), rank);
       if (!perm.empty() && p != perm)
