@@ -81,8 +81,8 @@ void requireStatic(const Graph &g, const std::string &stage) {
     if (!isStatic(v->type().shape))
       badInput("model ", g.name(), " has symbolic dimensions (input %",
                v->name(), ": ", typeStr(v->type()), "); ", stage,
-               " needs them bound: give a batch (--batch B), or inputs "
-               "whose shapes bind them");
+               " needs them bound: give a batch (--batch B, or inputs "
+               "whose shapes bind them; specialize() in C++)");
 }
 
 std::string symbolValuesStr(const SymbolValues &values) {
