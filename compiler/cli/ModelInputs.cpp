@@ -2,6 +2,7 @@
 #include "compiler/cli/ModelInputs.h"
 
 #include "compiler/onnx/OnnxImporter.h"
+#include "compiler/training/Rebatch.h"
 #include "ir/Error.h"
 #include "ir/ModelIO.h"
 #include "ir/NpyFile.h"
@@ -185,6 +186,31 @@ Model loadModelForInputs(const std::string &file,
 std::map<std::string, Tensor>
 bindModelInputs(Model &m, const std::vector<std::string> &specs, uint64_t seed,
                 const std::string &file) {
+  // A static model given another number of examples for its batch input
+  // runs re-batched to it, with a note.
+  if (!hasSymbols(m.graph) && !m.graph.inputs().empty()) {
+    std::string batch = batchInput(m);
+    const Value *in = m.graph.findValue(batch);
+    for (const std::string &spec : specs) {
+      InputBinding b = parseBinding(spec);
+      if (b.name != batch)
+        continue;
+      Shape given = readNpy(b.file).shape(), declared = in->type().shape;
+      if (given.size() == declared.size() && !given.empty() &&
+          given[0] != declared[0] && given[0] > 0 &&
+          std::equal(given.begin() + 1, given.end(), declared.begin() + 1)) {
+        // A model that cannot be re-batched reports the shape mismatch.
+        try {
+          Model other = rebatch(m, given[0]);
+          std::cerr << "adjoint: note: " << file << ": %" << batch << " holds "
+                    << given[0] << " examples; the model runs re-batched from "
+                    << declared[0] << " to " << given[0] << "\n";
+          m = std::move(other);
+        } catch (const Error &) {
+        }
+      }
+    }
+  }
   SymbolValues symbols;
   std::map<std::string, Tensor> inputs =
       modelInputs(m.graph, specs, seed, &symbols);

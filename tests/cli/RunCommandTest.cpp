@@ -1,4 +1,5 @@
 //===- RunCommandTest.cpp - `adjoint run` end to end ----------------------===//
+#include "compiler/training/Rebatch.h"
 #include "tests/cli/CliTestSupport.h"
 
 #include "ir/Builder.h"
@@ -8,6 +9,7 @@
 #include "ir/Specialize.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace adjoint;
 using namespace adjoint::test;
@@ -216,11 +218,42 @@ TEST(RunCommand, RejectsAnNpyOfAnotherDType) {
 TEST(RunCommand, RejectsAnNpyOfAnotherShape) {
   TempDir dir;
   std::string file = dir / "x.npy";
-  writeNpy(file, ramp({DType::F32, {1, 784}}));
+  writeNpy(file, ramp({DType::F32, {32, 783}}));
   ProcessResult r =
       runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x=" + file});
   expectError(
-      r, 2, {"input %x expects f32[32,784] but " + file + " holds f32[1,784]"});
+      r, 2,
+      {"input %x expects f32[32,784] but " + file + " holds f32[32,783]"});
+}
+
+TEST(RunCommand, RunsAnotherNumberOfExamplesRebatched) {
+  // A batch-32 model given 7 examples runs re-batched to 7, with a note.
+  // Its rows are independent: the 7 rows are the first 7 of the model run
+  // at 32 with rows of zeros after them.
+  TempDir dir;
+  Model m = loadModel(example("fashion_mlp.pbtxt"));
+  Tensor x = ramp({DType::F32, {7, 784}});
+  Tensor y({DType::I64, {7}});
+  for (int64_t i = 0; i < 7; ++i)
+    y.data<int64_t>()[i] = i;
+  writeNpy(dir / "x.npy", x);
+  writeNpy(dir / "y.npy", y);
+  ProcessResult r =
+      runCli({"run", example("fashion_mlp.pbtxt"), "-i", "x=" + (dir / "x.npy"),
+              "-i", "y=" + (dir / "y.npy"), "-o", dir / "out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("%x holds 7 examples; the model runs re-batched from "
+                       "32 to 7"),
+            std::string::npos)
+      << r.err;
+  Tensor x32({DType::F32, {32, 784}}), y32({DType::I64, {32}});
+  std::memcpy(x32.bytes(), x.bytes(), x.byteSize());
+  std::memcpy(y32.bytes(), y.bytes(), y.byteSize());
+  Tensor want = interpret(m.graph, {{"x", x32}, {"y", y32}}).at("probs");
+  Tensor probs = readNpy(dir / "out/probs.npy");
+  ASSERT_EQ(probs.type(), (TensorType{DType::F32, {7, 10}}));
+  for (int64_t i = 0; i < probs.numElements(); ++i)
+    EXPECT_NEAR(probs.elementAsDouble(i), want.elementAsDouble(i), 1e-6);
 }
 
 TEST(RunCommand, RejectsAMissingNpyFile) {
