@@ -2,8 +2,9 @@
 //
 // conv2d, max_pool2d and avg_pool2d take data_format "NHWC" (TensorFlow's
 // and Keras' layout, with HWIO weights) as well as "NCHW". The type rules,
-// FLOP counts and gradient rules read it; the interpreter, the trainer and
-// the optimizing pipeline work on the graph this lowering gives, where
+// FLOP counts and gradient rules (the NCHW rules between transposes) read
+// it; the interpreter, the trainer and the optimizing pipeline work on the
+// graph this lowering gives, where
 // every such op is the NCHW op between transposes. The simplifications
 // then sink the transposes through elementwise ops until they cancel, and
 // the compiler picks its own layout inside, as for any NCHW model.

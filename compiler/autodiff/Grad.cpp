@@ -9,7 +9,6 @@
 #include "compiler/autodiff/Grad.h"
 
 #include "compiler/autodiff/GradRules.h"
-#include "ir/ChannelsLast.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Specialize.h"
@@ -187,8 +186,6 @@ std::vector<Value *> appendGradients(Graph &g, Value *loss,
 Graph gradientGraph(const Graph &g, const std::string &lossOutput,
                     std::vector<std::string> wrt) {
   requireStatic(g, "differentiation");
-  if (hasChannelsLast(g))
-    return gradientGraph(lowerChannelsLast(g), lossOutput, std::move(wrt));
   const Output *loss = nullptr;
   std::string names;
   for (const Output &o : g.outputs()) {

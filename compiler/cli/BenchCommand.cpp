@@ -125,14 +125,14 @@ void runBench(const BenchOptions &opts) {
   uint64_t seed = parseSeed(opts.seed);
   if (opts.profile && opts.engine != "jit")
     badInput("--profile times the compiled kernels: use --engine jit");
-  std::vector<std::string> specs = opts.inputs;
-  Model m = loadModelForInputs(opts.model, specs);
+  std::vector<InputArray> arrays = readInputArrays(opts.inputs);
+  Model m = loadModelForInputs(opts.model, arrays);
   std::string batchNote;
   if (opts.batch)
     m = withBatch(std::move(m), opts.model, opts.batch, batchNote);
   // A model with symbolic dimensions runs at the inputs' sizes.
   std::map<std::string, Tensor> inputs =
-      bindModelInputs(m, specs, seed, opts.model);
+      bindModelInputs(m, arrays, seed, opts.model);
   const Graph &g = m.graph;
   int64_t flops = graphFlops(g);
 

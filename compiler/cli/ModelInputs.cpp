@@ -8,6 +8,8 @@
 #include "ir/NpyFile.h"
 #include "ir/Specialize.h"
 
+#include <onnx/onnx_pb.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -18,20 +20,16 @@ namespace adjoint::cli {
 
 namespace {
 
-/// One `-i NAME=FILE` binding.
-struct InputBinding {
-  std::string name, file;
-};
-
-InputBinding parseBinding(const std::string &spec) {
+/// The name and file of one `-i NAME=FILE`.
+std::pair<std::string, std::string> parseBinding(const std::string &spec) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
     badInput("-i '", spec, "': expected NAME=FILE.npy");
-  InputBinding b{spec.substr(0, eq), spec.substr(eq + 1)};
+  std::string name = spec.substr(0, eq);
   // Accept the text IR's spelling of a value name too: -i %x=x.npy.
-  if (b.name.size() > 1 && b.name[0] == '%')
-    b.name.erase(0, 1);
-  return b;
+  if (name.size() > 1 && name[0] == '%')
+    name.erase(0, 1);
+  return {name, spec.substr(eq + 1)};
 }
 
 std::string inputList(const Graph &g) {
@@ -78,29 +76,29 @@ Tensor randomTensor(const TensorType &type, uint64_t seed, uint64_t stream) {
   return t;
 }
 
-/// Binds the -i files to inputs, checking names and types (symbolic
+/// Binds the arrays to inputs, checking names and types (symbolic
 /// dimensions bound into `symbols`).
 std::map<std::string, Tensor> bindInputs(const Graph &g,
-                                         const std::vector<InputBinding> &bs,
+                                         const std::vector<InputArray> &arrays,
                                          SymbolValues &symbols) {
   std::map<std::string, Tensor> bound;
-  for (const InputBinding &b : bs) {
-    Value *v = g.findValue(b.name);
+  for (const InputArray &a : arrays) {
+    Value *v = g.findValue(a.name);
     if (!v || v->kind() != ValueKind::Input)
-      badInput("-i ", b.name, "=", b.file, ": graph '", g.name(),
-               "' has no input %", b.name, "; ", inputList(g));
-    if (bound.count(b.name))
-      badInput("-i ", b.name, "=", b.file, ": input %", b.name,
+      badInput("-i ", a.name, "=", a.file, ": graph '", g.name(),
+               "' has no input %", a.name, "; ", inputList(g));
+    if (bound.count(a.name))
+      badInput("-i ", a.name, "=", a.file, ": input %", a.name,
                " is given twice");
-    Tensor t = readNpy(b.file);
+    const Tensor &t = a.data;
     if (t.type() != v->type() &&
         (t.dtype() != v->type().dtype || isStatic(v->type().shape)))
-      badInput("input %", b.name, " expects ", typeStr(v->type()), " but ",
-               b.file, " holds ", typeStr(t.type()));
+      badInput("input %", a.name, " expects ", typeStr(v->type()), " but ",
+               a.file, " holds ", typeStr(t.type()));
     if (!isStatic(v->type().shape))
       unifyShape(v->type().shape, t.shape(), symbols,
-                 strCat("input %", b.name, " (", b.file, ")"));
-    bound.emplace(b.name, std::move(t));
+                 strCat("input %", a.name, " (", a.file, ")"));
+    bound.emplace(a.name, t);
   }
   return bound;
 }
@@ -118,23 +116,21 @@ uint64_t parseSeed(const std::string &text) {
   return seed;
 }
 
-std::map<std::string, Tensor> modelInputs(const Graph &g,
-                                          const std::vector<std::string> &specs,
-                                          uint64_t seed,
-                                          SymbolValues *symbols) {
-  std::vector<InputBinding> bindings;
-  for (const std::string &spec : specs)
-    bindings.push_back(parseBinding(spec));
-  SymbolValues given = symbols ? *symbols : SymbolValues{};
-  SymbolValues bound;
-  std::map<std::string, Tensor> inputs = bindInputs(g, bindings, bound);
-  for (const auto &[symbol, value] : given) {
-    auto it = bound.find(symbol);
-    if (it != bound.end() && it->second != value)
-      badInput("the inputs give ", symbolName(symbol), " = ", it->second,
-               ", not ", value);
-    bound.emplace(symbol, value);
+std::vector<InputArray> readInputArrays(const std::vector<std::string> &specs) {
+  std::vector<InputArray> arrays;
+  for (const std::string &spec : specs) {
+    auto [name, file] = parseBinding(spec);
+    arrays.push_back({name, file, readNpy(file)});
   }
+  return arrays;
+}
+
+std::map<std::string, Tensor> modelInputs(const Graph &g,
+                                          const std::vector<InputArray> &arrays,
+                                          uint64_t seed,
+                                          SymbolValues &symbols) {
+  SymbolValues bound;
+  std::map<std::string, Tensor> inputs = bindInputs(g, arrays, bound);
   for (size_t k = 0; k < g.inputs().size(); ++k) {
     const Value *in = g.inputs()[k];
     if (inputs.count(in->name()))
@@ -149,71 +145,82 @@ std::map<std::string, Tensor> modelInputs(const Graph &g,
               << "with seed " << seed << "\n";
     inputs.emplace(in->name(), randomTensor(type, seed, k));
   }
-  if (symbols)
-    *symbols = bound;
+  symbols = bound;
   return inputs;
 }
 
 Model loadModelForInputs(const std::string &file,
-                         std::vector<std::string> &specs) {
-  if (std::filesystem::path(file).extension() != ".onnx" || specs.empty())
+                         std::vector<InputArray> &arrays) {
+  if (std::filesystem::path(file).extension() != ".onnx" || arrays.empty())
     return loadModel(file);
+  onnx::ModelProto proto = readOnnxModel(file);
   OnnxImportOptions options;
   options.onNote = [](const std::string &note) {
     std::cerr << "adjoint: note: " << note << "\n";
   };
   // The arrays of the model's graph inputs; other names are reported
   // later, as for any model.
-  std::vector<std::string> names = onnxInputNames(file);
-  for (const std::string &spec : specs) {
-    InputBinding b = parseBinding(spec);
-    if (std::find(names.begin(), names.end(), b.name) != names.end())
-      options.inputValues.emplace(b.name, readNpy(b.file));
-  }
-  Model m = importOnnx(file, options);
-  std::vector<std::string> kept;
-  for (const std::string &spec : specs) {
-    std::string name = parseBinding(spec).name;
-    const Value *v = m.graph.findValue(name);
-    if ((v && v->kind() == ValueKind::Input) ||
-        !options.inputValues.count(name))
-      kept.push_back(spec);
-  }
-  specs = std::move(kept);
+  std::vector<std::string> names = onnxInputNames(proto);
+  for (const InputArray &a : arrays)
+    if (std::find(names.begin(), names.end(), a.name) != names.end())
+      options.inputValues.emplace(a.name, a.data);
+  Model m = importOnnx(proto, file, options);
+  std::erase_if(arrays, [&](const InputArray &a) {
+    const Value *v = m.graph.findValue(a.name);
+    bool input = v && v->kind() == ValueKind::Input;
+    return !input && options.inputValues.count(a.name);
+  });
   return m;
 }
 
+namespace {
+
+/// The number of examples that `arrays` give the batch input of the static
+/// model `m` when it is not the model's own and the rest of the shape is;
+/// 0 otherwise.
+int64_t otherBatch(const Model &m, const std::vector<InputArray> &arrays) {
+  if (hasSymbols(m.graph))
+    return 0;
+  std::string batch;
+  try {
+    batch = batchInput(m);
+  } catch (const Error &) {
+    return 0; // no input has a batch dimension
+  }
+  const Shape &declared = m.graph.findValue(batch)->type().shape;
+  for (const InputArray &a : arrays) {
+    const Shape &given = a.data.shape();
+    if (a.name == batch && given.size() == declared.size() &&
+        given[0] != declared[0] && given[0] > 0 &&
+        std::equal(given.begin() + 1, given.end(), declared.begin() + 1))
+      return given[0];
+  }
+  return 0;
+}
+
+} // namespace
+
 std::map<std::string, Tensor>
-bindModelInputs(Model &m, const std::vector<std::string> &specs, uint64_t seed,
+bindModelInputs(Model &m, const std::vector<InputArray> &arrays, uint64_t seed,
                 const std::string &file) {
   // A static model given another number of examples for its batch input
-  // runs re-batched to it, with a note.
-  if (!hasSymbols(m.graph) && !m.graph.inputs().empty()) {
-    std::string batch = batchInput(m);
-    const Value *in = m.graph.findValue(batch);
-    for (const std::string &spec : specs) {
-      InputBinding b = parseBinding(spec);
-      if (b.name != batch)
-        continue;
-      Shape given = readNpy(b.file).shape(), declared = in->type().shape;
-      if (given.size() == declared.size() && !given.empty() &&
-          given[0] != declared[0] && given[0] > 0 &&
-          std::equal(given.begin() + 1, given.end(), declared.begin() + 1)) {
-        // A model that cannot be re-batched reports the shape mismatch.
-        try {
-          Model other = rebatch(m, given[0]);
-          std::cerr << "adjoint: note: " << file << ": %" << batch << " holds "
-                    << given[0] << " examples; the model runs re-batched from "
-                    << declared[0] << " to " << given[0] << "\n";
-          m = std::move(other);
-        } catch (const Error &) {
-        }
-      }
+  // runs re-batched to it; one that cannot be re-batched reports the shape
+  // mismatch.
+  if (int64_t examples = otherBatch(m, arrays)) {
+    try {
+      Model other = rebatch(m, examples);
+      std::cerr << "adjoint: note: " << file << ": %" << batchInput(m)
+                << " holds " << examples
+                << " examples; the model runs re-batched from "
+                << m.graph.findValue(batchInput(m))->type().shape[0] << " to "
+                << examples << "\n";
+      m = std::move(other);
+    } catch (const Error &) {
     }
   }
   SymbolValues symbols;
   std::map<std::string, Tensor> inputs =
-      modelInputs(m.graph, specs, seed, &symbols);
+      modelInputs(m.graph, arrays, seed, symbols);
   if (hasSymbols(m.graph))
     m.graph = withContext(file, [&] { return specialize(m.graph, symbols); });
   return inputs;

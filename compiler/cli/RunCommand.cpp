@@ -132,14 +132,14 @@ void runRun(const RunOptions &opts) {
   uint64_t seed = parseSeed(opts.seed);
   if (!opts.outDir.empty())
     checkWritableDirectory(opts.outDir, "-o");
-  std::vector<std::string> specs = opts.inputs;
-  Model m = loadModelForInputs(opts.model, specs);
+  std::vector<InputArray> arrays = readInputArrays(opts.inputs);
+  Model m = loadModelForInputs(opts.model, arrays);
   std::vector<std::string> paths;
   if (!opts.outDir.empty())
     paths = outputPaths(m.graph, opts.outDir);
   // A model with symbolic dimensions runs at the inputs' sizes.
   std::map<std::string, Tensor> inputs =
-      bindModelInputs(m, specs, seed, opts.model);
+      bindModelInputs(m, arrays, seed, opts.model);
   const Graph &g = m.graph;
 
   std::map<std::string, Tensor> results;

@@ -654,16 +654,11 @@ Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,
   return importWith(model, fileName, options);
 }
 
-namespace {
-onnx::ModelProto parseOnnxFile(const std::string &path);
-} // namespace
-
 Model importOnnx(const std::string &path, const OnnxImportOptions &options) {
-  return importOnnx(parseOnnxFile(path), path, options);
+  return importOnnx(readOnnxModel(path), path, options);
 }
 
-std::vector<std::string> onnxInputNames(const std::string &path) {
-  onnx::ModelProto model = parseOnnxFile(path);
+std::vector<std::string> onnxInputNames(const onnx::ModelProto &model) {
   std::set<std::string> initialized;
   for (const auto &t : model.graph().initializer())
     initialized.insert(t.name());
@@ -674,10 +669,7 @@ std::vector<std::string> onnxInputNames(const std::string &path) {
   return names;
 }
 
-namespace {
-
-/// The ONNX model in `path`, or BadInput saying what the file is instead.
-onnx::ModelProto parseOnnxFile(const std::string &path) {
+onnx::ModelProto readOnnxModel(const std::string &path) {
   std::string bytes = readFile(path);
   if (bytes.empty())
     badInput(path, ": the file is empty");
@@ -709,8 +701,6 @@ onnx::ModelProto parseOnnxFile(const std::string &path) {
   }
   return model;
 }
-
-} // namespace
 
 void registerOnnxLoader() {
   registerModelLoader(".onnx", [](const std::string &path) {

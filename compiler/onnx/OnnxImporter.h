@@ -53,9 +53,13 @@ Model importOnnx(const std::string &path,
 Model importOnnx(const onnx::ModelProto &model, const std::string &fileName,
                  const OnnxImportOptions &options = {});
 
-/// The names of the graph inputs of the ONNX model in `path` that no
-/// initializer gives (the inputs a caller feeds).
-std::vector<std::string> onnxInputNames(const std::string &path);
+/// The ONNX model in `path`, parsed (BadInput naming the file when it is
+/// none: truncated, empty, an Adjoint model or a text file).
+onnx::ModelProto readOnnxModel(const std::string &path);
+
+/// The names of `model`'s graph inputs that no initializer gives (the
+/// inputs a caller feeds).
+std::vector<std::string> onnxInputNames(const onnx::ModelProto &model);
 
 /// Converts an ONNX tensor to an Adjoint tensor (BadInput for a dtype
 /// Adjoint lacks, external data or a size that does not match the dims).

@@ -157,13 +157,7 @@ TEST_P(OnnxConformance, Run) {
   std::set<std::string> ops;
   for (const auto &n : proto.graph().node())
     ops.insert(n.op_type());
-  std::set<std::string> initialized;
-  for (const auto &t : proto.graph().initializer())
-    initialized.insert(t.name());
-  std::vector<std::string> inputNames;
-  for (const auto &in : proto.graph().input())
-    if (!initialized.count(in.name()))
-      inputNames.push_back(in.name());
+  std::vector<std::string> inputNames = onnxInputNames(proto);
 
   auto skip = [&](const std::string &why) {
     summary().add(ops, Outcome::Unsupported);
