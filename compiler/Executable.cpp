@@ -8,6 +8,7 @@
 #include "compiler/StageDump.h"
 #include "compiler/jit/Jit.h"
 #include "ir/Error.h"
+#include "ir/SymbolicDim.h"
 #include "runtime/Runtime.h"
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 namespace adjoint {
 
@@ -45,8 +47,17 @@ struct Executable::Impl {
   std::vector<void *> slots;
   std::vector<void *> arenaSlots; ///< default pointer of every slot
   std::vector<OutputSource> outputSources;
+  /// Where each slot of a node result lives, and the arena's size, as
+  /// functions of the batch (constants for a static graph).
+  ArenaLayout arenaLayout;
   std::shared_ptr<std::byte> arena;
-  int64_t arenaBytes = 0;
+  int64_t arenaBytes = 0; ///< the arena's size at the last batch run
+  size_t arenaCapacity = 0;
+  /// For a graph compiled for every batch: its batch symbol, and the batch
+  /// of the current run, which slot layout.batchSlot points to.
+  std::optional<SymbolId> batchSymbol;
+  int64_t batch = 0;
+  int batchSlot = -1;
   int64_t status[2] = {0, 0};
   int threads = 0;
   double compileSeconds = 0;
@@ -58,7 +69,71 @@ struct Executable::Impl {
   std::vector<std::string> groupNames;
   int64_t runs = 0;
   std::mutex mutex;
+
+  /// Lays the arena out for `batch`: allocates it when it is too small,
+  /// and points the default slots at its buffers.
+  void reserveArena(int64_t batch, const std::string &graphName) {
+    int64_t bytes = arenaLayout.bytes.at(batch);
+    if (!arena || (size_t)bytes > arenaCapacity) {
+      size_t size = std::max(kArenaAlign, alignToArena((size_t)bytes));
+      void *p = std::aligned_alloc(kArenaAlign, size);
+      if (!p)
+        failed("out of memory allocating ", bytes, " bytes for ", graphName,
+               batchSymbol ? strCat(" at batch ", batch) : std::string());
+      arena = std::shared_ptr<std::byte>(static_cast<std::byte *>(p),
+                                         [](std::byte *q) { std::free(q); });
+      arenaCapacity = size;
+    }
+    arenaBytes = bytes;
+    for (auto [slot, offset] : arenaLayout.offsets)
+      slots[slot] = arena.get() + offset.at(batch);
+    this->batch = batch;
+    if (batchSlot >= 0)
+      slots[batchSlot] = &this->batch;
+  }
+
+  /// The batch that `inputs` give a graph compiled for every batch (each
+  /// input's dimensions must agree with its declared type), or 0.
+  int64_t batchOf(std::span<const Tensor> inputs) const;
 };
+
+int64_t Executable::Impl::batchOf(std::span<const Tensor> given) const {
+  if (!batchSymbol)
+    return 0;
+  int64_t n = 0;
+  std::string from;
+  for (size_t i = 0; i < given.size(); ++i) {
+    const TensorType &want = inputs[i].type, &got = given[i].type();
+    if (want.dtype != got.dtype || want.shape.size() != got.shape.size())
+      badInput("input %", inputs[i].name, " expects ", typeStr(want), ", got ",
+               typeStr(got));
+    for (size_t d = 0; d < want.shape.size(); ++d) {
+      int64_t w = want.shape[d], extent = got.shape[d];
+      if (!isSymbolic(w)) {
+        if (w != extent)
+          badInput("input %", inputs[i].name, " expects ", typeStr(want),
+                   ", got ", typeStr(got));
+        continue;
+      }
+      int64_t coefficient = dimCoefficient(w);
+      if (extent < coefficient || extent % coefficient != 0)
+        badInput("input %", inputs[i].name, " expects ", typeStr(want),
+                 ", got ", typeStr(got), ": dimension ", d, " is not ",
+                 dimStr(w), " for a batch ", symbolName(*batchSymbol),
+                 " of 1 or more");
+      int64_t value = extent / coefficient;
+      if (n != 0 && value != n)
+        badInput("input %", inputs[i].name, " (", typeStr(got), ") gives ",
+                 symbolName(*batchSymbol), " = ", value, ", but ", from,
+                 " gives ", n);
+      n = value;
+      from = "%" + inputs[i].name + " (" + typeStr(got) + ")";
+    }
+  }
+  if (n == 0)
+    badInput("no input gives the batch ", symbolName(*batchSymbol));
+  return n;
+}
 
 Executable::Executable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Executable::~Executable() = default;
@@ -103,7 +178,6 @@ std::unique_ptr<Executable> compile(const Graph &input,
     writeCompileDump(dumpDir, input.name(), dump);
   const Graph &g = lowered.pipeline.graph;
   const MemoryPlan &memory = lowered.pipeline.memory;
-  const codegen::InPlaceMap &inPlace = lowered.inPlace;
   codegen::EmittedModule &emitted = lowered.emitted;
 
   auto impl = std::make_unique<Executable::Impl>();
@@ -134,7 +208,9 @@ std::unique_ptr<Executable> compile(const Graph &input,
   // Buffers: parameters are shared with the graph (never written); node
   // results live in one arena as the memory plan lays it out.
   impl->slots.assign(layout.numSlots, nullptr);
-  for (const Value *v : g.inputs())
+  // A graph compiled for every batch declares its inputs and outputs with
+  // the batch symbol; the lowered graph is at a sample batch.
+  for (const Value *v : input.inputs())
     impl->inputs.push_back({v->name(), v->type()});
   for (const Param &p : g.params()) {
     impl->params.push_back(p.data);
@@ -149,22 +225,15 @@ std::unique_ptr<Executable> compile(const Graph &input,
         : node->operands().empty() ? TensorType{}
                                    : node->operand(0)->type());
   }
-  ArenaLayout arenaLayout = layOutArena(g, layout, inPlace, memory);
-  impl->arenaBytes = arenaLayout.bytes;
-  void *arena = std::aligned_alloc(
-      kArenaAlign,
-      std::max(kArenaAlign, alignToArena((size_t)arenaLayout.bytes)));
-  if (!arena)
-    failed("out of memory allocating ", arenaLayout.bytes, " bytes for ",
-           g.name());
-  impl->arena = std::shared_ptr<std::byte>(static_cast<std::byte *>(arena),
-                                           [](std::byte *p) { std::free(p); });
-  for (auto [slot, offset] : arenaLayout.offsets)
-    impl->slots[slot] = impl->arena.get() + offset;
+  impl->arenaLayout = lowered.arena;
+  impl->batchSymbol = lowered.batch;
+  impl->batchSlot = layout.batchSlot;
   impl->slots[layout.statusSlot] = impl->status;
+  if (!impl->batchSymbol)
+    impl->reserveArena(0, g.name());
   impl->arenaSlots = impl->slots;
 
-  for (const Output &o : g.outputs())
+  for (const Output &o : input.outputs())
     impl->outputs.push_back({o.name, o.value->type()});
   impl->outputSources = outputSources(lowered);
   impl->compileSeconds =
@@ -181,19 +250,39 @@ void Executable::run(std::span<const Tensor> inputs,
   if (outputs.size() != m.outputs.size())
     badInput("run: expected ", m.outputs.size(), " outputs, got ",
              outputs.size());
+  int64_t batch = m.batchOf(inputs);
+  SymbolValues bound;
+  if (m.batchSymbol)
+    bound[*m.batchSymbol] = batch;
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].type() != m.inputs[i].type || !inputs[i].hasStorage())
+    if ((!m.batchSymbol && inputs[i].type() != m.inputs[i].type) ||
+        !inputs[i].hasStorage())
       badInput("input %", m.inputs[i].name, " expects ",
                typeStr(m.inputs[i].type), ", got ", typeStr(inputs[i].type()));
-  for (size_t i = 0; i < outputs.size(); ++i)
-    if (outputs[i].type() != m.outputs[i].type || !outputs[i].hasStorage())
-      badInput("output '", m.outputs[i].name, "' needs a tensor of type ",
-               typeStr(m.outputs[i].type), ", got ",
-               typeStr(outputs[i].type()));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const TensorType &declared = m.outputs[i].type;
+    // Binding copies the shape: static graphs (whose runs allocate
+    // nothing) compare the declared type.
+    bool ok = outputs[i].hasStorage() &&
+              (m.batchSymbol ? outputs[i].type().dtype == declared.dtype &&
+                                   outputs[i].type().shape ==
+                                       bindShape(declared.shape, bound)
+                             : outputs[i].type() == declared);
+    if (!ok)
+      badInput(
+          "output '", m.outputs[i].name, "' needs a tensor of type ",
+          typeStr(TensorType{declared.dtype, bindShape(declared.shape, bound)}),
+          ", got ", typeStr(outputs[i].type()));
+  }
 
   std::lock_guard<std::mutex> lock(m.mutex);
   if (adjoint_rt_num_threads() != m.threads && m.threads > 0)
     adjoint_rt_set_num_threads(m.threads);
+  if (m.batchSymbol && (batch != m.batch || !m.arena)) {
+    std::copy(m.arenaSlots.begin(), m.arenaSlots.end(), m.slots.begin());
+    m.reserveArena(batch, m.nodeNames.empty() ? "" : "the model");
+    m.arenaSlots = m.slots;
+  }
   std::copy(m.arenaSlots.begin(), m.arenaSlots.end(), m.slots.begin());
   for (size_t i = 0; i < inputs.size(); ++i)
     m.slots[i] = const_cast<std::byte *>(inputs[i].bytes());
@@ -251,9 +340,13 @@ Executable::run(const std::map<std::string, Tensor> &inputs) {
     if (!known)
       badInput("'", name, "' is not an input of the model");
   }
+  SymbolValues bound;
+  if (impl_->batchSymbol)
+    bound[*impl_->batchSymbol] = impl_->batchOf(in);
   std::vector<Tensor> out;
   for (const TensorInfo &info : impl_->outputs)
-    out.emplace_back(info.type);
+    out.emplace_back(
+        TensorType{info.type.dtype, bindShape(info.type.shape, bound)});
   run(in, out);
   std::map<std::string, Tensor> result;
   for (size_t i = 0; i < out.size(); ++i)

@@ -1,9 +1,11 @@
 //===- Lowering.cpp - A graph through the pipeline into an LLVM module ----===//
 #include "compiler/Lowering.h"
 
+#include "compiler/BatchLowering.h"
 #include "compiler/CodeDump.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/codegen/RuntimeKernelAsm.h"
+#include "ir/Specialize.h"
 #include "ir/Verifier.h"
 
 #include <llvm/IR/Module.h>
@@ -15,16 +17,19 @@
 
 namespace adjoint {
 
-namespace {
+namespace {} // namespace
 
-/// Generates, links and optimizes the module of `g` for `tm`; fills `text`
-/// if given.
-codegen::EmittedModule lowerToLLVM(const Graph &g, const FusionPlan &plan,
-                                   CodeDump *text, llvm::TargetMachine &tm,
-                                   const codegen::InPlaceMap &inPlace,
-                                   bool profile) {
-  codegen::EmittedModule emitted =
-      codegen::emitModule(g, plan, inPlace, profile);
+codegen::InPlaceMap sharedSlots(const codegen::InPlaceMap &inPlace,
+                                const MemoryPlan &memory) {
+  codegen::InPlaceMap shared = inPlace;
+  for (const BufferAssignment &b : memory.buffers)
+    if (b.reuses)
+      shared[b.value] = b.reuses;
+  return shared;
+}
+
+void finishModule(codegen::EmittedModule &emitted, CodeDump *text,
+                  llvm::TargetMachine &tm) {
   emitted.module->setDataLayout(tm.createDataLayout());
   emitted.module->setTargetTriple(tm.getTargetTriple().str());
   codegen::linkMathLibrary(*emitted.module);
@@ -41,37 +46,35 @@ codegen::EmittedModule lowerToLLVM(const Graph &g, const FusionPlan &plan,
     if (codegen::isHostTarget(tm))
       text->assembly += codegen::runtimeKernelAssembly(*emitted.module);
   }
-  return emitted;
 }
-
-/// The slots kernels share: each donated output (`inPlace`) with its input,
-/// and each value the memory plan writes over a dying value with that
-/// value. Either is computed in place: its kernel's buffers are not
-/// `noalias`.
-codegen::InPlaceMap sharedSlots(const codegen::InPlaceMap &inPlace,
-                                const MemoryPlan &memory) {
-  codegen::InPlaceMap shared = inPlace;
-  for (const BufferAssignment &b : memory.buffers)
-    if (b.reuses)
-      shared[b.value] = b.reuses;
-  return shared;
-}
-
-} // namespace
 
 ArenaLayout layOutArena(const Graph &g, const codegen::SlotLayout &layout,
                         const codegen::InPlaceMap &inPlace,
                         const MemoryPlan &memory) {
   ArenaLayout arena;
-  arena.bytes = memory.arenaBytes;
+  arena.bytes.base = memory.arenaBytes;
   for (const BufferAssignment &b : memory.buffers)
-    arena.offsets.push_back({layout.slotOf.at(b.value), b.offset});
+    arena.offsets.push_back({layout.slotOf.at(b.value), {b.offset, 0}});
+  placeUnplanned(
+      g, layout, inPlace, memory,
+      [](const Value *v) {
+        return BatchBytes{(int64_t)v->type().byteSize(), 0};
+      },
+      arena);
+  return arena;
+}
+
+void placeUnplanned(const Graph &g, const codegen::SlotLayout &layout,
+                    const codegen::InPlaceMap &inPlace,
+                    const MemoryPlan &memory,
+                    const std::function<BatchBytes(const Value *)> &sizeOf,
+                    ArenaLayout &arena) {
   std::set<const Value *> read, outside;
   for (const auto &node : g.nodes())
     read.insert(node->operands().begin(), node->operands().end());
   for (const Output &o : g.outputs())
     outside.insert(o.value);
-  int64_t scratch = 0;
+  BatchBytes scratch;
   std::vector<int> scratchSlots;
   for (const auto &node : g.nodes()) {
     const Value *v = node->result();
@@ -79,24 +82,27 @@ ArenaLayout layOutArena(const Graph &g, const codegen::SlotLayout &layout,
     if (slot == layout.slotOf.end() || memory.indexOf.count(v) ||
         inPlace.count(v) || outside.count(v))
       continue;
-    int64_t size = (int64_t)alignToArena(v->type().byteSize());
+    BatchBytes size = sizeOf(v);
+    size = {(int64_t)alignToArena(size.base),
+            (int64_t)alignToArena(size.perBatch)};
     if (read.count(v)) {
       arena.offsets.push_back({slot->second, arena.bytes});
-      arena.bytes += size;
+      arena.bytes.base += size.base;
+      arena.bytes.perBatch += size.perBatch;
     } else {
-      scratch = std::max(scratch, size);
+      scratch.base = std::max(scratch.base, size.base);
+      scratch.perBatch = std::max(scratch.perBatch, size.perBatch);
       scratchSlots.push_back(slot->second);
     }
   }
   for (int slot : scratchSlots)
     arena.offsets.push_back({slot, arena.bytes});
-  arena.bytes += scratch;
-  return arena;
+  arena.bytes.base += scratch.base;
+  arena.bytes.perBatch += scratch.perBatch;
 }
 
-Lowered lowerGraph(const Graph &input, const CompileOptions &options,
-                   CompileDump *dump, llvm::TargetMachine *tm) {
-  verify(input);
+PipelineOptions pipelineOptionsOf(const CompileOptions &options,
+                                  CompileDump *dump) {
   PipelineOptions pipelineOptions;
   pipelineOptions.verifyEach = options.verifyEach;
   pipelineOptions.simplify = options.simplify;
@@ -109,19 +115,34 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
                                        const FusionPlan *fusion) {
       dump->stages.push_back(captureStage(pass, g, fusion));
     };
-  Lowered out{runPipeline(input, pipelineOptions), {}, {}};
-  const Graph &g = out.pipeline.graph;
-  out.inPlace.insert(out.pipeline.inPlace.begin(), out.pipeline.inPlace.end());
-  if (dump)
-    dump->memoryPlan = printMemoryPlan(out.pipeline.memory);
+  return pipelineOptions;
+}
+
+Lowered lowerGraph(const Graph &input, const CompileOptions &options,
+                   CompileDump *dump, llvm::TargetMachine *tm) {
+  verify(input);
   std::unique_ptr<llvm::TargetMachine> host;
   if (!tm) {
     host = codegen::createHostTargetMachine();
     tm = host.get();
   }
-  out.emitted = lowerToLLVM(
-      g, out.pipeline.fusion, dump ? &dump->code : nullptr, *tm,
-      sharedSlots(out.inPlace, out.pipeline.memory), options.profile);
+  if (hasSymbols(input))
+    return lowerForEveryBatch(input, options, dump, *tm);
+  Lowered out{runPipeline(input, pipelineOptionsOf(options, dump)),
+              {},
+              {},
+              {},
+              std::nullopt};
+  const Graph &g = out.pipeline.graph;
+  out.inPlace.insert(out.pipeline.inPlace.begin(), out.pipeline.inPlace.end());
+  if (dump)
+    dump->memoryPlan = printMemoryPlan(out.pipeline.memory);
+  codegen::InPlaceMap shared = sharedSlots(out.inPlace, out.pipeline.memory);
+  codegen::EmitOptions emit;
+  emit.profile = options.profile;
+  out.emitted = codegen::emitModule(g, out.pipeline.fusion, shared, emit);
+  finishModule(out.emitted, dump ? &dump->code : nullptr, *tm);
+  out.arena = layOutArena(g, out.emitted.layout, shared, out.pipeline.memory);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/training/Trainer.h"
 #include "ir/Error.h"
+#include "ir/Specialize.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
@@ -187,6 +188,9 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
       stepOptions.inPlace.push_back({"update." + s, s});
   }
 
+  // The object file's entry points take static shapes: NAME_run_batch for
+  // a model compiled for every batch is still to come.
+  requireStatic(model.graph, "ahead-of-time compilation");
   Lowered run = lowerGraph(model.graph, runOptions, nullptr, tm.get());
   std::optional<Lowered> step;
   if (trainer)
@@ -247,11 +251,7 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
       }
 
   // The entry points.
-  auto arenaOf = [](const Lowered &l) {
-    return layOutArena(l.pipeline.graph, l.emitted.layout, l.inPlace,
-                       l.pipeline.memory)
-        .bytes;
-  };
+  auto arenaOf = [](const Lowered &l) { return l.arena.bytes.base; };
   api.run.inputs = tensorsOf(run.pipeline.graph, true, {});
   api.run.outputs = tensorsOf(run.pipeline.graph, false, {});
   api.run.arenaBytes = (int64_t)alignToArena(arenaOf(run));

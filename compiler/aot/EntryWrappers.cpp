@@ -97,11 +97,10 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
 
   llvm::Value *base =
       b.CreateSelect(b.CreateIsNull(arena), e.staticArena, arena, "arena_base");
-  ArenaLayout arenaLayout =
-      layOutArena(g, layout, e.lowered->inPlace, e.lowered->pipeline.memory);
-  for (auto [slot, offset] : arenaLayout.offsets)
-    b.CreateStore(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), base, offset),
-                  slotAt(slot));
+  for (auto [slot, offset] : e.lowered->arena.offsets)
+    b.CreateStore(
+        b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), base, offset.base),
+        slotAt(slot));
 
   std::vector<OutputSource> sources = outputSources(*e.lowered);
   for (size_t i = 0; i < e.outputs.size(); ++i)

@@ -11,6 +11,7 @@
 #include "ir/FileIO.h"
 #include "ir/GraphCopy.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 #include "ir/TextFormat.h"
 
 #include <CLI/CLI.hpp>
@@ -115,6 +116,10 @@ void runDump(const DumpOptions &opts) {
     m = atSpecBatch(std::move(m), opts.model,
                     opts.after.empty() && !opts.train ? "the code"
                                                       : "the dump");
+  // The code of a symbolic graph serves every batch; the graph after each
+  // pass is the graph at one batch, which must be given.
+  if (!opts.after.empty())
+    requireStatic(m.graph, "the graph after a pass");
   CompileOptions compileOptions;
   compileOptions.simplify = compileOptions.fuse = !opts.noOptimize;
   compileOptions.fastMath = opts.fastMath;

@@ -27,6 +27,9 @@ struct SlotLayout {
   std::unordered_map<const Value *, int> slotOf;
   /// Slot holding an int64_t[2] status block: {failing node + 1, detail}.
   int statusSlot = 0;
+  /// Slot holding a pointer to the int64_t batch of a graph compiled for
+  /// every batch (compiler/codegen/LiftBatch.h); -1 for a static graph.
+  int batchSlot = -1;
   int numSlots = 0;
 };
 

@@ -331,6 +331,19 @@ KernelCall emitReductionGroup(EmitContext &ec, const FusionGroup &group,
              });
     return k.finish(rows, work);
   }
+  if (op == OpKind::ReduceSum && isFloat(t) && !redDims.empty()) {
+    emitLaneSums(ec, k, t, keptDims, outer, redDims, inner,
+                 [&](llvm::IRBuilder<> &b, llvm::ArrayRef<llvm::Value *> off) {
+                   std::map<std::pair<size_t, size_t>, llvm::Value *> memo;
+                   auto load = [&](size_t leaf) {
+                     const Value *v = exprs.leaves()[leaf].first;
+                     return emitLoad(ec, b, v->type().dtype,
+                                     k.buffers[bufs.bufferOf[leaf]], off[leaf]);
+                   };
+                   return exprs.emit(b, in, inMap, load, memo);
+                 });
+    return k.finish(rows, work);
+  }
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   emitNest(
       k.b, k.begin, k.end, keptDims, outer,

@@ -11,6 +11,7 @@
 #include "ir/ShapeInference.h"
 
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/NoFolder.h>
 
 #include <cmath>
 
@@ -42,6 +43,12 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
     params.push_back(ec.ptr());
   if (form == Form::RowsSlots)
     params.push_back(ec.ptr());
+  // A sample of a graph compiled for every batch: the body's last argument
+  // is the batch, from which it computes what depends on it
+  // (compiler/codegen/LiftBatch.h).
+  bool batchArg = ec.layout.batchSlot >= 0;
+  if (batchArg)
+    params.push_back(ec.i64());
   body = llvm::Function::Create(
       llvm::FunctionType::get(ec.voidTy(), params, false),
       llvm::GlobalValue::InternalLinkage, name + ".body", ec.module);
@@ -77,6 +84,8 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
     args.push_back(slotPtr(ec.layout.statusSlot));
   if (form == Form::RowsSlots)
     args.push_back(slotArray);
+  if (batchArg)
+    args.push_back(ob.CreateLoad(ec.i64(), slotPtr(ec.layout.batchSlot)));
   ob.CreateCall(body, args);
   ob.CreateRetVoid();
 
@@ -92,7 +101,7 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
   if (wantStatus)
     status = body->getArg(indices + values.size());
   if (form == Form::RowsSlots)
-    slots = body->getArg(body->arg_size() - 1);
+    slots = body->getArg(indices + values.size() + (wantStatus ? 1 : 0));
 }
 
 KernelCall KernelBuilder::finish(int64_t rows, int64_t workPerRow) {
@@ -145,6 +154,106 @@ void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
   then();
   b.CreateBr(done);
   b.SetInsertPoint(done);
+}
+
+/// The bytes of the lanes of a float sum: four 512-bit vectors, so that
+/// the adds of a long sum overlap.
+constexpr int64_t kSumLaneBytes = 256;
+
+/// A float sum in an order that depends only on the extents it sums over
+/// (see emitLaneSums in KernelEmitter.h): term j
+/// of each innermost run goes to lane j mod W, each lane adds its terms in
+/// order, and the lanes combine by halves, lane i with lane i + W/2, down
+/// to one. A sum that the loop vectorizer reassociates takes an order that
+/// depends on whether it knows the trip count: a model compiled for every
+/// batch would then differ in the last bits from its static compile
+/// wherever it sums over the batch (a mean loss). No reassociation flag is
+/// set, so LLVM keeps this order; the loop over a run's lanes vectorizes,
+/// its lanes being independent.
+///
+void emitLaneSums(
+    EmitContext &ec, KernelBuilder &k, DType t,
+    const std::vector<int64_t> &keptDims, const std::vector<Access> &outer,
+    const std::vector<int64_t> &redDims, const std::vector<Access> &inner,
+    llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &,
+                                     llvm::ArrayRef<llvm::Value *>)>
+        term,
+    llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *)>
+        finish) {
+  const int64_t lanes = kSumLaneBytes / (int64_t)dtypeSize(t);
+  llvm::Type *elt = ec.valueType(t);
+  auto *vecTy = llvm::FixedVectorType::get(elt, (unsigned)lanes);
+  llvm::AllocaInst *acc =
+      k.stackSlot(llvm::ArrayType::get(elt, (uint64_t)lanes), "lanes");
+  acc->setAlignment(llvm::Align(64));
+  // The runs: every dimension summed over but the innermost, whose stride
+  // each leaf keeps.
+  std::vector<int64_t> runs(redDims.begin(), redDims.end() - 1);
+  std::vector<Access> runAcc;
+  std::vector<int64_t> step;
+  for (const Access &a : inner) {
+    runAcc.push_back(
+        {std::vector<int64_t>(a.strides.begin(), a.strides.end() - 1), 0});
+    step.push_back(a.strides.back());
+  }
+  int64_t length = redDims.back();
+  emitNest(
+      k.b, k.begin, k.end, keptDims, outer,
+      [&](llvm::ArrayRef<llvm::Value *> outOff, llvm::ArrayRef<llvm::Value *>) {
+        llvm::IRBuilder<> &b = k.b;
+        llvm::IRBuilder<>::FastMathFlagGuard guard(b);
+        b.setFastMathFlags(llvm::FastMathFlags());
+        b.CreateAlignedStore(llvm::Constant::getNullValue(vecTy), acc,
+                             llvm::Align(64));
+        // Lanes [0, count) take terms first + l of the run at `runOff`.
+        auto addTerms = [&](llvm::ArrayRef<llvm::Value *> runOff,
+                            llvm::Value *first, llvm::Value *count,
+                            bool foldTail) {
+          emitLoop(
+              b, b.getInt64(0), count,
+              [&](llvm::Value *l) {
+                llvm::Value *j = b.CreateAdd(first, l, "", true, true);
+                std::vector<llvm::Value *> off;
+                for (size_t leaf = 0; leaf < inner.size(); ++leaf)
+                  off.push_back(
+                      b.CreateAdd(b.CreateAdd(outOff[1 + leaf], runOff[leaf]),
+                                  b.CreateMul(j, b.getInt64(step[leaf]))));
+                llvm::Value *x = term(b, off);
+                llvm::Value *slot = b.CreateInBoundsGEP(elt, acc, l);
+                b.CreateStore(b.CreateFAdd(b.CreateLoad(elt, slot), x), slot);
+              },
+              "l", /*vectorize=*/true, foldTail);
+        };
+        emitNest(b, b.getInt64(0), b.getInt64(runs.empty() ? 1 : runs[0]), runs,
+                 runAcc,
+                 [&](llvm::ArrayRef<llvm::Value *> runOff,
+                     llvm::ArrayRef<llvm::Value *>) {
+                   // Whole chunks of `lanes` terms, then the rest. The split is
+                   // code, not constants, so that a length that is a function
+                   // of the batch stays one (compiler/codegen/LiftBatch.h).
+                   llvm::IRBuilder<llvm::NoFolder> nf(b.GetInsertBlock(),
+                                                      b.GetInsertPoint());
+                   llvm::Value *chunks =
+                       nf.CreateUDiv(b.getInt64(length), b.getInt64(lanes));
+                   llvm::Value *whole = nf.CreateMul(chunks, b.getInt64(lanes));
+                   llvm::Value *rest = nf.CreateSub(b.getInt64(length), whole);
+                   emitLoop(b, b.getInt64(0), chunks, [&](llvm::Value *c) {
+                     addTerms(runOff, b.CreateMul(c, b.getInt64(lanes)),
+                              b.getInt64(lanes), false);
+                   });
+                   addTerms(runOff, whole, rest, true);
+                 });
+        llvm::Value *v = b.CreateAlignedLoad(vecTy, acc, llvm::Align(64));
+        for (int64_t width = lanes / 2; width >= 1; width /= 2) {
+          llvm::SmallVector<int, 64> down;
+          for (int64_t i = 0; i < lanes; ++i)
+            down.push_back(int(i < width ? i + width : i));
+          v = b.CreateFAdd(v, b.CreateShuffleVector(v, down));
+        }
+        llvm::Value *sum = b.CreateExtractElement(v, uint64_t(0));
+        emitStore(ec, b, t, finish ? finish(b, sum) : sum, k.buffers[0],
+                  outOff[0]);
+      });
 }
 
 namespace {
@@ -356,8 +465,8 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
 }
 
 /// reduce_sum/mean/max/min: a nest over the kept dimensions with an inner
-/// nest over the reduced ones accumulating in a register. Float sums may be
-/// reassociated (so the inner loop vectorizes); max and min are exact. A
+/// nest over the reduced ones accumulating in a register; float sums in
+/// lanes (emitLaneSums); max and min are exact. A
 /// mean is the sum divided by the count of reduced elements (0/0 = NaN when
 /// empty).
 KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
@@ -387,8 +496,26 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
     identity = f ? INFINITY : 1e300; // converted with saturation
 
   KernelBuilder k(ec, kernelName(node, idx), {out, in});
-  llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   int64_t redCount = product(redDims);
+  int64_t rows = keptDims.empty() ? 1 : keptDims[0];
+  int64_t work = product(keptDims) / std::max<int64_t>(1, rows) *
+                 std::max<int64_t>(1, redCount);
+  if (f && !redDims.empty() &&
+      (op == OpKind::ReduceSum || op == OpKind::ReduceMean)) {
+    emitLaneSums(
+        ec, k, t, keptDims, outer, redDims, inner,
+        [&](llvm::IRBuilder<> &b, llvm::ArrayRef<llvm::Value *> off) {
+          return emitLoad(ec, b, t, k.buffers[1], off[0]);
+        },
+        [&](llvm::IRBuilder<> &b, llvm::Value *sum) -> llvm::Value * {
+          if (op != OpKind::ReduceMean)
+            return sum;
+          return b.CreateFDiv(
+              sum, emitConstant(ec, t, static_cast<double>(redCount)));
+        });
+    return k.finish(rows, work);
+  }
+  llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   emitNest(
       k.b, k.begin, k.end, keptDims, outer,
       [&](llvm::ArrayRef<llvm::Value *> offsets,
@@ -428,9 +555,7 @@ KernelCall emitReduce(EmitContext &ec, const Node &node, int idx) {
               result, emitConstant(ec, t, static_cast<double>(redCount)));
         emitStore(ec, b, t, result, k.buffers[0], offsets[0]);
       });
-  int64_t rows = keptDims.empty() ? 1 : keptDims[0];
-  return k.finish(rows, product(keptDims) / std::max<int64_t>(1, rows) *
-                            std::max<int64_t>(1, redCount));
+  return k.finish(rows, work);
 }
 
 /// argmax: first index of the maximum; a NaN beats every number.

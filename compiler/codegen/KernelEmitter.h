@@ -130,6 +130,24 @@ struct CheckedIndex {
 CheckedIndex emitIndexCheck(KernelBuilder &k, llvm::Value *i, int64_t extent,
                             int nodeIndex, bool wrapNegative = true);
 
+/// A float sum whose order depends only on the extents it sums over, not
+/// on whether they are known when the code is compiled, so that a model
+/// compiled for every batch sums over the batch as its static compile does
+/// (compiler/codegen/LiftBatch.h). Covers the kept points [k.begin, k.end)
+/// of `keptDims` (accesses `outer`: the output, then each leaf), summing in
+/// dtype `t` over `redDims` (accesses `inner`, one per leaf); `term`
+/// computes a term from the element offset of each leaf, and `finish`, if
+/// given, maps the sum before it is stored (a mean's division).
+void emitLaneSums(
+    EmitContext &ec, KernelBuilder &k, DType t,
+    const std::vector<int64_t> &keptDims, const std::vector<Access> &outer,
+    const std::vector<int64_t> &redDims, const std::vector<Access> &inner,
+    llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &,
+                                     llvm::ArrayRef<llvm::Value *>)>
+        term,
+    llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *)>
+        finish = nullptr);
+
 /// Emits `if (cond) then()` at the insertion point.
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
             llvm::function_ref<void()> then);

@@ -6,6 +6,7 @@
 
 #include <llvm/IR/DiagnosticInfo.h>
 #include <llvm/IR/DiagnosticPrinter.h>
+#include <llvm/IR/NoFolder.h>
 #include <llvm/Support/raw_ostream.h>
 
 namespace adjoint::codegen {
@@ -30,7 +31,7 @@ constexpr int64_t kParallelWork = 32768;
 constexpr int64_t kGrainWork = 16384;
 
 SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
-                       const InPlaceMap &inPlace) {
+                       const InPlaceMap &inPlace, bool batchSlot) {
   SlotLayout layout;
   int next = 0;
   for (const Value *v : g.inputs())
@@ -60,6 +61,8 @@ SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
           give(n->result());
   }
   layout.statusSlot = next++;
+  if (batchSlot)
+    layout.batchSlot = next++;
   layout.numSlots = next;
   return layout;
 }
@@ -79,6 +82,41 @@ llvm::GlobalVariable *emitConstantData(EmitContext &ec, const Node &node,
       llvm::GlobalValue::PrivateLinkage, init, "c" + std::to_string(idx));
   gv->setAlignment(llvm::Align(64));
   return gv;
+}
+
+/// Calls `call` over its rows, split between threads by `parallelFor`
+/// unless it is serial or its work is small. `b` does not fold constants,
+/// so that a sample of a graph compiled for every batch keeps the rows and
+/// work per row as they are and the test on them as code.
+void emitDynamicCall(llvm::IRBuilder<llvm::NoFolder> &b, EmitContext &ec,
+                     const KernelCall &call, llvm::Value *slots,
+                     llvm::FunctionCallee parallelFor) {
+  llvm::Value *zero = b.getInt64(0);
+  llvm::Value *rows = b.getInt64(call.rows);
+  if (call.serial) {
+    b.CreateCall(call.fn, {zero, rows, slots});
+    return;
+  }
+  llvm::Value *work = b.getInt64(call.workPerRow);
+  llvm::Function *entry = b.GetInsertBlock()->getParent();
+  auto *here = llvm::BasicBlock::Create(ec.ctx, "serial", entry);
+  auto *split = llvm::BasicBlock::Create(ec.ctx, "parallel", entry);
+  auto *done = llvm::BasicBlock::Create(ec.ctx, "called", entry);
+  llvm::Value *small = b.CreateOr(
+      b.CreateICmpSLE(rows, b.getInt64(1)),
+      b.CreateICmpSLT(b.CreateMul(rows, work), b.getInt64(kParallelWork)));
+  b.CreateCondBr(small, here, split);
+  b.SetInsertPoint(here);
+  b.CreateCall(call.fn, {zero, rows, slots});
+  b.CreateBr(done);
+  b.SetInsertPoint(split);
+  llvm::Value *grain =
+      b.CreateUDiv(b.CreateAdd(work, b.getInt64(kGrainWork - 1)), work);
+  grain = b.CreateSelect(b.CreateICmpULT(grain, b.getInt64(1)), b.getInt64(1),
+                         grain);
+  b.CreateCall(parallelFor, {rows, grain, call.fn, slots});
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
 }
 
 } // namespace
@@ -113,13 +151,21 @@ EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace) {
 }
 
 EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
-                         const InPlaceMap &inPlace, bool profile) {
+                         const InPlaceMap &inPlace,
+                         const EmitOptions &options) {
   EmittedModule out;
-  out.ctx = std::make_unique<llvm::LLVMContext>();
-  out.ctx->setDiagnosticHandlerCallBack(reportLlvmErrors);
-  out.module = std::make_unique<llvm::Module>(g.name(), *out.ctx);
-  EmitContext ec{*out.ctx, *out.module, g, assignSlots(g, plan, inPlace),
-                 {},       {},          {}};
+  llvm::LLVMContext *ctx = options.context;
+  if (!ctx) {
+    out.ctx = std::make_unique<llvm::LLVMContext>();
+    ctx = out.ctx.get();
+  }
+  ctx->setDiagnosticHandlerCallBack(reportLlvmErrors);
+  out.module = std::make_unique<llvm::Module>(g.name(), *ctx);
+  bool profile = options.profile;
+  EmitContext ec{*ctx, *out.module,
+                 g,    assignSlots(g, plan, inPlace, options.forEveryBatch),
+                 {},   {},
+                 {}};
   for (const auto &[result, input] : inPlace) {
     ec.inPlace.insert(result);
     ec.donors.insert(input);
@@ -135,6 +181,7 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
   llvm::Function *entry = llvm::Function::Create(
       llvm::FunctionType::get(ec.voidTy(), {ec.ptr()}, false),
       llvm::GlobalValue::ExternalLinkage, kEntryName, *out.module);
+  llvm::IRBuilder<llvm::NoFolder> dynamic(*ctx);
   entry->addFnAttr(llvm::Attribute::NoUnwind);
   llvm::Value *slots = entry->getArg(0);
   llvm::FunctionCallee parallelFor = out.module->getOrInsertFunction(
@@ -142,9 +189,8 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
       llvm::FunctionType::get(ec.voidTy(),
                               {ec.i64(), ec.i64(), ec.ptr(), ec.ptr()}, false));
 
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(*out.ctx, "entry", entry));
-  llvm::BasicBlock *failed =
-      llvm::BasicBlock::Create(*out.ctx, "failed", entry);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(*ctx, "entry", entry));
+  llvm::BasicBlock *failed = llvm::BasicBlock::Create(*ctx, "failed", entry);
   llvm::FunctionCallee mark = out.module->getOrInsertFunction(
       "adjoint_profile_mark",
       llvm::FunctionType::get(ec.voidTy(), {ec.i64()}, false));
@@ -154,8 +200,12 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
     if (profile && !calls.empty())
       b.CreateCall(mark, {b.getInt64((int64_t)i)});
     for (const KernelCall &call : calls) {
-      if (call.serial || call.rows <= 1 ||
-          call.rows * call.workPerRow < kParallelWork) {
+      if (options.forEveryBatch) {
+        dynamic.SetInsertPoint(b.GetInsertBlock());
+        emitDynamicCall(dynamic, ec, call, slots, parallelFor);
+        b.SetInsertPoint(dynamic.GetInsertBlock());
+      } else if (call.serial || call.rows <= 1 ||
+                 call.rows * call.workPerRow < kParallelWork) {
         b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});
       } else {
         int64_t grain = std::max<int64_t>(
@@ -168,8 +218,7 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
             b.CreateLoad(ec.ptr(), b.CreateConstInBoundsGEP1_64(
                                        ec.ptr(), slots, ec.layout.statusSlot));
         llvm::Value *code = b.CreateLoad(ec.i64(), statusPtr);
-        llvm::BasicBlock *next =
-            llvm::BasicBlock::Create(*out.ctx, "next", entry);
+        llvm::BasicBlock *next = llvm::BasicBlock::Create(*ctx, "next", entry);
         b.CreateCondBr(b.CreateICmpNE(code, b.getInt64(0)), failed, next);
         b.SetInsertPoint(next);
       }

@@ -29,11 +29,25 @@ using InPlaceMap = std::unordered_map<const Value *, const Value *>;
 /// slot of its input.
 EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace = {});
 
+/// How to emit a module.
+struct EmitOptions {
+  /// The entry calls adjoint_profile_mark (compiler/Profile.h) with each
+  /// group's number before its kernels and with -1 at the end.
+  bool profile = false;
+  /// A sample of a graph compiled for every batch (compiler/codegen/
+  /// LiftBatch.h): the layout gets a batch slot, and the entry decides at
+  /// run time whether a kernel's rows are worth splitting between threads
+  /// (a static graph's entry decides when it is emitted).
+  bool forEveryBatch = false;
+  /// The context to build the module in (samples of one graph share one);
+  /// a new one, owned by the result, when null.
+  llvm::LLVMContext *context = nullptr;
+};
+
 /// Emits one kernel per group of `plan` (a plan of `g`), called in plan
-/// order. Only values the plan materializes get slots. With `profile`, the
-/// entry calls adjoint_profile_mark (compiler/Profile.h) with each group's
-/// number before its kernels and with -1 at the end.
+/// order. Only values the plan materializes get slots.
 EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
-                         const InPlaceMap &inPlace = {}, bool profile = false);
+                         const InPlaceMap &inPlace = {},
+                         const EmitOptions &options = {});
 
 } // namespace adjoint::codegen

@@ -35,9 +35,10 @@ constexpr int64_t kShortRow = 64;
 /// vectors, with no reduction across lanes between its phases. A softmax
 /// cross-entropy over 10 classes at batch 32 (the loss and its gradient,
 /// one kernel) took 1.67 us as a masked vector per row, a long chain of
-/// horizontal reductions, exp and log for every row.
+/// horizontal reductions, exp and log for every row. The choice does not
+/// depend on the number of rows, which may be the batch: a model compiled
+/// for every batch must do at each batch what its static compile does.
 constexpr int64_t kAcrossRowsElements = 16;
-constexpr int64_t kAcrossRowsMinRows = 4;
 
 int64_t product(const std::vector<int64_t> &dims) {
   int64_t n = 1;
@@ -226,9 +227,15 @@ KernelCall RowKernel::emit() {
   int64_t rowElements = product(inner);
   collapseDims(outer, outerAcc);
   collapseDims(inner, innerAcc);
-  bool acrossRows = !inner.empty() && !outer.empty() &&
-                    rowElements <= kAcrossRowsElements &&
-                    product(outer) >= kAcrossRowsMinRows;
+  // One row (a batch of 1) is still a loop over rows, so that the kernel
+  // computes it as it computes any number of rows.
+  if (outer.empty() && !inner.empty() && rowElements <= kAcrossRowsElements) {
+    outer = {1};
+    for (Access &a : outerAcc)
+      a.strides = {0};
+  }
+  bool acrossRows =
+      !inner.empty() && !outer.empty() && rowElements <= kAcrossRowsElements;
 
   KernelBuilder k(ec_, name_, buffers_);
   b_ = &k.b;

@@ -41,7 +41,8 @@ bool isComputed(const Value *v) {
 /// live range; no offsets, no reuse.
 std::vector<BufferAssignment>
 liveRanges(const Graph &g, const FusionPlan &plan,
-           const std::unordered_set<const Value *> &pinned) {
+           const std::unordered_set<const Value *> &pinned,
+           const std::function<int64_t(const Value *)> &sizeOf = nullptr) {
   std::vector<BufferAssignment> buffers;
   std::unordered_map<const Value *, int> index;
   int lastGroup = (int)plan.groups.size() - 1;
@@ -54,7 +55,7 @@ liveRanges(const Graph &g, const FusionPlan &plan,
                       buffers[index.at(v)].first, " and ", i);
       BufferAssignment b;
       b.value = v;
-      b.size = v->type().byteSize();
+      b.size = sizeOf ? sizeOf(v) : v->type().byteSize();
       b.first = b.last = i;
       buffers.push_back(b);
     }
@@ -137,10 +138,16 @@ std::string describe(const BufferAssignment &b) {
 
 MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
                       const std::vector<const Value *> &pinned) {
+  return planMemory(g, plan, pinned, nullptr);
+}
+
+MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
+                      const std::vector<const Value *> &pinned,
+                      const std::function<int64_t(const Value *)> &sizeOf) {
   MemoryPlan mem;
   mem.pinned = pinned;
   std::unordered_set<const Value *> pinnedSet(pinned.begin(), pinned.end());
-  mem.buffers = liveRanges(g, plan, pinnedSet);
+  mem.buffers = liveRanges(g, plan, pinnedSet, sizeOf);
   for (size_t i = 0; i < mem.buffers.size(); ++i)
     mem.indexOf[mem.buffers[i].value] = (int)i;
   std::unordered_set<const Value *> graphOutputs;

@@ -13,6 +13,7 @@
 #include "compiler/passes/FusionPlan.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,6 +57,13 @@ inline constexpr int64_t kBufferAlignment = 64;
 /// not given arena space.
 MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
                       const std::vector<const Value *> &pinned = {});
+
+/// planMemory with the bytes of each value given by `sizeOf` rather than
+/// its type, as a plan per example of a graph compiled for every batch has
+/// (compiler/BatchLowering.h); checkMemoryPlan does not apply to it.
+MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
+                      const std::vector<const Value *> &pinned,
+                      const std::function<int64_t(const Value *)> &sizeOf);
 
 /// Throws an internal error if two buffers whose live ranges overlap share
 /// bytes (other than an in-place pair at the group where one ends and the
