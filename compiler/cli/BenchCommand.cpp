@@ -13,6 +13,7 @@
 #include "compiler/training/Trainer.h"
 #include "ir/Error.h"
 #include "ir/Flops.h"
+#include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
 #include "ir/ModelIO.h"
 #include "ir/Specialize.h"
@@ -44,6 +45,7 @@ struct BenchOptions {
   std::string loss;
   std::string optimizer;
   bool noOptimize = false;
+  bool staticBatch = false;
   bool profile = false;
 };
 
@@ -128,11 +130,22 @@ void runBench(const BenchOptions &opts) {
   std::vector<InputArray> arrays = readInputArrays(opts.inputs);
   Model m = loadModelForInputs(opts.model, arrays);
   std::string batchNote;
-  if (opts.batch)
+  // A model with a symbolic batch compiles once for every batch (unless
+  // --static) and runs at --batch or the inputs' size.
+  std::vector<SymbolId> symbols = graphSymbols(m.graph);
+  bool everyBatch = symbols.size() == 1 && !opts.train &&
+                    opts.engine == "jit" && !opts.staticBatch;
+  SymbolValues preset;
+  if (opts.batch && symbols.size() == 1) {
+    preset[symbols[0]] = opts.batch;
+    batchNote = strCat("batch: ", opts.batch, " (", symbolName(symbols[0]),
+                       " = ", opts.batch, ")\n");
+  } else if (opts.batch) {
     m = withBatch(std::move(m), opts.model, opts.batch, batchNote);
-  // A model with symbolic dimensions runs at the inputs' sizes.
+  }
+  Graph symbolic = everyBatch ? copyGraph(m.graph) : Graph();
   std::map<std::string, Tensor> inputs =
-      bindModelInputs(m, arrays, seed, opts.model);
+      bindModelInputs(m, arrays, seed, opts.model, preset);
   const Graph &g = m.graph;
   int64_t flops = graphFlops(g);
 
@@ -174,12 +187,12 @@ void runBench(const BenchOptions &opts) {
     options.threads = opts.threads;
     options.simplify = options.fuse = !opts.noOptimize;
     options.profile = opts.profile;
-    exe = compile(g, options);
+    exe = compile(everyBatch ? symbolic : g, options);
     compileSeconds = exe->compileSeconds();
     for (const TensorInfo &info : exe->inputs())
       in.push_back(inputs.at(info.name));
-    for (const TensorInfo &info : exe->outputs())
-      out.emplace_back(info.type);
+    for (const Output &o : g.outputs()) // bound at the batch run
+      out.emplace_back(o.value->type());
     runOnce = [&] { exe->run(in, out); };
   } else {
     runOnce = [&] { interpret(g, inputs); };
@@ -210,6 +223,9 @@ void runBench(const BenchOptions &opts) {
               << (opts.threads > 0 ? std::to_string(opts.threads)
                                    : "all cores");
   std::cout << "\n";
+  if (everyBatch)
+    std::cout << "code: compiled once for every batch "
+              << symbolName(symbols[0]) << "\n";
   if (opts.engine == "jit")
     std::cout << "compile: " << duration(compileSeconds)
               << (opts.noOptimize ? " (not optimized: one kernel per node)"
@@ -260,6 +276,9 @@ Action addBenchCommand(CLI::App &app) {
       ->type_name("K")
       ->check(positiveNumber())
       ->capture_default_str();
+  app.add_flag("--static", opts->staticBatch,
+               "With a symbolic batch: compile the model bound at the batch "
+               "it runs rather than once for every batch");
   app.add_option("--batch", opts->batch,
                  "Examples per run (default: the model's batch size; another "
                  "size re-batches the model)")

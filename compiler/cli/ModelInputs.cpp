@@ -129,7 +129,7 @@ std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           const std::vector<InputArray> &arrays,
                                           uint64_t seed,
                                           SymbolValues &symbols) {
-  SymbolValues bound;
+  SymbolValues bound = symbols;
   std::map<std::string, Tensor> inputs = bindInputs(g, arrays, bound);
   for (size_t k = 0; k < g.inputs().size(); ++k) {
     const Value *in = g.inputs()[k];
@@ -202,7 +202,7 @@ int64_t otherBatch(const Model &m, const std::vector<InputArray> &arrays) {
 
 std::map<std::string, Tensor>
 bindModelInputs(Model &m, const std::vector<InputArray> &arrays, uint64_t seed,
-                const std::string &file) {
+                const std::string &file, const SymbolValues &preset) {
   // A static model given another number of examples for its batch input
   // runs re-batched to it; one that cannot be re-batched reports the shape
   // mismatch.
@@ -218,7 +218,7 @@ bindModelInputs(Model &m, const std::vector<InputArray> &arrays, uint64_t seed,
     } catch (const Error &) {
     }
   }
-  SymbolValues symbols;
+  SymbolValues symbols = preset;
   std::map<std::string, Tensor> inputs =
       modelInputs(m.graph, arrays, seed, symbols);
   if (hasSymbols(m.graph))

@@ -35,8 +35,9 @@ std::vector<InputArray> readInputArrays(const std::vector<std::string> &specs);
 /// others filled at random from `seed` (floats U(-1, 1), integers in
 /// [0, 10), fair bools), with a note on stderr for each. Throws BadInput
 /// naming the input, the file and both types on a mismatch. The arrays'
-/// shapes give `g`'s symbolic dimensions their values (`symbols` receives
-/// them); a symbol none binds is 1, with a note.
+/// shapes give `g`'s symbolic dimensions their values (`symbols`, which may
+/// hold some already, receives them); a symbol none binds is 1, with a
+/// note.
 std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           const std::vector<InputArray> &arrays,
                                           uint64_t seed, SymbolValues &symbols);
@@ -52,10 +53,11 @@ Model loadModelForInputs(const std::string &file,
 /// modelInputs for `m`, which first takes the arrays' sizes: a static model
 /// given another number of examples for its batch input is re-batched to
 /// it (with a note), and symbolic dimensions are bound (m.graph
-/// specialized). `file` names the model in errors. What `run` and `bench`
+/// specialized). `file` names the model in errors; `preset` gives symbols
+/// values before the arrays do (`bench --batch B`). What `run` and `bench`
 /// do first.
 std::map<std::string, Tensor>
 bindModelInputs(Model &m, const std::vector<InputArray> &arrays, uint64_t seed,
-                const std::string &file);
+                const std::string &file, const SymbolValues &preset = {});
 
 } // namespace adjoint::cli

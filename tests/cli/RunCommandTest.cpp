@@ -365,6 +365,13 @@ TEST(RunCommand, ASymbolicBatchIsBoundBeforeCompiling) {
       runCli({"bench", model, "--batch", "3", "--iters", "2", "--warmup", "1"});
   ASSERT_EQ(bench.status, 0) << bench.err;
   EXPECT_NE(bench.out.find("batch: 3 (N = 3)"), std::string::npos) << bench.out;
+  EXPECT_NE(bench.out.find("compiled once for every batch N"),
+            std::string::npos)
+      << bench.out;
+  ProcessResult once = runCli({"bench", model, "--batch", "3", "--static",
+                               "--iters", "2", "--warmup", "1"});
+  ASSERT_EQ(once.status, 0) << once.err;
+  EXPECT_EQ(once.out.find("every batch"), std::string::npos) << once.out;
 }
 
 } // namespace
