@@ -184,6 +184,21 @@ batchArena(const Sample &first, const BatchMemory &mem,
 
 } // namespace
 
+BatchBytes bytesOf(const TensorType &t) {
+  int64_t bytes = (int64_t)dtypeSize(t.dtype);
+  bool perBatch = false;
+  for (int64_t d : t.shape) {
+    if (isSymbolic(d)) {
+      if (perBatch)
+        failed("the batch appears twice in ", typeStr(t));
+      perBatch = true;
+      d = dimCoefficient(d);
+    }
+    bytes *= d;
+  }
+  return perBatch ? BatchBytes{0, bytes} : BatchBytes{bytes, 0};
+}
+
 Lowered lowerForEveryBatch(const Graph &input, const CompileOptions &options,
                            CompileDump *dump, llvm::TargetMachine &tm) {
   std::vector<SymbolId> symbols = graphSymbols(input);

@@ -22,6 +22,10 @@
 
 namespace adjoint {
 
+/// The bytes of a tensor of type `t` as a function of the batch: its
+/// dimensions are static or a multiple of the one symbol.
+BatchBytes bytesOf(const TensorType &t);
+
 /// Lowers `input` (verified, with one symbol) for every batch, optimized
 /// for `tm`; fills `dump` with the stages at the first sample batch and the
 /// code for every batch. Throws BadInput when the inputs have more than one

@@ -1,6 +1,7 @@
 //===- AotCompiler.cpp - Models to object files with C entry points -------===//
 #include "compiler/aot/AotCompiler.h"
 
+#include "compiler/BatchLowering.h"
 #include "compiler/Lowering.h"
 #include "compiler/aot/EntryWrappers.h"
 #include "compiler/codegen/Optimizer.h"
@@ -188,9 +189,10 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
       stepOptions.inPlace.push_back({"update." + s, s});
   }
 
-  // The object file's entry points take static shapes: NAME_run_batch for
-  // a model compiled for every batch is still to come.
-  requireStatic(model.graph, "ahead-of-time compilation");
+  // A symbolic batch: NAME_run_batch serves every batch. A training step
+  // needs a bound one.
+  if (options.train)
+    requireStatic(model.graph, "ahead-of-time compilation of a training step");
   Lowered run = lowerGraph(model.graph, runOptions, nullptr, tm.get());
   std::optional<Lowered> step;
   if (trainer)
@@ -252,10 +254,17 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
 
   // The entry points.
   auto arenaOf = [](const Lowered &l) { return l.arena.bytes.base; };
-  api.run.inputs = tensorsOf(run.pipeline.graph, true, {});
-  api.run.outputs = tensorsOf(run.pipeline.graph, false, {});
+  // The declared types: a model compiled for every batch keeps its symbol.
+  api.run.inputs = tensorsOf(model.graph, true, {});
+  api.run.outputs = tensorsOf(model.graph, false, {});
   api.run.arenaBytes = (int64_t)alignToArena(arenaOf(run));
-  api.staticArenaBytes = api.run.arenaBytes;
+  api.run.arenaBytesPerExample = run.arena.bytes.perBatch;
+  if (run.batch) {
+    api.batchSymbol = symbolName(*run.batch);
+    api.staticArenaBytes = 0; // NULL asks for a heap arena
+  } else {
+    api.staticArenaBytes = api.run.arenaBytes;
+  }
   std::set<std::string> updates;
   if (step) {
     for (const std::string &s : stepState)
@@ -279,6 +288,11 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
     EntryBinding e;
     e.symbol = symbol;
     e.lowered = &l;
+    if (l.batch) {
+      for (const Output &o : model.graph.outputs())
+        e.outputBytes.push_back(bytesOf(o.value->type()));
+      e.arenaBytesSymbol = name + "_arena_bytes";
+    }
     e.entry = m.getFunction(entry);
     for (size_t i = 0; i < l.pipeline.graph.outputs().size(); ++i)
       if (!skip.count(l.pipeline.graph.outputs()[i].name))
@@ -289,7 +303,8 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
     e.threadsSet = threadsSet;
     emitEntryWrapper(m, e);
   };
-  bind(run, name + "_run", name + ".run.entry", {});
+  bind(run, name + (run.batch ? "_run_batch" : "_run"), name + ".run.entry",
+       {});
   if (step)
     bind(*step, name + "_step", name + ".step.entry", updates);
   emitParamAccessors(m, name, accessors, api.writableParams);

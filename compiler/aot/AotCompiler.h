@@ -57,6 +57,10 @@ struct AotTensor {
 struct AotEntryPoint {
   std::vector<AotTensor> inputs, outputs;
   int64_t arenaBytes = 0;
+  /// For a model compiled for every batch (NAME_run_batch): the arena's
+  /// bytes per example, on top of arenaBytes; the tensors' types then hold
+  /// the batch symbol.
+  int64_t arenaBytesPerExample = 0;
 };
 
 /// A parameter of the model, in the model's order.
@@ -72,6 +76,9 @@ struct AotParam {
 /// Everything the header describes.
 struct AotInterface {
   std::string name, modelPath, triple, cpu;
+  /// The batch symbol of a model compiled for every batch (NAME_run_batch
+  /// and NAME_arena_bytes instead of NAME_run); empty for a static model.
+  std::string batchSymbol;
   AotEntryPoint run;
   std::optional<AotEntryPoint> step;
   std::vector<AotParam> params;

@@ -63,13 +63,52 @@ void emitThreadSetup(llvm::Module &m, llvm::IRBuilder<> &b,
 void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
   llvm::LLVMContext &ctx = m.getContext();
   llvm::Type *ptr = ptrTy(ctx);
-  llvm::Function *fn =
-      declareC(m, e.symbol, llvm::Type::getInt32Ty(ctx), {ptr, ptr, ptr});
-  llvm::Value *inputs = fn->getArg(0), *outputs = fn->getArg(1),
-              *arena = fn->getArg(2);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
   const Graph &g = e.lowered->pipeline.graph;
   const codegen::SlotLayout &layout = e.lowered->emitted.layout;
+  const ArenaLayout &arenaLayout = e.lowered->arena;
+  // A model compiled for every batch takes the batch first.
+  bool perBatch = e.lowered->batch.has_value();
+  std::vector<llvm::Type *> params = {ptr, ptr, ptr};
+  if (perBatch)
+    params.insert(params.begin(), i64);
+  llvm::Function *fn =
+      declareC(m, e.symbol, llvm::Type::getInt32Ty(ctx), params);
+  unsigned first = perBatch ? 1 : 0;
+  llvm::Value *inputs = fn->getArg(first), *outputs = fn->getArg(first + 1),
+              *arena = fn->getArg(first + 2);
+  llvm::Value *batch = perBatch ? fn->getArg(0) : nullptr;
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  auto bytesAt = [&](BatchBytes x) -> llvm::Value * {
+    if (!batch || x.perBatch == 0)
+      return b.getInt64(x.base);
+    return b.CreateAdd(b.getInt64(x.base),
+                       b.CreateMul(batch, b.getInt64(x.perBatch)));
+  };
+  auto fail = [&](llvm::Value *bad, const char *name) {
+    auto *no = llvm::BasicBlock::Create(ctx, name, fn);
+    auto *yes = llvm::BasicBlock::Create(ctx, "go_on", fn);
+    b.CreateCondBr(bad, no, yes);
+    b.SetInsertPoint(no);
+    b.CreateRet(llvm::ConstantInt::getSigned(b.getInt32Ty(), -1));
+    b.SetInsertPoint(yes);
+  };
+  if (perBatch) {
+    fail(b.CreateICmpSLT(batch, b.getInt64(1)), "no_batch");
+    if (!e.arenaBytesSymbol.empty()) {
+      // size_t ARENA_BYTES(int64_t batch): 0 for a batch below 1.
+      llvm::Function *sizeFn =
+          declareC(m, e.arenaBytesSymbol, sizeTy(m), {i64});
+      llvm::IRBuilder<> sb(llvm::BasicBlock::Create(ctx, "entry", sizeFn));
+      llvm::Value *n = sizeFn->getArg(0);
+      llvm::Value *bytes = sb.CreateAdd(
+          sb.getInt64(arenaLayout.bytes.base),
+          sb.CreateMul(n, sb.getInt64(arenaLayout.bytes.perBatch)));
+      bytes = sb.CreateSelect(sb.CreateICmpSLT(n, sb.getInt64(1)),
+                              sb.getInt64(0), bytes);
+      sb.CreateRet(sb.CreateZExtOrTrunc(bytes, sizeTy(m)));
+    }
+  }
 
   auto *slotsTy = llvm::ArrayType::get(ptr, layout.numSlots);
   llvm::Value *slots = b.CreateAlloca(slotsTy, nullptr, "slots");
@@ -95,12 +134,47 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
     b.CreateStore(e.storage->at(p.value->name()),
                   slotAt(layout.slotOf.at(p.value)));
 
-  llvm::Value *base =
-      b.CreateSelect(b.CreateIsNull(arena), e.staticArena, arena, "arena_base");
-  for (auto [slot, offset] : e.lowered->arena.offsets)
-    b.CreateStore(
-        b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), base, offset.base),
-        slotAt(slot));
+  // The arena: the caller's, else the static one, or for a model compiled
+  // for every batch one from the heap for this call (`owned`, freed on
+  // return).
+  llvm::Value *base, *owned = nullptr;
+  if (perBatch) {
+    llvm::FunctionCallee alignedAlloc =
+        m.getOrInsertFunction("aligned_alloc", ptr, sizeTy(m), sizeTy(m));
+    llvm::Value *bytes = bytesAt(arenaLayout.bytes);
+    bytes = b.CreateAnd(b.CreateAdd(bytes, b.getInt64(kArenaAlign + 63)),
+                        b.getInt64(~int64_t(63))); // at least 64, aligned
+    llvm::BasicBlock *given = b.GetInsertBlock();
+    auto *allocate = llvm::BasicBlock::Create(ctx, "allocate", fn);
+    auto *ready = llvm::BasicBlock::Create(ctx, "arena_ready", fn);
+    b.CreateCondBr(b.CreateIsNull(arena), allocate, ready);
+    b.SetInsertPoint(allocate);
+    llvm::Value *heap = b.CreateCall(
+        alignedAlloc, {llvm::ConstantInt::get(sizeTy(m), kArenaAlign),
+                       b.CreateZExtOrTrunc(bytes, sizeTy(m))});
+    b.CreateBr(ready);
+    b.SetInsertPoint(ready);
+    llvm::PHINode *chosen = b.CreatePHI(ptr, 2, "arena_base");
+    chosen->addIncoming(arena, given);
+    chosen->addIncoming(heap, allocate);
+    llvm::PHINode *mine = b.CreatePHI(ptr, 2, "owned");
+    mine->addIncoming(
+        llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx)),
+        given);
+    mine->addIncoming(heap, allocate);
+    fail(b.CreateIsNull(chosen), "out_of_memory");
+    base = chosen;
+    owned = mine;
+    llvm::Value *cell = b.CreateAlloca(i64, nullptr, "batch");
+    b.CreateStore(batch, cell);
+    b.CreateStore(cell, slotAt(layout.batchSlot));
+  } else {
+    base = b.CreateSelect(b.CreateIsNull(arena), e.staticArena, arena,
+                          "arena_base");
+  }
+  for (auto [slot, offset] : arenaLayout.offsets)
+    b.CreateStore(b.CreateInBoundsGEP(b.getInt8Ty(), base, bytesAt(offset)),
+                  slotAt(slot));
 
   std::vector<OutputSource> sources = outputSources(*e.lowered);
   for (size_t i = 0; i < e.outputs.size(); ++i)
@@ -111,11 +185,15 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
   emitThreadSetup(m, b, e);
   b.CreateCall(e.entry, {slots});
 
+  llvm::FunctionCallee freeFn =
+      m.getOrInsertFunction("free", b.getVoidTy(), ptr);
   llvm::Value *code = b.CreateLoad(b.getInt64Ty(), status);
   auto *ok = llvm::BasicBlock::Create(ctx, "ok", fn);
   auto *failed = llvm::BasicBlock::Create(ctx, "failed", fn);
   b.CreateCondBr(b.CreateICmpNE(code, b.getInt64(0)), failed, ok);
   b.SetInsertPoint(failed);
+  if (owned)
+    b.CreateCall(freeFn, {owned});
   // The failing node's index + 1, kept positive.
   llvm::Value *node = b.CreateTrunc(code, b.getInt32Ty());
   b.CreateRet(b.CreateSelect(b.CreateICmpSGT(node, b.getInt32(0)), node,
@@ -125,11 +203,17 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
   b.SetInsertPoint(ok);
   for (size_t i = 0; i < e.outputs.size(); ++i) {
     const OutputSource &src = sources[e.outputs[i]];
-    int64_t bytes = g.outputs()[e.outputs[i]].value->type().byteSize();
-    if (src.direct || bytes == 0)
+    BatchBytes outBytes =
+        perBatch
+            ? e.outputBytes.at(e.outputs[i])
+            : BatchBytes{
+                  (int64_t)g.outputs()[e.outputs[i]].value->type().byteSize(),
+                  0};
+    if (src.direct || (outBytes.base == 0 && outBytes.perBatch == 0))
       continue;
     llvm::Value *from;
     if (src.kind == OutputSource::Kind::Constant) {
+      int64_t bytes = outBytes.base;
       llvm::StringRef data(reinterpret_cast<const char *>(src.constant.bytes()),
                            (size_t)bytes);
       auto *init =
@@ -148,10 +232,12 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
     b.CreateCondBr(b.CreateICmpEQ(from, to), after, copy);
     b.SetInsertPoint(copy);
     b.CreateMemCpy(to, llvm::MaybeAlign(1), from, llvm::MaybeAlign(1),
-                   (uint64_t)bytes);
+                   bytesAt(outBytes));
     b.CreateBr(after);
     b.SetInsertPoint(after);
   }
+  if (owned)
+    b.CreateCall(freeFn, {owned});
   b.CreateRet(b.getInt32(0));
 }
 

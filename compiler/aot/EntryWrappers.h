@@ -18,7 +18,9 @@
 namespace adjoint::aot {
 
 /// One entry point: `int NAME(const void *const *inputs, void *const
-/// *outputs, void *arena)`.
+/// *outputs, void *arena)`, or for a model compiled for every batch `int
+/// NAME(int64_t batch, const void *const *inputs, void *const *outputs,
+/// void *arena)` with `size_t ARENA_BYTES(int64_t batch)`.
 struct EntryBinding {
   /// The C symbol.
   std::string symbol;
@@ -37,6 +39,10 @@ struct EntryBinding {
   /// 0 for none; `threadsSet` is the flag that records the first call.
   int threads = 0;
   llvm::GlobalVariable *threadsSet = nullptr;
+  /// A model compiled for every batch: the bytes of each graph output,
+  /// and the name of the arena-size function to emit.
+  std::vector<BatchBytes> outputBytes;
+  std::string arenaBytesSymbol;
 };
 
 /// Emits the function `binding.symbol` into `m`.

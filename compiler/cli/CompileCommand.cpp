@@ -124,10 +124,12 @@ void runCompile(const CompileCommandOptions &opts) {
   if (!opts.weights.empty())
     checkWritableFile(opts.weights, "--weights");
   Model m = loadModel(opts.model);
+  // A symbolic batch stays symbolic (NAME_run_batch serves every batch)
+  // unless --batch binds it; a training step binds the spec's.
   if (opts.batch > 0)
     m = withContext(opts.model, [&] { return rebatch(m, opts.batch); });
-  else
-    m = atSpecBatch(std::move(m), opts.model, "the compiled code");
+  else if (opts.train)
+    m = atSpecBatch(std::move(m), opts.model, "the compiled step");
   aot::AotResult r =
       withContext(opts.model, [&] { return aot::compileModel(m, aopts); });
   r.interface.modelPath = fs::path(opts.model).filename().string();
