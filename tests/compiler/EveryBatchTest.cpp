@@ -8,6 +8,7 @@
 #include "JitTestUtil.h"
 #include "compiler/CodeDump.h"
 #include "compiler/Executable.h"
+#include "compiler/StageDump.h"
 #include "ir/Error.h"
 #include "ir/ModelIO.h"
 #include "ir/Specialize.h"
@@ -171,6 +172,41 @@ graph two(%a: f32[N,4], %b: f32[M,4]) {
     EXPECT_NE(std::string(e.what()).find("N, M"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(EveryBatch, SizesThatAreNotLinearInTheBatchAreRejected) {
+  // x times its transpose is N x N: no arena of a + b*N bytes holds it.
+  Graph g = parse(R"(
+graph gram(%x: f32[N,4]) {
+  %0 = transpose(%x) {perm = [1, 0]} : f32[4,N]
+  %1 = matmul(%x, %0) : f32[N,N]
+  %2 = reduce_sum(%1) {axes = [0, 1]} : f32[]
+  return out = %2
+}
+)");
+  try {
+    compile(g);
+    FAIL() << "compiled an N x N intermediate for every batch";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("does not grow linearly"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--batch"), std::string::npos)
+        << e.what();
+  }
+  // Bound, it compiles.
+  auto exe = compile(specialize(g, {{graphSymbols(g)[0], 3}}));
+  EXPECT_EQ(exe->outputs().size(), 1u);
+}
+
+TEST(EveryBatch, MemoryPlanIsFixedPlusPerExample) {
+  CompileDump dump = dumpCompilation(parse(kMlp), oneThread());
+  EXPECT_NE(dump.memoryPlan.find("buffers that do not grow with the batch"),
+            std::string::npos)
+      << dump.memoryPlan;
+  EXPECT_NE(dump.memoryPlan.find("buffers per example of the batch N"),
+            std::string::npos)
+      << dump.memoryPlan;
 }
 
 TEST(EveryBatch, KernelsReadTheBatchAtRunTime) {
