@@ -55,6 +55,10 @@ Value *maxPool2x2(Builder &b, Value *x) {
   return b.maxPool2d(x, opts);
 }
 
+/// The batch of the examples: a symbol, so that one compiled model runs any
+/// number of examples; the training spec gives the batch training uses.
+int64_t batchN() { return symbolicDim(internSymbol("N")); }
+
 /// The training spec shared by the examples: the loss output "loss", Adam
 /// with lr 1e-3, five epochs, x and y as data and the logits as predictions.
 TrainingSpec adamSpec(int64_t batch) {
@@ -81,54 +85,56 @@ void classifierOutputs(Builder &b, Value *logits, Value *y) {
                        : softmaxCrossEntropy(b, logits, y));
 }
 
-/// A Keras-style MLP: x [32, 100] -> dense 64 relu -> dense 10, trained
-/// with one-hot targets y [32, 10] (categorical cross-entropy on logits).
+/// A Keras-style MLP: x [N, 100] -> dense 64 relu -> dense 10, trained
+/// with one-hot targets y [N, 10] (categorical cross-entropy on logits) in
+/// batches of 32.
 Model kerasMlp() {
   Model m{Graph("keras_mlp"), adamSpec(32)};
   Builder b(m.graph);
-  Value *x = b.input("x", f32({32, 100}));
-  Value *y = b.input("y", f32({32, 10}));
+  Value *x = b.input("x", f32({batchN(), 100}));
+  Value *y = b.input("y", f32({batchN(), 10}));
   Value *h = b.relu(dense(b, x, "fc1", 64, 1));
   classifierOutputs(b, dense(b, h, "fc2", 10, 2), y);
   return m;
 }
 
-/// An MLP for Fashion-MNIST: x [32, 784] -> dense 64 relu -> dense 10,
-/// trained with class labels y [32].
+/// An MLP for Fashion-MNIST: x [N, 784] -> dense 64 relu -> dense 10,
+/// trained with class labels y [N] in batches of 32.
 Model fashionMlp() {
   Model m{Graph("fashion_mlp"), adamSpec(32)};
   Builder b(m.graph);
-  Value *x = b.input("x", f32({32, 784}));
-  Value *y = b.input("y", {DType::I64, {32}});
+  Value *x = b.input("x", f32({batchN(), 784}));
+  Value *y = b.input("y", {DType::I64, {batchN()}});
   Value *h = b.relu(dense(b, x, "fc1", 64, 11));
   classifierOutputs(b, dense(b, h, "fc2", 10, 12), y);
   return m;
 }
 
-/// A wider MLP for Fashion-MNIST: x [64, 784] -> dense 256 relu -> dense 128
-/// relu -> dense 10, trained with class labels y [64] for ten epochs (at
-/// batch 32 or five epochs its test accuracy wanders around 87.5-88%).
+/// A wider MLP for Fashion-MNIST: x [N, 784] -> dense 256 relu -> dense 128
+/// relu -> dense 10, trained with class labels y [N] in batches of 64 for
+/// ten epochs (at batch 32 or five epochs its test accuracy wanders around
+/// 87.5-88%).
 Model fashionMlpWide() {
   Model m{Graph("fashion_mlp_wide"), adamSpec(64)};
   m.training->epochs = 10;
   Builder b(m.graph);
-  Value *x = b.input("x", f32({64, 784}));
-  Value *y = b.input("y", {DType::I64, {64}});
+  Value *x = b.input("x", f32({batchN(), 784}));
+  Value *y = b.input("y", {DType::I64, {batchN()}});
   Value *h = b.relu(dense(b, x, "fc1", 256, 31));
   h = b.relu(dense(b, h, "fc2", 128, 32));
   classifierOutputs(b, dense(b, h, "fc3", 10, 33), y);
   return m;
 }
 
-/// TensorFlow's classic MNIST CNN on NCHW images [64, 1, 28, 28]: two SAME
+/// TensorFlow's classic MNIST CNN on NCHW images [N, 1, 28, 28]: two SAME
 /// 5x5 convolutions (32, 64 channels) with relu and 2x2 max-pooling, then
 /// dense 3136 -> 1024 relu and dense 1024 -> 10, trained with class labels
-/// y [64].
+/// y [N] in batches of 64.
 Model fashionCnn() {
   Model m{Graph("fashion_cnn"), adamSpec(64)};
   Builder b(m.graph);
-  Value *x = b.input("x", f32({64, 1, 28, 28}));
-  Value *y = b.input("y", {DType::I64, {64}});
+  Value *x = b.input("x", f32({batchN(), 1, 28, 28}));
+  Value *y = b.input("y", {DType::I64, {batchN()}});
   Value *h = maxPool2x2(b, convRelu(b, x, "conv1", 32, 21));
   h = maxPool2x2(b, convRelu(b, h, "conv2", 64, 22));
   h = b.relu(dense(b, b.flatten(h), "fc1", 1024, 23));

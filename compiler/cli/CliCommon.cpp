@@ -113,15 +113,10 @@ std::string binarySize(int64_t bytes) {
   return threeDigits(v) + " " + kUnits[unit];
 }
 
-Model atSpecBatch(Model m, const std::string &file, const std::string &what) {
+Model atSpecBatch(Model m, const std::string &file) {
   if (!hasSymbols(m.graph) || !m.training || m.training->batchSize <= 0)
     return m;
-  int64_t batch = m.training->batchSize;
-  std::fprintf(stderr,
-               "adjoint: note: %s: the batch is symbolic; %s is at the "
-               "training spec's batch_size, %lld (--batch B for another)\n",
-               file.c_str(), what.c_str(), (long long)batch);
-  return withContext(file, [&] { return rebatch(m, batch); });
+  return withContext(file, [&] { return rebatch(m, m.training->batchSize); });
 }
 
 } // namespace adjoint::cli

@@ -67,10 +67,10 @@ Action addTrainCommand(CLI::App &app);
 Action addCompileCommand(CLI::App &app);
 
 /// `m`, or for a model with a symbolic batch and a training spec's batch
-/// size, `m` at that batch, with a note on stderr that `what` (such as
-/// "the gradient graph") is at that batch: the stages that need a bound
-/// batch (differentiation, compiled code) take the spec's.
-Model atSpecBatch(Model m, const std::string &file, const std::string &what);
+/// size, `m` at that batch: the stages that need a bound batch (the
+/// gradient graph, a training step, the graph after a pass) take the
+/// spec's. `file` names the model in errors.
+Model atSpecBatch(Model m, const std::string &file);
 
 /// `n` with thousands separators: 24,700,000.
 std::string groupDigits(int64_t n);

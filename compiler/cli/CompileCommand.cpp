@@ -129,7 +129,7 @@ void runCompile(const CompileCommandOptions &opts) {
   if (opts.batch > 0)
     m = withContext(opts.model, [&] { return rebatch(m, opts.batch); });
   else if (opts.train)
-    m = atSpecBatch(std::move(m), opts.model, "the compiled step");
+    m = atSpecBatch(std::move(m), opts.model);
   aot::AotResult r =
       withContext(opts.model, [&] { return aot::compileModel(m, aopts); });
   r.interface.modelPath = fs::path(opts.model).filename().string();

@@ -113,9 +113,7 @@ void runDump(const DumpOptions &opts) {
       opts.train || !opts.after.empty() ||
       (opts.format != "text" && opts.format != "dot" && opts.format != "svg");
   if (compiles)
-    m = atSpecBatch(std::move(m), opts.model,
-                    opts.after.empty() && !opts.train ? "the code"
-                                                      : "the dump");
+    m = atSpecBatch(std::move(m), opts.model);
   // The code of a symbolic graph serves every batch; the graph after each
   // pass is the graph at one batch, which must be given.
   if (!opts.after.empty())

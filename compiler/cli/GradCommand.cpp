@@ -21,8 +21,7 @@ struct GradOptions {
 void runGrad(const GradOptions &opts) {
   // Check the output's extension before the (possibly long) load.
   checkModelOutput(opts.out, "-o");
-  Model m =
-      atSpecBatch(loadModel(opts.model), opts.model, "the gradient graph");
+  Model m = atSpecBatch(loadModel(opts.model), opts.model);
   std::string loss = opts.loss;
   if (loss.empty()) {
     if (!m.training)

@@ -127,8 +127,8 @@ std::vector<InputArray> readInputArrays(const std::vector<std::string> &specs) {
 
 std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           const std::vector<InputArray> &arrays,
-                                          uint64_t seed,
-                                          SymbolValues &symbols) {
+                                          uint64_t seed, SymbolValues &symbols,
+                                          const SymbolValues &defaults) {
   SymbolValues bound = symbols;
   std::map<std::string, Tensor> inputs = bindInputs(g, arrays, bound);
   for (size_t k = 0; k < g.inputs().size(); ++k) {
@@ -136,9 +136,14 @@ std::map<std::string, Tensor> modelInputs(const Graph &g,
     if (inputs.count(in->name()))
       continue;
     for (SymbolId s : shapeSymbols(in->type().shape))
-      if (bound.emplace(s, 1).second)
+      if (auto d = defaults.find(s);
+          bound.emplace(s, d != defaults.end() ? d->second : 1).second)
         std::cerr << "adjoint: note: no input gives the symbolic dimension "
-                  << symbolName(s) << " a value; " << symbolName(s) << " = 1\n";
+                  << symbolName(s) << " a value; " << symbolName(s) << " = "
+                  << bound.at(s)
+                  << (d != defaults.end() ? " (the training spec's batch_size)"
+                                          : "")
+                  << "\n";
     TensorType type{in->type().dtype, bindShape(in->type().shape, bound)};
     std::cerr << "adjoint: note: input %" << in->name() << " (" << typeStr(type)
               << ") not given; filled at random "
@@ -218,9 +223,15 @@ bindModelInputs(Model &m, const std::vector<InputArray> &arrays, uint64_t seed,
     } catch (const Error &) {
     }
   }
-  SymbolValues symbols = preset;
+  SymbolValues symbols = preset, defaults;
+  // The spec's batch size for the batch symbol (that of its features).
+  if (m.training && m.training->batchSize > 0)
+    if (const Value *f = m.graph.findValue(m.training->features);
+        f && f->kind() == ValueKind::Input && f->type().rank() > 0 &&
+        isSymbolic(f->type().shape[0]))
+      defaults[dimSymbol(f->type().shape[0])] = m.training->batchSize;
   std::map<std::string, Tensor> inputs =
-      modelInputs(m.graph, arrays, seed, symbols);
+      modelInputs(m.graph, arrays, seed, symbols, defaults);
   if (hasSymbols(m.graph))
     m.graph = withContext(file, [&] { return specialize(m.graph, symbols); });
   return inputs;

@@ -36,11 +36,12 @@ std::vector<InputArray> readInputArrays(const std::vector<std::string> &specs);
 /// [0, 10), fair bools), with a note on stderr for each. Throws BadInput
 /// naming the input, the file and both types on a mismatch. The arrays'
 /// shapes give `g`'s symbolic dimensions their values (`symbols`, which may
-/// hold some already, receives them); a symbol none binds is 1, with a
-/// note.
+/// hold some already, receives them); a symbol none binds takes its value
+/// in `defaults` (the training spec's batch size), else 1, with a note.
 std::map<std::string, Tensor> modelInputs(const Graph &g,
                                           const std::vector<InputArray> &arrays,
-                                          uint64_t seed, SymbolValues &symbols);
+                                          uint64_t seed, SymbolValues &symbols,
+                                          const SymbolValues &defaults = {});
 
 /// The model in `file`. An ONNX model is imported with the arrays as the
 /// values of the inputs they name, so that an input an op needs as static
@@ -54,8 +55,9 @@ Model loadModelForInputs(const std::string &file,
 /// given another number of examples for its batch input is re-batched to
 /// it (with a note), and symbolic dimensions are bound (m.graph
 /// specialized). `file` names the model in errors; `preset` gives symbols
-/// values before the arrays do (`bench --batch B`). What `run` and `bench`
-/// do first.
+/// values before the arrays do (`bench --batch B`); a symbol neither binds
+/// takes the training spec's batch size, if any. What `run` and `bench` do
+/// first.
 std::map<std::string, Tensor>
 bindModelInputs(Model &m, const std::vector<InputArray> &arrays, uint64_t seed,
                 const std::string &file, const SymbolValues &preset = {});

@@ -14,6 +14,7 @@
 #include "compiler/passes/MemoryPlan.h"
 
 #include "ir/Error.h"
+#include "ir/Specialize.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -144,6 +145,7 @@ MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
 MemoryPlan planMemory(const Graph &g, const FusionPlan &plan,
                       const std::vector<const Value *> &pinned,
                       const std::function<int64_t(const Value *)> &sizeOf) {
+  requireStatic(g, "memory planning");
   MemoryPlan mem;
   mem.pinned = pinned;
   std::unordered_set<const Value *> pinnedSet(pinned.begin(), pinned.end());

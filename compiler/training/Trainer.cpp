@@ -9,6 +9,7 @@
 #include "ir/Builder.h"
 #include "ir/ChannelsLast.h"
 #include "ir/Error.h"
+#include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
@@ -136,11 +137,25 @@ struct Trainer::Impl {
   CompileOptions evalOptions;
 };
 
-Trainer::Trainer(const Model &model, const TrainerOptions &options)
+namespace {
+
+/// `model`, or for a symbolic batch the model bound at its training spec's
+/// batch size: a training step is compiled for one batch.
+Model atTrainingBatch(const Model &model) {
+  if (!hasSymbols(model.graph) || !model.training ||
+      model.training->batchSize <= 0 || graphSymbols(model.graph).size() != 1)
+    return Model{copyGraph(model.graph), model.training};
+  return rebatch(model, model.training->batchSize);
+}
+
+} // namespace
+
+Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
     : impl_(std::make_unique<Impl>()) {
   Impl &m = *impl_;
+  verify(symbolic.graph);
+  Model model = atTrainingBatch(symbolic);
   const Graph &g = model.graph;
-  verify(g);
   requireStatic(g, "training");
   spec_ = model.training.value_or(TrainingSpec());
   if (!options.loss.empty())

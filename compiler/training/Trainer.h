@@ -65,9 +65,11 @@ struct StepResult {
 
 class Trainer {
 public:
-  /// Builds and compiles the training step and the evaluation of `model`.
-  /// Throws BadInput when there is no loss (neither option nor spec), or
-  /// when a named parameter does not exist or is not float.
+  /// Builds and compiles the training step and the evaluation of `model`;
+  /// a symbolic batch is bound at the training spec's batch size first
+  /// (rebatch() for another). Throws BadInput when there is no loss
+  /// (neither option nor spec), when a named parameter does not exist or
+  /// is not float, and for a symbolic batch without a spec's batch size.
   explicit Trainer(const Model &model, const TrainerOptions &options = {});
   ~Trainer();
   Trainer(const Trainer &) = delete;

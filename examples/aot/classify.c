@@ -3,9 +3,9 @@
 /*
  * Classifies the 10,000 Fashion-MNIST test images with the model that
  * `adjoint compile` turned into fashion_mlp.o and fashion_mlp.h, and prints
- * the accuracy. Plain C11: the model is called through its C interface,
- * fashion_mlp_run, in batches of the model's own batch size; the last,
- * partial batch is padded with blank images whose results are ignored.
+ * the accuracy. Plain C11: the model, whose batch is symbolic, is called
+ * through its C interface once for all the images, fashion_mlp_run_batch
+ * with a batch of 10,000.
  *
  * Usage: classify_c [DIR]   DIR holds t10k-images-idx3-ubyte.gz and
  *                           t10k-labels-idx1-ubyte.gz (default: Debian's
@@ -21,9 +21,8 @@
 
 enum { kPixels = 28 * 28 };
 
-/* The model's batch and class counts, from the sizes of x and probs. */
-#define BATCH ((size_t)fashion_mlp_X_BYTES / (kPixels * sizeof(float)))
-#define CLASSES ((size_t)fashion_mlp_PROBS_BYTES / (BATCH * sizeof(float)))
+/* The class count, from the size of probs for one image. */
+#define CLASSES ((size_t)fashion_mlp_PROBS_BYTES(1) / sizeof(float))
 
 /* Reads the whole of gzip file `path`; NULL (with a message) on failure. */
 static unsigned char *readGzip(const char *path, size_t *size) {
@@ -119,27 +118,28 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  /* The inputs and outputs of fashion_mlp_run, in the order the header
-     lists them (the model's): x, y; probs, logits, loss. */
+  /* The inputs and outputs of fashion_mlp_run_batch, in the order the
+     header lists them (the model's): x, y; probs, logits, loss. */
+  size_t n = numImages;
   const void *inputs[fashion_mlp_NUM_INPUTS] = {0};
   void *outputs[fashion_mlp_NUM_OUTPUTS] = {0};
   int numInputs = 0, numOutputs = 0;
-  float *x = alignedBuffer(fashion_mlp_X_BYTES);
+  float *x = alignedBuffer(fashion_mlp_X_BYTES(n));
   inputs[numInputs++] = x;
 #ifdef fashion_mlp_Y_BYTES
   /* The model also computes its loss, so it takes the labels too. */
-  int64_t *y = alignedBuffer(fashion_mlp_Y_BYTES);
+  int64_t *y = alignedBuffer(fashion_mlp_Y_BYTES(n));
   inputs[numInputs++] = y;
 #endif
-  float *probs = alignedBuffer(fashion_mlp_PROBS_BYTES);
+  float *probs = alignedBuffer(fashion_mlp_PROBS_BYTES(n));
   outputs[numOutputs++] = probs;
 #ifdef fashion_mlp_LOGITS_BYTES
-  outputs[numOutputs++] = alignedBuffer(fashion_mlp_LOGITS_BYTES);
+  outputs[numOutputs++] = alignedBuffer(fashion_mlp_LOGITS_BYTES(n));
 #endif
 #ifdef fashion_mlp_LOSS_BYTES
   outputs[numOutputs++] = alignedBuffer(fashion_mlp_LOSS_BYTES);
 #endif
-  void *arena = alignedBuffer(fashion_mlp_ARENA_BYTES);
+  void *arena = alignedBuffer(fashion_mlp_arena_bytes((int64_t)n));
   int ready = arena && numInputs == fashion_mlp_NUM_INPUTS &&
               numOutputs == fashion_mlp_NUM_OUTPUTS;
   for (int i = 0; i < fashion_mlp_NUM_INPUTS; ++i)
@@ -152,32 +152,26 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  size_t correct = 0;
-  for (size_t first = 0; first < numImages; first += BATCH) {
-    size_t count = numImages - first < BATCH ? numImages - first : BATCH;
-    memset(x, 0, fashion_mlp_X_BYTES);
-    for (size_t i = 0; i < count * kPixels; ++i)
-      x[i] = (float)pixels[first * kPixels + i] / 255.0f;
+  for (size_t i = 0; i < n * kPixels; ++i)
+    x[i] = (float)pixels[i] / 255.0f;
 #ifdef fashion_mlp_Y_BYTES
-    memset(y, 0, fashion_mlp_Y_BYTES);
-    for (size_t i = 0; i < count; ++i)
-      y[i] = labels[first + i];
+  for (size_t i = 0; i < n; ++i)
+    y[i] = labels[i];
 #endif
-    if (fashion_mlp_run(inputs, outputs, arena) != 0) {
-      fprintf(stderr, "classify: the model failed on batch %zu\n",
-              first / BATCH);
-      return 1;
-    }
-    for (size_t i = 0; i < count; ++i) {
-      const float *row = probs + i * CLASSES;
-      size_t best = 0;
-      for (size_t c = 1; c < CLASSES; ++c)
-        if (row[c] > row[best])
-          best = c;
-      correct += best == labels[first + i];
-    }
+  if (fashion_mlp_run_batch((int64_t)n, inputs, outputs, arena) != 0) {
+    fprintf(stderr, "classify: the model failed\n");
+    return 1;
   }
-  printf("classified %zu test images in batches of %zu\n", numImages, BATCH);
+  size_t correct = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float *row = probs + i * CLASSES;
+    size_t best = 0;
+    for (size_t c = 1; c < CLASSES; ++c)
+      if (row[c] > row[best])
+        best = c;
+    correct += best == labels[i];
+  }
+  printf("classified %zu test images in one call\n", n);
   printf("accuracy: %.4f (%zu/%zu)\n", (double)correct / (double)numImages,
          correct, numImages);
 

@@ -3,9 +3,9 @@
 // Classifies the 10,000 Fashion-MNIST test images with the model that
 // `adjoint compile` turned into fashion_mlp.o and fashion_mlp.h, through the
 // header's C++ class adjoint_model::fashion_mlp (which owns the input and
-// output buffers and the scratch arena), and prints the accuracy. The model
-// runs in batches of its own batch size; the last, partial batch is padded
-// with blank images whose results are ignored.
+// output buffers and the scratch arena at the batch it is given), and
+// prints the accuracy. The model's batch is symbolic: one object runs the
+// whole test set at once.
 //
 // Usage: classify_cpp [DIR]   DIR holds t10k-images-idx3-ubyte.gz and
 //                             t10k-labels-idx1-ubyte.gz (default: Debian's
@@ -28,8 +28,7 @@
 namespace {
 
 constexpr size_t kPixels = 28 * 28;
-constexpr size_t kBatch = fashion_mlp_X_BYTES / (kPixels * sizeof(float));
-constexpr size_t kClasses = fashion_mlp_PROBS_BYTES / (kBatch * sizeof(float));
+constexpr size_t kClasses = fashion_mlp_PROBS_BYTES(1) / sizeof(float);
 
 /// The decompressed contents of gzip file `path`.
 std::vector<unsigned char> readGzip(const std::string &path) {
@@ -81,32 +80,24 @@ int main(int argc, char **argv) try {
   if (pixels.size() != n * kPixels)
     throw std::runtime_error("the image and label files disagree in size");
 
-  auto model = std::make_unique<adjoint_model::fashion_mlp>();
-  size_t correct = 0;
-  for (size_t first = 0; first < n; first += kBatch) {
-    size_t count = std::min(kBatch, n - first);
-    float *x = model->x();
-    std::fill(x, x + kBatch * kPixels, 0.0f);
-    for (size_t i = 0; i < count * kPixels; ++i)
-      x[i] = float(pixels[first * kPixels + i]) / 255.0f;
+  auto model = std::make_unique<adjoint_model::fashion_mlp>(int64_t(n));
+  float *x = model->x();
+  for (size_t i = 0; i < n * kPixels; ++i)
+    x[i] = float(pixels[i]) / 255.0f;
 #ifdef fashion_mlp_Y_BYTES
-    // The model also computes its loss, so it takes the labels too.
-    int64_t *y = model->y();
-    std::fill(y, y + kBatch, 0);
-    std::copy(labels.begin() + std::ptrdiff_t(first),
-              labels.begin() + std::ptrdiff_t(first + count), y);
+  // The model also computes its loss, so it takes the labels too.
+  std::copy(labels.begin(), labels.end(), model->y());
 #endif
-    if (model->run() != 0)
-      throw std::runtime_error("the model failed on batch " +
-                               std::to_string(first / kBatch));
-    const float *probs = model->probs();
-    for (size_t i = 0; i < count; ++i) {
-      const float *row = probs + i * kClasses;
-      size_t best = size_t(std::max_element(row, row + kClasses) - row);
-      correct += best == labels[first + i];
-    }
+  if (model->run() != 0)
+    throw std::runtime_error("the model failed");
+  const float *probs = model->probs();
+  size_t correct = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float *row = probs + i * kClasses;
+    size_t best = size_t(std::max_element(row, row + kClasses) - row);
+    correct += best == labels[i];
   }
-  std::printf("classified %zu test images in batches of %zu\n", n, kBatch);
+  std::printf("classified %zu test images in one call\n", n);
   std::printf("accuracy: %.4f (%zu/%zu)\n", double(correct) / double(n),
               correct, n);
   return 0;

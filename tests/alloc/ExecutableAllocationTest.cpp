@@ -3,6 +3,7 @@
 #include "ir/Builder.h"
 #include "ir/ModelIO.h"
 #include "tests/support/AllocationCounter.h"
+#include "tests/support/Examples.h"
 
 #include <gtest/gtest.h>
 
@@ -33,14 +34,16 @@ void expectNoAllocations(const Graph &g, int threads) {
 }
 
 TEST(ExecutableAllocation, ExampleCnnRunsAllocateNothing) {
-  Model m = loadModel(ADJOINT_SOURCE_DIR "/examples/fashion_cnn.pbtxt");
+  Model m = adjoint::testing::loadExampleAtSpecBatch(
+      ADJOINT_SOURCE_DIR "/examples/fashion_cnn.pbtxt");
   // One thread: with more, which worker first runs which block of a GEMM or
   // conv varies, so per-thread scratch may still grow in the first runs.
   expectNoAllocations(m.graph, 1);
 }
 
 TEST(ExecutableAllocation, ExampleMlpRunsAllocateNothing) {
-  Model m = loadModel(ADJOINT_SOURCE_DIR "/examples/fashion_mlp.pbtxt");
+  Model m = adjoint::testing::loadExampleAtSpecBatch(
+      ADJOINT_SOURCE_DIR "/examples/fashion_mlp.pbtxt");
   expectNoAllocations(m.graph, 1);
 }
 

@@ -1,5 +1,6 @@
 //===- AotCompilerTest.cpp - AOT programs against the JIT, bit for bit ----===//
 #include "tests/aot/AotTestSupport.h"
+#include "tests/support/Examples.h"
 
 #include "compiler/Executable.h"
 #include "compiler/training/Trainer.h"
@@ -26,6 +27,12 @@ std::vector<Tensor> inOrder(const std::vector<TensorInfo> &infos,
 }
 
 class AotExample : public ::testing::TestWithParam<std::string> {};
+
+/// The examples' symbolic batch, bound for the static NAME_run the drivers
+/// call (tests/aot/EveryBatchAotTest.cpp runs NAME_run_batch).
+std::string specBatch(const Model &m) {
+  return std::to_string(m.training->batchSize);
+}
 
 /// Builds and runs the driver; `stepInputs`/`stepOutputs` are the sizes of
 /// NAME_step's batch and results.
@@ -61,7 +68,8 @@ std::string buildAndRun(const TempDir &dir, const std::string &example,
 }
 
 TEST_P(AotExample, InferenceEqualsJit) {
-  Model m = loadModel(sourcePath("examples/" + GetParam()));
+  Model m = adjoint::testing::loadExampleAtSpecBatch(
+      sourcePath("examples/" + GetParam()));
   auto exe = compile(m.graph);
   std::vector<Tensor> in = inOrder(exe->inputs(), exampleBatch(m.graph, 7));
   std::vector<Tensor> out;
@@ -69,15 +77,16 @@ TEST_P(AotExample, InferenceEqualsJit) {
     out.emplace_back(i.type);
   exe->run(in, out);
   TempDir dir;
-  std::string aot =
-      buildAndRun(dir, GetParam(), {}, sizesOf(exe->inputs()),
-                  sizesOf(exe->outputs()), {}, {}, 0, bytesOf(in));
+  std::string aot = buildAndRun(dir, GetParam(), {"--batch", specBatch(m)},
+                                sizesOf(exe->inputs()), sizesOf(exe->outputs()),
+                                {}, {}, 0, bytesOf(in));
   ASSERT_EQ(aot.size(), bytesOf(out).size());
   EXPECT_TRUE(aot == bytesOf(out)) << GetParam() << ": outputs differ";
 }
 
 TEST_P(AotExample, ExternalWeightsEqualJit) {
-  Model m = loadModel(sourcePath("examples/" + GetParam()));
+  Model m = adjoint::testing::loadExampleAtSpecBatch(
+      sourcePath("examples/" + GetParam()));
   auto exe = compile(m.graph);
   std::vector<Tensor> in = inOrder(exe->inputs(), exampleBatch(m.graph, 8));
   std::vector<Tensor> out;
@@ -86,8 +95,9 @@ TEST_P(AotExample, ExternalWeightsEqualJit) {
   exe->run(in, out);
   TempDir dir;
   std::string aot = buildAndRun(
-      dir, GetParam(), {"--weights", dir / "m.weights"}, sizesOf(exe->inputs()),
-      sizesOf(exe->outputs()), {}, {}, 0, bytesOf(in));
+      dir, GetParam(),
+      {"--weights", dir / "m.weights", "--batch", specBatch(m)},
+      sizesOf(exe->inputs()), sizesOf(exe->outputs()), {}, {}, 0, bytesOf(in));
   EXPECT_TRUE(aot == bytesOf(out)) << GetParam() << ": outputs differ";
   // The weights file holds every parameter, each padded to 64 bytes.
   int64_t expected = 0;
@@ -101,7 +111,8 @@ TEST_P(AotExample, ExternalWeightsEqualJit) {
 // the Trainer's double-buffered step).
 TEST_P(AotExample, TrainingStepsEqualJit) {
   constexpr int kSteps = 3;
-  Model m = loadModel(sourcePath("examples/" + GetParam()));
+  Model m = adjoint::testing::loadExampleAtSpecBatch(
+      sourcePath("examples/" + GetParam()));
   Trainer trainer(m);
   const Graph &g = trainer.modelGraph();
   const Graph &sg = trainer.stepGraph();

@@ -51,7 +51,7 @@ TEST(CompileCommand, ProgramLinksNoLlvmOrProtobuf) {
   TempDir dir;
   ProcessResult r =
       runCli({"compile", example("fashion_mlp.pbtxt"), "-o", dir / "m.a",
-              "--header", dir / "m.h", "--name", "m"});
+              "--header", dir / "m.h", "--name", "m", "--batch", "32"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(readFile(dir / "m.a").rfind("!<arch>\n", 0), 0u);
   writeFile(dir / "main.c", "#include \"m.h\"\n"
@@ -187,7 +187,8 @@ TEST(CompileCommand, DefaultNameIsTheModelStem) {
                             dir / "m.o", "--header", dir / "m.h"});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string header = readFile(dir / "m.h");
-  EXPECT_NE(header.find("int my_model_v2_run("), std::string::npos);
+  // The example's batch is symbolic: one entry for every batch.
+  EXPECT_NE(header.find("int my_model_v2_run_batch("), std::string::npos);
   EXPECT_NE(header.find("class my_model_v2 {"), std::string::npos);
 }
 

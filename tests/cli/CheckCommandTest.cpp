@@ -35,15 +35,15 @@ TEST(CheckCommand, PrintsTheFashionMlpExactly) {
   EXPECT_EQ(r.out,
             "graph: fashion_mlp\n"
             "inputs: 2\n"
-            "  x: f32[32,784]\n"
-            "  y: i64[32]\n"
+            "  x: f32[N,784]\n"
+            "  y: i64[N]\n"
             "outputs: 3\n"
-            "  probs: f32[32,10]\n"
-            "  logits: f32[32,10]\n"
+            "  probs: f32[N,10]\n"
+            "  logits: f32[N,10]\n"
             "  loss: f32[]\n"
             "parameters: 4 (50,890 elements, 203,560 bytes = 199 KiB)\n"
             "nodes: 21\n"
-            "FLOPs: 3,260,577 (3.26 M)\n"
+            "FLOPs: 1 + 101,893 (102 K) per N\n"
             "training:\n"
             "  loss: loss\n"
             "  optimizer: adam, lr 0.001, beta1 0.9, beta2 0.999, epsilon "
@@ -58,17 +58,18 @@ TEST(CheckCommand, PrintsTheFashionMlpExactly) {
 TEST(CheckCommand, CountsTheCnnConvolutions) {
   ProcessResult r = runCli({"check", sourcePath("examples/fashion_cnn.pbtxt")});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("  x: f32[64,1,28,28]\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  logits: f32[64,10]\n"), std::string::npos) << r.out;
-  // conv1 2*64*32*28*28*1*25, conv2 2*64*64*14*14*32*25, fc1
-  // 2*64*3136*1024, fc2 2*64*1024*10; the rest is elementwise work.
-  int64_t contractions = 2LL * 64 * 32 * 28 * 28 * 25 +
-                         2LL * 64 * 64 * 14 * 14 * 32 * 25 +
-                         2LL * 64 * 3136 * 1024 + 2LL * 64 * 1024 * 10;
-  size_t at = r.out.find("FLOPs: ");
-  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(r.out.find("  x: f32[N,1,28,28]\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  logits: f32[N,10]\n"), std::string::npos) << r.out;
+  // Per example: conv1 2*32*28*28*1*25, conv2 2*64*14*14*32*25, fc1
+  // 2*3136*1024, fc2 2*1024*10; the rest is elementwise work.
+  int64_t contractions = 2LL * 32 * 28 * 28 * 25 +
+                         2LL * 64 * 14 * 14 * 32 * 25 + 2LL * 3136 * 1024 +
+                         2LL * 1024 * 10;
+  size_t at = r.out.find("FLOPs: 1 + ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" per N\n", at), std::string::npos) << r.out;
   std::string digits;
-  for (size_t i = at + 7; i < r.out.size() && r.out[i] != ' '; ++i)
+  for (size_t i = at + 11; i < r.out.size() && r.out[i] != ' '; ++i)
     if (r.out[i] != ',')
       digits += r.out[i];
   int64_t flops = std::stoll(digits);

@@ -1,5 +1,6 @@
 //===- TrainCommandTest.cpp - `adjoint train` and `bench --train` ---------===//
 #include "tests/cli/CliTestSupport.h"
+#include "tests/support/Examples.h"
 
 #include "ir/Builder.h"
 #include "ir/Losses.h"
@@ -272,12 +273,13 @@ TEST(TrainCommand, TrainsASymbolicBatchAsTheStaticOne) {
 }
 
 TEST(TrainCommand, BenchTimesAnotherBatchSize) {
+  // A static batch of 32 is re-batched; the example's symbolic batch is set.
+  TempDir dir;
+  std::string model = adjoint::testing::writeStaticExample(
+      sourcePath("examples/fashion_mlp.pbtxt"), dir / "static.pbtxt");
   for (bool train : {false, true}) {
-    std::vector<std::string> args = {
-        "bench",    sourcePath("examples/fashion_mlp.pbtxt"),
-        "--batch",  "5",
-        "--iters",  "2",
-        "--warmup", "0"};
+    std::vector<std::string> args = {"bench",   model, "--batch",  "5",
+                                     "--iters", "2",   "--warmup", "0"};
     if (train)
       args.push_back("--train");
     ProcessResult r = runCli(args);
@@ -288,11 +290,16 @@ TEST(TrainCommand, BenchTimesAnotherBatchSize) {
         << r.err;
   }
   // The model's own batch size changes nothing.
-  ProcessResult same =
-      runCli({"bench", sourcePath("examples/fashion_mlp.pbtxt"), "--batch",
-              "32", "--iters", "1", "--warmup", "0"});
+  ProcessResult same = runCli(
+      {"bench", model, "--batch", "32", "--iters", "1", "--warmup", "0"});
   ASSERT_EQ(same.status, 0) << same.err;
   EXPECT_EQ(same.out.find("re-batched"), std::string::npos) << same.out;
+  ProcessResult symbolic =
+      runCli({"bench", sourcePath("examples/fashion_mlp.pbtxt"), "--batch", "5",
+              "--iters", "1", "--warmup", "0"});
+  ASSERT_EQ(symbolic.status, 0) << symbolic.err;
+  EXPECT_NE(symbolic.out.find("batch: 5 (N = 5)\n"), std::string::npos)
+      << symbolic.out;
 }
 
 TEST(TrainCommand, RejectsAnUnknownOptimizer) {

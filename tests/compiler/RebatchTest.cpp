@@ -1,5 +1,6 @@
 //===- RebatchTest.cpp - Models re-built for another batch size -----------===//
 #include "compiler/training/Rebatch.h"
+#include "tests/support/Examples.h"
 
 #include "JitTestUtil.h"
 #include "compiler/Executable.h"
@@ -53,7 +54,8 @@ runModel(const Graph &g, const std::map<std::string, Tensor> &in) {
 /// Each example's logits after re-batching equal its logits in the model's
 /// own batch, and the loss is the mean of the examples' losses.
 void checkExample(const std::string &file) {
-  Model m = loadModel(std::string(ADJOINT_SOURCE_DIR) + "/examples/" + file);
+  Model m = adjoint::testing::loadExampleAtSpecBatch(
+      std::string(ADJOINT_SOURCE_DIR) + "/examples/" + file);
   ASSERT_TRUE(m.training);
   const Value *x = m.graph.findValue("x");
   const Value *y = m.graph.findValue("y");

@@ -233,12 +233,12 @@ void writeFixtures(const fs::path &dir) {
 #include <stdio.h>
 #include <stdlib.h>
 int main(void) {
-  void *x = calloc(1, cnn_X_BYTES), *y = calloc(1, cnn_Y_BYTES);
-  float *probs = malloc(cnn_PROBS_BYTES);
-  void *logits = malloc(cnn_LOGITS_BYTES), *loss = malloc(cnn_LOSS_BYTES);
+  void *x = calloc(1, cnn_X_BYTES(8)), *y = calloc(1, cnn_Y_BYTES(8));
+  float *probs = malloc(cnn_PROBS_BYTES(8));
+  void *logits = malloc(cnn_LOGITS_BYTES(8)), *loss = malloc(cnn_LOSS_BYTES);
   const void *inputs[] = {x, y};
   void *outputs[] = {probs, logits, loss};
-  if (cnn_run(inputs, outputs, NULL) != 0)
+  if (cnn_run_batch(8, inputs, outputs, NULL) != 0)
     return 1;
   printf("class probabilities of a blank image: %g ...\n", probs[0]);
   return 0;

@@ -1,5 +1,6 @@
 //===- MemoryPlanTest.cpp - One arena for every intermediate of a graph ---===//
 #include "compiler/passes/MemoryPlan.h"
+#include "tests/support/Examples.h"
 
 #include "compiler/training/Trainer.h"
 #include "ir/Builder.h"
@@ -321,8 +322,8 @@ class ExampleMemoryPlan : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(ExampleMemoryPlan, InferenceAndTrainingStepPassTheChecker) {
   std::string name = GetParam();
-  Model m =
-      loadModel(std::string(ADJOINT_SOURCE_DIR "/examples/") + name + ".pbtxt");
+  Model m = adjoint::testing::loadExampleAtSpecBatch(
+      std::string(ADJOINT_SOURCE_DIR "/examples/") + name + ".pbtxt");
   FusionPlan plan = unfusedPlan(m.graph);
   MemoryPlan mem = planChecked(m.graph, plan);
   EXPECT_LT(mem.arenaBytes, mem.totalBytes);

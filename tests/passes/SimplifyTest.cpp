@@ -10,6 +10,7 @@
 #include "compiler/passes/EliminateDeadCode.h"
 #include "compiler/passes/FoldConstants.h"
 #include "compiler/passes/SimplifyAlgebra.h"
+#include "tests/support/Examples.h"
 
 #include "compiler/autodiff/Grad.h"
 #include "compiler/training/Trainer.h"
@@ -350,8 +351,8 @@ const char *const kExamples[] = {"fashion_mlp", "fashion_mlp_wide",
                                  "fashion_cnn", "keras_mlp"};
 
 Model loadExample(const std::string &name) {
-  return loadModel(std::string(ADJOINT_SOURCE_DIR) + "/examples/" + name +
-                   ".pbtxt");
+  return adjoint::testing::loadExampleAtSpecBatch(
+      std::string(ADJOINT_SOURCE_DIR) + "/examples/" + name + ".pbtxt");
 }
 
 /// Runs every pass on a copy of `g` and checks that it verifies, keeps its
