@@ -108,7 +108,7 @@ TensorType inferScatterAdd(std::span<const TensorType> ops,
     badInput("scatter_add: indices must be i32 or i64, not ", typeStr(indices));
   requireDType(op, updates, Allowed::Numeric, "updates");
   const Shape &shape = r.getInts("shape");
-  requireNonNegative(op, "shape", shape);
+  requireShapeAttr(op, "shape", shape);
   checkShape(shape, dtypeSize(updates.dtype), "scatter_add: 'shape'");
   if (shape.empty())
     badInput("scatter_add: 'shape' must have rank >= 1");

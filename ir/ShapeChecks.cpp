@@ -100,6 +100,14 @@ void requireNonNegative(OpKind op, const char *attr,
                "' must not be negative, got ", shapeStr(v));
 }
 
+void requireShapeAttr(OpKind op, const char *attr,
+                      const std::vector<int64_t> &v) {
+  for (int64_t x : v)
+    if (x < 0 && !isSymbolic(x))
+      badInput(opName(op), ": attribute '", attr,
+               "' must not be negative, got ", shapeStr(v));
+}
+
 int64_t windowOut(OpKind op, int64_t in, int64_t padBegin, int64_t padEnd,
                   int64_t kernel, int64_t stride, int64_t dilation) {
   // Attributes may be any int64, so the sums and products are checked.

@@ -41,6 +41,11 @@ void requirePositive(OpKind op, const char *attr,
                      const std::vector<int64_t> &v);
 void requireNonNegative(OpKind op, const char *attr,
                         const std::vector<int64_t> &v);
+/// A shape attribute (iota's, broadcast_to's, scatter_add's): extents that
+/// are not negative, or symbolic dimensions (ir/SymbolicDim.h) of the
+/// graph's inputs, which the verifier checks.
+void requireShapeAttr(OpKind op, const char *attr,
+                      const std::vector<int64_t> &v);
 
 /// Output extent of a window along one dimension, or throws.
 int64_t windowOut(OpKind op, int64_t in, int64_t padBegin, int64_t padEnd,

@@ -384,7 +384,7 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
   }
   case OpKind::Iota: {
     TensorType t{r.getDType("dtype"), r.getInts("shape")};
-    requireNonNegative(op, "shape", t.shape);
+    requireShapeAttr(op, "shape", t.shape);
     requireDType(op, t, Allowed::Numeric, "result");
     checkType(t, "iota: 'shape'");
     if (t.rank() == 0)
@@ -424,7 +424,7 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
   }
   case OpKind::BroadcastTo: {
     Shape target = r.getInts("shape");
-    requireNonNegative(op, "shape", target);
+    requireShapeAttr(op, "shape", target);
     checkShape(target, 1, "broadcast_to: 'shape'");
     bool ok = ops[0].rank() <= target.size();
     for (size_t i = 0; ok && i < ops[0].rank(); ++i) {

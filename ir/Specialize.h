@@ -36,6 +36,22 @@ SymbolValues bindSymbols(const Graph &g,
 /// Throws BadInput naming the node when a value makes one ill-typed.
 Graph specialize(const Graph &g, const SymbolValues &values);
 
+/// The static graph `g` with its batch made the symbol `symbol`: input
+/// `features`, every other input of the same leading extent and every iota
+/// of it (unless it is 1) take the symbol as their leading dimension, and
+/// every node is inferred again, symbolic shape inference carrying the
+/// symbol through. A node whose attributes spell the old batch out (a
+/// reshape's target, a broadcast's, an iota's, a slice over the whole
+/// batch) is inferred again with them written in terms of the symbol, where
+/// its old result has the batch. specialize() at the old batch gives `g`
+/// back. Throws BadInput naming the node, its op and its types where the
+/// examples do not follow the batch (a constant of its size, a reshape
+/// that merges it with other axes, a slice or pad of it). The shape
+/// attributes of the result may hold the symbol, which the model formats
+/// do not write: it is for specialize(), not for saving.
+Graph generalizeBatch(const Graph &g, const std::string &features,
+                      SymbolId symbol);
+
 /// Throws BadInput unless `g` has no symbols: `stage` (such as "the
 /// compiler") needs a static graph. The message names the first symbolic
 /// input and how to give a batch.

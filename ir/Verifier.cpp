@@ -4,6 +4,7 @@
 #include "ir/Error.h"
 #include "ir/Graph.h"
 #include "ir/ShapeInference.h"
+#include "ir/SymbolicDim.h"
 
 #include <unordered_set>
 
@@ -15,6 +16,10 @@ void verify(const Graph &g) {
     checkType(v->type(), "input %" + v->name());
     defined.insert(v);
   }
+  std::unordered_set<SymbolId> inputSymbols;
+  for (const Value *v : g.inputs())
+    for (SymbolId s : shapeSymbols(v->type().shape))
+      inputSymbols.insert(s);
   for (const Param &p : g.params()) {
     checkType(p.value->type(), "parameter %" + p.value->name());
     if (p.data.type() != p.value->type())
@@ -38,6 +43,13 @@ void verify(const Graph &g) {
       badInput(node->describe(), ": declared type ",
                typeStr(node->result()->type()), " but the operands give ",
                typeStr(inferred));
+    // Symbols enter through the inputs only (a shape attribute may name
+    // theirs, not others).
+    for (SymbolId s : shapeSymbols(inferred.shape))
+      if (!inputSymbols.count(s))
+        badInput(node->describe(), ": its type ", typeStr(inferred),
+                 " has the symbol ", symbolName(s),
+                 ", which no input of the graph declares");
     defined.insert(node->result());
   }
   if (g.outputs().empty())
