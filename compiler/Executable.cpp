@@ -3,13 +3,18 @@
 
 #include "compiler/Profile.h"
 
+#include "compiler/BatchLowering.h"
 #include "compiler/CodeDump.h"
+#include "compiler/EntryWrappers.h"
 #include "compiler/Lowering.h"
 #include "compiler/StageDump.h"
 #include "compiler/jit/Jit.h"
 #include "ir/Error.h"
 #include "ir/SymbolicDim.h"
 #include "runtime/Runtime.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Module.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +26,11 @@
 #include <optional>
 
 namespace adjoint {
+
+namespace {
+/// The name of the JIT module's bind function.
+constexpr const char *kBindName = "adjoint_bind";
+} // namespace
 
 CodeDump dumpCode(const Graph &g, const CompileOptions &options) {
   CompileDump dump;
@@ -36,7 +46,6 @@ CompileDump dumpCompilation(const Graph &g, const CompileOptions &options) {
 
 struct Executable::Impl {
   std::unique_ptr<jit::JitModule> code;
-  void (*entry)(void **) = nullptr;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<std::string> nodeNames; ///< describe() of each node
   /// Per node, the type of the tensor its indices index (gather's data,
@@ -44,9 +53,12 @@ struct Executable::Impl {
   std::vector<TensorType> nodeIndexedTypes;
   std::vector<OpKind> nodeOps;
   std::vector<Tensor> params; ///< in slot order after the inputs
-  std::vector<void *> slots;
-  std::vector<void *> arenaSlots; ///< default pointer of every slot
-  std::vector<OutputSource> outputSources;
+  /// The bind function (compiler/EntryWrappers.h), which an object file
+  /// exports as NAME_run: it fills the slots from the arguments and calls
+  /// the entry. The pointer arrays it takes, filled per run.
+  BindFunction bind = nullptr;
+  std::vector<const void *> inputPtrs;
+  std::vector<void *> outputPtrs;
   /// Where each slot of a node result lives, and the arena's size, as
   /// functions of the batch (constants for a static graph).
   ArenaLayout arenaLayout;
@@ -54,10 +66,9 @@ struct Executable::Impl {
   int64_t arenaBytes = 0; ///< the arena's size at the last batch run
   size_t arenaCapacity = 0;
   /// For a graph compiled for every batch: its batch symbol, and the batch
-  /// of the current run, which slot layout.batchSlot points to.
+  /// the arena was last laid out for.
   std::optional<SymbolId> batchSymbol;
   int64_t batch = 0;
-  int batchSlot = -1;
   int64_t status[2] = {0, 0};
   int threads = 0;
   double compileSeconds = 0;
@@ -70,8 +81,7 @@ struct Executable::Impl {
   int64_t runs = 0;
   std::mutex mutex;
 
-  /// Lays the arena out for `batch`: allocates it when it is too small,
-  /// and points the default slots at its buffers.
+  /// Makes the arena large enough for `batch`.
   void reserveArena(int64_t batch, const std::string &graphName) {
     int64_t bytes = arenaLayout.bytes.at(batch);
     if (!arena || (size_t)bytes > arenaCapacity) {
@@ -85,11 +95,7 @@ struct Executable::Impl {
       arenaCapacity = size;
     }
     arenaBytes = bytes;
-    for (auto [slot, offset] : arenaLayout.offsets)
-      slots[slot] = arena.get() + offset.at(batch);
     this->batch = batch;
-    if (batchSlot >= 0)
-      slots[batchSlot] = &this->batch;
   }
 
   /// The batch that `inputs` give a graph compiled for every batch (each
@@ -181,11 +187,34 @@ std::unique_ptr<Executable> compile(const Graph &input,
   codegen::EmittedModule &emitted = lowered.emitted;
 
   auto impl = std::make_unique<Executable::Impl>();
-  const codegen::SlotLayout &layout = emitted.layout;
+  // Parameters are shared with the graph (never written); the bind function
+  // takes their addresses as constants, as an object file takes its data's.
+  llvm::Module &module = *emitted.module;
+  std::map<std::string, llvm::Constant *> storage;
+  for (const Param &p : g.params()) {
+    impl->params.push_back(p.data);
+    storage[p.value->name()] = llvm::ConstantExpr::getIntToPtr(
+        llvm::ConstantInt::get(
+            llvm::Type::getInt64Ty(module.getContext()),
+            (uint64_t)(uintptr_t)impl->params.back().bytes()),
+        llvm::PointerType::getUnqual(module.getContext()));
+  }
+  EntryBinding binding;
+  binding.lowered = &lowered;
+  binding.entry = module.getFunction(codegen::kEntryName);
+  for (size_t i = 0; i < g.outputs().size(); ++i)
+    binding.outputs.push_back(i);
+  binding.storage = &storage;
+  binding.staticArena = llvm::ConstantPointerNull::get(
+      llvm::PointerType::getUnqual(module.getContext()));
+  if (lowered.batch)
+    for (const Output &o : input.outputs())
+      binding.outputBytes.push_back(bytesOf(o.value->type()));
+  emitBindFunction(module, binding, kBindName,
+                   llvm::GlobalValue::ExternalLinkage);
   impl->code = jit::JitModule::compile(std::move(emitted.ctx),
                                        std::move(emitted.module));
-  impl->entry = reinterpret_cast<void (*)(void **)>(
-      impl->code->lookup(codegen::kEntryName));
+  impl->bind = reinterpret_cast<BindFunction>(impl->code->lookup(kBindName));
   impl->threads = options.threads;
   impl->kernelCount = lowered.pipeline.fusion.kernelCount();
   if (options.profile) {
@@ -205,17 +234,10 @@ std::unique_ptr<Executable> compile(const Graph &input,
   impl->intermediateBytes = memory.totalBytes;
   impl->graphIntermediateBytes = memory.graphIntermediateBytes;
 
-  // Buffers: parameters are shared with the graph (never written); node
-  // results live in one arena as the memory plan lays it out.
-  impl->slots.assign(layout.numSlots, nullptr);
   // A graph compiled for every batch declares its inputs and outputs with
   // the batch symbol; the lowered graph is at a sample batch.
   for (const Value *v : input.inputs())
     impl->inputs.push_back({v->name(), v->type()});
-  for (const Param &p : g.params()) {
-    impl->params.push_back(p.data);
-    impl->slots[layout.slotOf.at(p.value)] = impl->params.back().bytes();
-  }
   for (const auto &node : g.nodes()) {
     impl->nodeNames.push_back(node->describe());
     impl->nodeOps.push_back(node->op());
@@ -227,15 +249,12 @@ std::unique_ptr<Executable> compile(const Graph &input,
   }
   impl->arenaLayout = lowered.arena;
   impl->batchSymbol = lowered.batch;
-  impl->batchSlot = layout.batchSlot;
-  impl->slots[layout.statusSlot] = impl->status;
   if (!impl->batchSymbol)
     impl->reserveArena(0, g.name());
-  impl->arenaSlots = impl->slots;
-
   for (const Output &o : input.outputs())
     impl->outputs.push_back({o.name, o.value->type()});
-  impl->outputSources = outputSources(lowered);
+  impl->inputPtrs.resize(impl->inputs.size());
+  impl->outputPtrs.resize(impl->outputs.size());
   impl->compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
@@ -278,25 +297,24 @@ void Executable::run(std::span<const Tensor> inputs,
   std::lock_guard<std::mutex> lock(m.mutex);
   if (adjoint_rt_num_threads() != m.threads && m.threads > 0)
     adjoint_rt_set_num_threads(m.threads);
-  if (m.batchSymbol && (batch != m.batch || !m.arena)) {
-    std::copy(m.arenaSlots.begin(), m.arenaSlots.end(), m.slots.begin());
-    m.reserveArena(batch, m.nodeNames.empty() ? "" : "the model");
-    m.arenaSlots = m.slots;
-  }
-  std::copy(m.arenaSlots.begin(), m.arenaSlots.end(), m.slots.begin());
+  if (m.batchSymbol && (batch != m.batch || !m.arena))
+    m.reserveArena(batch, "the model");
   for (size_t i = 0; i < inputs.size(); ++i)
-    m.slots[i] = const_cast<std::byte *>(inputs[i].bytes());
+    m.inputPtrs[i] = inputs[i].bytes();
   for (size_t i = 0; i < outputs.size(); ++i)
-    if (m.outputSources[i].direct)
-      m.slots[m.outputSources[i].slot] = outputs[i].bytes();
+    m.outputPtrs[i] = outputs[i].bytes();
   m.status[0] = m.status[1] = 0;
 
+  // The bind function fills the slots, runs the kernels and copies the
+  // outputs the kernels do not write in place.
   if (m.profile) {
     profile::Recorder recorder(m.groupSeconds);
-    m.entry(m.slots.data());
+    m.bind(batch, m.inputPtrs.data(), m.outputPtrs.data(), m.arena.get(),
+           m.status);
     ++m.runs;
   } else {
-    m.entry(m.slots.data());
+    m.bind(batch, m.inputPtrs.data(), m.outputPtrs.data(), m.arena.get(),
+           m.status);
   }
 
   if (m.status[0] != 0) {
@@ -309,17 +327,6 @@ void Executable::run(std::span<const Tensor> inputs,
     failed(m.nodeNames[node], ": index ", m.status[1],
            " is out of range for data of type ",
            typeStr(m.nodeIndexedTypes[node]));
-  }
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const OutputSource &src = m.outputSources[i];
-    if (src.direct || outputs[i].byteSize() == 0)
-      continue;
-    const void *from = src.kind == OutputSource::Kind::Constant
-                           ? (const void *)src.constant.bytes()
-                           : m.slots[src.slot];
-    if (from == outputs[i].bytes())
-      continue; // an in-place output passed as its own input
-    std::memcpy(outputs[i].bytes(), from, outputs[i].byteSize());
   }
 }
 

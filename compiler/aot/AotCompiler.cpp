@@ -3,7 +3,7 @@
 
 #include "compiler/BatchLowering.h"
 #include "compiler/Lowering.h"
-#include "compiler/aot/EntryWrappers.h"
+#include "compiler/EntryWrappers.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/training/Trainer.h"
 #include "ir/Error.h"

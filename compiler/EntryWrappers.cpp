@@ -1,11 +1,11 @@
 //===- EntryWrappers.cpp - The C entry points of a compiled model ---------===//
-#include "compiler/aot/EntryWrappers.h"
+#include "compiler/EntryWrappers.h"
 
 #include "ir/Error.h"
 
 #include <llvm/IR/IRBuilder.h>
 
-namespace adjoint::aot {
+namespace adjoint {
 
 namespace {
 
@@ -60,23 +60,23 @@ void emitThreadSetup(llvm::Module &m, llvm::IRBuilder<> &b,
 
 } // namespace
 
-void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
+llvm::Function *emitBindFunction(llvm::Module &m, const EntryBinding &e,
+                                 const std::string &name,
+                                 llvm::GlobalValue::LinkageTypes linkage) {
   llvm::LLVMContext &ctx = m.getContext();
   llvm::Type *ptr = ptrTy(ctx);
   llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
   const Graph &g = e.lowered->pipeline.graph;
   const codegen::SlotLayout &layout = e.lowered->emitted.layout;
   const ArenaLayout &arenaLayout = e.lowered->arena;
-  // A model compiled for every batch takes the batch first.
   bool perBatch = e.lowered->batch.has_value();
-  std::vector<llvm::Type *> params = {ptr, ptr, ptr};
-  if (perBatch)
-    params.insert(params.begin(), i64);
-  llvm::Function *fn =
-      declareC(m, e.symbol, llvm::Type::getInt32Ty(ctx), params);
-  unsigned first = perBatch ? 1 : 0;
-  llvm::Value *inputs = fn->getArg(first), *outputs = fn->getArg(first + 1),
-              *arena = fn->getArg(first + 2);
+  llvm::Function *fn = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
+                              {i64, ptr, ptr, ptr, ptr}, false),
+      linkage, name, m);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Value *inputs = fn->getArg(1), *outputs = fn->getArg(2),
+              *arena = fn->getArg(3), *status = fn->getArg(4);
   llvm::Value *batch = perBatch ? fn->getArg(0) : nullptr;
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
   auto bytesAt = [&](BatchBytes x) -> llvm::Value * {
@@ -85,36 +85,19 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
     return b.CreateAdd(b.getInt64(x.base),
                        b.CreateMul(batch, b.getInt64(x.perBatch)));
   };
-  auto fail = [&](llvm::Value *bad, const char *name) {
-    auto *no = llvm::BasicBlock::Create(ctx, name, fn);
+  auto fail = [&](llvm::Value *bad, const char *label) {
+    auto *no = llvm::BasicBlock::Create(ctx, label, fn);
     auto *yes = llvm::BasicBlock::Create(ctx, "go_on", fn);
     b.CreateCondBr(bad, no, yes);
     b.SetInsertPoint(no);
     b.CreateRet(llvm::ConstantInt::getSigned(b.getInt32Ty(), -1));
     b.SetInsertPoint(yes);
   };
-  if (perBatch) {
+  if (perBatch)
     fail(b.CreateICmpSLT(batch, b.getInt64(1)), "no_batch");
-    if (!e.arenaBytesSymbol.empty()) {
-      // size_t ARENA_BYTES(int64_t batch): 0 for a batch below 1.
-      llvm::Function *sizeFn =
-          declareC(m, e.arenaBytesSymbol, sizeTy(m), {i64});
-      llvm::IRBuilder<> sb(llvm::BasicBlock::Create(ctx, "entry", sizeFn));
-      llvm::Value *n = sizeFn->getArg(0);
-      llvm::Value *bytes = sb.CreateAdd(
-          sb.getInt64(arenaLayout.bytes.base),
-          sb.CreateMul(n, sb.getInt64(arenaLayout.bytes.perBatch)));
-      bytes = sb.CreateSelect(sb.CreateICmpSLT(n, sb.getInt64(1)),
-                              sb.getInt64(0), bytes);
-      sb.CreateRet(sb.CreateZExtOrTrunc(bytes, sizeTy(m)));
-    }
-  }
 
   auto *slotsTy = llvm::ArrayType::get(ptr, layout.numSlots);
   llvm::Value *slots = b.CreateAlloca(slotsTy, nullptr, "slots");
-  auto *statusTy = llvm::ArrayType::get(b.getInt64Ty(), 2);
-  llvm::Value *status = b.CreateAlloca(statusTy, nullptr, "status");
-  b.CreateStore(llvm::ConstantAggregateZero::get(statusTy), status);
   auto slotAt = [&](int slot) {
     return b.CreateConstInBoundsGEP2_64(slotsTy, slots, 0, slot);
   };
@@ -182,7 +165,6 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
       b.CreateStore(callerPtr(outputs, i), slotAt(sources[e.outputs[i]].slot));
   b.CreateStore(status, slotAt(layout.statusSlot));
 
-  emitThreadSetup(m, b, e);
   b.CreateCall(e.entry, {slots});
 
   llvm::FunctionCallee freeFn =
@@ -239,6 +221,44 @@ void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
   if (owned)
     b.CreateCall(freeFn, {owned});
   b.CreateRet(b.getInt32(0));
+  return fn;
+}
+
+void emitEntryWrapper(llvm::Module &m, const EntryBinding &e) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::Type *ptr = ptrTy(ctx);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
+  const ArenaLayout &arenaLayout = e.lowered->arena;
+  bool perBatch = e.lowered->batch.has_value();
+  llvm::Function *bind = emitBindFunction(m, e, e.symbol + ".bind",
+                                          llvm::GlobalValue::InternalLinkage);
+  std::vector<llvm::Type *> params = {ptr, ptr, ptr};
+  if (perBatch)
+    params.insert(params.begin(), i64);
+  llvm::Function *fn =
+      declareC(m, e.symbol, llvm::Type::getInt32Ty(ctx), params);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  auto *statusTy = llvm::ArrayType::get(i64, 2);
+  llvm::Value *status = b.CreateAlloca(statusTy, nullptr, "status");
+  b.CreateStore(llvm::ConstantAggregateZero::get(statusTy), status);
+  emitThreadSetup(m, b, e);
+  unsigned first = perBatch ? 1 : 0;
+  b.CreateRet(b.CreateCall(
+      bind, {perBatch ? (llvm::Value *)fn->getArg(0) : b.getInt64(0),
+             fn->getArg(first), fn->getArg(first + 1), fn->getArg(first + 2),
+             status}));
+  if (perBatch && !e.arenaBytesSymbol.empty()) {
+    // size_t ARENA_BYTES(int64_t batch): 0 for a batch below 1.
+    llvm::Function *sizeFn = declareC(m, e.arenaBytesSymbol, sizeTy(m), {i64});
+    llvm::IRBuilder<> sb(llvm::BasicBlock::Create(ctx, "entry", sizeFn));
+    llvm::Value *n = sizeFn->getArg(0);
+    llvm::Value *bytes =
+        sb.CreateAdd(sb.getInt64(arenaLayout.bytes.base),
+                     sb.CreateMul(n, sb.getInt64(arenaLayout.bytes.perBatch)));
+    bytes = sb.CreateSelect(sb.CreateICmpSLT(n, sb.getInt64(1)), sb.getInt64(0),
+                            bytes);
+    sb.CreateRet(sb.CreateZExtOrTrunc(bytes, sizeTy(m)));
+  }
 }
 
 void emitParamAccessors(llvm::Module &m, const std::string &name,
@@ -353,4 +373,4 @@ void emitLoadWeights(llvm::Module &m, const std::string &name,
                              llvm::ConstantInt::getSigned(i32, -1)));
 }
 
-} // namespace adjoint::aot
+} // namespace adjoint

@@ -1,8 +1,10 @@
 //===- EntryWrappers.h - The C entry points of a compiled model -----------===//
 //
-// Internal to compiler/aot: LLVM IR functions that bind a compiled graph's
-// slots (caller buffers, parameter storage, the arena) and call its entry,
-// and the parameter accessors.
+// LLVM IR functions that bind a compiled graph's slots (caller buffers,
+// parameter storage, the arena, the batch) and call its entry: the calling
+// contract of compiled code, written once. The JIT (compiler/Executable.cpp)
+// calls the bind function itself; an object file (compiler/aot) exports it
+// behind NAME_run or NAME_run_batch, with the parameter accessors.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -15,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace adjoint::aot {
+namespace adjoint {
 
 /// One entry point: `int NAME(const void *const *inputs, void *const
 /// *outputs, void *arena)`, or for a model compiled for every batch `int
@@ -45,7 +47,23 @@ struct EntryBinding {
   std::string arenaBytesSymbol;
 };
 
-/// Emits the function `binding.symbol` into `m`.
+/// The bind function's type: int(int64_t batch, const void *const *inputs,
+/// void *const *outputs, void *arena, int64_t status[2]). `batch` is read by
+/// a model compiled for every batch (a batch below 1 returns -1) and
+/// ignored otherwise; `arena` NULL takes the static arena or, for every
+/// batch, one from the heap for the call; `status` receives the failing
+/// node + 1 and the detail of a data-dependent error, the return value
+/// being the node + 1 (0 on success).
+using BindFunction = int (*)(int64_t, const void *const *, void *const *,
+                             void *, int64_t *);
+
+/// Emits the bind function of `binding` into `m` as `name` with `linkage`.
+llvm::Function *emitBindFunction(llvm::Module &m, const EntryBinding &binding,
+                                 const std::string &name,
+                                 llvm::GlobalValue::LinkageTypes linkage);
+
+/// Emits the exported function `binding.symbol` into `m`: the thread setup
+/// on the first call, then the bind function.
 void emitEntryWrapper(llvm::Module &m, const EntryBinding &binding);
 
 /// A parameter's storage, size and name for the accessors.
@@ -65,4 +83,4 @@ void emitParamAccessors(llvm::Module &m, const std::string &name,
 void emitLoadWeights(llvm::Module &m, const std::string &name,
                      llvm::GlobalVariable *weights, int64_t bytes);
 
-} // namespace adjoint::aot
+} // namespace adjoint
