@@ -118,6 +118,9 @@ struct Trainer::Impl {
   Graph stepGraph{"step"};
   Graph evalGraph{"eval"};
   std::unique_ptr<Executable> stepExe, evalExe;
+  /// The evaluation was compiled once for every batch (the model's batch
+  /// is symbolic): it takes a batch of any size.
+  bool evalEveryBatch = false;
   std::vector<std::pair<std::string, std::string>> stepInPlace;
   // Argument lists, in the executables' input/output order; batch inputs
   // are filled in per call.
@@ -292,7 +295,20 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
   if (!options.compile)
     return; // the graphs alone, for dumps and ahead-of-time compilation
   m.stepExe = compile(m.stepGraph, stepOpts);
-  m.evalExe = compile(m.evalGraph, evalOpts);
+  // A symbolic batch: one evaluation for every batch, the last partial
+  // batch of a test split included; if its code cannot serve every batch,
+  // the evaluation at the training batch (and one per other size).
+  if (graphSymbols(symbolic.graph).size() == 1) {
+    try {
+      m.evalExe = compile(
+          evaluationGraph(symbolic.graph, trainable, spec_, m.hasAccuracy),
+          evalOpts);
+      m.evalEveryBatch = true;
+    } catch (const Error &) {
+    }
+  }
+  if (!m.evalExe)
+    m.evalExe = compile(m.evalGraph, evalOpts);
   m.evalOptions = copts;
 
   for (auto *values : {&m.params, &m.state})
@@ -402,8 +418,8 @@ StepResult Trainer::evaluate(const std::map<std::string, Tensor> &batch) {
   const Value *featuresIn = spec_.features.empty()
                                 ? nullptr
                                 : m.model.graph.findValue(spec_.features);
-  if (features != batch.end() && featuresIn && features->second.rank() > 0 &&
-      featuresIn->type().rank() > 0 &&
+  if (!m.evalEveryBatch && features != batch.end() && featuresIn &&
+      features->second.rank() > 0 && featuresIn->type().rank() > 0 &&
       features->second.shape()[0] != featuresIn->type().shape[0])
     return evaluateSized(batch, features->second.shape()[0]);
   bindBatch(batch, m.evalBatch, m.evalIn, m.model.graph);
