@@ -107,7 +107,7 @@ int64_t Executable::Impl::batchOf(std::span<const Tensor> given) const {
   if (!batchSymbol)
     return 0;
   int64_t n = 0;
-  std::string from;
+  size_t from = 0; // the input that gave n
   for (size_t i = 0; i < given.size(); ++i) {
     const TensorType &want = inputs[i].type, &got = given[i].type();
     if (want.dtype != got.dtype || want.shape.size() != got.shape.size())
@@ -130,10 +130,11 @@ int64_t Executable::Impl::batchOf(std::span<const Tensor> given) const {
       int64_t value = extent / coefficient;
       if (n != 0 && value != n)
         badInput("input %", inputs[i].name, " (", typeStr(got), ") gives ",
-                 symbolName(*batchSymbol), " = ", value, ", but ", from,
-                 " gives ", n);
+                 symbolName(*batchSymbol), " = ", value, ", but %",
+                 inputs[from].name, " (", typeStr(given[from].type()),
+                 ") gives ", n);
       n = value;
-      from = "%" + inputs[i].name + " (" + typeStr(got) + ")";
+      from = i;
     }
   }
   if (n == 0)
@@ -270,28 +271,28 @@ void Executable::run(std::span<const Tensor> inputs,
     badInput("run: expected ", m.outputs.size(), " outputs, got ",
              outputs.size());
   int64_t batch = m.batchOf(inputs);
-  SymbolValues bound;
-  if (m.batchSymbol)
-    bound[*m.batchSymbol] = batch;
   for (size_t i = 0; i < inputs.size(); ++i)
     if ((!m.batchSymbol && inputs[i].type() != m.inputs[i].type) ||
         !inputs[i].hasStorage())
       badInput("input %", m.inputs[i].name, " expects ",
                typeStr(m.inputs[i].type), ", got ", typeStr(inputs[i].type()));
+  // Compared dimension by dimension: a run allocates nothing.
+  auto boundDim = [&](int64_t d) {
+    return isSymbolic(d) ? dimCoefficient(d) * batch : d;
+  };
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const TensorType &declared = m.outputs[i].type;
-    // Binding copies the shape: static graphs (whose runs allocate
-    // nothing) compare the declared type.
-    bool ok = outputs[i].hasStorage() &&
-              (m.batchSymbol ? outputs[i].type().dtype == declared.dtype &&
-                                   outputs[i].type().shape ==
-                                       bindShape(declared.shape, bound)
-                             : outputs[i].type() == declared);
-    if (!ok)
-      badInput(
-          "output '", m.outputs[i].name, "' needs a tensor of type ",
-          typeStr(TensorType{declared.dtype, bindShape(declared.shape, bound)}),
-          ", got ", typeStr(outputs[i].type()));
+    const TensorType &declared = m.outputs[i].type, &got = outputs[i].type();
+    bool ok = outputs[i].hasStorage() && got.dtype == declared.dtype &&
+              got.rank() == declared.rank();
+    for (size_t d = 0; ok && d < got.rank(); ++d)
+      ok = got.shape[d] == boundDim(declared.shape[d]);
+    if (!ok) {
+      TensorType want = declared;
+      for (int64_t &d : want.shape)
+        d = boundDim(d);
+      badInput("output '", m.outputs[i].name, "' needs a tensor of type ",
+               typeStr(want), ", got ", typeStr(got));
+    }
   }
 
   std::lock_guard<std::mutex> lock(m.mutex);

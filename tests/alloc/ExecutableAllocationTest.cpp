@@ -47,4 +47,32 @@ TEST(ExecutableAllocation, ExampleMlpRunsAllocateNothing) {
   expectNoAllocations(m.graph, 1);
 }
 
+TEST(ExecutableAllocation, EveryBatchRunsAllocateNothing) {
+#if !ADJOINT_COUNT_ALLOCATIONS
+  GTEST_SKIP() << "counting allocations needs glibc and no sanitizer";
+#else
+  // Compiled once for every batch: after the first run at the largest
+  // batch, runs at it and at smaller ones allocate nothing.
+  Model m = loadModel(ADJOINT_SOURCE_DIR "/examples/fashion_mlp.pbtxt");
+  CompileOptions options;
+  options.threads = 1;
+  auto exe = compile(m.graph, options);
+  auto at = [](int64_t n) {
+    return std::pair<std::vector<Tensor>, std::vector<Tensor>>{
+        {Tensor(TensorType{DType::F32, {n, 784}}),
+         Tensor(TensorType{DType::I64, {n}})},
+        {Tensor(TensorType{DType::F32, {n, 10}}),
+         Tensor(TensorType{DType::F32, {n, 10}}), Tensor(TensorType{})}};
+  };
+  auto big = at(64), small = at(7);
+  exe->run(big.first, big.second);
+  long before = gAllocations.load();
+  for (int i = 0; i < 3; ++i) {
+    exe->run(small.first, small.second);
+    exe->run(big.first, big.second);
+  }
+  EXPECT_EQ(gAllocations.load() - before, 0);
+#endif
+}
+
 } // namespace
