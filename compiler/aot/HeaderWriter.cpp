@@ -167,6 +167,17 @@ std::string withCommas(int64_t n) {
   return s;
 }
 
+/// Where the parameters live, for the header's memory comment.
+std::string paramMemory(const AotInterface &api) {
+  std::string where = api.externalWeights
+                          ? "in a buffer " + api.name +
+                                "_load_weights fills from the weights file (" +
+                                withCommas(api.weightsBytes) + " bytes)"
+                      : api.writableParams ? "of writable data"
+                                           : "of read-only data";
+  return withCommas(api.paramBytes) + " bytes " + where;
+}
+
 /// The dtype macros and the opening of extern "C".
 void writePrologue(std::ostringstream &os, const std::string &guard) {
   os << "#ifndef " << guard << "\n#define " << guard << "\n\n"
@@ -221,14 +232,7 @@ std::string writeBatchHeader(const AotInterface &api,
      << "_arena_bytes(batch) = " << withCommas(api.run.arenaBytes) << " + "
      << withCommas(api.run.arenaBytesPerExample)
      << " * batch bytes per call, plus its inputs and outputs;\n"
-     << " *   parameters: " << withCommas(api.paramBytes) << " bytes "
-     << (api.externalWeights ? "in a buffer " + n +
-                                   "_load_weights fills from the weights "
-                                   "file (" +
-                                   withCommas(api.weightsBytes) + " bytes)"
-         : api.writableParams ? std::string("of writable data")
-                              : std::string("of read-only data"))
-     << ".\n */\n";
+     << " *   parameters: " << paramMemory(api) << ".\n */\n";
   writePrologue(os, guard);
   os << "#define " << n << "_NUM_INPUTS " << runIn.size() << "\n"
      << "#define " << n << "_NUM_OUTPUTS " << runOut.size() << "\n"
@@ -381,14 +385,7 @@ std::string writeHeader(const AotInterface &api) {
        << "_STEP_ARENA_BYTES);\n";
   os << " *   internal arena used when NULL is passed: "
      << withCommas(api.staticArenaBytes) << " bytes (zero-initialized data);\n"
-     << " *   parameters: " << withCommas(api.paramBytes) << " bytes "
-     << (api.externalWeights ? "in a buffer " + n +
-                                   "_load_weights fills from the weights "
-                                   "file (" +
-                                   withCommas(api.weightsBytes) + " bytes)"
-         : api.writableParams ? std::string("of writable data")
-                              : std::string("of read-only data"))
-     << ";\n";
+     << " *   parameters: " << paramMemory(api) << ";\n";
   if (api.step)
     os << " *   optimizer state: " << withCommas(api.stateBytes)
        << " bytes of writable data;\n";
