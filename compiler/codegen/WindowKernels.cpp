@@ -21,35 +21,25 @@ std::string kernelName(const Node &node, int idx) {
   return "k" + std::to_string(idx) + "." + std::string(opName(node.op()));
 }
 
-/// Offsets (in elements) of every batch entry of an operand whose batch
+/// The offset (in elements) of batch entry `i` of an operand whose batch
 /// shape `operandBatch` broadcasts to `batch`, for matrices of `matrixSize`.
-std::vector<int64_t> batchOffsets(const Shape &batch, const Shape &operandBatch,
-                                  int64_t matrixSize) {
+/// Computed, not tabulated: the leading batch extent may be the model's
+/// batch, which a graph compiled for every batch knows at run time only
+/// (compiler/codegen/LiftBatch.h), and it is never a divisor here.
+llvm::Value *batchOffset(llvm::IRBuilder<> &b, llvm::Value *i,
+                         const Shape &batch, const Shape &operandBatch,
+                         int64_t matrixSize) {
   std::vector<int64_t> strides = broadcastStrides(operandBatch, batch);
-  int64_t count = 1;
-  for (int64_t d : batch)
-    count *= d;
-  std::vector<int64_t> offsets(count, 0);
-  for (int64_t i = 0; i < count; ++i) {
-    int64_t rem = i, off = 0;
-    for (size_t d = batch.size(); d-- > 0;) {
-      off += (rem % batch[d]) * strides[d];
-      rem /= batch[d];
-    }
-    offsets[i] = off * matrixSize;
+  llvm::Value *rest = i, *offset = b.getInt64(0);
+  for (size_t d = batch.size(); d-- > 0;) {
+    llvm::Value *digit =
+        d == 0 ? rest : b.CreateURem(rest, b.getInt64(batch[d]));
+    if (strides[d] != 0)
+      offset = b.CreateAdd(offset, b.CreateMul(digit, b.getInt64(strides[d])));
+    if (d > 0)
+      rest = b.CreateUDiv(rest, b.getInt64(batch[d]));
   }
-  return offsets;
-}
-
-llvm::GlobalVariable *offsetTable(EmitContext &ec, const std::string &name,
-                                  const std::vector<int64_t> &values) {
-  auto *ty = llvm::ArrayType::get(ec.i64(), values.size());
-  std::vector<llvm::Constant *> elems;
-  for (int64_t v : values)
-    elems.push_back(llvm::ConstantInt::getSigned(ec.i64(), v));
-  return new llvm::GlobalVariable(ec.module, ty, true,
-                                  llvm::GlobalValue::PrivateLinkage,
-                                  llvm::ConstantArray::get(ty, elems), name);
+  return b.CreateMul(offset, b.getInt64(matrixSize));
 }
 
 } // namespace
@@ -122,8 +112,6 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   int64_t batch = 1;
   for (int64_t x : d.batch)
     batch *= x;
-  std::vector<int64_t> offA = batchOffsets(d.batch, d.batchA, d.m * d.k);
-  std::vector<int64_t> offB = batchOffsets(d.batch, d.batchB, d.k * d.n);
 
   if (isFloat(t)) {
     // One runtime GEMM per batch entry; each GEMM is parallel itself.
@@ -131,16 +119,11 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     llvm::IRBuilder<> &b = k.b;
     llvm::Type *st = ec.storageType(t);
     llvm::FunctionCallee gemm = declareRuntimeGemm(ec, t);
-    llvm::GlobalVariable *tabA =
-        offsetTable(ec, kernelName(node, idx) + ".a", offA);
-    llvm::GlobalVariable *tabB =
-        offsetTable(ec, kernelName(node, idx) + ".b", offB);
     emitLoop(b, b.getInt64(0), b.getInt64(batch), [&](llvm::Value *i) {
-      auto load = [&](llvm::GlobalVariable *tab) {
-        return b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tab, {i}));
-      };
-      llvm::Value *pa = b.CreateInBoundsGEP(st, k.buffers[1], load(tabA));
-      llvm::Value *pb = b.CreateInBoundsGEP(st, k.buffers[2], load(tabB));
+      llvm::Value *pa = b.CreateInBoundsGEP(
+          st, k.buffers[1], batchOffset(b, i, d.batch, d.batchA, d.m * d.k));
+      llvm::Value *pb = b.CreateInBoundsGEP(
+          st, k.buffers[2], batchOffset(b, i, d.batch, d.batchB, d.k * d.n));
       llvm::Value *pc = b.CreateInBoundsGEP(
           st, k.buffers[0], b.CreateMul(i, b.getInt64(d.m * d.n)));
       b.CreateCall(gemm, {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k), pa,
@@ -159,20 +142,15 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   int64_t sB[2] = {vb.transposed ? 1 : d.n, vb.transposed ? d.k : 1};
   KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
   llvm::IRBuilder<> &b = k.b;
-  llvm::GlobalVariable *tabA =
-      offsetTable(ec, kernelName(node, idx) + ".a", offA);
-  llvm::GlobalVariable *tabB =
-      offsetTable(ec, kernelName(node, idx) + ".b", offB);
   llvm::AllocaInst *acc = k.stackSlot(ec.valueType(t), "acc");
   // Rows are (batch entry, row of A) pairs.
   emitLoop(b, k.begin, k.end, [&](llvm::Value *row) {
     llvm::Value *bi = b.CreateSDiv(row, b.getInt64(d.m));
     llvm::Value *mi = b.CreateSRem(row, b.getInt64(d.m));
-    llvm::Value *aRow = b.CreateAdd(
-        b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tabA, {bi})),
-        b.CreateMul(mi, b.getInt64(sA[0])));
-    llvm::Value *bBase =
-        b.CreateLoad(ec.i64(), b.CreateInBoundsGEP(ec.i64(), tabB, {bi}));
+    llvm::Value *aRow =
+        b.CreateAdd(batchOffset(b, bi, d.batch, d.batchA, d.m * d.k),
+                    b.CreateMul(mi, b.getInt64(sA[0])));
+    llvm::Value *bBase = batchOffset(b, bi, d.batch, d.batchB, d.k * d.n);
     emitLoop(b, b.getInt64(0), b.getInt64(d.n), [&](llvm::Value *j) {
       b.CreateStore(emitConstant(ec, t, 0), acc);
       emitLoop(b, b.getInt64(0), b.getInt64(d.k), [&](llvm::Value *kk) {

@@ -9,7 +9,10 @@
 #include "compiler/CodeDump.h"
 #include "compiler/Executable.h"
 #include "compiler/StageDump.h"
+#include "ir/Builder.h"
 #include "ir/Error.h"
+#include "ir/Layers.h"
+#include "ir/Losses.h"
 #include "ir/ModelIO.h"
 #include "ir/Specialize.h"
 #include "ir/TextFormat.h"
@@ -109,6 +112,25 @@ TEST(EveryBatch, MlpMatchesStaticCompilesOnTwoThreads) {
 TEST(EveryBatch, ChannelsLastCnnMatchesStaticCompilesBitForBit) {
   Model m = loadModel(ADJOINT_SOURCE_DIR "/examples/tf_cnn.pbtxt");
   expectSameAsStatic(m.graph, {1, 2, 7, 64}, 2);
+}
+
+TEST(EveryBatch, TransformerEncoderMatchesStaticCompilesBitForBit) {
+  // Batched matmuls over [N, heads] and a softmax over the keys.
+  Graph g("encoder");
+  Builder b(g);
+  int64_t n = symbolicDim(internSymbol("N"));
+  Value *x = b.input("x", {DType::F32, {n, 6, 8}});
+  Value *y = b.input("y", {DType::I64, {n}});
+  TransformerOptions o;
+  o.heads = 2;
+  o.feedForward = 16;
+  Value *h =
+      transformerEncoderLayer(b, addLearnedPositions(b, x, "pos", 1), "enc", o);
+  Value *w = b.param("w", {DType::F32, {8, 10}}, glorotUniform(3));
+  Value *logits = b.matmul(b.reduceMean(h, std::vector<int64_t>{1}), w);
+  b.output("logits", logits);
+  b.output("loss", sparseSoftmaxCrossEntropy(b, logits, y));
+  expectSameAsStatic(g, {1, 2, 7, 64}, 2);
 }
 
 TEST(EveryBatch, BatchesMayComeInAnyOrder) {

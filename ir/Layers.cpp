@@ -1,0 +1,184 @@
+//===- Layers.cpp - Transformer layers as builder composites --------------===//
+#include "ir/Layers.h"
+
+#include "ir/Error.h"
+#include "ir/SymbolicDim.h"
+
+#include <cmath>
+
+namespace adjoint {
+
+namespace {
+
+InitSpec uniformInit(uint64_t seed, double low, double high) {
+  InitSpec s;
+  s.kind = InitSpec::Kind::Uniform;
+  s.seed = seed;
+  s.low = low;
+  s.high = high;
+  return s;
+}
+
+InitSpec onesInit() {
+  InitSpec s;
+  s.kind = InitSpec::Kind::Ones;
+  return s;
+}
+
+/// x must be a float sequence [N, T, D] with static T and D.
+void requireSequence(const char *layer, const Value *x) {
+  const TensorType &t = x->type();
+  if (!isFloat(t.dtype) || t.rank() != 3 || isSymbolic(t.shape[1]) ||
+      isSymbolic(t.shape[2]))
+    badInput(layer,
+             ": needs a float sequence [batch, time, features] with "
+             "a static time and feature count, not ",
+             typeStr(t));
+}
+
+/// x @ w + bias with w [in, out] Glorot-uniform and bias zeros, named
+/// PREFIX_w and PREFIX_b (PREFIX_wq/_bq with a `which` of "q").
+Value *projection(Builder &b, Value *x, int64_t out, const std::string &prefix,
+                  const std::string &which, uint64_t seed) {
+  DType t = x->type().dtype;
+  int64_t in = x->type().shape.back();
+  Value *w =
+      b.param(prefix + "_w" + which, {t, {in, out}}, glorotUniform(seed));
+  Value *bias = b.param(prefix + "_b" + which, {t, {out}}, zerosInit());
+  return b.dense(x, w, bias);
+}
+
+} // namespace
+
+Value *gelu(Builder &b, Value *x) {
+  if (!isFloat(x->type().dtype))
+    badInput("gelu: needs a float operand, not ", typeStr(x->type()));
+  DType t = x->type().dtype;
+  Value *cdf = b.mul(
+      b.scalar(t, 0.5),
+      b.add(b.scalar(t, 1), b.erf(b.mul(x, b.scalar(t, 1 / std::sqrt(2.0))))));
+  return b.mul(x, cdf);
+}
+
+Value *layerNorm(Builder &b, Value *x, const std::string &prefix,
+                 double epsilon) {
+  const TensorType &t = x->type();
+  if (!isFloat(t.dtype) || t.rank() == 0 || isSymbolic(t.shape.back()))
+    badInput("layerNorm ", prefix,
+             ": needs a float operand of rank >= 1 "
+             "with a static last axis, not ",
+             typeStr(t));
+  int64_t d = t.shape.back();
+  std::vector<int64_t> last = {-1};
+  Value *centered = b.sub(x, b.reduceMean(x, last, true));
+  Value *variance = b.reduceMean(b.mul(centered, centered), last, true);
+  Value *normalized =
+      b.div(centered, b.sqrt(b.add(variance, b.scalar(t.dtype, epsilon))));
+  Value *gamma = b.param(prefix + "_gamma", {t.dtype, {d}}, onesInit());
+  Value *beta = b.param(prefix + "_beta", {t.dtype, {d}}, zerosInit());
+  return b.add(b.mul(normalized, gamma), beta);
+}
+
+Value *embedding(Builder &b, Value *ids, int64_t vocabulary, int64_t dim,
+                 const std::string &prefix, uint64_t seed) {
+  DType t = ids->type().dtype;
+  if ((t != DType::I32 && t != DType::I64) || vocabulary <= 0 || dim <= 0)
+    badInput("embedding ", prefix,
+             ": needs i32 or i64 ids and a positive "
+             "vocabulary and width, not ids ",
+             typeStr(ids->type()), ", vocabulary ", vocabulary, ", width ",
+             dim);
+  Value *table = b.param(prefix + "_table", {DType::F32, {vocabulary, dim}},
+                         uniformInit(seed, -0.05, 0.05));
+  return b.gather(table, ids, 0);
+}
+
+Value *addLearnedPositions(Builder &b, Value *x, const std::string &prefix,
+                           uint64_t seed) {
+  requireSequence("addLearnedPositions", x);
+  const Shape &s = x->type().shape;
+  Value *table = b.param(prefix + "_table", {x->type().dtype, {s[1], s[2]}},
+                         uniformInit(seed, -0.05, 0.05));
+  return b.add(x, table);
+}
+
+Value *addSinusoidalPositions(Builder &b, Value *x) {
+  requireSequence("addSinusoidalPositions", x);
+  int64_t time = x->type().shape[1], d = x->type().shape[2];
+  std::vector<double> table((size_t)(time * d));
+  for (int64_t p = 0; p < time; ++p)
+    for (int64_t i = 0; i < d; ++i) {
+      double angle =
+          (double)p / std::pow(10000.0, (double)(i / 2 * 2) / (double)d);
+      table[(size_t)(p * d + i)] = i % 2 ? std::cos(angle) : std::sin(angle);
+    }
+  return b.add(
+      x, b.constant(Tensor::fromDoubles(x->type().dtype, {time, d}, table)));
+}
+
+Value *multiHeadAttention(Builder &b, Value *x, int64_t heads,
+                          const std::string &prefix, uint64_t seed,
+                          bool causal) {
+  requireSequence("multiHeadAttention", x);
+  const Shape &s = x->type().shape;
+  int64_t n = s[0], time = s[1], d = s[2];
+  if (heads <= 0 || d % heads != 0)
+    badInput("multiHeadAttention ", prefix, ": ", heads,
+             " heads do not divide the ", d, " features of ",
+             typeStr(x->type()));
+  int64_t width = d / heads;
+  DType t = x->type().dtype;
+  // [N, T, D] -> [N, heads, T, width].
+  auto split = [&](Value *v) {
+    return b.transpose(b.reshape(v, {n, time, heads, width}), {0, 2, 1, 3});
+  };
+  Value *q = split(projection(b, x, d, prefix, "q", seed));
+  Value *k = split(projection(b, x, d, prefix, "k", seed + 1));
+  Value *v = split(projection(b, x, d, prefix, "v", seed + 2));
+  Value *scores =
+      b.mul(b.matmul(q, b.transpose(k, {0, 1, 3, 2})),
+            b.scalar(t, 1 / std::sqrt((double)width))); // [N, heads, T, T]
+  if (causal) {
+    // Position t sees positions <= t: the others get a score of -1e9,
+    // whose exponential is 0 next to any finite score.
+    std::vector<double> mask((size_t)(time * time), 0.0);
+    for (int64_t i = 0; i < time; ++i)
+      for (int64_t j = i + 1; j < time; ++j)
+        mask[(size_t)(i * time + j)] = -1e9;
+    scores =
+        b.add(scores, b.constant(Tensor::fromDoubles(t, {time, time}, mask)));
+  }
+  Value *context = b.matmul(b.softmax(scores, -1), v); // [N, heads, T, width]
+  Value *merged = b.reshape(b.transpose(context, {0, 2, 1, 3}), {n, time, d});
+  return projection(b, merged, d, prefix, "o", seed + 3);
+}
+
+Value *transformerEncoderLayer(Builder &b, Value *x, const std::string &prefix,
+                               const TransformerOptions &o) {
+  requireSequence("transformerEncoderLayer", x);
+  if (o.feedForward <= 0)
+    badInput("transformerEncoderLayer ", prefix,
+             ": the feed-forward width must be positive, not ", o.feedForward);
+  int64_t d = x->type().shape[2];
+  auto attention = [&](Value *in) {
+    return multiHeadAttention(b, in, o.heads, prefix + "_attn", o.seed,
+                              o.causal);
+  };
+  auto feedForward = [&](Value *in) {
+    Value *h =
+        projection(b, in, o.feedForward, prefix + "_ff1", "", o.seed + 4);
+    h = o.gelu ? gelu(b, h) : b.relu(h);
+    return projection(b, h, d, prefix + "_ff2", "", o.seed + 5);
+  };
+  auto norm = [&](Value *in, const char *which) {
+    return layerNorm(b, in, prefix + "_" + which, o.epsilon);
+  };
+  if (o.normFirst) {
+    Value *h = b.add(x, attention(norm(x, "ln1")));
+    return b.add(h, feedForward(norm(h, "ln2")));
+  }
+  Value *h = norm(b.add(x, attention(x)), "ln1");
+  return norm(b.add(h, feedForward(h)), "ln2");
+}
+
+} // namespace adjoint

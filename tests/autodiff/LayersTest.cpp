@@ -1,0 +1,187 @@
+//===- LayersTest.cpp - Transformer layers: values, JIT, gradients, errors
+//-===//
+//
+// The layers of ir/Layers.h four ways: values computed by hand, the
+// interpreter against the JIT on random data, gradients against central
+// differences in f64, and bad input.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Layers.h"
+#include "GradCheck.h"
+#include "ir/Error.h"
+#include "ir/Interpreter.h"
+#include "ir/Specialize.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace adjoint;
+using namespace adjoint::testing;
+
+namespace {
+
+TensorType f32(Shape s) { return {DType::F32, std::move(s)}; }
+
+/// The value of parameter `name` of `g`, to set by hand.
+Tensor &paramData(Graph &g, const std::string &name) {
+  for (Param &p : g.params())
+    if (p.value->name() == name)
+      return p.data;
+  throw std::runtime_error("no parameter " + name);
+}
+
+TEST(Layers, GeluAndLayerNormByHand) {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", f64({1, 4}));
+  b.output("gelu", gelu(b, x));
+  b.output("ln", layerNorm(b, x, "ln", 0.0));
+  auto out = runBoth(
+      g, {{"x", Tensor::fromDoubles(DType::F64, {1, 4},
+                                    std::vector<double>{-1, 0, 1, 2})}});
+  // 0.5 x (1 + erf(x / sqrt 2)).
+  expectValues(out.at("gelu"), {-0.15865525393145707, 0, 0.8413447460685429,
+                                1.9544997361036416});
+  // Mean 0.5, biased variance 1.25.
+  double s = std::sqrt(1.25);
+  expectValues(out.at("ln"), {-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s});
+}
+
+TEST(Layers, AttentionByHand) {
+  // One head of width 2 over two positions, every projection the identity:
+  // each position's output is the softmax(q k^T / sqrt 2)-weighted mean of
+  // the values, which are the inputs.
+  for (bool causal : {false, true}) {
+    Graph g("m");
+    Builder b(g);
+    Value *x = b.input("x", f64({1, 2, 2}));
+    b.output("y", multiHeadAttention(b, x, 1, "a", 1, causal));
+    for (const char *w : {"a_wq", "a_wk", "a_wv", "a_wo"})
+      paramData(g, w) = Tensor::fromDoubles(DType::F64, {2, 2},
+                                            std::vector<double>{1, 0, 0, 1});
+    std::vector<double> xs = {1, 0, 0.5, 2};
+    auto y = runBoth(g, {{"x", Tensor::fromDoubles(DType::F64, {1, 2, 2}, xs)}})
+                 .at("y");
+    std::vector<double> want;
+    for (int i = 0; i < 2; ++i) {
+      double s[2], total = 0;
+      for (int j = 0; j < 2; ++j) {
+        s[j] = causal && j > i ? 0
+                               : std::exp((xs[i * 2] * xs[j * 2] +
+                                           xs[i * 2 + 1] * xs[j * 2 + 1]) /
+                                          std::sqrt(2.0));
+        total += s[j];
+      }
+      for (int c = 0; c < 2; ++c)
+        want.push_back((s[0] * xs[c] + s[1] * xs[2 + c]) / total);
+    }
+    expectValues(y, want, 1e-9);
+  }
+}
+
+TEST(Layers, SinusoidalPositions) {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", f64({1, 3, 4}));
+  b.output("y", addSinusoidalPositions(b, x));
+  auto y = runBoth(g, {{"x", Tensor(f64({1, 3, 4}))}}).at("y");
+  // Position 2: sin(2), cos(2), sin(2 / 100), cos(2 / 100).
+  EXPECT_NEAR(y.elementAsDouble(8), std::sin(2.0), 1e-12);
+  EXPECT_NEAR(y.elementAsDouble(9), std::cos(2.0), 1e-12);
+  EXPECT_NEAR(y.elementAsDouble(10), std::sin(0.02), 1e-12);
+  EXPECT_NEAR(y.elementAsDouble(11), std::cos(0.02), 1e-12);
+}
+
+/// An encoder stack on a symbolic batch, with embeddings and positions.
+Graph encoder(bool normFirst, bool causal, bool relu) {
+  Graph g("enc");
+  Builder b(g);
+  int64_t n = symbolicDim(internSymbol("N"));
+  Value *ids = b.input("ids", {DType::I64, {n, 5}});
+  Value *h = embedding(b, ids, 11, 8, "emb", 1);
+  h = addLearnedPositions(b, h, "pos", 2);
+  TransformerOptions o;
+  o.heads = 2;
+  o.feedForward = 16;
+  o.normFirst = normFirst;
+  o.causal = causal;
+  o.gelu = !relu;
+  h = transformerEncoderLayer(b, h, "enc1", o);
+  o.seed = 9;
+  h = transformerEncoderLayer(b, h, "enc2", o);
+  b.output("y", h);
+  return g;
+}
+
+TEST(Layers, EncoderInterpreterMatchesJit) {
+  for (int variant = 0; variant < 4; ++variant) {
+    SCOPED_TRACE(variant);
+    Graph g = encoder(variant & 1, variant & 2, variant == 3);
+    auto exe = compile(g, singleThread()); // one compile for every batch
+    for (int64_t batch : {1, 3}) {
+      std::vector<double> ids;
+      for (int64_t i = 0; i < batch * 5; ++i)
+        ids.push_back((double)((i * 7 + variant) % 11));
+      std::map<std::string, Tensor> in = {
+          {"ids", Tensor::fromDoubles(DType::I64, {batch, 5}, ids)}};
+      Tensor want = interpret(specialize(g, bindSymbols(g, in)), in).at("y");
+      Tensor got = exe->run(in).at("y");
+      ASSERT_EQ(got.type(), want.type());
+      for (int64_t i = 0; i < want.numElements(); ++i)
+        EXPECT_NEAR(got.elementAsDouble(i), want.elementAsDouble(i),
+                    1e-4 * (1 + std::abs(want.elementAsDouble(i))))
+            << i;
+    }
+  }
+}
+
+TEST(Layers, GradientsMatchFiniteDifferences) {
+  for (bool normFirst : {false, true})
+    expectGradientsMatch([&](CaseBuilder &b) {
+      Value *x = b.uniform({2, 3, 4}, -1, 1);
+      TransformerOptions o;
+      o.heads = 2;
+      o.feedForward = 6;
+      o.normFirst = normFirst;
+      o.causal = normFirst;
+      Value *h = transformerEncoderLayer(b, x, "enc", o);
+      return addSinusoidalPositions(b, h);
+    });
+  expectGradientsMatch(
+      [](CaseBuilder &b) { return gelu(b, b.uniform({7}, -3, 3)); });
+}
+
+TEST(Layers, BadInputNamesTheLayer) {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", f32({2, 5, 6}));
+  Value *flat = b.input("flat", f32({2, 6}));
+  Value *ids = b.input("ids", f32({2, 5}));
+  auto message = [](auto build) {
+    try {
+      build();
+    } catch (const Error &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] {
+              multiHeadAttention(b, x, 4, "a", 1);
+            }).find("4 heads do not divide the 6 features"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              transformerEncoderLayer(b, flat, "e");
+            }).find("transformerEncoderLayer: needs a float sequence"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              embedding(b, ids, 10, 4, "emb", 1);
+            }).find("embedding emb: needs i32 or i64 ids"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              gelu(b, b.cast(ids, DType::I64));
+            }).find("gelu: needs a float operand"),
+            std::string::npos);
+}
+
+} // namespace
