@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Builder.h"
 #include "ir/Error.h"
+#include "ir/Layers.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
 #include "ir/SymbolicDim.h"
@@ -196,6 +197,32 @@ Model tfCnn() {
 
 } // namespace
 
+/// A Transformer encoder on Fashion-MNIST images read as sequences of 28
+/// rows of 28 pixels: x [N, 784] reshaped to [N, 28, 28], a linear
+/// embedding to 64, learned positions, two encoder layers (4 heads,
+/// feed-forward 128, GELU, layer norm after each block as PyTorch's
+/// default), the mean over the rows and dense 10; batches of 64, eight
+/// epochs.
+Model fashionTransformer() {
+  Model m{Graph("fashion_transformer"), adamSpec(64)};
+  m.training->epochs = 8;
+  Builder b(m.graph);
+  Value *x = b.input("x", f32({batchN(), 784}));
+  Value *y = b.input("y", {DType::I64, {batchN()}});
+  Value *rows = b.reshape(x, {batchN(), 28, 28});
+  Value *h = addLearnedPositions(b, dense(b, rows, "embed", 64, 41), "pos", 42);
+  TransformerOptions encoder;
+  encoder.heads = 4;
+  encoder.feedForward = 128;
+  encoder.seed = 43;
+  h = transformerEncoderLayer(b, h, "enc1", encoder);
+  encoder.seed = 53;
+  h = transformerEncoderLayer(b, h, "enc2", encoder);
+  Value *pooled = b.reduceMean(h, std::vector<int64_t>{1});
+  classifierOutputs(b, dense(b, pooled, "head", 10, 61), y);
+  return m;
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     std::cerr << "usage: make_examples DIR\n";
@@ -208,6 +235,8 @@ int main(int argc, char **argv) {
     saveModel(fashionMlpWide(), (dir / "fashion_mlp_wide.pbtxt").string());
     saveModel(fashionCnn(), (dir / "fashion_cnn.pbtxt").string());
     saveModel(tfCnn(), (dir / "tf_cnn.pbtxt").string());
+    saveModel(fashionTransformer(),
+              (dir / "fashion_transformer.pbtxt").string());
   } catch (const Error &e) {
     std::cerr << "make_examples: error: " << e.what() << "\n";
     return e.kind() == ErrorKind::BadInput ? 2 : 1;
