@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """torch_training_check.py: checks Adjoint's gradients and Adam step against PyTorch.
 
-For examples/fashion_mlp.pbtxt and examples/fashion_cnn.pbtxt: exports the
+For examples/fashion_mlp.pbtxt, examples/fashion_cnn.pbtxt and
+examples/fashion_transformer.pbtxt (whose encoder layers are PyTorch's own
+nn.TransformerEncoderLayer, GELU, no dropout, layer norm after each block,
+with Adjoint's weights copied in): exports the
 weights with `adjoint convert --materialize` and reads them with the protobuf
 module generated from proto/adjoint.proto; builds the same network in
 PyTorch (nn.Linear, nn.Conv2d, max_pool2d, F.cross_entropy) with those
@@ -72,9 +75,71 @@ def cnn(p, x):
     return F.linear(h, p["fc2_w"].T, p["fc2_b"])
 
 
+def encoder_layer(p, prefix):
+    """PyTorch's encoder layer holding Adjoint's weights of layer `prefix`
+    (x @ W in Adjoint, x @ W^T in torch.nn.Linear)."""
+    d = p[prefix + "_attn_wq"].shape[0]
+    ff = p[prefix + "_ff1_w"].shape[1]
+    layer = torch.nn.TransformerEncoderLayer(
+        d, 4, dim_feedforward=ff, dropout=0.0, activation="gelu",
+        batch_first=True, norm_first=False).double()
+    attn = layer.self_attn
+    with torch.no_grad():
+        attn.in_proj_weight.copy_(torch.cat(
+            [p[f"{prefix}_attn_w{w}"].T for w in "qkv"]))
+        attn.in_proj_bias.copy_(torch.cat(
+            [p[f"{prefix}_attn_b{w}"] for w in "qkv"]))
+        attn.out_proj.weight.copy_(p[prefix + "_attn_wo"].T)
+        attn.out_proj.bias.copy_(p[prefix + "_attn_bo"])
+        layer.linear1.weight.copy_(p[prefix + "_ff1_w"].T)
+        layer.linear1.bias.copy_(p[prefix + "_ff1_b"])
+        layer.linear2.weight.copy_(p[prefix + "_ff2_w"].T)
+        layer.linear2.bias.copy_(p[prefix + "_ff2_b"])
+        for n, norm in (("ln1", layer.norm1), ("ln2", layer.norm2)):
+            norm.weight.copy_(p[f"{prefix}_{n}_gamma"])
+            norm.bias.copy_(p[f"{prefix}_{n}_beta"])
+    return layer
+
+
+def encoder_grads(layer, prefix):
+    """The gradients of `layer`'s weights under Adjoint's names."""
+    attn, d = layer.self_attn, layer.linear1.in_features
+    g = {}
+    for i, w in enumerate("qkv"):
+        g[f"{prefix}_attn_w{w}"] = attn.in_proj_weight.grad[i * d:(i + 1) * d].T
+        g[f"{prefix}_attn_b{w}"] = attn.in_proj_bias.grad[i * d:(i + 1) * d]
+    g[prefix + "_attn_wo"] = attn.out_proj.weight.grad.T
+    g[prefix + "_attn_bo"] = attn.out_proj.bias.grad
+    g[prefix + "_ff1_w"] = layer.linear1.weight.grad.T
+    g[prefix + "_ff1_b"] = layer.linear1.bias.grad
+    g[prefix + "_ff2_w"] = layer.linear2.weight.grad.T
+    g[prefix + "_ff2_b"] = layer.linear2.bias.grad
+    for n, norm in (("ln1", layer.norm1), ("ln2", layer.norm2)):
+        g[f"{prefix}_{n}_gamma"] = norm.weight.grad
+        g[f"{prefix}_{n}_beta"] = norm.bias.grad
+    return g
+
+
+def transformer(p, x):
+    """Returns the logits and a function giving every gradient by name."""
+    layers = [encoder_layer(p, e) for e in ("enc1", "enc2")]
+    h = x.reshape(-1, 28, 28) @ p["embed_w"] + p["embed_b"] + p["pos_table"]
+    for layer in layers:
+        h = layer(h)
+    logits = h.mean(dim=1) @ p["head_w"] + p["head_b"]
+
+    def grads():
+        g = {k: v.grad for k, v in p.items() if v.grad is not None}
+        for e, layer in zip(("enc1", "enc2"), layers):
+            g.update(encoder_grads(layer, e))
+        return g
+    return logits, grads
+
+
 MODELS = {
     "fashion_mlp": (mlp, (32, 784)),
     "fashion_cnn": (cnn, (64, 1, 28, 28)),
+    "fashion_transformer": (transformer, (64, 784)),
 }
 
 
@@ -85,14 +150,19 @@ def run(*args):
     return r.stdout
 
 
-def compare(what, got, want):
-    """Prints one line; returns whether `got` matches `want`."""
+def compare(what, got, want, floor=1e-30):
+    """Prints one line; returns whether `got` matches `want` within RTOL of
+    the largest magnitude of `want`, or of `floor` if that is larger (a
+    tensor that is 0 in exact arithmetic is rounding noise of its model)."""
     got = np.asarray(got, dtype=np.float64)
     want = np.asarray(want, dtype=np.float64)
     if got.shape != want.shape:
         print(f"FAIL {what}: shape {got.shape}, expected {want.shape}")
         return False
-    scale = max(float(np.max(np.abs(want))), 1e-30)
+    if got.size == 0:
+        print(f"ok   {what}: nothing to compare")
+        return True
+    scale = max(float(np.max(np.abs(want))), floor)
     err = float(np.max(np.abs(got - want))) / scale if got.size else 0.0
     ok = err <= RTOL
     print(f"{'ok  ' if ok else 'FAIL'} {what}: max error {err:.2e} of {scale:.3g}")
@@ -127,8 +197,11 @@ def check_model(name, args):
     tp = torch_params(params)
     xt = torch.tensor(x, dtype=torch.float64)
     yt = torch.tensor(y)
-    loss = F.cross_entropy(forward(tp, xt), yt)
+    result = forward(tp, xt)
+    logits, grads = result if isinstance(result, tuple) else (result, None)
+    loss = F.cross_entropy(logits, yt)
     loss.backward()
+    want = grads() if grads else {k: v.grad for k, v in tp.items()}
 
     # Adjoint's gradient model on the same batch.
     grad = os.path.join(work, "grad.pbtxt")
@@ -138,9 +211,11 @@ def check_model(name, args):
         "-i", "y=" + os.path.join(data, "y.npy"), "-o", out)
     ok = compare(f"{name} loss", np.load(os.path.join(out, "loss.npy")),
                  loss.item())
+    noise = GRAD_NOISE * max(float(want[p].abs().max()) for p in params)
     for p in params:
         got = np.load(os.path.join(out, f"grad.{p}.npy"))
-        ok &= compare(f"{name} grad.{p}", got, tp[p].grad.numpy())
+        ok &= compare(f"{name} grad.{p}", got, want[p].detach().numpy(),
+                      noise)
 
     # One Adam step: Adjoint's training step against torch.optim.Adam.
     trained = os.path.join(work, "trained.pbtxt")
@@ -160,19 +235,26 @@ def check_model(name, args):
         tp[p].grad = torch.tensor(
             np.load(os.path.join(out, f"grad.{p}.npy")), dtype=torch.float64)
     adam.step()
+    # The scale of the gradients of the whole model: a parameter whose
+    # gradient is 0 in exact arithmetic (the key bias of attention, which
+    # softmax cancels) has only rounding noise, which Adam's first step
+    # turns into steps of +-lr either way.
+    largest = max(float(np.abs(tp[p].grad.numpy()).max()) for p in params)
     for p in params:
         want = tp[p].detach().numpy()
         # Where g is within float32 rounding of 0 (|g| below 1e-5 of the
-        # largest), the step lr * g / (|g| + eps) is decided by rounding: the
-        # training step and the gradient model, compiled separately, may
-        # round such a g differently. Those elements are left out.
+        # largest, of this parameter or of the model), the step
+        # lr * g / (|g| + eps) is decided by rounding: the training step and
+        # the gradient model, compiled separately, may round such a g
+        # differently. Those elements are left out.
         g = tp[p].grad.numpy()
         decided = np.abs(g) > GRAD_NOISE * max(float(np.abs(g).max()), 1e-30)
+        decided &= np.abs(g) > GRAD_NOISE * largest
         ok &= compare(f"{name} adam step {p}", after[p][decided],
                       want[decided])
         # The step itself, so that a missing update cannot pass.
         moved = np.abs(after[p] - params[p]).max()
-        if moved == 0 and np.abs(want - params[p]).max() > 0:
+        if moved == 0 and np.abs(want - params[p]).max() > 0 and decided.any():
             print(f"FAIL {name} adam step {p}: the parameter did not move")
             ok = False
     return ok
@@ -184,7 +266,8 @@ def main():
     parser.add_argument("--pb2-dir", required=True)
     parser.add_argument("--examples", required=True)
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--models", default="fashion_mlp,fashion_cnn")
+    parser.add_argument("--models",
+                        default="fashion_mlp,fashion_cnn,fashion_transformer")
     args = parser.parse_args()
     torch.manual_seed(0)
     print(f"torch {torch.__version__}")
