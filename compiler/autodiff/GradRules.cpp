@@ -196,9 +196,18 @@ Value *sliceGrad(GradContext &c) {
 }
 
 // y = a @ b with a [.., M, K], b [.., K, N] (a 1-D a is [1, K], a 1-D b is
-// [K, 1]): d/da = dy @ b^T, d/db = a^T @ dy, batch dims summed back.
+// [K, 1]): d/da = dy @ b^T, d/db = a^T @ dy, batch dims summed back. A
+// weight b [K, N] shared by a batch of a (a dense layer over a sequence)
+// gets one product over every row instead: a [rows, K]^T @ dy [rows, N].
 Value *matmulGrad(GradContext &c, size_t i) {
   MatMulDims d = matmulDims(c.xShape(0), c.xShape(1));
+  if (i == 1 && c.xShape(1).size() == 2 && c.xShape(0).size() > 2) {
+    int64_t rows = d.m;
+    for (int64_t x : d.batch)
+      rows *= x;
+    return c.matmul(c.transposeLast2(c.reshapeTo(c.x(0), {rows, d.k})),
+                    c.reshapeTo(c.dy, {rows, d.n}));
+  }
   Value *a = c.reshapeTo(c.x(0), d.aVector ? Shape{1, d.k} : c.xShape(0));
   Value *b = c.reshapeTo(c.x(1), d.bVector ? Shape{d.k, 1} : c.xShape(1));
   Shape full = d.batch;

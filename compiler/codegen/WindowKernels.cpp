@@ -113,6 +113,24 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   for (int64_t x : d.batch)
     batch *= x;
 
+  // A matrix b shared by every batch entry of a stored as it is (a dense
+  // layer over a sequence): the entries are the rows of one GEMM, each
+  // element the same sum over k as entry by entry.
+  bool shared = true;
+  for (int64_t x : d.batchB)
+    shared &= x == 1;
+  if (isFloat(t) && shared && !va.transposed && batch > 1) {
+    KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
+    llvm::IRBuilder<> &b = k.b;
+    b.CreateCall(declareRuntimeGemm(ec, t),
+                 {b.getInt64(batch * d.m), b.getInt64(d.n), b.getInt64(d.k),
+                  k.buffers[1], b.getInt64(lda), b.getInt32(0), k.buffers[2],
+                  b.getInt64(ldb), b.getInt32(vb.transposed), k.buffers[0],
+                  b.getInt64(d.n)});
+    KernelCall call = k.finish(1, 1);
+    call.serial = true;
+    return {call};
+  }
   if (isFloat(t)) {
     // One runtime GEMM per batch entry; each GEMM is parallel itself.
     KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 
 using namespace adjoint;
@@ -41,6 +42,29 @@ std::string errorOf(const std::function<void()> &fn) {
     return e.what();
   }
   return "";
+}
+
+TEST(Executable, SharedMatrixMatmulIsOneGemmWithTheSameSums) {
+  // a [3, 37, 33] @ w [33, 20]: one GEMM over the 111 rows, each element
+  // the same sum as the entry's own 37-row product.
+  Graph g("m"), one("one");
+  Builder b(g), b1(one);
+  Value *w = b.param("w", {DType::F32, {33, 20}}, glorotUniform(1));
+  b.output("y", b.matmul(b.input("a", {DType::F32, {3, 37, 33}}), w));
+  Value *w1 = b1.param("w", {DType::F32, {33, 20}}, glorotUniform(1));
+  b1.output("y", b1.matmul(b1.input("a", {DType::F32, {37, 33}}), w1));
+  auto in = uniformInputs(g, 9);
+  Tensor y = compile(g)->run(in).at("y");
+  auto entry = compile(one);
+  for (int64_t e = 0; e < 3; ++e) {
+    Tensor a({DType::F32, {37, 33}});
+    std::memcpy(a.bytes(), in.at("a").bytes() + e * a.byteSize(), a.byteSize());
+    Tensor want = entry->run({{"a", a}}).at("y");
+    EXPECT_EQ(std::memcmp(y.bytes() + e * want.byteSize(), want.bytes(),
+                          want.byteSize()),
+              0)
+        << "entry " << e;
+  }
 }
 
 TEST(Executable, RunsTwiceWithTheSameResult) {
