@@ -22,7 +22,8 @@ namespace adjoint::codegen {
 namespace {
 
 bool isReduce(OpKind op) {
-  return op == OpKind::ReduceSum || op == OpKind::ReduceMax ||
+  return op == OpKind::ReduceSum || op == OpKind::ReduceMean ||
+         op == OpKind::ReduceMax ||
          op == OpKind::ReduceMin;
 }
 
@@ -291,7 +292,10 @@ KernelCall RowKernel::emit() {
               DType t = m.node->result()->type().dtype;
               llvm::Value *x = operandValue(*m.node, 0, true);
               llvm::AllocaInst *a = acc.at(m.node);
-              b.CreateStore(emitAccumulate(ec_, b, m.node->op(), t,
+              // A mean sums, and divides when the row is done.
+              OpKind op = m.node->op() == OpKind::ReduceMean ? OpKind::ReduceSum
+                                                             : m.node->op();
+              b.CreateStore(emitAccumulate(ec_, b, op, t,
                                            b.CreateLoad(ec_.valueType(t), a),
                                            x),
                             a);
@@ -328,6 +332,15 @@ KernelCall RowKernel::emit() {
               continue;
             DType t = m.node->result()->type().dtype;
             llvm::Value *v = b.CreateLoad(ec_.valueType(t), acc.at(m.node));
+            if (m.node->op() == OpKind::ReduceMean) {
+              // The count of the reduced elements (0/0 = NaN when none).
+              const Value *in = m.node->operand(0);
+              int64_t count = 1;
+              for (int64_t axis :
+                   reductionAxes(m.node->attr(), in->type().rank()))
+                count *= in->type().shape[axis];
+              v = b.CreateFDiv(v, emitConstant(ec_, t, (double)count));
+            }
             rowMemo_[m.node->result()] = v;
             if (m.storage >= 0)
               storeAccess((size_t)m.storage, v, false);

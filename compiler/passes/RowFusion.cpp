@@ -12,8 +12,8 @@ namespace adjoint {
 namespace {
 
 bool isReduce(OpKind op) {
-  return op == OpKind::ReduceSum || op == OpKind::ReduceMax ||
-         op == OpKind::ReduceMin;
+  return op == OpKind::ReduceSum || op == OpKind::ReduceMean ||
+         op == OpKind::ReduceMax || op == OpKind::ReduceMin;
 }
 
 /// The layout of a reduction over the innermost axes of its operand (all
