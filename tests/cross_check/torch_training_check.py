@@ -4,7 +4,10 @@
 For examples/fashion_mlp.pbtxt, examples/fashion_cnn.pbtxt and
 examples/fashion_transformer.pbtxt (whose encoder layers are PyTorch's own
 nn.TransformerEncoderLayer, GELU, no dropout, layer norm after each block,
-with Adjoint's weights copied in): exports the
+with Adjoint's weights copied in), and with --layers-model the model that
+tool writes (one encoder layer with layer norm first, ReLU and a causal
+mask, as nn.TransformerEncoderLayer(norm_first=True) with a causal
+src_mask): exports the
 weights with `adjoint convert --materialize` and reads them with the protobuf
 module generated from proto/adjoint.proto; builds the same network in
 PyTorch (nn.Linear, nn.Conv2d, max_pool2d, F.cross_entropy) with those
@@ -35,6 +38,11 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 RTOL = 1e-4
+# A gradient that is 0 in exact arithmetic (attention's key bias, which
+# softmax cancels) is float32 rounding noise: it is compared within RTOL of
+# this fraction of the model's largest gradient (RTOL * 1e-3 = 1e-7, a
+# float32 rounding of the largest), not of its own magnitude.
+ZERO_GRAD_SCALE = 1e-3
 # Gradients below this fraction of a parameter's largest are rounding noise
 # for the Adam step comparison.
 GRAD_NOISE = 1e-5
@@ -75,14 +83,14 @@ def cnn(p, x):
     return F.linear(h, p["fc2_w"].T, p["fc2_b"])
 
 
-def encoder_layer(p, prefix):
+def encoder_layer(p, prefix, heads=4, activation="gelu", norm_first=False):
     """PyTorch's encoder layer holding Adjoint's weights of layer `prefix`
     (x @ W in Adjoint, x @ W^T in torch.nn.Linear)."""
     d = p[prefix + "_attn_wq"].shape[0]
     ff = p[prefix + "_ff1_w"].shape[1]
     layer = torch.nn.TransformerEncoderLayer(
-        d, 4, dim_feedforward=ff, dropout=0.0, activation="gelu",
-        batch_first=True, norm_first=False).double()
+        d, heads, dim_feedforward=ff, dropout=0.0, activation=activation,
+        batch_first=True, norm_first=norm_first).double()
     attn = layer.self_attn
     with torch.no_grad():
         attn.in_proj_weight.copy_(torch.cat(
@@ -136,10 +144,29 @@ def transformer(p, x):
     return logits, grads
 
 
+def causal_prenorm(p, x):
+    """layers_model's network: one encoder layer, layer norm first, ReLU,
+    position t attending to positions <= t."""
+    layer = encoder_layer(p, "enc", heads=2, activation="relu",
+                          norm_first=True)
+    t = x.shape[1]
+    mask = torch.triu(torch.full((t, t), float("-inf"), dtype=torch.float64),
+                      diagonal=1)
+    h = layer(x, src_mask=mask)
+    logits = h.mean(dim=1) @ p["head_w"] + p["head_b"]
+
+    def grads():
+        g = {k: v.grad for k, v in p.items() if v.grad is not None}
+        g.update(encoder_grads(layer, "enc"))
+        return g
+    return logits, grads
+
+
 MODELS = {
     "fashion_mlp": (mlp, (32, 784)),
     "fashion_cnn": (cnn, (64, 1, 28, 28)),
     "fashion_transformer": (transformer, (64, 784)),
+    "layers_causal_prenorm": (causal_prenorm, (8, 6, 16)),
 }
 
 
@@ -181,6 +208,9 @@ def check_model(name, args):
     work = os.path.join(args.workdir, name)
     os.makedirs(work, exist_ok=True)
     source = os.path.join(args.examples, name + ".pbtxt")
+    if name == "layers_causal_prenorm":
+        source = os.path.join(work, name + ".pbtxt")
+        run(args.layers_model, source)
     literal = os.path.join(work, "model.pbtxt")
     run(args.adjoint, "convert", source, "-o", literal, "--materialize")
     params = load_params(args.pb2_dir, literal)
@@ -211,7 +241,7 @@ def check_model(name, args):
         "-i", "y=" + os.path.join(data, "y.npy"), "-o", out)
     ok = compare(f"{name} loss", np.load(os.path.join(out, "loss.npy")),
                  loss.item())
-    noise = GRAD_NOISE * max(float(want[p].abs().max()) for p in params)
+    noise = ZERO_GRAD_SCALE * max(float(want[p].abs().max()) for p in params)
     for p in params:
         got = np.load(os.path.join(out, f"grad.{p}.npy"))
         ok &= compare(f"{name} grad.{p}", got, want[p].detach().numpy(),
@@ -268,7 +298,12 @@ def main():
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--models",
                         default="fashion_mlp,fashion_cnn,fashion_transformer")
+    parser.add_argument("--layers-model",
+                        help="tests/cross_check/layers_model, which writes "
+                             "layers_causal_prenorm to check too")
     args = parser.parse_args()
+    if args.layers_model:
+        args.models += ",layers_causal_prenorm"
     torch.manual_seed(0)
     print(f"torch {torch.__version__}")
     ok = True
