@@ -11,6 +11,18 @@
 
 namespace adjoint {
 
+namespace {
+
+/// Copies the parameters of `g` into `out` (data and recipe), mapped.
+void copyParams(const Graph &g, Graph &out, ValueMap &map) {
+  for (const Param &p : g.params()) {
+    map[p.value] = out.addParam(p.value->name(), p.data.clone());
+    out.params().back().init = p.init;
+  }
+}
+
+} // namespace
+
 bool hasSymbols(const Graph &g) {
   for (const Value *v : g.inputs())
     if (!isStatic(v->type().shape))
@@ -59,10 +71,7 @@ Graph specialize(const Graph &g, const SymbolValues &values) {
     });
     map[v] = out.addInput(v->name(), t);
   }
-  for (const Param &p : g.params()) {
-    map[p.value] = out.addParam(p.value->name(), p.data.clone());
-    out.params().back().init = p.init;
-  }
+  copyParams(g, out, map);
   for (const auto &node : g.nodes()) {
     std::vector<Value *> operands;
     for (const Value *v : node->operands())
@@ -128,10 +137,7 @@ Graph generalizeBatch(const Graph &g, const std::string &features,
       t.shape[0] = n;
     map[v] = out.addInput(v->name(), t);
   }
-  for (const Param &p : g.params()) {
-    map[p.value] = out.addParam(p.value->name(), p.data.clone());
-    out.params().back().init = p.init;
-  }
+  copyParams(g, out, map);
   for (const auto &node : g.nodes()) {
     std::vector<Value *> operands;
     std::string types;

@@ -118,4 +118,18 @@ ProcessResult buildProgram(const std::string &source, const std::string &out,
   return runProgram(cCompiler(), args);
 }
 
+ProcessResult buildCxxProgram(const std::string &source, const std::string &out,
+                              const std::vector<std::string> &objects,
+                              const std::string &includeDir) {
+  std::vector<std::string> args = {
+      "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", includeDir, source};
+  args.insert(args.end(), objects.begin(), objects.end());
+  for (const std::string &lib : runtimeLinkArgs())
+    args.push_back(lib);
+  for (const char *lib : {"-lm", "-lpthread", "-o"})
+    args.push_back(lib);
+  args.push_back(out);
+  return runProgram("/usr/bin/clang++-19", args);
+}
+
 } // namespace adjoint::test

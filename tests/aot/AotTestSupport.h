@@ -56,6 +56,12 @@ std::string driverSource(const std::string &name,
                          const std::vector<int64_t> &stepOut, int steps,
                          bool weights);
 
+/// Compiles the C++17 `source` (warnings as errors) with `objects` into the
+/// program `out` linked with the runtime; returns the compiler's result.
+ProcessResult buildCxxProgram(const std::string &source, const std::string &out,
+                              const std::vector<std::string> &objects,
+                              const std::string &includeDir);
+
 /// Compiles `source` with `objects` into the program `out` linked with the
 /// runtime; returns the compiler's result.
 ProcessResult buildProgram(const std::string &source, const std::string &out,

@@ -147,16 +147,8 @@ int main() {
                                       dir.path().string(), dir / "use.c"});
     EXPECT_EQ(h.status, 0) << cc << ": " << h.err;
   }
-  std::vector<std::string> args = {
-      "-std=c++17",        "-Wall",          "-Wextra",
-      "-Werror",           "-pedantic",      "-I",
-      dir.path().string(), dir / "main.cpp", dir / "m.o"};
-  for (const std::string &lib : runtimeLinkArgs())
-    args.push_back(lib);
-  for (const char *lib : {"-lm", "-lpthread", "-o"})
-    args.push_back(lib);
-  args.push_back(dir / "main");
-  ProcessResult b = runProgram("/usr/bin/clang++-19", args);
+  ProcessResult b = buildCxxProgram(dir / "main.cpp", dir / "main",
+                                    {dir / "m.o"}, dir.path().string());
   ASSERT_EQ(b.status, 0) << b.err;
   ProcessResult run = runProgram(dir / "main", {});
   EXPECT_EQ(run.status, 0) << run.err;
