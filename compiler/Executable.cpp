@@ -52,10 +52,12 @@ struct Executable::Impl {
   /// scatter_add's result), for messages.
   std::vector<TensorType> nodeIndexedTypes;
   std::vector<OpKind> nodeOps;
-  std::vector<Tensor> params; ///< in slot order after the inputs
+  /// The parameters, whose addresses the bind function holds.
+  std::vector<Tensor> params;
   /// The bind function (compiler/EntryWrappers.h), which an object file
-  /// exports as NAME_run: it fills the slots from the arguments and calls
-  /// the entry. The pointer arrays it takes, filled per run.
+  /// exports as NAME_run or NAME_run_batch: it fills the slots from the
+  /// arguments and calls the entry. The pointer arrays it takes, filled per
+  /// run.
   BindFunction bind = nullptr;
   std::vector<const void *> inputPtrs;
   std::vector<void *> outputPtrs;

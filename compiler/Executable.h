@@ -94,7 +94,9 @@ public:
   run(const std::map<std::string, Tensor> &inputs);
 
   /// Runs with inputs in the order of inputs() and results written into
-  /// `outputs`, which must have the types of outputs(). Allocates nothing.
+  /// `outputs`, which must have the types of outputs() (for a graph compiled
+  /// for every batch, with the batch the inputs give). Allocates nothing,
+  /// once the arena has grown to the largest batch run.
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs);
 
   /// Seconds spent in compile() (code generation, optimization, JIT).
@@ -102,7 +104,8 @@ public:
 
   /// Bytes of the arena that holds the intermediates (compiler/passes/
   /// MemoryPlan.h): values whose lives do not overlap share bytes. Outputs
-  /// are written into the caller's tensors, not here.
+  /// are written into the caller's tensors, not here. For a graph compiled
+  /// for every batch: at the batch of the last run (0 before the first).
   int64_t arenaBytes() const;
 
   /// The number of kernels a run calls: groups of the fusion plan that run
@@ -128,7 +131,10 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-/// Compiles the verified graph `g` to native code for this machine.
+/// Compiles the verified graph `g` to native code for this machine. A graph
+/// whose inputs have one symbolic dimension (a batch N) compiles once for
+/// every batch: inputs() and outputs() keep the symbol, and each run takes
+/// the batch from its inputs (docs/jit.md, "One compile for every batch").
 std::unique_ptr<Executable> compile(const Graph &g,
                                     const CompileOptions &options = {});
 

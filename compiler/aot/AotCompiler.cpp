@@ -2,8 +2,8 @@
 #include "compiler/aot/AotCompiler.h"
 
 #include "compiler/BatchLowering.h"
-#include "compiler/Lowering.h"
 #include "compiler/EntryWrappers.h"
+#include "compiler/Lowering.h"
 #include "compiler/codegen/Optimizer.h"
 #include "compiler/training/Trainer.h"
 #include "ir/Error.h"

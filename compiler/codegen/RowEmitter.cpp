@@ -23,8 +23,7 @@ namespace {
 
 bool isReduce(OpKind op) {
   return op == OpKind::ReduceSum || op == OpKind::ReduceMean ||
-         op == OpKind::ReduceMax ||
-         op == OpKind::ReduceMin;
+         op == OpKind::ReduceMax || op == OpKind::ReduceMin;
 }
 
 /// Rows shorter than this run as one masked vector loop (no scalar tail).

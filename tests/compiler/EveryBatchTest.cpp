@@ -133,6 +133,34 @@ TEST(EveryBatch, TransformerEncoderMatchesStaticCompilesBitForBit) {
   expectSameAsStatic(g, {1, 2, 7, 64}, 2);
 }
 
+TEST(EveryBatch, RowKernelOverTheBatchIsRefusedUntilBound) {
+  // One row kernel whose row is the whole tensor, batch included: the row
+  // emitter's choices follow the row's length (a masked vector for a short
+  // row, a vector loop for a long one), so its code differs between
+  // batches. It is refused, naming the kernel, and runs once bound.
+  Graph g = parse(R"(
+graph rown(%x: f32[N,3]) {
+  %0 = exp(%x) : f32[N,3]
+  %1 = reduce_sum(%0) {axes = [0, 1]} : f32[]
+  %2 = div(%0, %1) : f32[N,3]
+  %3 = reduce_mean(%2) {axes = [0, 1]} : f32[]
+  return y = %2, m = %3
+}
+)");
+  try {
+    compile(g, oneThread());
+    FAIL() << "compiled a row over the batch for every batch";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("kernel g0.reduce_mean"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--batch"), std::string::npos)
+        << e.what();
+  }
+  auto bound = compile(specialize(g, {{graphSymbols(g)[0], 7}}), oneThread());
+  EXPECT_EQ(bound->outputs().size(), 2u);
+}
+
 TEST(EveryBatch, BatchesMayComeInAnyOrder) {
   Graph g = parse(kMlp);
   auto every = compile(g, oneThread());

@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
-
 using namespace adjoint;
 using namespace adjoint::testing;
 using adjoint::test::runProgram;
