@@ -1,6 +1,8 @@
 //===- Attribute.cpp - Typed attributes of nodes --------------------------===//
 #include "ir/Attribute.h"
 
+#include "ir/Graph.h"
+
 #include <cstring>
 #include <type_traits>
 
@@ -24,6 +26,8 @@ std::string_view attrKindName(AttrKind k) {
     return "floats";
   case AttrKind::Tensor:
     return "tensor";
+  case AttrKind::Graph:
+    return "graph";
   }
   __builtin_unreachable();
 }
@@ -37,6 +41,8 @@ bool attrValuesEqual(const AttrValue &a, const AttrValue &b) {
         const T &y = std::get<T>(b);
         if constexpr (std::is_same_v<T, Tensor>) {
           return x.identical(y);
+        } else if constexpr (std::is_same_v<T, SubGraph>) {
+          return x == y || graphsIdentical(*x, *y);
         } else if constexpr (std::is_same_v<T, double>) {
           return std::memcmp(&x, &y, sizeof(double)) == 0; // NaN == NaN
         } else if constexpr (std::is_same_v<T, std::vector<double>>) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -13,18 +14,36 @@
 
 namespace adjoint {
 
+class Graph;
+
 /// The kinds of attribute value; the order matches AttrValue's alternatives.
-enum class AttrKind { Int, Float, Bool, String, DType, Ints, Floats, Tensor };
+enum class AttrKind {
+  Int,
+  Float,
+  Bool,
+  String,
+  DType,
+  Ints,
+  Floats,
+  Tensor,
+  Graph
+};
+
+/// A graph held by an attribute: the body of a `scan`. It is immutable once
+/// built, so copies of a node share it.
+using SubGraph = std::shared_ptr<const Graph>;
 
 /// An attribute value.
 using AttrValue =
     std::variant<int64_t, double, bool, std::string, DType,
-                 std::vector<int64_t>, std::vector<double>, Tensor>;
+                 std::vector<int64_t>, std::vector<double>, Tensor, SubGraph>;
 
 inline AttrKind attrKindOf(const AttrValue &v) { return (AttrKind)v.index(); }
-/// "int", "float", "bool", "string", "dtype", "ints", "floats", "tensor".
+/// "int", "float", "bool", "string", "dtype", "ints", "floats", "tensor",
+/// "graph".
 std::string_view attrKindName(AttrKind k);
-/// Two attribute values of the same kind and contents (tensors bitwise).
+/// Two attribute values of the same kind and contents (tensors bitwise,
+/// graphs by their text form).
 bool attrValuesEqual(const AttrValue &a, const AttrValue &b);
 
 /// The attributes of one node, ordered by name.

@@ -1,6 +1,7 @@
 //===- DotPrinter.cpp - Graphviz pictures of graphs -----------------------===//
 #include "ir/DotPrinter.h"
 
+#include "ir/Error.h"
 #include "ir/Graph.h"
 
 #include <cstdio>
@@ -81,6 +82,9 @@ std::string formatAttr(const AttrValue &v) {
           return std::string(dtypeName(x));
         else if constexpr (std::is_same_v<T, Tensor>)
           return formatTensor(x);
+        else if constexpr (std::is_same_v<T, SubGraph>)
+          return strCat("graph ", x->name(), " (", x->nodes().size(),
+                        " nodes)");
         else
           return formatList(x);
       },

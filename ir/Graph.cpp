@@ -93,4 +93,41 @@ std::string Graph::freshName() {
   return std::to_string(nextTemp_++);
 }
 
+namespace {
+
+bool sameValue(const Value *a, const Value *b) {
+  return a->name() == b->name() && a->type() == b->type();
+}
+
+} // namespace
+
+bool graphsIdentical(const Graph &a, const Graph &b) {
+  if (a.name() != b.name() || a.inputs().size() != b.inputs().size() ||
+      a.params().size() != b.params().size() ||
+      a.nodes().size() != b.nodes().size() ||
+      a.outputs().size() != b.outputs().size())
+    return false;
+  for (size_t i = 0; i < a.inputs().size(); ++i)
+    if (!sameValue(a.inputs()[i], b.inputs()[i]))
+      return false;
+  for (size_t i = 0; i < a.params().size(); ++i)
+    if (!sameValue(a.params()[i].value, b.params()[i].value) ||
+        !a.params()[i].data.identical(b.params()[i].data))
+      return false;
+  for (size_t i = 0; i < a.nodes().size(); ++i) {
+    const Node &x = *a.nodes()[i], &y = *b.nodes()[i];
+    if (x.op() != y.op() || !sameValue(x.result(), y.result()) ||
+        x.operands().size() != y.operands().size() || !(x.attrs() == y.attrs()))
+      return false;
+    for (size_t j = 0; j < x.operands().size(); ++j)
+      if (x.operand(j)->name() != y.operand(j)->name())
+        return false;
+  }
+  for (size_t i = 0; i < a.outputs().size(); ++i)
+    if (a.outputs()[i].name != b.outputs()[i].name ||
+        a.outputs()[i].value->name() != b.outputs()[i].value->name())
+      return false;
+  return true;
+}
+
 } // namespace adjoint

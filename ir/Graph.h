@@ -132,4 +132,8 @@ private:
   int64_t nextTemp_ = 0;
 };
 
+/// Whether `a` and `b` are the same graph: names, inputs, parameters (data
+/// bitwise), nodes (ops, operands, attributes, results) and outputs alike.
+bool graphsIdentical(const Graph &a, const Graph &b);
+
 } // namespace adjoint

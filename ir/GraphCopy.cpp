@@ -2,6 +2,7 @@
 #include "ir/GraphCopy.h"
 
 #include "ir/Error.h"
+#include "ir/Scan.h"
 #include "ir/ShapeInference.h"
 
 #include <cassert>
@@ -120,11 +121,60 @@ Graph GraphRebuilder::finish() {
   return std::move(out_);
 }
 
+Graph retypeGraph(const Graph &g, std::span<const TensorType> inputTypes) {
+  assert(inputTypes.size() == g.inputs().size() && "one type per input");
+  Graph out(g.name());
+  ValueMap map;
+  for (size_t i = 0; i < g.inputs().size(); ++i)
+    map[g.inputs()[i]] = out.addInput(g.inputs()[i]->name(), inputTypes[i]);
+  for (const Param &p : g.params()) {
+    map[p.value] = out.addParam(p.value->name(), p.data.clone());
+    out.params().back().init = p.init;
+  }
+  for (const auto &node : g.nodes()) {
+    std::vector<Value *> operands;
+    for (const Value *v : node->operands())
+      operands.push_back(map.at(v));
+    map[node->result()] = addRetyped(out, *node, std::move(operands),
+                                     node->attrs(), node->describe());
+  }
+  for (const Output &o : g.outputs())
+    out.addOutput(o.name, map.at(o.value));
+  return out;
+}
+
+namespace {
+
+/// A scan's attributes with its body retyped for operands of `types`,
+/// when they differ from the body's inputs.
+void retypeScanBody(Attributes &attrs, std::span<const TensorType> types) {
+  AttrReader r(OpKind::Scan, attrs);
+  const Graph &body = r.getGraph("body");
+  if (body.inputs().size() != types.size())
+    return; // inferType says what is wrong
+  ScanRoles roles = scanRoles(r, types);
+  std::vector<TensorType> want(types.begin(), types.end());
+  bool same = true;
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (i >= roles.firstSequence() && i < roles.firstInvariant())
+      want[i] = sliceType(types[i]);
+    same = same && want[i] == body.inputs()[i]->type();
+  }
+  if (!same)
+    attrs.set("body", SubGraph(std::make_shared<Graph>(withContext(
+                          "scan: body " + body.name(),
+                          [&] { return retypeGraph(body, want); }))));
+}
+
+} // namespace
+
 Value *addRetyped(Graph &out, const Node &node, std::vector<Value *> operands,
                   Attributes attrs, const std::string &context) {
   std::vector<TensorType> types;
   for (const Value *v : operands)
     types.push_back(v->type());
+  if (node.op() == OpKind::Scan)
+    withContext(context, [&] { retypeScanBody(attrs, types); });
   TensorType type =
       withContext(context, [&] { return inferType(node.op(), types, attrs); });
   return out

@@ -10,6 +10,7 @@
 
 #include "ir/Graph.h"
 
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,9 +31,14 @@ Graph copyGraph(const Graph &g, ValueMap *map = nullptr,
 /// Adds to `out` the node `node` of another graph with `operands` (values
 /// of `out`) and `attrs`, keeping its op and name, its type inferred again
 /// from theirs: for transforms that change input types (binding a symbol,
-/// another batch size). Type errors are prefixed by `context`.
+/// another batch size). A scan's body is retyped to match. Type errors are
+/// prefixed by `context`.
 Value *addRetyped(Graph &out, const Node &node, std::vector<Value *> operands,
                   Attributes attrs, const std::string &context);
+
+/// `g` with inputs of types `inputTypes` (one per input), every node's type
+/// inferred again (addRetyped): a scan's body for operands of new types.
+Graph retypeGraph(const Graph &g, std::span<const TensorType> inputTypes);
 
 /// Builds a new graph from an old one node by node, for transforms that
 /// drop, replace or merge nodes. The new graph starts with the old one's

@@ -150,6 +150,8 @@ Tensor evaluate(OpKind op, std::span<const Tensor> operands,
         x(0), x(1),
         normalizeAxis(r.getInt("axis"), resultType.rank(), "scatter_add"),
         resultType);
+  case OpKind::Scan:
+    return interp::scan(operands, r, resultType);
   }
   __builtin_unreachable();
 }

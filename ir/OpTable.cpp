@@ -75,6 +75,7 @@ AttrValue parseDefault(AttrKind kind, const std::string &text) {
     return text.substr(1, text.size() - 2);
   case AttrKind::Floats:
   case AttrKind::Tensor:
+  case AttrKind::Graph:
     break;
   }
   assert(false && "unsupported default kind in Ops.def");
@@ -82,7 +83,7 @@ AttrValue parseDefault(AttrKind kind, const std::string &text) {
 }
 
 AttrKind parseKind(const std::string &name) {
-  for (int k = 0; k <= (int)AttrKind::Tensor; ++k)
+  for (int k = 0; k <= (int)AttrKind::Graph; ++k)
     if (attrKindName((AttrKind)k) == name)
       return (AttrKind)k;
   assert(false && "unknown attribute kind in Ops.def");
@@ -215,6 +216,9 @@ const std::string &AttrReader::getString(std::string_view name) const {
 }
 const Tensor &AttrReader::getTensor(std::string_view name) const {
   return std::get<Tensor>(get(name));
+}
+const Graph &AttrReader::getGraph(std::string_view name) const {
+  return *std::get<SubGraph>(get(name));
 }
 const std::vector<int64_t> *AttrReader::findInts(std::string_view name) const {
   const AttrValue *v = attrs_.find(name);

@@ -83,6 +83,7 @@ public:
   const std::vector<int64_t> &getInts(std::string_view name) const;
   const std::string &getString(std::string_view name) const;
   const Tensor &getTensor(std::string_view name) const;
+  const Graph &getGraph(std::string_view name) const;
   /// For `?` attributes: the value if present.
   const std::vector<int64_t> *findInts(std::string_view name) const;
 

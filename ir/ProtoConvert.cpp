@@ -132,6 +132,11 @@ void toProtoInit(const InitSpec &spec, proto::Initializer *out) {
 
 } // namespace
 
+namespace {
+void writeGraph(const Graph &g, proto::Graph *pg);
+Graph readGraph(const proto::Graph &pg);
+} // namespace
+
 void toProtoAttr(const std::string &name, const AttrValue &value,
                  proto::Attribute *out) {
   out->set_name(name);
@@ -166,6 +171,9 @@ void toProtoAttr(const std::string &name, const AttrValue &value,
   }
   case AttrKind::Tensor:
     toProtoTensor(std::get<Tensor>(value), out->mutable_tensor());
+    return;
+  case AttrKind::Graph:
+    writeGraph(*std::get<SubGraph>(value), out->mutable_graph());
     return;
   }
 }
@@ -314,6 +322,11 @@ AttrValue fromProtoAttr(const proto::Attribute &p, AttrKind wanted,
     break;
   case proto::Attribute::kTensor:
     value = fromProtoTensor(p.tensor(), what);
+    break;
+  case proto::Attribute::kGraph:
+    value = withContext(what, [&] {
+      return SubGraph(std::make_shared<Graph>(readGraph(p.graph())));
+    });
     break;
   case proto::Attribute::VALUE_NOT_SET:
     badInput(what, " has no value");
@@ -543,6 +556,18 @@ void readOutputs(const proto::Graph &p, Graph &g) {
   }
 }
 
+Graph readGraph(const proto::Graph &pg) {
+  if (pg.name().empty())
+    badInput("the graph has no name");
+  checkOpNames(pg);
+  Graph g(pg.name());
+  readInputs(pg, g);
+  readParams(pg, g);
+  readNodes(pg, g);
+  readOutputs(pg, g);
+  return g;
+}
+
 Model readModel(const proto::Model &p) {
   checkStrings(p, "");
   uint32_t version = p.format_version() == 0 ? 1 : p.format_version();
@@ -551,17 +576,8 @@ Model readModel(const proto::Model &p) {
              " is newer than this adjoint supports (", kFormatVersion, ")");
   if (!p.has_graph())
     badInput("the model has no graph");
-  const proto::Graph &pg = p.graph();
-  if (pg.name().empty())
-    badInput("the graph has no name");
-  checkOpNames(pg);
-
   Model m;
-  m.graph.setName(pg.name());
-  readInputs(pg, m.graph);
-  readParams(pg, m.graph);
-  readNodes(pg, m.graph);
-  readOutputs(pg, m.graph);
+  m.graph = readGraph(p.graph());
   if (p.has_training())
     m.training = fromProtoTraining(p.training());
   verifyModel(m);
@@ -576,12 +592,9 @@ void verifyModel(const Model &m) {
     withContext("training", [&] { verifyTrainingSpec(*m.training, m.graph); });
 }
 
-proto::Model toProto(const Model &m) {
-  proto::Model p;
-  p.set_format_version(kFormatVersion);
-  p.set_producer("adjoint");
-  proto::Graph *pg = p.mutable_graph();
-  const Graph &g = m.graph;
+namespace {
+
+void writeGraph(const Graph &g, proto::Graph *pg) {
   pg->set_name(g.name());
   for (const Value *v : g.inputs()) {
     proto::Input *in = pg->add_inputs();
@@ -613,6 +626,15 @@ proto::Model toProto(const Model &m) {
     out->set_name(o.name);
     out->set_value(o.value->name());
   }
+}
+
+} // namespace
+
+proto::Model toProto(const Model &m) {
+  proto::Model p;
+  p.set_format_version(kFormatVersion);
+  p.set_producer("adjoint");
+  writeGraph(m.graph, p.mutable_graph());
   if (m.training)
     toProtoTraining(*m.training, p.mutable_training());
   return p;

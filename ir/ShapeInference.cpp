@@ -2,6 +2,7 @@
 #include "ir/ShapeInference.h"
 
 #include "ir/Error.h"
+#include "ir/Scan.h"
 #include "ir/ShapeChecks.h"
 #include "ir/SymbolicDim.h"
 
@@ -569,6 +570,8 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     return inferAvgPool2DGrad(ops, r);
   case OpKind::ScatterAdd:
     return inferScatterAdd(ops, r);
+  case OpKind::Scan:
+    return inferScan(ops, r);
   }
   __builtin_unreachable();
 }

@@ -3,8 +3,9 @@
 // A recursive-descent parser over the tokens of TextLexer. It builds the
 // graph through the Graph API as it reads, checks each node against its
 // operands where the node is written (so errors point at the line), and
-// verifies the whole graph at the end. The grammar has no nesting, so no
-// input can make the parser recurse deeply. The token cursor it reads with
+// verifies the whole graph at the end. A graph nests only as a `scan`'s
+// body, at most kMaxGraphNesting deep, so no input can make the parser
+// recurse deeply. The token cursor it reads with
 // is in TextParserSupport.h; the training block is parsed by
 // TextTrainingParser.cpp.
 //
@@ -97,6 +98,9 @@ void checkOpNames(const std::vector<Token> &toks, const std::string &fileName) {
            " unknown ops: ", list);
 }
 
+/// How deep bodies may nest (a scan in a scan's body is depth 2).
+constexpr int kMaxGraphNesting = 16;
+
 class Parser : public TokenCursor {
 public:
   Parser(std::vector<Token> toks, const std::string &fileName)
@@ -116,6 +120,10 @@ private:
   AttrValue parseAttr(std::optional<AttrKind> kind);
   AttrValue parseAttrList(std::optional<AttrKind> kind);
   InitSpec parseInit();
+  /// Reads `graph name(inputs) params(...) { nodes return outputs }` into
+  /// `g` (the parser's current graph while it reads).
+  void parseGraph(Graph &g);
+  SubGraph parseBody();
 
   void checkFresh(const Token &name);
   /// A `%name` naming a defined value; `role` ("operand", "output") and
@@ -127,6 +135,7 @@ private:
   void parseReturn();
 
   Graph *g_ = nullptr;
+  int depth_ = 0;
   /// The line where each value was defined, for "defined twice" errors.
   std::unordered_map<std::string, uint32_t> defLine_;
 };
@@ -225,6 +234,8 @@ AttrValue Parser::parseAttr(std::optional<AttrKind> kind) {
   if (t.kind == TokenKind::Word) {
     if (t.text == "true" || t.text == "false")
       return next().text == "true";
+    if (t.text == "graph")
+      return parseBody();
     if (std::optional<DType> dtype = parseDType(t.text)) {
       if (peek(1).kind != TokenKind::LBracket) {
         next();
@@ -241,7 +252,7 @@ AttrValue Parser::parseAttr(std::optional<AttrKind> kind) {
   }
   fail(t,
        "expected an attribute value (a number, true, false, a string, a "
-       "dtype, a list or a tensor), found ",
+       "dtype, a list, a tensor or a graph), found ",
        describeToken(t));
 }
 
@@ -442,11 +453,10 @@ void Parser::parseReturn() {
   } while (accept(TokenKind::Comma));
 }
 
-Model Parser::parseModel() {
-  Model m;
-  g_ = &m.graph;
+void Parser::parseGraph(Graph &g) {
+  g_ = &g;
   expectKeyword("graph");
-  m.graph.setName(parseName("the graph's name"));
+  g.setName(parseName("the graph's name"));
   expect(TokenKind::LParen, "'(' and the inputs after the graph's name");
   if (!accept(TokenKind::RParen)) {
     do
@@ -474,10 +484,32 @@ Model Parser::parseModel() {
   next();
   parseReturn();
   expect(TokenKind::RBrace, "',' or '}' after the outputs");
+  located(ret, [&] { verify(g); });
+}
+
+SubGraph Parser::parseBody() {
+  const Token &start = peek();
+  if (depth_ >= kMaxGraphNesting)
+    fail(start, "graphs nest more than ", kMaxGraphNesting, " deep");
+  // The body has its own names: save the enclosing graph's.
+  Graph *outer = g_;
+  auto outerLines = std::move(defLine_);
+  defLine_.clear();
+  ++depth_;
+  auto body = std::make_shared<Graph>();
+  parseGraph(*body);
+  --depth_;
+  g_ = outer;
+  defLine_ = std::move(outerLines);
+  return body;
+}
+
+Model Parser::parseModel() {
+  Model m;
+  parseGraph(m.graph);
   if (atKeyword("training"))
     m.training = parseTrainingBlock(*this, m.graph);
   expect(TokenKind::Eof, "end of file");
-  located(ret, [&] { verify(m.graph); });
   return m;
 }
 

@@ -59,7 +59,12 @@ void printList(std::string &out, const std::vector<T> &v) {
   out += ']';
 }
 
-void printAttr(std::string &out, const AttrValue &value) {
+void printGraph(std::string &out, const Graph &g, const std::string &indent);
+
+/// Appends an attribute value; a graph's lines are indented by `indent`
+/// plus two spaces, and its closing brace by `indent`.
+void printAttr(std::string &out, const AttrValue &value,
+               const std::string &indent = "") {
   std::visit(
       [&](const auto &v) {
         using T = std::decay_t<decltype(v)>;
@@ -77,6 +82,8 @@ void printAttr(std::string &out, const AttrValue &value) {
           printType(out, v.type());
           out += ' ';
           printData(out, v);
+        } else if constexpr (std::is_same_v<T, SubGraph>) {
+          printGraph(out, *v, indent);
         } else {
           printList(out, v);
         }
@@ -130,8 +137,9 @@ void printValueName(std::string &out, const Value *v) {
   out += quoteName(v->name());
 }
 
-void printNode(std::string &out, const Node &node) {
-  out += "  ";
+void printNode(std::string &out, const Node &node,
+               const std::string &indent) {
+  out += indent;
   printValueName(out, node.result());
   out += " = ";
   out += opName(node.op());
@@ -150,7 +158,7 @@ void printNode(std::string &out, const Node &node) {
       first = false;
       out += quoteName(name);
       out += " = ";
-      printAttr(out, value);
+      printAttr(out, value, indent);
     }
     out += '}';
   }
@@ -208,9 +216,13 @@ std::string printAttrValue(const AttrValue &value) {
   return out;
 }
 
-std::string printModel(const Model &m) {
-  const Graph &g = m.graph;
-  std::string out = "graph " + quoteName(g.name()) + "(";
+namespace {
+
+/// Appends `g`: its header, its nodes indented by `indent` plus two spaces,
+/// `return`, and its closing brace indented by `indent` (no newline after).
+void printGraph(std::string &out, const Graph &g, const std::string &indent) {
+  std::string inner = indent + "  ";
+  out += "graph " + quoteName(g.name()) + "(";
   for (size_t i = 0; i < g.inputs().size(); ++i) {
     if (i)
       out += ", ";
@@ -238,8 +250,8 @@ std::string printModel(const Model &m) {
   }
   out += " {\n";
   for (const auto &node : g.nodes())
-    printNode(out, *node);
-  out += "  return";
+    printNode(out, *node, inner);
+  out += inner + "return";
   for (size_t i = 0; i < g.outputs().size(); ++i) {
     const Output &o = g.outputs()[i];
     out += i ? ", " : " ";
@@ -247,7 +259,15 @@ std::string printModel(const Model &m) {
       out += quoteName(o.name) + " = ";
     printValueName(out, o.value);
   }
-  out += "\n}\n";
+  out += "\n" + indent + "}";
+}
+
+} // namespace
+
+std::string printModel(const Model &m) {
+  std::string out;
+  printGraph(out, m.graph, "");
+  out += "\n";
   if (m.training)
     printTraining(out, *m.training);
   return out;

@@ -42,11 +42,7 @@ void checkLoss(const Value *loss, const std::string &label) {
              "with reduce_mean)");
 }
 
-namespace {
-
-void checkRequest(const Graph &g, const Value *loss,
-                  const std::vector<Value *> &wrt) {
-  checkLoss(loss, "%" + loss->name());
+void checkWrt(const Graph &g, const std::vector<Value *> &wrt) {
   for (const Value *v : wrt) {
     if (g.findValue(v->name()) != v)
       badInput("grad: the value ", describeValue(v),
@@ -57,6 +53,8 @@ void checkRequest(const Graph &g, const Value *loss,
                ": only float values have gradients");
   }
 }
+
+namespace {
 
 /// The values that depend on a wrt value through float values: only they
 /// can carry a gradient.
@@ -118,12 +116,18 @@ void checkRules(const std::vector<const Node *> &path,
            "values: ", list);
 }
 
-} // namespace
+void checkRequest(const Graph &g, const Value *loss,
+                  const std::vector<Value *> &wrt) {
+  checkLoss(loss, "%" + loss->name());
+  checkWrt(g, wrt);
+}
 
-std::vector<Value *>
-appendGradientsWith(Graph &g, Value *loss, const std::vector<Value *> &wrt,
-                    const std::function<GradRule(OpKind)> &lookup) {
-  checkRequest(g, loss, wrt);
+/// The vector-Jacobian product: d(sum(seed * y))/d(v) for each v of `wrt`,
+/// with `seed` of y's type (for a loss, 1).
+std::vector<Value *> appendVjpWith(Graph &g, Value *y, Value *seed,
+                                   const std::vector<Value *> &wrt,
+                                   const std::function<GradRule(OpKind)> &lookup) {
+  const Value *loss = y;
   std::unordered_set<const Value *> active = activeValues(g, wrt);
   std::vector<const Node *> path = pathNodes(g, loss, active);
   checkRules(path, lookup);
@@ -135,8 +139,7 @@ appendGradientsWith(Graph &g, Value *loss, const std::vector<Value *> &wrt,
     if (!fresh)
       it->second = b.add(it->second, grad);
   };
-  // d(loss)/d(loss) = 1
-  grads[loss] = b.scalar(loss->type().dtype, 1);
+  grads[loss] = seed;
 
   // `path` was taken before any node was appended, so the walk only visits
   // the original nodes.
@@ -176,7 +179,27 @@ appendGradientsWith(Graph &g, Value *loss, const std::vector<Value *> &wrt,
   return result;
 }
 
+} // namespace
+
+std::vector<Value *>
+appendGradientsWith(Graph &g, Value *loss, const std::vector<Value *> &wrt,
+                    const std::function<GradRule(OpKind)> &lookup) {
+  checkRequest(g, loss, wrt);
+  // d(loss)/d(loss) = 1
+  Value *one = Builder(g).scalar(loss->type().dtype, 1);
+  return appendVjpWith(g, loss, one, wrt, lookup);
+}
+
 } // namespace autodiff
+
+std::vector<Value *> appendVjp(Graph &g, Value *y, Value *seed,
+                               const std::vector<Value *> &wrt) {
+  if (seed->type() != y->type())
+    badInput("vjp: the seed ", typeStr(seed->type()), " differs from %",
+             y->name(), "'s type ", typeStr(y->type()));
+  autodiff::checkWrt(g, wrt);
+  return autodiff::appendVjpWith(g, y, seed, wrt, autodiff::gradientRule);
+}
 
 std::vector<Value *> appendGradients(Graph &g, Value *loss,
                                      const std::vector<Value *> &wrt) {

@@ -35,6 +35,13 @@ namespace adjoint {
 std::vector<Value *> appendGradients(Graph &g, Value *loss,
                                      const std::vector<Value *> &wrt);
 
+/// The vector-Jacobian product: appends the nodes that compute
+/// d(sum(seed * y))/d(v) for each `v` of `wrt` (float values of `g`) and
+/// returns them in the order of `wrt`. `seed` has y's type. This is how a
+/// scan's gradient differentiates its body (compiler/autodiff/ScanGrad.cpp).
+std::vector<Value *> appendVjp(Graph &g, Value *y, Value *seed,
+                               const std::vector<Value *> &wrt);
+
 /// A copy of `g` whose outputs are the output named `lossOutput` (under its
 /// own name) and then `grad.<name>` for each name of `wrt`: d(loss)/d(value)
 /// of that input or parameter. An empty `wrt` means every float parameter.

@@ -531,6 +531,14 @@ GradRule gradientRule(OpKind op) {
       return c.op(OpKind::Gather, {c.dy, c.x(0)},
                   without(c.node.attrs(), "shape"));
     };
+  // scan: a reverse scan over the saved states runs the body's own
+  // vector-Jacobian product step by step (ScanGrad.cpp)
+  case OpKind::Scan:
+    return [](GradContext &c, size_t i) {
+      if (c.all.empty())
+        c.all = scanGradients(c);
+      return c.all[i];
+    };
   }
   __builtin_unreachable();
 }

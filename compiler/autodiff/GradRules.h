@@ -27,6 +27,9 @@ public:
   const Node &node;
   Value *const y;
   Value *const dy;
+  /// The gradients of every operand, for a rule that computes them all at
+  /// once (a scan's reverse scan) on its first call.
+  std::vector<Value *> all;
 
   /// Operand `i` of the node.
   Value *x(size_t i) const { return node.operand(i); }
@@ -58,6 +61,13 @@ using GradRule = Value *(*)(GradContext &c, size_t i);
 
 /// The rule of `op`, or null if `op` has no rule.
 GradRule gradientRule(OpKind op);
+
+/// Throws BadInput unless every `wrt` value is a float value of `g`.
+void checkWrt(const Graph &g, const std::vector<Value *> &wrt);
+
+/// The gradients of every operand of the scan `c.node`, computed by one
+/// reverse scan (ScanGrad.cpp); null for operands without one.
+std::vector<Value *> scanGradients(GradContext &c);
 
 /// Throws BadInput unless `loss` is a float scalar; `label` names it.
 void checkLoss(const Value *loss, const std::string &label);

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/codegen/KernelEmitter.h"
 
+#include "ir/Error.h"
+
 #include "compiler/codegen/ScalarEmitter.h"
 #include "ir/ShapeInference.h"
 
@@ -458,6 +460,7 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
   case OpKind::MaxPool2DGrad:
   case OpKind::AvgPool2DGrad:
   case OpKind::ScatterAdd:
+  case OpKind::Scan:
     break;
   }
   assert(false && "not a data-movement op");
@@ -770,6 +773,9 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
     return emitPool2DGrad(ec, node, idx);
   case OpKind::ScatterAdd:
     return emitScatterAdd(ec, node, idx);
+  case OpKind::Scan:
+    // A loop in the entry around the body's kernels (ScanEmitter.cpp).
+    internalError(node.describe(), " reached the kernel emitter");
   }
   __builtin_unreachable();
 }

@@ -131,6 +131,7 @@ llvm::Value *emitCompare(llvm::IRBuilder<> &b, OpKind op, DType t,
   case OpKind::MaxPool2DGrad:
   case OpKind::AvgPool2DGrad:
   case OpKind::ScatterAdd:
+  case OpKind::Scan:
     assert(false && "not a comparison");
     break;
   }
@@ -326,6 +327,7 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::MaxPool2DGrad:
   case OpKind::AvgPool2DGrad:
   case OpKind::ScatterAdd:
+  case OpKind::Scan:
     break;
   }
   assert(false && "emitScalarOp called for a non-elementwise op");

@@ -1,8 +1,8 @@
 //===- Kernels.h - Op kernels of the reference interpreter -----*- C++ -*-===//
 //
 // Private to the interpreter. One function per op, grouped by family into
-// Elementwise.cpp, Reduce.cpp, Shape.cpp, Gather.cpp, MatMul.cpp, Conv.cpp
-// and Pool.cpp (the gradient ops with their forward ops), plus the loop and
+// Elementwise.cpp, Reduce.cpp, Shape.cpp, Gather.cpp, MatMul.cpp, Conv.cpp,
+// Pool.cpp and Scan.cpp (the gradient ops with their forward ops), plus the loop and
 // arithmetic helpers they share (the non-template ones live in Support.cpp).
 // Operands have passed inferType; every kernel returns a fresh tensor of the
 // result type that shares no storage with its operands.
@@ -281,6 +281,10 @@ Tensor oneHot(const Tensor &indices, const TensorType &resultType);
 /// The adjoint of gather: `axis` normalized for the result's rank.
 Tensor scatterAdd(const Tensor &indices, const Tensor &updates, int64_t axis,
                   const TensorType &resultType);
+
+// Scan.cpp: runs the body with `interpret` once per step.
+Tensor scan(std::span<const Tensor> operands, const AttrReader &r,
+            const TensorType &resultType);
 
 // Reduce.cpp; `axes` normalized and sorted.
 Tensor reduceSum(const Tensor &x, const std::vector<int64_t> &axes,

@@ -233,6 +233,83 @@ Instances poolGradInstances(OpKind op) {
   return out;
 }
 
+/// A scan over `operands` (the state, `sequences` sequences, invariants)
+/// whose body `step` builds from one step's inputs.
+Value *scanOf(Builder &b, std::vector<Value *> operands, int64_t sequences,
+              bool reverse,
+              const std::function<Value *(Builder &, std::vector<Value *>)>
+                  &step) {
+  auto body = std::make_shared<Graph>("step");
+  Builder bb(*body);
+  std::vector<Value *> in;
+  for (size_t i = 0; i < operands.size(); ++i) {
+    TensorType t = operands[i]->type();
+    if (i >= 1 && i <= (size_t)sequences)
+      t.shape.erase(t.shape.begin());
+    in.push_back(bb.input("in" + std::to_string(i), t));
+  }
+  bb.output("next", step(bb, in));
+  Attributes a;
+  a.set("body", SubGraph(body));
+  a.set("sequences", sequences);
+  a.set("reverse", reverse);
+  return b.op(OpKind::Scan, operands, a);
+}
+
+Instances scanInstances() {
+  auto rnn = [](Builder &b, std::vector<Value *> in) {
+    return b.tanh(b.add(b.matmul(in[0], in[2]), in[1]));
+  };
+  Instances out;
+  out.push_back({"rnn: state, sequence and weight", [=](CaseBuilder &b) {
+                   return scanOf(b,
+                                 {b.uniform({2, 3}), b.uniform({4, 2, 3}),
+                                  b.uniform({3, 3}, -0.8, 0.8)},
+                                 1, false, rnn);
+                 }});
+  out.push_back({"reverse, one step", [=](CaseBuilder &b) {
+                   return scanOf(b,
+                                 {b.uniform({2, 3}), b.uniform({1, 2, 3}),
+                                  b.uniform({3, 3}, -0.8, 0.8)},
+                                 1, true, rnn);
+                 }});
+  out.push_back({"reverse, two sequences, a broadcast invariant",
+                 [](CaseBuilder &b) {
+                   return scanOf(
+                       b,
+                       {b.uniform({3}), b.uniform({5, 3}), b.uniform({5, 1}),
+                        b.uniform({3})},
+                       2, true, [](Builder &bb, std::vector<Value *> in) {
+                         return bb.sigmoid(
+                             bb.add(bb.mul(in[0], in[1]), bb.mul(in[2], in[3])));
+                       });
+                 }});
+  out.push_back({"integer sequence, no gradient to it", [](CaseBuilder &b) {
+                   Value *ids = b.ints(DType::I64, {3, 2}, {1, 0, 2, 1, 0, 2});
+                   return scanOf(b, {b.uniform({2}), ids, b.uniform({3})}, 1,
+                                 false,
+                                 [](Builder &bb, std::vector<Value *> in) {
+                                   Value *picked = bb.gather(in[2], in[1]);
+                                   return bb.tanh(bb.add(in[0], picked));
+                                 });
+                 }});
+  out.push_back({"nested: a scan in the body", [=](CaseBuilder &b) {
+                   return scanOf(
+                       b, {b.uniform({2}), b.uniform({3, 2, 2})}, 1, false,
+                       [=](Builder &bb, std::vector<Value *> in) {
+                         // The inner scan runs over the rows of x_t.
+                         Value *rows = scanOf(
+                             bb, {in[0], in[1]}, 1, true,
+                             [](Builder &ib, std::vector<Value *> j) {
+                               return ib.tanh(ib.add(ib.mul(j[0], j[1]), j[1]));
+                             });
+                         return bb.reduceSum(rows, std::vector<int64_t>{0});
+                       });
+                 }});
+  for (Instance &i : out) i.opts.jit = false; // TEMP
+  return out;
+}
+
 /// The instances of `op`; empty for an op that is not differentiable.
 Instances instancesOf(OpKind op) {
   auto awayFromZero = [](CaseBuilder &b, Shape s) { return b.awayFromZero(s); };
@@ -449,6 +526,8 @@ Instances instancesOf(OpKind op) {
                    }});
     return out;
   }
+  case OpKind::Scan:
+    return scanInstances();
   }
   __builtin_unreachable();
 }

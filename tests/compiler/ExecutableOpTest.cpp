@@ -229,6 +229,84 @@ std::vector<Instance> scatterAddInstances() {
   return out;
 }
 
+/// A scan with a body built by `step` from inputs of `types` (the state
+/// first), over `operands`.
+Value *scanOf(Builder &b, std::vector<Value *> operands, int64_t sequences,
+              bool reverse,
+              const std::function<Value *(Builder &, std::vector<Value *>)>
+                  &step) {
+  auto body = std::make_shared<Graph>("step");
+  Builder bb(*body);
+  std::vector<Value *> in;
+  for (size_t i = 0; i < operands.size(); ++i) {
+    TensorType t = operands[i]->type();
+    if (i >= 1 && i <= (size_t)sequences)
+      t.shape.erase(t.shape.begin());
+    in.push_back(bb.input("in" + std::to_string(i), t));
+  }
+  bb.output("next", step(bb, in));
+  Attributes a;
+  a.set("body", SubGraph(body));
+  a.set("sequences", sequences);
+  a.set("reverse", reverse);
+  return b.op(OpKind::Scan, operands, a);
+}
+
+std::vector<Instance> scanInstances() {
+  auto rnn = [](Builder &b, std::vector<Value *> in) {
+    return b.tanh(b.add(b.matmul(in[0], in[2]), in[1]));
+  };
+  return {
+      {"rnn",
+       [=](Builder &b) {
+         b.output("y", scanOf(b,
+                              {b.input("h", ty(DType::F32, {4, 8})),
+                               b.input("xs", ty(DType::F32, {5, 4, 8})),
+                               b.input("w", ty(DType::F32, {8, 8}))},
+                              1, false, rnn));
+       }},
+      {"reverse_two_sequences_f64",
+       [](Builder &b) {
+         b.output("y",
+                  scanOf(b,
+                         {b.input("h", ty(DType::F64, {3})),
+                          b.input("xs", ty(DType::F64, {4, 3})),
+                          b.input("ys", ty(DType::F64, {4, 1}))},
+                         2, true, [](Builder &bb, std::vector<Value *> in) {
+                           return bb.add(bb.mul(in[0], in[2]), in[1]);
+                         }));
+       }},
+      {"keeps_slice_bool",
+       [](Builder &b) {
+         b.output("y", scanOf(b,
+                              {b.input("h", ty(DType::Bool, {2})),
+                               b.input("xs", ty(DType::Bool, {3, 2}))},
+                              1, false,
+                              [](Builder &, std::vector<Value *> in) {
+                                return in[1];
+                              }));
+       }},
+      {"state_passes_i32",
+       [](Builder &b) {
+         Value *h = b.input("h", ty(DType::I32, {2, 2}));
+         Value *y = scanOf(b, {h, b.input("xs", ty(DType::I32, {3, 1}))}, 1,
+                           false, [](Builder &, std::vector<Value *> in) {
+                             return in[0];
+                           });
+         b.output("y", y);
+         b.output("h2", b.add(h, h));
+       }},
+      {"parallel_rows",
+       [=](Builder &b) {
+         b.output("y", scanOf(b,
+                              {b.input("h", ty(DType::F32, {64, 96})),
+                               b.input("xs", ty(DType::F32, {3, 64, 96})),
+                               b.input("w", ty(DType::F32, {96, 96}))},
+                              1, false, rnn));
+       }},
+  };
+}
+
 std::vector<Instance> instancesOf(OpKind op) {
   switch (op) {
   case OpKind::Exp:
@@ -518,6 +596,8 @@ std::vector<Instance> instancesOf(OpKind op) {
     return poolGradInstances(op);
   case OpKind::ScatterAdd:
     return scatterAddInstances();
+  case OpKind::Scan:
+    return scanInstances();
   }
   __builtin_unreachable();
 }

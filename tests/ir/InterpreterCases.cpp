@@ -122,7 +122,7 @@ const std::vector<OpCase> &allOpCases() {
   static const std::vector<OpCase> all = [] {
     std::vector<OpCase> out;
     for (auto family : {unaryCases, binaryCases, reduceCases, shapeCases,
-                        contractionCases, gradientCases})
+                        contractionCases, gradientCases, scanCases})
       for (OpCase &c : family())
         out.push_back(std::move(c));
     return out;

@@ -58,6 +58,7 @@ std::vector<OpCase> reduceCases();      // InterpreterCasesReduce.cpp
 std::vector<OpCase> shapeCases();       // InterpreterCasesShape.cpp
 std::vector<OpCase> contractionCases(); // InterpreterCasesWindow.cpp
 std::vector<OpCase> gradientCases();    // InterpreterCasesGrad.cpp
+std::vector<OpCase> scanCases();        // InterpreterCasesScan.cpp
 /// Every case of every family.
 const std::vector<OpCase> &allOpCases();
 

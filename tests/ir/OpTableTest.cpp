@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "InterpreterCases.h"
 
+#include "ir/Builder.h"
 #include "ir/Interpreter.h"
 #include "ir/ShapeInference.h"
 
@@ -111,6 +112,13 @@ Probe probe(OpKind op, DType t) {
             attrs({{"kernel", Ints{2, 2}}, {"input_shape", Ints{1, 1, 2, 2}}})};
   case OpKind::ScatterAdd:
     return {{{DType::I64, {2}}, {t, {2, 3}}}, attrs({{"shape", Ints{4, 3}}})};
+  case OpKind::Scan: { // a body that keeps the last slice
+    auto body = std::make_shared<Graph>("step");
+    Builder b(*body);
+    b.input("h", v3);
+    b.output("next", b.input("x", v3));
+    return {{v3, {t, {2, 3}}}, attrs({{"body", SubGraph(body)}})};
+  }
   }
   __builtin_unreachable();
 }

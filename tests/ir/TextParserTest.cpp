@@ -145,7 +145,7 @@ TEST(TextParser, AttributesAreChecked) {
   EXPECT_EQ(errorOf(withBody("  %0 = cast(%x) {to = f16} : f32[2,3]\n"
                              "  return %0\n")),
             "m.adj:2:23: expected an attribute value (a number, true, false, "
-            "a string, a dtype, a list or a tensor), found 'f16'");
+            "a string, a dtype, a list, a tensor or a graph), found 'f16'");
   EXPECT_EQ(errorOf(withBody("  %0 = constant() {value = f32[2] [1]} : "
                              "f32[2]\n  return %0\n")),
             "m.adj:2:35: f32[2] needs 2 values, found 1");

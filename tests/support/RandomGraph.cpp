@@ -470,6 +470,8 @@ Value *Generator::node(OpKind op) {
     return add(op, {operand(Need::Any)});
   case OpKind::ScatterAdd:
     return scatterAdd();
+  case OpKind::Scan:
+    return scan();
   }
   __builtin_unreachable();
 }

@@ -2,7 +2,8 @@
 //-*-===//
 //
 // Private to RandomGraph.cpp (sources, operands, most ops) and
-// RandomGraphWindows.cpp (conv2d, pooling, their gradients and scatter_add).
+// RandomGraphWindows.cpp (conv2d, pooling, their gradients, scatter_add and
+// scan).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -58,6 +59,8 @@ private:
   /// conv2d, the pools and their gradients (RandomGraphWindows.cpp).
   Value *windowOp(OpKind op);
   Value *scatterAdd();
+  /// A scan whose body is a small recurrence (RandomGraphWindows.cpp).
+  Value *scan();
   void outputs();
   OptimizerConfig optimizer();
 

@@ -131,4 +131,40 @@ Value *Generator::scatterAdd() {
   return add(OpKind::ScatterAdd, {indices, updates}, a);
 }
 
+Value *Generator::scan() {
+  DType t = dtype(Need::Float);
+  Shape s = shape(0, 2);
+  Shape seq = s;
+  seq.insert(seq.begin(), rng_.range(1, 3));
+  Value *init = ofType({t, s});
+  Value *xs = ofType({t, seq});
+  bool invariant = rng_.chance(1, 2);
+  // The body: next = tanh(state [* w] + x), its names the generator's own.
+  auto body = std::make_shared<Graph>(name("step", 3));
+  Builder bb(*body);
+  Value *h = bb.input(name("h", 3), {t, s});
+  std::string xName = name("x", 3);
+  while (body->findValue(xName))
+    xName += "_";
+  Value *x = bb.input(xName, {t, s});
+  Value *acc = h;
+  if (invariant) {
+    std::string wName = name("w", 3);
+    while (body->findValue(wName))
+      wName += "_";
+    acc = bb.mul(h, bb.input(wName, {t, s}));
+  }
+  bb.output(name("next", 3), bb.tanh(bb.add(acc, x)));
+  Attributes a;
+  a.set("body", SubGraph(body));
+  if (rng_.chance(1, 3))
+    a.set("sequences", int64_t{1});
+  if (rng_.chance(1, 3))
+    a.set("reverse", rng_.chance(1, 2));
+  std::vector<Value *> operands = {init, xs};
+  if (invariant)
+    operands.push_back(ofType({t, s}));
+  return add(OpKind::Scan, operands, a);
+}
+
 } // namespace adjoint::testing::detail
