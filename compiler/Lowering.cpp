@@ -99,6 +99,11 @@ void placeUnplanned(const Graph &g, const codegen::SlotLayout &layout,
     arena.offsets.push_back({slot, arena.bytes});
   arena.bytes.base += scratch.base;
   arena.bytes.perBatch += scratch.perBatch;
+  // The work spaces of scans' bodies.
+  for (auto [slot, bytes] : layout.scratch) {
+    arena.offsets.push_back({slot, arena.bytes});
+    arena.bytes.base += (int64_t)alignToArena((size_t)bytes);
+  }
 }
 
 PipelineOptions pipelineOptionsOf(const CompileOptions &options,
@@ -140,6 +145,8 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
   codegen::InPlaceMap shared = sharedSlots(out.inPlace, out.pipeline.memory);
   codegen::EmitOptions emit;
   emit.profile = options.profile;
+  emit.bodyPipeline = pipelineOptionsOf(options, nullptr);
+  emit.bodyPipeline.inPlace.clear();
   out.emitted = codegen::emitModule(g, out.pipeline.fusion, shared, emit);
   finishModule(out.emitted, dump ? &dump->code : nullptr, *tm);
   out.arena = layOutArena(g, out.emitted.layout, shared, out.pipeline.memory);

@@ -161,9 +161,10 @@ void retypeScanBody(Attributes &attrs, std::span<const TensorType> types) {
     same = same && want[i] == body.inputs()[i]->type();
   }
   if (!same)
-    attrs.set("body", SubGraph(std::make_shared<Graph>(withContext(
-                          "scan: body " + body.name(),
-                          [&] { return retypeGraph(body, want); }))));
+    attrs.set("body", SubGraph(std::make_shared<Graph>(
+                          withContext("scan: body " + body.name(), [&] {
+                            return retypeGraph(body, want);
+                          }))));
 }
 
 } // namespace

@@ -51,10 +51,10 @@ TensorType inferScan(std::span<const TensorType> ops, const AttrReader &r) {
              "); pass a body's weights as invariant operands");
   if (body.inputs().size() != ops.size())
     badInput("scan: body ", body.name(), " takes ", body.inputs().size(),
-             " inputs but the scan has ", ops.size(),
-             " operands (the state, ", roles.sequences, " sequence",
-             roles.sequences == 1 ? "" : "s", " and ", roles.invariants,
-             " invariant", roles.invariants == 1 ? "" : "s", ")");
+             " inputs but the scan has ", ops.size(), " operands (the state, ",
+             roles.sequences, " sequence", roles.sequences == 1 ? "" : "s",
+             " and ", roles.invariants, " invariant",
+             roles.invariants == 1 ? "" : "s", ")");
   for (size_t i = 0; i < ops.size(); ++i) {
     bool sequence = i >= roles.firstSequence() && i < roles.firstInvariant();
     TensorType want = sequence ? sliceType(ops[i]) : ops[i];

@@ -137,8 +137,7 @@ void printValueName(std::string &out, const Value *v) {
   out += quoteName(v->name());
 }
 
-void printNode(std::string &out, const Node &node,
-               const std::string &indent) {
+void printNode(std::string &out, const Node &node, const std::string &indent) {
   out += indent;
   printValueName(out, node.result());
   out += " = ";

@@ -123,10 +123,11 @@ void checkRequest(const Graph &g, const Value *loss,
 }
 
 /// The vector-Jacobian product: d(sum(seed * y))/d(v) for each v of `wrt`,
-/// with `seed` of y's type (for a loss, 1).
-std::vector<Value *> appendVjpWith(Graph &g, Value *y, Value *seed,
-                                   const std::vector<Value *> &wrt,
-                                   const std::function<GradRule(OpKind)> &lookup) {
+/// with `seed` of y's type, or 1 when null (for a loss; made once the
+/// checks pass, so that an error appends nothing).
+std::vector<Value *>
+appendVjpWith(Graph &g, Value *y, Value *seed, const std::vector<Value *> &wrt,
+              const std::function<GradRule(OpKind)> &lookup) {
   const Value *loss = y;
   std::unordered_set<const Value *> active = activeValues(g, wrt);
   std::vector<const Node *> path = pathNodes(g, loss, active);
@@ -139,7 +140,7 @@ std::vector<Value *> appendVjpWith(Graph &g, Value *y, Value *seed,
     if (!fresh)
       it->second = b.add(it->second, grad);
   };
-  grads[loss] = seed;
+  grads[loss] = seed ? seed : b.scalar(loss->type().dtype, 1);
 
   // `path` was taken before any node was appended, so the walk only visits
   // the original nodes.
@@ -186,8 +187,7 @@ appendGradientsWith(Graph &g, Value *loss, const std::vector<Value *> &wrt,
                     const std::function<GradRule(OpKind)> &lookup) {
   checkRequest(g, loss, wrt);
   // d(loss)/d(loss) = 1
-  Value *one = Builder(g).scalar(loss->type().dtype, 1);
-  return appendVjpWith(g, loss, one, wrt, lookup);
+  return appendVjpWith(g, loss, nullptr, wrt, lookup);
 }
 
 } // namespace autodiff

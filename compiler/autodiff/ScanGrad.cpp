@@ -152,8 +152,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
     if (isSequence(i))
       grads[i] = c.reshape(part, types[i].shape);
     else
-      grads[i] = c.reshape(c.reduceSum(part, std::vector<int64_t>{0}),
-                           types[i].shape);
+      grads[i] =
+          c.reshape(c.reduceSum(part, std::vector<int64_t>{0}), types[i].shape);
   }
   return grads;
 }

@@ -15,8 +15,11 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace adjoint::codegen {
 
@@ -30,6 +33,9 @@ struct SlotLayout {
   /// Slot holding a pointer to the int64_t batch of a graph compiled for
   /// every batch (compiler/codegen/LiftBatch.h); -1 for a static graph.
   int batchSlot = -1;
+  /// Work space a scan's body needs in the arena: (slot, bytes), one per
+  /// scan node (compiler/codegen/ScanEmitter.cpp).
+  std::vector<std::pair<int, int64_t>> scratch;
   int numSlots = 0;
 };
 
@@ -48,6 +54,9 @@ struct EmitContext {
   std::unordered_set<const Value *> inPlace;
   /// The inputs whose buffers those results take.
   std::unordered_set<const Value *> donors;
+  /// Put before every kernel's and constant's name: a scan's body's kernels
+  /// live in the same module as the graph's ("s3." for node 3's body).
+  std::string prefix;
 
   llvm::Type *i1() { return llvm::Type::getInt1Ty(ctx); }
   llvm::Type *i8() { return llvm::Type::getInt8Ty(ctx); }

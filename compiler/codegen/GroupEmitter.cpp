@@ -526,7 +526,8 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
         llvm::FunctionType::get(
             ec.voidTy(), {ec.i64(), ec.i64(), ec.i64(), ec.i64(), ec.ptr()},
             false),
-        llvm::GlobalValue::InternalLinkage, name + ".then_pool", ec.module);
+        llvm::GlobalValue::InternalLinkage, ec.prefix + name + ".then_pool",
+        ec.module);
     wrap->addFnAttr(llvm::Attribute::NoUnwind);
     llvm::IRBuilder<> wb(llvm::BasicBlock::Create(ec.ctx, "entry", wrap));
     llvm::Value *r0 = wrap->getArg(0), *r1 = wrap->getArg(1),

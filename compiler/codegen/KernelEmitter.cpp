@@ -32,7 +32,7 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
       tile ? llvm::FunctionType::get(ec.voidTy(), outerParams, false)
            : ec.kernelType();
   outer = llvm::Function::Create(outerType, llvm::GlobalValue::InternalLinkage,
-                                 name, ec.module);
+                                 ec.prefix + name, ec.module);
   outer->addFnAttr(llvm::Attribute::NoUnwind);
   // Kernels stay functions of their own: inlined into the entry, LLVM
   // fully unrolls small loops of neighbouring kernels into one huge block
@@ -53,7 +53,8 @@ KernelBuilder::KernelBuilder(EmitContext &ec, const std::string &name,
     params.push_back(ec.i64());
   body = llvm::Function::Create(
       llvm::FunctionType::get(ec.voidTy(), params, false),
-      llvm::GlobalValue::InternalLinkage, name + ".body", ec.module);
+      llvm::GlobalValue::InternalLinkage, ec.prefix + name + ".body",
+      ec.module);
   body->addFnAttr(llvm::Attribute::AlwaysInline);
   body->addFnAttr(llvm::Attribute::NoUnwind);
   // An in-place result shares its buffer with its donor: neither pointer

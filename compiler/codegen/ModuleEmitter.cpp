@@ -3,6 +3,8 @@
 
 #include "compiler/codegen/GroupEmitter.h"
 #include "compiler/codegen/KernelEmitter.h"
+#include "compiler/codegen/ScanEmitter.h"
+#include "ir/Error.h"
 
 #include <llvm/IR/DiagnosticInfo.h>
 #include <llvm/IR/DiagnosticPrinter.h>
@@ -29,6 +31,8 @@ void reportLlvmErrors(const llvm::DiagnosticInfo *info, void *) {
 constexpr int64_t kParallelWork = 32768;
 /// The least work a parallel chunk gets.
 constexpr int64_t kGrainWork = 16384;
+
+} // namespace
 
 SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
                        const InPlaceMap &inPlace, bool batchSlot) {
@@ -60,6 +64,12 @@ SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
         if (n->op() != OpKind::Constant && !isAbsorbedTranspose(group, *n))
           give(n->result());
   }
+  // A scan's body works in its own part of the arena; its size is known
+  // once the body is lowered (emitScanLoop).
+  for (const FusionGroup &group : plan.groups)
+    for (const Node *n : group.nodes)
+      if (n->op() == OpKind::Scan)
+        layout.scratch.push_back({next++, 0});
   layout.statusSlot = next++;
   if (batchSlot)
     layout.batchSlot = next++;
@@ -77,12 +87,15 @@ llvm::GlobalVariable *emitConstantData(EmitContext &ec, const Node &node,
   if (value.numElements() == 0)
     init = llvm::ConstantAggregateZero::get(
         llvm::ArrayType::get(ec.storageType(value.dtype()), 0));
-  auto *gv = new llvm::GlobalVariable(
-      ec.module, init->getType(), /*isConstant=*/true,
-      llvm::GlobalValue::PrivateLinkage, init, "c" + std::to_string(idx));
+  auto *gv =
+      new llvm::GlobalVariable(ec.module, init->getType(), /*isConstant=*/true,
+                               llvm::GlobalValue::PrivateLinkage, init,
+                               ec.prefix + "c" + std::to_string(idx));
   gv->setAlignment(llvm::Align(64));
   return gv;
 }
+
+namespace {
 
 /// Calls `call` over its rows, split between threads by `parallelFor`
 /// unless it is serial or its work is small. `b` does not fold constants,
@@ -150,6 +163,61 @@ EmittedModule emitModule(const Graph &g, const InPlaceMap &inPlace) {
   return emitModule(g, unfusedPlan(g), inPlace);
 }
 
+void emitPlanCalls(EmitContext &ec, const FusionPlan &plan,
+                   llvm::IRBuilder<> &b, llvm::Value *slots,
+                   const EntryContext &entry, bool profile) {
+  const Graph &g = ec.graph;
+  std::unordered_map<const Node *, int> nodeIndex;
+  for (size_t i = 0; i < g.nodes().size(); ++i) {
+    const Node &node = *g.nodes()[i];
+    // A body's errors name the scan that runs it.
+    nodeIndex[&node] = entry.nodeIndex >= 0 ? entry.nodeIndex : (int)i;
+    if (node.op() == OpKind::Constant)
+      ec.constants[node.result()] = emitConstantData(ec, node, (int)i);
+  }
+  llvm::IRBuilder<llvm::NoFolder> dynamic(ec.ctx);
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  int scans = 0;
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    const FusionGroup &group = plan.groups[i];
+    if (group.nodes.size() == 1 && group.nodes[0]->op() == OpKind::Scan) {
+      const Node &scan = *group.nodes[0];
+      if (profile)
+        b.CreateCall(entry.mark, {b.getInt64((int64_t)i)});
+      emitScanLoop(ec, scan, nodeIndex.at(&scan), scans++, b, slots, entry);
+      continue;
+    }
+    std::vector<KernelCall> calls =
+        emitGroupKernels(ec, group, (int)i, nodeIndex);
+    if (profile && !calls.empty())
+      b.CreateCall(entry.mark, {b.getInt64((int64_t)i)});
+    for (const KernelCall &call : calls) {
+      if (entry.forEveryBatch) {
+        dynamic.SetInsertPoint(b.GetInsertBlock());
+        emitDynamicCall(dynamic, ec, call, slots, entry.parallelFor);
+        b.SetInsertPoint(dynamic.GetInsertBlock());
+      } else if (call.serial || call.rows <= 1 ||
+                 call.rows * call.workPerRow < kParallelWork) {
+        b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});
+      } else {
+        int64_t grain = std::max<int64_t>(
+            1, (kGrainWork + call.workPerRow - 1) / call.workPerRow);
+        b.CreateCall(entry.parallelFor, {b.getInt64(call.rows),
+                                         b.getInt64(grain), call.fn, slots});
+      }
+      if (call.checksStatus) {
+        llvm::Value *statusPtr =
+            b.CreateLoad(ec.ptr(), b.CreateConstInBoundsGEP1_64(
+                                       ec.ptr(), slots, ec.layout.statusSlot));
+        llvm::Value *code = b.CreateLoad(ec.i64(), statusPtr);
+        llvm::BasicBlock *next = llvm::BasicBlock::Create(ec.ctx, "next", fn);
+        b.CreateCondBr(b.CreateICmpNE(code, b.getInt64(0)), entry.failed, next);
+        b.SetInsertPoint(next);
+      }
+    }
+  }
+}
+
 EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
                          const InPlaceMap &inPlace,
                          const EmitOptions &options) {
@@ -161,75 +229,43 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
   }
   ctx->setDiagnosticHandlerCallBack(reportLlvmErrors);
   out.module = std::make_unique<llvm::Module>(g.name(), *ctx);
-  bool profile = options.profile;
   EmitContext ec{*ctx, *out.module,
                  g,    assignSlots(g, plan, inPlace, options.forEveryBatch),
                  {},   {},
-                 {}};
+                 {},   {}};
+  if (options.forEveryBatch && !ec.layout.scratch.empty())
+    badInput("a graph with a scan compiles at a fixed batch: bind the batch "
+             "first (--batch B, or specialize() in C++)");
   for (const auto &[result, input] : inPlace) {
     ec.inPlace.insert(result);
     ec.donors.insert(input);
   }
 
-  std::unordered_map<const Node *, int> nodeIndex;
-  for (size_t i = 0; i < g.nodes().size(); ++i) {
-    nodeIndex[g.nodes()[i].get()] = (int)i;
-    if (g.nodes()[i]->op() == OpKind::Constant)
-      ec.constants[g.nodes()[i]->result()] =
-          emitConstantData(ec, *g.nodes()[i], (int)i);
-  }
   llvm::Function *entry = llvm::Function::Create(
       llvm::FunctionType::get(ec.voidTy(), {ec.ptr()}, false),
       llvm::GlobalValue::ExternalLinkage, kEntryName, *out.module);
-  llvm::IRBuilder<llvm::NoFolder> dynamic(*ctx);
   entry->addFnAttr(llvm::Attribute::NoUnwind);
   llvm::Value *slots = entry->getArg(0);
-  llvm::FunctionCallee parallelFor = out.module->getOrInsertFunction(
-      "adjoint_rt_parallel_for",
-      llvm::FunctionType::get(ec.voidTy(),
-                              {ec.i64(), ec.i64(), ec.ptr(), ec.ptr()}, false));
-
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(*ctx, "entry", entry));
-  llvm::BasicBlock *failed = llvm::BasicBlock::Create(*ctx, "failed", entry);
-  llvm::FunctionCallee mark = out.module->getOrInsertFunction(
-      "adjoint_profile_mark",
-      llvm::FunctionType::get(ec.voidTy(), {ec.i64()}, false));
-  for (size_t i = 0; i < plan.groups.size(); ++i) {
-    std::vector<KernelCall> calls =
-        emitGroupKernels(ec, plan.groups[i], (int)i, nodeIndex);
-    if (profile && !calls.empty())
-      b.CreateCall(mark, {b.getInt64((int64_t)i)});
-    for (const KernelCall &call : calls) {
-      if (options.forEveryBatch) {
-        dynamic.SetInsertPoint(b.GetInsertBlock());
-        emitDynamicCall(dynamic, ec, call, slots, parallelFor);
-        b.SetInsertPoint(dynamic.GetInsertBlock());
-      } else if (call.serial || call.rows <= 1 ||
-                 call.rows * call.workPerRow < kParallelWork) {
-        b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});
-      } else {
-        int64_t grain = std::max<int64_t>(
-            1, (kGrainWork + call.workPerRow - 1) / call.workPerRow);
-        b.CreateCall(parallelFor, {b.getInt64(call.rows), b.getInt64(grain),
-                                   call.fn, slots});
-      }
-      if (call.checksStatus) {
-        llvm::Value *statusPtr =
-            b.CreateLoad(ec.ptr(), b.CreateConstInBoundsGEP1_64(
-                                       ec.ptr(), slots, ec.layout.statusSlot));
-        llvm::Value *code = b.CreateLoad(ec.i64(), statusPtr);
-        llvm::BasicBlock *next = llvm::BasicBlock::Create(*ctx, "next", entry);
-        b.CreateCondBr(b.CreateICmpNE(code, b.getInt64(0)), failed, next);
-        b.SetInsertPoint(next);
-      }
-    }
-  }
-  if (profile)
-    b.CreateCall(mark, {b.getInt64(-1)});
+  EntryContext context{
+      llvm::BasicBlock::Create(*ctx, "failed", entry),
+      out.module->getOrInsertFunction(
+          "adjoint_rt_parallel_for",
+          llvm::FunctionType::get(
+              ec.voidTy(), {ec.i64(), ec.i64(), ec.ptr(), ec.ptr()}, false)),
+      out.module->getOrInsertFunction(
+          "adjoint_profile_mark",
+          llvm::FunctionType::get(ec.voidTy(), {ec.i64()}, false)),
+      options.forEveryBatch,
+      options.bodyPipeline,
+      -1};
+
+  emitPlanCalls(ec, plan, b, slots, context, options.profile);
+  if (options.profile)
+    b.CreateCall(context.mark, {b.getInt64(-1)});
   b.CreateRetVoid();
-  b.SetInsertPoint(failed);
-  b.CreateRetVoid();
-  if (!profile)
+  llvm::IRBuilder<>(context.failed).CreateRetVoid();
+  if (!options.profile)
     if (llvm::Function *unused =
             out.module->getFunction("adjoint_profile_mark"))
       unused->eraseFromParent();

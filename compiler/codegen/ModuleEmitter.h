@@ -3,6 +3,7 @@
 
 #include "compiler/codegen/EmitContext.h"
 #include "compiler/passes/FusionPlan.h"
+#include "compiler/passes/Pipeline.h"
 
 #include <memory>
 
@@ -42,6 +43,9 @@ struct EmitOptions {
   /// The context to build the module in (samples of one graph share one);
   /// a new one, owned by the result, when null.
   llvm::LLVMContext *context = nullptr;
+  /// The passes a scan's body goes through before its kernels are emitted
+  /// (the graph's own options, without buffer donation).
+  PipelineOptions bodyPipeline;
 };
 
 /// Emits one kernel per group of `plan` (a plan of `g`), called in plan

@@ -2,10 +2,10 @@
 //
 // Private to the interpreter. One function per op, grouped by family into
 // Elementwise.cpp, Reduce.cpp, Shape.cpp, Gather.cpp, MatMul.cpp, Conv.cpp,
-// Pool.cpp and Scan.cpp (the gradient ops with their forward ops), plus the loop and
-// arithmetic helpers they share (the non-template ones live in Support.cpp).
-// Operands have passed inferType; every kernel returns a fresh tensor of the
-// result type that shares no storage with its operands.
+// Pool.cpp and Scan.cpp (the gradient ops with their forward ops), plus the
+// loop and arithmetic helpers they share (the non-template ones live in
+// Support.cpp). Operands have passed inferType; every kernel returns a fresh
+// tensor of the result type that shares no storage with its operands.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -1,7 +1,7 @@
 //===- Scan.cpp - The reference scan: the body interpreted once per step --===//
+#include "ir/Scan.h"
 #include "ir/Graph.h"
 #include "ir/Interpreter.h"
-#include "ir/Scan.h"
 #include "ir/interp/Kernels.h"
 
 #include <cstring>

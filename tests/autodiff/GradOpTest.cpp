@@ -235,10 +235,10 @@ Instances poolGradInstances(OpKind op) {
 
 /// A scan over `operands` (the state, `sequences` sequences, invariants)
 /// whose body `step` builds from one step's inputs.
-Value *scanOf(Builder &b, std::vector<Value *> operands, int64_t sequences,
-              bool reverse,
-              const std::function<Value *(Builder &, std::vector<Value *>)>
-                  &step) {
+Value *
+scanOf(Builder &b, std::vector<Value *> operands, int64_t sequences,
+       bool reverse,
+       const std::function<Value *(Builder &, std::vector<Value *>)> &step) {
   auto body = std::make_shared<Graph>("step");
   Builder bb(*body);
   std::vector<Value *> in;
@@ -273,17 +273,16 @@ Instances scanInstances() {
                                   b.uniform({3, 3}, -0.8, 0.8)},
                                  1, true, rnn);
                  }});
-  out.push_back({"reverse, two sequences, a broadcast invariant",
-                 [](CaseBuilder &b) {
-                   return scanOf(
-                       b,
+  out.push_back(
+      {"reverse, two sequences, a broadcast invariant", [](CaseBuilder &b) {
+         return scanOf(b,
                        {b.uniform({3}), b.uniform({5, 3}), b.uniform({5, 1}),
                         b.uniform({3})},
                        2, true, [](Builder &bb, std::vector<Value *> in) {
-                         return bb.sigmoid(
-                             bb.add(bb.mul(in[0], in[1]), bb.mul(in[2], in[3])));
+                         return bb.sigmoid(bb.add(bb.mul(in[0], in[1]),
+                                                  bb.mul(in[2], in[3])));
                        });
-                 }});
+       }});
   out.push_back({"integer sequence, no gradient to it", [](CaseBuilder &b) {
                    Value *ids = b.ints(DType::I64, {3, 2}, {1, 0, 2, 1, 0, 2});
                    return scanOf(b, {b.uniform({2}), ids, b.uniform({3})}, 1,
@@ -306,7 +305,6 @@ Instances scanInstances() {
                          return bb.reduceSum(rows, std::vector<int64_t>{0});
                        });
                  }});
-  for (Instance &i : out) i.opts.jit = false; // TEMP
   return out;
 }
 
