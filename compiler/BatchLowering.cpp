@@ -211,6 +211,11 @@ Lowered lowerForEveryBatch(const Graph &input, const CompileOptions &options,
              "batch): bind the others (specialize)");
   }
   SymbolId batch = symbols[0];
+  for (const auto &node : input.nodes())
+    if (node->op() == OpKind::Scan)
+      badInput(input.name(), ": ", node->describe(),
+               " compiles at a fixed batch: bind the batch first (--batch B, "
+               "or specialize() in C++)");
 
   std::vector<Sample> samples;
   for (int64_t n : codegen::kBatchSamples) {

@@ -15,6 +15,13 @@ InitSpec glorotUniform(uint64_t seed) {
 InitSpec heNormal(uint64_t seed) { return {InitSpec::Kind::HeNormal, seed}; }
 InitSpec heUniform(uint64_t seed) { return {InitSpec::Kind::HeUniform, seed}; }
 InitSpec zerosInit() { return {InitSpec::Kind::Zeros, 0}; }
+InitSpec onesInit() { return {InitSpec::Kind::Ones, 0}; }
+InitSpec uniformInit(uint64_t seed, double low, double high) {
+  InitSpec s{InitSpec::Kind::Uniform, seed};
+  s.low = low;
+  s.high = high;
+  return s;
+}
 
 Value *Builder::input(const std::string &name, const TensorType &type) {
   return g_.addInput(name, type);

@@ -47,6 +47,8 @@ InitSpec glorotUniform(uint64_t seed);
 InitSpec heNormal(uint64_t seed);
 InitSpec heUniform(uint64_t seed);
 InitSpec zerosInit();
+InitSpec onesInit();
+InitSpec uniformInit(uint64_t seed, double low, double high);
 
 class Builder {
 public:

@@ -10,21 +10,6 @@ namespace adjoint {
 
 namespace {
 
-InitSpec uniformInit(uint64_t seed, double low, double high) {
-  InitSpec s;
-  s.kind = InitSpec::Kind::Uniform;
-  s.seed = seed;
-  s.low = low;
-  s.high = high;
-  return s;
-}
-
-InitSpec onesInit() {
-  InitSpec s;
-  s.kind = InitSpec::Kind::Ones;
-  return s;
-}
-
 /// x must be a float sequence [N, T, D] with static T and D.
 void requireSequence(const char *layer, const Value *x) {
   const TensorType &t = x->type();

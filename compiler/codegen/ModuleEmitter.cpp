@@ -234,8 +234,7 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
                  {},   {},
                  {},   {}};
   if (options.forEveryBatch && !ec.layout.scratch.empty())
-    badInput("a graph with a scan compiles at a fixed batch: bind the batch "
-             "first (--batch B, or specialize() in C++)");
+    internalError("a scan reached the emitter of a graph for every batch");
   for (const auto &[result, input] : inPlace) {
     ec.inPlace.insert(result);
     ec.donors.insert(input);

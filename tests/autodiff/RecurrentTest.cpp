@@ -1,0 +1,278 @@
+//===- RecurrentTest.cpp - RNN, LSTM and GRU layers four ways -------------===//
+//
+// The layers of ir/Recurrent.h: values computed by hand (one unit, two
+// steps, both directions), the interpreter against the JIT on random data,
+// gradients against central differences in f64, and bad input. The
+// comparison with PyTorch's nn.RNN, nn.LSTM and nn.GRU is in
+// tests/cross_check/torch_training_check.py.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Recurrent.h"
+#include "GradCheck.h"
+#include "ir/Error.h"
+#include "ir/Interpreter.h"
+#include "ir/Specialize.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace adjoint;
+using namespace adjoint::testing;
+
+namespace {
+
+Tensor &paramData(Graph &g, const std::string &name) {
+  for (Param &p : g.params())
+    if (p.value->name() == name)
+      return p.data;
+  throw std::runtime_error("no parameter " + name);
+}
+
+void setParam(Graph &g, const std::string &name, std::vector<double> v) {
+  Tensor &t = paramData(g, name);
+  t = Tensor::fromDoubles(t.dtype(), t.shape(), v);
+}
+
+double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+
+enum class Kind { Rnn, Lstm, Gru };
+
+Value *layer(Kind kind, Builder &b, Value *x, const std::string &prefix,
+             const RecurrentOptions &o) {
+  switch (kind) {
+  case Kind::Rnn:
+    return simpleRnn(b, x, prefix, o);
+  case Kind::Lstm:
+    return lstm(b, x, prefix, o);
+  case Kind::Gru:
+    return gru(b, x, prefix, o);
+  }
+  __builtin_unreachable();
+}
+
+/// One unit, one feature: the step of each cell written out.
+struct Unit {
+  Kind kind;
+  double w[4], u[4], bx[4], bh[4];
+  /// (h, c) after one step from (h, c) on input x.
+  std::pair<double, double> step(double x, double h, double c) const {
+    auto pre = [&](int k, bool withH) {
+      return w[k] * x + bx[k] + (withH ? u[k] * h + bh[k] : 0);
+    };
+    switch (kind) {
+    case Kind::Rnn:
+      return {std::tanh(pre(0, true)), 0};
+    case Kind::Lstm: {
+      double i = sigmoid(pre(0, true)), f = sigmoid(pre(1, true));
+      double g = std::tanh(pre(2, true)), o = sigmoid(pre(3, true));
+      double c2 = f * c + i * g;
+      return {o * std::tanh(c2), c2};
+    }
+    case Kind::Gru: {
+      double r = sigmoid(pre(0, true)), z = sigmoid(pre(1, true));
+      double n = std::tanh(pre(2, false) + r * (u[2] * h + bh[2]));
+      return {(1 - z) * n + z * h, 0};
+    }
+    }
+    __builtin_unreachable();
+  }
+};
+
+TEST(Recurrent, OneUnitByHand) {
+  const std::vector<double> xs = {0.5, -1.5, 2.0};
+  for (Kind kind : {Kind::Rnn, Kind::Lstm, Kind::Gru}) {
+    for (bool sequences : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << (int)kind << " " << sequences);
+      Graph g("m");
+      Builder b(g);
+      Value *x = b.input("x", f64({1, 3, 1}));
+      RecurrentOptions o;
+      o.units = 1;
+      o.bidirectional = true;
+      o.returnSequences = sequences;
+      Value *h0 = b.input("h0", f64({2, 1, 1}));
+      o.initialH = h0;
+      if (kind == Kind::Lstm)
+        o.initialC = b.input("c0", f64({2, 1, 1}));
+      b.output("y", layer(kind, b, x, "l", o));
+      int gates = kind == Kind::Lstm ? 4 : kind == Kind::Gru ? 3 : 1;
+      Unit fwd{kind,
+               {0.7, -0.4, 0.9, 0.3},
+               {0.5, 0.8, -0.6, 1.1},
+               {0.1, -0.2, 0.3, 0.05},
+               {-0.1, 0.2, 0.15, -0.3}};
+      Unit bwd{kind,
+               {-0.3, 0.6, 0.2, -0.8},
+               {0.9, -0.5, 0.4, 0.7},
+               {0.0, 0.1, -0.1, 0.2},
+               {0.3, -0.2, 0.1, 0.1}};
+      for (auto [prefix, unit] :
+           {std::pair{"l", &fwd}, std::pair{"l_reverse", &bwd}}) {
+        std::string p = prefix;
+        setParam(g, p + "_w", {unit->w, unit->w + gates});
+        setParam(g, p + "_u", {unit->u, unit->u + gates});
+        setParam(g, p + "_bx", {unit->bx, unit->bx + gates});
+        setParam(g, p + "_bh", {unit->bh, unit->bh + gates});
+      }
+      std::map<std::string, Tensor> in = {
+          {"x", Tensor::fromDoubles(DType::F64, {1, 3, 1}, xs)},
+          {"h0", Tensor::fromDoubles(DType::F64, {2, 1, 1},
+                                     std::vector<double>{0.25, -0.5})}};
+      if (kind == Kind::Lstm)
+        in["c0"] = Tensor::fromDoubles(DType::F64, {2, 1, 1},
+                                       std::vector<double>{-0.75, 0.4});
+      double hf = 0.25, cf = -0.75, hb = -0.5, cb = 0.4;
+      std::vector<double> forward, backward(3);
+      for (int t = 0; t < 3; ++t) {
+        std::tie(hf, cf) = fwd.step(xs[t], hf, cf);
+        forward.push_back(hf);
+      }
+      for (int t = 2; t >= 0; --t) {
+        std::tie(hb, cb) = bwd.step(xs[t], hb, cb);
+        backward[t] = hb;
+      }
+      std::vector<double> want;
+      if (sequences)
+        for (int t = 0; t < 3; ++t)
+          want.insert(want.end(), {forward[t], backward[t]});
+      else
+        want = {forward[2], backward[0]};
+      expectValues(runBoth(g, in).at("y"), want, 1e-12);
+    }
+  }
+}
+
+/// A two-layer model: a bidirectional layer returning sequences, then one
+/// returning its last state, on x [N, 7, 5].
+Graph model(Kind kind, int64_t batch, bool initial) {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {batch, 7, 5}});
+  RecurrentOptions o;
+  o.units = 6;
+  o.bidirectional = true;
+  o.returnSequences = true;
+  if (initial) {
+    o.initialH = b.input("h0", {DType::F32, {2, batch, 6}});
+    if (kind == Kind::Lstm)
+      o.initialC = b.input("c0", {DType::F32, {2, batch, 6}});
+  }
+  Value *h = layer(kind, b, x, "l1", o);
+  RecurrentOptions last;
+  last.units = 4;
+  last.seed = 9;
+  b.output("y", layer(kind, b, h, "l2", last));
+  return g;
+}
+
+TEST(Recurrent, InterpreterMatchesJit) {
+  Rng rng(5);
+  for (Kind kind : {Kind::Rnn, Kind::Lstm, Kind::Gru})
+    for (bool initial : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << (int)kind << " " << initial);
+      Graph g = model(kind, 3, initial);
+      std::map<std::string, Tensor> in;
+      for (const Value *v : g.inputs())
+        in[v->name()] = uniformTensor(rng, v->type(), -1, 1);
+      Tensor want = interpret(g, in).at("y");
+      for (int threads : {1, 2}) {
+        CompileOptions o;
+        o.threads = threads;
+        Tensor got = compile(g, o)->run(in).at("y");
+        ASSERT_EQ(got.type(), want.type());
+        for (int64_t i = 0; i < want.numElements(); ++i)
+          EXPECT_NEAR(got.elementAsDouble(i), want.elementAsDouble(i), 1e-5)
+              << i;
+      }
+    }
+}
+
+TEST(Recurrent, GradientsMatchFiniteDifferences) {
+  for (Kind kind : {Kind::Rnn, Kind::Lstm, Kind::Gru}) {
+    SCOPED_TRACE((int)kind);
+    expectGradientsMatch([&](CaseBuilder &b) {
+      RecurrentOptions o;
+      o.units = 3;
+      o.bidirectional = true;
+      o.returnSequences = true;
+      o.initialH = b.uniform({2, 2, 3}, -1, 1);
+      if (kind == Kind::Lstm)
+        o.initialC = b.uniform({2, 2, 3}, -1, 1);
+      return layer(kind, b, b.uniform({2, 4, 2}, -1, 1), "l", o);
+    });
+  }
+  expectGradientsMatch([](CaseBuilder &b) {
+    RecurrentOptions o;
+    o.units = 2;
+    o.relu = true;
+    return simpleRnn(b, b.uniform({3, 5, 2}, 0.1, 1), "l", o);
+  });
+}
+
+TEST(Recurrent, SymbolicBatchCompilesAtAFixedBatch) {
+  Graph g = model(Kind::Gru, symbolicDim(internSymbol("N")), false);
+  try {
+    compile(g, singleThread());
+    ADD_FAILURE() << "a scan compiled for every batch";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("compiles at a fixed batch"),
+              std::string::npos)
+        << e.what();
+  }
+  Graph bound = specialize(g, {{internSymbol("N"), 2}});
+  Rng rng(3);
+  std::map<std::string, Tensor> in = {
+      {"x", uniformTensor(rng, {DType::F32, {2, 7, 5}}, -1, 1)}};
+  Tensor want = interpret(g, in).at("y"); // the interpreter binds N itself
+  Tensor got = compile(bound, singleThread())->run(in).at("y");
+  for (int64_t i = 0; i < want.numElements(); ++i)
+    EXPECT_NEAR(got.elementAsDouble(i), want.elementAsDouble(i), 1e-5);
+}
+
+TEST(Recurrent, BadInputNamesTheLayer) {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {2, 5, 6}});
+  auto message = [](auto build) {
+    try {
+      build();
+    } catch (const Error &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] {
+              lstm(b, b.input("flat", {DType::F32, {2, 6}}), "l");
+            }).find("lstm: needs a float sequence [batch, time, features]"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              RecurrentOptions o;
+              o.units = 0;
+              gru(b, x, "g", o);
+            }).find("gru: units must be positive, not 0"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              RecurrentOptions o;
+              o.units = 4;
+              o.initialH = b.input("h0", {DType::F32, {2, 5}});
+              simpleRnn(b, x, "r", o);
+            })
+                .find("simpleRnn: the initial hidden state has type f32[2,5] "
+                      "but must be f32[2,4]"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              RecurrentOptions o;
+              o.relu = true;
+              lstm(b, x, "l2", o);
+            }).find("lstm: only simpleRnn takes relu"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              RecurrentOptions o;
+              o.initialC = x;
+              gru(b, x, "g2", o);
+            }).find("gru: only an LSTM has a cell state"),
+            std::string::npos);
+}
+
+} // namespace
