@@ -1,7 +1,8 @@
 //===- make_examples.cpp - Builds the example models with the C++ API -----===//
 //
-// Writes keras_mlp.pbtxt, fashion_mlp.pbtxt, fashion_mlp_wide.pbtxt and
-// fashion_cnn.pbtxt and tf_cnn.pbtxt into the directory given as its argument.
+// Writes keras_mlp.pbtxt, fashion_mlp.pbtxt, fashion_mlp_wide.pbtxt,
+// fashion_cnn.pbtxt, tf_cnn.pbtxt, fashion_transformer.pbtxt and
+// fashion_gru.pbtxt into the directory given as its argument.
 // Weights are initializer recipes with fixed seeds, so the files are small and
 // the same on every machine; a test checks that the committed files equal what
 // this program writes. Each model has a label input y, a loss output and a
@@ -15,6 +16,7 @@
 #include "ir/Layers.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
+#include "ir/Recurrent.h"
 #include "ir/SymbolicDim.h"
 
 #include <cmath>
@@ -223,6 +225,24 @@ Model fashionTransformer() {
   return m;
 }
 
+/// A GRU on Fashion-MNIST images read as sequences of 28 rows of 28
+/// pixels: x [N, 784] reshaped to [N, 28, 28], a GRU of 128 units (one
+/// scan over the rows), its last state into dense 10; batches of 64, ten
+/// epochs.
+Model fashionGru() {
+  Model m{Graph("fashion_gru"), adamSpec(64)};
+  m.training->epochs = 10;
+  Builder b(m.graph);
+  Value *x = b.input("x", f32({batchN(), 784}));
+  Value *y = b.input("y", {DType::I64, {batchN()}});
+  RecurrentOptions rnn;
+  rnn.units = 128;
+  rnn.seed = 71;
+  Value *h = gru(b, b.reshape(x, {batchN(), 28, 28}), "gru", rnn);
+  classifierOutputs(b, dense(b, h, "head", 10, 81), y);
+  return m;
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     std::cerr << "usage: make_examples DIR\n";
@@ -237,6 +257,7 @@ int main(int argc, char **argv) {
     saveModel(tfCnn(), (dir / "tf_cnn.pbtxt").string());
     saveModel(fashionTransformer(),
               (dir / "fashion_transformer.pbtxt").string());
+    saveModel(fashionGru(), (dir / "fashion_gru.pbtxt").string());
   } catch (const Error &e) {
     std::cerr << "make_examples: error: " << e.what() << "\n";
     return e.kind() == ErrorKind::BadInput ? 2 : 1;

@@ -159,8 +159,14 @@ void toProtoAttr(const std::string &name, const AttrValue &value,
   case AttrKind::Ints: {
     // mutable_*() first, so that an empty list is still a set value.
     proto::IntList *list = out->mutable_ints();
-    for (int64_t v : std::get<std::vector<int64_t>>(value))
-      list->add_values(v);
+    const auto &values = std::get<std::vector<int64_t>>(value);
+    bool symbolic = name == "shape" && !isStatic(values);
+    for (int64_t v : values) {
+      bool sym = symbolic && isSymbolic(v);
+      list->add_values(sym ? dimCoefficient(v) : v);
+      if (symbolic)
+        list->add_symbols(sym ? symbolName(dimSymbol(v)) : "");
+    }
     return;
   }
   case AttrKind::Floats: {
@@ -284,6 +290,35 @@ InitSpec fromProtoInit(const proto::Initializer &p, const std::string &what) {
 
 } // namespace
 
+namespace {
+
+/// The values of `list` with its symbols (a shape attribute's) applied.
+std::vector<int64_t> symbolicInts(const proto::IntList &list,
+                                  const std::string &what) {
+  std::vector<int64_t> values(list.values().begin(), list.values().end());
+  if (list.symbols_size() == 0)
+    return values;
+  if (list.symbols_size() != list.values_size())
+    badInput(what, ": ", list.symbols_size(), " symbols for ",
+             list.values_size(), " values");
+  for (int i = 0; i < list.symbols_size(); ++i) {
+    const std::string &name = list.symbols(i);
+    if (name.empty())
+      continue;
+    std::optional<int64_t> sym = parseDim(name);
+    if (!sym || !isSymbolic(*sym) || dimCoefficient(*sym) != 1)
+      badInput(what, ": '", name, "' is no symbol name (an identifier or ?)");
+    if (values[i] < 1 || values[i] > kMaxSymbolCoefficient)
+      badInput(what, ": symbolic value ", i, " (", name,
+               ") needs a multiplier from 1 to ", kMaxSymbolCoefficient,
+               ", not ", values[i]);
+    values[i] = symbolicDim(dimSymbol(*sym), values[i]);
+  }
+  return values;
+}
+
+} // namespace
+
 // An int where a float is declared (and ints where floats are) is widened, as
 // a file written by hand naturally says `f: 1` as `i: 1`.
 AttrValue fromProtoAttr(const proto::Attribute &p, AttrKind wanted,
@@ -313,8 +348,7 @@ AttrValue fromProtoAttr(const proto::Attribute &p, AttrKind wanted,
       value = std::vector<double>(p.ints().values().begin(),
                                   p.ints().values().end());
     else
-      value = std::vector<int64_t>(p.ints().values().begin(),
-                                   p.ints().values().end());
+      value = symbolicInts(p.ints(), what);
     break;
   case proto::Attribute::kFloats:
     value = std::vector<double>(p.floats().values().begin(),

@@ -259,12 +259,23 @@ AttrValue Parser::parseAttr(std::optional<AttrKind> kind) {
 AttrValue Parser::parseAttrList(std::optional<AttrKind> kind) {
   next(); // '['
   bool wantFloats = kind == AttrKind::Floats, allInts = true;
+  const Token *sawSymbol = nullptr;
   std::vector<int64_t> ints;
   std::vector<double> floats;
   if (!at(TokenKind::RBracket)) {
     do {
       const Token &t = peek();
-      if (!wantFloats && t.kind == TokenKind::Word && isIntegerWord(t.text)) {
+      std::optional<int64_t> symbol =
+          t.kind == TokenKind::Word && !isNumberWord(t.text) ? parseDim(t.text)
+                                                             : std::nullopt;
+      if (!wantFloats && symbol && isSymbolic(*symbol)) {
+        // A shape attribute's symbolic dimension: N, N*28.
+        sawSymbol = &t;
+        next();
+        ints.push_back(*symbol);
+        floats.push_back(0);
+      } else if (!wantFloats && t.kind == TokenKind::Word &&
+                 isIntegerWord(t.text)) {
         ints.push_back(parseInt("an integer"));
         floats.push_back((double)ints.back());
       } else {
@@ -274,6 +285,8 @@ AttrValue Parser::parseAttrList(std::optional<AttrKind> kind) {
     } while (accept(TokenKind::Comma));
   }
   expect(TokenKind::RBracket, "',' or ']' after a list element");
+  if (sawSymbol && !allInts)
+    fail(*sawSymbol, "a list with a symbolic dimension holds integers only");
   if (allInts && !wantFloats)
     return ints;
   return floats;

@@ -8,6 +8,7 @@
 #include "ir/TextFormat.h"
 
 #include "ir/Error.h"
+#include "ir/SymbolicDim.h"
 #include "ir/TextLexer.h"
 
 #include <type_traits>
@@ -45,8 +46,11 @@ void printData(std::string &out, const Tensor &t) {
   out += ']';
 }
 
+/// Appends `[a, b, ...]`; with `symbolic` (a shape attribute), symbolic
+/// dimensions as symbols (N, N*28).
 template <typename T>
-void printList(std::string &out, const std::vector<T> &v) {
+void printList(std::string &out, const std::vector<T> &v,
+               bool symbolic = false) {
   out += '[';
   for (size_t i = 0; i < v.size(); ++i) {
     if (i)
@@ -54,7 +58,7 @@ void printList(std::string &out, const std::vector<T> &v) {
     if constexpr (std::is_same_v<T, double>)
       out += formatFloatAttr(v[i]);
     else
-      out += std::to_string(v[i]);
+      out += symbolic && isSymbolic(v[i]) ? dimStr(v[i]) : std::to_string(v[i]);
   }
   out += ']';
 }
@@ -64,7 +68,7 @@ void printGraph(std::string &out, const Graph &g, const std::string &indent);
 /// Appends an attribute value; a graph's lines are indented by `indent`
 /// plus two spaces, and its closing brace by `indent`.
 void printAttr(std::string &out, const AttrValue &value,
-               const std::string &indent = "") {
+               const std::string &indent = "", bool shape = false) {
   std::visit(
       [&](const auto &v) {
         using T = std::decay_t<decltype(v)>;
@@ -84,6 +88,8 @@ void printAttr(std::string &out, const AttrValue &value,
           printData(out, v);
         } else if constexpr (std::is_same_v<T, SubGraph>) {
           printGraph(out, *v, indent);
+        } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+          printList(out, v, shape);
         } else {
           printList(out, v);
         }
@@ -157,7 +163,7 @@ void printNode(std::string &out, const Node &node, const std::string &indent) {
       first = false;
       out += quoteName(name);
       out += " = ";
-      printAttr(out, value, indent);
+      printAttr(out, value, indent, name == "shape");
     }
     out += '}';
   }

@@ -17,7 +17,9 @@
 #include "compiler/training/Trainer.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
+#include "ir/GraphCopy.h"
 #include "ir/ModelIO.h"
+#include "ir/Specialize.h"
 #include "ir/SymbolicDim.h"
 
 #include <CLI/CLI.hpp>
@@ -260,13 +262,20 @@ void runTrain(const TrainOptions &opts) {
                dimStr(fileBatch),
                "; give one with --batch B or the training spec's batch_size");
   }
+  // A symbolic batch stays symbolic: the Trainer binds the spec's batch
+  // size for the step and evaluates batches of any size.
   std::optional<Model> rebatched;
-  if (batch && batch != fileBatch)
+  if (batch && batch != fileBatch && isSymbolic(fileBatch) &&
+      graphSymbols(model.graph).size() == 1) {
+    rebatched = Model{copyGraph(model.graph), model.training};
+    rebatched->training->batchSize = batch;
+  } else if (batch && batch != fileBatch) {
     rebatched = withContext(opts.model, [&] { return rebatch(model, batch); });
+  }
   const Model &used = rebatched ? *rebatched : model;
   const Value *featuresIn = used.graph.findValue(spec.features);
   const Value *labelsIn = used.graph.findValue(spec.labels);
-  int64_t modelBatch = featuresIn->type().shape[0];
+  int64_t modelBatch = batch ? batch : featuresIn->type().shape[0];
   int64_t epochs = opts.epochs ? opts.epochs : spec.epochs ? spec.epochs : 1;
 
   TrainerOptions topts;
@@ -341,7 +350,13 @@ void runTrain(const TrainOptions &opts) {
             << "); compiled in " << duration(compileSeconds) << "\n"
             << std::flush;
 
-  Tensor bx(featuresIn->type()), by(labelsIn->type());
+  // One batch of examples and labels (a symbolic batch bound to the step's).
+  auto atBatch = [&](TensorType t) {
+    if (t.rank() > 0 && isSymbolic(t.shape[0]))
+      t.shape[0] = modelBatch;
+    return t;
+  };
+  Tensor bx(atBatch(featuresIn->type())), by(atBatch(labelsIn->type()));
   // With --limit, the epochs shuffle the first numTrain examples only.
   std::vector<int64_t> order(numTrain);
   std::iota(order.begin(), order.end(), 0);

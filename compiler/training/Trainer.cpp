@@ -111,6 +111,9 @@ struct BatchSlot {
 
 struct Trainer::Impl {
   Model model; // the original, for its structure and non-trained params
+  /// The model as given, when its batch is a symbol: other batch sizes
+  /// bind it (evaluateSized).
+  std::optional<Graph> symbolic;
   std::vector<std::string> trainable;
   std::map<std::string, Tensor> params;    // trainable parameters' values
   std::map<std::string, Tensor> state;     // optimizer state by input name
@@ -299,6 +302,7 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
   // batch of a test split included; if its code cannot serve every batch,
   // the evaluation at the training batch (and one per other size).
   if (graphSymbols(symbolic.graph).size() == 1) {
+    m.symbolic = copyGraph(symbolic.graph);
     try {
       m.evalExe = compile(
           evaluationGraph(symbolic.graph, trainable, spec_, m.hasAccuracy),
@@ -435,7 +439,8 @@ StepResult Trainer::evaluateSized(const std::map<std::string, Tensor> &batch,
     try {
       // Re-batch the model, whose parameters are not inputs that could be
       // mistaken for batched ones, then derive its evaluation.
-      Graph g = rebatch(m.model.graph, spec_.features, size);
+      Graph g = rebatch(m.symbolic ? *m.symbolic : m.model.graph,
+                        spec_.features, size);
       std::set<std::string> trainable(m.trainable.begin(), m.trainable.end());
       e.exe = compile(evaluationGraph(g, trainable, spec_, m.hasAccuracy),
                       m.evalOptions);

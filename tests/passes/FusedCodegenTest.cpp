@@ -550,6 +550,13 @@ TEST(FusedCodegen, PoolsAfterConvolutionEpiloguesMatchTheInterpreter) {
       }
 }
 
+bool hasScan(const Graph &g) {
+  for (const auto &node : g.nodes())
+    if (node->op() == OpKind::Scan)
+      return true;
+  return false;
+}
+
 TEST(FusedCodegen, ExamplesMatchUnfused) {
   int count = 0;
   for (const auto &path : examples()) {
@@ -582,6 +589,13 @@ TEST(FusedCodegen, TrainingStepsMatchUnfused) {
     Trainer trainer(m);
     const Graph &step = trainer.stepGraph();
     auto inputs = randomInputs(step, 4, false);
+    // Weights of random size make a recurrence over 28 steps chaotic: two
+    // roundings drift apart exponentially. Smaller ones make it contract.
+    if (hasScan(m.graph))
+      for (auto &[name, t] : inputs)
+        if (isFloat(t.dtype()))
+          for (int64_t i = 0; i < t.numElements(); ++i)
+            t.setElementFromDouble(i, 0.1 * t.elementAsDouble(i));
     CompileOptions unfused;
     unfused.simplify = unfused.fuse = false;
     auto plain = compile(step, unfused);
