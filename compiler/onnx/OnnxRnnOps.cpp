@@ -1,9 +1,9 @@
-//===- OnnxRnnOps.cpp - ONNX LSTM, GRU and RNN, unrolled ------------------===//
+//===- OnnxRnnOps.cpp - ONNX LSTM, GRU and RNN as scans -------------------===//
 //
 // A recurrent op becomes one matmul of the whole sequence with the input
-// weights, then one step per time step (a matmul with the recurrent weights
-// and the gate functions), unrolled over the static sequence length, for
-// each direction.
+// weights, then, for each direction, one `scan` whose body is a step: a
+// matmul with the recurrent weights and the gate functions. The graph has
+// the same few nodes whatever the sequence length.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/onnx/OnnxContext.h"
@@ -15,9 +15,6 @@
 namespace adjoint::onnximport {
 
 namespace {
-
-/// Longer sequences are not unrolled.
-constexpr int64_t kMaxUnrolledSteps = 1024;
 
 enum class Cell { Rnn, Gru, Lstm };
 
@@ -159,8 +156,6 @@ Converter recurrent(Cell cell) {
       expect(6, "initial_c", {dirs, batch, hidden}, true);
       expect(7, "P", {dirs, 3 * hidden}, false);
     }
-    if (steps > kMaxUnrolledSteps)
-      unsupported(strCat("a sequence of ", steps, " steps"));
     if (c.hasInput(4)) {
       std::vector<int64_t> lens = c.staticInts(4, "sequence_lens");
       for (int64_t l : lens)
@@ -177,6 +172,8 @@ Converter recurrent(Cell cell) {
     Value *c0 = cell == Cell::Lstm ? initial(6) : nullptr;
     Value *peep = cell == Cell::Lstm && c.hasInput(7) ? c.input(7) : nullptr;
     Value *bias = c.hasInput(3) ? c.input(3) : nullptr;
+    if (!steps)
+      unsupported("an empty sequence");
     Value *zeros = b.broadcastTo(s(0), {batch, hidden});
 
     std::vector<Value *> ys(dirs), yh(dirs), yc(dirs);
@@ -198,62 +195,92 @@ Converter recurrent(Cell cell) {
       Value *h = h0 ? direction(b, h0, d) : zeros;
       Value *cs = c0 ? direction(b, c0, d) : zeros;
       Value *pd = peep ? direction(b, peep, d) : nullptr;
-      std::vector<Value *> outs((size_t)steps);
+
+      // One scan over the steps: its state is h, or h and c side by side;
+      // its invariants the recurrent weights (and biases, peepholes).
+      std::vector<Value *> invariants = {rd};
+      if (cell == Cell::Gru && beforeReset && rb)
+        invariants.push_back(rb);
+      if (pd)
+        invariants.push_back(pd);
+      Value *init = cell == Cell::Lstm ? b.concat({h, cs}, 1) : h;
+      auto body = std::make_shared<Graph>(c.opType() + "_step");
+      Builder bb(*body);
+      auto bs = [&](double v) { return bb.scalar(dt, v); };
       auto clipped = [&](Value *v) {
-        return hasClip ? b.minimum(b.maximum(v, s(-clip)), s(clip)) : v;
+        return hasClip ? bb.minimum(bb.maximum(v, bs(-clip)), bs(clip)) : v;
       };
-      for (int64_t k = 0; k < steps; ++k) {
-        int64_t t = reverse ? steps - 1 - k : k;
-        Value *xt =
-            b.reshape(b.slice(xw, {t}, {t + 1}, {0}), {batch, gates * hidden});
-        if (cell == Cell::Rnn) {
-          h = activate(b, clipped(b.add(xt, b.matmul(h, rd))), act[0]);
-        } else if (cell == Cell::Lstm) {
-          Value *g = b.add(xt, b.matmul(h, rd));
-          Value *gi = gate(b, g, 0, hidden), *go = gate(b, g, 1, hidden),
-                *gf = gate(b, g, 2, hidden), *gc = gate(b, g, 3, hidden);
-          if (pd) {
-            gi = b.add(gi, b.mul(b.slice(pd, {0}, {hidden}), cs));
-            gf = b.add(gf, b.mul(b.slice(pd, {2 * hidden}, {3 * hidden}), cs));
-          }
-          Value *it = activate(b, clipped(gi), act[0]);
-          Value *ft = activate(b, clipped(gf), act[0]);
-          Value *ct = activate(b, clipped(gc), act[1]);
-          cs = b.add(b.mul(ft, cs), b.mul(it, ct));
-          if (pd)
-            go = b.add(go, b.mul(b.slice(pd, {hidden}, {2 * hidden}), cs));
-          Value *ot = activate(b, clipped(go), act[0]);
-          h = b.mul(ot, activate(b, cs, act[2]));
-        } else {
-          Value *rzr = b.slice(rd, {0}, {2 * hidden}, {1});
-          Value *rh = b.slice(rd, {2 * hidden}, {3 * hidden}, {1});
-          Value *gzr =
-              b.add(b.slice(xt, {0}, {2 * hidden}, {1}), b.matmul(h, rzr));
-          if (beforeReset && rb)
-            gzr = b.add(gzr, b.slice(rb, {0}, {2 * hidden}));
-          Value *zt = activate(b, clipped(gate(b, gzr, 0, hidden)), act[0]);
-          Value *rt = activate(b, clipped(gate(b, gzr, 1, hidden)), act[0]);
-          Value *xh = gate(b, xt, 2, hidden), *hh;
-          if (beforeReset) {
-            Value *hr = b.matmul(h, rh);
-            if (rb)
-              hr = b.add(hr, b.slice(rb, {2 * hidden}, {3 * hidden}));
-            hh = b.add(xh, b.mul(rt, hr));
-          } else {
-            hh = b.add(xh, b.matmul(b.mul(rt, h), rh));
-          }
-          Value *ht = activate(b, clipped(hh), act[1]);
-          h = b.add(b.mul(b.sub(s(1), zt), ht), b.mul(zt, h));
+      Value *state = bb.input("state", init->type());
+      Value *xt = bb.input("x", {dt, {batch, gates * hidden}});
+      Value *rdIn = bb.input("r", rd->type());
+      Value *rbIn =
+          cell == Cell::Gru && beforeReset && rb ? bb.input("rb", rb->type())
+                                                 : nullptr;
+      Value *pdIn = pd ? bb.input("p", pd->type()) : nullptr;
+      Value *hIn = cell == Cell::Lstm ? gate(bb, state, 0, hidden) : state;
+      Value *next;
+      if (cell == Cell::Rnn) {
+        next = activate(bb, clipped(bb.add(xt, bb.matmul(hIn, rdIn))), act[0]);
+      } else if (cell == Cell::Lstm) {
+        Value *csIn = gate(bb, state, 1, hidden);
+        Value *g = bb.add(xt, bb.matmul(hIn, rdIn));
+        Value *gi = gate(bb, g, 0, hidden), *go = gate(bb, g, 1, hidden),
+              *gf = gate(bb, g, 2, hidden), *gc = gate(bb, g, 3, hidden);
+        if (pdIn) {
+          gi = bb.add(gi, bb.mul(bb.slice(pdIn, {0}, {hidden}), csIn));
+          gf = bb.add(gf,
+                      bb.mul(bb.slice(pdIn, {2 * hidden}, {3 * hidden}), csIn));
         }
-        outs[(size_t)t] = b.reshape(h, {1, 1, batch, hidden});
+        Value *it = activate(bb, clipped(gi), act[0]);
+        Value *ft = activate(bb, clipped(gf), act[0]);
+        Value *ct = activate(bb, clipped(gc), act[1]);
+        Value *c2 = bb.add(bb.mul(ft, csIn), bb.mul(it, ct));
+        if (pdIn)
+          go = bb.add(go, bb.mul(bb.slice(pdIn, {hidden}, {2 * hidden}), c2));
+        Value *ot = activate(bb, clipped(go), act[0]);
+        next = bb.concat({bb.mul(ot, activate(bb, c2, act[2])), c2}, 1);
+      } else {
+        Value *rzr = bb.slice(rdIn, {0}, {2 * hidden}, {1});
+        Value *rh = bb.slice(rdIn, {2 * hidden}, {3 * hidden}, {1});
+        Value *gzr =
+            bb.add(bb.slice(xt, {0}, {2 * hidden}, {1}), bb.matmul(hIn, rzr));
+        if (rbIn)
+          gzr = bb.add(gzr, bb.slice(rbIn, {0}, {2 * hidden}));
+        Value *zt = activate(bb, clipped(gate(bb, gzr, 0, hidden)), act[0]);
+        Value *rt = activate(bb, clipped(gate(bb, gzr, 1, hidden)), act[0]);
+        Value *xh = gate(bb, xt, 2, hidden), *hh;
+        if (beforeReset) {
+          Value *hr = bb.matmul(hIn, rh);
+          if (rbIn)
+            hr = bb.add(hr, bb.slice(rbIn, {2 * hidden}, {3 * hidden}));
+          hh = bb.add(xh, bb.mul(rt, hr));
+        } else {
+          hh = bb.add(xh, bb.matmul(bb.mul(rt, hIn), rh));
+        }
+        Value *ht = activate(bb, clipped(hh), act[1]);
+        next = bb.add(bb.mul(bb.sub(bs(1), zt), ht), bb.mul(zt, hIn));
       }
-      ys[d] = steps ? b.concat(outs, 0) : nullptr;
-      yh[d] = b.reshape(h, {1, batch, hidden});
-      yc[d] = b.reshape(cs, {1, batch, hidden});
+      bb.output("next", next);
+      Attributes a;
+      a.set("body", SubGraph(body));
+      a.set("reverse", reverse);
+      std::vector<Value *> operands = {init, xw};
+      operands.insert(operands.end(), invariants.begin(), invariants.end());
+      Value *states = b.op(OpKind::Scan, operands, std::move(a));
+      // Rows are in time order in either direction; the final state is the
+      // row of the last step taken.
+      int64_t last = reverse ? 0 : steps - 1;
+      Value *lastState = b.slice(states, {last}, {last + 1}, {0});
+      auto part = [&](Value *v, int64_t k) {
+        return cell == Cell::Lstm ? b.slice(v, {k * hidden}, {(k + 1) * hidden},
+                                            {2})
+                                  : v;
+      };
+      ys[d] = b.reshape(part(states, 0), {steps, 1, batch, hidden});
+      yh[d] = b.reshape(part(lastState, 0), {1, batch, hidden});
+      yc[d] = b.reshape(part(lastState, 1), {1, batch, hidden});
     }
     if (c.hasOutput(0)) {
-      if (!steps)
-        unsupported("an empty sequence");
       Value *y = dirs == 1 ? ys[0] : b.concat(ys, 1); // [S, D, B, h]
       c.setOutput(0, layout ? b.transpose(y, {2, 0, 1, 3}) : y);
     }
