@@ -16,6 +16,12 @@
 // recomputed from the saved state in each reverse step (one forward step
 // more per step); the states themselves are never recomputed.
 //
+// A weight used as x @ w in the body (the recurrent weight of an RNN) gets
+// its gradient outside the loop: each step packs x_t and the cotangent g_t
+// of x_t @ w instead of x_t^T g_t, and sum_t x_t^T g_t is one product of
+// the stacked rows after the loop, [K, T*M] x [T*M, N]: one large matmul
+// instead of T small ones, and no [T, K, N] of per-step gradients.
+//
 //===----------------------------------------------------------------------===//
 #include "compiler/autodiff/Grad.h"
 #include "compiler/autodiff/GradRules.h"
@@ -24,7 +30,9 @@
 #include "ir/GraphCopy.h"
 #include "ir/Scan.h"
 
+#include <algorithm>
 #include <memory>
+#include <unordered_map>
 
 namespace adjoint::autodiff {
 
@@ -39,9 +47,12 @@ std::string freeName(const Graph &g, const std::string &name) {
 }
 
 /// Appends the nodes of `body` to `b`'s graph with its inputs bound to
-/// `inputs`; returns the value of its one output.
+/// `inputs`, except that operand 1 of each node in `swapped` reads the value
+/// given there; returns the value of each node's copy and of the output.
 Value *inlineBody(Builder &b, const Graph &body,
-                  const std::vector<Value *> &inputs) {
+                  const std::vector<Value *> &inputs,
+                  const std::unordered_map<const Node *, Value *> &swapped,
+                  std::unordered_map<const Node *, Value *> &copies) {
   ValueMap map;
   for (size_t i = 0; i < inputs.size(); ++i)
     map[body.inputs()[i]] = inputs[i];
@@ -49,9 +60,22 @@ Value *inlineBody(Builder &b, const Graph &body,
     std::vector<Value *> operands;
     for (const Value *v : node->operands())
       operands.push_back(map.at(v));
-    map[node->result()] = b.op(node->op(), std::move(operands), node->attrs());
+    if (auto it = swapped.find(node.get()); it != swapped.end())
+      operands[1] = it->second;
+    Value *copy = b.op(node->op(), std::move(operands), node->attrs());
+    map[node->result()] = copy;
+    copies[node.get()] = copy;
   }
   return map.at(body.outputs()[0].value);
+}
+
+/// Whether `use` is x @ w with w, its operand 1, a matrix and x one too:
+/// the gradient of w summed over the steps is then one product of the
+/// stacked x and the stacked cotangents of `use`, taken after the loop.
+bool isHoistable(const Node &use, const Value *w) {
+  return use.op() == OpKind::MatMul && use.operand(1) == w &&
+         use.operand(0) != w && w->type().rank() == 2 &&
+         use.operand(0)->type().rank() == 2;
 }
 
 /// `v` flattened to one axis.
@@ -79,8 +103,6 @@ std::vector<Value *> scanGradients(GradContext &c) {
   // The operands that get a gradient: the float ones, all of the state's
   // dtype (the carry packs them into one vector).
   std::vector<size_t> wrt;
-  std::vector<int64_t> offsets;
-  int64_t packed = 0;
   for (size_t i = 0; i < types.size(); ++i) {
     if (!isFloat(types[i].dtype))
       continue;
@@ -89,11 +111,50 @@ std::vector<Value *> scanGradients(GradContext &c) {
                " but the state is ", typeStr(state),
                "; a scan's gradient needs its float operands in one dtype");
     wrt.push_back(i);
-    offsets.push_back(packed);
-    packed += (isSequence(i) ? sliceType(types[i]) : types[i]).numElements();
+  }
+  // The uses x @ w of invariant weights w whose gradient is hoisted out of
+  // the loop; `inLoop` tells the invariants with other uses.
+  std::vector<std::pair<size_t, const Node *>> hoisted;
+  std::vector<bool> inLoop(types.size(), true);
+  for (size_t i : wrt) {
+    if (isSequence(i) || i == 0)
+      continue;
+    const Value *w = body.inputs()[i];
+    bool other = std::any_of(body.outputs().begin(), body.outputs().end(),
+                             [&](const Output &o) { return o.value == w; });
+    for (const auto &n : body.nodes())
+      for (const Value *v : n->operands())
+        if (v == w) {
+          if (isHoistable(*n, w))
+            hoisted.push_back({i, n.get()});
+          else
+            other = true;
+        }
+    inLoop[i] = other;
   }
 
-  // The reverse body: (carry, dY[t], state_t, x_t..., w...) -> carry.
+  // What each step packs into the carry, in order: the gradients computed
+  // in the loop (the state's first), then for each hoisted use x and the
+  // cotangent of x @ w.
+  std::vector<size_t> loopWrt;
+  std::vector<int64_t> offsets;
+  int64_t packed = 0;
+  auto place = [&](int64_t elements) {
+    offsets.push_back(packed);
+    packed += elements;
+  };
+  for (size_t i : wrt)
+    if (inLoop[i]) {
+      loopWrt.push_back(i);
+      place((isSequence(i) ? sliceType(types[i]) : types[i]).numElements());
+    }
+  for (auto [i, use] : hoisted) {
+    place(use->operand(0)->type().numElements());
+    place(use->result()->type().numElements());
+  }
+
+  // The reverse body: (carry, dY[t], state_t, x_t..., w..., w per hoisted
+  // use) -> carry.
   auto grad = std::make_shared<Graph>(body.name() + "_grad");
   Builder gb(*grad);
   Value *carry = gb.input("carry", {dtype, {packed}});
@@ -102,13 +163,24 @@ std::vector<Value *> scanGradients(GradContext &c) {
   for (size_t i = 0; i < types.size(); ++i)
     step.push_back(gb.input(freeName(*grad, body.inputs()[i]->name()),
                             body.inputs()[i]->type()));
-  Value *y = inlineBody(gb, body, step);
+  std::unordered_map<const Node *, Value *> proxies, copies;
+  for (auto [i, use] : hoisted)
+    proxies[use] =
+        gb.input(freeName(*grad, body.inputs()[i]->name() + ".use"), types[i]);
+  Value *y = inlineBody(gb, body, step, proxies, copies);
   Value *carried = gb.slice(carry, {0}, {state.numElements()});
   Value *seed = gb.add(next, gb.reshape(carried, state.shape));
   std::vector<Value *> wrtValues;
-  for (size_t i : wrt)
+  for (size_t i : loopWrt)
     wrtValues.push_back(step[i]);
-  std::vector<Value *> parts = appendVjp(*grad, y, seed, wrtValues);
+  for (auto [i, use] : hoisted)
+    wrtValues.push_back(copies.at(use));
+  std::vector<Value *> grads = appendVjp(*grad, y, seed, wrtValues);
+  std::vector<Value *> parts(grads.begin(), grads.begin() + loopWrt.size());
+  for (size_t k = 0; k < hoisted.size(); ++k) {
+    parts.push_back(copies.at(hoisted[k].second)->definingNode()->operand(0));
+    parts.push_back(grads[loopWrt.size() + k]);
+  }
   for (Value *&p : parts)
     p = flat(gb, p);
   gb.output("carry", parts.size() == 1 ? parts[0] : gb.concat(parts, 0));
@@ -130,32 +202,50 @@ std::vector<Value *> scanGradients(GradContext &c) {
   std::vector<Value *> operands = {c.zeros({dtype, {packed}}), c.dy, before};
   for (size_t i = 1; i < types.size(); ++i)
     operands.push_back(c.x(i));
+  for (auto [i, use] : hoisted)
+    operands.push_back(c.x(i));
   Attributes attrs;
   attrs.set("body", SubGraph(grad));
   attrs.set("sequences", (int64_t)(2 + roles.sequences));
   attrs.set("reverse", !roles.reverse);
   Value *rows = c.op(OpKind::Scan, operands, attrs);
 
-  std::vector<Value *> grads(types.size(), nullptr);
-  for (size_t k = 0; k < wrt.size(); ++k) {
-    size_t i = wrt[k];
+  std::vector<Value *> result(types.size(), nullptr);
+  auto add = [&](size_t i, Value *g) {
+    result[i] = result[i] ? c.add(result[i], g) : g;
+  };
+  auto columns = [&](int64_t begin, int64_t n) {
+    return c.slice(rows, {0, begin}, {length, begin + n});
+  };
+  for (size_t k = 0; k < loopWrt.size(); ++k) {
+    size_t i = loopWrt[k];
     int64_t n = (isSequence(i) ? sliceType(types[i]) : types[i]).numElements();
     int64_t begin = offsets[k];
     if (i == 0) {
       // The reverse scan's last step writes row 0 (row T-1 in reverse).
       int64_t row = roles.reverse ? length - 1 : 0;
       Value *last = c.slice(rows, {row, begin}, {row + 1, begin + n});
-      grads[i] = c.reshape(last, state.shape);
-      continue;
+      add(i, c.reshape(last, state.shape));
+    } else if (isSequence(i)) {
+      add(i, c.reshape(columns(begin, n), types[i].shape));
+    } else {
+      add(i, c.reshape(c.reduceSum(columns(begin, n), std::vector<int64_t>{0}),
+                       types[i].shape));
     }
-    Value *part = c.slice(rows, {0, begin}, {length, begin + n});
-    if (isSequence(i))
-      grads[i] = c.reshape(part, types[i].shape);
-    else
-      grads[i] =
-          c.reshape(c.reduceSum(part, std::vector<int64_t>{0}), types[i].shape);
   }
-  return grads;
+  // sum over t of x_t^T g_t: one product of all steps' rows.
+  for (size_t k = 0; k < hoisted.size(); ++k) {
+    auto [i, use] = hoisted[k];
+    const Shape &x = use->operand(0)->type().shape;
+    const Shape &g = use->result()->type().shape;
+    size_t at = loopWrt.size() + 2 * k;
+    Value *xs =
+        c.reshape(columns(offsets[at], x[0] * x[1]), {length * x[0], x[1]});
+    Value *gs =
+        c.reshape(columns(offsets[at + 1], g[0] * g[1]), {length * g[0], g[1]});
+    add(i, c.matmul(c.transpose(xs), gs));
+  }
+  return result;
 }
 
 } // namespace adjoint::autodiff

@@ -213,9 +213,9 @@ Converter recurrent(Cell cell) {
       Value *state = bb.input("state", init->type());
       Value *xt = bb.input("x", {dt, {batch, gates * hidden}});
       Value *rdIn = bb.input("r", rd->type());
-      Value *rbIn =
-          cell == Cell::Gru && beforeReset && rb ? bb.input("rb", rb->type())
-                                                 : nullptr;
+      Value *rbIn = cell == Cell::Gru && beforeReset && rb
+                        ? bb.input("rb", rb->type())
+                        : nullptr;
       Value *pdIn = pd ? bb.input("p", pd->type()) : nullptr;
       Value *hIn = cell == Cell::Lstm ? gate(bb, state, 0, hidden) : state;
       Value *next;
@@ -272,9 +272,9 @@ Converter recurrent(Cell cell) {
       int64_t last = reverse ? 0 : steps - 1;
       Value *lastState = b.slice(states, {last}, {last + 1}, {0});
       auto part = [&](Value *v, int64_t k) {
-        return cell == Cell::Lstm ? b.slice(v, {k * hidden}, {(k + 1) * hidden},
-                                            {2})
-                                  : v;
+        return cell == Cell::Lstm
+                   ? b.slice(v, {k * hidden}, {(k + 1) * hidden}, {2})
+                   : v;
       };
       ys[d] = b.reshape(part(states, 0), {steps, 1, batch, hidden});
       yh[d] = b.reshape(part(lastState, 0), {1, batch, hidden});
