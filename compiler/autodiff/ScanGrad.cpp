@@ -135,38 +135,34 @@ std::vector<Value *> scanGradients(GradContext &c) {
 
   // What each step packs into the carry, in order: the gradients computed
   // in the loop (the state's first), then for each hoisted use x and the
-  // cotangent of x @ w.
+  // cotangent of x @ w. A value packed twice (the cotangent of h @ u is
+  // often the gradient of the step's input too) is packed once.
   std::vector<size_t> loopWrt;
-  std::vector<int64_t> offsets;
-  int64_t packed = 0;
-  auto place = [&](int64_t elements) {
-    offsets.push_back(packed);
-    packed += elements;
-  };
+  int64_t most = 0;
   for (size_t i : wrt)
     if (inLoop[i]) {
       loopWrt.push_back(i);
-      place((isSequence(i) ? sliceType(types[i]) : types[i]).numElements());
+      most += (isSequence(i) ? sliceType(types[i]) : types[i]).numElements();
     }
-  for (auto [i, use] : hoisted) {
-    place(use->operand(0)->type().numElements());
-    place(use->result()->type().numElements());
-  }
+  for (auto [i, use] : hoisted)
+    most += use->operand(0)->type().numElements() +
+            use->result()->type().numElements();
 
   // The reverse body: (carry, dY[t], state_t, x_t..., w..., w per hoisted
-  // use) -> carry.
-  auto grad = std::make_shared<Graph>(body.name() + "_grad");
-  Builder gb(*grad);
-  Value *carry = gb.input("carry", {dtype, {packed}});
-  Value *next = gb.input(freeName(*grad, "d_next"), state);
+  // use) -> carry, built with a carry of every part, then retyped to the
+  // distinct ones.
+  auto draft = std::make_shared<Graph>(body.name() + "_grad");
+  Builder gb(*draft);
+  Value *carry = gb.input("carry", {dtype, {most}});
+  Value *next = gb.input(freeName(*draft, "d_next"), state);
   std::vector<Value *> step;
   for (size_t i = 0; i < types.size(); ++i)
-    step.push_back(gb.input(freeName(*grad, body.inputs()[i]->name()),
+    step.push_back(gb.input(freeName(*draft, body.inputs()[i]->name()),
                             body.inputs()[i]->type()));
   std::unordered_map<const Node *, Value *> proxies, copies;
   for (auto [i, use] : hoisted)
     proxies[use] =
-        gb.input(freeName(*grad, body.inputs()[i]->name() + ".use"), types[i]);
+        gb.input(freeName(*draft, body.inputs()[i]->name() + ".use"), types[i]);
   Value *y = inlineBody(gb, body, step, proxies, copies);
   Value *carried = gb.slice(carry, {0}, {state.numElements()});
   Value *seed = gb.add(next, gb.reshape(carried, state.shape));
@@ -175,15 +171,31 @@ std::vector<Value *> scanGradients(GradContext &c) {
     wrtValues.push_back(step[i]);
   for (auto [i, use] : hoisted)
     wrtValues.push_back(copies.at(use));
-  std::vector<Value *> grads = appendVjp(*grad, y, seed, wrtValues);
+  std::vector<Value *> grads = appendVjp(*draft, y, seed, wrtValues);
   std::vector<Value *> parts(grads.begin(), grads.begin() + loopWrt.size());
   for (size_t k = 0; k < hoisted.size(); ++k) {
     parts.push_back(copies.at(hoisted[k].second)->definingNode()->operand(0));
     parts.push_back(grads[loopWrt.size() + k]);
   }
-  for (Value *&p : parts)
-    p = flat(gb, p);
-  gb.output("carry", parts.size() == 1 ? parts[0] : gb.concat(parts, 0));
+  std::vector<int64_t> offsets;
+  std::vector<Value *> distinct;
+  std::unordered_map<const Value *, int64_t> offsetOf;
+  int64_t packed = 0;
+  for (Value *p : parts) {
+    auto [it, fresh] = offsetOf.try_emplace(p, packed);
+    if (fresh) {
+      distinct.push_back(flat(gb, p));
+      packed += p->type().numElements();
+    }
+    offsets.push_back(it->second);
+  }
+  gb.output("carry",
+            distinct.size() == 1 ? distinct[0] : gb.concat(distinct, 0));
+  std::vector<TensorType> inputTypes;
+  for (const Value *in : draft->inputs())
+    inputTypes.push_back(in->type());
+  inputTypes[0] = {dtype, {packed}};
+  auto grad = std::make_shared<Graph>(retypeGraph(*draft, inputTypes));
 
   // The states before each step: state_t for the step that writes row t.
   Value *all = c.y;

@@ -187,7 +187,7 @@ Action addDumpCommand(CLI::App &app) {
   app.add_option("--after", opts->after,
                  "Show the graph after a pass of the optimizing pipeline "
                  "(input, fold-constants, simplify-algebra, cse, dce, "
-                 "fusion, or memory-plan); 'all' writes every stage, the "
+                 "scan-bodies, fusion, or memory-plan); 'all' writes every stage, the "
                  "memory plan, each kernel's LLVM IR and the assembly to "
                  "the directory -o names")
       ->type_name("PASS|all");

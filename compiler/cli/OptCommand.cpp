@@ -4,6 +4,7 @@
 #include "compiler/passes/EliminateCommonSubexpressions.h"
 #include "compiler/passes/EliminateDeadCode.h"
 #include "compiler/passes/FoldConstants.h"
+#include "compiler/passes/ScanBodies.h"
 #include "compiler/passes/SimplifyAlgebra.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
@@ -22,9 +23,21 @@ namespace {
 
 struct OptOptions {
   std::string model, out;
-  std::vector<std::string> passes = {"fold", "algebra", "cse", "dce"};
+  std::vector<std::string> passes = {"fold", "algebra", "cse", "dce", "scan"};
   bool fastMath = false;
 };
+
+/// The scan-bodies pass: fold, algebra, cse, dce and this pass inside each
+/// scan's body, and the invariant work hoisted out.
+void simplifyScans(Graph &g, bool fastMath) {
+  simplifyScanBodies(g, [fastMath](Graph &body) {
+    foldConstants(body);
+    simplifyAlgebra(body, fastMath);
+    eliminateCommonSubexpressions(body);
+    eliminateDeadCode(body);
+    simplifyScans(body, fastMath);
+  });
+}
 
 /// A pass the command can run, by the name it is given on the command line.
 struct NamedPass {
@@ -37,6 +50,7 @@ constexpr NamedPass kPasses[] = {
     {"algebra", [](Graph &g, bool fastMath) { simplifyAlgebra(g, fastMath); }},
     {"cse", [](Graph &g, bool) { eliminateCommonSubexpressions(g); }},
     {"dce", [](Graph &g, bool) { eliminateDeadCode(g); }},
+    {"scan", [](Graph &g, bool fastMath) { simplifyScans(g, fastMath); }},
 };
 
 const NamedPass &findPass(const std::string &name) {
@@ -85,7 +99,8 @@ Action addOptCommand(CLI::App &app) {
   app.add_option("--passes", opts->passes,
                  "Passes to run, in order, comma separated or repeated: fold "
                  "(constant folding), algebra (algebraic rules), cse (common "
-                 "subexpressions), dce (dead code)")
+                 "subexpressions), dce (dead code), scan (the others inside "
+                 "scan bodies, and loop-invariant work hoisted out)")
       ->type_name("PASS")
       ->delimiter(',')
       ->allow_extra_args(false)

@@ -13,6 +13,7 @@
 #include "compiler/passes/IndexMap.h"
 #include "compiler/passes/RowFusion.h"
 #include "ir/Error.h"
+#include "ir/GraphCopy.h"
 
 #include <algorithm>
 #include <queue>
@@ -657,6 +658,51 @@ FusionPlan fuseGraph(const Graph &g, const InPlacePairs &inPlace) {
       alone.insert(out->definingNode());
   }
   return unfusedPlan(g);
+}
+
+void splitSharedTransposes(Graph &g) {
+  std::unordered_map<const Value *, int> matmulReads;
+  std::unordered_set<const Value *> otherReads;
+  for (const auto &n : g.nodes())
+    for (const Value *v : n->operands()) {
+      if (n->op() == OpKind::MatMul)
+        ++matmulReads[v];
+      else
+        otherReads.insert(v);
+    }
+  for (const Output &o : g.outputs())
+    otherReads.insert(o.value);
+  auto shared = [&](const Value *v) {
+    const Node *t = v->definingNode();
+    auto it = matmulReads.find(v);
+    return t && swapsLastTwoAxes(*t) && it != matmulReads.end() &&
+           it->second > 1 && !otherReads.count(v);
+  };
+  bool any = false;
+  for (const auto &n : g.nodes())
+    any = any ||
+          (n->op() == OpKind::MatMul &&
+           std::any_of(n->operands().begin(), n->operands().end(), shared));
+  if (!any)
+    return;
+  GraphRebuilder rb(g);
+  std::unordered_set<const Value *> firstTaken;
+  for (const auto &n : g.nodes()) {
+    if (n->op() != OpKind::MatMul) {
+      rb.copy(*n);
+      continue;
+    }
+    std::vector<Value *> operands = rb.mappedOperands(*n);
+    for (size_t k = 0; k < operands.size(); ++k) {
+      const Value *v = n->operand(k);
+      if (!shared(v) || firstTaken.insert(v).second)
+        continue;
+      const Node &t = *v->definingNode();
+      operands[k] = rb.add(t.op(), rb.mappedOperands(t), t.attrs(), v->type());
+    }
+    rb.copy(*n, operands);
+  }
+  g = rb.finish();
 }
 
 } // namespace adjoint

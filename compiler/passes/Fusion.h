@@ -25,6 +25,13 @@ namespace adjoint {
 /// buffer (buffer donation).
 using InPlacePairs = std::vector<std::pair<const Value *, const Value *>>;
 
+/// Gives each matmul its own copy of a transpose (of the last two axes)
+/// that several matmuls and nothing else read, so that fusion can absorb
+/// each copy into its GEMM (which reads the transpose's operand with its
+/// trans flag) instead of computing the transpose once in memory. In place:
+/// pointers into `g` are invalidated when a copy is made.
+void splitSharedTransposes(Graph &g);
+
 /// Partitions the verified graph `g` into fused groups. When `inPlace` is
 /// given, the plan also keeps each pair valid: the group writing a result
 /// reads its input only element by element and runs after every other

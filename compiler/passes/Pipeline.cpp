@@ -5,6 +5,7 @@
 #include "compiler/passes/EliminateDeadCode.h"
 #include "compiler/passes/FoldConstants.h"
 #include "compiler/passes/Fusion.h"
+#include "compiler/passes/ScanBodies.h"
 #include "compiler/passes/SimplifyAlgebra.h"
 #include "compiler/passes/TransposeParameters.h"
 #include "ir/ChannelsLast.h"
@@ -20,6 +21,14 @@
 namespace adjoint {
 
 namespace {
+
+#ifdef NDEBUG
+constexpr bool kDebugBuild = false;
+#else
+constexpr bool kDebugBuild = true;
+#endif
+
+void simplifyBodies(Graph &g, const PipelineOptions &options);
 
 /// One graph-to-graph pass of the pipeline.
 struct PassEntry {
@@ -49,7 +58,28 @@ const PassEntry kSimplifications[] = {
                const PipelineOptions &) { eliminateCommonSubexpressions(g); }},
     // Nodes no output depends on.
     {"dce", [](Graph &g, const PipelineOptions &) { eliminateDeadCode(g); }},
+    // The passes above inside every scan's body, and the work that does not
+    // change from step to step hoisted out of the loop.
+    {"scan-bodies",
+     [](Graph &g, const PipelineOptions &o) { simplifyBodies(g, o); }},
 };
+
+/// Runs the simplification passes on every scan body of `g`.
+void simplifyBodies(Graph &g, const PipelineOptions &options) {
+  simplifyScanBodies(g, [&](Graph &body) {
+    PipelineOptions inner = options;
+    inner.fixedParameters = false; // a body has no parameters
+    inner.inPlace.clear();
+    inner.afterPass = nullptr;
+    for (const PassEntry &pass : kSimplifications) {
+      pass.run(body, inner);
+      if (inner.verifyEach || kDebugBuild)
+        withContext(
+            strCat("scan body ", body.name(), " after pass ", pass.name),
+            [&] { verify(body); });
+    }
+  });
+}
 
 /// The graph outputs computed by nodes, each once.
 std::vector<const Value *> outputsOutsideArena(const Graph &g) {
@@ -119,12 +149,6 @@ resolveInPlace(const Graph &g,
   return resolved;
 }
 
-#ifdef NDEBUG
-constexpr bool kDebugBuild = false;
-#else
-constexpr bool kDebugBuild = true;
-#endif
-
 } // namespace
 
 const std::vector<std::string> &pipelinePassNames() {
@@ -158,6 +182,8 @@ PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
       after(pass.name, nullptr);
     }
 
+  if (options.fuse)
+    splitSharedTransposes(r.graph);
   r.inPlace = resolveInPlace(r.graph, options.inPlace);
   r.fusion =
       options.fuse ? fuseGraph(r.graph, r.inPlace) : unfusedPlan(r.graph);

@@ -169,10 +169,10 @@ TEST(DumpCommand, WritesEveryStageOfTheInferencePipeline) {
   ProcessResult r = runCli({"dump", example("fashion_cnn.pbtxt"), "--after",
                             "all", "-o", dir / "stages"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("wrote 6 stages"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("wrote 7 stages"), std::string::npos) << r.out;
   const char *stages[] = {
       "00-input", "01-fold-constants", "02-simplify-algebra", "03-cse",
-      "04-dce",   "05-fusion"};
+      "04-dce",   "05-scan-bodies", "06-fusion"};
   for (const char *stage : stages) {
     std::string base = std::string("stages/") + stage;
     // Each stage parses back as a model.
@@ -181,10 +181,10 @@ TEST(DumpCommand, WritesEveryStageOfTheInferencePipeline) {
         << stage;
   }
   // The fusion stage lists its kernels; its picture draws them as clusters.
-  std::string fusion = stageFile(dir, "stages/05-fusion.txt");
+  std::string fusion = stageFile(dir, "stages/06-fusion.txt");
   EXPECT_NE(fusion.find("# fusion: "), std::string::npos);
   EXPECT_NE(fusion.find("(epilogue): %0=conv2d"), std::string::npos) << fusion;
-  EXPECT_NE(readFile(dir / "stages/05-fusion.svg").find("cluster"),
+  EXPECT_NE(readFile(dir / "stages/06-fusion.svg").find("cluster"),
             std::string::npos);
   std::string plan = stageFile(dir, "stages/memory-plan.txt");
   EXPECT_NE(plan.find("arena "), std::string::npos) << plan;
@@ -203,7 +203,7 @@ TEST(DumpCommand, WritesTheTrainingStep) {
   std::string input = stageFile(dir, "step/00-input.txt");
   EXPECT_NE(input.find("graph fashion_mlp.step"), std::string::npos);
   // The Adam update of the first layer's weights is one kernel.
-  std::string fusion = stageFile(dir, "step/05-fusion.txt");
+  std::string fusion = stageFile(dir, "step/06-fusion.txt");
   EXPECT_NE(fusion.find("sqrt"), std::string::npos) << fusion;
 }
 
