@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Recurrent.h"
 #include "GradCheck.h"
+#include "compiler/autodiff/Grad.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
 #include "ir/Specialize.h"
@@ -228,6 +229,27 @@ TEST(Recurrent, SymbolicBatchCompilesAtAFixedBatch) {
   Tensor got = compile(bound, singleThread())->run(in).at("y");
   for (int64_t i = 0; i < want.numElements(); ++i)
     EXPECT_NEAR(got.elementAsDouble(i), want.elementAsDouble(i), 1e-5);
+}
+
+/// An LSTM over `steps` steps with a loss: its gradient graph.
+Graph lstmGradient(int64_t steps) {
+  Graph g("m");
+  Builder b(g);
+  RecurrentOptions o;
+  o.units = 8;
+  Value *h = lstm(b, b.input("x", {DType::F32, {2, steps, 3}}), "l", o);
+  b.output("loss", b.reduceSum(h, std::nullopt));
+  return gradientGraph(g, "loss");
+}
+
+// The sequence length is a loop count: the graph, its kernels and so the
+// compile time do not grow with it.
+TEST(Recurrent, GraphAndKernelsDoNotGrowWithTheSequence) {
+  Graph shortSeq = lstmGradient(32), longSeq = lstmGradient(1024);
+  EXPECT_EQ(shortSeq.nodes().size(), longSeq.nodes().size());
+  EXPECT_LT(longSeq.nodes().size(), 80u);
+  EXPECT_EQ(compile(shortSeq, singleThread())->kernelCount(),
+            compile(longSeq, singleThread())->kernelCount());
 }
 
 TEST(Recurrent, BadInputNamesTheLayer) {

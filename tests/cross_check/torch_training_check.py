@@ -4,10 +4,11 @@
 For examples/fashion_mlp.pbtxt, examples/fashion_cnn.pbtxt and
 examples/fashion_transformer.pbtxt (whose encoder layers are PyTorch's own
 nn.TransformerEncoderLayer, GELU, no dropout, layer norm after each block,
-with Adjoint's weights copied in), and with --layers-model the model that
+with Adjoint's weights copied in), and with --layers-model the models that
 tool writes (one encoder layer with layer norm first, ReLU and a causal
 mask, as nn.TransformerEncoderLayer(norm_first=True) with a causal
-src_mask): exports the
+src_mask; bidirectional LSTM, GRU and RNN layers as nn.LSTM, nn.GRU and
+nn.RNN; an LSTM over 1024 steps): exports the
 weights with `adjoint convert --materialize` and reads them with the protobuf
 module generated from proto/adjoint.proto; builds the same network in
 PyTorch (nn.Linear, nn.Conv2d, max_pool2d, F.cross_entropy) with those
@@ -162,12 +163,69 @@ def causal_prenorm(p, x):
     return logits, grads
 
 
+def torch_rnn(p, cls, prefix, x, units, mods):
+    """PyTorch's cls (nn.LSTM, nn.GRU, nn.RNN), bidirectional, batch first,
+    with the weights of Adjoint's layer PREFIX: w, u, bx, bh are
+    weight_ih_l0 and weight_hh_l0 transposed, bias_ih_l0 and bias_hh_l0
+    (ir/Recurrent.h), PREFIX_reverse_* the _reverse ones."""
+    m = cls(x.shape[2], units, batch_first=True, bidirectional=True).double()
+    with torch.no_grad():
+        for ours, theirs in (("", ""), ("_reverse", "_reverse")):
+            getattr(m, "weight_ih_l0" + theirs).copy_(p[prefix + ours + "_w"].t())
+            getattr(m, "weight_hh_l0" + theirs).copy_(p[prefix + ours + "_u"].t())
+            getattr(m, "bias_ih_l0" + theirs).copy_(p[prefix + ours + "_bx"])
+            getattr(m, "bias_hh_l0" + theirs).copy_(p[prefix + ours + "_bh"])
+    mods.append((m, prefix))
+    return m(x)
+
+
+def rnn_grads(p, mods):
+    g = {k: v.grad for k, v in p.items() if v.grad is not None}
+    for m, prefix in mods:
+        for ours in ("", "_reverse"):
+            if not hasattr(m, "weight_ih_l0" + ours):
+                continue
+            g[prefix + ours + "_w"] = getattr(m, "weight_ih_l0" + ours).grad.t()
+            g[prefix + ours + "_u"] = getattr(m, "weight_hh_l0" + ours).grad.t()
+            g[prefix + ours + "_bx"] = getattr(m, "bias_ih_l0" + ours).grad
+            g[prefix + ours + "_bh"] = getattr(m, "bias_hh_l0" + ours).grad
+    return g
+
+
+def recurrent(p, x):
+    """layers_model's bidirectional LSTM, GRU and simple RNN."""
+    mods = []
+    h, _ = torch_rnn(p, torch.nn.LSTM, "lstm", x, 6, mods)
+    h, _ = torch_rnn(p, torch.nn.GRU, "gru", h, 5, mods)
+    _, hn = torch_rnn(p, torch.nn.RNN, "rnn", h, 4, mods)
+    logits = torch.cat([hn[0], hn[1]], dim=1) @ p["head_w"] + p["head_b"]
+    return logits, lambda: rnn_grads(p, mods)
+
+
+def lstm_long(p, x):
+    """layers_model's LSTM over 1024 steps."""
+    m = torch.nn.LSTM(x.shape[2], 8, batch_first=True).double()
+    with torch.no_grad():
+        m.weight_ih_l0.copy_(p["lstm_w"].t())
+        m.weight_hh_l0.copy_(p["lstm_u"].t())
+        m.bias_ih_l0.copy_(p["lstm_bx"])
+        m.bias_hh_l0.copy_(p["lstm_bh"])
+    _, (hn, _) = m(x)
+    logits = hn[0] @ p["head_w"] + p["head_b"]
+    return logits, lambda: rnn_grads(p, [(m, "lstm")])
+
+
 MODELS = {
     "fashion_mlp": (mlp, (32, 784)),
     "fashion_cnn": (cnn, (64, 1, 28, 28)),
     "fashion_transformer": (transformer, (64, 784)),
     "layers_causal_prenorm": (causal_prenorm, (8, 6, 16)),
+    "layers_recurrent": (recurrent, (4, 7, 5)),
+    "layers_lstm_long": (lstm_long, (2, 1024, 3)),
 }
+
+# The models tests/cross_check/layers_model writes.
+LAYERS_MODELS = ("layers_causal_prenorm", "layers_recurrent", "layers_lstm_long")
 
 
 def run(*args):
@@ -208,9 +266,9 @@ def check_model(name, args):
     work = os.path.join(args.workdir, name)
     os.makedirs(work, exist_ok=True)
     source = os.path.join(args.examples, name + ".pbtxt")
-    if name == "layers_causal_prenorm":
+    if name in LAYERS_MODELS:
         source = os.path.join(work, name + ".pbtxt")
-        run(args.layers_model, source)
+        run(args.layers_model, name, source)
     literal = os.path.join(work, "model.pbtxt")
     run(args.adjoint, "convert", source, "-o", literal, "--materialize")
     params = load_params(args.pb2_dir, literal)
@@ -300,10 +358,10 @@ def main():
                         default="fashion_mlp,fashion_cnn,fashion_transformer")
     parser.add_argument("--layers-model",
                         help="tests/cross_check/layers_model, which writes "
-                             "layers_causal_prenorm to check too")
+                             "the layers_* models to check too")
     args = parser.parse_args()
     if args.layers_model:
-        args.models += ",layers_causal_prenorm"
+        args.models += "," + ",".join(LAYERS_MODELS)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}")
     ok = True
