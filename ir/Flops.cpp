@@ -139,6 +139,8 @@ int64_t nodeFlops(const Node &node) {
     return poolFlops(node, node.result()->type().shape);
   case OpKind::ScatterAdd:
     return product(operandShape(1));
+  case OpKind::Dropout:
+    return outElements;
   case OpKind::Scan: // the body's, once per step
     return mulSat(graphFlops(node.attr().getGraph("body")),
                   node.result()->type().shape[0]);

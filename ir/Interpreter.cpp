@@ -152,6 +152,9 @@ Tensor evaluate(OpKind op, std::span<const Tensor> operands,
         resultType);
   case OpKind::Scan:
     return interp::scan(operands, r, resultType);
+  case OpKind::Dropout:
+    return interp::dropout(x(0), x(1).data<int64_t>()[0], r.getFloat("rate"),
+                           (uint64_t)r.getInt("seed"));
   }
   __builtin_unreachable();
 }

@@ -572,6 +572,16 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
     return inferScatterAdd(ops, r);
   case OpKind::Scan:
     return inferScan(ops, r);
+  case OpKind::Dropout: {
+    requireDType(op, ops[0], Allowed::Float);
+    if (ops[1].dtype != DType::I64 || ops[1].rank() != 0)
+      badInput("dropout: the step must be an i64 scalar, not ",
+               typeStr(ops[1]));
+    double rate = r.getFloat("rate");
+    if (!(rate >= 0 && rate < 1))
+      badInput("dropout: 'rate' is ", rate, " but must be in [0, 1)");
+    return ops[0];
+  }
   }
   __builtin_unreachable();
 }

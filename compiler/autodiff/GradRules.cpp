@@ -533,6 +533,14 @@ GradRule gradientRule(OpKind op) {
     };
   // scan: a reverse scan over the saved states runs the body's own
   // vector-Jacobian product step by step (ScanGrad.cpp)
+  // dropout(x, step) is linear in x with the mask (seed, step) draws: the
+  // same draws applied to g; none to the step
+  case OpKind::Dropout:
+    return [](GradContext &c, size_t i) -> Value * {
+      if (i != 0)
+        return nullptr;
+      return c.op(OpKind::Dropout, {c.dy, c.x(1)}, c.node.attrs());
+    };
   case OpKind::Scan:
     return [](GradContext &c, size_t i) {
       if (c.all.empty())

@@ -8,6 +8,7 @@
 #include "compiler/codegen/KernelEmitter.h"
 
 #include "ir/Error.h"
+#include "ir/Random.h"
 
 #include "compiler/codegen/ScalarEmitter.h"
 #include "ir/ShapeInference.h"
@@ -511,6 +512,7 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
   case OpKind::AvgPool2DGrad:
   case OpKind::ScatterAdd:
   case OpKind::Scan:
+  case OpKind::Dropout:
     break;
   }
   assert(false && "not a data-movement op");
@@ -750,6 +752,52 @@ KernelCall emitOneHot(EmitContext &ec, const Node &node, int idx) {
   return k.finish(count, depth);
 }
 
+/// SplitMix64's finalizer in IR (ir/Random.h's mix64).
+llvm::Value *emitMix64(llvm::IRBuilder<> &b, llvm::Value *z) {
+  z = b.CreateMul(b.CreateXor(z, b.CreateLShr(z, 30)), b.getInt64(kMix1));
+  z = b.CreateMul(b.CreateXor(z, b.CreateLShr(z, 27)), b.getInt64(kMix2));
+  return b.CreateXor(z, b.CreateLShr(z, 31));
+}
+
+/// dropout(x, step): the elements in rows of kDropoutRow, each drawing its
+/// number from its flat index (ir/Random.h), as the interpreter does.
+KernelCall emitDropout(EmitContext &ec, const Node &node, int idx) {
+  constexpr int64_t kDropoutRow = 4096;
+  const Value *x = node.operand(0), *out = node.result();
+  DType t = out->type().dtype;
+  int64_t n = out->type().numElements();
+  AttrReader attrs = node.attr();
+  double rate = attrs.getFloat("rate");
+  uint64_t seed = (uint64_t)attrs.getInt("seed");
+  KernelBuilder k(ec, kernelName(node, idx), {out, x, node.operand(1)});
+  llvm::IRBuilder<> &b = k.b;
+  llvm::Value *step = b.CreateLoad(ec.i64(), k.buffers[2]);
+  llvm::Value *key =
+      emitMix64(b, b.CreateAdd(b.getInt64(seed * kGolden), step));
+  llvm::Value *scale =
+      t == DType::F32
+          ? llvm::ConstantFP::get(ec.valueType(t), (float)(1.0 / (1.0 - rate)))
+          : llvm::ConstantFP::get(ec.valueType(t), 1.0 / (1.0 - rate));
+  llvm::Value *zero = emitConstant(ec, t, 0);
+  llvm::Value *first = b.CreateMul(k.begin, b.getInt64(kDropoutRow));
+  llvm::Value *last = b.CreateMul(k.end, b.getInt64(kDropoutRow));
+  last =
+      b.CreateSelect(b.CreateICmpSLT(last, b.getInt64(n)), last, b.getInt64(n));
+  emitLoop(
+      b, first, last,
+      [&](llvm::Value *i) {
+        llvm::Value *z =
+            emitMix64(b, b.CreateAdd(key, b.CreateMul(i, b.getInt64(kGolden))));
+        llvm::Value *keep = b.CreateICmpUGE(b.CreateLShr(z, 40),
+                                            b.getInt64(dropoutThreshold(rate)));
+        llvm::Value *v = emitLoad(ec, b, t, k.buffers[1], i);
+        emitStore(ec, b, t, b.CreateSelect(keep, b.CreateFMul(v, scale), zero),
+                  k.buffers[0], i);
+      },
+      "i", /*vectorize=*/true);
+  return k.finish((n + kDropoutRow - 1) / kDropoutRow, kDropoutRow);
+}
+
 } // namespace
 
 std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
@@ -823,6 +871,8 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
     return emitPool2DGrad(ec, node, idx);
   case OpKind::ScatterAdd:
     return emitScatterAdd(ec, node, idx);
+  case OpKind::Dropout:
+    return {emitDropout(ec, node, idx)};
   case OpKind::Scan:
     // A loop in the entry around the body's kernels (ScanEmitter.cpp).
     internalError(node.describe(), " reached the kernel emitter");

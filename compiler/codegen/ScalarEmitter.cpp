@@ -132,6 +132,7 @@ llvm::Value *emitCompare(llvm::IRBuilder<> &b, OpKind op, DType t,
   case OpKind::AvgPool2DGrad:
   case OpKind::ScatterAdd:
   case OpKind::Scan:
+  case OpKind::Dropout:
     assert(false && "not a comparison");
     break;
   }
@@ -328,6 +329,7 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::AvgPool2DGrad:
   case OpKind::ScatterAdd:
   case OpKind::Scan:
+  case OpKind::Dropout:
     break;
   }
   assert(false && "emitScalarOp called for a non-elementwise op");

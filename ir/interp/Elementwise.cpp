@@ -4,6 +4,7 @@
 // expf); integer arithmetic wraps; comparisons follow IEEE 754.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/Random.h"
 #include "ir/interp/Kernels.h"
 
 #include "ir/ShapeInference.h"
@@ -124,6 +125,23 @@ Tensor relu(const Tensor &x) {
 
 Tensor erf(const Tensor &x) {
   return mapUnary<Types::Float>(x, "erf", [](auto v) { return std::erf(v); });
+}
+
+Tensor dropout(const Tensor &x, int64_t step, double rate, uint64_t seed) {
+  uint64_t key = dropoutKey(seed, step), threshold = dropoutThreshold(rate);
+  Tensor out(x.type());
+  visitDType(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      // The scale rounded to the dtype once, as compiled code has it.
+      T scale = (T)(1.0 / (1.0 - rate));
+      const T *in = x.data<T>();
+      T *o = out.data<T>();
+      for (int64_t i = 0; i < x.numElements(); ++i)
+        o[i] = dropoutDraw(key, i) >= threshold ? in[i] * scale : T(0);
+    }
+  });
+  return out;
 }
 
 Tensor logicalNot(const Tensor &x) {

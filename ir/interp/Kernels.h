@@ -282,6 +282,9 @@ Tensor oneHot(const Tensor &indices, const TensorType &resultType);
 Tensor scatterAdd(const Tensor &indices, const Tensor &updates, int64_t axis,
                   const TensorType &resultType);
 
+// Elementwise.cpp: x * mask / (1 - rate), the mask drawn by ir/Random.h.
+Tensor dropout(const Tensor &x, int64_t step, double rate, uint64_t seed);
+
 // Scan.cpp: runs the body with `interpret` once per step.
 Tensor scan(std::span<const Tensor> operands, const AttrReader &r,
             const TensorType &resultType);

@@ -524,6 +524,17 @@ Instances instancesOf(OpKind op) {
                    }});
     return out;
   }
+  case OpKind::Dropout: {
+    Instances out;
+    for (Shape s : {Shape{5}, Shape{3, 4}})
+      out.push_back({shapeStr(s), [=](CaseBuilder &b) {
+                       Attributes a;
+                       a.set("rate", 0.4);
+                       Value *step = b.ints(DType::I64, {}, {3});
+                       return b.op(OpKind::Dropout, {b.uniform(s), step}, a);
+                     }});
+    return out;
+  }
   case OpKind::Scan:
     return scanInstances();
   }

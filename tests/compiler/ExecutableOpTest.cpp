@@ -596,6 +596,26 @@ std::vector<Instance> instancesOf(OpKind op) {
     return poolGradInstances(op);
   case OpKind::ScatterAdd:
     return scatterAddInstances();
+  case OpKind::Dropout: {
+    std::vector<Instance> out;
+    for (DType t : kFloats)
+      for (Shape s : {Shape{}, Shape{7}, Shape{3, 5000}, Shape{2, 0, 3}})
+        for (double rate : {0.0, 0.3, 0.9})
+          out.push_back({std::string(dtypeName(t)) + shapeStr(s) + " rate " +
+                             std::to_string(rate),
+                         [=](Builder &b) {
+                           Attributes a;
+                           a.set("rate", rate);
+                           a.set("seed", int64_t{7});
+                           b.output("y",
+                                    b.op(OpKind::Dropout,
+                                         {b.input("x", ty(t, s)),
+                                          b.input("step", ty(DType::I64, {}))},
+                                         a));
+                         },
+                         -100, 100});
+    return out;
+  }
   case OpKind::Scan:
     return scanInstances();
   }

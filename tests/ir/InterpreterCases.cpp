@@ -122,7 +122,8 @@ const std::vector<OpCase> &allOpCases() {
   static const std::vector<OpCase> all = [] {
     std::vector<OpCase> out;
     for (auto family : {unaryCases, binaryCases, reduceCases, shapeCases,
-                        contractionCases, gradientCases, scanCases})
+                        contractionCases, gradientCases, scanCases,
+                        randomCases})
       for (OpCase &c : family())
         out.push_back(std::move(c));
     return out;

@@ -59,6 +59,7 @@ std::vector<OpCase> shapeCases();       // InterpreterCasesShape.cpp
 std::vector<OpCase> contractionCases(); // InterpreterCasesWindow.cpp
 std::vector<OpCase> gradientCases();    // InterpreterCasesGrad.cpp
 std::vector<OpCase> scanCases();        // InterpreterCasesScan.cpp
+std::vector<OpCase> randomCases();      // InterpreterCasesRandom.cpp
 /// Every case of every family.
 const std::vector<OpCase> &allOpCases();
 

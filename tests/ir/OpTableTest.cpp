@@ -112,6 +112,8 @@ Probe probe(OpKind op, DType t) {
             attrs({{"kernel", Ints{2, 2}}, {"input_shape", Ints{1, 1, 2, 2}}})};
   case OpKind::ScatterAdd:
     return {{{DType::I64, {2}}, {t, {2, 3}}}, attrs({{"shape", Ints{4, 3}}})};
+  case OpKind::Dropout:
+    return {{m23, {DType::I64, {}}}, attrs({{"rate", 0.5}})};
   case OpKind::Scan: { // a body that keeps the last slice
     auto body = std::make_shared<Graph>("step");
     Builder b(*body);

@@ -472,6 +472,14 @@ Value *Generator::node(OpKind op) {
     return scatterAdd();
   case OpKind::Scan:
     return scan();
+  case OpKind::Dropout: {
+    Value *x = operand(Need::Float);
+    Value *step = ofType({DType::I64, {}});
+    a.set("rate", rng_.chance(1, 4) ? 0.0 : 0.5);
+    if (rng_.chance(1, 2))
+      a.set("seed", rng_.range(0, 100));
+    return add(op, {x, step}, a);
+  }
   }
   __builtin_unreachable();
 }
