@@ -2,6 +2,7 @@
 #include "ir/Layers.h"
 
 #include "ir/Error.h"
+#include "ir/GraphCopy.h"
 #include "ir/SymbolicDim.h"
 
 #include <cmath>
@@ -164,6 +165,68 @@ Value *transformerEncoderLayer(Builder &b, Value *x, const std::string &prefix,
   }
   Value *h = norm(b.add(x, attention(x)), "ln1");
   return norm(b.add(h, feedForward(h)), "ln2");
+}
+
+Value *trainingStep(Builder &b) {
+  Graph &g = b.graph();
+  TensorType type{DType::I64, {}};
+  if (Value *v = g.findValue(kStepInput)) {
+    if (v->kind() != ValueKind::Input || v->type() != type)
+      badInput("dropout: the graph's value %", kStepInput, " (",
+               typeStr(v->type()), ") is not the step input, an i64[] input");
+    return v;
+  }
+  return b.input(kStepInput, type);
+}
+
+Value *dropout(Builder &b, Value *x, double rate, uint64_t seed) {
+  if (!isFloat(x->type().dtype))
+    badInput("dropout: needs a float operand, not ", typeStr(x->type()));
+  if (!(rate >= 0 && rate < 1))
+    badInput("dropout: the rate is ", rate, " but must be in [0, 1)");
+  Attributes a;
+  a.set("rate", rate);
+  a.set("seed", (int64_t)seed);
+  return b.op(OpKind::Dropout, {x, trainingStep(b)}, std::move(a));
+}
+
+Graph withoutDropout(const Graph &g) {
+  bool any = false, stepRead = false;
+  const Value *step = g.findValue(kStepInput);
+  for (const auto &n : g.nodes()) {
+    any = any || n->op() == OpKind::Dropout;
+    for (size_t i = 0; i < n->operands().size(); ++i)
+      stepRead = stepRead || (n->operand(i) == step &&
+                              !(n->op() == OpKind::Dropout && i == 1));
+  }
+  for (const Output &o : g.outputs())
+    stepRead = stepRead || o.value == step;
+  if (!any)
+    return copyGraph(g);
+  Graph out(g.name());
+  ValueMap map;
+  for (const Value *v : g.inputs())
+    if (v != step || stepRead || !step)
+      map[v] = out.addInput(v->name(), v->type());
+  for (const Param &p : g.params()) {
+    map[p.value] = out.addParam(p.value->name(), p.data.clone());
+    out.params().back().init = p.init;
+  }
+  for (const auto &n : g.nodes()) {
+    if (n->op() == OpKind::Dropout) {
+      map[n->result()] = map.at(n->operand(0));
+      continue;
+    }
+    std::vector<Value *> operands;
+    for (const Value *v : n->operands())
+      operands.push_back(map.at(v));
+    map[n->result()] = out.addNode(n->op(), std::move(operands), n->attrs(),
+                                   n->result()->name(), n->result()->type())
+                           ->result();
+  }
+  for (const Output &o : g.outputs())
+    out.addOutput(o.name, map.at(o.value));
+  return out;
 }
 
 } // namespace adjoint

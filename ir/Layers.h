@@ -63,6 +63,24 @@ Value *multiHeadAttention(Builder &b, Value *x, int64_t heads,
                           const std::string &prefix, uint64_t seed,
                           bool causal = false);
 
+/// The name of the graph input that carries the training step: dropout
+/// draws its masks from it, and the Trainer binds it to the number of steps
+/// taken so far.
+inline constexpr const char *kStepInput = "step";
+
+/// The graph's step input (i64[], named kStepInput), added when missing.
+/// Throws BadInput if a value of another kind or type has that name.
+Value *trainingStep(Builder &b);
+
+/// Dropout of x at `rate` during training (the `dropout` op over the
+/// graph's step input, ops.md): a mask of (seed, step), the same for the
+/// gradient. withoutDropout() makes it the identity for inference.
+Value *dropout(Builder &b, Value *x, double rate, uint64_t seed);
+
+/// `g` for inference: every dropout node is the identity (its x), and the
+/// step input, when nothing else reads it, is dropped.
+Graph withoutDropout(const Graph &g);
+
 /// A Transformer encoder layer's choices; the defaults are PyTorch's
 /// TransformerEncoderLayer's but for GELU.
 struct TransformerOptions {

@@ -15,6 +15,7 @@
 #include "ir/Flops.h"
 #include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
+#include "ir/Layers.h"
 #include "ir/ModelIO.h"
 #include "ir/Specialize.h"
 
@@ -129,6 +130,8 @@ void runBench(const BenchOptions &opts) {
     badInput("--profile times the compiled kernels: use --engine jit");
   std::vector<InputArray> arrays = readInputArrays(opts.inputs);
   Model m = loadModelForInputs(opts.model, arrays);
+  if (!opts.train)
+    m.graph = withoutDropout(m.graph); // inference: dropout is the identity
   std::string batchNote;
   // A model with a symbolic batch compiles once for every batch (unless
   // --static) and runs at --batch or the inputs' size.

@@ -6,6 +6,7 @@
 #include "compiler/training/Rebatch.h"
 #include "ir/Error.h"
 #include "ir/FileIO.h"
+#include "ir/Layers.h"
 #include "ir/ModelIO.h"
 
 #include <CLI/CLI.hpp>
@@ -124,6 +125,8 @@ void runCompile(const CompileCommandOptions &opts) {
   if (!opts.weights.empty())
     checkWritableFile(opts.weights, "--weights");
   Model m = loadModel(opts.model);
+  if (!opts.train)
+    m.graph = withoutDropout(m.graph); // inference: dropout is the identity
   // A symbolic batch stays symbolic (NAME_run_batch serves every batch)
   // unless --batch binds it; a training step binds the spec's.
   if (opts.batch > 0)

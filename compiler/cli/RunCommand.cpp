@@ -11,6 +11,7 @@
 #include "ir/Error.h"
 #include "ir/FileIO.h"
 #include "ir/Interpreter.h"
+#include "ir/Layers.h"
 #include "ir/ModelIO.h"
 #include "ir/NpyFile.h"
 #include "ir/Specialize.h"
@@ -134,6 +135,7 @@ void runRun(const RunOptions &opts) {
     checkWritableDirectory(opts.outDir, "-o");
   std::vector<InputArray> arrays = readInputArrays(opts.inputs);
   Model m = loadModelForInputs(opts.model, arrays);
+  m.graph = withoutDropout(m.graph); // inference: dropout is the identity
   std::vector<std::string> paths;
   if (!opts.outDir.empty())
     paths = outputPaths(m.graph, opts.outDir);

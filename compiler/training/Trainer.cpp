@@ -11,6 +11,7 @@
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
+#include "ir/Layers.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
 #include "ir/Specialize.h"
@@ -81,8 +82,11 @@ struct Buffered {
 
 /// The forward graph of `g` with the parameters `trainable` as inputs and
 /// outputs "loss" (the spec's) and, with `withAccuracy`, "accuracy".
-Graph evaluationGraph(const Graph &g, const std::set<std::string> &trainable,
+Graph evaluationGraph(const Graph &model,
+                      const std::set<std::string> &trainable,
                       const TrainingSpec &spec, bool withAccuracy) {
+  // Dropout is the identity when the model is evaluated.
+  Graph g = withoutDropout(model);
   Graph eg(g.name() + ".eval");
   auto map = copyInto(g, eg, trainable);
   auto output = [&](const std::string &name) {
@@ -132,6 +136,9 @@ struct Trainer::Impl {
   /// The argument slots that each call's batch binds, with their names.
   std::vector<BatchSlot> stepBatch, evalBatch;
   bool hasAccuracy = false;
+  /// Where the step's argument list holds dropout's step input, if the
+  /// model has one.
+  std::optional<size_t> stepCounterIn;
   /// Evaluations of batches of other sizes (the last partial batch of a
   /// test split): the evaluation graph re-batched, compiled on first use.
   struct SizedEval {
@@ -325,6 +332,13 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
     for (const TensorInfo &info : exe.inputs()) {
       inNames.push_back(info.name);
       auto it = m.buffers.find(info.name);
+      if (isStep && info.name == kStepInput &&
+          info.type == TensorType{DType::I64, {}}) {
+        // Dropout's step: the number of steps taken, set before each.
+        m.stepCounterIn = in.size();
+        in.push_back(Tensor::scalar(DType::I64, 0));
+        continue;
+      }
       if (it == m.buffers.end()) {
         batchSlots.push_back({in.size(), info.name});
         in.emplace_back(); // a batch input, bound per call
@@ -410,6 +424,8 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   requireCompiled();
   Impl &m = *impl_;
   bindBatch(batch, m.stepBatch, m.stepIn, m.model.graph);
+  if (m.stepCounterIn)
+    m.stepIn[*m.stepCounterIn].data<int64_t>()[0] = steps_;
   m.stepExe->run(m.stepIn, m.stepOut);
   ++steps_;
   return resultOf(m.stepOut, m.hasAccuracy);

@@ -8,8 +8,11 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Layers.h"
 #include "GradCheck.h"
+#include "compiler/autodiff/Grad.h"
+#include "compiler/training/Trainer.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
+#include "ir/Losses.h"
 #include "ir/Specialize.h"
 
 #include <gtest/gtest.h>
@@ -182,6 +185,125 @@ TEST(Layers, BadInputNamesTheLayer) {
               gelu(b, b.cast(ids, DType::I64));
             }).find("gelu: needs a float operand"),
             std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+/// y = dropout(x) at rate 0.25 with seed 3, over x [4, 1000].
+Graph dropoutModel() {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", f64({4, 1000}));
+  b.output("y", dropout(b, x, 0.25, 3));
+  return g;
+}
+
+std::map<std::string, Tensor> dropoutInputs(int64_t step) {
+  std::vector<double> x(4000);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = 1 + (double)(i % 7);
+  return {{"x", Tensor::fromDoubles(DType::F64, {4, 1000}, x)},
+          {"step", Tensor::scalar(DType::I64, (double)step)}};
+}
+
+TEST(Layers, DropoutMaskFollowsSeedAndStep) {
+  Graph g = dropoutModel();
+  auto exe = compile(g, singleThread());
+  Tensor a = exe->run(dropoutInputs(7)).at("y");
+  Tensor again = interpret(g, dropoutInputs(7)).at("y");
+  Tensor next = exe->run(dropoutInputs(8)).at("y");
+  EXPECT_TRUE(a.identical(again)) << "the same seed and step, another mask";
+  EXPECT_FALSE(a.identical(next)) << "the next step kept the mask";
+  // About 1 - rate of the elements are kept, each times 1 / (1 - rate).
+  Tensor x = dropoutInputs(7).at("x");
+  int64_t kept = 0;
+  for (int64_t i = 0; i < a.numElements(); ++i) {
+    double v = a.elementAsDouble(i);
+    if (v != 0) {
+      ++kept;
+      EXPECT_EQ(v, x.elementAsDouble(i) * (1 / 0.75)) << i;
+    }
+  }
+  EXPECT_NEAR((double)kept / 4000, 0.75, 0.02);
+}
+
+TEST(Layers, DropoutIsTheIdentityForInference) {
+  Graph g = withoutDropout(dropoutModel());
+  EXPECT_EQ(g.inputs().size(), 1u) << "the step input stays";
+  for (const auto &n : g.nodes())
+    EXPECT_NE(n->op(), OpKind::Dropout);
+  auto in = dropoutInputs(7);
+  in.erase("step");
+  EXPECT_TRUE(interpret(g, in).at("y").identical(in.at("x")));
+}
+
+TEST(Layers, DropoutGradientUsesTheForwardMask) {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", f64({4, 1000}));
+  Value *y = dropout(b, x, 0.25, 3);
+  b.output("y", y);
+  b.output("loss", b.reduceSum(y, std::nullopt));
+  Graph dg = gradientGraph(g, "loss", {"x"});
+  auto out = compile(dg, singleThread())->run(dropoutInputs(11));
+  Tensor forward = interpret(g, dropoutInputs(11)).at("y");
+  Tensor grad = out.at("grad.x"), xs = dropoutInputs(11).at("x");
+  for (int64_t i = 0; i < grad.numElements(); ++i)
+    EXPECT_EQ(grad.elementAsDouble(i),
+              forward.elementAsDouble(i) / xs.elementAsDouble(i))
+        << i;
+}
+
+TEST(Layers, TrainerBindsTheStepToDropout) {
+  // lr 0: the parameters never change, so the losses differ only by the
+  // mask of each step; a second Trainer draws the same ones.
+  auto losses = [] {
+    TrainingSpec spec("loss");
+    spec.features = "x";
+    spec.labels = "y";
+    OptimizerConfig sgd;
+    sgd.kind = OptimizerKind::Sgd;
+    sgd.set(OptimizerField::Lr, 0);
+    spec.optimizer = sgd;
+    Model m{Graph("m"), spec};
+    Builder b(m.graph);
+    Value *x = b.input("x", f32({2, 8}));
+    Value *y = b.input("y", {DType::I64, {2}});
+    Value *w = b.param("w", f32({8, 3}), glorotUniform(1));
+    Value *logits = b.matmul(dropout(b, x, 0.5, 9), w);
+    b.output("logits", logits);
+    b.output("loss", sparseSoftmaxCrossEntropy(b, logits, y));
+    Trainer t(m);
+    std::map<std::string, Tensor> batch = {
+        {"x",
+         Tensor::fromDoubles(DType::F32, {2, 8}, std::vector<double>(16, 1.0))},
+        {"y", Tensor::fromDoubles(DType::I64, {2}, std::vector<double>{0, 2})}};
+    std::vector<double> out;
+    for (int i = 0; i < 3; ++i)
+      out.push_back(t.step(batch).loss);
+    return out;
+  };
+  std::vector<double> first = losses(), second = losses();
+  EXPECT_EQ(first, second);
+  EXPECT_NE(first[0], first[1]);
+}
+
+TEST(Layers, DropoutBadInput) {
+  Graph g("m");
+  Builder b(g);
+  Value *x = b.input("x", f32({2}));
+  EXPECT_THROW(dropout(b, x, 1.0, 0), Error);
+  EXPECT_THROW(dropout(b, b.input("i", {DType::I32, {2}}), 0.5, 0), Error);
+  b.input("step", f32({}));
+  try {
+    dropout(b, x, 0.5, 0);
+    ADD_FAILURE() << "a step input of the wrong type was taken";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("is not the step input"),
+              std::string::npos);
+  }
 }
 
 } // namespace
