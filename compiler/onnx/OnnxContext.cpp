@@ -166,6 +166,15 @@ Tensor NodeContext::attrTensor(const std::string &name) {
   }
 }
 
+ImportedBody NodeContext::attrBody(const std::string &name,
+                                   const std::vector<TensorType> &inputTypes) {
+  read_.insert(name);
+  const auto *a = checked(findAttr(name), onnx::AttributeProto::GRAPH);
+  if (!a)
+    unsupported("attribute '" + name + "' is missing");
+  return src_.importBody(a->g(), inputTypes);
+}
+
 void NodeContext::ignore(const std::string &name) { read_.insert(name); }
 
 void NodeContext::checkAllAttributesRead() const {

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -25,6 +26,7 @@
 namespace onnx {
 class NodeProto;
 class AttributeProto;
+class GraphProto;
 } // namespace onnx
 
 namespace adjoint::onnximport {
@@ -40,6 +42,14 @@ public:
   throw Unsupported(reason);
 }
 
+/// An ONNX subgraph (a Scan's body) imported as a graph: its inputs are the
+/// subgraph's, then one per value of the enclosing graphs it reads
+/// (`captures`, in that order).
+struct ImportedBody {
+  std::shared_ptr<Graph> graph;
+  std::vector<Value *> captures;
+};
+
 /// The importer's side of a NodeContext.
 class ValueSource {
 public:
@@ -51,6 +61,11 @@ public:
   /// Defines the ONNX value `name` as `v`.
   virtual void define(const std::string &name, Value *v) = 0;
   virtual Builder &builder() = 0;
+  /// Imports `body` with inputs of `inputTypes` (its declared inputs, in
+  /// order). Unsupported when a node of it cannot be imported.
+  virtual ImportedBody
+  importBody(const onnx::GraphProto &body,
+             const std::vector<TensorType> &inputTypes) = 0;
 };
 
 /// One ONNX node being converted.
@@ -98,6 +113,10 @@ public:
   std::vector<double> attrFloats(const std::string &name,
                                  std::vector<double> dflt = {});
   Tensor attrTensor(const std::string &name);
+  /// A graph attribute (a Scan's body), imported with inputs of
+  /// `inputTypes`.
+  ImportedBody attrBody(const std::string &name,
+                        const std::vector<TensorType> &inputTypes);
   /// Marks attributes as read without using them (the converter checked
   /// they do not matter).
   void ignore(const std::string &name);
@@ -130,6 +149,7 @@ void addRnnConverters(ConverterTable &t);
 void addIndexConverters(ConverterTable &t);
 void addResizeConverters(ConverterTable &t);
 void addScatterConverters(ConverterTable &t);
+void addControlConverters(ConverterTable &t); // OnnxControlOps.cpp
 
 /// Folded results, and tensors a converter builds at import time, larger
 /// than this stay computations (or are refused).

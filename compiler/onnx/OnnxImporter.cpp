@@ -88,7 +88,8 @@ class Importer : public ValueSource {
 public:
   Importer(const onnx::ModelProto &model, const std::string &fileName,
            const OnnxImportOptions &options)
-      : model_(model), file_(fileName), options_(options),
+      : model_(model), proto_(model.graph()), file_(fileName),
+        options_(options),
         graph_(model.graph().name().empty() ? "main" : model.graph().name()),
         b_(graph_) {}
 
@@ -98,8 +99,17 @@ public:
   std::optional<Tensor> staticValue(const std::string &name) override;
   void define(const std::string &name, Value *v) override { values_[name] = v; }
   Builder &builder() override { return b_; }
+  ImportedBody importBody(const onnx::GraphProto &body,
+                          const std::vector<TensorType> &inputTypes) override;
 
 private:
+  /// The importer of `body`, a subgraph of `parent`'s graph.
+  Importer(Importer &parent, const onnx::GraphProto &body)
+      : model_(parent.model_), proto_(body), file_(parent.file_),
+        options_(parent.options_),
+        graph_(body.name().empty() ? "body" : body.name()), b_(graph_),
+        opset_(parent.opset_), parent_(&parent) {}
+  static const ConverterTable &converters();
   int64_t findOpset();
   void addGraphInputs();
   void convertNode(const onnx::NodeProto &n, size_t index,
@@ -108,6 +118,8 @@ private:
   Model prune();
 
   const onnx::ModelProto &model_;
+  /// The graph imported: the model's, or a subgraph.
+  const onnx::GraphProto &proto_;
   std::string file_;
   const OnnxImportOptions &options_;
   Graph graph_;
@@ -118,6 +130,10 @@ private:
   std::unordered_map<const Value *, Tensor> folded_;
   std::unordered_set<std::string> poisoned_;
   UnsupportedList unsupported_;
+  /// For a subgraph: the importer of the graph around it, and the values
+  /// of it (and of the graphs around that) the subgraph reads.
+  Importer *parent_ = nullptr;
+  std::vector<Value *> captures_;
 };
 
 int64_t Importer::findOpset() {
@@ -240,7 +256,48 @@ Value *Importer::value(const std::string &name) {
     return it->second;
   if (auto it = known_.find(name); it != known_.end())
     return values_[name] = b_.constant(it->second);
+  if (parent_) {
+    // A value of an enclosing graph: its data when known, else an input of
+    // the body that the loop passes whole.
+    if (std::optional<Tensor> data = parent_->staticValue(name))
+      return values_[name] = b_.constant(*data);
+    Value *outer = parent_->value(name);
+    captures_.push_back(outer);
+    return values_[name] =
+               b_.input(graph_.findValue(name) ? graph_.freshName() : name,
+                        outer->type());
+  }
   badInput(file_, ": value '", name, "' is used but never defined");
+}
+
+ImportedBody Importer::importBody(const onnx::GraphProto &body,
+                                  const std::vector<TensorType> &inputTypes) {
+  if (body.input_size() != (int)inputTypes.size())
+    unsupported(strCat("a body with ", body.input_size(), " inputs, expected ",
+                       inputTypes.size()));
+  Importer sub(*this, body);
+  for (const auto &t : body.initializer())
+    try {
+      sub.known_[t.name()] =
+          tensorFromOnnx(t, "initializer '" + t.name() + "'");
+    } catch (const Error &e) {
+      unsupported(e.what());
+    }
+  for (int i = 0; i < body.input_size(); ++i)
+    sub.values_[body.input(i).name()] =
+        sub.b_.input(body.input(i).name(), inputTypes[(size_t)i]);
+  for (int i = 0; i < body.node_size(); ++i)
+    sub.convertNode(body.node(i), (size_t)i, converters());
+  if (sub.unsupported_.nodes)
+    unsupported("its body: " +
+                sub.unsupported_.message((size_t)body.node_size()));
+  for (const auto &o : body.output()) {
+    Value *v = sub.value(o.name());
+    if (v->kind() != ValueKind::NodeResult)
+      v = sub.b_.op(OpKind::StopGradient, {v});
+    sub.graph_.addOutput(o.name(), v);
+  }
+  return {std::make_shared<Graph>(std::move(sub.graph_)), sub.captures_};
 }
 
 std::optional<Tensor> Importer::staticValue(const std::string &name) {
@@ -361,9 +418,7 @@ Model Importer::prune() {
   return m;
 }
 
-Model Importer::run() {
-  opset_ = findOpset();
-  addGraphInputs();
+const ConverterTable &Importer::converters() {
   static const ConverterTable table = [] {
     ConverterTable t;
     addMathConverters(t);
@@ -374,11 +429,18 @@ Model Importer::run() {
     addIndexConverters(t);
     addResizeConverters(t);
     addScatterConverters(t);
+    addControlConverters(t);
     return t;
   }();
+  return table;
+}
+
+Model Importer::run() {
+  opset_ = findOpset();
+  addGraphInputs();
   const onnx::GraphProto &g = model_.graph();
   for (int i = 0; i < g.node_size(); ++i)
-    convertNode(g.node(i), (size_t)i, table);
+    convertNode(g.node(i), (size_t)i, converters());
   if (unsupported_.nodes)
     badInput(file_, ": ", unsupported_.message((size_t)g.node_size()));
   for (const auto &o : g.output()) {

@@ -354,3 +354,85 @@ TEST(OnnxImportCommandTest, RunFoldsInputsGivenForStaticData) {
 }
 
 } // namespace
+
+namespace {
+
+/// Scan over x [4, 2] in reverse with two states, s (a running sum of
+/// x * w) and p (a running product of x), and one scan output per step
+/// (s + p); w is a graph input the body reads from outside.
+onnx::ModelProto scanModel() {
+  onnx::ModelProto m = makeOnnxModel(11);
+  addOnnxInput(m, "s0", kF32, {2});
+  addOnnxInput(m, "p0", kF32, {2});
+  addOnnxInput(m, "x", kF32, {4, 2});
+  addOnnxInput(m, "w", kF32, {2});
+  onnx::NodeProto *scan =
+      addOnnxNode(m, "Scan", {"s0", "p0", "x"}, {"s", "p", "ys"}, "scan");
+  setIntAttr(scan, "num_scan_inputs", 1);
+  setIntsAttr(scan, "scan_input_directions", {1});
+  setIntsAttr(scan, "scan_output_directions", {1});
+  auto *attr = scan->add_attribute();
+  attr->set_name("body");
+  attr->set_type(onnx::AttributeProto::GRAPH);
+  onnx::GraphProto *body = attr->mutable_g();
+  body->set_name("step");
+  for (const char *in : {"s_in", "p_in", "x_t"})
+    declareValue(body->add_input(), in, kF32, {2});
+  auto node = [&](const char *op, std::vector<std::string> ins,
+                  std::string out) {
+    auto *n = body->add_node();
+    n->set_op_type(op);
+    for (auto &i : ins)
+      n->add_input(i);
+    n->add_output(out);
+  };
+  node("Mul", {"x_t", "w"}, "xw");
+  node("Add", {"s_in", "xw"}, "s_out");
+  node("Mul", {"p_in", "x_t"}, "p_out");
+  node("Add", {"s_out", "p_out"}, "y_t");
+  for (const char *out : {"s_out", "p_out", "y_t"})
+    declareValue(body->add_output(), out, kF32, {2});
+  addOnnxOutput(m, "s", kF32, {2});
+  addOnnxOutput(m, "p", kF32, {2});
+  addOnnxOutput(m, "ys", kF32, {4, 2});
+  return m;
+}
+
+TEST(OnnxImporterTest, ScanImportsAsOneScanWithPackedStates) {
+  Model m = importOnnx(scanModel(), "m.onnx");
+  int scans = 0;
+  for (const auto &n : m.graph.nodes())
+    scans += n->op() == OpKind::Scan;
+  EXPECT_EQ(scans, 1);
+  std::vector<double> x = {1, 2, 3, 4, 5, 6, 7, 8}, w = {0.5, -1};
+  auto out = interpret(m.graph, {{"s0", f32Tensor({2}, {10, 20})},
+                                 {"p0", f32Tensor({2}, {1, 2})},
+                                 {"x", f32Tensor({4, 2}, x)},
+                                 {"w", f32Tensor({2}, w)}});
+  // In reverse: rows 3, 2, 1, 0; row t of ys is the step that read x[t].
+  std::vector<double> s = {10, 20}, p = {1, 2}, ys(8);
+  for (int t = 3; t >= 0; --t)
+    for (int j = 0; j < 2; ++j) {
+      s[j] += x[t * 2 + j] * w[j];
+      p[j] *= x[t * 2 + j];
+      ys[t * 2 + j] = s[j] + p[j];
+    }
+  for (int j = 0; j < 2; ++j) {
+    EXPECT_EQ(out.at("s").elementAsDouble(j), s[j]);
+    EXPECT_EQ(out.at("p").elementAsDouble(j), p[j]);
+  }
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(out.at("ys").elementAsDouble(i), ys[i]) << i;
+}
+
+TEST(OnnxImporterTest, ScanDirectionsThatDifferAreUnsupported) {
+  onnx::ModelProto m = scanModel();
+  auto *scan = m.mutable_graph()->mutable_node(0);
+  for (auto &a : *scan->mutable_attribute())
+    if (a.name() == "scan_output_directions")
+      a.set_ints(0, 0);
+  EXPECT_NE(importError(m).find("scan directions that differ"),
+            std::string::npos);
+}
+
+} // namespace
