@@ -177,6 +177,11 @@ void emitPlanCalls(EmitContext &ec, const FusionPlan &plan,
   }
   llvm::IRBuilder<llvm::NoFolder> dynamic(ec.ctx);
   llvm::Function *fn = b.GetInsertBlock()->getParent();
+  // A scan's step is short and runs many times in a row: its kernels split
+  // smaller work between threads (the pool's threads are still spinning
+  // from the step before).
+  int64_t parallelWork =
+      entry.nodeIndex >= 0 ? kParallelWork / 4 : kParallelWork;
   int scans = 0;
   for (size_t i = 0; i < plan.groups.size(); ++i) {
     const FusionGroup &group = plan.groups[i];
@@ -197,11 +202,11 @@ void emitPlanCalls(EmitContext &ec, const FusionPlan &plan,
         emitDynamicCall(dynamic, ec, call, slots, entry.parallelFor);
         b.SetInsertPoint(dynamic.GetInsertBlock());
       } else if (call.serial || call.rows <= 1 ||
-                 call.rows * call.workPerRow < kParallelWork) {
+                 call.rows * call.workPerRow < parallelWork) {
         b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});
       } else {
         int64_t grain = std::max<int64_t>(
-            1, (kGrainWork + call.workPerRow - 1) / call.workPerRow);
+            1, (parallelWork / 2 + call.workPerRow - 1) / call.workPerRow);
         b.CreateCall(entry.parallelFor, {b.getInt64(call.rows),
                                          b.getInt64(grain), call.fn, slots});
       }
