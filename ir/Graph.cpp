@@ -3,6 +3,8 @@
 
 #include "ir/Error.h"
 
+#include <algorithm>
+
 namespace adjoint {
 
 std::string Node::describe() const {
@@ -91,6 +93,22 @@ std::string Graph::freshName() {
   while (byName_.count(std::to_string(nextTemp_)))
     ++nextTemp_;
   return std::to_string(nextTemp_++);
+}
+
+void Graph::replaceUses(const Value *from, Value *to) {
+  for (auto &node : nodes_)
+    for (Value *&v : node->operands_)
+      if (v == from)
+        v = to;
+  for (Output &o : outputs_)
+    if (o.value == from)
+      o.value = to;
+}
+
+void Graph::moveNodesBefore(size_t first, const Node *pos) {
+  auto at = std::find_if(nodes_.begin(), nodes_.end(),
+                         [&](const auto &n) { return n.get() == pos; });
+  std::rotate(at, nodes_.begin() + (std::ptrdiff_t)first, nodes_.end());
 }
 
 namespace {

@@ -111,6 +111,15 @@ public:
   const std::vector<std::unique_ptr<Node>> &nodes() const { return nodes_; }
   const std::vector<Output> &outputs() const { return outputs_; }
 
+  /// Makes every node operand and output that reads `from` read `to`
+  /// instead (of the same type); `to` must be defined before every such
+  /// node.
+  void replaceUses(const Value *from, Value *to);
+  /// Moves the nodes from index `first` to the end in front of `pos`,
+  /// keeping their order. They must not read what `pos` and the nodes after
+  /// it (before `first`) define.
+  void moveNodesBefore(size_t first, const Node *pos);
+
   /// The value named `name`, or null.
   Value *findValue(const std::string &name) const;
   /// The parameter defining `v`, or null.

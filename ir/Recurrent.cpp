@@ -131,6 +131,8 @@ Value *direction(Builder &b, Cell cell, Value *xt, const std::string &prefix,
   a.set("body", stepBody(cell, state->type(), {t, {n, g * u}}, uw->type(),
                          o.relu, prefix + "_step"));
   a.set("reverse", dir == 1);
+  if (o.recompute)
+    a.set("recompute", true);
   return b.op(OpKind::Scan, {state, xp, uw, bh}, std::move(a));
 }
 

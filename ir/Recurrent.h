@@ -58,6 +58,11 @@ struct RecurrentOptions {
   Value *initialC = nullptr;
   /// simpleRnn's activation: relu instead of tanh.
   bool relu = false;
+  /// The gradient recomputes each step's gates from the saved states
+  /// instead of keeping them from the forward pass (the scan's
+  /// `recompute`): less memory for long sequences, one more forward step
+  /// per step.
+  bool recompute = false;
   uint64_t seed = 1;
 };
 

@@ -1,8 +1,8 @@
 //===- ScanGrad.cpp - The gradient of a scan: a reverse scan --------------===//
 //
 // The forward scan keeps the state after every step: its result. The
-// gradient runs the steps again in the opposite order as one scan whose
-// body is the forward body followed by its vector-Jacobian product:
+// gradient runs the steps in the opposite order as one scan whose body is
+// the forward body's vector-Jacobian product:
 //
 //   carry_{T} = 0
 //   g_t = dY[t] + carry_{t+1}.state      cotangent of the state after step t
@@ -12,9 +12,13 @@
 // The carry packs every gradient of a step flat into one vector, as a scan
 // has one state: row t of the reverse scan's result holds step t's. d init
 // is the state part of the last row written, d seq the x parts stacked, and
-// d w the w parts summed over the steps. The body's intermediates are
-// recomputed from the saved state in each reverse step (one forward step
-// more per step); the states themselves are never recomputed.
+// d w the w parts summed over the steps.
+//
+// The intermediates of the forward step that the product reads
+// (residuals) are kept from the forward pass: the forward scan is rewritten
+// to stack them beside its state, and the reverse scan reads them as
+// sequences, so no step runs twice. With `recompute`, each reverse step
+// computes them again from the saved state instead.
 //
 // A weight used as x @ w in the body (the recurrent weight of an RNN) gets
 // its gradient outside the loop: each step packs x_t and the cotangent g_t
@@ -33,6 +37,7 @@
 #include <algorithm>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace adjoint::autodiff {
 
@@ -177,11 +182,28 @@ std::vector<Value *> scanGradients(GradContext &c) {
     parts.push_back(copies.at(hoisted[k].second)->definingNode()->operand(0));
     parts.push_back(grads[loopWrt.size() + k]);
   }
+  // Unless the scan recomputes, the forward values a reverse step needs
+  // (residuals) come from the forward pass, which stacks them beside the
+  // states; a hoisted x that is one of them is not packed again.
+  bool save = !r.getBool("recompute");
+  std::unordered_set<std::string> forward;
+  for (const auto &[node, copy] : copies)
+    forward.insert(copy->name());
+  auto isForward = [&](const Value *v) {
+    return v->kind() == ValueKind::NodeResult && forward.count(v->name());
+  };
   std::vector<int64_t> offsets;
+  std::vector<const Value *> external(parts.size(), nullptr);
   std::vector<Value *> distinct;
   std::unordered_map<const Value *, int64_t> offsetOf;
   int64_t packed = 0;
-  for (Value *p : parts) {
+  for (size_t pi = 0; pi < parts.size(); ++pi) {
+    Value *p = parts[pi];
+    if (save && isForward(p)) {
+      external[pi] = p;
+      offsets.push_back(-1);
+      continue;
+    }
     auto [it, fresh] = offsetOf.try_emplace(p, packed);
     if (fresh) {
       distinct.push_back(flat(gb, p));
@@ -197,9 +219,127 @@ std::vector<Value *> scanGradients(GradContext &c) {
   inputTypes[0] = {dtype, {packed}};
   auto grad = std::make_shared<Graph>(retypeGraph(*draft, inputTypes));
 
-  // The states before each step: state_t for the step that writes row t.
+  // The residuals: forward values that a gradient node reads, and the
+  // hoisted x's left out of the carry.
+  std::vector<std::string> residuals;
+  auto addResidual = [&](const std::string &name) {
+    if (std::find(residuals.begin(), residuals.end(), name) == residuals.end())
+      residuals.push_back(name);
+  };
+  if (save) {
+    for (const auto &n : grad->nodes())
+      if (!forward.count(n->result()->name()))
+        for (const Value *v : n->operands())
+          if (isForward(v))
+            addResidual(v->name());
+    for (const Value *v : external)
+      if (v)
+        addResidual(v->name());
+  }
+
   Value *all = c.y;
   int64_t length = roles.length;
+  std::vector<Value *> residualRows;
+  if (!residuals.empty()) {
+    // The forward scan again, with the residuals of each step packed after
+    // its state: [T, S + R]. It takes the place of the scan being
+    // differentiated (which is then dead), so the steps run once.
+    std::unordered_map<std::string, const Value *> original;
+    for (const auto &[node, copy] : copies)
+      original[copy->name()] = node->result();
+    // A residual that is the next state itself is the state's rows.
+    const Value *next = body.outputs()[0].value;
+    int64_t stateSize = state.numElements(), extra = 0;
+    std::vector<int64_t> residualAt;
+    for (const std::string &name : residuals) {
+      residualAt.push_back(original.at(name) == next ? -1 : stateSize + extra);
+      if (original.at(name) != next)
+        extra += grad->findValue(name)->type().numElements();
+    }
+    // Residuals beyond the state: a forward scan that stacks them too.
+    Value *rowsSaved = nullptr;
+    if (extra > 0) {
+      auto saving = std::make_shared<Graph>(body.name());
+      Builder sb(*saving);
+      Value *packedState = sb.input(freeName(*saving, "state.saved"),
+                                    {dtype, {stateSize + extra}});
+      ValueMap map;
+      map[body.inputs()[0]] =
+          sb.reshape(sb.slice(packedState, {0}, {stateSize}), state.shape);
+      for (size_t i = 1; i < body.inputs().size(); ++i)
+        map[body.inputs()[i]] =
+            sb.input(freeName(*saving, body.inputs()[i]->name()),
+                     body.inputs()[i]->type());
+      for (const auto &n : body.nodes()) {
+        std::vector<Value *> operands;
+        for (const Value *v : n->operands())
+          operands.push_back(map.at(v));
+        map[n->result()] = sb.op(n->op(), std::move(operands), n->attrs());
+      }
+      std::vector<Value *> out = {flat(sb, map.at(next))};
+      for (const std::string &name : residuals)
+        if (original.at(name) != next)
+          out.push_back(flat(sb, map.at(original.at(name))));
+      sb.output("saved", out.size() == 1 ? out[0] : sb.concat(out, 0));
+
+      size_t first = c.graph().nodes().size();
+      Value *init = c.concat({flat(c, c.x(0)), c.zeros({dtype, {extra}})}, 0);
+      std::vector<Value *> operands = {init};
+      for (size_t i = 1; i < types.size(); ++i)
+        operands.push_back(c.x(i));
+      Attributes attrs = node.attrs();
+      attrs.set("body", SubGraph(saving));
+      rowsSaved = c.op(OpKind::Scan, operands, attrs);
+      Shape stacked = state.shape;
+      stacked.insert(stacked.begin(), length);
+      all = c.reshape(c.slice(rowsSaved, {0, 0}, {length, stateSize}), stacked);
+      c.graph().moveNodesBefore(first, &node);
+      c.graph().replaceUses(node.result(), all);
+    }
+    for (size_t j = 0; j < residuals.size(); ++j) {
+      const TensorType &t = grad->findValue(residuals[j])->type();
+      Shape shape = t.shape;
+      shape.insert(shape.begin(), length);
+      if (residualAt[j] < 0) {
+        residualRows.push_back(all);
+        continue;
+      }
+      residualRows.push_back(
+          c.reshape(c.slice(rowsSaved, {0, residualAt[j]},
+                            {length, residualAt[j] + t.numElements()}),
+                    shape));
+    }
+
+    // The reverse body reads the residuals as sequences, after the
+    // forward's; the forward nodes that computed them go.
+    auto lean = std::make_shared<Graph>(grad->name());
+    ValueMap lm;
+    size_t firstInvariant = 2 + roles.firstInvariant(); // carry, d_next
+    for (size_t i = 0; i <= grad->inputs().size(); ++i) {
+      if (i == firstInvariant)
+        for (const std::string &name : residuals)
+          lm[grad->findValue(name)] =
+              lean->addInput(name, grad->findValue(name)->type());
+      if (i == grad->inputs().size())
+        break;
+      const Value *in = grad->inputs()[i];
+      lm[in] = lean->addInput(in->name(), in->type());
+    }
+    for (const auto &n : grad->nodes()) {
+      if (forward.count(n->result()->name()))
+        continue;
+      std::vector<Value *> operands;
+      for (const Value *v : n->operands())
+        operands.push_back(lm.at(v));
+      lm[n->result()] = lean->addNode(n->op(), std::move(operands), n->attrs(),
+                                      n->result()->name(), n->result()->type())
+                            ->result();
+    }
+    lean->addOutput(grad->outputs()[0].name, lm.at(grad->outputs()[0].value));
+    grad = lean;
+  }
+
+  // The states before each step: state_t for the step that writes row t.
   Shape one = state.shape;
   one.insert(one.begin(), 1);
   Value *first = c.reshape(c.x(0), one);
@@ -212,13 +352,16 @@ std::vector<Value *> scanGradients(GradContext &c) {
     before = c.concat({c.slice(all, {1}, {length}), first}, 0);
 
   std::vector<Value *> operands = {c.zeros({dtype, {packed}}), c.dy, before};
-  for (size_t i = 1; i < types.size(); ++i)
+  for (size_t i = 1; i < roles.firstInvariant(); ++i)
+    operands.push_back(c.x(i));
+  operands.insert(operands.end(), residualRows.begin(), residualRows.end());
+  for (size_t i = roles.firstInvariant(); i < types.size(); ++i)
     operands.push_back(c.x(i));
   for (auto [i, use] : hoisted)
     operands.push_back(c.x(i));
   Attributes attrs;
   attrs.set("body", SubGraph(grad));
-  attrs.set("sequences", (int64_t)(2 + roles.sequences));
+  attrs.set("sequences", (int64_t)(2 + roles.sequences + residualRows.size()));
   attrs.set("reverse", !roles.reverse);
   Value *rows = c.op(OpKind::Scan, operands, attrs);
 
@@ -245,16 +388,22 @@ std::vector<Value *> scanGradients(GradContext &c) {
                        types[i].shape));
     }
   }
-  // sum over t of x_t^T g_t: one product of all steps' rows.
+  // sum over t of x_t^T g_t: one product of all steps' rows; x from the
+  // forward pass's rows when it is a residual.
+  auto stackedPart = [&](size_t pi, const Shape &shape) {
+    if (const Value *v = external[pi]) {
+      size_t j = std::find(residuals.begin(), residuals.end(), v->name()) -
+                 residuals.begin();
+      return c.reshape(residualRows[j], {length * shape[0], shape[1]});
+    }
+    return c.reshape(columns(offsets[pi], shape[0] * shape[1]),
+                     {length * shape[0], shape[1]});
+  };
   for (size_t k = 0; k < hoisted.size(); ++k) {
     auto [i, use] = hoisted[k];
-    const Shape &x = use->operand(0)->type().shape;
-    const Shape &g = use->result()->type().shape;
     size_t at = loopWrt.size() + 2 * k;
-    Value *xs =
-        c.reshape(columns(offsets[at], x[0] * x[1]), {length * x[0], x[1]});
-    Value *gs =
-        c.reshape(columns(offsets[at + 1], g[0] * g[1]), {length * g[0], g[1]});
+    Value *xs = stackedPart(at, use->operand(0)->type().shape);
+    Value *gs = stackedPart(at + 1, use->result()->type().shape);
     add(i, c.matmul(c.transpose(xs), gs));
   }
   return result;

@@ -205,6 +205,12 @@ TEST(Recurrent, GradientsMatchFiniteDifferences) {
   }
   expectGradientsMatch([](CaseBuilder &b) {
     RecurrentOptions o;
+    o.units = 3;
+    o.recompute = true;
+    return lstm(b, b.uniform({2, 4, 2}, -1, 1), "l", o);
+  });
+  expectGradientsMatch([](CaseBuilder &b) {
+    RecurrentOptions o;
     o.units = 2;
     o.relu = true;
     return simpleRnn(b, b.uniform({3, 5, 2}, 0.1, 1), "l", o);
