@@ -624,45 +624,6 @@ Model importWith(const onnx::ModelProto &model, const std::string &fileName,
   return m;
 }
 
-/// Whether `a` and `b` are the same graph: inputs, parameters, nodes
-/// (op, operands, attributes, result name and type) and outputs. A
-/// reshape's target may be spelled differently ([-1, 784] or [2, 784]):
-/// its result type says what it is.
-bool sameGraph(const Graph &a, const Graph &b) {
-  auto sameValues = [](const std::vector<Value *> &x,
-                       const std::vector<Value *> &y) {
-    if (x.size() != y.size())
-      return false;
-    for (size_t i = 0; i < x.size(); ++i)
-      if (x[i]->name() != y[i]->name() || x[i]->type() != y[i]->type())
-        return false;
-    return true;
-  };
-  if (!sameValues(a.inputs(), b.inputs()) ||
-      a.params().size() != b.params().size() ||
-      a.nodes().size() != b.nodes().size() ||
-      a.outputs().size() != b.outputs().size())
-    return false;
-  for (size_t i = 0; i < a.params().size(); ++i)
-    if (a.params()[i].value->name() != b.params()[i].value->name() ||
-        !a.params()[i].data.identical(b.params()[i].data))
-      return false;
-  for (size_t i = 0; i < a.nodes().size(); ++i) {
-    const Node &x = *a.nodes()[i], &y = *b.nodes()[i];
-    if (x.op() != y.op() || !sameValues(x.operands(), y.operands()) ||
-        x.result()->name() != y.result()->name() ||
-        x.result()->type() != y.result()->type())
-      return false;
-    if (x.op() != OpKind::Reshape && !(x.attrs() == y.attrs()))
-      return false;
-  }
-  for (size_t i = 0; i < a.outputs().size(); ++i)
-    if (a.outputs()[i].name != b.outputs()[i].name ||
-        a.outputs()[i].value->name() != b.outputs()[i].value->name())
-      return false;
-  return true;
-}
-
 /// The model imported with its symbolic dimensions kept, when that import
 /// is the same graph as the static imports at two sizes of them (an import
 /// that computed with an extent, Shape feeding a Reshape say, would
@@ -688,7 +649,7 @@ std::optional<Model> importSymbolic(const onnx::ModelProto &model,
         fixed.inputShapes[name] = bindShape(shape, values);
       Model want = importWith(model, fileName, fixed);
       Model got{specialize(m.graph, values), m.training};
-      if (!sameGraph(got.graph, want.graph))
+      if (!graphsIdentical(got.graph, want.graph, /*reshapeTargets=*/false))
         return std::nullopt;
     }
     return m;

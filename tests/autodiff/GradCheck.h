@@ -10,6 +10,7 @@
 
 #include "compiler/Executable.h"
 #include "ir/Builder.h"
+#include "ir/Error.h"
 #include "tests/support/RandomTensor.h"
 
 #include <functional>
@@ -96,6 +97,16 @@ std::map<std::string, Tensor> runBoth(const Graph &g,
 /// Expects the elements of `t` to be `want`, to `tol` relative.
 void expectValues(const Tensor &t, std::vector<double> want,
                   double tol = 1e-12);
+
+/// The message of the Error that `build()` throws, or "no error".
+template <typename F> std::string errorMessage(F build) {
+  try {
+    build();
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 /// Fills `t` with uniform values in [lo, hi).
 Tensor uniformTensor(Rng &rng, const TensorType &type, double lo, double hi);

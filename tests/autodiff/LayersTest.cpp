@@ -161,27 +161,19 @@ TEST(Layers, BadInputNamesTheLayer) {
   Value *x = b.input("x", f32({2, 5, 6}));
   Value *flat = b.input("flat", f32({2, 6}));
   Value *ids = b.input("ids", f32({2, 5}));
-  auto message = [](auto build) {
-    try {
-      build();
-    } catch (const Error &e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               multiHeadAttention(b, x, 4, "a", 1);
             }).find("4 heads do not divide the 6 features"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               transformerEncoderLayer(b, flat, "e");
             }).find("transformerEncoderLayer: needs a float sequence"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               embedding(b, ids, 10, 4, "emb", 1);
             }).find("embedding emb: needs i32 or i64 ids"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               gelu(b, b.cast(ids, DType::I64));
             }).find("gelu: needs a float operand"),
             std::string::npos);

@@ -262,25 +262,17 @@ TEST(Recurrent, BadInputNamesTheLayer) {
   Graph g("m");
   Builder b(g);
   Value *x = b.input("x", {DType::F32, {2, 5, 6}});
-  auto message = [](auto build) {
-    try {
-      build();
-    } catch (const Error &e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               lstm(b, b.input("flat", {DType::F32, {2, 6}}), "l");
             }).find("lstm: needs a float sequence [batch, time, features]"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               RecurrentOptions o;
               o.units = 0;
               gru(b, x, "g", o);
             }).find("gru: units must be positive, not 0"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               RecurrentOptions o;
               o.units = 4;
               o.initialH = b.input("h0", {DType::F32, {2, 5}});
@@ -289,13 +281,13 @@ TEST(Recurrent, BadInputNamesTheLayer) {
                 .find("simpleRnn: the initial hidden state has type f32[2,5] "
                       "but must be f32[2,4]"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               RecurrentOptions o;
               o.relu = true;
               lstm(b, x, "l2", o);
             }).find("lstm: only simpleRnn takes relu"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(errorMessage([&] {
               RecurrentOptions o;
               o.initialC = x;
               gru(b, x, "g2", o);

@@ -11,6 +11,8 @@
 #include "ir/Builder.h"
 #include "ir/Interpreter.h"
 
+#include "tests/support/Scans.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -227,29 +229,6 @@ std::vector<Instance> scatterAddInstances() {
                                {64, 10, 8}, 1));
        }});
   return out;
-}
-
-/// A scan with a body built by `step` from inputs of `types` (the state
-/// first), over `operands`.
-Value *
-scanOf(Builder &b, std::vector<Value *> operands, int64_t sequences,
-       bool reverse,
-       const std::function<Value *(Builder &, std::vector<Value *>)> &step) {
-  auto body = std::make_shared<Graph>("step");
-  Builder bb(*body);
-  std::vector<Value *> in;
-  for (size_t i = 0; i < operands.size(); ++i) {
-    TensorType t = operands[i]->type();
-    if (i >= 1 && i <= (size_t)sequences)
-      t.shape.erase(t.shape.begin());
-    in.push_back(bb.input("in" + std::to_string(i), t));
-  }
-  bb.output("next", step(bb, in));
-  Attributes a;
-  a.set("body", SubGraph(body));
-  a.set("sequences", sequences);
-  a.set("reverse", reverse);
-  return b.op(OpKind::Scan, operands, a);
 }
 
 std::vector<Instance> scanInstances() {
