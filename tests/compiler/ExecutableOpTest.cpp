@@ -264,6 +264,17 @@ std::vector<Instance> scanInstances() {
                                 return in[1];
                               }));
        }},
+      {"constant_next_state",
+       [](Builder &b) {
+         b.output("y", scanOf(b,
+                              {b.input("h", ty(DType::F32, {3})),
+                               b.input("xs", ty(DType::F32, {2, 3}))},
+                              1, false, [](Builder &bb, std::vector<Value *>) {
+                                return bb.constant(Tensor::fromDoubles(
+                                    DType::F32, {3},
+                                    std::vector<double>{1, -2, 0.5}));
+                              }));
+       }},
       {"state_passes_i32",
        [](Builder &b) {
          Value *h = b.input("h", ty(DType::I32, {2, 2}));

@@ -430,3 +430,29 @@ TEST(TextParser, MutationsNeverCrash) {
 }
 
 } // namespace
+
+namespace {
+
+/// A scan whose body holds a scan, `depth` graphs deep in all.
+std::string nestedScans(int depth) {
+  std::string body = "graph g(%h: f32[2], %x: f32[2]) {\n  %n = add(%h, %x) : "
+                     "f32[2]\n  return %n\n}";
+  for (int i = 1; i < depth; ++i)
+    body = "graph g(%h: f32[2], %x: f32[2]) {\n  %xs = reshape(%x) {shape = "
+           "[1, 2]} : f32[1,2]\n  %s = scan(%h, %xs) {body = " +
+           body +
+           "} : f32[1,2]\n  %n = reshape(%s) {shape = [2]} : f32[2]\n "
+           " return %n\n}";
+  return "graph m(%h: f32[2], %xs: f32[1,2]) {\n  %s = scan(%h, %xs) {body = " +
+         body + "} : f32[1,2]\n  return %s\n}\n";
+}
+
+TEST(TextParser, ScanBodiesNestAtMost16Deep) {
+  Model m = parseModel(nestedScans(16), "m.adj");
+  EXPECT_EQ(printModel(parseModel(printModel(m))), printModel(m));
+  EXPECT_NE(errorOf(nestedScans(17)).find("graphs nest more than 16 deep"),
+            std::string::npos)
+      << errorOf(nestedScans(17));
+}
+
+} // namespace
