@@ -1,6 +1,7 @@
 //===- GraphCopy.cpp - Deep copies of graphs ------------------------------===//
 #include "ir/GraphCopy.h"
 
+#include "ir/Builder.h"
 #include "ir/Error.h"
 #include "ir/Scan.h"
 #include "ir/ShapeInference.h"
@@ -119,6 +120,15 @@ Graph GraphRebuilder::finish() {
   for (const Output &o : old_.outputs())
     out_.addOutput(o.name, mapped(o.value));
   return std::move(out_);
+}
+
+void inlineNodes(Builder &b, const Graph &g, ValueMap &map) {
+  for (const auto &node : g.nodes()) {
+    std::vector<Value *> operands;
+    for (const Value *v : node->operands())
+      operands.push_back(map.at(v));
+    map[node->result()] = b.op(node->op(), std::move(operands), node->attrs());
+  }
 }
 
 Graph retypeGraph(const Graph &g, std::span<const TensorType> inputTypes) {

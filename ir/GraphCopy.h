@@ -17,6 +17,8 @@
 
 namespace adjoint {
 
+class Builder;
+
 /// The values of one graph mapped to the values of another.
 using ValueMap = std::unordered_map<const Value *, Value *>;
 
@@ -35,6 +37,11 @@ Graph copyGraph(const Graph &g, ValueMap *map = nullptr,
 /// prefixed by `context`.
 Value *addRetyped(Graph &out, const Node &node, std::vector<Value *> operands,
                   Attributes attrs, const std::string &context);
+
+/// Appends every node of `g` to `b`'s graph (fresh names), each operand
+/// read through `map`, which must hold `g`'s inputs and receives each
+/// node's result: a body inlined into another graph.
+void inlineNodes(Builder &b, const Graph &g, ValueMap &map);
 
 /// `g` with inputs of types `inputTypes` (one per input), every node's type
 /// inferred again (addRetyped): a scan's body for operands of new types.

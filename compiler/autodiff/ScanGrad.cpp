@@ -270,12 +270,7 @@ std::vector<Value *> scanGradients(GradContext &c) {
         map[body.inputs()[i]] =
             sb.input(freeName(*saving, body.inputs()[i]->name()),
                      body.inputs()[i]->type());
-      for (const auto &n : body.nodes()) {
-        std::vector<Value *> operands;
-        for (const Value *v : n->operands())
-          operands.push_back(map.at(v));
-        map[n->result()] = sb.op(n->op(), std::move(operands), n->attrs());
-      }
+      inlineNodes(sb, body, map);
       std::vector<Value *> out = {flat(sb, map.at(next))};
       for (const std::string &name : residuals)
         if (original.at(name) != next)

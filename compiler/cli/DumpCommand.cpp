@@ -184,12 +184,13 @@ Action addDumpCommand(CLI::App &app) {
                  "File to write (replaced atomically); standard output "
                  "without it. With --after all: the directory to fill")
       ->type_name("FILE|DIR");
-  app.add_option("--after", opts->after,
-                 "Show the graph after a pass of the optimizing pipeline "
-                 "(input, fold-constants, simplify-algebra, cse, dce, "
-                 "scan-bodies, fusion, or memory-plan); 'all' writes every stage, the "
-                 "memory plan, each kernel's LLVM IR and the assembly to "
-                 "the directory -o names")
+  app.add_option(
+         "--after", opts->after,
+         "Show the graph after a pass of the optimizing pipeline "
+         "(input, fold-constants, simplify-algebra, cse, dce, "
+         "scan-bodies, fusion, or memory-plan); 'all' writes every stage, the "
+         "memory plan, each kernel's LLVM IR and the assembly to "
+         "the directory -o names")
       ->type_name("PASS|all");
   app.add_flag("--train", opts->train,
                "Dump the training step (forward, loss, backward and the "

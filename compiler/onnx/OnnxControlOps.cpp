@@ -107,12 +107,7 @@ void convertScan(NodeContext &c) {
                                           ? body->freshName()
                                           : inner.inputs()[i]->name(),
                                       inner.inputs()[i]->type());
-  for (const auto &node : inner.nodes()) {
-    std::vector<Value *> operands;
-    for (const Value *v : node->operands())
-      operands.push_back(map.at(v));
-    map[node->result()] = bb.op(node->op(), std::move(operands), node->attrs());
-  }
+  inlineNodes(bb, inner, map);
   std::vector<Value *> parts;
   for (const Output &o : inner.outputs())
     parts.push_back(flat(bb, map.at(o.value)));

@@ -170,9 +170,13 @@ TEST(DumpCommand, WritesEveryStageOfTheInferencePipeline) {
                             "all", "-o", dir / "stages"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("wrote 7 stages"), std::string::npos) << r.out;
-  const char *stages[] = {
-      "00-input", "01-fold-constants", "02-simplify-algebra", "03-cse",
-      "04-dce",   "05-scan-bodies", "06-fusion"};
+  const char *stages[] = {"00-input",
+                          "01-fold-constants",
+                          "02-simplify-algebra",
+                          "03-cse",
+                          "04-dce",
+                          "05-scan-bodies",
+                          "06-fusion"};
   for (const char *stage : stages) {
     std::string base = std::string("stages/") + stage;
     // Each stage parses back as a model.

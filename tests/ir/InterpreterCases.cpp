@@ -121,9 +121,9 @@ void checkOpCase(const OpCase &c) {
 const std::vector<OpCase> &allOpCases() {
   static const std::vector<OpCase> all = [] {
     std::vector<OpCase> out;
-    for (auto family : {unaryCases, binaryCases, reduceCases, shapeCases,
-                        contractionCases, gradientCases, scanCases,
-                        randomCases})
+    for (auto family :
+         {unaryCases, binaryCases, reduceCases, shapeCases, contractionCases,
+          gradientCases, scanCases, randomCases})
       for (OpCase &c : family())
         out.push_back(std::move(c));
     return out;
