@@ -80,6 +80,14 @@ BENCHMARK(BM_GemmF32)
     ->Args({32, 10, 64, 1, 0, 0})
     ->Args({10, 32, 64, 1, 1, 0})
     ->Args({64, 32, 100, 1, 1, 0})
+    // The Transformer block's feed-forward layers (16 x 64 tokens, d 128,
+    // 512 wide): forward, and the weight gradients, A stored transposed.
+    ->Args({1024, 128, 512, 1, 0, 0})
+    ->Args({1024, 512, 128, 1, 0, 0})
+    ->Args({128, 1024, 512, 1, 1, 0})
+    ->Args({512, 1024, 128, 1, 1, 0})
+    ->Args({128, 1024, 384, 1, 1, 0})
+    ->Args({1024, 512, 128, 1, 0, 1})
     // A batch-1 dense layer with its weights stored [out, in].
     ->Args({1, 784, 512, 1, 0, 1})
     ->Args({1, 784, 512, 1, 0, 0})

@@ -17,6 +17,10 @@ namespace adjoint::codegen {
 
 namespace {
 
+/// A GEMM with fewer multiply-adds than this runs on one thread (the
+/// runtime's GEMM does not split it: runtime/Gemm.cpp's MinTileWork).
+constexpr int64_t kSerialGemmWork = int64_t(1) << 20;
+
 std::string kernelName(const Node &node, int idx) {
   return "k" + std::to_string(idx) + "." + std::string(opName(node.op()));
 }
@@ -132,12 +136,19 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     return {call};
   }
   if (isFloat(t)) {
-    // One runtime GEMM per batch entry; each GEMM is parallel itself.
+    // One runtime GEMM per batch entry. Entries too small for a GEMM to
+    // split between threads (attention's per-head products) are the rows
+    // of a parallel kernel, each computed by one thread (a GEMM called
+    // from a pool task runs on that thread); larger ones run in turn,
+    // each GEMM parallel itself.
+    bool perEntry = batch > 1 && d.m * d.n * d.k < kSerialGemmWork;
     KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
     llvm::IRBuilder<> &b = k.b;
     llvm::Type *st = ec.storageType(t);
     llvm::FunctionCallee gemm = declareRuntimeGemm(ec, t);
-    emitLoop(b, b.getInt64(0), b.getInt64(batch), [&](llvm::Value *i) {
+    llvm::Value *first = perEntry ? k.begin : b.getInt64(0);
+    llvm::Value *last = perEntry ? k.end : b.getInt64(batch);
+    emitLoop(b, first, last, [&](llvm::Value *i) {
       llvm::Value *pa = b.CreateInBoundsGEP(
           st, k.buffers[1], batchOffset(b, i, d.batch, d.batchA, d.m * d.k));
       llvm::Value *pb = b.CreateInBoundsGEP(
@@ -149,6 +160,8 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
                           b.getInt64(ldb), b.getInt32(vb.transposed), pc,
                           b.getInt64(d.n)});
     });
+    if (perEntry)
+      return {k.finish(batch, d.m * d.n * d.k)};
     KernelCall call = k.finish(1, 1);
     call.serial = true;
     return {call};

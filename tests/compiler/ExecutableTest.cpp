@@ -67,6 +67,27 @@ TEST(Executable, SharedMatrixMatmulIsOneGemmWithTheSameSums) {
   }
 }
 
+TEST(Executable, SmallBatchedProductsSplitByEntryWithTheSameSums) {
+  // Attention-sized products, [3, 4] entries of 16 x 8 @ 8 x 16 with a
+  // broadcast batch axis: each entry is one thread's GEMM, and the result
+  // matches the interpreter and is the same bits on 1 and 2 threads.
+  Graph g("heads");
+  Builder b(g);
+  b.output("y", b.matmul(b.input("q", {DType::F32, {3, 4, 16, 8}}),
+                         b.input("k", {DType::F32, {1, 4, 8, 16}})));
+  auto in = uniformInputs(g, 5);
+  Tensor want = interpret(g, in).at("y");
+  Tensor byThreads[2];
+  for (int threads : {1, 2}) {
+    CompileOptions options;
+    options.threads = threads;
+    byThreads[threads - 1] = compile(g, options)->run(in).at("y");
+    EXPECT_EQ(compareTensors(byThreads[threads - 1], want, 1e-5, 1e-5), "")
+        << threads << " threads";
+  }
+  EXPECT_TRUE(byThreads[0].identical(byThreads[1]));
+}
+
 TEST(Executable, RunsTwiceWithTheSameResult) {
   Graph g = smallMlp();
   auto exe = compile(g);
