@@ -7,6 +7,7 @@
 #include "compiler/codegen/RuntimeKernelAsm.h"
 #include "ir/Specialize.h"
 #include "ir/Verifier.h"
+#include "runtime/Runtime.h"
 
 #include <llvm/IR/Module.h>
 #include <llvm/Target/TargetMachine.h>
@@ -147,6 +148,8 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
   emit.profile = options.profile;
   emit.bodyPipeline = pipelineOptionsOf(options, nullptr);
   emit.bodyPipeline.inPlace.clear();
+  emit.scanBlocks =
+      options.threads > 0 ? options.threads : adjoint_rt_num_threads();
   out.emitted = codegen::emitModule(g, out.pipeline.fusion, shared, emit);
   finishModule(out.emitted, dump ? &dump->code : nullptr, *tm);
   out.arena = layOutArena(g, out.emitted.layout, shared, out.pipeline.memory);

@@ -9,8 +9,12 @@
 //   (d state_t, d x_t, d w_t) = vjp(body at state_t, x_t, w)(g_t)
 //   carry_t = pack(d state_t, d x_t, d w_t)
 //
-// The carry packs every gradient of a step flat into one vector, as a scan
-// has one state: row t of the reverse scan's result holds step t's. d init
+// The carry packs every gradient of a step into one tensor, as a scan has
+// one state: row t of the reverse scan's result holds step t's. When every
+// part has the state's leading rows (an RNN's batch), the parts sit side by
+// side in each row, [R, width], so that the packed scans keep rows apart as
+// the original did and still run a block of rows per thread
+// (ir/ScanRows.h); otherwise they are packed flat. d init
 // is the state part of the last row written, d seq the x parts stacked, and
 // d w the w parts summed over the steps.
 //
@@ -36,6 +40,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -83,11 +88,53 @@ bool isHoistable(const Node &use, const Value *w) {
          use.operand(0)->type().rank() == 2;
 }
 
-/// `v` flattened to one axis.
-Value *flat(Builder &b, Value *v) {
-  int64_t n = v->type().numElements();
-  return v->type().shape == Shape{n} ? v : b.reshape(v, {n});
-}
+/// How the parts of a step travel in one tensor: side by side along the
+/// second axis of [rows, width] when every part has the same leading `rows`
+/// (> 1), otherwise flat, [width]. Widths and offsets count elements per
+/// row.
+struct Packing {
+  int64_t rows = 1;
+
+  /// The packing of parts of these shapes.
+  static Packing of(std::span<const Shape> parts) {
+    Packing p;
+    if (parts.empty() || parts[0].empty() || parts[0][0] <= 1)
+      return p;
+    for (const Shape &s : parts)
+      if (s.empty() || s[0] != parts[0][0])
+        return p;
+    p.rows = parts[0][0];
+    return p;
+  }
+  int64_t axis() const { return rows > 1 ? 1 : 0; }
+  int64_t width(const TensorType &t) const { return t.numElements() / rows; }
+  Shape shape(int64_t width) const {
+    return rows > 1 ? Shape{rows, width} : Shape{width};
+  }
+  /// `v` as one part: [rows, width] or flat.
+  Value *part(Builder &b, Value *v) const {
+    Shape s = shape(width(v->type()));
+    return v->type().shape == s ? v : b.reshape(v, s);
+  }
+  Value *pack(Builder &b, const std::vector<Value *> &parts) const {
+    std::vector<Value *> each;
+    for (Value *v : parts)
+      each.push_back(part(b, v));
+    return each.size() == 1 ? each[0] : b.concat(each, axis());
+  }
+  /// The part at [begin, begin + width) of each row of `packed`, whose
+  /// packed axes follow `lead` others (the steps), reshaped to `lead`'s
+  /// extents then `shape`.
+  Value *unpack(Builder &b, Value *packed, size_t lead, int64_t begin,
+                const TensorType &t) const {
+    int64_t axis = (int64_t)lead + this->axis();
+    Value *cols = b.slice(packed, {begin}, {begin + width(t)}, {axis});
+    Shape shape(packed->type().shape.begin(),
+                packed->type().shape.begin() + lead);
+    shape.insert(shape.end(), t.shape.begin(), t.shape.end());
+    return b.reshape(cols, shape);
+  }
+};
 
 } // namespace
 
@@ -143,22 +190,30 @@ std::vector<Value *> scanGradients(GradContext &c) {
   // cotangent of x @ w. A value packed twice (the cotangent of h @ u is
   // often the gradient of the step's input too) is packed once.
   std::vector<size_t> loopWrt;
+  std::vector<Shape> candidates;
   int64_t most = 0;
+  auto candidate = [&](const TensorType &t) {
+    candidates.push_back(t.shape);
+    most += t.numElements();
+  };
   for (size_t i : wrt)
     if (inLoop[i]) {
       loopWrt.push_back(i);
-      most += (isSequence(i) ? sliceType(types[i]) : types[i]).numElements();
+      candidate(isSequence(i) ? sliceType(types[i]) : types[i]);
     }
-  for (auto [i, use] : hoisted)
-    most += use->operand(0)->type().numElements() +
-            use->result()->type().numElements();
+  for (auto [i, use] : hoisted) {
+    candidate(use->operand(0)->type());
+    candidate(use->result()->type());
+  }
+  const Packing carryPacking = Packing::of(candidates);
 
   // The reverse body: (carry, dY[t], state_t, x_t..., w..., w per hoisted
   // use) -> carry, built with a carry of every part, then retyped to the
   // distinct ones.
   auto draft = std::make_shared<Graph>(body.name() + "_grad");
   Builder gb(*draft);
-  Value *carry = gb.input("carry", {dtype, {most}});
+  Value *carry =
+      gb.input("carry", {dtype, carryPacking.shape(most / carryPacking.rows)});
   Value *next = gb.input(freeName(*draft, "d_next"), state);
   std::vector<Value *> step;
   for (size_t i = 0; i < types.size(); ++i)
@@ -169,8 +224,7 @@ std::vector<Value *> scanGradients(GradContext &c) {
     proxies[use] =
         gb.input(freeName(*draft, body.inputs()[i]->name() + ".use"), types[i]);
   Value *y = inlineBody(gb, body, step, proxies, copies);
-  Value *carried = gb.slice(carry, {0}, {state.numElements()});
-  Value *seed = gb.add(next, gb.reshape(carried, state.shape));
+  Value *seed = gb.add(next, carryPacking.unpack(gb, carry, 0, 0, state));
   std::vector<Value *> wrtValues;
   for (size_t i : loopWrt)
     wrtValues.push_back(step[i]);
@@ -206,17 +260,16 @@ std::vector<Value *> scanGradients(GradContext &c) {
     }
     auto [it, fresh] = offsetOf.try_emplace(p, packed);
     if (fresh) {
-      distinct.push_back(flat(gb, p));
-      packed += p->type().numElements();
+      distinct.push_back(p);
+      packed += carryPacking.width(p->type());
     }
     offsets.push_back(it->second);
   }
-  gb.output("carry",
-            distinct.size() == 1 ? distinct[0] : gb.concat(distinct, 0));
+  gb.output("carry", carryPacking.pack(gb, distinct));
   std::vector<TensorType> inputTypes;
   for (const Value *in : draft->inputs())
     inputTypes.push_back(in->type());
-  inputTypes[0] = {dtype, {packed}};
+  inputTypes[0] = {dtype, carryPacking.shape(packed)};
   auto grad = std::make_shared<Graph>(retypeGraph(*draft, inputTypes));
 
   // The residuals: forward values that a gradient node reads, and the
@@ -242,19 +295,24 @@ std::vector<Value *> scanGradients(GradContext &c) {
   std::vector<Value *> residualRows;
   if (!residuals.empty()) {
     // The forward scan again, with the residuals of each step packed after
-    // its state: [T, S + R]. It takes the place of the scan being
-    // differentiated (which is then dead), so the steps run once.
+    // its state: [T, S + R] (or [T, rows, ...] packed by rows). It takes the
+    // place of the scan being differentiated (which is then dead), so the steps
+    // run once.
     std::unordered_map<std::string, const Value *> original;
     for (const auto &[node, copy] : copies)
       original[copy->name()] = node->result();
     // A residual that is the next state itself is the state's rows.
     const Value *next = body.outputs()[0].value;
-    int64_t stateSize = state.numElements(), extra = 0;
+    std::vector<Shape> savedShapes = {state.shape};
+    for (const std::string &name : residuals)
+      savedShapes.push_back(grad->findValue(name)->type().shape);
+    const Packing saved = Packing::of(savedShapes);
+    int64_t stateWidth = saved.width(state), extra = 0;
     std::vector<int64_t> residualAt;
     for (const std::string &name : residuals) {
-      residualAt.push_back(original.at(name) == next ? -1 : stateSize + extra);
+      residualAt.push_back(original.at(name) == next ? -1 : stateWidth + extra);
       if (original.at(name) != next)
-        extra += grad->findValue(name)->type().numElements();
+        extra += saved.width(grad->findValue(name)->type());
     }
     // Residuals beyond the state: a forward scan that stacks them too.
     Value *rowsSaved = nullptr;
@@ -262,47 +320,40 @@ std::vector<Value *> scanGradients(GradContext &c) {
       auto saving = std::make_shared<Graph>(body.name());
       Builder sb(*saving);
       Value *packedState = sb.input(freeName(*saving, "state.saved"),
-                                    {dtype, {stateSize + extra}});
+                                    {dtype, saved.shape(stateWidth + extra)});
       ValueMap map;
-      map[body.inputs()[0]] =
-          sb.reshape(sb.slice(packedState, {0}, {stateSize}), state.shape);
+      map[body.inputs()[0]] = saved.unpack(sb, packedState, 0, 0, state);
       for (size_t i = 1; i < body.inputs().size(); ++i)
         map[body.inputs()[i]] =
             sb.input(freeName(*saving, body.inputs()[i]->name()),
                      body.inputs()[i]->type());
       inlineNodes(sb, body, map);
-      std::vector<Value *> out = {flat(sb, map.at(next))};
+      std::vector<Value *> out = {map.at(next)};
       for (const std::string &name : residuals)
         if (original.at(name) != next)
-          out.push_back(flat(sb, map.at(original.at(name))));
-      sb.output("saved", out.size() == 1 ? out[0] : sb.concat(out, 0));
+          out.push_back(map.at(original.at(name)));
+      sb.output("saved", saved.pack(sb, out));
 
       size_t first = c.graph().nodes().size();
-      Value *init = c.concat({flat(c, c.x(0)), c.zeros({dtype, {extra}})}, 0);
+      Value *init =
+          saved.pack(c, {c.x(0), c.zeros({dtype, saved.shape(extra)})});
       std::vector<Value *> operands = {init};
       for (size_t i = 1; i < types.size(); ++i)
         operands.push_back(c.x(i));
       Attributes attrs = node.attrs();
       attrs.set("body", SubGraph(saving));
       rowsSaved = c.op(OpKind::Scan, operands, attrs);
-      Shape stacked = state.shape;
-      stacked.insert(stacked.begin(), length);
-      all = c.reshape(c.slice(rowsSaved, {0, 0}, {length, stateSize}), stacked);
+      all = saved.unpack(c, rowsSaved, 1, 0, state);
       c.graph().moveNodesBefore(first, &node);
       c.graph().replaceUses(node.result(), all);
     }
     for (size_t j = 0; j < residuals.size(); ++j) {
       const TensorType &t = grad->findValue(residuals[j])->type();
-      Shape shape = t.shape;
-      shape.insert(shape.begin(), length);
       if (residualAt[j] < 0) {
         residualRows.push_back(all);
         continue;
       }
-      residualRows.push_back(
-          c.reshape(c.slice(rowsSaved, {0, residualAt[j]},
-                            {length, residualAt[j] + t.numElements()}),
-                    shape));
+      residualRows.push_back(saved.unpack(c, rowsSaved, 1, residualAt[j], t));
     }
 
     // The reverse body reads the residuals as sequences, after the
@@ -346,7 +397,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
   else
     before = c.concat({c.slice(all, {1}, {length}), first}, 0);
 
-  std::vector<Value *> operands = {c.zeros({dtype, {packed}}), c.dy, before};
+  std::vector<Value *> operands = {c.zeros({dtype, carryPacking.shape(packed)}),
+                                   c.dy, before};
   for (size_t i = 1; i < roles.firstInvariant(); ++i)
     operands.push_back(c.x(i));
   operands.insert(operands.end(), residualRows.begin(), residualRows.end());
@@ -364,23 +416,23 @@ std::vector<Value *> scanGradients(GradContext &c) {
   auto add = [&](size_t i, Value *g) {
     result[i] = result[i] ? c.add(result[i], g) : g;
   };
-  auto columns = [&](int64_t begin, int64_t n) {
-    return c.slice(rows, {0, begin}, {length, begin + n});
+  // Each step's part at `begin` of its carry: [T, t...].
+  auto stepsOf = [&](int64_t begin, const TensorType &t) {
+    return carryPacking.unpack(c, rows, 1, begin, t);
   };
   for (size_t k = 0; k < loopWrt.size(); ++k) {
     size_t i = loopWrt[k];
-    int64_t n = (isSequence(i) ? sliceType(types[i]) : types[i]).numElements();
     int64_t begin = offsets[k];
     if (i == 0) {
       // The reverse scan's last step writes row 0 (row T-1 in reverse).
       int64_t row = roles.reverse ? length - 1 : 0;
-      Value *last = c.slice(rows, {row, begin}, {row + 1, begin + n});
+      Value *last = carryPacking.unpack(c, c.slice(rows, {row}, {row + 1}), 1,
+                                        begin, state);
       add(i, c.reshape(last, state.shape));
     } else if (isSequence(i)) {
-      add(i, c.reshape(columns(begin, n), types[i].shape));
+      add(i, stepsOf(begin, sliceType(types[i])));
     } else {
-      add(i, c.reshape(c.reduceSum(columns(begin, n), std::vector<int64_t>{0}),
-                       types[i].shape));
+      add(i, c.reduceSum(stepsOf(begin, types[i]), std::vector<int64_t>{0}));
     }
   }
   // sum over t of x_t^T g_t: one product of all steps' rows; x from the
@@ -391,7 +443,7 @@ std::vector<Value *> scanGradients(GradContext &c) {
                  residuals.begin();
       return c.reshape(residualRows[j], {length * shape[0], shape[1]});
     }
-    return c.reshape(columns(offsets[pi], shape[0] * shape[1]),
+    return c.reshape(stepsOf(offsets[pi], {dtype, shape}),
                      {length * shape[0], shape[1]});
   };
   for (size_t k = 0; k < hoisted.size(); ++k) {

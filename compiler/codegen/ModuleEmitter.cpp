@@ -201,7 +201,7 @@ void emitPlanCalls(EmitContext &ec, const FusionPlan &plan,
         dynamic.SetInsertPoint(b.GetInsertBlock());
         emitDynamicCall(dynamic, ec, call, slots, entry.parallelFor);
         b.SetInsertPoint(dynamic.GetInsertBlock());
-      } else if (call.serial || call.rows <= 1 ||
+      } else if (call.serial || entry.serial || call.rows <= 1 ||
                  call.rows * call.workPerRow < parallelWork) {
         b.CreateCall(call.fn, {b.getInt64(0), b.getInt64(call.rows), slots});
       } else {
@@ -262,7 +262,8 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
           llvm::FunctionType::get(ec.voidTy(), {ec.i64()}, false)),
       options.forEveryBatch,
       options.bodyPipeline,
-      -1};
+      -1,
+      std::max(1, options.scanBlocks)};
 
   emitPlanCalls(ec, plan, b, slots, context, options.profile);
   if (options.profile)

@@ -46,6 +46,9 @@ struct EmitOptions {
   /// The passes a scan's body goes through before its kernels are emitted
   /// (the graph's own options, without buffer donation).
   PipelineOptions bodyPipeline;
+  /// The most blocks of rows a scan is split into (EntryContext::scanBlocks):
+  /// the threads the code is compiled for.
+  int scanBlocks = 1;
 };
 
 /// Emits one kernel per group of `plan` (a plan of `g`), called in plan

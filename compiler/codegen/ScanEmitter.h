@@ -27,6 +27,12 @@ struct EntryContext {
   /// For a body's kernels, the index of the scan node their errors name;
   /// -1 for the graph's own.
   int nodeIndex;
+  /// The most blocks of rows a scan whose rows stay apart runs as, side by
+  /// side on the pool's threads (ir/ScanRows.h); 1 runs every scan whole.
+  int scanBlocks = 1;
+  /// Every kernel is called on the calling thread: the steps of a block of
+  /// rows, which already is one thread's share.
+  bool serial = false;
 };
 
 /// One slot per input, parameter and materialized node result of `g`, then

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Recurrent.h"
 #include "GradCheck.h"
+#include "compiler/CodeDump.h"
 #include "compiler/autodiff/Grad.h"
 #include "ir/Error.h"
 #include "ir/Interpreter.h"
@@ -187,6 +188,46 @@ TEST(Recurrent, InterpreterMatchesJit) {
               << i;
       }
     }
+}
+
+// On two threads the scans of a batch of 16 run as two blocks of 8 rows,
+// one per thread (ir/ScanRows.h): the training step's gradients are the
+// same bits as on one thread, and the interpreter's.
+TEST(Recurrent, BlocksOfRowsGiveTheSameBitsOnTwoThreads) {
+  Rng rng(6);
+  for (Kind kind : {Kind::Rnn, Kind::Lstm, Kind::Gru}) {
+    SCOPED_TRACE((int)kind);
+    Graph g("m");
+    Builder b(g);
+    RecurrentOptions o;
+    o.units = 4;
+    o.bidirectional = true;
+    o.returnSequences = true;
+    Value *h = layer(kind, b, b.input("x", {DType::F32, {16, 5, 3}}), "l", o);
+    b.output("loss", b.reduceSum(b.mul(h, h), std::nullopt));
+    Graph step = gradientGraph(g, "loss");
+    std::map<std::string, Tensor> in;
+    for (const Value *v : step.inputs())
+      in[v->name()] = uniformTensor(rng, v->type(), -1, 1);
+    auto want = interpret(step, in);
+    CompileOptions two;
+    two.threads = 2;
+    if (kind == Kind::Lstm)
+      EXPECT_NE(dumpCode(step, two).llvmBefore.find(".blocks("),
+                std::string::npos)
+          << "no scan ran as blocks of rows";
+    auto one = compile(step, singleThread())->run(in);
+    auto split = compile(step, two)->run(in);
+    for (const auto &[name, t] : want) {
+      const Tensor &got = one.at(name);
+      ASSERT_EQ(got.type(), t.type()) << name;
+      for (int64_t i = 0; i < t.numElements(); ++i)
+        EXPECT_NEAR(got.elementAsDouble(i), t.elementAsDouble(i),
+                    1e-4 + 1e-4 * std::abs(t.elementAsDouble(i)))
+            << name << " " << i;
+      EXPECT_TRUE(got.identical(split.at(name))) << name;
+    }
+  }
 }
 
 TEST(Recurrent, GradientsMatchFiniteDifferences) {
