@@ -277,6 +277,14 @@ Value *Builder::scatterAdd(Value *indices, Value *updates, Shape shape,
   return op(OpKind::ScatterAdd, {indices, updates}, std::move(a));
 }
 
+Value *Builder::attention(Value *q, Value *k, Value *v, double scale,
+                          bool causal) {
+  Attributes a;
+  a.set("scale", scale);
+  a.set("causal", causal);
+  return op(OpKind::Attention, {q, k, v}, a);
+}
+
 Value *Builder::softmax(Value *x, int64_t axis) {
   Value *shifted = sub(x, reduceMax(x, std::vector<int64_t>{axis}, true));
   Value *e = exp(shifted);

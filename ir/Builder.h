@@ -161,6 +161,10 @@ public:
   // Composites, expanded into primitives.
   /// exp(x - max) / sum(exp(x - max)) along `axis`.
   Value *softmax(Value *x, int64_t axis = -1);
+  /// softmax(scale * q @ k^T) @ v over the last two axes (query i sees
+  /// only keys j <= i when `causal`): the `attention` op.
+  Value *attention(Value *q, Value *k, Value *v, double scale,
+                   bool causal = false);
   /// (x - max) - log(sum(exp(x - max))) along `axis`.
   Value *logSoftmax(Value *x, int64_t axis = -1);
   /// x @ w + b.

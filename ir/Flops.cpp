@@ -116,6 +116,14 @@ int64_t nodeFlops(const Node &node) {
     return 0;
   case OpKind::MatMul:
     return matmulFlops(node);
+  case OpKind::Attention: {
+    // Two products and the softmax's exponentials, over every (query, key).
+    const Shape &q = operandShape(0), &k = operandShape(1);
+    int64_t keys = k[k.size() - 2], depth = k.back();
+    int64_t queries = product(Shape(q.begin(), q.end() - 1));
+    int64_t dv = node.result()->type().shape.back();
+    return queries * keys * (2 * depth + 2 * dv + 4);
+  }
   case OpKind::Conv2D:
     if (isChannelsLast(node.attr()))
       return conv2dFlops(node, permuteShape(operandShape(0), kNhwcToNchw),

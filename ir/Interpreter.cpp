@@ -128,6 +128,9 @@ Tensor evaluate(OpKind op, std::span<const Tensor> operands,
 
   case OpKind::MatMul:
     return interp::matmul(x(0), x(1), resultType);
+  case OpKind::Attention:
+    return interp::attention(x(0), x(1), x(2), r.getFloat("scale"),
+                             r.getBool("causal"), resultType);
   case OpKind::Conv2D:
     return interp::conv2d(x(0), x(1), r, resultType);
   case OpKind::MaxPool2D:

@@ -527,6 +527,39 @@ TensorType inferUnchecked(OpKind op, std::span<const TensorType> ops,
       out.push_back(d.n);
     return {ops[0].dtype, out};
   }
+  case OpKind::Attention: {
+    // q [..., Sq, D], k [..., Sk, D], v [..., Sk, Dv] with the same batch
+    // axes -> [..., Sq, Dv].
+    requireSameDType(op, ops);
+    requireDType(op, ops[0], Allowed::Float, "operands");
+    size_t rank = ops[0].rank();
+    if (rank < 2 || ops[1].rank() != rank || ops[2].rank() != rank)
+      badInput("attention: q, k and v must have one rank of at least 2 "
+               "(q [..., queries, d], k [..., keys, d], v [..., keys, dv]), "
+               "not ",
+               typesStr(ops));
+    requireStaticDims(op, ops[0], rank - 2, "q");
+    requireStaticDims(op, ops[1], rank - 2, "k");
+    requireStaticDims(op, ops[2], rank - 2, "v");
+    const Shape &q = ops[0].shape, &k = ops[1].shape, &v = ops[2].shape;
+    for (size_t d = 0; d + 2 < rank; ++d)
+      if (q[d] != k[d] || q[d] != v[d])
+        badInput("attention: the batch axes of q, k and v differ (",
+                 typesStr(ops), ")");
+    if (k[rank - 1] != q[rank - 1])
+      badInput("attention: q and k must have one depth (their last axis), "
+               "not ",
+               typesStr(ops));
+    if (v[rank - 2] != k[rank - 2])
+      badInput("attention: k and v must have one number of keys (their "
+               "second-to-last axis), not ",
+               typesStr(ops));
+    if (k[rank - 2] < 1)
+      badInput("attention: there are no keys (", typesStr(ops), ")");
+    Shape out = q;
+    out[rank - 1] = v[rank - 1];
+    return {ops[0].dtype, out};
+  }
   case OpKind::Conv2D: {
     requireSameDType(op, ops);
     requireDType(op, ops[0], Allowed::Float, "operands");

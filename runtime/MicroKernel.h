@@ -24,6 +24,8 @@
 #include "runtime/WinogradKernel.h"
 
 #include <algorithm>
+#include <cmath>
+#include <type_traits>
 #include <utility>
 
 namespace adjoint::rt {
@@ -205,6 +207,43 @@ void fillMicro(KernelSet<typename V::T> &ks, std::integer_sequence<int, W...>) {
   (fillRows<V, W + 1>(ks, std::make_integer_sequence<int, MR>()), ...);
 }
 
+/// ExpRowFn for the traits V: plain loops that the compiler vectorizes for
+/// the file's instruction set. f32 takes exp as 2^k * p(r), r = x - k ln 2
+/// in [-ln 2 / 2, ln 2 / 2] and p Cephes's polynomial of degree 7; arguments
+/// below -87 give 0 rather than a denormal. f64 calls std::exp.
+template <class V>
+typename V::T expRowKernel(const typename V::T *src, typename V::T shift,
+                           int64_t n, typename V::T *dst) {
+  using T = typename V::T;
+  T sum = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    for (int64_t j = 0; j < n; ++j) {
+      float x = std::clamp(src[j] - shift, -87.0f, 88.0f);
+      float k = __builtin_floorf(x * 1.44269504f + 0.5f);
+      float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+      float p = 1.9875691500e-4f;
+      p = p * r + 1.3981999507e-3f;
+      p = p * r + 8.3334519073e-3f;
+      p = p * r + 4.1665795894e-2f;
+      p = p * r + 1.6666665459e-1f;
+      p = p * r + 5.0000001201e-1f;
+      p = p * r * r + r + 1.0f;
+      int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+      float scale;
+      __builtin_memcpy(&scale, &bits, sizeof scale);
+      float e = src[j] - shift < -87.0f ? 0.0f : p * scale;
+      dst[j] = e;
+      sum += e;
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) {
+      dst[j] = std::exp(src[j] - shift);
+      sum += dst[j];
+    }
+  }
+  return sum;
+}
+
 /// The kernel set of traits V with register block MR x NV vectors, packed
 /// panels kc deep and packed A blocks of mc rows, direct-convolution
 /// blocks of DR output positions by DNV vectors of channels, and row
@@ -228,6 +267,7 @@ KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
   ks.depthwiseRow = &depthwiseRowKernel<V>;
   ks.dot = &dotKernel<V>;
   ks.transpose = &transposeScalar<typename V::T>;
+  ks.expRow = &expRowKernel<V>;
   return ks;
 }
 

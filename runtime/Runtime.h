@@ -123,6 +123,23 @@ void adjoint_rt_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a,
                          int64_t lda, int32_t trans_a, const double *b,
                          int64_t ldb, int32_t trans_b, double *c, int64_t ldc);
 
+/// Attention in f32 for each of `entries` batch entries, row-major:
+/// out [sq, dv] = softmax(scale * q [sq, d] @ k [sk, d]^T) @ v [sk, dv],
+/// the softmax along the keys, query i seeing only keys j <= i when
+/// `causal`. Computed by blocks of queries and keys (the [sq, sk] scores
+/// are never stored whole), split across the pool; bitwise the same for
+/// every thread count.
+void adjoint_rt_attention_f32(int64_t entries, int64_t sq, int64_t sk,
+                              int64_t d, int64_t dv, const float *q,
+                              const float *k, const float *v, float *out,
+                              double scale, int32_t causal);
+
+/// adjoint_rt_attention_f32 in f64.
+void adjoint_rt_attention_f64(int64_t entries, int64_t sq, int64_t sk,
+                              int64_t d, int64_t dv, const double *q,
+                              const double *k, const double *v, double *out,
+                              double scale, int32_t causal);
+
 /// 2-D cross-correlation in f32: x [n, c, h, w_] (NCHW), w [o, c/groups, kh,
 /// kw] (OIHW), y [n, o, out_h, out_w] overwritten (dense arrays).
 /// y[b,oc,oy,ox] = sum over ic < c/groups, i < kh, j < kw of

@@ -252,6 +252,39 @@ Value *powGrad(GradContext &c, size_t i) {
 /// A rule for ops whose result carries no gradient to any operand.
 Value *noGradient(GradContext &, size_t) { return nullptr; }
 
+/// y = softmax(S) @ v with S = scale * q @ k^T (masked when causal). The
+/// probabilities P are computed again from q and k, then
+///   dv = P^T dy,  dP = dy v^T,  dS = P * (dP - rowsum(dP * P)),
+///   dq = scale * dS k,  dk = scale * dS^T q,
+/// all three at the first call.
+Value *attentionGrad(GradContext &c, size_t i) {
+  if (c.all.empty()) {
+    AttrReader r = c.node.attr();
+    Value *q = c.x(0), *k = c.x(1), *v = c.x(2);
+    Value *scale = c.c(r.getFloat("scale"));
+    Value *s = c.mul(c.matmul(q, c.transposeLast2(k)), scale);
+    if (r.getBool("causal")) {
+      const Shape &qs = c.xShape(0), &ks = c.xShape(1);
+      int64_t queries = qs[qs.size() - 2], keys = ks[ks.size() - 2];
+      std::vector<double> visible(queries * keys);
+      for (int64_t a = 0; a < queries; ++a)
+        for (int64_t b = 0; b < keys; ++b)
+          visible[a * keys + b] = b <= a;
+      Value *mask = c.constant(
+          Tensor::fromDoubles(DType::Bool, {queries, keys}, visible));
+      s = c.select(mask, s, c.c(-std::numeric_limits<double>::infinity()));
+    }
+    Value *p = c.softmax(s, -1);
+    Value *dp = c.matmul(c.dy, c.transposeLast2(v));
+    Value *ds = c.mul(p, c.sub(dp, c.reduceSum(c.mul(dp, p),
+                                               std::vector<int64_t>{-1}, true)));
+    c.all = {c.mul(c.matmul(ds, k), scale),
+             c.mul(c.matmul(c.transposeLast2(ds), q), scale),
+             c.matmul(c.transposeLast2(p), c.dy)};
+  }
+  return c.all[i];
+}
+
 } // namespace
 
 GradRule gradientRule(OpKind op) {
@@ -447,6 +480,8 @@ GradRule gradientRule(OpKind op) {
   // see matmulGrad
   case OpKind::MatMul:
     return matmulGrad;
+  case OpKind::Attention:
+    return attentionGrad;
   // y = conv2d(x, w): dx = conv2d_input_grad(dy, w), dw =
   // conv2d_weight_grad(x, dy), with the same window
   // (channels-last: the same between transposes to NCHW and back)

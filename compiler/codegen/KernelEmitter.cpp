@@ -513,6 +513,7 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
   case OpKind::ScatterAdd:
   case OpKind::Scan:
   case OpKind::Dropout:
+  case OpKind::Attention:
     break;
   }
   assert(false && "not a data-movement op");
@@ -873,6 +874,8 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
     return emitScatterAdd(ec, node, idx);
   case OpKind::Dropout:
     return {emitDropout(ec, node, idx)};
+  case OpKind::Attention:
+    return {emitAttention(ec, node, idx)};
   case OpKind::Scan:
     // A loop in the entry around the body's kernels (ScanEmitter.cpp).
     internalError(node.describe(), " reached the kernel emitter");

@@ -160,6 +160,8 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
                                    const MatMulOperand &b);
 /// conv2d, conv2d_input_grad and conv2d_weight_grad.
 std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx);
+/// attention: one call of the runtime's blocked kernel (runtime/Attention.cpp).
+KernelCall emitAttention(EmitContext &ec, const Node &node, int idx);
 std::vector<KernelCall> emitPool2D(EmitContext &ec, const Node &node, int idx);
 /// max_pool2d_grad and avg_pool2d_grad (GradKernels.cpp).
 std::vector<KernelCall> emitPool2DGrad(EmitContext &ec, const Node &node,

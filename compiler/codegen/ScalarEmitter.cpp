@@ -133,6 +133,7 @@ llvm::Value *emitCompare(llvm::IRBuilder<> &b, OpKind op, DType t,
   case OpKind::ScatterAdd:
   case OpKind::Scan:
   case OpKind::Dropout:
+  case OpKind::Attention:
     assert(false && "not a comparison");
     break;
   }
@@ -330,6 +331,7 @@ llvm::Value *emitScalarOp(EmitContext &ec, llvm::IRBuilder<> &b, OpKind op,
   case OpKind::ScatterAdd:
   case OpKind::Scan:
   case OpKind::Dropout:
+  case OpKind::Attention:
     break;
   }
   assert(false && "emitScalarOp called for a non-elementwise op");

@@ -204,6 +204,40 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   return {k.finish(batch * d.m, d.n * d.k)};
 }
 
+KernelCall emitAttention(EmitContext &ec, const Node &node, int idx) {
+  // One call of the runtime's blocked attention over every batch entry; it
+  // splits its blocks of queries between threads itself.
+  const Shape &qs = node.operand(0)->type().shape;
+  const Shape &ks = node.operand(1)->type().shape;
+  const Value *out = node.result();
+  size_t rank = qs.size();
+  int64_t entries = 1;
+  for (size_t d = 0; d + 2 < rank; ++d)
+    entries *= qs[d];
+  DType t = out->type().dtype;
+  std::vector<llvm::Type *> params(5, ec.i64());
+  params.insert(params.end(), 4, ec.ptr());
+  params.push_back(llvm::Type::getDoubleTy(ec.ctx));
+  params.push_back(ec.i32());
+  llvm::FunctionCallee fn = ec.module.getOrInsertFunction(
+      t == DType::F32 ? "adjoint_rt_attention_f32" : "adjoint_rt_attention_f64",
+      llvm::FunctionType::get(ec.voidTy(), params, false));
+  KernelBuilder k(ec, kernelName(node, idx),
+                  {out, node.operand(0), node.operand(1), node.operand(2)});
+  llvm::IRBuilder<> &b = k.b;
+  AttrReader r = node.attr();
+  b.CreateCall(fn, {b.getInt64(entries), b.getInt64(qs[rank - 2]),
+                    b.getInt64(ks[rank - 2]), b.getInt64(qs[rank - 1]),
+                    b.getInt64(out->type().shape.back()), k.buffers[1],
+                    k.buffers[2], k.buffers[3], k.buffers[0],
+                    llvm::ConstantFP::get(llvm::Type::getDoubleTy(ec.ctx),
+                                          r.getFloat("scale")),
+                    b.getInt32(r.getBool("causal"))});
+  KernelCall call = k.finish(1, 1);
+  call.serial = true;
+  return call;
+}
+
 std::vector<KernelCall> emitConv2D(EmitContext &ec, const Node &node, int idx) {
   // conv2d(x, w) -> y, conv2d_input_grad(dy, w) -> dx and
   // conv2d_weight_grad(x, dy) -> dw all take conv2d's sizes: those of x and

@@ -54,6 +54,8 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   add("adjoint_rt_conv2d_input_grad_f64", &adjoint_rt_conv2d_input_grad_f64);
   add("adjoint_rt_conv2d_weight_grad_f32", &adjoint_rt_conv2d_weight_grad_f32);
   add("adjoint_rt_conv2d_weight_grad_f64", &adjoint_rt_conv2d_weight_grad_f64);
+  add("adjoint_rt_attention_f32", &adjoint_rt_attention_f32);
+  add("adjoint_rt_attention_f64", &adjoint_rt_attention_f64);
   return map;
 }
 

@@ -303,6 +303,10 @@ Tensor argmax(const Tensor &x, int64_t axis, const TensorType &resultType);
 
 // MatMul.cpp.
 Tensor matmul(const Tensor &a, const Tensor &b, const TensorType &resultType);
+/// softmax(scale * q @ k^T, keys j > query i masked when causal) @ v, per
+/// batch entry, accumulated in double.
+Tensor attention(const Tensor &q, const Tensor &k, const Tensor &v,
+                 double scale, bool causal, const TensorType &resultType);
 
 // Conv.cpp.
 Tensor conv2d(const Tensor &x, const Tensor &w, const AttrReader &attrs,

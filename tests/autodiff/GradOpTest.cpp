@@ -477,6 +477,18 @@ Instances instancesOf(OpKind op) {
 
   case OpKind::MatMul:
     return matmulInstances();
+  case OpKind::Attention:
+    return {{"plain",
+             [](CaseBuilder &b) {
+               return b.attention(b.uniform({2, 3, 4}), b.uniform({2, 5, 4}),
+                                  b.uniform({2, 5, 3}), 0.5);
+             }},
+            {"causal, heads",
+             [](CaseBuilder &b) {
+               return b.attention(b.uniform({1, 2, 4, 3}),
+                                  b.uniform({1, 2, 4, 3}),
+                                  b.uniform({1, 2, 4, 2}), 0.7, true);
+             }}};
   case OpKind::Conv2D:
     return convInstances();
   case OpKind::MaxPool2D:

@@ -1,4 +1,4 @@
-//===- InterpreterCasesWindow.cpp - matmul, conv2d and pooling ------------===//
+//===- InterpreterCasesWindow.cpp - matmul, attention, conv2d, pooling ----===//
 #include "InterpreterCases.h"
 
 namespace adjoint::test {
@@ -50,6 +50,38 @@ std::vector<OpCase> matmuls() {
              i64({2}, {kI64Min + 1, kI64Min + 1})), // both wrap
       expect("matmul_u8_wraps", K::MatMul,
              {u8({1, 2}, {16, 1}), u8({2, 1}, {16, 4})}, u8({1, 1}, {4})),
+  };
+}
+
+std::vector<OpCase> attentions() {
+  using K = OpKind;
+  Tensor q = f32({2, 1}, {1, 0}), k = f32({2, 1}, {0, 5}),
+         v = f32({2, 1}, {4, 8});
+  return {
+      // Query 0 scores (0, ln 3): weights 1/4, 3/4; query 1 scores (0, 0).
+      expect("attention_weights", K::Attention,
+             {q, f32({2, 1}, {0, 1.0986123f}), v}, f32({2, 1}, {7, 6}),
+             attrs({{"scale", 1.0}})),
+      // Query 0 sees key 0 only; query 1 both, with equal scores.
+      expect("attention_causal", K::Attention, {q, k, v}, f32({2, 1}, {4, 6}),
+             attrs({{"scale", 1.0}, {"causal", true}})),
+      // Two heads; the scale multiplies the scores (here to equal ones).
+      expect("attention_heads_f64", K::Attention,
+             {f64({1, 2, 2, 1}, {1, 0, 2, 2}), f64({1, 2, 2, 1}, {0, 5, 1, 1}),
+              f64({1, 2, 2, 1}, {4, 8, 1, 3})},
+             f64({1, 2, 2, 1}, {6, 6, 2, 2}), attrs({{"scale", 0.0}})),
+      expectError("attention_depths_differ", K::Attention,
+                  {f32({2, 3}, {1, 2, 3, 4, 5, 6}), f32({2, 2}, {1, 2, 3, 4}),
+                   f32({2, 2}, {1, 2, 3, 4})},
+                  attrs({{"scale", 1.0}}), ErrorKind::BadInput, "one depth"),
+      expectError("attention_keys_differ", K::Attention,
+                  {f32({1, 2}, {1, 2}), f32({2, 2}, {1, 2, 3, 4}),
+                   f32({3, 1}, {1, 2, 3})},
+                  attrs({{"scale", 1.0}}), ErrorKind::BadInput,
+                  "one number of keys"),
+      expectError("attention_integers", K::Attention,
+                  {i32({1, 1}, {1}), i32({1, 1}, {1}), i32({1, 1}, {1})},
+                  attrs({{"scale", 1.0}}), ErrorKind::BadInput, "attention"),
   };
 }
 
@@ -187,7 +219,7 @@ std::vector<OpCase> pools() {
 
 std::vector<OpCase> contractionCases() {
   std::vector<OpCase> out = matmuls();
-  for (auto family : {convs, pools})
+  for (auto family : {attentions, convs, pools})
     for (OpCase &c : family())
       out.push_back(std::move(c));
   return out;

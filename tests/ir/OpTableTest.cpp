@@ -91,6 +91,8 @@ Probe probe(OpKind op, DType t) {
     return {{{t, {2}}}, attrs({{"depth", int64_t{3}}})};
   case OpKind::MatMul:
     return {{m23, {t, {3, 2}}}, {}};
+  case OpKind::Attention:
+    return {{m23, m23, {t, {2, 4}}}, attrs({{"scale", 0.5}})};
   case OpKind::Conv2D:
     return {{{t, {1, 1, 3, 3}}, {t, {1, 1, 2, 2}}}, {}};
   case OpKind::MaxPool2D:

@@ -472,6 +472,19 @@ Value *Generator::node(OpKind op) {
     return scatterAdd();
   case OpKind::Scan:
     return scan();
+  case OpKind::Attention: {
+    // q, then k and v with its batch axes and depth.
+    Value *q = operand(Need::Float, 2, 4);
+    Shape ks = q->type().shape;
+    ks[ks.size() - 2] = rng_.range(1, 5);
+    Shape vs = ks;
+    vs.back() = rng_.range(1, 5);
+    a.set("scale", rng_.chance(1, 2) ? 0.5 : 1.0);
+    a.set("causal", rng_.chance(1, 2));
+    return add(op,
+               {q, ofType({q->type().dtype, ks}), ofType({q->type().dtype, vs})},
+               a);
+  }
   case OpKind::Dropout: {
     Value *x = operand(Need::Float);
     Value *step = ofType({DType::I64, {}});
