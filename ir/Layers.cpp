@@ -113,7 +113,6 @@ Value *multiHeadAttention(Builder &b, Value *x, int64_t heads,
              " heads do not divide the ", d, " features of ",
              typeStr(x->type()));
   int64_t width = d / heads;
-  DType t = x->type().dtype;
   // [N, T, D] -> [N, heads, T, width].
   auto split = [&](Value *v) {
     return b.transpose(b.reshape(v, {n, time, heads, width}), {0, 2, 1, 3});
@@ -121,20 +120,10 @@ Value *multiHeadAttention(Builder &b, Value *x, int64_t heads,
   Value *q = split(projection(b, x, d, prefix, "q", seed));
   Value *k = split(projection(b, x, d, prefix, "k", seed + 1));
   Value *v = split(projection(b, x, d, prefix, "v", seed + 2));
-  Value *scores =
-      b.mul(b.matmul(q, b.transpose(k, {0, 1, 3, 2})),
-            b.scalar(t, 1 / std::sqrt((double)width))); // [N, heads, T, T]
-  if (causal) {
-    // Position t sees positions <= t: the others get a score of -1e9,
-    // whose exponential is 0 next to any finite score.
-    std::vector<double> mask((size_t)(time * time), 0.0);
-    for (int64_t i = 0; i < time; ++i)
-      for (int64_t j = i + 1; j < time; ++j)
-        mask[(size_t)(i * time + j)] = -1e9;
-    scores =
-        b.add(scores, b.constant(Tensor::fromDoubles(t, {time, time}, mask)));
-  }
-  Value *context = b.matmul(b.softmax(scores, -1), v); // [N, heads, T, width]
+  // One attention op: compiled, the [T, T] scores of a head are never
+  // stored whole (position t sees positions <= t when causal).
+  Value *context = b.attention(q, k, v, 1 / std::sqrt((double)width),
+                               causal); // [N, heads, T, width]
   Value *merged = b.reshape(b.transpose(context, {0, 2, 1, 3}), {n, time, d});
   return projection(b, merged, d, prefix, "o", seed + 3);
 }

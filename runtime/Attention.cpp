@@ -111,8 +111,9 @@ void attention(int64_t entries, int64_t sq, int64_t sk, int64_t d, int64_t dv,
                bool causal) {
   if (entries <= 0 || sq <= 0 || dv <= 0)
     return;
-  AttentionJob<T> job{entries, sq, sk, d, dv, q, k, v, out, T(scale), causal,
-                      (sq + kQueryBlock - 1) / kQueryBlock};
+  AttentionJob<T> job{
+      entries, sq, sk,  d,        dv,     q,
+      k,       v,  out, T(scale), causal, (sq + kQueryBlock - 1) / kQueryBlock};
   globalPool().run(entries * job.queryBlocks, attentionTask<T>, &job);
 }
 

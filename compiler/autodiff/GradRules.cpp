@@ -276,8 +276,9 @@ Value *attentionGrad(GradContext &c, size_t i) {
     }
     Value *p = c.softmax(s, -1);
     Value *dp = c.matmul(c.dy, c.transposeLast2(v));
-    Value *ds = c.mul(p, c.sub(dp, c.reduceSum(c.mul(dp, p),
-                                               std::vector<int64_t>{-1}, true)));
+    Value *ds = c.mul(
+        p,
+        c.sub(dp, c.reduceSum(c.mul(dp, p), std::vector<int64_t>{-1}, true)));
     c.all = {c.mul(c.matmul(ds, k), scale),
              c.mul(c.matmul(c.transposeLast2(ds), q), scale),
              c.matmul(c.transposeLast2(p), c.dy)};

@@ -483,8 +483,7 @@ Instances instancesOf(OpKind op) {
                return b.attention(b.uniform({2, 3, 4}), b.uniform({2, 5, 4}),
                                   b.uniform({2, 5, 3}), 0.5);
              }},
-            {"causal, heads",
-             [](CaseBuilder &b) {
+            {"causal, heads", [](CaseBuilder &b) {
                return b.attention(b.uniform({1, 2, 4, 3}),
                                   b.uniform({1, 2, 4, 3}),
                                   b.uniform({1, 2, 4, 2}), 0.7, true);

@@ -500,14 +500,15 @@ std::vector<Instance> instancesOf(OpKind op) {
       for (bool causal : {false, true}) {
         std::string name = std::string(dtypeName(t)) + (causal ? "causal" : "");
         out.push_back({name + "small", [=](Builder &b) {
-                         b.output("y", b.attention(b.input("q", ty(t, {2, 3, 4})),
-                                                   b.input("k", ty(t, {2, 5, 4})),
-                                                   b.input("v", ty(t, {2, 5, 3})),
-                                                   0.5, causal));
+                         b.output("y",
+                                  b.attention(b.input("q", ty(t, {2, 3, 4})),
+                                              b.input("k", ty(t, {2, 5, 4})),
+                                              b.input("v", ty(t, {2, 5, 3})),
+                                              0.5, causal));
                        }});
         out.push_back({name + "blocks", [=](Builder &b) {
-                         b.output(
-                             "y", b.attention(b.input("q", ty(t, {2, 70, 8})),
+                         b.output("y",
+                                  b.attention(b.input("q", ty(t, {2, 70, 8})),
                                               b.input("k", ty(t, {2, 150, 8})),
                                               b.input("v", ty(t, {2, 150, 5})),
                                               0.35, causal));

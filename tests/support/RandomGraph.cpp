@@ -481,9 +481,9 @@ Value *Generator::node(OpKind op) {
     vs.back() = rng_.range(1, 5);
     a.set("scale", rng_.chance(1, 2) ? 0.5 : 1.0);
     a.set("causal", rng_.chance(1, 2));
-    return add(op,
-               {q, ofType({q->type().dtype, ks}), ofType({q->type().dtype, vs})},
-               a);
+    return add(
+        op, {q, ofType({q->type().dtype, ks}), ofType({q->type().dtype, vs})},
+        a);
   }
   case OpKind::Dropout: {
     Value *x = operand(Need::Float);
