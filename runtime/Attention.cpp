@@ -43,6 +43,24 @@ template <typename T> struct AttentionJob {
   int64_t queryBlocks;
 };
 
+/// The largest of row[0, n), in 16 running maxima that vectorize.
+template <typename T> T rowMax(const T *row, int64_t n) {
+  constexpr int W = 16;
+  T part[W];
+  for (int l = 0; l < W; ++l)
+    part[l] = -std::numeric_limits<T>::infinity();
+  int64_t j = 0;
+  for (; j + W <= n; j += W)
+    for (int l = 0; l < W; ++l)
+      part[l] = part[l] > row[j + l] ? part[l] : row[j + l];
+  T best = -std::numeric_limits<T>::infinity();
+  for (; j < n; ++j)
+    best = best > row[j] ? best : row[j];
+  for (int l = 0; l < W; ++l)
+    best = best > part[l] ? best : part[l];
+  return best;
+}
+
 /// One block of queries of one entry: the scores a key block at a time.
 template <typename T> void attentionTask(int64_t task, void *ctx) {
   const AttentionJob<T> &job = *static_cast<const AttentionJob<T> *>(ctx);
@@ -69,6 +87,7 @@ template <typename T> void attentionTask(int64_t task, void *ctx) {
   std::fill(most, most + rows, -std::numeric_limits<T>::infinity());
   std::fill(sum, sum + rows, T(0));
 
+  const T scale = job.scale;
   int64_t keys = job.causal ? std::min(job.sk, i0 + rows) : job.sk;
   for (int64_t j0 = 0; j0 < keys; j0 += kKeyBlock) {
     int64_t cols = std::min(kKeyBlock, keys - j0);
@@ -79,18 +98,16 @@ template <typename T> void attentionTask(int64_t task, void *ctx) {
       T *row = scores + r * kKeyBlock;
       int64_t visible =
           job.causal ? std::clamp<int64_t>(i0 + r + 1 - j0, 0, cols) : cols;
-      T best = most[r];
-      for (int64_t j = 0; j < visible; ++j) {
-        row[j] *= job.scale;
-        best = std::max(best, row[j]);
-      }
+      for (int64_t j = 0; j < visible; ++j)
+        row[j] *= scale;
+      T best = std::max(most[r], rowMax(row, visible));
       std::fill(row + visible, row + cols, T(0));
       if (visible == 0)
         continue;
       // The block's probabilities against the new largest score, and the
       // earlier ones brought to it.
       T rescale = most[r] == best ? T(1) : std::exp(most[r] - best);
-      T blockSum = ks.expRow(row, best, visible, row);
+      T blockSum = ks.expRow(row, best, visible);
       sum[r] = sum[r] * rescale + blockSum;
       most[r] = best;
       if (rescale != T(1))

@@ -194,11 +194,10 @@ template <typename T>
 using DepthwiseRowFn = void (*)(const T *x, const int64_t *offsets, const T *w,
                                 int64_t taps, int64_t n, T *out);
 
-/// dst[j] = exp(src[j] - shift) for j < n (src may be dst); returns their
-/// sum: the exponentials of a softmax row, vectorized for the kernel set's
+/// row[j] = exp(row[j] - shift) for j < n; returns their sum: the
+/// exponentials of a softmax row, vectorized for the kernel set's
 /// instruction set (runtime/Attention.cpp).
-template <typename T>
-using ExpRowFn = T (*)(const T *src, T shift, int64_t n, T *dst);
+template <typename T> using ExpRowFn = T (*)(T *row, T shift, int64_t n);
 
 /// The kernels and block sizes of one instruction set for element type T.
 template <typename T> struct KernelSet {

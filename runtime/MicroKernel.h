@@ -212,13 +212,14 @@ void fillMicro(KernelSet<typename V::T> &ks, std::integer_sequence<int, W...>) {
 /// in [-ln 2 / 2, ln 2 / 2] and p Cephes's polynomial of degree 7; arguments
 /// below -87 give 0 rather than a denormal. f64 calls std::exp.
 template <class V>
-typename V::T expRowKernel(const typename V::T *src, typename V::T shift,
-                           int64_t n, typename V::T *dst) {
+typename V::T expRowKernel(typename V::T *row, typename V::T shift, int64_t n) {
   using T = typename V::T;
-  T sum = 0;
+  // The exponentials first, a loop without a reduction that vectorizes;
+  // then their sum in vector registers.
   if constexpr (std::is_same_v<T, float>) {
     for (int64_t j = 0; j < n; ++j) {
-      float x = std::clamp(src[j] - shift, -87.0f, 88.0f);
+      float y = row[j] - shift;
+      float x = std::clamp(y, -87.0f, 88.0f);
       float k = __builtin_floorf(x * 1.44269504f + 0.5f);
       float r = x - k * 0.693359375f + k * 2.12194440e-4f;
       float p = 1.9875691500e-4f;
@@ -231,17 +232,20 @@ typename V::T expRowKernel(const typename V::T *src, typename V::T shift,
       int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
       float scale;
       __builtin_memcpy(&scale, &bits, sizeof scale);
-      float e = src[j] - shift < -87.0f ? 0.0f : p * scale;
-      dst[j] = e;
-      sum += e;
+      row[j] = y < -87.0f ? 0.0f : p * scale;
     }
   } else {
-    for (int64_t j = 0; j < n; ++j) {
-      dst[j] = std::exp(src[j] - shift);
-      sum += dst[j];
-    }
+    for (int64_t j = 0; j < n; ++j)
+      row[j] = std::exp(row[j] - shift);
   }
-  return sum;
+  constexpr int L = V::L;
+  typename V::Reg acc = V::zero();
+  int64_t j = 0;
+  for (; j + L <= n; j += L)
+    acc = V::add(acc, V::load(row + j));
+  if (j < n)
+    acc = V::add(acc, V::loadMask(row + j, V::mask(static_cast<int>(n - j))));
+  return V::hsum(acc);
 }
 
 /// The kernel set of traits V with register block MR x NV vectors, packed
