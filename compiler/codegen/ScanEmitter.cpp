@@ -37,6 +37,13 @@ namespace adjoint::codegen {
 
 namespace {
 
+/// The pointer that slot `slot` of `slots` holds.
+llvm::Value *loadSlot(EmitContext &ec, llvm::IRBuilder<> &b, llvm::Value *slots,
+                      int slot) {
+  return b.CreateLoad(
+      ec.ptr(), b.CreateConstInBoundsGEP1_64(ec.ptr(), slots, (uint64_t)slot));
+}
+
 /// The pointer `v` (a value of ec's graph) lives at: its constant's global
 /// or what its slot holds.
 llvm::Value *pointerOf(EmitContext &ec, llvm::IRBuilder<> &b,
@@ -44,8 +51,7 @@ llvm::Value *pointerOf(EmitContext &ec, llvm::IRBuilder<> &b,
   auto constant = ec.constants.find(v);
   if (constant != ec.constants.end())
     return constant->second;
-  return b.CreateLoad(ec.ptr(), b.CreateConstInBoundsGEP1_64(
-                                    ec.ptr(), slots, ec.layout.slotOf.at(v)));
+  return loadSlot(ec, b, slots, ec.layout.slotOf.at(v));
 }
 
 void storeSlot(EmitContext &ec, llvm::IRBuilder<> &b, llvm::Value *slots,
@@ -207,10 +213,6 @@ void emitScanLoop(EmitContext &ec, const Node &scan, int nodeIndex, int ordinal,
     types.push_back(v->type());
   ScanRoles roles = scanRoles(scan.attr(), types);
   auto [blocks, blockBody] = blocksOf(scan, roles, entry.scanBlocks);
-  auto loadSlot = [&](llvm::IRBuilder<> &at, int slot) {
-    return at.CreateLoad(ec.ptr(), at.CreateConstInBoundsGEP1_64(
-                                       ec.ptr(), slots, (uint64_t)slot));
-  };
 
   if (!blockBody) {
     LoweredBody lb(ec, scan, scan.attr().getGraph("body"), nodeIndex, entry);
@@ -222,9 +224,9 @@ void emitScanLoop(EmitContext &ec, const Node &scan, int nodeIndex, int ordinal,
     for (const Value *v : scan.operands())
       run.operands.push_back(pointerOf(ec, fb, slots, v));
     run.result = pointerOf(ec, fb, slots, scan.result());
-    run.status = loadSlot(fb, ec.layout.statusSlot);
+    run.status = loadSlot(ec, fb, slots, ec.layout.statusSlot);
     run.space = [&](llvm::IRBuilder<> &at, int64_t) {
-      return loadSlot(at, ec.layout.scratch[ordinal].first);
+      return loadSlot(ec, at, slots, ec.layout.scratch[ordinal].first);
     };
     EntryContext inner = entry;
     inner.nodeIndex = nodeIndex;
@@ -260,10 +262,6 @@ void emitScanLoop(EmitContext &ec, const Node &scan, int nodeIndex, int ordinal,
     return fb.CreateInBoundsGEP(ec.i8(), base,
                                 fb.CreateMul(block, fb.getInt64(bytes)));
   };
-  auto loadOuter = [&](llvm::IRBuilder<> &at, int slot) {
-    return at.CreateLoad(ec.ptr(), at.CreateConstInBoundsGEP1_64(
-                                       ec.ptr(), outer, (uint64_t)slot));
-  };
   StepRun run;
   for (size_t i = 0; i < scan.operands().size(); ++i) {
     llvm::Value *p = pointerOf(ec, fb, outer, scan.operand(i));
@@ -276,13 +274,13 @@ void emitScanLoop(EmitContext &ec, const Node &scan, int nodeIndex, int ordinal,
   }
   run.result = offset(pointerOf(ec, fb, outer, scan.result()),
                       types[0].byteSize() / blocks);
-  run.status = loadOuter(fb, ec.layout.statusSlot);
+  run.status = loadSlot(ec, fb, outer, ec.layout.statusSlot);
   int64_t blockSpace = 0;
   run.space = [&](llvm::IRBuilder<> &at, int64_t bytes) {
     blockSpace = roundUp(bytes, 64);
-    return at.CreateInBoundsGEP(ec.i8(),
-                                loadOuter(at, ec.layout.scratch[ordinal].first),
-                                at.CreateMul(block, at.getInt64(blockSpace)));
+    return at.CreateInBoundsGEP(
+        ec.i8(), loadSlot(ec, at, outer, ec.layout.scratch[ordinal].first),
+        at.CreateMul(block, at.getInt64(blockSpace)));
   };
   EntryContext inner = entry;
   inner.nodeIndex = nodeIndex;
@@ -298,7 +296,8 @@ void emitScanLoop(EmitContext &ec, const Node &scan, int nodeIndex, int ordinal,
   // The entry runs the blocks on the pool, then stops if one failed.
   b.CreateCall(entry.parallelFor,
                {b.getInt64(blocks), b.getInt64(1), blockFn, slots});
-  llvm::Value *code = b.CreateLoad(ec.i64(), loadSlot(b, ec.layout.statusSlot));
+  llvm::Value *code =
+      b.CreateLoad(ec.i64(), loadSlot(ec, b, slots, ec.layout.statusSlot));
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   auto *next = llvm::BasicBlock::Create(ec.ctx, "next", fn);
   b.CreateCondBr(b.CreateICmpNE(code, b.getInt64(0)), entry.failed, next);

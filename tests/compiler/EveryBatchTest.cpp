@@ -115,7 +115,7 @@ TEST(EveryBatch, ChannelsLastCnnMatchesStaticCompilesBitForBit) {
 }
 
 TEST(EveryBatch, TransformerEncoderMatchesStaticCompilesBitForBit) {
-  // Batched matmuls over [N, heads] and a softmax over the keys.
+  // Attention over [N, heads] and products of a sequence with weights.
   Graph g("encoder");
   Builder b(g);
   int64_t n = symbolicDim(internSymbol("N"));
