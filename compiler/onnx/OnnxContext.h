@@ -173,5 +173,10 @@ void requireFloat(Value *v, const std::string &what);
 /// The rank of `v`.
 inline int64_t rankOf(Value *v) { return (int64_t)v->type().shape.size(); }
 inline const Shape &shapeOf(Value *v) { return v->type().shape; }
+/// The shape of `v`, which a converter computes with (element counts,
+/// strides): throws Unsupported if it has a symbolic extent, so that the
+/// import falls back to fixed extents instead of computing with a symbol's
+/// encoding.
+const Shape &staticShapeOf(Value *v, const std::string &what);
 
 } // namespace adjoint::onnximport

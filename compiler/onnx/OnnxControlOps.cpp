@@ -13,6 +13,7 @@
 
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
+#include "ir/SymbolicDim.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -38,6 +39,8 @@ void convertScan(NodeContext &c) {
   std::vector<int64_t> inAxes = c.attrInts("scan_input_axes", zeros(m));
   std::vector<int64_t> inDirs = c.attrInts("scan_input_directions", zeros(m));
   int64_t k = (int64_t)c.numOutputs() - n;
+  if (k < 0 || n + k == 0)
+    unsupported(strCat(c.numOutputs(), " outputs for ", n, " states"));
   std::vector<int64_t> outAxes =
       c.attrInts("scan_output_axes", zeros(std::max<int64_t>(k, 0)));
   std::vector<int64_t> outDirs =
@@ -81,6 +84,9 @@ void convertScan(NodeContext &c) {
   std::vector<int64_t> sizes, offsets;
   int64_t packed = 0;
   for (const Output &o : inner.outputs()) {
+    // Packing counts elements: symbolic extents are imported fixed.
+    if (!isStatic(o.value->type().shape))
+      unsupported("a scan state or output of a symbolic shape");
     if (o.value->type().dtype != dtype)
       unsupported("states and scan outputs of different dtypes");
     offsets.push_back(packed);

@@ -205,6 +205,15 @@ void Importer::addGraphInputs() {
     } else if (!tt.has_shape()) {
       fail("the input has no shape (give it with --input-shape)");
       continue;
+    } else if (auto negative = std::find_if(
+                   tt.shape().dim().begin(), tt.shape().dim().end(),
+                   [](const auto &d) {
+                     return d.has_dim_value() && d.dim_value() < 0;
+                   });
+               negative != tt.shape().dim().end()) {
+      fail(strCat("the negative dimension ", negative->dim_value(), " (axis ",
+                  negative - tt.shape().dim().begin(), ")"));
+      continue;
     } else {
       std::string symbolic;
       for (const auto &d : tt.shape().dim()) {
@@ -321,7 +330,8 @@ void Importer::fold(size_t firstNode) {
     }
     // Large results, and products that would take long to compute, stay
     // computations (a fuzzed model folded a 2048^3 matmul).
-    if (n.result()->type().numElements() > kMaxFoldElements ||
+    if (!isStatic(n.result()->type().shape) ||
+        n.result()->type().numElements() > kMaxFoldElements ||
         nodeFlops(n) > kMaxFoldFlops)
       continue;
     std::vector<Tensor> operands;
@@ -482,6 +492,13 @@ int64_t normalizeAxis(int64_t axis, int64_t rank, const std::string &what) {
   return axis < 0 ? axis + rank : axis;
 }
 
+const Shape &staticShapeOf(Value *v, const std::string &what) {
+  if (!isStatic(v->type().shape))
+    unsupported(
+        strCat(what, " of the symbolic shape ", shapeStr(v->type().shape)));
+  return v->type().shape;
+}
+
 void requireFloat(Value *v, const std::string &what) {
   if (!isFloat(v->type().dtype))
     unsupported(strCat(what, " of dtype ", dtypeName(v->type().dtype),
@@ -516,6 +533,9 @@ Tensor tensorFromOnnx(const onnx::TensorProto &t, const std::string &what) {
   if (!dtype)
     badInput(what, ": unsupported: dtype ", onnxDTypeName(t.data_type()));
   Shape shape(t.dims().begin(), t.dims().end());
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] < 0)
+      badInput(what, ": the negative dimension ", shape[i], " (axis ", i, ")");
   TensorType type{*dtype, shape};
   checkType(type, what);
   int64_t n = type.numElements();
@@ -607,6 +627,9 @@ symbolicInputShapes(const onnx::GraphProto &g,
     Shape shape;
     bool symbolic = false;
     for (const auto &d : in.type().tensor_type().shape().dim()) {
+      // A negative extent is refused by the import with fixed extents.
+      if (d.has_dim_value() && d.dim_value() < 0)
+        return {};
       symbolic |= !d.has_dim_value();
       shape.push_back(d.has_dim_value() ? d.dim_value() : onnxSymbol(d));
     }

@@ -233,6 +233,7 @@ void convertEinsum(NodeContext &c) {
     Value *v = c.input(i);
     if ((int64_t)terms[i].size() != rankOf(v))
       unsupported("equation '" + eq + "' does not match the operand ranks");
+    staticShapeOf(v, "an Einsum operand");
     std::string seen;
     for (size_t k = 0; k < terms[i].size(); ++k) {
       char l = terms[i][k];

@@ -301,6 +301,9 @@ Value *pool3d(Builder &b, Value *x, const Window &w, const Pool2DOptions &o,
       b, x, w, pad,
       [&](Value *t) { return max ? b.maxPool2d(t, o) : b.avgPool2d(t, o); },
       outD);
+  // The average's divisors are a constant of one element per output depth.
+  if (!max && outD > kMaxFoldElements)
+    unsupported(strCat("a 3-D average pool of ", outD, " output depths"));
   Value *y = taps[0];
   for (size_t i = 1; i < taps.size(); ++i)
     y = max ? b.maximum(y, taps[i]) : b.add(y, taps[i]);
@@ -340,6 +343,7 @@ Value *tapMaxPool(Builder &b, Value *x, const Window &w,
   Value *xp = b.pad(x, pads, -std::numeric_limits<double>::infinity());
   Value *ip = nullptr;
   if (indices) {
+    staticShapeOf(x, "MaxPool's input with Indices");
     Value *flat = b.iota(DType::I64, {x->type().numElements()});
     Shape s = shapeOf(x);
     Value *order = columnMajor

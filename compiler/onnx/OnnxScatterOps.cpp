@@ -45,9 +45,10 @@ void convertGatherND(NodeContext &c) {
   Builder &b = c.b();
   Value *data = c.input(0), *idx = c.input(1);
   int64_t batch = c.attrInt("batch_dims", 0);
-  const Shape &ds = shapeOf(data), &is = shapeOf(idx);
+  const Shape &ds = staticShapeOf(data, "GatherND's data"),
+              &is = staticShapeOf(idx, "GatherND's indices");
   int64_t k = is.empty() ? 0 : is.back();
-  if (batch < 0 || batch >= rankOf(idx) || batch > rankOf(data) ||
+  if (batch < 0 || batch >= rankOf(idx) || batch > rankOf(data) || k < 0 ||
       k > rankOf(data) - batch)
     unsupported("indices that do not fit the data");
   std::vector<int64_t> dims(ds.begin() + batch, ds.begin() + batch + k);
@@ -88,9 +89,10 @@ void convertScatterND(NodeContext &c) {
   Builder &b = c.b();
   Value *data = c.input(0), *idx = c.input(1), *updates = c.input(2);
   std::string reduction = c.attrString("reduction", "none");
-  const Shape &ds = shapeOf(data);
-  int64_t k = shapeOf(idx).empty() ? 0 : shapeOf(idx).back();
-  if (k > rankOf(data))
+  const Shape &ds = staticShapeOf(data, "ScatterND's data");
+  const Shape &is = staticShapeOf(idx, "ScatterND's indices");
+  int64_t k = is.empty() ? 0 : is.back();
+  if (k < 0 || k > rankOf(data))
     unsupported("indices longer than the data's rank");
   std::vector<int64_t> dims(ds.begin(), ds.begin() + k);
   Shape flat = {product(ds, 0, (size_t)k)};
@@ -109,7 +111,8 @@ void convertScatterElements(NodeContext &c) {
   int64_t axis = normalizeAxis(c.attrInt("axis", 0), r, "axis");
   std::string reduction =
       c.opType() == "Scatter" ? "none" : c.attrString("reduction", "none");
-  const Shape &ds = shapeOf(data), &is = shapeOf(idx);
+  const Shape &ds = staticShapeOf(data, c.opType() + "'s data"),
+              &is = staticShapeOf(idx, c.opType() + "'s indices");
   if ((int64_t)is.size() != r || shapeOf(updates) != is)
     unsupported("indices and updates that do not match the data's rank");
   for (int64_t d = 0; d < r; ++d)

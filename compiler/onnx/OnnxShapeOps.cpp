@@ -301,6 +301,7 @@ void convertShape(NodeContext &c) {
 }
 
 void convertSize(NodeContext &c) {
+  staticShapeOf(c.input(0), "Size's input");
   int64_t n = c.input(0)->type().numElements();
   c.setOutput(0, c.b().constant(Tensor::scalar(DType::I64, (double)n)));
 }

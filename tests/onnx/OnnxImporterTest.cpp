@@ -130,6 +130,84 @@ TEST(OnnxImporterTest, SymbolicDimensionsStaySymbolicOrAreFixedWithANote) {
   EXPECT_EQ(out8.at("y").elementAsDouble(0), 8);
 }
 
+TEST(OnnxImporterTest, EveryAxisSymbolicStaysSymbolic) {
+  // Four symbols: their encodings multiplied together overflowed int64
+  // when the importer counted the elements of a result to fold it.
+  onnx::ModelProto m = makeOnnxModel();
+  auto *x = m.mutable_graph()->add_input();
+  declareValue(x, "x", kF32, {1, 1, 1, 1});
+  const char *names[] = {"N", "C", "H", "W"};
+  for (int i = 0; i < 4; ++i)
+    x->mutable_type()
+        ->mutable_tensor_type()
+        ->mutable_shape()
+        ->mutable_dim(i)
+        ->set_dim_param(names[i]);
+  addOnnxNode(m, "Relu", {"x"}, {"y"});
+  addOnnxOutput(m, "y", kF32, {});
+  Model model = importOnnx(m, "m.onnx");
+  EXPECT_EQ(shapeStr(model.graph.outputs()[0].value->type().shape),
+            "[N,C,H,W]");
+}
+
+TEST(OnnxImporterTest, NegativeDimensionsAreRefused) {
+  // -1048577 is how a symbol is held in memory; a file cannot forge one.
+  onnx::ModelProto input = makeOnnxModel();
+  addOnnxInput(input, "x", kF32, {2});
+  input.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(-1048577);
+  addOnnxNode(input, "Relu", {"x"}, {"y"});
+  addOnnxOutput(input, "y", kF32, {2});
+  EXPECT_NE(importError(input).find("input x1 ('x'): the negative dimension "
+                                    "-1048577 (axis 0)"),
+            std::string::npos)
+      << importError(input);
+
+  onnx::ModelProto init = makeOnnxModel();
+  auto *w = init.mutable_graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(kF32);
+  for (int i = 0; i < 4; ++i)
+    w->add_dims(-1048577);
+  addOnnxNode(init, "Relu", {"w"}, {"y"});
+  addOnnxOutput(init, "y", kF32, {});
+  EXPECT_NE(importError(init).find("initializer 'w': the negative dimension "
+                                   "-1048577 (axis 0)"),
+            std::string::npos)
+      << importError(init);
+}
+
+TEST(OnnxImporterTest, ScanWithFewerOutputsThanStatesIsUnsupported) {
+  onnx::ModelProto m = makeOnnxModel();
+  addOnnxInput(m, "s0", kF32, {2});
+  addOnnxInput(m, "s1", kF32, {2});
+  addOnnxInput(m, "xs", kF32, {3, 2});
+  auto *scan = addOnnxNode(m, "Scan", {"s0", "s1", "xs"}, {"y"});
+  setIntAttr(scan, "num_scan_inputs", 1);
+  auto *body = scan->add_attribute();
+  body->set_name("body");
+  body->set_type(onnx::AttributeProto::GRAPH);
+  onnx::GraphProto *g = body->mutable_g();
+  g->set_name("body");
+  declareValue(g->add_input(), "a", kF32, {2});
+  declareValue(g->add_input(), "b", kF32, {2});
+  declareValue(g->add_input(), "x", kF32, {2});
+  auto *id = g->add_node();
+  id->set_op_type("Identity");
+  id->add_input("a");
+  id->add_output("o");
+  declareValue(g->add_output(), "o", kF32, {2});
+  addOnnxOutput(m, "y", kF32, {2});
+  EXPECT_NE(importError(m).find("Scan x1 ('y'): 1 outputs for 2 states"),
+            std::string::npos)
+      << importError(m);
+}
+
 TEST(OnnxImporterTest, AShapeOrValueForNoInputIsAnError) {
   OnnxImportOptions shapes;
   shapes.inputShapes["q"] = {3, 4, 5};
