@@ -61,7 +61,7 @@ SlotLayout assignSlots(const Graph &g, const FusionPlan &plan,
         give(v);
     else
       for (const Node *n : group.nodes)
-        if (n->op() != OpKind::Constant && !isAbsorbedTranspose(group, *n))
+        if (n->op() != OpKind::Constant && !isAbsorbedOperand(group, *n))
           give(n->result());
   }
   // A scan's body works in its own part of the arena; its size is known

@@ -307,28 +307,42 @@ void Planner::grow(int gi) {
 /// A transpose that swaps the last two axes of a matmul operand joins the
 /// matmul's group when the matmul is its only reader: the GEMM then reads
 /// the transpose's operand with its trans flag, and no kernel computes the
-/// transpose (FusionPlan.h, matmulOperand). A transpose read elsewhere is
-/// computed by a group of its own, and the matmul reads its result.
+/// transpose (FusionPlan.h, matmulOperand). So does a reshape under it, or
+/// one that is the operand itself: a reshape of a row-major tensor moves no
+/// element, so the GEMM reads the reshape's operand in place (a gradient's
+/// [batch, seq, d] activations as [batch*seq, d] rows). One read elsewhere
+/// is computed by a group of its own, and the matmul reads its result.
 void Planner::absorbTransposes(int gi, const Node *matmul) {
-  for (const Value *v : matmul->operands()) {
-    const Node *t = v->definingNode();
-    if (!t || !swapsLastTwoAxes(*t) || groupOf_.count(t))
-      continue;
+  auto absorb = [&](const Node *n, const Node *reader, const char *what) {
     std::string reason;
-    if (alone_.count(t))
+    if (alone_.count(n))
       reason = "the node writes a donated buffer and is kept on its own";
-    else if (graphOutputs_.count(t->result()))
-      reason = "the transpose is a graph output, so it is copied";
-    for (const Node *c : consumersOf(t))
-      if (reason.empty() && c != matmul)
-        reason =
-            "the transpose also feeds " + c->describe() + ", so it is copied";
+    else if (graphOutputs_.count(n->result()))
+      reason =
+          std::string("the ") + what + " is a graph output, so it is copied";
+    for (const Node *c : consumersOf(n))
+      if (reason.empty() && c != reader)
+        reason = std::string("the ") + what + " also feeds " + c->describe() +
+                 ", so it is copied";
     if (!reason.empty()) {
-      reject(t, matmul, reason);
-      continue;
+      reject(n, reader, reason);
+      return false;
     }
-    groups_[gi].nodes.push_back(t);
-    groupOf_[t] = gi;
+    groups_[gi].nodes.push_back(n);
+    groupOf_[n] = gi;
+    return true;
+  };
+  for (const Value *v : matmul->operands()) {
+    const Node *reader = matmul;
+    const Node *t = v->definingNode();
+    if (t && swapsLastTwoAxes(*t) && !groupOf_.count(t)) {
+      if (!absorb(t, matmul, "transpose"))
+        continue;
+      reader = t;
+      t = t->operand(0)->definingNode();
+    }
+    if (t && t->op() == OpKind::Reshape && !groupOf_.count(t))
+      absorb(t, reader, "reshape");
   }
 }
 

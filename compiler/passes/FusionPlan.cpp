@@ -39,23 +39,46 @@ bool swapsLastTwoAxes(const Node &n) {
          perm[rank - 1] == (int64_t)rank - 2;
 }
 
-bool isAbsorbedTranspose(const FusionGroup &group, const Node &n) {
-  if (!group.anchor || group.anchor->op() != OpKind::MatMul ||
-      !swapsLastTwoAxes(n) ||
-      std::find(group.nodes.begin(), group.nodes.end(), &n) ==
-          group.nodes.end())
-    return false;
-  const auto &ops = group.anchor->operands();
-  return std::find(ops.begin(), ops.end(), n.result()) != ops.end();
+namespace {
+
+bool isMember(const FusionGroup &group, const Node *n) {
+  return n && std::find(group.nodes.begin(), group.nodes.end(), n) !=
+                  group.nodes.end();
 }
+
+} // namespace
 
 MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
                             size_t k) {
-  const Value *v = anchor.operand(k);
-  const Node *def = v->definingNode();
-  if (def && &anchor == group.anchor && isAbsorbedTranspose(group, *def))
-    return {def->operand(0), true};
-  return {v, false};
+  MatMulOperand read{anchor.operand(k), false};
+  if (&anchor != group.anchor || anchor.op() != OpKind::MatMul)
+    return read;
+  const Node *def = read.value->definingNode();
+  if (isMember(group, def) && swapsLastTwoAxes(*def)) {
+    read = {def->operand(0), true};
+    def = read.value->definingNode();
+  }
+  if (isMember(group, def) && def->op() == OpKind::Reshape)
+    read.value = def->operand(0);
+  return read;
+}
+
+bool isAbsorbedOperand(const FusionGroup &group, const Node &n) {
+  if (!group.anchor || group.anchor->op() != OpKind::MatMul ||
+      !isMember(group, &n))
+    return false;
+  for (size_t k = 0; k < 2; ++k) {
+    // The nodes matmulOperand looks through for operand k.
+    const Node *def = group.anchor->operand(k)->definingNode();
+    if (isMember(group, def) && swapsLastTwoAxes(*def)) {
+      if (def == &n)
+        return true;
+      def = def->operand(0)->definingNode();
+    }
+    if (def == &n && def->op() == OpKind::Reshape)
+      return true;
+  }
+  return false;
 }
 
 const char *groupKindName(GroupKind kind) {
@@ -216,7 +239,7 @@ void checkPlan(const Graph &g, const FusionPlan &plan) {
   for (size_t i = 0; i < plan.groups.size(); ++i) {
     const FusionGroup &group = plan.groups[i];
     for (const Node *n : group.nodes)
-      if (isAbsorbedTranspose(group, *n) &&
+      if (isAbsorbedOperand(group, *n) &&
           std::find(group.outputs.begin(), group.outputs.end(), n->result()) !=
               group.outputs.end())
         internalError("fusion plan: the absorbed ", n->describe(),

@@ -90,22 +90,25 @@ bool swapsLastTwoAxes(const Node &n);
 
 /// An operand of a group's matmul anchor as its kernel reads it.
 struct MatMulOperand {
-  /// The stored value the GEMM reads.
+  /// The stored value the GEMM reads: the operand, or what the transpose
+  /// and reshape the matmul absorbed read. Its bytes are the logical
+  /// operand's (transposed if `transposed`): a reshape moves no element.
   const Value *value = nullptr;
   /// The GEMM reads `value` transposed (its last two axes swapped).
   bool transposed = false;
 };
 
-/// Operand `k` of the matmul `anchor` of `group`. When the operand is a
-/// transpose that swaps the last two axes and is a member of the group (it
-/// was absorbed: no kernel computes it), the GEMM reads the transpose's own
-/// operand with its trans flag; otherwise it reads the operand.
+/// Operand `k` of the matmul `anchor` of `group`. Members of the group that
+/// no kernel computes (absorbed) are looked through: a transpose that swaps
+/// the last two axes, read with the GEMM's trans flag, and under it (or
+/// without it) a reshape, whose operand holds the same bytes in the same
+/// order.
 MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
                             size_t k);
 
-/// True when `n` is a transpose absorbed by the matmul anchor of `group`:
-/// a member that no kernel computes.
-bool isAbsorbedTranspose(const FusionGroup &group, const Node &n);
+/// True when `n` is a transpose or reshape absorbed by the matmul anchor of
+/// `group` (see matmulOperand): a member that no kernel computes.
+bool isAbsorbedOperand(const FusionGroup &group, const Node &n);
 
 /// The name of a group kind as dumps print it ("loop", "reduction", ...).
 const char *groupKindName(GroupKind kind);

@@ -255,6 +255,47 @@ TEST(FusedCodegen, TransposesReadTheirOperandContiguously) {
   expectInterpreterOnAnyThreadCount(wide, 4);
 }
 
+TEST(FusedCodegen, ReshapedMatMulOperandsAreReadInPlace) {
+  // A sequence layer's weight gradient: dw = h^T @ dz over the [batch*seq]
+  // rows of [batch, seq, d] tensors, with an epilogue. The reshapes (one
+  // under a transpose) are absorbed: the GEMM reads h and dz where they are
+  // and no kernel copies them. A reshape also read by another node is
+  // copied as before.
+  Graph g("sequence_dense_grad");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {4, 6, 8}});
+  Value *dy = b.input("dy", {DType::F32, {4, 6, 5}});
+  Value *w = b.input("w", {DType::F32, {8, 5}});
+  Value *h = b.tanh(x);
+  Value *dz = b.mul(dy, b.scalar(DType::F32, 3));
+  Value *dw =
+      b.matmul(b.transpose(b.reshape(h, {24, 8})), b.reshape(dz, {24, 5}));
+  b.output("w_next", b.sub(w, b.mul(dw, b.scalar(DType::F32, 0.1))));
+  Value *shared = b.reshape(b.exp(x), {24, 8});
+  b.output("y", b.matmul(shared, w));
+  b.output("shared_sum", b.reduceSum(shared, std::vector<int64_t>{0}, false));
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  int copies = 0;
+  for (const auto &node : g.nodes()) {
+    if (node->op() != OpKind::Reshape)
+      continue;
+    const FusionGroup &group = plan.groups[plan.groupOf.at(node.get())];
+    bool absorbed = isAbsorbedOperand(group, *node);
+    EXPECT_EQ(absorbed, node->result() != shared) << node->describe();
+    copies += !absorbed;
+  }
+  EXPECT_EQ(copies, 1);
+  const FusionGroup &dwGroup = plan.groups[plan.groupOf.at(dw->definingNode())];
+  MatMulOperand a = matmulOperand(dwGroup, *dw->definingNode(), 0);
+  MatMulOperand c = matmulOperand(dwGroup, *dw->definingNode(), 1);
+  EXPECT_EQ(a.value, h);
+  EXPECT_TRUE(a.transposed);
+  EXPECT_EQ(c.value, dz);
+  EXPECT_FALSE(c.transposed);
+  expectInterpreterOnAnyThreadCount(g, 11);
+}
+
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
   // -0 < +0 for reduce_max and reduce_min, in any lane, bit for bit as
   // the interpreter; a row of zeros of one sign keeps it.

@@ -350,7 +350,7 @@ TEST(Fusion, DenseBackwardTransposesAreGemmFlags) {
   for (const auto &node : g.nodes())
     if (node->op() == OpKind::Transpose) {
       const FusionGroup &group = plan.groups[plan.groupOf.at(node.get())];
-      EXPECT_TRUE(isAbsorbedTranspose(group, *node)) << node->describe();
+      EXPECT_TRUE(isAbsorbedOperand(group, *node)) << node->describe();
       EXPECT_EQ(group.anchor->op(), OpKind::MatMul);
     }
   MatMulOperand a = operandOf(plan, dw, 0), bw = operandOf(plan, dw, 1);
@@ -438,7 +438,7 @@ TEST(Fusion, MlpTrainingStepCopiesNoTranspose) {
     if (node->op() == OpKind::Transpose) {
       const FusionGroup &group =
           r.fusion.groups[r.fusion.groupOf.at(node.get())];
-      EXPECT_TRUE(isAbsorbedTranspose(group, *node)) << node->describe();
+      EXPECT_TRUE(isAbsorbedOperand(group, *node)) << node->describe();
       ++absorbed;
     }
   // Two dense layers: x^T @ g for both, g @ w^T for the second.
