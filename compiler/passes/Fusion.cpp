@@ -674,38 +674,46 @@ FusionPlan fuseGraph(const Graph &g, const InPlacePairs &inPlace) {
   return unfusedPlan(g);
 }
 
-void splitSharedTransposes(Graph &g) {
-  std::unordered_map<const Value *, int> matmulReads;
-  std::unordered_set<const Value *> otherReads;
+namespace {
+
+/// One round of splitSharedTransposes; false when nothing was shared.
+bool splitSharedOperands(Graph &g) {
+  std::unordered_map<const Value *, std::vector<const Node *>> readers;
   for (const auto &n : g.nodes())
-    for (const Value *v : n->operands()) {
-      if (n->op() == OpKind::MatMul)
-        ++matmulReads[v];
-      else
-        otherReads.insert(v);
-    }
+    for (const Value *v : n->operands())
+      readers[v].push_back(n.get());
+  std::unordered_set<const Value *> outputs;
   for (const Output &o : g.outputs())
-    otherReads.insert(o.value);
+    outputs.insert(o.value);
+  auto readOnlyBy = [&](const Value *v, auto &&accept) {
+    auto it = readers.find(v);
+    return it != readers.end() && !outputs.count(v) &&
+           std::all_of(it->second.begin(), it->second.end(), accept);
+  };
+  auto isMatMul = [](const Node *n) { return n->op() == OpKind::MatMul; };
+  // A transpose a GEMM reads with its trans flag, or a reshape a GEMM
+  // reads in place, directly or under such a transpose.
+  auto absorbable = [&](const Node *n) {
+    return isMatMul(n) ||
+           (swapsLastTwoAxes(*n) && readOnlyBy(n->result(), isMatMul));
+  };
   auto shared = [&](const Value *v) {
     const Node *t = v->definingNode();
-    auto it = matmulReads.find(v);
-    return t && swapsLastTwoAxes(*t) && it != matmulReads.end() &&
-           it->second > 1 && !otherReads.count(v);
+    auto it = readers.find(v);
+    if (!t || it == readers.end() || it->second.size() < 2)
+      return false;
+    if (swapsLastTwoAxes(*t))
+      return readOnlyBy(v, isMatMul);
+    return t->op() == OpKind::Reshape && readOnlyBy(v, absorbable);
   };
   bool any = false;
   for (const auto &n : g.nodes())
-    any = any ||
-          (n->op() == OpKind::MatMul &&
-           std::any_of(n->operands().begin(), n->operands().end(), shared));
+    any = any || shared(n->result());
   if (!any)
-    return;
+    return false;
   GraphRebuilder rb(g);
   std::unordered_set<const Value *> firstTaken;
   for (const auto &n : g.nodes()) {
-    if (n->op() != OpKind::MatMul) {
-      rb.copy(*n);
-      continue;
-    }
     std::vector<Value *> operands = rb.mappedOperands(*n);
     for (size_t k = 0; k < operands.size(); ++k) {
       const Value *v = n->operand(k);
@@ -717,6 +725,16 @@ void splitSharedTransposes(Graph &g) {
     rb.copy(*n, operands);
   }
   g = rb.finish();
+  return true;
+}
+
+} // namespace
+
+void splitSharedTransposes(Graph &g) {
+  // A reshape read by one transpose that several matmuls read has one
+  // reader until that transpose is split: a second round splits it.
+  for (int round = 0; round < 2 && splitSharedOperands(g); ++round) {
+  }
 }
 
 } // namespace adjoint

@@ -28,8 +28,10 @@ using InPlacePairs = std::vector<std::pair<const Value *, const Value *>>;
 /// Gives each matmul its own copy of a transpose (of the last two axes)
 /// that several matmuls and nothing else read, so that fusion can absorb
 /// each copy into its GEMM (which reads the transpose's operand with its
-/// trans flag) instead of computing the transpose once in memory. In place:
-/// pointers into `g` are invalidated when a copy is made.
+/// trans flag) instead of computing the transpose once in memory; and each
+/// reader its own copy of a reshape that only matmuls read, directly or
+/// through such transposes (the GEMM reads the reshape's operand in place).
+/// In place: pointers into `g` are invalidated when a copy is made.
 void splitSharedTransposes(Graph &g);
 
 /// Partitions the verified graph `g` into fused groups. When `inPlace` is

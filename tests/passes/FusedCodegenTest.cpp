@@ -296,6 +296,42 @@ TEST(FusedCodegen, ReshapedMatMulOperandsAreReadInPlace) {
   expectInterpreterOnAnyThreadCount(g, 11);
 }
 
+TEST(FusedCodegen, SharedReshapesAndTransposesAreSplitPerMatMul) {
+  // An LSTM's gate gradients reshaped to rows feed both weight gradients
+  // through one transpose, and the input gradient directly: each matmul
+  // gets its own copy of the reshape (and of the transpose), absorbs it,
+  // and no kernel copies anything for them.
+  auto build = [](Graph &g) {
+    Builder b(g);
+    Value *x = b.input("x", {DType::F32, {4, 6, 8}});
+    Value *in = b.input("in", {DType::F32, {24, 3}});
+    Value *hid = b.input("hid", {DType::F32, {24, 5}});
+    Value *w = b.input("w", {DType::F32, {8, 2}});
+    Value *rows = b.reshape(b.tanh(x), {24, 8});
+    Value *t = b.transpose(rows);
+    b.output("dw_in", b.matmul(t, in));
+    b.output("dw_hid", b.matmul(t, hid));
+    b.output("dx", b.matmul(rows, w));
+  };
+  Graph g("shared_rows"), split("shared_rows");
+  build(g);
+  build(split);
+  splitSharedTransposes(split);
+  FusionPlan plan = fuseGraph(split);
+  checkPlan(split, plan);
+  int views = 0;
+  for (const auto &node : split.nodes())
+    if (node->op() == OpKind::Reshape || node->op() == OpKind::Transpose) {
+      EXPECT_TRUE(
+          isAbsorbedOperand(plan.groups[plan.groupOf.at(node.get())], *node))
+          << node->describe();
+      ++views;
+    }
+  EXPECT_EQ(views, 5);              // three reshapes, two transposes
+  EXPECT_EQ(plan.kernelCount(), 4); // tanh and the three products
+  expectInterpreterOnAnyThreadCount(g, 12);
+}
+
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
   // -0 < +0 for reduce_max and reduce_min, in any lane, bit for bit as
   // the interpreter; a row of zeros of one sign keeps it.
