@@ -557,22 +557,27 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
     assert(epilogue && "a product kept in tiles that nothing reads");
     MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
                               anchor.operand(1)->type().shape);
-    int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
+    int64_t lda = operandRowStride(va, va.transposed ? d.m : d.k),
+            ldb = operandRowStride(vb, vb.transposed ? d.k : d.n);
     b.CreateCall(declareRuntimeGemmTiles(ec, t),
                  {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k),
-                  k.buffers[0], b.getInt64(lda), b.getInt32(va.transposed),
-                  k.buffers[1], b.getInt64(ldb), b.getInt32(vb.transposed), fn,
-                  ctx});
+                  operandStart(ec, b, t, k.buffers[0], va), b.getInt64(lda),
+                  b.getInt32(va.transposed),
+                  operandStart(ec, b, t, k.buffers[1], vb), b.getInt64(ldb),
+                  b.getInt32(vb.transposed), fn, ctx});
   } else if (isMatMul) {
     llvm::Value *out = k.buffers[carrierBuf];
     MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
                               anchor.operand(1)->type().shape);
-    int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
+    int64_t lda = operandRowStride(va, va.transposed ? d.m : d.k),
+            ldb = operandRowStride(vb, vb.transposed ? d.k : d.n);
     b.CreateCall(declareRuntimeGemmEx(ec, t),
                  {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k),
-                  k.buffers[aBuf], b.getInt64(lda), b.getInt32(va.transposed),
-                  k.buffers[bBuf], b.getInt64(ldb), b.getInt32(vb.transposed),
-                  out, b.getInt64(d.n), b.getInt32(0), fn, ctx});
+                  operandStart(ec, b, t, k.buffers[aBuf], va), b.getInt64(lda),
+                  b.getInt32(va.transposed),
+                  operandStart(ec, b, t, k.buffers[bBuf], vb), b.getInt64(ldb),
+                  b.getInt32(vb.transposed), out, b.getInt64(d.n),
+                  b.getInt32(0), fn, ctx});
   } else {
     const Shape &xs = anchor.operand(0)->type().shape,
                 &ws = anchor.operand(1)->type().shape;

@@ -152,9 +152,24 @@ void emitLaneSums(
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond,
             llvm::function_ref<void()> then);
 
+/// Where a GEMM reads operand `o` from, given its value's buffer: past an
+/// absorbed slice's offset.
+inline llvm::Value *operandStart(EmitContext &ec, llvm::IRBuilder<> &b, DType t,
+                                 llvm::Value *buffer, const MatMulOperand &o) {
+  return o.offset ? b.CreateInBoundsGEP(ec.storageType(t), buffer,
+                                        b.getInt64(o.offset))
+                  : buffer;
+}
+
+/// The row stride a GEMM reads operand `o` with: an absorbed slice's, or
+/// `dense`, the stored matrix's width.
+inline int64_t operandRowStride(const MatMulOperand &o, int64_t dense) {
+  return o.rowStride ? o.rowStride : dense;
+}
+
 /// A matmul whose operands are read as `a` and `b` (a transposed operand
 /// is the stored value of the transpose it absorbed, read with the GEMM's
-/// trans flag).
+/// trans flag; a reshape's or slice's, where the bytes lie).
 std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
                                    const MatMulOperand &a,
                                    const MatMulOperand &b);

@@ -11,6 +11,7 @@
 #include "ir/ShapeInference.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 namespace adjoint::codegen {
@@ -111,8 +112,12 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   const Value *a = va.value, *bv = vb.value, *c = node.result();
   MatMulDims d =
       matmulDims(node.operand(0)->type().shape, node.operand(1)->type().shape);
-  int64_t lda = va.transposed ? d.m : d.k, ldb = vb.transposed ? d.k : d.n;
+  int64_t lda = operandRowStride(va, va.transposed ? d.m : d.k),
+          ldb = operandRowStride(vb, vb.transposed ? d.k : d.n);
   DType t = c->type().dtype;
+  // Slices are read in place by float rank-2 products only (matmulOperand).
+  assert((!va.offset && !va.rowStride && !vb.offset && !vb.rowStride) ||
+         (isFloat(t) && d.batch.empty()));
   int64_t batch = 1;
   for (int64_t x : d.batch)
     batch *= x;
@@ -128,7 +133,8 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     llvm::IRBuilder<> &b = k.b;
     b.CreateCall(declareRuntimeGemm(ec, t),
                  {b.getInt64(batch * d.m), b.getInt64(d.n), b.getInt64(d.k),
-                  k.buffers[1], b.getInt64(lda), b.getInt32(0), k.buffers[2],
+                  operandStart(ec, b, t, k.buffers[1], va), b.getInt64(lda),
+                  b.getInt32(0), operandStart(ec, b, t, k.buffers[2], vb),
                   b.getInt64(ldb), b.getInt32(vb.transposed), k.buffers[0],
                   b.getInt64(d.n)});
     KernelCall call = k.finish(1, 1);
@@ -149,10 +155,12 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     llvm::Value *first = perEntry ? k.begin : b.getInt64(0);
     llvm::Value *last = perEntry ? k.end : b.getInt64(batch);
     emitLoop(b, first, last, [&](llvm::Value *i) {
-      llvm::Value *pa = b.CreateInBoundsGEP(
-          st, k.buffers[1], batchOffset(b, i, d.batch, d.batchA, d.m * d.k));
-      llvm::Value *pb = b.CreateInBoundsGEP(
-          st, k.buffers[2], batchOffset(b, i, d.batch, d.batchB, d.k * d.n));
+      llvm::Value *pa =
+          b.CreateInBoundsGEP(st, operandStart(ec, b, t, k.buffers[1], va),
+                              batchOffset(b, i, d.batch, d.batchA, d.m * d.k));
+      llvm::Value *pb =
+          b.CreateInBoundsGEP(st, operandStart(ec, b, t, k.buffers[2], vb),
+                              batchOffset(b, i, d.batch, d.batchB, d.k * d.n));
       llvm::Value *pc = b.CreateInBoundsGEP(
           st, k.buffers[0], b.CreateMul(i, b.getInt64(d.m * d.n)));
       b.CreateCall(gemm, {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k), pa,

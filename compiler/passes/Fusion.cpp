@@ -16,6 +16,7 @@
 #include "ir/GraphCopy.h"
 
 #include <algorithm>
+#include <functional>
 #include <queue>
 #include <set>
 #include <string>
@@ -73,6 +74,9 @@ private:
   std::unordered_set<const Value *> graphOutputs_;
   std::vector<WorkGroup> groups_;
   std::unordered_map<const Node *, int> groupOf_;
+  /// Transposes, reshapes and slices a matmul absorbed (matmulOperand):
+  /// members that no kernel computes, read through by the GEMM.
+  std::unordered_set<const Node *> absorbed_;
   std::vector<FusionDecision> rejected_;
   std::set<std::pair<const Node *, const Node *>> decided_;
 
@@ -188,9 +192,9 @@ std::string Planner::judge(int gi, const Node *p, std::vector<IndexMap> &maps) {
       continue;
     }
     // The runtime reads the operands of an epilogue's anchor (through the
-    // transposes it absorbed) from memory.
+    // views it absorbed) from memory.
     if (group.kind == GroupKind::Epilogue &&
-        (c == group.anchor || readsAsOperand(*group.anchor, c)))
+        (c == group.anchor || absorbed_.count(c)))
       return std::string(opName(group.anchor->op())) +
              " reads its operands from memory";
     if (c->op() == OpKind::Reshape)
@@ -310,8 +314,11 @@ void Planner::grow(int gi) {
 /// transpose (FusionPlan.h, matmulOperand). So does a reshape under it, or
 /// one that is the operand itself: a reshape of a row-major tensor moves no
 /// element, so the GEMM reads the reshape's operand in place (a gradient's
-/// [batch, seq, d] activations as [batch*seq, d] rows). One read elsewhere
-/// is computed by a group of its own, and the matmul reads its result.
+/// [batch, seq, d] activations as [batch*seq, d] rows); and under those, a
+/// slice of a range of the last axis (the GEMM reads its rows with the
+/// operand's row stride) or of the first (a contiguous block). One read
+/// elsewhere is computed by a group of its own, and the matmul reads its
+/// result.
 void Planner::absorbTransposes(int gi, const Node *matmul) {
   auto absorb = [&](const Node *n, const Node *reader, const char *what) {
     std::string reason;
@@ -330,8 +337,11 @@ void Planner::absorbTransposes(int gi, const Node *matmul) {
     }
     groups_[gi].nodes.push_back(n);
     groupOf_[n] = gi;
+    absorbed_.insert(n);
     return true;
   };
+  bool plain = matmul->result()->type().rank() == 2 &&
+               isFloat(matmul->result()->type().dtype);
   for (const Value *v : matmul->operands()) {
     const Node *reader = matmul;
     const Node *t = v->definingNode();
@@ -339,10 +349,20 @@ void Planner::absorbTransposes(int gi, const Node *matmul) {
       if (!absorb(t, matmul, "transpose"))
         continue;
       reader = t;
+      v = t->operand(0);
+      t = v->definingNode();
+    }
+    const Shape &matrix = v->type().shape; // as the GEMM reads it
+    if (t && t->op() == OpKind::Reshape && !groupOf_.count(t)) {
+      if (!absorb(t, reader, "reshape"))
+        continue;
+      reader = t;
       t = t->operand(0)->definingNode();
     }
-    if (t && t->op() == OpKind::Reshape && !groupOf_.count(t))
-      absorb(t, reader, "reshape");
+    // Rows of a slice, read in place with their stride (matmulOperand).
+    if (plain && matrix.size() == 2 && t && !groupOf_.count(t) &&
+        sliceRows(*t, matrix[1]))
+      absorb(t, reader, "slice");
   }
 }
 
@@ -396,7 +416,7 @@ void Planner::sweepDecisions() {
       if (alone_.count(c) || alone_.count(p))
         reason = "the node writes a donated buffer and is kept on its own";
       else if (cg.anchor && cg.anchor->op() == OpKind::MatMul &&
-               readsAsOperand(*cg.anchor, c))
+               (readsAsOperand(*cg.anchor, c) || absorbed_.count(c)))
         reason = "matmul reads its operands from memory";
       else if (cg.kind == GroupKind::Single)
         reason = std::string(opName(c->op())) + " is compiled on its own";
@@ -530,23 +550,17 @@ void findInPlaceCandidates(FusionGroup &group) {
       group.kind == GroupKind::Epilogue && group.anchor->op() == OpKind::MatMul;
   if ((group.kind != GroupKind::Loop && !epilogue) || group.nodes.size() < 2)
     return;
-  // An epilogue's anchor reads its operands (through the transposes it
+  // An epilogue's anchor reads its operands (through the views it
   // absorbed) whole, from memory: never to be overwritten by the group.
   std::unordered_set<const Value *> wholeReads;
   std::unordered_set<const Node *> wholeReaders;
-  if (epilogue) {
-    wholeReaders.insert(group.anchor);
-    for (const Value *v : group.anchor->operands()) {
-      wholeReads.insert(v);
-      const Node *def = v->definingNode();
-      if (def && std::find(group.nodes.begin(), group.nodes.end(), def) !=
-                     group.nodes.end()) {
-        wholeReaders.insert(def);
-        for (const Value *w : def->operands())
-          wholeReads.insert(w);
+  if (epilogue)
+    for (const Node *n : group.nodes)
+      if (n == group.anchor || isAbsorbedOperand(group, *n)) {
+        wholeReaders.insert(n);
+        for (const Value *v : n->operands())
+          wholeReads.insert(v);
       }
-    }
-  }
   IterationSpace space = iterationSpace(group);
   std::vector<std::vector<IndexMap>> maps = memberMaps(group, space);
   FlatMap self = flatten(identityMap(space.dims.size()), space.dims);
@@ -676,48 +690,83 @@ FusionPlan fuseGraph(const Graph &g, const InPlacePairs &inPlace) {
 
 namespace {
 
-/// One round of splitSharedTransposes; false when nothing was shared.
+/// One round of splitSharedTransposes; false when nothing was split.
 bool splitSharedOperands(Graph &g) {
-  std::unordered_map<const Value *, std::vector<const Node *>> readers;
+  // Each read of a value: the reader and which operand (a matmul may read
+  // one transpose twice).
+  using Read = std::pair<const Node *, size_t>;
+  std::unordered_map<const Value *, std::vector<Read>> readers;
   for (const auto &n : g.nodes())
-    for (const Value *v : n->operands())
-      readers[v].push_back(n.get());
+    for (size_t k = 0; k < n->operands().size(); ++k)
+      readers[n->operand(k)].push_back({n.get(), k});
   std::unordered_set<const Value *> outputs;
   for (const Output &o : g.outputs())
     outputs.insert(o.value);
-  auto readOnlyBy = [&](const Value *v, auto &&accept) {
+  auto readersOf = [&](const Value *v) -> const std::vector<Read> & {
+    static const std::vector<Read> none;
     auto it = readers.find(v);
-    return it != readers.end() && !outputs.count(v) &&
-           std::all_of(it->second.begin(), it->second.end(), accept);
+    return it == readers.end() ? none : it->second;
+  };
+  auto onlyReadBy = [&](const Value *v, auto &&accept) {
+    const auto &r = readersOf(v);
+    return !r.empty() && !outputs.count(v) &&
+           std::all_of(r.begin(), r.end(),
+                       [&](const Read &read) { return accept(read.first); });
   };
   auto isMatMul = [](const Node *n) { return n->op() == OpKind::MatMul; };
-  // A transpose a GEMM reads with its trans flag, or a reshape a GEMM
-  // reads in place, directly or under such a transpose.
-  auto absorbable = [&](const Node *n) {
-    return isMatMul(n) ||
-           (swapsLastTwoAxes(*n) && readOnlyBy(n->result(), isMatMul));
-  };
-  auto shared = [&](const Value *v) {
-    const Node *t = v->definingNode();
-    auto it = readers.find(v);
-    if (!t || it == readers.end() || it->second.size() < 2)
-      return false;
-    if (swapsLastTwoAxes(*t))
-      return readOnlyBy(v, isMatMul);
-    return t->op() == OpKind::Reshape && readOnlyBy(v, absorbable);
-  };
-  bool any = false;
-  for (const auto &n : g.nodes())
-    any = any || shared(n->result());
-  if (!any)
+  // Whether `reader` can absorb the view `v` it reads (Planner::
+  // absorbTransposes): a matmul; a transpose of the last two axes that
+  // only matmuls read; a reshape that only such readers read. A slice's
+  // rows must also be readable in place as the matrix the reader sees.
+  std::function<bool(const Node *, const Value *)> absorbs =
+      [&](const Node *reader, const Value *v) {
+        const Node *view = v->definingNode();
+        if (view->op() == OpKind::Slice) {
+          const Shape &seen = reader->op() == OpKind::Reshape
+                                  ? reader->result()->type().shape
+                                  : v->type().shape;
+          if (seen.empty() || !sliceRows(*view, seen.back()) ||
+              !isFloat(v->type().dtype))
+            return false;
+        }
+        if (isMatMul(reader))
+          return view->op() != OpKind::Slice || v->type().rank() == 2;
+        if (swapsLastTwoAxes(*reader))
+          return view->op() != OpKind::Transpose &&
+                 onlyReadBy(reader->result(), isMatMul);
+        if (reader->op() == OpKind::Reshape && view->op() == OpKind::Slice)
+          return onlyReadBy(reader->result(), [&](const Node *r) {
+            return absorbs(r, reader->result());
+          });
+        return false;
+      };
+  // The reads of each shared view that get a copy of their own: every one
+  // whose reader absorbs it when something else reads it too, else all
+  // but the first.
+  std::set<Read> copies;
+  for (const auto &n : g.nodes()) {
+    const Value *v = n->result();
+    const auto &r = readersOf(v);
+    bool view = swapsLastTwoAxes(*n) || n->op() == OpKind::Reshape ||
+                n->op() == OpKind::Slice;
+    if (!view || r.size() + outputs.count(v) < 2)
+      continue;
+    std::vector<Read> taking;
+    for (const Read &read : r)
+      if (absorbs(read.first, v))
+        taking.push_back(read);
+    if (taking.size() == r.size() && !outputs.count(v))
+      taking.erase(taking.begin());
+    copies.insert(taking.begin(), taking.end());
+  }
+  if (copies.empty())
     return false;
   GraphRebuilder rb(g);
-  std::unordered_set<const Value *> firstTaken;
   for (const auto &n : g.nodes()) {
     std::vector<Value *> operands = rb.mappedOperands(*n);
     for (size_t k = 0; k < operands.size(); ++k) {
       const Value *v = n->operand(k);
-      if (!shared(v) || firstTaken.insert(v).second)
+      if (!copies.count({n.get(), k}))
         continue;
       const Node &t = *v->definingNode();
       operands[k] = rb.add(t.op(), rb.mappedOperands(t), t.attrs(), v->type());
@@ -732,8 +781,9 @@ bool splitSharedOperands(Graph &g) {
 
 void splitSharedTransposes(Graph &g) {
   // A reshape read by one transpose that several matmuls read has one
-  // reader until that transpose is split: a second round splits it.
-  for (int round = 0; round < 2 && splitSharedOperands(g); ++round) {
+  // reader until that transpose is split: each round splits one level of
+  // a chain slice -> reshape -> transpose -> matmuls.
+  for (int round = 0; round < 4 && splitSharedOperands(g); ++round) {
   }
 }
 

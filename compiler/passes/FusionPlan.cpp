@@ -48,37 +48,82 @@ bool isMember(const FusionGroup &group, const Node *n) {
 
 } // namespace
 
-MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
-                            size_t k) {
+std::optional<SliceRows> sliceRows(const Node &slice, int64_t cols) {
+  if (slice.op() != OpKind::Slice)
+    return std::nullopt;
+  const Shape &in = slice.operand(0)->type().shape;
+  const Shape &out = slice.result()->type().shape;
+  SliceDims dims = normalizeSlice(slice.attr(), in);
+  size_t rank = in.size(), cut = rank, cuts = 0;
+  for (size_t d = 0; d < rank; ++d) {
+    if (dims.step[d] != 1)
+      return std::nullopt;
+    if (out[d] != in[d])
+      cut = d, ++cuts;
+  }
+  if (rank == 0 || cols <= 0 || cuts > 1)
+    return std::nullopt;
+  if (cut == rank || cut == rank - 1) // rows of the last axis' range
+    return out[rank - 1] == cols
+               ? std::optional<SliceRows>({dims.start[rank - 1], in[rank - 1]})
+               : std::nullopt;
+  if (cut != 0) // a range of the first axis: one contiguous block
+    return std::nullopt;
+  int64_t inner = 1;
+  for (size_t d = 1; d < rank; ++d)
+    inner *= in[d];
+  return SliceRows{dims.start[0] * inner, 0};
+}
+
+namespace {
+
+/// matmulOperand, with the nodes it looks through added to `through`.
+MatMulOperand readThrough(const FusionGroup &group, const Node &anchor,
+                          size_t k, std::vector<const Node *> *through) {
   MatMulOperand read{anchor.operand(k), false};
   if (&anchor != group.anchor || anchor.op() != OpKind::MatMul)
     return read;
+  auto lookThrough = [&](const Node *n) {
+    if (through)
+      through->push_back(n);
+    read.value = n->operand(0);
+    return read.value->definingNode();
+  };
   const Node *def = read.value->definingNode();
   if (isMember(group, def) && swapsLastTwoAxes(*def)) {
-    read = {def->operand(0), true};
-    def = read.value->definingNode();
+    read.transposed = true;
+    def = lookThrough(def);
   }
+  // The stored matrix, [rows, cols]: what a slice under it must give.
+  const Shape &matrix = read.value->type().shape;
   if (isMember(group, def) && def->op() == OpKind::Reshape)
-    read.value = def->operand(0);
+    def = lookThrough(def);
+  bool plain = anchor.result()->type().rank() == 2 &&
+               isFloat(anchor.result()->type().dtype) && matrix.size() == 2;
+  if (plain && isMember(group, def))
+    if (std::optional<SliceRows> rows = sliceRows(*def, matrix[1])) {
+      read.offset = rows->offset;
+      read.rowStride = rows->rowStride;
+      lookThrough(def);
+    }
   return read;
+}
+
+} // namespace
+
+MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
+                            size_t k) {
+  return readThrough(group, anchor, k, nullptr);
 }
 
 bool isAbsorbedOperand(const FusionGroup &group, const Node &n) {
   if (!group.anchor || group.anchor->op() != OpKind::MatMul ||
       !isMember(group, &n))
     return false;
-  for (size_t k = 0; k < 2; ++k) {
-    // The nodes matmulOperand looks through for operand k.
-    const Node *def = group.anchor->operand(k)->definingNode();
-    if (isMember(group, def) && swapsLastTwoAxes(*def)) {
-      if (def == &n)
-        return true;
-      def = def->operand(0)->definingNode();
-    }
-    if (def == &n && def->op() == OpKind::Reshape)
-      return true;
-  }
-  return false;
+  std::vector<const Node *> through;
+  for (size_t k = 0; k < 2; ++k)
+    readThrough(group, *group.anchor, k, &through);
+  return std::find(through.begin(), through.end(), &n) != through.end();
 }
 
 const char *groupKindName(GroupKind kind) {

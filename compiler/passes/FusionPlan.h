@@ -11,6 +11,7 @@
 
 #include "ir/Graph.h"
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -96,13 +97,33 @@ struct MatMulOperand {
   const Value *value = nullptr;
   /// The GEMM reads `value` transposed (its last two axes swapped).
   bool transposed = false;
+  /// A slice absorbed under them: the matrix starts `offset` elements into
+  /// `value` and its rows are `rowStride` elements apart (0: as stored,
+  /// rows of the matrix's own width).
+  int64_t offset = 0;
+  int64_t rowStride = 0;
 };
+
+/// Where the rows of a slice lie in its operand, when a GEMM can read its
+/// result, seen as a matrix of `cols` columns, in place: the first
+/// element's offset and the rows' stride, in elements.
+struct SliceRows {
+  int64_t offset = 0;
+  int64_t rowStride = 0;
+};
+
+/// The rows of `slice` (unit steps) when it takes a range of the last axis
+/// only, of width `cols` (rows `rowStride` = the operand's last extent
+/// apart), or a range of the first axis only (one contiguous block); else
+/// nullopt.
+std::optional<SliceRows> sliceRows(const Node &slice, int64_t cols);
 
 /// Operand `k` of the matmul `anchor` of `group`. Members of the group that
 /// no kernel computes (absorbed) are looked through: a transpose that swaps
-/// the last two axes, read with the GEMM's trans flag, and under it (or
+/// the last two axes, read with the GEMM's trans flag; under it (or
 /// without it) a reshape, whose operand holds the same bytes in the same
-/// order.
+/// order; and under that, for a float rank-2 product, a slice whose rows
+/// the GEMM reads where they are (sliceRows).
 MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
                             size_t k);
 

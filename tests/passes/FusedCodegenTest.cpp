@@ -332,6 +332,57 @@ TEST(FusedCodegen, SharedReshapesAndTransposesAreSplitPerMatMul) {
   expectInterpreterOnAnyThreadCount(g, 12);
 }
 
+TEST(FusedCodegen, SlicedMatMulOperandsAreReadWithTheirRowStride) {
+  // A scan's gradient packs each step's parts side by side in rows
+  // ([T, N, 3*8] here); the weight gradients read a part's rows where they
+  // lie, with the packed row stride, through a reshape (and a transpose),
+  // in an epilogue group and in a plain one. A range of the first axis is
+  // one contiguous block. A slice that a reduction also reads is split: the
+  // reduction reads the packed rows through its own copy. f32 and f64, on
+  // 1 and 2 threads, against the interpreter.
+  for (DType t : {DType::F32, DType::F64}) {
+    SCOPED_TRACE(dtypeName(t));
+    auto build = [t](Graph &g) {
+      Builder b(g);
+      Value *x = b.input("x", {t, {5, 4, 24}});
+      Value *h = b.input("h", {t, {20, 7}});
+      Value *w = b.input("w", {t, {8, 7}});
+      Value *packed = b.tanh(x);
+      Value *gate = b.slice(packed, {8}, {16}, std::vector<int64_t>{2});
+      Value *rows = b.reshape(gate, {20, 8});
+      Value *dw = b.matmul(b.transpose(rows), h);
+      b.output("w_next", b.sub(w, b.mul(dw, b.scalar(t, 0.5))));
+      b.output("db", b.reduceSum(gate, std::vector<int64_t>{0, 1}, false));
+      Value *last = b.slice(packed, {16}, {24}, std::vector<int64_t>{2});
+      b.output("dx", b.matmul(b.reshape(last, {20, 8}), w));
+      Value *block = b.slice(packed, {1}, {3}, std::vector<int64_t>{0});
+      b.output("blk",
+               b.matmul(b.reshape(block, {8, 24}), b.input("v", {t, {24, 3}})));
+    };
+    Graph g("packed_rows"), split("packed_rows");
+    build(g);
+    build(split);
+    splitSharedTransposes(split);
+    FusionPlan plan = fuseGraph(split);
+    checkPlan(split, plan);
+    int absorbedSlices = 0, slices = 0;
+    for (const auto &node : split.nodes())
+      if (node->op() == OpKind::Slice) {
+        ++slices;
+        absorbedSlices +=
+            isAbsorbedOperand(plan.groups[plan.groupOf.at(node.get())], *node);
+      }
+    // The reduction's copy of the gate slice is fused into its loop.
+    EXPECT_EQ(slices, 4);
+    EXPECT_EQ(absorbedSlices, 3);
+    for (const FusionGroup &group : plan.groups)
+      for (const Node *n : group.nodes)
+        if (n->op() == OpKind::Slice && !isAbsorbedOperand(group, *n))
+          EXPECT_EQ(group.kind, GroupKind::Reduction) << n->describe();
+    expectInterpreterOnAnyThreadCount(g, 13);
+  }
+}
+
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
   // -0 < +0 for reduce_max and reduce_min, in any lane, bit for bit as
   // the interpreter; a row of zeros of one sign keeps it.
