@@ -714,29 +714,38 @@ bool splitSharedOperands(Graph &g) {
                        [&](const Read &read) { return accept(read.first); });
   };
   auto isMatMul = [](const Node *n) { return n->op() == OpKind::MatMul; };
+  // Products that read a slice in place: float, rank 2 (matmulOperand).
+  auto plainMatMul = [](const Node *n) {
+    return n->op() == OpKind::MatMul && n->result()->type().rank() == 2 &&
+           isFloat(n->result()->type().dtype);
+  };
   // Whether `reader` can absorb the view `v` it reads (Planner::
   // absorbTransposes): a matmul; a transpose of the last two axes that
-  // only matmuls read; a reshape that only such readers read. A slice's
-  // rows must also be readable in place as the matrix the reader sees.
-  std::function<bool(const Node *, const Value *)> absorbs =
-      [&](const Node *reader, const Value *v) {
+  // only matmuls read; a reshape that only such readers read. Under a
+  // slice (`sliced`), the slice's rows must be readable in place as the
+  // matrix the reader sees, and the products must be plain.
+  std::function<bool(const Node *, const Value *, bool)> absorbs =
+      [&](const Node *reader, const Value *v, bool sliced) {
         const Node *view = v->definingNode();
         if (view->op() == OpKind::Slice) {
           const Shape &seen = reader->op() == OpKind::Reshape
                                   ? reader->result()->type().shape
                                   : v->type().shape;
-          if (seen.empty() || !sliceRows(*view, seen.back()) ||
-              !isFloat(v->type().dtype))
+          if (seen.size() != 2 || !sliceRows(*view, seen.back()))
             return false;
+          sliced = true;
         }
+        auto product = [&](const Node *n) {
+          return sliced ? plainMatMul(n) : isMatMul(n);
+        };
         if (isMatMul(reader))
-          return view->op() != OpKind::Slice || v->type().rank() == 2;
+          return product(reader);
         if (swapsLastTwoAxes(*reader))
           return view->op() != OpKind::Transpose &&
-                 onlyReadBy(reader->result(), isMatMul);
+                 onlyReadBy(reader->result(), product);
         if (reader->op() == OpKind::Reshape && view->op() == OpKind::Slice)
           return onlyReadBy(reader->result(), [&](const Node *r) {
-            return absorbs(r, reader->result());
+            return absorbs(r, reader->result(), true);
           });
         return false;
       };
@@ -753,7 +762,7 @@ bool splitSharedOperands(Graph &g) {
       continue;
     std::vector<Read> taking;
     for (const Read &read : r)
-      if (absorbs(read.first, v))
+      if (absorbs(read.first, v, false))
         taking.push_back(read);
     if (taking.size() == r.size() && !outputs.count(v))
       taking.erase(taking.begin());

@@ -381,6 +381,22 @@ TEST(FusedCodegen, SlicedMatMulOperandsAreReadWithTheirRowStride) {
           EXPECT_EQ(group.kind, GroupKind::Reduction) << n->describe();
     expectInterpreterOnAnyThreadCount(g, 13);
   }
+  // A batched product reads no slice in place (directly or through a
+  // reshape), so a slice it shares with a reduction is not split (a copy
+  // would be one more kernel).
+  Graph batched("batched_rows");
+  Builder b(batched);
+  Value *x = b.tanh(b.input("x", {DType::F32, {2, 4, 6}}));
+  Value *gate = b.slice(x, {0}, {4}, std::vector<int64_t>{2});
+  Value *w = b.input("w", {DType::F32, {4, 3}});
+  b.output("y", b.matmul(gate, w));
+  b.output("z", b.matmul(b.reshape(gate, {4, 2, 4}), w));
+  b.output("s", b.reduceSum(gate, std::vector<int64_t>{0}, false));
+  splitSharedTransposes(batched);
+  int slices = 0;
+  for (const auto &node : batched.nodes())
+    slices += node->op() == OpKind::Slice;
+  EXPECT_EQ(slices, 1);
 }
 
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
