@@ -255,6 +255,15 @@ TEST(FusedCodegen, TransposesReadTheirOperandContiguously) {
   expectInterpreterOnAnyThreadCount(wide, 4);
 }
 
+/// The fusion plan of `g` after the pipeline's split of shared matmul
+/// operand views (which rewrites `g`).
+FusionPlan splitAndFuse(Graph &g) {
+  splitSharedTransposes(g);
+  FusionPlan plan = fuseGraph(g);
+  checkPlan(g, plan);
+  return plan;
+}
+
 TEST(FusedCodegen, ReshapedMatMulOperandsAreReadInPlace) {
   // A sequence layer's weight gradient: dw = h^T @ dz over the [batch*seq]
   // rows of [batch, seq, d] tensors, with an epilogue. The reshapes (one
@@ -316,9 +325,7 @@ TEST(FusedCodegen, SharedReshapesAndTransposesAreSplitPerMatMul) {
   Graph g("shared_rows"), split("shared_rows");
   build(g);
   build(split);
-  splitSharedTransposes(split);
-  FusionPlan plan = fuseGraph(split);
-  checkPlan(split, plan);
+  FusionPlan plan = splitAndFuse(split);
   int views = 0;
   for (const auto &node : split.nodes())
     if (node->op() == OpKind::Reshape || node->op() == OpKind::Transpose) {
@@ -362,9 +369,7 @@ TEST(FusedCodegen, SlicedMatMulOperandsAreReadWithTheirRowStride) {
     Graph g("packed_rows"), split("packed_rows");
     build(g);
     build(split);
-    splitSharedTransposes(split);
-    FusionPlan plan = fuseGraph(split);
-    checkPlan(split, plan);
+    FusionPlan plan = splitAndFuse(split);
     int absorbedSlices = 0, slices = 0;
     for (const auto &node : split.nodes())
       if (node->op() == OpKind::Slice) {
