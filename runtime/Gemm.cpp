@@ -129,7 +129,7 @@ void packA(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t i0,
   if (g.transA)
     return packTransposedBlocks(std::make_integer_sequence<int, MaxMr>(), ks.mr,
                                 g.a + p0 * g.lda + i0, g.lda, rows, kc, dst);
-  // [kc][rows] from rows stored along k: a transpose, block by block.
+  // Rows stored along k: each block of mr rows transposed into [kc][mr].
   for (int64_t i = 0; i < rows; i += ks.mr)
     ks.transpose(g.a + (i0 + i) * g.lda + p0, g.lda,
                  std::min<int64_t>(ks.mr, rows - i), kc, dst + i * kc,

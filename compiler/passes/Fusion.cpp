@@ -340,8 +340,6 @@ void Planner::absorbTransposes(int gi, const Node *matmul) {
     absorbed_.insert(n);
     return true;
   };
-  bool plain = matmul->result()->type().rank() == 2 &&
-               isFloat(matmul->result()->type().dtype);
   for (const Value *v : matmul->operands()) {
     const Node *reader = matmul;
     const Node *t = v->definingNode();
@@ -360,8 +358,8 @@ void Planner::absorbTransposes(int gi, const Node *matmul) {
       t = t->operand(0)->definingNode();
     }
     // Rows of a slice, read in place with their stride (matmulOperand).
-    if (plain && matrix.size() == 2 && t && !groupOf_.count(t) &&
-        sliceRows(*t, matrix[1]))
+    if (readsSlicesInPlace(*matmul) && matrix.size() == 2 && t &&
+        !groupOf_.count(t) && sliceRows(*t, matrix[1]))
       absorb(t, reader, "slice");
   }
 }
@@ -690,7 +688,7 @@ FusionPlan fuseGraph(const Graph &g, const InPlacePairs &inPlace) {
 
 namespace {
 
-/// One round of splitSharedTransposes; false when nothing was split.
+/// One round of splitSharedViews; false when nothing was split.
 bool splitSharedOperands(Graph &g) {
   // Each read of a value: the reader and which operand (a matmul may read
   // one transpose twice).
@@ -714,16 +712,11 @@ bool splitSharedOperands(Graph &g) {
                        [&](const Read &read) { return accept(read.first); });
   };
   auto isMatMul = [](const Node *n) { return n->op() == OpKind::MatMul; };
-  // Products that read a slice in place: float, rank 2 (matmulOperand).
-  auto plainMatMul = [](const Node *n) {
-    return n->op() == OpKind::MatMul && n->result()->type().rank() == 2 &&
-           isFloat(n->result()->type().dtype);
-  };
   // Whether `reader` can absorb the view `v` it reads (Planner::
   // absorbTransposes): a matmul; a transpose of the last two axes that
   // only matmuls read; a reshape that only such readers read. Under a
   // slice (`sliced`), the slice's rows must be readable in place as the
-  // matrix the reader sees, and the products must be plain.
+  // matrix the reader sees, by products that read slices in place.
   std::function<bool(const Node *, const Value *, bool)> absorbs =
       [&](const Node *reader, const Value *v, bool sliced) {
         const Node *view = v->definingNode();
@@ -736,7 +729,7 @@ bool splitSharedOperands(Graph &g) {
           sliced = true;
         }
         auto product = [&](const Node *n) {
-          return sliced ? plainMatMul(n) : isMatMul(n);
+          return sliced ? readsSlicesInPlace(*n) : isMatMul(n);
         };
         if (isMatMul(reader))
           return product(reader);
@@ -788,7 +781,7 @@ bool splitSharedOperands(Graph &g) {
 
 } // namespace
 
-void splitSharedTransposes(Graph &g) {
+void splitSharedViews(Graph &g) {
   // A reshape read by one transpose that several matmuls read has one
   // reader until that transpose is split: each round splits one level of
   // a chain slice -> reshape -> transpose -> matmuls.

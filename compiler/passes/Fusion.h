@@ -25,14 +25,15 @@ namespace adjoint {
 /// buffer (buffer donation).
 using InPlacePairs = std::vector<std::pair<const Value *, const Value *>>;
 
-/// Gives each matmul its own copy of a transpose (of the last two axes)
-/// that several matmuls and nothing else read, so that fusion can absorb
-/// each copy into its GEMM (which reads the transpose's operand with its
-/// trans flag) instead of computing the transpose once in memory; and each
-/// reader its own copy of a reshape that only matmuls read, directly or
-/// through such transposes (the GEMM reads the reshape's operand in place).
-/// In place: pointers into `g` are invalidated when a copy is made.
-void splitSharedTransposes(Graph &g);
+/// Gives each reader that fusion can let a GEMM read through its own copy
+/// of a view it shares with other readers: a transpose of the last two
+/// axes read by a matmul (the GEMM reads the transpose's operand with its
+/// trans flag), a reshape or slice read by matmuls directly or through such
+/// transposes and reshapes (the GEMM reads the bytes where they lie), so
+/// that each copy is absorbed instead of the view being computed once in
+/// memory. Readers that cannot read through keep the original. In place:
+/// pointers into `g` are invalidated when a copy is made.
+void splitSharedViews(Graph &g);
 
 /// Partitions the verified graph `g` into fused groups. When `inPlace` is
 /// given, the plan also keeps each pair valid: the group writing a result

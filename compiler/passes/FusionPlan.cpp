@@ -48,6 +48,11 @@ bool isMember(const FusionGroup &group, const Node *n) {
 
 } // namespace
 
+bool readsSlicesInPlace(const Node &n) {
+  return n.op() == OpKind::MatMul && n.result()->type().rank() == 2 &&
+         isFloat(n.result()->type().dtype);
+}
+
 std::optional<SliceRows> sliceRows(const Node &slice, int64_t cols) {
   if (slice.op() != OpKind::Slice)
     return std::nullopt;
@@ -98,9 +103,7 @@ MatMulOperand readThrough(const FusionGroup &group, const Node &anchor,
   const Shape &matrix = read.value->type().shape;
   if (isMember(group, def) && def->op() == OpKind::Reshape)
     def = lookThrough(def);
-  bool plain = anchor.result()->type().rank() == 2 &&
-               isFloat(anchor.result()->type().dtype) && matrix.size() == 2;
-  if (plain && isMember(group, def))
+  if (readsSlicesInPlace(anchor) && matrix.size() == 2 && isMember(group, def))
     if (std::optional<SliceRows> rows = sliceRows(*def, matrix[1])) {
       read.offset = rows->offset;
       read.rowStride = rows->rowStride;

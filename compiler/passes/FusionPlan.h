@@ -112,6 +112,10 @@ struct SliceRows {
   int64_t rowStride = 0;
 };
 
+/// Whether the matmul `n` can read a slice's rows in place (sliceRows): a
+/// float product of rank 2, one GEMM with row strides.
+bool readsSlicesInPlace(const Node &n);
+
 /// The rows of `slice` (unit steps) when it takes a range of the last axis
 /// only, of width `cols` (rows `rowStride` = the operand's last extent
 /// apart), or a range of the first axis only (one contiguous block); else

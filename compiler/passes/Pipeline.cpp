@@ -183,7 +183,7 @@ PipelineResult runPipeline(const Graph &g, const PipelineOptions &options) {
     }
 
   if (options.fuse)
-    splitSharedTransposes(r.graph);
+    splitSharedViews(r.graph);
   r.inPlace = resolveInPlace(r.graph, options.inPlace);
   r.fusion =
       options.fuse ? fuseGraph(r.graph, r.inPlace) : unfusedPlan(r.graph);

@@ -258,7 +258,7 @@ TEST(FusedCodegen, TransposesReadTheirOperandContiguously) {
 /// The fusion plan of `g` after the pipeline's split of shared matmul
 /// operand views (which rewrites `g`).
 FusionPlan splitAndFuse(Graph &g) {
-  splitSharedTransposes(g);
+  splitSharedViews(g);
   FusionPlan plan = fuseGraph(g);
   checkPlan(g, plan);
   return plan;
@@ -397,7 +397,7 @@ TEST(FusedCodegen, SlicedMatMulOperandsAreReadWithTheirRowStride) {
   b.output("y", b.matmul(gate, w));
   b.output("z", b.matmul(b.reshape(gate, {4, 2, 4}), w));
   b.output("s", b.reduceSum(gate, std::vector<int64_t>{0}, false));
-  splitSharedTransposes(batched);
+  splitSharedViews(batched);
   int slices = 0;
   for (const auto &node : batched.nodes())
     slices += node->op() == OpKind::Slice;
