@@ -129,20 +129,33 @@ inline Inside insideOf(const ConvGeometry &d, int64_t hp, int64_t wp) {
 }
 
 /// Copies group g of image b of x into the channels-last image `dst` of
-/// hp x wp pixels, `stride` elements each (the channels, then zeros).
+/// hp x wp pixels, `stride` elements each (the channels, then zeros). Each
+/// row of the image is one call of `transpose` (the kernel set's
+/// TransposeFn: [channels][columns] into [columns][stride], in blocks held
+/// in registers); only the padding is zeroed.
 template <typename T>
 void packImage(const ConvGeometry &d, const T *x, int64_t hp, int64_t wp,
-               int64_t stride, int64_t b, int64_t g, T *dst) {
-  std::fill(dst, dst + hp * wp * stride, T(0));
+               int64_t stride, int64_t b, int64_t g, T *dst,
+               void (*transpose)(const T *, int64_t, int64_t, int64_t, T *,
+                                 int64_t)) {
   const T *src = x + (b * d.c + g * d.cg) * d.h * d.wd;
   Inside in = insideOf(d, hp, wp);
-  for (int64_t iy = in.iy0; iy < in.iy1; ++iy)
-    for (int64_t c = 0; c < d.cg; ++c) {
-      const T *row = src + (c * d.h + iy - d.pt) * d.wd - d.pl;
-      T *out = dst + iy * wp * stride + c;
-      for (int64_t ix = in.ix0; ix < in.ix1; ++ix)
-        out[ix * stride] = row[ix];
+  int64_t rowElems = wp * stride;
+  std::fill(dst, dst + in.iy0 * rowElems, T(0));
+  for (int64_t iy = in.iy0; iy < in.iy1; ++iy) {
+    T *out = dst + iy * rowElems;
+    if (stride != d.cg || in.ix1 <= in.ix0) {
+      std::fill(out, out + rowElems, T(0));
+    } else {
+      std::fill(out, out + in.ix0 * stride, T(0));
+      std::fill(out + in.ix1 * stride, out + rowElems, T(0));
     }
+    if (in.ix1 > in.ix0)
+      transpose(src + (iy - d.pt) * d.wd + in.ix0 - d.pl, d.h * d.wd, d.cg,
+                in.ix1 - in.ix0, out + in.ix0 * stride, stride);
+  }
+  std::fill(dst + std::max(in.iy0, in.iy1) * rowElems, dst + hp * rowElems,
+            T(0));
 }
 
 /// Whether none of x[0, n) is infinite or NaN.

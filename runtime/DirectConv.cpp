@@ -100,7 +100,7 @@ template <typename T> void packWeights(const Direct<T> &d, T *dst) {
 
 template <typename T>
 void packImage(const Direct<T> &d, int64_t b, int64_t g, T *dst) {
-  packImage(d, d.x, d.hp, d.wp, d.cg, b, g, dst);
+  packImage(d, d.x, d.hp, d.wp, d.cg, b, g, dst, d.ks.transpose);
 }
 
 /// Rows [oy0, oy1) of block ob of group g of image b, from its
@@ -280,7 +280,7 @@ template <typename T> void gradPackItem(int64_t item, void *ctx) {
   const DirectGrad<T> &d = *static_cast<const DirectGrad<T> *>(ctx);
   int64_t b = item / d.groups, g = item % d.groups;
   packImage(d, d.x, d.hp, d.wp, d.stride, b, g,
-            const_cast<T *>(d.images) + item * d.imageElems);
+            const_cast<T *>(d.images) + item * d.imageElems, d.ks.transpose);
 }
 
 /// Output channels [oc0, oc1) of group g, taps [t0, t1): summed over every

@@ -67,13 +67,13 @@ struct F64x4 {
   }
 };
 
-/// The TransposeFn of f32: bands of 8 rows in 8 x 8 blocks, the rest
-/// element by element.
+/// The TransposeFn of f32: bands of 8 rows in 8 x 8 blocks, the last band
+/// and the last block of each as narrow as what is left.
 void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
                   float *dst, int64_t ldd) {
-  int64_t done =
-      transposeBands<8>(src, lds, 0, rows, cols, dst, ldd, transpose8x8);
-  transposeScalar(src + done * lds, lds, rows - done, cols, dst + done, ldd);
+  transposeBands<8>(src, lds, 0, rows, cols, dst, ldd,
+                    [](const float *s, int64_t ls, float *d, int64_t ld,
+                       int r, int c) { transpose8x8(s, ls, d, ld, r, c); });
 }
 
 } // namespace

@@ -57,13 +57,17 @@ struct F64x8 {
   static T hsum(Reg r) { return _mm512_reduce_add_pd(r); }
 };
 
-/// Transposes the 16 x 16 block at src (rows lds apart) into dst (rows
-/// ldd apart): 32-bit and 64-bit interleaves within 128-bit lanes, then a
-/// 4 x 4 transpose of the lanes.
-void transpose16x16(const float *src, int64_t lds, float *dst, int64_t ldd) {
+/// Transposes the `rows` x `cols` block at src (rows lds apart, both at
+/// most 16) into dst (rows ldd apart): 32-bit and 64-bit interleaves within
+/// 128-bit lanes, then a 4 x 4 transpose of the lanes. Nothing past the
+/// block is read or written (masked loads and stores at its edges).
+void transpose16x16(const float *src, int64_t lds, float *dst, int64_t ldd,
+                    int rows, int cols) {
   __m512 r[16], t[16], u[16];
+  __mmask16 colMask = __mmask16((1u << cols) - 1);
   for (int i = 0; i < 16; ++i)
-    r[i] = _mm512_loadu_ps(src + i * lds);
+    r[i] = i < rows ? _mm512_maskz_loadu_ps(colMask, src + i * lds)
+                    : _mm512_setzero_ps();
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -76,27 +80,32 @@ void transpose16x16(const float *src, int64_t lds, float *dst, int64_t ldd) {
     u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[g + 1]), pd(t[g + 3])));
     u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[g + 1]), pd(t[g + 3])));
   }
+  __mmask16 rowMask = __mmask16((1u << rows) - 1);
   for (int c = 0; c < 4; ++c) {
     __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
     __m512 v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
     __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
     __m512 v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
-    _mm512_storeu_ps(dst + (0 + c) * ldd, _mm512_shuffle_f32x4(v0, v2, 0x88));
-    _mm512_storeu_ps(dst + (4 + c) * ldd, _mm512_shuffle_f32x4(v0, v2, 0xDD));
-    _mm512_storeu_ps(dst + (8 + c) * ldd, _mm512_shuffle_f32x4(v1, v3, 0x88));
-    _mm512_storeu_ps(dst + (12 + c) * ldd, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+    __m512 out[4] = {_mm512_shuffle_f32x4(v0, v2, 0x88),
+                     _mm512_shuffle_f32x4(v0, v2, 0xDD),
+                     _mm512_shuffle_f32x4(v1, v3, 0x88),
+                     _mm512_shuffle_f32x4(v1, v3, 0xDD)};
+    for (int q = 0; q < 4; ++q)
+      if (4 * q + c < cols)
+        _mm512_mask_storeu_ps(dst + (4 * q + c) * ldd, rowMask, out[q]);
   }
 }
 
-/// The TransposeFn of f32: bands of 16 rows in 16 x 16 blocks, then of 8
-/// rows (the packing of A's eight rows) in 8 x 8 blocks, the rest element
-/// by element.
+/// The TransposeFn of f32: bands of 16 rows in 16 x 16 blocks, the last
+/// band and the last block of each as narrow as what is left; a last band
+/// of at most 8 rows (as when A's eight rows are packed) in 8 x 8 blocks.
 void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
                   float *dst, int64_t ldd) {
-  int64_t done =
-      transposeBands<16>(src, lds, 0, rows, cols, dst, ldd, transpose16x16);
-  done = transposeBands<8>(src, lds, done, rows, cols, dst, ldd, transpose8x8);
-  transposeScalar(src + done * lds, lds, rows - done, cols, dst + done, ldd);
+  int64_t last = rows % 16 <= 8 ? rows / 16 * 16 : rows;
+  transposeBands<16>(src, lds, 0, last, cols, dst, ldd, transpose16x16);
+  transposeBands<8>(src, lds, last, rows, cols, dst, ldd,
+                    [](const float *s, int64_t ls, float *d, int64_t ld,
+                       int r, int c) { transpose8x8(s, ls, d, ld, r, c); });
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace adjoint::rt {
@@ -84,20 +85,17 @@ void transposeScalar(const T *src, int64_t lds, int64_t rows, int64_t cols,
 }
 
 /// Transposes rows [r0, r1) of src into dst (TransposeFn's layout) with
-/// `block`, a B x B transpose in registers, over as many whole bands of B
-/// rows as fit, the columns past the last whole block element by element;
-/// returns the first row not transposed.
+/// `block(src, lds, dst, ldd, rows, cols)`, a transpose in registers of
+/// `rows` <= B by `cols` <= B elements, in bands of B rows (the last as
+/// many as are left) cut into blocks of B columns (the last likewise).
 template <int B, typename T, class Block>
-int64_t transposeBands(const T *src, int64_t lds, int64_t r0, int64_t r1,
-                       int64_t cols, T *dst, int64_t ldd, Block block) {
-  int64_t rows = r0 + (r1 - r0) / B * B, whole = cols / B * B;
-  for (int64_t j = r0; j < rows; j += B)
-    for (int64_t p = 0; p < whole; p += B)
-      block(src + j * lds + p, lds, dst + p * ldd + j, ldd);
-  if (whole < cols)
-    transposeScalar(src + r0 * lds + whole, lds, rows - r0, cols - whole,
-                    dst + whole * ldd + r0, ldd);
-  return rows;
+void transposeBands(const T *src, int64_t lds, int64_t r0, int64_t r1,
+                    int64_t cols, T *dst, int64_t ldd, Block block) {
+  for (int64_t j = r0; j < r1; j += B)
+    for (int64_t p = 0; p < cols; p += B)
+      block(src + j * lds + p, lds, dst + p * ldd + j, ldd,
+            int(std::min<int64_t>(B, r1 - j)),
+            int(std::min<int64_t>(B, cols - p)));
 }
 
 /// The largest number of output positions a direct-convolution kernel

@@ -205,7 +205,7 @@ template <typename T> void imageItem(int64_t b, void *ctx) {
   T *work = static_cast<T *>(tBand.get(d.bandElems() * sizeof(T)));
   if (image && work) {
     for (int64_t g = 0; g < d.groups; ++g) {
-      packImage(d, d.x, d.hp, d.wp, d.cgp, b, g, image);
+      packImage(d, d.x, d.hp, d.wp, d.cgp, b, g, image, d.ks.transpose);
       if (!allFinite(image, d.imageElems)) {
         directRows(d, d.x, d.w, d.y, b, g, 0, d.oh);
         continue;
@@ -225,7 +225,7 @@ template <typename T> void imageItem(int64_t b, void *ctx) {
 template <typename T> void packItem(int64_t item, void *ctx) {
   const Winograd<T> &d = *static_cast<const Winograd<T> *>(ctx);
   packImage(d, d.x, d.hp, d.wp, d.cgp, item / d.groups, item % d.groups,
-            const_cast<T *>(d.images) + item * d.imageElems);
+            const_cast<T *>(d.images) + item * d.imageElems, d.ks.transpose);
 }
 
 /// Band `item % bands` of group g of image b, item / bands = b*groups + g.
@@ -463,7 +463,7 @@ template <typename T> void gradChunk(int64_t chunk, void *ctx) {
       filled = 0;
     }
     if (bg != last) {
-      packImage(d, d.x, d.hp, d.wp, d.cgp, b, g, image);
+      packImage(d, d.x, d.hp, d.wp, d.cgp, b, g, image, d.ks.transpose);
       packGradImage(d, b, g, dyImage);
       last = bg;
       if (!allFinite(image, d.imageElems) ||

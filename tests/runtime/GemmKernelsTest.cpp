@@ -366,4 +366,25 @@ TEST(GemmKernels, EverySetIsBitwiseTheSameOnAnyThreadCount) {
   });
 }
 
+/// Every kernel set's transpose on every shape up to two bands and two
+/// blocks of 16, strides wider than the block: the elements of the block
+/// land in place and nothing around them is read into it or written.
+TEST(GemmKernels, TransposeHandlesEveryRowAndColumnTail) {
+  forEachIsa([](Isa) {
+    const auto &ks = adjoint::rt::kernels<float>();
+    for (int64_t rows = 1; rows <= 35; ++rows)
+      for (int64_t cols = 1; cols <= 35; ++cols) {
+        int64_t lds = cols + 3, ldd = rows + 5;
+        std::vector<float> src = randomVector(rows * lds, unsigned(rows * 64 + cols));
+        std::vector<float> dst(cols * ldd + 1, -7.0f);
+        ks.transpose(src.data(), lds, rows, cols, dst.data(), ldd);
+        for (int64_t p = 0; p < cols; ++p)
+          for (int64_t j = 0; j < ldd; ++j)
+            ASSERT_EQ(dst[p * ldd + j], j < rows ? src[j * lds + p] : -7.0f)
+                << rows << " x " << cols << ": column " << p << ", row " << j;
+        ASSERT_EQ(dst.back(), -7.0f) << rows << " x " << cols;
+      }
+  });
+}
+
 } // namespace
