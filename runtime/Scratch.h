@@ -22,13 +22,15 @@ public:
   Scratch &operator=(const Scratch &) = delete;
   ~Scratch() { adjoint_rt_free(data_); }
 
-  /// At least `bytes` bytes, or nullptr if they cannot be allocated. The
-  /// contents are not kept when the buffer grows.
+  /// At least `bytes` bytes, or nullptr if they cannot be allocated; a
+  /// request of 0 bytes gets a pointer too (so that a caller needing no
+  /// memory does not take its out-of-memory way). The contents are not
+  /// kept when the buffer grows.
   void *get(int64_t bytes) {
-    if (bytes > size_) {
+    if (bytes > size_ || !data_) {
       adjoint_rt_free(data_);
       data_ = adjoint_rt_alloc(bytes);
-      size_ = data_ ? bytes : 0;
+      size_ = data_ && bytes > 0 ? bytes : 0;
     }
     return data_;
   }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -435,6 +436,24 @@ TEST(Conv2d, F32IsBitwiseTheSameOnAnyThreadCount) {
 
 TEST(Conv2d, F64IsBitwiseTheSameOnAnyThreadCount) {
   checkThreadInvariance<double>();
+}
+
+/// A 1 x 1 unit-stride convolution reads its input in place and needs no
+/// buffer of its own: on a thread that has never run a convolution it
+/// still takes the GEMM, not the way out for a failed allocation (which
+/// sums in another order, with 600 channels deeper than the GEMM's slices,
+/// and is many times slower).
+TEST(Conv2d, AFreshThreadGivesTheBitsOfAWarmOne) {
+  adjoint_rt_set_num_threads(1);
+  // A convolution over phase planes grows this thread's buffers.
+  ConvProblem<float>(shape(1, 2, 8, 8, 3, 3, 3), 1).run();
+  ConvProblem<float> p(shape(2, 600, 6, 7, 24, 1, 1), 11);
+  std::vector<float> warm = p.run(), fresh;
+  std::thread([&] { fresh = p.run(); }).join();
+  adjoint_rt_set_num_threads(0);
+  ASSERT_EQ(warm.size(), fresh.size());
+  EXPECT_EQ(0, std::memcmp(warm.data(), fresh.data(),
+                           warm.size() * sizeof(float)));
 }
 
 TEST(Conv2d, RepeatedCallsGiveTheSameResult) {
