@@ -3,7 +3,10 @@
 // Input gradient. With stride 1 it is a convolution of dy with the kernel
 // flipped in both axes and its channel axes swapped, padded by
 // dil*(k-1) - pad (when that is not negative): conv2d (Conv.cpp) runs it.
-// Otherwise, with cols the patches of image b and group g ([K, outH*outW],
+// With strides s (undilated, the kernel at least s wide), each phase of
+// dx's rows and columns (a + s*u) is such a convolution with the taps that
+// reach it, run by conv2d too (inputGradByPhases). Otherwise, with cols the
+// patches of image b and group g ([K, outH*outW],
 // K = C/g*kH*kW) and w_g the group's weights [O/g, K]:
 //
 //   dx[b, g] = col2im(w_g^T @ dy[b, g])
@@ -181,6 +184,128 @@ bool inputGradAsConv(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
   return true;
 }
 
+/// One phase of a strided input gradient along one axis: the input
+/// positions a, a + s, a + 2s, ... receive the taps first, first + s, ...
+/// (`taps` of them), a stride-1 convolution of dy padded by `pad` before,
+/// with `out` outputs.
+struct AxisPhase {
+  int64_t first, taps, pad, out;
+};
+
+/// Phase a of an axis of stride s, kernel k, leading pad p and input size
+/// `size` (dilation 1). The taps i with i = a + p (mod s) reach input a + s*u
+/// from output u + (a + p - i) / s, so the phase is a convolution over dy
+/// with those taps in reverse order, padded by (last tap - a - p) / s.
+inline AxisPhase axisPhase(int64_t a, int64_t s, int64_t k, int64_t p,
+                           int64_t size) {
+  AxisPhase ph{(a + p) % s, 0, 0, a < size ? (size - a + s - 1) / s : 0};
+  if (ph.first < k) {
+    ph.taps = (k - 1 - ph.first) / s + 1;
+    ph.pad = (ph.first + s * (ph.taps - 1) - a - p) / s;
+  }
+  return ph;
+}
+
+/// Images of a phase's output held at once: about this many bytes.
+constexpr int64_t PhaseBytes = 16 << 20;
+
+/// A phase of a strided input gradient being computed: where its images go.
+template <typename T> struct PhaseScatter {
+  const ConvGeometry *g;
+  const T *out;  ///< [images][C][rows.out][cols.out]
+  T *dx;         ///< the first image of the chunk
+  int64_t a, b;  ///< the phase
+  AxisPhase rows, cols;
+};
+
+/// conv2d's epilogue for one image of a phase: moves it into dx's rows
+/// a, a + sH, ... and columns b, b + sW, ..., while it is in cache.
+template <typename T>
+void scatterPhase(int64_t i0, int64_t i1, int64_t, int64_t, void *ctx) {
+  const PhaseScatter<T> &ps = *static_cast<const PhaseScatter<T> *>(ctx);
+  const ConvGeometry &g = *ps.g;
+  int64_t plane = ps.rows.out * ps.cols.out;
+  for (int64_t img = i0; img < i1; ++img)
+    for (int64_t c = 0; c < g.c; ++c) {
+      const T *src = ps.out + (img * g.c + c) * plane;
+      T *dst = ps.dx + (img * g.c + c) * g.h * g.wd + ps.a * g.wd + ps.b;
+      for (int64_t u = 0; u < ps.rows.out; ++u) {
+        T *row = dst + u * g.sh * g.wd;
+        for (int64_t v = 0; v < ps.cols.out; ++v)
+          row[v * g.sw] = src[u * ps.cols.out + v];
+      }
+    }
+}
+
+/// The input gradient of a strided, undilated convolution as sH x sW
+/// stride-1 convolutions of dy, one per phase (a, b) of dx's rows and
+/// columns, each with the taps that reach that phase, flipped, their
+/// channel axes swapped within each group; conv2d runs them (so they take
+/// its direct, Winograd or GEMM ways) and each image of a phase is moved
+/// into dx as soon as it is final. No patch matrix, no col2im. False
+/// (nothing done) for a kernel narrower than its stride, when a phase would
+/// need negative padding (a pad past the kernel) or a buffer cannot be
+/// allocated.
+template <typename T>
+bool inputGradByPhases(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
+  // A kernel narrower than its stride leaves phases that no tap reaches
+  // (a 1 x 1 kernel of stride 2: three of four), which col2im skips.
+  if ((g.sh == 1 && g.sw == 1) || g.dh != 1 || g.dw != 1 || g.kh < g.sh ||
+      g.kw < g.sw)
+    return false;
+  int64_t maxPlane = 0;
+  for (int64_t a = 0; a < g.sh; ++a)
+    for (int64_t b = 0; b < g.sw; ++b) {
+      AxisPhase r = axisPhase(a, g.sh, g.kh, g.pt, g.h),
+                c = axisPhase(b, g.sw, g.kw, g.pl, g.wd);
+      if (r.pad < 0 || c.pad < 0)
+        return false;
+      maxPlane = std::max(maxPlane, r.out * c.out);
+    }
+  int64_t imageBytes = g.c * maxPlane * int64_t(sizeof(T));
+  int64_t chunk = std::clamp<int64_t>(PhaseBytes / std::max<int64_t>(imageBytes, 1),
+                                      1, g.n);
+  T *flipped = static_cast<T *>(tFlipped.get(g.o * g.kdim * sizeof(T)));
+  T *out = static_cast<T *>(tScratch.get(chunk * imageBytes));
+  if (!flipped || !out)
+    return false;
+  for (int64_t a = 0; a < g.sh; ++a)
+    for (int64_t b = 0; b < g.sw; ++b) {
+      AxisPhase rows = axisPhase(a, g.sh, g.kh, g.pt, g.h),
+                cols = axisPhase(b, g.sw, g.kw, g.pl, g.wd);
+      if (rows.out == 0 || cols.out == 0)
+        continue;
+      // flipped[grp*cg + ic, oc, ti, tj] =
+      //   w[grp*og + oc, ic, rows.first + sH*(taps-1-ti), ...]
+      int64_t taps = rows.taps * cols.taps;
+      for (int64_t grp = 0; grp < g.groups; ++grp)
+        for (int64_t ic = 0; ic < g.cg; ++ic)
+          for (int64_t oc = 0; oc < g.og; ++oc) {
+            const T *src =
+                w + ((grp * g.og + oc) * g.cg + ic) * g.kh * g.kw;
+            T *dst = flipped + ((grp * g.cg + ic) * g.og + oc) * taps;
+            for (int64_t ti = 0; ti < rows.taps; ++ti)
+              for (int64_t tj = 0; tj < cols.taps; ++tj) {
+                int64_t i = rows.first + g.sh * (rows.taps - 1 - ti),
+                        j = cols.first + g.sw * (cols.taps - 1 - tj);
+                dst[ti * cols.taps + tj] = src[i * g.kw + j];
+              }
+          }
+      for (int64_t b0 = 0; b0 < g.n; b0 += chunk) {
+        int64_t count = std::min(chunk, g.n - b0);
+        PhaseScatter<T> ps{&g, out, dx + b0 * g.c * g.h * g.wd, a, b, rows,
+                           cols};
+        adjoint::rt::conv2d(
+            ConvGeometry(count, g.o, g.oh, g.ow, g.c, rows.taps, cols.taps, 1,
+                         1, rows.pad, cols.pad, 1, 1, g.groups, rows.out,
+                         cols.out),
+            dy + b0 * g.o * g.ohw, static_cast<const T *>(flipped), out,
+            scatterPhase<T>, &ps);
+      }
+    }
+  return true;
+}
+
 template <typename T>
 void inputGrad(const ConvGeometry &geometry, const T *dy, const T *w, T *dx) {
   InputGrad<T> ig(geometry, dy, w, dx);
@@ -191,7 +316,8 @@ void inputGrad(const ConvGeometry &geometry, const T *dy, const T *w, T *dx) {
     return;
   }
   if (inputGradAsConv(geometry, dy, w, dx) ||
-      adjoint::rt::depthwiseInputGrad(geometry, dy, w, dx))
+      adjoint::rt::depthwiseInputGrad(geometry, dy, w, dx) ||
+      inputGradByPhases(geometry, dy, w, dx))
     return;
   ig.tile = ig.tileColumns(sizeof(T), TileBytes, MinTile);
   runItems(ig.n * ig.groups, inputGradItem<T>, &ig);

@@ -111,6 +111,20 @@ std::vector<Shape> shapes() {
       make(2, 8, 13, 13, 8, 3, 3, {2, 2}, {1, 1, 1, 1}, {2, 1}, 8),
       make(1, 4, 7, 30, 8, 3, 5, {1, 1}, {3, 1, 0, 5}, {1, 1}, 4),
       make(9, 6, 10, 9, 6, 5, 3, {3, 2}, {2, 1, 2, 1}, {1, 1}, 6),
+      // Strided input gradients as one stride-1 convolution per phase of
+      // dx: a residual network's downsampling 3 x 3 and 1 x 1 (a kernel
+      // narrower than its stride: col2im), a 7 x 7 stem with pads of 3, stride 3 by 2 with a
+      // 5 x 4 kernel and asymmetric pads, a last row no window reads,
+      // grouped, batch 1 on 2 threads, and a pad past the kernel (the
+      // col2im way).
+      make(3, 16, 12, 12, 32, 3, 3, {2, 2}, {1, 1, 1, 1}),
+      make(2, 16, 9, 11, 32, 1, 1, {2, 2}),
+      make(2, 3, 15, 16, 16, 7, 7, {2, 2}, {3, 3, 3, 3}),
+      make(2, 5, 14, 11, 7, 5, 4, {3, 2}, {1, 2, 2, 0}),
+      make(1, 17, 10, 10, 20, 3, 3, {2, 2}),
+      make(2, 8, 9, 10, 12, 3, 3, {2, 2}, {1, 1, 1, 1}, {1, 1}, 2),
+      make(1, 32, 16, 16, 16, 3, 3, {2, 2}, {0, 1, 1, 0}),
+      make(1, 2, 6, 6, 3, 2, 2, {2, 2}, {3, 2, 3, 2}),
   };
 }
 
