@@ -26,10 +26,10 @@ struct Layer {
 };
 
 const Layer Layers[] = {
-    {64, 1, 28, 32, 5, 1, 2},  // 0: CNN conv1
-    {64, 32, 14, 64, 5, 1, 2}, // 1: CNN conv2
-    {1, 32, 14, 64, 5, 1, 2},  // 2: CNN conv2 at batch 1
-    {32, 64, 32, 64, 3, 1, 1}, // 3: VGG-style 3x3
+    {64, 1, 28, 32, 5, 1, 2},   // 0: CNN conv1
+    {64, 32, 14, 64, 5, 1, 2},  // 1: CNN conv2
+    {1, 32, 14, 64, 5, 1, 2},   // 2: CNN conv2 at batch 1
+    {32, 64, 32, 64, 3, 1, 1},  // 3: VGG-style 3x3
     {32, 64, 32, 128, 3, 2, 1}, // 4: 3x3 stride 2
     {32, 3, 32, 16, 3, 1, 1},   // 5: a residual CNN's RGB stem
     {32, 16, 32, 16, 3, 1, 1},  // 6: its residual blocks' 3x3
@@ -77,7 +77,9 @@ void BM_Conv(benchmark::State &state) {
 }
 BENCHMARK(BM_Conv)
     ->ArgNames({"layer", "kernel", "threads"})
-    ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {Forward, InputGrad, WeightGrad}, {1, 2}})
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+                   {Forward, InputGrad, WeightGrad},
+                   {1, 2}})
     ->MeasureProcessCPUTime()
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

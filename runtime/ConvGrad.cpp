@@ -212,9 +212,9 @@ constexpr int64_t PhaseBytes = 16 << 20;
 /// A phase of a strided input gradient being computed: where its images go.
 template <typename T> struct PhaseScatter {
   const ConvGeometry *g;
-  const T *out;  ///< [images][C][rows.out][cols.out]
-  T *dx;         ///< the first image of the chunk
-  int64_t a, b;  ///< the phase
+  const T *out; ///< [images][C][rows.out][cols.out]
+  T *dx;        ///< the first image of the chunk
+  int64_t a, b; ///< the phase
   AxisPhase rows, cols;
 };
 
@@ -251,7 +251,7 @@ bool inputGradByPhases(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
   // A kernel narrower than its stride leaves phases that no tap reaches
   // (a 1 x 1 kernel of stride 2: three of four), which col2im skips.
   if ((g.sh == 1 && g.sw == 1) || g.dh != 1 || g.dw != 1 || g.kh < g.sh ||
-      g.kw < g.sw)
+      g.kw < g.sw || g.pt < 0 || g.pl < 0)
     return false;
   int64_t maxPlane = 0;
   for (int64_t a = 0; a < g.sh; ++a)
@@ -263,8 +263,8 @@ bool inputGradByPhases(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
       maxPlane = std::max(maxPlane, r.out * c.out);
     }
   int64_t imageBytes = g.c * maxPlane * int64_t(sizeof(T));
-  int64_t chunk = std::clamp<int64_t>(PhaseBytes / std::max<int64_t>(imageBytes, 1),
-                                      1, g.n);
+  int64_t chunk = std::clamp<int64_t>(
+      PhaseBytes / std::max<int64_t>(imageBytes, 1), 1, g.n);
   T *flipped = static_cast<T *>(tFlipped.get(g.o * g.kdim * sizeof(T)));
   T *out = static_cast<T *>(tScratch.get(chunk * imageBytes));
   if (!flipped || !out)
@@ -281,8 +281,7 @@ bool inputGradByPhases(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
       for (int64_t grp = 0; grp < g.groups; ++grp)
         for (int64_t ic = 0; ic < g.cg; ++ic)
           for (int64_t oc = 0; oc < g.og; ++oc) {
-            const T *src =
-                w + ((grp * g.og + oc) * g.cg + ic) * g.kh * g.kw;
+            const T *src = w + ((grp * g.og + oc) * g.cg + ic) * g.kh * g.kw;
             T *dst = flipped + ((grp * g.cg + ic) * g.og + oc) * taps;
             for (int64_t ti = 0; ti < rows.taps; ++ti)
               for (int64_t tj = 0; tj < cols.taps; ++tj) {
@@ -293,14 +292,14 @@ bool inputGradByPhases(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
           }
       for (int64_t b0 = 0; b0 < g.n; b0 += chunk) {
         int64_t count = std::min(chunk, g.n - b0);
-        PhaseScatter<T> ps{&g, out, dx + b0 * g.c * g.h * g.wd, a, b, rows,
-                           cols};
-        adjoint::rt::conv2d(
-            ConvGeometry(count, g.o, g.oh, g.ow, g.c, rows.taps, cols.taps, 1,
-                         1, rows.pad, cols.pad, 1, 1, g.groups, rows.out,
-                         cols.out),
-            dy + b0 * g.o * g.ohw, static_cast<const T *>(flipped), out,
-            scatterPhase<T>, &ps);
+        PhaseScatter<T> ps{&g,   out, dx + b0 * g.c * g.h * g.wd, a, b,
+                           rows, cols};
+        adjoint::rt::conv2d(ConvGeometry(count, g.o, g.oh, g.ow, g.c, rows.taps,
+                                         cols.taps, 1, 1, rows.pad, cols.pad, 1,
+                                         1, g.groups, rows.out, cols.out),
+                            dy + b0 * g.o * g.ohw,
+                            static_cast<const T *>(flipped), out,
+                            scatterPhase<T>, &ps);
       }
     }
   return true;

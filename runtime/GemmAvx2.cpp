@@ -72,8 +72,8 @@ struct F64x4 {
 void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
                   float *dst, int64_t ldd) {
   transposeBands<8>(src, lds, 0, rows, cols, dst, ldd,
-                    [](const float *s, int64_t ls, float *d, int64_t ld,
-                       int r, int c) { transpose8x8(s, ls, d, ld, r, c); });
+                    [](const float *s, int64_t ls, float *d, int64_t ld, int r,
+                       int c) { transpose8x8(s, ls, d, ld, r, c); });
 }
 
 } // namespace

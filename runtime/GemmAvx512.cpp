@@ -86,10 +86,9 @@ void transpose16x16(const float *src, int64_t lds, float *dst, int64_t ldd,
     __m512 v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
     __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
     __m512 v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
-    __m512 out[4] = {_mm512_shuffle_f32x4(v0, v2, 0x88),
-                     _mm512_shuffle_f32x4(v0, v2, 0xDD),
-                     _mm512_shuffle_f32x4(v1, v3, 0x88),
-                     _mm512_shuffle_f32x4(v1, v3, 0xDD)};
+    __m512 out[4] = {
+        _mm512_shuffle_f32x4(v0, v2, 0x88), _mm512_shuffle_f32x4(v0, v2, 0xDD),
+        _mm512_shuffle_f32x4(v1, v3, 0x88), _mm512_shuffle_f32x4(v1, v3, 0xDD)};
     for (int q = 0; q < 4; ++q)
       if (4 * q + c < cols)
         _mm512_mask_storeu_ps(dst + (4 * q + c) * ldd, rowMask, out[q]);
@@ -104,8 +103,8 @@ void transposeF32(const float *src, int64_t lds, int64_t rows, int64_t cols,
   int64_t last = rows % 16 <= 8 ? rows / 16 * 16 : rows;
   transposeBands<16>(src, lds, 0, last, cols, dst, ldd, transpose16x16);
   transposeBands<8>(src, lds, last, rows, cols, dst, ldd,
-                    [](const float *s, int64_t ls, float *d, int64_t ld,
-                       int r, int c) { transpose8x8(s, ls, d, ld, r, c); });
+                    [](const float *s, int64_t ls, float *d, int64_t ld, int r,
+                       int c) { transpose8x8(s, ls, d, ld, r, c); });
 }
 
 } // namespace

@@ -17,13 +17,13 @@ namespace {
 /// most 8) into dst (rows ldd apart): 32-bit and 64-bit interleaves within
 /// 128-bit lanes, then a swap of the lanes. Nothing past the block is read
 /// or written (masked loads and stores at its edges).
-inline void transpose8x8(const float *src, int64_t lds, float *dst,
-                         int64_t ldd, int rows = 8, int cols = 8) {
+inline void transpose8x8(const float *src, int64_t lds, float *dst, int64_t ldd,
+                         int rows = 8, int cols = 8) {
   __m256 r[8], t[8], u[8];
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   __m256i colMask = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
   for (int i = 0; i < 8; ++i)
-    r[i] = i >= rows     ? _mm256_setzero_ps()
+    r[i] = i >= rows   ? _mm256_setzero_ps()
            : cols == 8 ? _mm256_loadu_ps(src + i * lds)
                        : _mm256_maskload_ps(src + i * lds, colMask);
   for (int i = 0; i < 8; i += 2) {

@@ -113,9 +113,9 @@ std::vector<Shape> shapes() {
       make(9, 6, 10, 9, 6, 5, 3, {3, 2}, {2, 1, 2, 1}, {1, 1}, 6),
       // Strided input gradients as one stride-1 convolution per phase of
       // dx: a residual network's downsampling 3 x 3 and 1 x 1 (a kernel
-      // narrower than its stride: col2im), a 7 x 7 stem with pads of 3, stride 3 by 2 with a
-      // 5 x 4 kernel and asymmetric pads, a last row no window reads,
-      // grouped, batch 1 on 2 threads, and a pad past the kernel (the
+      // narrower than its stride: col2im), a 7 x 7 stem with pads of 3, stride
+      // 3 by 2 with a 5 x 4 kernel and asymmetric pads, a last row no window
+      // reads, grouped, batch 1 on 2 threads, and a pad past the kernel (the
       // col2im way).
       make(3, 16, 12, 12, 32, 3, 3, {2, 2}, {1, 1, 1, 1}),
       make(2, 16, 9, 11, 32, 1, 1, {2, 2}),

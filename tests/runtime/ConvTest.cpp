@@ -452,8 +452,8 @@ TEST(Conv2d, AFreshThreadGivesTheBitsOfAWarmOne) {
   std::thread([&] { fresh = p.run(); }).join();
   adjoint_rt_set_num_threads(0);
   ASSERT_EQ(warm.size(), fresh.size());
-  EXPECT_EQ(0, std::memcmp(warm.data(), fresh.data(),
-                           warm.size() * sizeof(float)));
+  EXPECT_EQ(
+      0, std::memcmp(warm.data(), fresh.data(), warm.size() * sizeof(float)));
 }
 
 TEST(Conv2d, RepeatedCallsGiveTheSameResult) {

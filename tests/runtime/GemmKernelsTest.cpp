@@ -375,7 +375,8 @@ TEST(GemmKernels, TransposeHandlesEveryRowAndColumnTail) {
     for (int64_t rows = 1; rows <= 35; ++rows)
       for (int64_t cols = 1; cols <= 35; ++cols) {
         int64_t lds = cols + 3, ldd = rows + 5;
-        std::vector<float> src = randomVector(rows * lds, unsigned(rows * 64 + cols));
+        std::vector<float> src =
+            randomVector(rows * lds, unsigned(rows * 64 + cols));
         std::vector<float> dst(cols * ldd + 1, -7.0f);
         ks.transpose(src.data(), lds, rows, cols, dst.data(), ldd);
         for (int64_t p = 0; p < cols; ++p)
