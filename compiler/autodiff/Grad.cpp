@@ -9,6 +9,7 @@
 #include "compiler/autodiff/Grad.h"
 
 #include "compiler/autodiff/GradRules.h"
+#include "compiler/passes/ScanBodies.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Specialize.h"
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <cassert>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -206,9 +208,17 @@ std::vector<Value *> appendGradients(Graph &g, Value *loss,
   return autodiff::appendGradientsWith(g, loss, wrt, autodiff::gradientRule);
 }
 
-Graph gradientGraph(const Graph &g, const std::string &lossOutput,
+Graph gradientGraph(const Graph &model, const std::string &lossOutput,
                     std::vector<std::string> wrt) {
-  requireStatic(g, "differentiation");
+  requireStatic(model, "differentiation");
+  // Scans' invariant work hoisted first, as the trainer does
+  // (hoistScanInvariants); every value keeps its name.
+  std::optional<Graph> hoisted;
+  if (hasScan(model)) {
+    hoisted = copyGraph(model);
+    hoistScanInvariants(*hoisted);
+  }
+  const Graph &g = hoisted ? *hoisted : model;
   const Output *loss = nullptr;
   std::string names;
   for (const Output &o : g.outputs()) {

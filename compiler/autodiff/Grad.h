@@ -44,10 +44,12 @@ std::vector<Value *> appendVjp(Graph &g, Value *y, Value *seed,
 
 /// A copy of `g` whose outputs are the output named `lossOutput` (under its
 /// own name) and then `grad.<name>` for each name of `wrt`: d(loss)/d(value)
-/// of that input or parameter. An empty `wrt` means every float parameter.
-/// The graph is named `<name>_grad`. Throws BadInput for an unknown loss or
-/// wrt name, a loss that is not a float scalar, a wrt value that is not a
-/// float, or a graph without float parameters when `wrt` is empty.
+/// of that input or parameter. The work of a scan's body that is the same at
+/// every step is hoisted out of the loop first (hoistScanInvariants). An empty
+/// `wrt` means every float parameter. The graph is named `<name>_grad`. Throws
+/// BadInput for an unknown loss or wrt name, a loss that is not a float scalar,
+/// a wrt value that is not a float, or a graph without float parameters when
+/// `wrt` is empty.
 Graph gradientGraph(const Graph &g, const std::string &lossOutput,
                     std::vector<std::string> wrt = {});
 

@@ -112,12 +112,16 @@ Value *rebuildScan(GraphRebuilder &rb, const Node &node,
 
 } // namespace
 
+bool hasScan(const Graph &g) {
+  for (const auto &n : g.nodes())
+    if (n->op() == OpKind::Scan)
+      return true;
+  return false;
+}
+
 void simplifyScanBodies(Graph &g,
                         const std::function<void(Graph &)> &simplify) {
-  bool any = false;
-  for (const auto &n : g.nodes())
-    any = any || n->op() == OpKind::Scan;
-  if (!any)
+  if (!hasScan(g))
     return;
   GraphRebuilder rb(g);
   for (const auto &n : g.nodes()) {
@@ -130,6 +134,10 @@ void simplifyScanBodies(Graph &g,
            }));
   }
   g = rb.finish();
+}
+
+void hoistScanInvariants(Graph &g) {
+  simplifyScanBodies(g, [](Graph &) {});
 }
 
 } // namespace adjoint

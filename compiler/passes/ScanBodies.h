@@ -24,4 +24,13 @@ namespace adjoint {
 void simplifyScanBodies(Graph &g,
                         const std::function<void(Graph &body)> &simplify);
 
+/// Whether `g` has a scan (not counting scans inside scans).
+bool hasScan(const Graph &g);
+
+/// The hoisting alone, with the bodies otherwise as they are: run before
+/// differentiation, so that a scan's gradient gets the invariant weights
+/// as invariant operands (autodiff/ScanGrad.cpp) rather than work of every
+/// step. In place, as above.
+void hoistScanInvariants(Graph &g);
+
 } // namespace adjoint

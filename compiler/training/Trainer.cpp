@@ -3,6 +3,7 @@
 
 #include "compiler/Executable.h"
 #include "compiler/autodiff/Grad.h"
+#include "compiler/passes/ScanBodies.h"
 #include "compiler/passes/SimplifyAlgebra.h"
 #include "compiler/training/Optimizer.h"
 #include "compiler/training/Rebatch.h"
@@ -17,6 +18,7 @@
 #include "ir/Specialize.h"
 #include "ir/Verifier.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -233,6 +235,17 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
     if (hasChannelsLast(g)) {
       lowered = lowerChannelsLast(g);
       simplifyAlgebra(*lowered, /*fastMath=*/false);
+    }
+    // Work a scan repeats at every step on its invariant operands (slices
+    // and transposes of an imported RNN's weights) is hoisted out of the
+    // loop before differentiation, so that the backward scan gets those
+    // weights as invariants: their gradients are then one product of the
+    // stacked steps after the loop, and no step saves a copy of them
+    // (compiler/autodiff/ScanGrad.cpp).
+    if (hasScan(g)) {
+      if (!lowered)
+        lowered = copyGraph(g);
+      hoistScanInvariants(*lowered);
     }
     const Graph &forward = lowered ? *lowered : g;
     auto map = copyInto(forward, sg, trainable);
