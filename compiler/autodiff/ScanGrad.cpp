@@ -28,7 +28,11 @@
 // its gradient outside the loop: each step packs x_t and the cotangent g_t
 // of x_t @ w instead of x_t^T g_t, and sum_t x_t^T g_t is one product of
 // the stacked rows after the loop, [K, T*M] x [T*M, N]: one large matmul
-// instead of T small ones, and no [T, K, N] of per-step gradients.
+// instead of T small ones, and no [T, K, N] of per-step gradients. A bias
+// added to every row, x + b, likewise: each step packs the cotangent g_t of
+// the sum, and the gradient of b is one sum over all the stacked rows. So
+// every part of a step keeps the state's rows, and the packed scans still
+// run a block of rows per thread.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/autodiff/Grad.h"
@@ -56,12 +60,19 @@ std::string freeName(const Graph &g, const std::string &name) {
   return candidate;
 }
 
+/// An operand of a node read from another value.
+struct Swap {
+  size_t operand;
+  Value *value;
+};
+
 /// Appends the nodes of `body` to `b`'s graph with its inputs bound to
-/// `inputs`, except that operand 1 of each node in `swapped` reads the value
-/// given there; returns the value of each node's copy and of the output.
+/// `inputs`, except that the operand of each node in `swapped` reads the
+/// value given there; returns the value of each node's copy and of the
+/// output.
 Value *inlineBody(Builder &b, const Graph &body,
                   const std::vector<Value *> &inputs,
-                  const std::unordered_map<const Node *, Value *> &swapped,
+                  const std::unordered_map<const Node *, Swap> &swapped,
                   std::unordered_map<const Node *, Value *> &copies) {
   ValueMap map;
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -71,7 +82,7 @@ Value *inlineBody(Builder &b, const Graph &body,
     for (const Value *v : node->operands())
       operands.push_back(map.at(v));
     if (auto it = swapped.find(node.get()); it != swapped.end())
-      operands[1] = it->second;
+      operands[it->second.operand] = it->second.value;
     Value *copy = b.op(node->op(), std::move(operands), node->attrs());
     map[node->result()] = copy;
     copies[node.get()] = copy;
@@ -79,14 +90,41 @@ Value *inlineBody(Builder &b, const Graph &body,
   return map.at(body.outputs()[0].value);
 }
 
-/// Whether `use` is x @ w with w, its operand 1, a matrix and x one too:
-/// the gradient of w summed over the steps is then one product of the
-/// stacked x and the stacked cotangents of `use`, taken after the loop.
-bool isHoistable(const Node &use, const Value *w) {
-  return use.op() == OpKind::MatMul && use.operand(1) == w &&
-         use.operand(0) != w && w->type().rank() == 2 &&
-         use.operand(0)->type().rank() == 2;
+/// How a use of an invariant w gets its gradient after the loop.
+enum class Hoist {
+  None,
+  /// x @ w, w its operand 1, both matrices: one product of the stacked x
+  /// and the stacked cotangents of the use.
+  Product,
+  /// x + w or w + x, x a matrix and w a vector of its columns (a bias
+  /// added to every row): one sum of the stacked cotangents over the rows.
+  RowSum,
+};
+
+Hoist hoisting(const Node &use, const Value *w) {
+  if (use.op() == OpKind::MatMul && use.operand(1) == w &&
+      use.operand(0) != w && w->type().rank() == 2 &&
+      use.operand(0)->type().rank() == 2)
+    return Hoist::Product;
+  if (use.op() == OpKind::Add && use.operand(0) != use.operand(1)) {
+    const Value *x = use.operand(use.operand(0) == w ? 1 : 0);
+    const Shape &xs = x->type().shape;
+    if (w->type().rank() == 1 && xs.size() == 2 &&
+        w->type().shape[0] == xs[1] && use.result()->type().shape == xs)
+      return Hoist::RowSum;
+  }
+  return Hoist::None;
 }
+
+/// A use of an invariant whose gradient is taken after the loop.
+struct HoistedUse {
+  size_t operand; ///< the scan operand (and body input) of the invariant
+  const Node *use;
+  Hoist kind;
+  /// The parts of a step it packs: x and the cotangent (Product), or the
+  /// cotangent (RowSum).
+  size_t parts() const { return kind == Hoist::Product ? 2 : 1; }
+};
 
 /// How the parts of a step travel in one tensor: side by side along the
 /// second axis of [rows, width] when every part has the same leading `rows`
@@ -164,9 +202,9 @@ std::vector<Value *> scanGradients(GradContext &c) {
                "; a scan's gradient needs its float operands in one dtype");
     wrt.push_back(i);
   }
-  // The uses x @ w of invariant weights w whose gradient is hoisted out of
-  // the loop; `inLoop` tells the invariants with other uses.
-  std::vector<std::pair<size_t, const Node *>> hoisted;
+  // The uses of invariant weights w whose gradient is hoisted out of the
+  // loop (x @ w, x + w); `inLoop` tells the invariants with other uses.
+  std::vector<HoistedUse> hoisted;
   std::vector<bool> inLoop(types.size(), true);
   for (size_t i : wrt) {
     if (isSequence(i) || i == 0)
@@ -177,8 +215,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
     for (const auto &n : body.nodes())
       for (const Value *v : n->operands())
         if (v == w) {
-          if (isHoistable(*n, w))
-            hoisted.push_back({i, n.get()});
+          if (Hoist kind = hoisting(*n, w); kind != Hoist::None)
+            hoisted.push_back({i, n.get(), kind});
           else
             other = true;
         }
@@ -201,9 +239,10 @@ std::vector<Value *> scanGradients(GradContext &c) {
       loopWrt.push_back(i);
       candidate(isSequence(i) ? sliceType(types[i]) : types[i]);
     }
-  for (auto [i, use] : hoisted) {
-    candidate(use->operand(0)->type());
-    candidate(use->result()->type());
+  for (const HoistedUse &h : hoisted) {
+    if (h.kind == Hoist::Product)
+      candidate(h.use->operand(0)->type());
+    candidate(h.use->result()->type());
   }
   const Packing carryPacking = Packing::of(candidates);
 
@@ -219,21 +258,26 @@ std::vector<Value *> scanGradients(GradContext &c) {
   for (size_t i = 0; i < types.size(); ++i)
     step.push_back(gb.input(freeName(*draft, body.inputs()[i]->name()),
                             body.inputs()[i]->type()));
-  std::unordered_map<const Node *, Value *> proxies, copies;
-  for (auto [i, use] : hoisted)
-    proxies[use] =
-        gb.input(freeName(*draft, body.inputs()[i]->name() + ".use"), types[i]);
+  std::unordered_map<const Node *, Swap> proxies;
+  std::unordered_map<const Node *, Value *> copies;
+  for (const HoistedUse &h : hoisted) {
+    const Value *w = body.inputs()[h.operand];
+    proxies[h.use] = {
+        h.use->operand(1) == w ? size_t(1) : size_t(0),
+        gb.input(freeName(*draft, w->name() + ".use"), types[h.operand])};
+  }
   Value *y = inlineBody(gb, body, step, proxies, copies);
   Value *seed = gb.add(next, carryPacking.unpack(gb, carry, 0, 0, state));
   std::vector<Value *> wrtValues;
   for (size_t i : loopWrt)
     wrtValues.push_back(step[i]);
-  for (auto [i, use] : hoisted)
-    wrtValues.push_back(copies.at(use));
+  for (const HoistedUse &h : hoisted)
+    wrtValues.push_back(copies.at(h.use));
   std::vector<Value *> grads = appendVjp(*draft, y, seed, wrtValues);
   std::vector<Value *> parts(grads.begin(), grads.begin() + loopWrt.size());
   for (size_t k = 0; k < hoisted.size(); ++k) {
-    parts.push_back(copies.at(hoisted[k].second)->definingNode()->operand(0));
+    if (hoisted[k].kind == Hoist::Product)
+      parts.push_back(copies.at(hoisted[k].use)->definingNode()->operand(0));
     parts.push_back(grads[loopWrt.size() + k]);
   }
   // Unless the scan recomputes, the forward values a reverse step needs
@@ -404,8 +448,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
   operands.insert(operands.end(), residualRows.begin(), residualRows.end());
   for (size_t i = roles.firstInvariant(); i < types.size(); ++i)
     operands.push_back(c.x(i));
-  for (auto [i, use] : hoisted)
-    operands.push_back(c.x(i));
+  for (const HoistedUse &h : hoisted)
+    operands.push_back(c.x(h.operand));
   Attributes attrs;
   attrs.set("body", SubGraph(grad));
   attrs.set("sequences", (int64_t)(2 + roles.sequences + residualRows.size()));
@@ -435,8 +479,9 @@ std::vector<Value *> scanGradients(GradContext &c) {
       add(i, c.reduceSum(stepsOf(begin, types[i]), std::vector<int64_t>{0}));
     }
   }
-  // sum over t of x_t^T g_t: one product of all steps' rows; x from the
-  // forward pass's rows when it is a residual.
+  // sum over t of x_t^T g_t: one product of all steps' rows (x from the
+  // forward pass's rows when it is a residual); sum over t and rows of g_t:
+  // one sum of all steps' rows.
   auto stackedPart = [&](size_t pi, const Shape &shape) {
     if (const Value *v = external[pi]) {
       size_t j = std::find(residuals.begin(), residuals.end(), v->name()) -
@@ -446,12 +491,17 @@ std::vector<Value *> scanGradients(GradContext &c) {
     return c.reshape(stepsOf(offsets[pi], {dtype, shape}),
                      {length * shape[0], shape[1]});
   };
-  for (size_t k = 0; k < hoisted.size(); ++k) {
-    auto [i, use] = hoisted[k];
-    size_t at = loopWrt.size() + 2 * k;
-    Value *xs = stackedPart(at, use->operand(0)->type().shape);
-    Value *gs = stackedPart(at + 1, use->result()->type().shape);
-    add(i, c.matmul(c.transpose(xs), gs));
+  size_t at = loopWrt.size();
+  for (const HoistedUse &h : hoisted) {
+    if (h.kind == Hoist::Product) {
+      Value *xs = stackedPart(at, h.use->operand(0)->type().shape);
+      Value *gs = stackedPart(at + 1, h.use->result()->type().shape);
+      add(h.operand, c.matmul(c.transpose(xs), gs));
+    } else {
+      Value *gs = stackedPart(at, h.use->result()->type().shape);
+      add(h.operand, c.reduceSum(gs, std::vector<int64_t>{0}));
+    }
+    at += h.parts();
   }
   return result;
 }

@@ -11,9 +11,12 @@
 #include "GradCheck.h"
 #include "compiler/CodeDump.h"
 #include "compiler/autodiff/Grad.h"
+#include "compiler/passes/EliminateDeadCode.h"
 #include "ir/Error.h"
+#include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
 #include "ir/Specialize.h"
+#include "tests/support/Scans.h"
 
 #include <gtest/gtest.h>
 
@@ -212,10 +215,20 @@ TEST(Recurrent, BlocksOfRowsGiveTheSameBitsOnTwoThreads) {
     auto want = interpret(step, in);
     CompileOptions two;
     two.threads = 2;
-    if (kind == Kind::Lstm)
-      EXPECT_NE(dumpCode(step, two).llvmBefore.find(".blocks("),
-                std::string::npos)
-          << "no scan ran as blocks of rows";
+    // Every part of a reverse step keeps the rows (biases' gradients are
+    // summed after the loop), so every scan of all three, forward and
+    // reverse, runs as blocks of rows: one block function each.
+    std::string ir = dumpCode(step, two).llvmBefore;
+    Graph live = copyGraph(step);
+    eliminateDeadCode(live); // the forward scans that the saving ones replace
+    size_t scans = 0, blocks = 0;
+    for (const auto &n : live.nodes())
+      scans += n->op() == OpKind::Scan;
+    for (size_t at = ir.find("define"); at != std::string::npos;
+         at = ir.find("define", at + 1))
+      blocks += ir.substr(at, ir.find('(', at) - at).ends_with("blocks");
+    EXPECT_GE(scans, 4u);
+    EXPECT_EQ(blocks, scans) << "a scan did not run as blocks of rows";
     auto one = compile(step, singleThread())->run(in);
     auto split = compile(step, two)->run(in);
     for (const auto &[name, t] : want) {
@@ -228,6 +241,57 @@ TEST(Recurrent, BlocksOfRowsGiveTheSameBitsOnTwoThreads) {
       EXPECT_TRUE(got.identical(split.at(name))) << name;
     }
   }
+}
+
+/// tanh(x_t + h @ w^T + b): the transpose of w is the same at every step.
+Value *transposedStep(Builder &b, std::vector<Value *> in) {
+  return b.tanh(
+      b.add(b.add(in[1], b.matmul(in[0], b.transpose(in[2]))), in[3]));
+}
+
+/// A body that transposes its invariant weight at every step (as imported
+/// RNNs slice and transpose theirs): the transpose is hoisted out before
+/// differentiation, so the backward scan gets w^T as an invariant, the
+/// forward saves no copy of it per step, and every scan still runs as
+/// blocks of rows; the gradients stay right.
+TEST(Recurrent, InvariantWorkOfABodyIsHoistedBeforeTheGradient) {
+  expectGradientsMatch([](CaseBuilder &b) {
+    return scanOf(b,
+                  {b.uniform({3, 4}, -1, 1), b.uniform({5, 3, 4}, -1, 1),
+                   b.uniform({4, 4}, -1, 1), b.uniform({4}, -1, 1)},
+                  1, false, transposedStep);
+  });
+  Graph g("m");
+  Builder b(g);
+  Value *y = scanOf(b,
+                    {b.input("h", {DType::F32, {16, 4}}),
+                     b.input("x", {DType::F32, {6, 16, 4}}),
+                     b.input("w", {DType::F32, {4, 4}}),
+                     b.input("bias", {DType::F32, {4}})},
+                    1, false, transposedStep);
+  b.output("loss", b.reduceSum(b.mul(y, y), std::nullopt));
+  Graph step = gradientGraph(g, "loss", {"h", "x", "w", "bias"});
+  eliminateDeadCode(step);
+  size_t scans = 0;
+  for (const auto &n : step.nodes())
+    if (n->op() == OpKind::Scan) {
+      ++scans;
+      const Graph &body = n->attr().getGraph("body");
+      if (body.name() == "step") // the forward scan, saving its residuals
+        for (const auto &bn : body.nodes())
+          EXPECT_NE(bn->op(), OpKind::Transpose) << bn->describe();
+      // [T, rows, width]: the steps' parts packed side by side in rows.
+      EXPECT_EQ(n->result()->type().rank(), 3) << n->describe();
+    }
+  EXPECT_EQ(scans, 2u);
+  CompileOptions two;
+  two.threads = 2;
+  std::string ir = dumpCode(step, two).llvmBefore;
+  size_t blocks = 0;
+  for (size_t at = ir.find("define"); at != std::string::npos;
+       at = ir.find("define", at + 1))
+    blocks += ir.substr(at, ir.find('(', at) - at).ends_with("blocks");
+  EXPECT_EQ(blocks, scans);
 }
 
 TEST(Recurrent, GradientsMatchFiniteDifferences) {
