@@ -18,7 +18,6 @@
 #include "ir/Specialize.h"
 #include "ir/Verifier.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
