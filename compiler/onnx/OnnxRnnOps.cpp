@@ -240,23 +240,29 @@ Converter recurrent(Cell cell) {
         Value *ot = activate(bb, clipped(go), act[0]);
         next = bb.concat({bb.mul(ot, activate(bb, c2, act[2])), c2}, 1);
       } else {
-        Value *rzr = bb.slice(rdIn, {0}, {2 * hidden}, {1});
-        Value *rh = bb.slice(rdIn, {2 * hidden}, {3 * hidden}, {1});
-        Value *gzr =
-            bb.add(bb.slice(xt, {0}, {2 * hidden}, {1}), bb.matmul(hIn, rzr));
-        if (rbIn)
-          gzr = bb.add(gzr, bb.slice(rbIn, {0}, {2 * hidden}));
+        // With the linear transformation before the reset (PyTorch's
+        // export), all three gates' recurrent products are one matmul of
+        // h, [h, 3h], and their bias one add; otherwise the candidate's
+        // product reads r * h, and z and r take a product of their own.
+        Value *hAll = nullptr, *hzr;
+        if (beforeReset) {
+          hAll = bb.matmul(hIn, rdIn);
+          if (rbIn)
+            hAll = bb.add(hAll, rbIn);
+          hzr = bb.slice(hAll, {0}, {2 * hidden}, {1});
+        } else {
+          hzr = bb.matmul(hIn, bb.slice(rdIn, {0}, {2 * hidden}, {1}));
+        }
+        Value *gzr = bb.add(bb.slice(xt, {0}, {2 * hidden}, {1}), hzr);
         Value *zt = activate(bb, clipped(gate(bb, gzr, 0, hidden)), act[0]);
         Value *rt = activate(bb, clipped(gate(bb, gzr, 1, hidden)), act[0]);
         Value *xh = gate(bb, xt, 2, hidden), *hh;
-        if (beforeReset) {
-          Value *hr = bb.matmul(hIn, rh);
-          if (rbIn)
-            hr = bb.add(hr, bb.slice(rbIn, {2 * hidden}, {3 * hidden}));
-          hh = bb.add(xh, bb.mul(rt, hr));
-        } else {
-          hh = bb.add(xh, bb.matmul(bb.mul(rt, hIn), rh));
-        }
+        if (beforeReset)
+          hh = bb.add(xh, bb.mul(rt, gate(bb, hAll, 2, hidden)));
+        else
+          hh = bb.add(
+              xh, bb.matmul(bb.mul(rt, hIn),
+                            bb.slice(rdIn, {2 * hidden}, {3 * hidden}, {1})));
         Value *ht = activate(bb, clipped(hh), act[1]);
         next = bb.add(bb.mul(bb.sub(bs(1), zt), ht), bb.mul(zt, hIn));
       }

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
+
 using namespace adjoint;
 using namespace adjoint::testing;
 using adjoint::test::runProgram;
@@ -501,6 +503,94 @@ TEST(OnnxImporterTest, ScanImportsAsOneScanWithPackedStates) {
   }
   for (int i = 0; i < 8; ++i)
     EXPECT_EQ(out.at("ys").elementAsDouble(i), ys[i]) << i;
+}
+
+/// A GRU over 3 steps of 2 inputs, batch 2, 3 units, with biases, for
+/// both settings of linear_before_reset, against ONNX's formulas computed
+/// here: one scan, and every step's h (Y) and the last (Y_h) as specified.
+TEST(OnnxImporterTest, GruMatchesTheOnnxFormulasBothWaysOfTheReset) {
+  const int64_t steps = 3, batch = 2, in = 2, units = 3;
+  auto values = [](int64_t n, double scale, double shift) {
+    std::vector<double> v(n);
+    for (int64_t i = 0; i < n; ++i)
+      v[i] = scale * std::sin(0.7 * double(i) + shift);
+    return v;
+  };
+  std::vector<double> x = values(steps * batch * in, 1.0, 0.1),
+                      w = values(3 * units * in, 0.6, 0.4),
+                      r = values(3 * units * units, 0.5, 0.9),
+                      bias = values(6 * units, 0.3, 1.3);
+  for (int64_t beforeReset : {0, 1}) {
+    SCOPED_TRACE(beforeReset);
+    onnx::ModelProto m = makeOnnxModel();
+    addOnnxInput(m, "x", kF32, {steps, batch, in});
+    addOnnxInitializer(m, "w", f32Tensor({1, 3 * units, in}, w));
+    addOnnxInitializer(m, "r", f32Tensor({1, 3 * units, units}, r));
+    addOnnxInitializer(m, "b", f32Tensor({1, 6 * units}, bias));
+    auto *gru = addOnnxNode(m, "GRU", {"x", "w", "r", "b"}, {"y", "yh"}, "gru");
+    setIntAttr(gru, "hidden_size", units);
+    setIntAttr(gru, "linear_before_reset", beforeReset);
+    addOnnxOutput(m, "y", kF32, {steps, 1, batch, units});
+    addOnnxOutput(m, "yh", kF32, {1, batch, units});
+    Model model = importOnnx(m, "m.onnx");
+    int scans = 0;
+    for (const auto &n : model.graph.nodes())
+      scans += n->op() == OpKind::Scan;
+    EXPECT_EQ(scans, 1);
+    auto out =
+        interpret(model.graph, {{"x", f32Tensor({steps, batch, in}, x)}});
+
+    // Gates z, r, h in that order; Wb then Rb in `bias`.
+    auto sigmoid = [](double v) { return 1 / (1 + std::exp(-v)); };
+    std::vector<double> h(batch * units, 0.0);
+    for (int64_t t = 0; t < steps; ++t) {
+      std::vector<double> next(batch * units);
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t u = 0; u < units; ++u) {
+          // Input and recurrent parts of gate g for unit u.
+          auto xpart = [&](int64_t g) {
+            double s = bias[g * units + u];
+            for (int64_t i = 0; i < in; ++i)
+              s += x[(t * batch + b) * in + i] * w[(g * units + u) * in + i];
+            return s;
+          };
+          auto hpart = [&](int64_t g, const std::vector<double> &hv) {
+            double s = bias[(3 + g) * units + u];
+            for (int64_t k = 0; k < units; ++k)
+              s += hv[b * units + k] * r[(g * units + u) * units + k];
+            return s;
+          };
+          double z = sigmoid(xpart(0) + hpart(0, h));
+          double rt = sigmoid(xpart(1) + hpart(1, h));
+          double cand;
+          if (beforeReset) {
+            cand = std::tanh(xpart(2) + rt * hpart(2, h));
+          } else {
+            // (r * H) R_h^T + Rb_h: the reset applied to each unit of h.
+            double s = bias[5 * units + u];
+            for (int64_t k = 0; k < units; ++k) {
+              // r of unit k of this row.
+              double xk = bias[units + k], hk = bias[4 * units + k];
+              for (int64_t i = 0; i < in; ++i)
+                xk += x[(t * batch + b) * in + i] * w[(units + k) * in + i];
+              for (int64_t j = 0; j < units; ++j)
+                hk += h[b * units + j] * r[(units + k) * units + j];
+              s += sigmoid(xk + hk) * h[b * units + k] *
+                   r[(2 * units + u) * units + k];
+            }
+            cand = std::tanh(xpart(2) + s);
+          }
+          next[b * units + u] = (1 - z) * cand + z * h[b * units + u];
+        }
+      h = next;
+      for (int64_t i = 0; i < batch * units; ++i)
+        EXPECT_NEAR(out.at("y").elementAsDouble(t * batch * units + i), h[i],
+                    1e-5)
+            << "step " << t << ", element " << i;
+    }
+    for (int64_t i = 0; i < batch * units; ++i)
+      EXPECT_NEAR(out.at("yh").elementAsDouble(i), h[i], 1e-5) << i;
+  }
 }
 
 TEST(OnnxImporterTest, ScanDirectionsThatDifferAreUnsupported) {
