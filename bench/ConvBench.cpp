@@ -2,8 +2,9 @@
 //
 // Times the runtime's conv2d, input gradient and weight gradient on the
 // layers of the example CNNs (the TensorFlow tutorial's 5x5 convolutions at
-// batch 64 and batch 1, a VGG-style 3x3 layer, a strided one), each figure
-// in GFLOP/s and as a fraction of the FMA peak of the cores it ran on.
+// batch 64 and batch 1, a VGG-style 3x3 layer, a strided one) and of the
+// residual CNN of more_workloads.py, each figure in GFLOP/s and as a
+// fraction of the FMA peak of the cores it ran on.
 //
 //===----------------------------------------------------------------------===//
 #include "bench/Ceilings.h"

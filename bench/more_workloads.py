@@ -17,7 +17,7 @@ of model the gains must also hold on, with other shapes and ops:
      on the last step's two halves, batch 16
 
 Usage: ../shared/bench/side_by_side.py build/bin/adjoint --zoo bench/more_workloads.py
-(or bench/compare_frameworks.py with the same --zoo), interface as workloads.py.
+[--infer] [--threads 2]; make(name, batch) and BATCH as in workloads.py.
 """
 
 import torch

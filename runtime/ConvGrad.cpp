@@ -47,6 +47,7 @@
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 using adjoint::rt::ConvGeometry;
 using adjoint::rt::ConvPlanes;
@@ -253,16 +254,19 @@ bool inputGradByPhases(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
   if ((g.sh == 1 && g.sw == 1) || g.dh != 1 || g.dw != 1 || g.kh < g.sh ||
       g.kw < g.sw || g.pt < 0 || g.pl < 0)
     return false;
-  int64_t maxPlane = 0;
+  // The phases of the rows and of the columns; the largest phase plane is
+  // the first along each axis.
+  std::vector<AxisPhase> rowPhases, colPhases;
   for (int64_t a = 0; a < g.sh; ++a)
-    for (int64_t b = 0; b < g.sw; ++b) {
-      AxisPhase r = axisPhase(a, g.sh, g.kh, g.pt, g.h),
-                c = axisPhase(b, g.sw, g.kw, g.pl, g.wd);
-      if (r.pad < 0 || c.pad < 0)
-        return false;
-      maxPlane = std::max(maxPlane, r.out * c.out);
-    }
-  int64_t imageBytes = g.c * maxPlane * int64_t(sizeof(T));
+    rowPhases.push_back(axisPhase(a, g.sh, g.kh, g.pt, g.h));
+  for (int64_t b = 0; b < g.sw; ++b)
+    colPhases.push_back(axisPhase(b, g.sw, g.kw, g.pl, g.wd));
+  auto negative = [](const AxisPhase &p) { return p.pad < 0; };
+  if (std::any_of(rowPhases.begin(), rowPhases.end(), negative) ||
+      std::any_of(colPhases.begin(), colPhases.end(), negative))
+    return false;
+  int64_t imageBytes =
+      g.c * rowPhases[0].out * colPhases[0].out * int64_t(sizeof(T));
   int64_t chunk = std::clamp<int64_t>(
       PhaseBytes / std::max<int64_t>(imageBytes, 1), 1, g.n);
   T *flipped = static_cast<T *>(tFlipped.get(g.o * g.kdim * sizeof(T)));
@@ -271,8 +275,7 @@ bool inputGradByPhases(const ConvGeometry &g, const T *dy, const T *w, T *dx) {
     return false;
   for (int64_t a = 0; a < g.sh; ++a)
     for (int64_t b = 0; b < g.sw; ++b) {
-      AxisPhase rows = axisPhase(a, g.sh, g.kh, g.pt, g.h),
-                cols = axisPhase(b, g.sw, g.kw, g.pl, g.wd);
+      const AxisPhase &rows = rowPhases[a], &cols = colPhases[b];
       if (rows.out == 0 || cols.out == 0)
         continue;
       // flipped[grp*cg + ic, oc, ti, tj] =

@@ -193,6 +193,19 @@ TEST(Recurrent, InterpreterMatchesJit) {
     }
 }
 
+/// The functions that run a scan as blocks of rows in `step` compiled for
+/// two threads (ScanEmitter names them <prefix>blocks).
+size_t blockFunctions(const Graph &step) {
+  CompileOptions two;
+  two.threads = 2;
+  std::string ir = dumpCode(step, two).llvmBefore;
+  size_t blocks = 0;
+  for (size_t at = ir.find("define"); at != std::string::npos;
+       at = ir.find("define", at + 1))
+    blocks += ir.substr(at, ir.find('(', at) - at).ends_with("blocks");
+  return blocks;
+}
+
 // On two threads the scans of a batch of 16 run as two blocks of 8 rows,
 // one per thread (ir/ScanRows.h): the training step's gradients are the
 // same bits as on one thread, and the interpreter's.
@@ -218,17 +231,14 @@ TEST(Recurrent, BlocksOfRowsGiveTheSameBitsOnTwoThreads) {
     // Every part of a reverse step keeps the rows (biases' gradients are
     // summed after the loop), so every scan of all three, forward and
     // reverse, runs as blocks of rows: one block function each.
-    std::string ir = dumpCode(step, two).llvmBefore;
     Graph live = copyGraph(step);
     eliminateDeadCode(live); // the forward scans that the saving ones replace
-    size_t scans = 0, blocks = 0;
+    size_t scans = 0;
     for (const auto &n : live.nodes())
       scans += n->op() == OpKind::Scan;
-    for (size_t at = ir.find("define"); at != std::string::npos;
-         at = ir.find("define", at + 1))
-      blocks += ir.substr(at, ir.find('(', at) - at).ends_with("blocks");
     EXPECT_GE(scans, 4u);
-    EXPECT_EQ(blocks, scans) << "a scan did not run as blocks of rows";
+    EXPECT_EQ(blockFunctions(step), scans)
+        << "a scan did not run as blocks of rows";
     auto one = compile(step, singleThread())->run(in);
     auto split = compile(step, two)->run(in);
     for (const auto &[name, t] : want) {
@@ -284,14 +294,7 @@ TEST(Recurrent, InvariantWorkOfABodyIsHoistedBeforeTheGradient) {
       EXPECT_EQ(n->result()->type().rank(), 3) << n->describe();
     }
   EXPECT_EQ(scans, 2u);
-  CompileOptions two;
-  two.threads = 2;
-  std::string ir = dumpCode(step, two).llvmBefore;
-  size_t blocks = 0;
-  for (size_t at = ir.find("define"); at != std::string::npos;
-       at = ir.find("define", at + 1))
-    blocks += ir.substr(at, ir.find('(', at) - at).ends_with("blocks");
-  EXPECT_EQ(blocks, scans);
+  EXPECT_EQ(blockFunctions(step), scans);
 }
 
 TEST(Recurrent, GradientsMatchFiniteDifferences) {

@@ -547,38 +547,32 @@ TEST(OnnxImporterTest, GruMatchesTheOnnxFormulasBothWaysOfTheReset) {
       std::vector<double> next(batch * units);
       for (int64_t b = 0; b < batch; ++b)
         for (int64_t u = 0; u < units; ++u) {
-          // Input and recurrent parts of gate g for unit u.
-          auto xpart = [&](int64_t g) {
-            double s = bias[g * units + u];
+          // Input and recurrent parts of gate g for unit v, with biases.
+          auto xpart = [&](int64_t g, int64_t v) {
+            double s = bias[g * units + v];
             for (int64_t i = 0; i < in; ++i)
-              s += x[(t * batch + b) * in + i] * w[(g * units + u) * in + i];
+              s += x[(t * batch + b) * in + i] * w[(g * units + v) * in + i];
             return s;
           };
-          auto hpart = [&](int64_t g, const std::vector<double> &hv) {
-            double s = bias[(3 + g) * units + u];
+          auto hpart = [&](int64_t g, int64_t v) {
+            double s = bias[(3 + g) * units + v];
             for (int64_t k = 0; k < units; ++k)
-              s += hv[b * units + k] * r[(g * units + u) * units + k];
+              s += h[b * units + k] * r[(g * units + v) * units + k];
             return s;
           };
-          double z = sigmoid(xpart(0) + hpart(0, h));
-          double rt = sigmoid(xpart(1) + hpart(1, h));
+          auto reset = [&](int64_t v) {
+            return sigmoid(xpart(1, v) + hpart(1, v));
+          };
+          double z = sigmoid(xpart(0, u) + hpart(0, u));
           double cand;
           if (beforeReset) {
-            cand = std::tanh(xpart(2) + rt * hpart(2, h));
+            cand = std::tanh(xpart(2, u) + reset(u) * hpart(2, u));
           } else {
             // (r * H) R_h^T + Rb_h: the reset applied to each unit of h.
             double s = bias[5 * units + u];
-            for (int64_t k = 0; k < units; ++k) {
-              // r of unit k of this row.
-              double xk = bias[units + k], hk = bias[4 * units + k];
-              for (int64_t i = 0; i < in; ++i)
-                xk += x[(t * batch + b) * in + i] * w[(units + k) * in + i];
-              for (int64_t j = 0; j < units; ++j)
-                hk += h[b * units + j] * r[(units + k) * units + j];
-              s += sigmoid(xk + hk) * h[b * units + k] *
-                   r[(2 * units + u) * units + k];
-            }
-            cand = std::tanh(xpart(2) + s);
+            for (int64_t k = 0; k < units; ++k)
+              s += reset(k) * h[b * units + k] * r[(2 * units + u) * units + k];
+            cand = std::tanh(xpart(2, u) + s);
           }
           next[b * units + u] = (1 - z) * cand + z * h[b * units + u];
         }
