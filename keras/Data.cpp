@@ -1,0 +1,64 @@
+//===- Data.cpp - Tensors, data sets and the optimizers by name -----------===//
+#include "keras/KerasImpl.h"
+
+#include "compiler/training/Dataset.h"
+#include "ir/Error.h"
+#include "ir/NpyFile.h"
+
+#include <cstring>
+
+namespace adjoint::keras {
+
+Tensor::Tensor(const Shape &shape, const std::vector<float> &values)
+    : adjoint::Tensor(TensorType{DType::F32, shape}) {
+  if ((int64_t)values.size() != numElements())
+    badInput("Tensor: shape ", shapeStr(shape), " holds ", numElements(),
+             " values, not ", values.size());
+  std::memcpy(bytes(), values.data(), byteSize());
+}
+
+Tensor Tensor::int64(const Shape &shape, const std::vector<int64_t> &values) {
+  adjoint::Tensor t(TensorType{DType::I64, shape});
+  if ((int64_t)values.size() != t.numElements())
+    badInput("Tensor: shape ", shapeStr(shape), " holds ", t.numElements(),
+             " values, not ", values.size());
+  std::memcpy(t.bytes(), values.data(), t.byteSize());
+  return t;
+}
+
+Tensor Tensor::loadNpy(const std::string &path) { return readNpy(path); }
+
+void Tensor::saveNpy(const std::string &path) const {
+  if (!hasStorage())
+    badInput("saveNpy: ", path, ": the tensor is empty");
+  writeNpy(path, *this);
+}
+
+namespace datasets {
+
+Splits fashionMnist() {
+  adjoint::Dataset d = loadFashionMnist();
+  // [n, 1, 28, 28] as Keras's [n, 28, 28]: the same bytes.
+  return {{viewExamples(d.trainX, {28, 28}), d.trainY},
+          {viewExamples(d.testX, {28, 28}), d.testY}};
+}
+
+} // namespace datasets
+
+namespace optimizers {
+namespace {
+Optimizer named(const char *name, const Settings &s) {
+  Optimizer o(name);
+  o.learningRate = s.learningRate;
+  o.momentum = s.momentum;
+  o.weightDecay = s.weightDecay;
+  return o;
+}
+} // namespace
+Optimizer SGD(const Settings &s) { return named("sgd", s); }
+Optimizer Momentum(const Settings &s) { return named("momentum", s); }
+Optimizer Adam(const Settings &s) { return named("adam", s); }
+Optimizer AdamW(const Settings &s) { return named("adamw", s); }
+} // namespace optimizers
+
+} // namespace adjoint::keras

@@ -1,0 +1,103 @@
+//===- Summary.cpp - Keras's summary table --------------------------------===//
+//
+// The table of TensorFlow 2's Keras: 65 characters wide, columns at 29 and
+// 55, one row per layer (and per input of a functional model), a blank
+// line between rows, and the counts with thousands separated by commas.
+//
+//===----------------------------------------------------------------------===//
+#include "keras/ModelImpl.h"
+
+#include <set>
+
+namespace adjoint::keras::detail {
+namespace {
+
+constexpr int kWidth = 65;
+constexpr int kColumns[] = {29, 55, 65};
+
+/// One row: each field cut to its column (leaving two spaces) and padded.
+std::string row(const std::vector<std::string> &fields) {
+  std::string line;
+  for (size_t c = 0; c < fields.size(); ++c) {
+    int start = c ? kColumns[c - 1] : 0;
+    int space = c + 1 == fields.size() ? 0 : 2;
+    std::string text =
+        fields[c].substr(0, (size_t)std::max(kColumns[c] - start - space, 0));
+    line += text;
+    if ((int)line.size() < kColumns[c])
+      line += std::string((size_t)kColumns[c] - line.size(), ' ');
+  }
+  return line + "\n";
+}
+
+std::string withCommas(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+/// "(None, 28, 28)".
+std::string shapeText(const Shape &s) {
+  std::string out = "(None";
+  for (int64_t d : s)
+    out += ", " + std::to_string(d);
+  return out + (s.empty() ? ",)" : ")");
+}
+
+} // namespace
+
+std::string summaryOf(const ModelImpl &m) {
+  std::string out = "Model: \"" + m.name + "\"\n";
+  out += std::string(kWidth, '_') + "\n";
+  out += row({" Layer (type)", "Output Shape", "Param #"});
+  out += std::string(kWidth, '=') + "\n";
+  // Each layer's output shape: the nodes that call it (a layer called
+  // twice has "multiple").
+  std::map<const LayerImpl *, std::vector<const Node *>> calls;
+  std::set<const Node *> seen;
+  std::function<void(const std::shared_ptr<Node> &)> walk =
+      [&](const std::shared_ptr<Node> &n) {
+        if (!n || !seen.insert(n.get()).second)
+          return;
+        for (const auto &in : n->inputs)
+          walk(in);
+        if (n->layer)
+          calls[n->layer.get()].push_back(n.get());
+      };
+  walk(m.output);
+  std::vector<std::vector<std::string>> rows;
+  if (!m.sequential)
+    for (const auto &in : m.inputs)
+      rows.push_back({" " + in->inputName + " (InputLayer)",
+                      "[" + shapeText(in->shape) + "]", "0"});
+  int64_t total = 0, trainable = 0;
+  for (const Layer &l : m.layers) {
+    const auto &nodes = calls[l.impl().get()];
+    std::string shape = nodes.size() == 1 ? shapeText(nodes[0]->shape)
+                        : nodes.empty()   ? "?"
+                                          : "multiple";
+    int64_t count = l.countParams();
+    total += count;
+    if (l.impl()->trainable)
+      trainable += count;
+    rows.push_back({" " + l.name() + " (" + l.typeName() + ")", shape,
+                    std::to_string(count)});
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    out += row(rows[i]);
+    if (i + 1 < rows.size())
+      out += std::string(kWidth, ' ') + "\n";
+  }
+  out += std::string(kWidth, '=') + "\n";
+  out += "Total params: " + withCommas(total) + "\n";
+  out += "Trainable params: " + withCommas(trainable) + "\n";
+  out += "Non-trainable params: " + withCommas(total - trainable) + "\n";
+  out += std::string(kWidth, '_') + "\n";
+  return out;
+}
+
+} // namespace adjoint::keras::detail
