@@ -143,7 +143,7 @@ Callback EarlyStopping(const EarlyStoppingOptions &o) {
         state->bestWeights = model.getWeights();
       return;
     }
-    if (++state->wait > o.patience) {
+    if (++state->wait >= o.patience) {
       stop = true;
       if (o.restoreBestWeights && !state->bestWeights.empty())
         model.setWeights(state->bestWeights);

@@ -18,8 +18,8 @@
 //   auto [loss, accuracy] = model.evaluate(test.x, test.y);
 //
 // Shapes exclude the batch, as in Keras. Every error (an unknown activation,
-// shapes that do not fit, a model not built) is an adjoint::BadInput that
-// names the layer.
+// shapes that do not fit, a model not built) is an error that
+// names the layer (an adjoint::Error of kind BadInput, ir/Error.h).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
