@@ -45,6 +45,29 @@ Splits fashionMnist() {
 
 } // namespace datasets
 
+namespace utils {
+
+Tensor toCategorical(const Tensor &labels, int64_t numClasses) {
+  if (numClasses <= 0)
+    badInput("toCategorical: numClasses must be positive, not ", numClasses);
+  if (!labels.hasStorage() || labels.rank() != 1 || !isInteger(labels.dtype()))
+    badInput("toCategorical: needs integer labels [n], not ",
+             labels.hasStorage() ? typeStr(labels.type()) : "an empty tensor");
+  int64_t n = labels.shape()[0];
+  adjoint::Tensor out(TensorType{DType::F32, {n, numClasses}});
+  std::memset(out.bytes(), 0, out.byteSize());
+  for (int64_t i = 0; i < n; ++i) {
+    double c = labels.elementAsDouble(i);
+    if (c < 0 || c >= (double)numClasses)
+      badInput("toCategorical: label ", c, " of row ", i, " is outside the ",
+               numClasses, " classes");
+    out.data<float>()[i * numClasses + (int64_t)c] = 1;
+  }
+  return out;
+}
+
+} // namespace utils
+
 namespace optimizers {
 namespace {
 Optimizer named(const char *name, const Settings &s) {

@@ -71,6 +71,12 @@ struct Splits {
 Splits fashionMnist();
 } // namespace datasets
 
+namespace utils {
+/// Integer labels [n] as one-hot rows f32 [n, numClasses] (BadInput for a
+/// label outside [0, numClasses)).
+Tensor toCategorical(const Tensor &labels, int64_t numClasses);
+} // namespace utils
+
 namespace detail {
 struct LayerImpl;
 struct Node;
