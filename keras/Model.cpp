@@ -102,17 +102,26 @@ OptimizerConfig optimizerConfig(const Optimizer &o) {
 }
 
 /// Rows [from, from + n) of `all` (or the rows order[from...]) as a tensor.
-adjoint::Tensor rowsOf(const adjoint::Tensor &all,
-                       const std::vector<int64_t> *order, int64_t from,
-                       int64_t n) {
+/// Copies those rows into `out`, which is reallocated unless it has n rows
+/// of all's type already (a step's batch is written where the last one was).
+void copyRows(const adjoint::Tensor &all, const std::vector<int64_t> *order,
+              int64_t from, int64_t n, adjoint::Tensor &out) {
   Shape shape = all.shape();
   shape[0] = n;
-  adjoint::Tensor out(TensorType{all.dtype(), shape});
+  if (!out.hasStorage() || out.dtype() != all.dtype() || out.shape() != shape)
+    out = adjoint::Tensor(TensorType{all.dtype(), shape});
   size_t row = all.shape()[0] ? all.byteSize() / (size_t)all.shape()[0] : 0;
   for (int64_t i = 0; i < n; ++i) {
     int64_t at = order ? (*order)[from + i] : from + i;
     std::memcpy(out.bytes() + i * row, all.bytes() + at * row, row);
   }
+}
+
+adjoint::Tensor rowsOf(const adjoint::Tensor &all,
+                       const std::vector<int64_t> *order, int64_t from,
+                       int64_t n) {
+  adjoint::Tensor out;
+  copyRows(all, order, from, n, out);
   return out;
 }
 
@@ -262,7 +271,10 @@ adjoint::Model ModelImpl::trainingModel(int64_t batch, bool withLoss) const {
     }
     m.training = loaded->training;
     m.training->optimizer = optimizer;
-    m.training->predictions = accuracy ? outputName : "";
+    if (!accuracy)
+      m.training->predictions.clear();
+    else if (m.training->predictions.empty())
+      m.training->predictions = outputName;
   } else {
     m.graph = Graph(name);
     Builder b(m.graph);
@@ -307,8 +319,18 @@ adjoint::Model ModelImpl::trainingModel(int64_t batch, bool withLoss) const {
     spec.optimizer = optimizer;
     spec.features = inputs[0]->inputName;
     spec.labels = kLabelsName;
-    if (accuracy)
-      spec.predictions = kOutputName;
+    if (accuracy) {
+      // The accuracy compares the argmax of the logits before a last
+      // softmax (the same classes), so that a step need not compute the
+      // probabilities at all.
+      auto logits = ctx.softmaxLogits.find(out);
+      if (logits != ctx.softmaxLogits.end()) {
+        b.output(kLogitsName, logits->second);
+        spec.predictions = kLogitsName;
+      } else {
+        spec.predictions = kOutputName;
+      }
+    }
     m.training = spec;
   }
   m.training->batchSize = batch;
@@ -399,17 +421,15 @@ Tensor ModelImpl::checkLabels(const Tensor &y, int64_t n) const {
   return out;
 }
 
-std::map<std::string, adjoint::Tensor>
-ModelImpl::batchOf(const std::vector<Tensor> &xs, const Tensor &labels,
-                   const std::vector<int64_t> *order, int64_t from,
-                   int64_t n) const {
-  std::map<std::string, adjoint::Tensor> batch;
+void ModelImpl::fillBatch(std::map<std::string, adjoint::Tensor> &batch,
+                          const std::vector<Tensor> &xs, const Tensor &labels,
+                          const std::vector<int64_t> *order, int64_t from,
+                          int64_t n) const {
   auto types = inputTypes();
   for (size_t i = 0; i < xs.size(); ++i)
-    batch[types[i].first] = rowsOf(xs[i], order, from, n);
-  batch[loaded ? loaded->training->labels : std::string(kLabelsName)] =
-      rowsOf(labels, order, from, n);
-  return batch;
+    copyRows(xs[i], order, from, n, batch[types[i].first]);
+  copyRows(labels, order, from, n,
+           batch[loaded ? loaded->training->labels : std::string(kLabelsName)]);
 }
 
 Evaluation ModelImpl::evaluate(const std::vector<Tensor> &xs,
@@ -417,9 +437,11 @@ Evaluation ModelImpl::evaluate(const std::vector<Tensor> &xs,
   int64_t n = labels.shape()[0];
   Trainer &t = trainerFor(trainer ? trainerBatch : batch);
   double loss = 0, acc = 0;
+  std::map<std::string, adjoint::Tensor> inputs;
   for (int64_t at = 0; at < n; at += batch) {
     int64_t rows = std::min(batch, n - at);
-    StepResult r = t.evaluate(batchOf(xs, labels, nullptr, at, rows));
+    fillBatch(inputs, xs, labels, nullptr, at, rows);
+    StepResult r = t.evaluate(inputs);
     loss += r.loss * (double)rows;
     acc += r.accuracy.value_or(0) * (double)rows;
   }
@@ -560,6 +582,8 @@ History Model::fit(const std::vector<Tensor> &xsIn, const Tensor &yIn,
       keys.push_back("val_accuracy");
   }
   History history;
+  // One batch's tensors, filled in place at every step.
+  std::map<std::string, adjoint::Tensor> inputs;
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     if (o.shuffle)
       std::shuffle(order.begin(), order.end(), m.shuffle);
@@ -574,7 +598,7 @@ History Model::fit(const std::vector<Tensor> &xsIn, const Tensor &yIn,
     };
     int64_t every = std::max<int64_t>(1, steps / 100);
     for (int64_t s = 0; s < steps; ++s) {
-      auto inputs = m.batchOf(xs, labels, &order, s * batch, batch);
+      m.fillBatch(inputs, xs, labels, &order, s * batch, batch);
       StepResult r = trainer.step(inputs);
       if (!std::isfinite(r.loss))
         failed(

@@ -29,6 +29,8 @@ enum class LossKind { SparseCategorical, Categorical, Binary, Mse };
 inline constexpr const char *kOutputName = "output";
 inline constexpr const char *kLabelsName = "labels";
 inline constexpr const char *kLossName = "loss";
+/// A last softmax's operand, which accuracy reads.
+inline constexpr const char *kLogitsName = "logits";
 
 struct ModelImpl {
   std::string name;
@@ -77,11 +79,12 @@ struct ModelImpl {
   /// The training step for `batch` (re-made when the batch or the frozen
   /// weights changed since the last one).
   Trainer &trainerFor(int64_t batch);
-  /// The inputs of a step or an evaluation of rows [from, from + n) of
-  /// `order` (null: in order).
-  std::map<std::string, adjoint::Tensor>
-  batchOf(const std::vector<Tensor> &xs, const Tensor &labels,
-          const std::vector<int64_t> *order, int64_t from, int64_t n) const;
+  /// Writes into `batch` the inputs of a step or an evaluation of rows
+  /// [from, from + n) of `order` (null: in order), reusing its tensors.
+  void fillBatch(std::map<std::string, adjoint::Tensor> &batch,
+                 const std::vector<Tensor> &xs, const Tensor &labels,
+                 const std::vector<int64_t> *order, int64_t from,
+                 int64_t n) const;
   /// Checks x against the model's inputs; returns its number of rows.
   int64_t checkInputs(const std::vector<Tensor> &xs) const;
   /// Checks y ([n, ...]) against the loss's labels; returns them as the

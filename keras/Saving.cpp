@@ -71,18 +71,18 @@ Model loadModel(const std::string &path) {
   Model model;
   ModelImpl &m = *model.impl_;
   m.name = file.graph.name();
-  // The output predict returns: the spec's predictions, the output named
-  // "output", or the one output that is not the loss.
+  // The output predict returns: the one named "output" (save's), the
+  // spec's predictions, or the one output that is not the loss.
   std::string loss = file.training ? file.training->loss : "";
   std::vector<std::string> candidates;
   for (const Output &o : file.graph.outputs())
     if (o.name != loss)
       candidates.push_back(o.name);
-  if (file.training && !file.training->predictions.empty())
-    m.outputName = file.training->predictions;
-  else if (std::find(candidates.begin(), candidates.end(), kOutputName) !=
-           candidates.end())
+  if (std::find(candidates.begin(), candidates.end(), kOutputName) !=
+      candidates.end())
     m.outputName = kOutputName;
+  else if (file.training && !file.training->predictions.empty())
+    m.outputName = file.training->predictions;
   else if (candidates.size() == 1)
     m.outputName = candidates[0];
   else
