@@ -6,12 +6,16 @@
 // example, the trained model saved at the end (also after Ctrl-C, which
 // then exits 130, and after a non-finite loss, which exits 1) and the
 // curves drawn to an SVG. Output paths, labels and features are checked
-// before anything is compiled or trained.
+// before anything is compiled or trained. Transfer learning (--freeze,
+// --init-from), validation (--validation-split, --early-stopping) and
+// checkpoints (--checkpoint-every, --resume: compiler/training/Checkpoint.h)
+// are options of the same loop.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/cli/CliCommon.h"
 #include "compiler/cli/TrainingPlot.h"
 
+#include "compiler/training/Checkpoint.h"
 #include "compiler/training/Dataset.h"
 #include "compiler/training/Rebatch.h"
 #include "compiler/training/Trainer.h"
@@ -31,9 +35,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <numeric>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <unistd.h>
 
 namespace adjoint::cli {
@@ -52,6 +59,11 @@ struct TrainOptions {
   int64_t limit = 0;
   std::string out;
   std::string plot;
+  // Transfer learning, validation, checkpoints.
+  std::string freeze, initFrom, resume, checkpoint, lossLog;
+  int64_t checkpointEvery = 0;
+  double validationSplit = 0;
+  int64_t earlyStopping = 0;
   // Override or stand in for the model's training spec.
   std::string loss, features, labels, predictions;
 };
@@ -231,9 +243,92 @@ void checkOutputs(const TrainOptions &opts) {
   }
 }
 
+/// Gives the parameters of `to` the values of those of `from` with the
+/// same names (whose types must match): --init-from and --resume. With
+/// `all`, every parameter of `to` must be in `from`. Returns how many.
+int64_t copyParameters(const Model &from, Model &to, const std::string &what) {
+  int64_t copied = 0;
+  for (Param &p : to.graph.params()) {
+    const Value *v = from.graph.findValue(p.value->name());
+    const Param *source = v ? from.graph.findParam(v) : nullptr;
+    if (!source)
+      continue;
+    if (source->data.type() != p.value->type())
+      badInput(what, ": parameter %", p.value->name(), " is ",
+               typeStr(source->data.type()), " there but ",
+               typeStr(p.value->type()), " in ", to.graph.name());
+    p.data = source->data.clone();
+    p.init.reset();
+    ++copied;
+  }
+  return copied;
+}
+
+/// The float parameters of `g` that `pattern` (--freeze) finds (anywhere in
+/// the name, as grep does) and those it does not.
+std::pair<std::vector<std::string>, std::vector<std::string>>
+splitFrozen(const Graph &g, const std::string &pattern) {
+  std::regex re;
+  try {
+    re = std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error &e) {
+    badInput("--freeze ", pattern, ": not a regular expression (", e.what(),
+             ")");
+  }
+  std::vector<std::string> frozen, trained;
+  std::string all;
+  for (const Param &p : g.params()) {
+    if (!isFloat(p.value->type().dtype))
+      continue;
+    const std::string &name = p.value->name();
+    all += (all.empty() ? "" : ", ") + name;
+    (std::regex_search(name, re) ? frozen : trained).push_back(name);
+  }
+  if (frozen.empty())
+    badInput("--freeze ", pattern, " matches none of the parameters of ",
+             g.name(), " (", all, ")");
+  if (trained.empty())
+    badInput("--freeze ", pattern, " matches every parameter of ", g.name(),
+             ": nothing would train");
+  return {frozen, trained};
+}
+
+/// Rows [from, from + n) of x, copied.
+Tensor rowsOf(const Tensor &x, int64_t from, int64_t n) {
+  Shape shape = x.shape();
+  shape[0] = n;
+  Tensor out(TensorType{x.dtype(), shape});
+  size_t row = x.shape()[0] ? x.byteSize() / (size_t)x.shape()[0] : 0;
+  std::memcpy(out.bytes(), x.bytes() + from * row, (size_t)n * row);
+  return out;
+}
+
 void runTrain(const TrainOptions &opts) {
   checkOutputs(opts);
+  if (!opts.lossLog.empty())
+    checkWritableFile(opts.lossLog, "--loss-log");
   Model model = loadModel(opts.model);
+  // The parameters to start from: a checkpoint's, or another model's.
+  std::optional<Checkpoint> resumed;
+  if (!opts.resume.empty()) {
+    resumed = readCheckpoint(opts.resume);
+    int64_t copied =
+        copyParameters(resumed->model, model, "--resume " + opts.resume);
+    if (copied != (int64_t)model.graph.params().size())
+      badInput("--resume ", opts.resume, ": the checkpoint holds ", copied,
+               " of the ", model.graph.params().size(), " parameters of ",
+               model.graph.name(), ": it was written for another model");
+  } else if (!opts.initFrom.empty()) {
+    Model trained = loadModel(opts.initFrom);
+    int64_t copied =
+        copyParameters(trained, model, "--init-from " + opts.initFrom);
+    if (copied == 0)
+      badInput("--init-from ", opts.initFrom, ": no parameter of ",
+               model.graph.name(), " has a namesake there");
+    std::cout << "initialized " << copied << " of the "
+              << model.graph.params().size() << " parameters from "
+              << opts.initFrom << "\n";
+  }
   if (!model.training)
     model.training = TrainingSpec();
   TrainingSpec &spec = *model.training;
@@ -280,6 +375,15 @@ void runTrain(const TrainOptions &opts) {
 
   TrainerOptions topts;
   topts.threads = opts.threads;
+  if (!opts.freeze.empty()) {
+    auto [frozen, trained] = splitFrozen(model.graph, opts.freeze);
+    topts.trainable = trained;
+    std::cout << "freezing " << frozen.size() << " parameter"
+              << (frozen.size() == 1 ? "" : "s") << ":";
+    for (const std::string &name : frozen)
+      std::cout << " " << name;
+    std::cout << "\n";
+  }
   if (!opts.optimizer.empty() || opts.lr > 0) {
     OptimizerConfig config = spec.optimizer.value_or(OptimizerConfig());
     if (!opts.optimizer.empty()) {
@@ -324,12 +428,33 @@ void runTrain(const TrainOptions &opts) {
   int64_t numTrain = data.numTrain();
   if (opts.limit > 0)
     numTrain = std::min(numTrain, opts.limit);
+  // --validation-split: the last examples of the training split are held
+  // out, evaluated after every epoch and never trained on.
+  Tensor valX, valY;
+  if (opts.validationSplit > 0) {
+    int64_t held = (int64_t)((double)numTrain * opts.validationSplit);
+    if (held == 0)
+      badInput("--validation-split ", opts.validationSplit, " of ", numTrain,
+               " examples holds none out");
+    numTrain -= held;
+    valX = rowsOf(trainX, numTrain, held);
+    valY = rowsOf(trainY, numTrain, held);
+  }
   int64_t steps = numTrain / modelBatch;
   if (steps == 0)
     badInput("the data has ", numTrain,
              " training examples, fewer than one "
              "batch of ",
              modelBatch);
+
+  if (resumed && (resumed->batch != modelBatch ||
+                  (int64_t)resumed->order.size() != numTrain))
+    badInput("--resume ", opts.resume,
+             ": the checkpoint was written by a run "
+             "of batch ",
+             resumed->batch, " over ", resumed->order.size(),
+             " examples; this one has batch ", modelBatch, " over ", numTrain,
+             " (give the same --batch, --limit and --validation-split)");
 
   auto compileStart = std::chrono::steady_clock::now();
   Trainer trainer(used, topts);
@@ -362,6 +487,62 @@ void runTrain(const TrainOptions &opts) {
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(opts.seed);
   bool terminal = ::isatty(STDERR_FILENO);
+  // Where a resumed run starts: the checkpoint's epoch and step, with its
+  // order of examples and its generator, its optimizer state and its count
+  // of steps.
+  int64_t startEpoch = 0, startStep = 0;
+  if (resumed) {
+    std::vector<std::string> names = trainer.optimizerStateNames();
+    for (const std::string &name : names) {
+      auto it = resumed->optimizer.find(name);
+      if (it == resumed->optimizer.end())
+        badInput("--resume ", opts.resume, ": the checkpoint has no ", name,
+                 "; it was written with another optimizer");
+      trainer.setOptimizerState(name, it->second);
+    }
+    if (resumed->optimizer.size() != names.size())
+      badInput("--resume ", opts.resume, ": the checkpoint holds ",
+               resumed->optimizer.size(),
+               " optimizer tensors, this run's "
+               "optimizer ",
+               names.size());
+    trainer.setSteps(resumed->steps);
+    order = resumed->order;
+    std::istringstream(resumed->rng) >> rng;
+    startEpoch = resumed->epoch;
+    startStep = resumed->stepInEpoch;
+    if (startEpoch >= epochs)
+      badInput("--resume ", opts.resume, ": the checkpoint is at epoch ",
+               startEpoch + 1, "; --epochs ", epochs, " ends before it");
+    std::cout << "resuming at epoch " << startEpoch + 1 << ", step "
+              << startStep + 1 << " (" << resumed->steps << " steps taken)\n";
+  }
+  std::string checkpointDir =
+      opts.checkpoint.empty()
+          ? std::filesystem::path(opts.model).stem().string() + ".ckpt"
+          : opts.checkpoint;
+  auto writeCheckpointNow = [&](int64_t epoch, int64_t next) {
+    Checkpoint c;
+    c.model = trainer.trainedModel();
+    for (const std::string &name : trainer.optimizerStateNames())
+      c.optimizer[name] = trainer.optimizerState(name);
+    c.steps = trainer.steps();
+    c.epoch = next == steps ? epoch + 1 : epoch;
+    c.stepInEpoch = next == steps ? 0 : next;
+    c.batch = modelBatch;
+    c.order = order;
+    std::ostringstream text;
+    text << rng;
+    c.rng = text.str();
+    writeCheckpoint(checkpointDir, c);
+  };
+  std::ofstream lossLog;
+  if (!opts.lossLog.empty()) {
+    lossLog.open(opts.lossLog);
+    lossLog << "# step loss\n";
+  }
+  double bestMonitored = INFINITY;
+  int64_t epochsWithoutGain = 0;
 
   TrainingHistory history;
   bool stopped = false;
@@ -386,12 +567,15 @@ void runTrain(const TrainOptions &opts) {
       std::cout << "drew the curves to " << opts.plot << "\n" << std::flush;
     }
   };
-  for (int64_t epoch = 0; epoch < epochs && !stopped; ++epoch) {
-    std::shuffle(order.begin(), order.end(), rng);
+  for (int64_t epoch = startEpoch; epoch < epochs && !stopped; ++epoch) {
+    // A run resumed within an epoch goes on in that epoch's order.
+    int64_t first = epoch == startEpoch ? startStep : 0;
+    if (first == 0)
+      std::shuffle(order.begin(), order.end(), rng);
     auto start = std::chrono::steady_clock::now();
     double lossSum = 0, accSum = 0;
     int64_t logEvery = std::max<int64_t>(1, steps / 50);
-    for (int64_t s = 0; s < steps; ++s) {
+    for (int64_t s = first; s < steps; ++s) {
       gather(trainX, order, s * modelBatch, bx);
       gather(trainY, order, s * modelBatch, by);
       StepResult r = trainer.step({{spec.features, bx}, {spec.labels, by}});
@@ -413,6 +597,15 @@ void runTrain(const TrainOptions &opts) {
       }
       lossSum += r.loss;
       accSum += r.accuracy.value_or(0);
+      if (lossLog.is_open()) {
+        char text[64];
+        std::snprintf(text, sizeof text, "%lld %.17g\n",
+                      (long long)trainer.steps(), r.loss);
+        lossLog << text << std::flush;
+      }
+      if (opts.checkpointEvery > 0 &&
+          trainer.steps() % opts.checkpointEvery == 0)
+        writeCheckpointNow(epoch, s + 1);
       if ((s + 1) % logEvery == 0 || s + 1 == steps) {
         history.stepLoss.push_back(r.loss);
         history.stepAt.push_back((double)epoch +
@@ -421,7 +614,10 @@ void runTrain(const TrainOptions &opts) {
       double elapsed = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)
                            .count();
-      double perSecond = (double)(s + 1) * (double)modelBatch / elapsed;
+      // Steps of this epoch run by this process (a resumed run starts
+      // within one).
+      int64_t ran = s + 1 - first;
+      double perSecond = (double)ran * (double)modelBatch / elapsed;
       double left = (double)(steps - s - 1) * (double)modelBatch / perSecond;
       if (terminal) {
         int width = 30, done = (int)((s + 1) * width / steps);
@@ -430,15 +626,14 @@ void runTrain(const TrainOptions &opts) {
                      "ex/s  %s left ",
                      (long long)epoch + 1, (long long)epochs, done,
                      "==============================", width - done, "",
-                     (long long)s + 1, (long long)steps,
-                     lossSum / (double)(s + 1), perSecond,
-                     duration(left).c_str());
+                     (long long)s + 1, (long long)steps, lossSum / (double)ran,
+                     perSecond, duration(left).c_str());
       } else if ((s + 1) % std::max<int64_t>(1, steps / 5) == 0) {
         std::fprintf(stderr,
                      "epoch %lld/%lld: step %lld/%lld, loss %.4f, %.0f ex/s, "
                      "%s left\n",
                      (long long)epoch + 1, (long long)epochs, (long long)s + 1,
-                     (long long)steps, lossSum / (double)(s + 1), perSecond,
+                     (long long)steps, lossSum / (double)ran, perSecond,
                      duration(left).c_str());
       }
       if (gInterrupted) {
@@ -463,16 +658,46 @@ void runTrain(const TrainOptions &opts) {
                                   spec.labels, bx, by, tested);
     history.testLoss.push_back(test.loss);
     history.testAccuracy.push_back(test.accuracy.value_or(0));
-    history.trainAccuracy.push_back(accSum / (double)steps);
-    char line[256];
+    int64_t ran = steps - first;
+    history.trainAccuracy.push_back(accSum / (double)ran);
+    std::string validation;
+    double monitored = lossSum / (double)ran;
+    if (valX.hasStorage()) {
+      int64_t checked = 0;
+      StepResult v = evaluateAll(trainer, valX, valY, spec.features,
+                                 spec.labels, bx, by, checked);
+      char text[96];
+      std::snprintf(text, sizeof text,
+                    ", validation loss %.4f, validation accuracy %.2f%%",
+                    v.loss, 100 * v.accuracy.value_or(0));
+      validation = text;
+      monitored = v.loss;
+    }
+    char line[320];
     std::snprintf(line, sizeof line,
-                  "epoch %lld/%lld: train loss %.4f, test loss %.4f, test "
+                  "epoch %lld/%lld: train loss %.4f%s, test loss %.4f, test "
                   "accuracy %.2f%% (%lld examples), %.1f s, %.0f examples/s\n",
                   (long long)epoch + 1, (long long)epochs,
-                  lossSum / (double)steps, test.loss,
+                  lossSum / (double)ran, validation.c_str(), test.loss,
                   100 * test.accuracy.value_or(0), (long long)tested, seconds,
-                  (double)(steps * modelBatch) / seconds);
+                  (double)(ran * modelBatch) / seconds);
     std::cout << line << std::flush;
+    // --early-stopping: the validation loss (the training loss without a
+    // validation split) must improve within PATIENCE epochs.
+    if (opts.earlyStopping > 0) {
+      if (monitored < bestMonitored) {
+        bestMonitored = monitored;
+        epochsWithoutGain = 0;
+      } else if (++epochsWithoutGain >= opts.earlyStopping &&
+                 epoch + 1 < epochs) {
+        std::cout << "early stopping: the "
+                  << (valX.hasStorage() ? "validation" : "training")
+                  << " loss has not improved for " << epochsWithoutGain
+                  << " epoch" << (epochsWithoutGain == 1 ? "" : "s") << "\n"
+                  << std::flush;
+        break;
+      }
+    }
   }
   sigaction(SIGINT, &previous, nullptr);
   saveOutputs();
@@ -535,6 +760,40 @@ Action addTrainCommand(CLI::App &app) {
       ->type_name("TRAINED");
   app.add_option("--plot", opts->plot, "Draw loss and accuracy curves (SVG)")
       ->type_name("FILE.svg");
+  app.add_option("--validation-split", opts->validationSplit,
+                 "Hold out this fraction of the training examples (the last "
+                 "ones) and evaluate them after every epoch")
+      ->type_name("F")
+      ->check(CLI::Range(0.0, 0.99));
+  app.add_option("--early-stopping", opts->earlyStopping,
+                 "Stop when the validation loss (the training loss without "
+                 "--validation-split) has not improved for N epochs")
+      ->type_name("N")
+      ->check(positiveNumber());
+  app.add_option("--freeze", opts->freeze,
+                 "Keep the parameters whose names this regular expression "
+                 "finds as they are: no gradient is computed for them")
+      ->type_name("REGEX");
+  app.add_option("--init-from", opts->initFrom,
+                 "Start from the parameters of this model that have the same "
+                 "names (and types)")
+      ->type_name("TRAINED");
+  app.add_option("--checkpoint-every", opts->checkpointEvery,
+                 "Write a checkpoint every N steps (see --checkpoint)")
+      ->type_name("N")
+      ->check(positiveNumber());
+  app.add_option("--checkpoint", opts->checkpoint,
+                 "The checkpoint directory (default: MODEL's name + .ckpt)")
+      ->type_name("CKPT");
+  CLI::Option *resume =
+      app.add_option("--resume", opts->resume,
+                     "Go on from a checkpoint: its parameters, optimizer "
+                     "state, step count, epoch and shuffling")
+          ->type_name("CKPT");
+  resume->excludes(app.get_option("--init-from"));
+  app.add_option("--loss-log", opts->lossLog,
+                 "Write every step's loss (all 17 digits) to this file")
+      ->type_name("FILE");
   app.footer("Example:\n  adjoint train examples/fashion_cnn.pbtxt --epochs 1 "
              "-o cnn_trained.pb --plot cnn.svg");
   return [opts] { runTrain(*opts); };

@@ -523,6 +523,30 @@ void Trainer::setParameter(const std::string &name, const Tensor &value) {
   std::memcpy(it->second.bytes(), value.bytes(), value.byteSize());
 }
 
+std::vector<std::string> Trainer::optimizerStateNames() const {
+  std::vector<std::string> names;
+  for (const auto &[name, value] : impl_->state)
+    names.push_back(name);
+  return names;
+}
+
+void Trainer::setOptimizerState(const std::string &name, const Tensor &value) {
+  auto it = impl_->state.find(name);
+  if (it == impl_->state.end())
+    badInput("the training step of ", impl_->model.graph.name(),
+             " has no optimizer state %", name);
+  if (value.type() != it->second.type())
+    badInput("optimizer state %", name, " is ", typeStr(it->second.type()),
+             ", not ", typeStr(value.type()));
+  std::memcpy(it->second.bytes(), value.bytes(), value.byteSize());
+}
+
+void Trainer::setSteps(int64_t steps) {
+  if (steps < 0)
+    badInput("a trainer's step count cannot be negative (", steps, ")");
+  steps_ = steps;
+}
+
 Model Trainer::trainedModel() const {
   const Graph &g = impl_->model.graph;
   Model out;

@@ -102,6 +102,14 @@ public:
   const Tensor &optimizerState(const std::string &name) const;
   /// Replaces parameter `name`'s value (same type; BadInput otherwise).
   void setParameter(const std::string &name, const Tensor &value);
+  /// The names of the optimizer state, sorted.
+  std::vector<std::string> optimizerStateNames() const;
+  /// Replaces optimizer state `name` (same type; BadInput otherwise), as a
+  /// checkpoint is restored.
+  void setOptimizerState(const std::string &name, const Tensor &value);
+  /// Sets the number of steps taken (from which dropout draws its masks),
+  /// as a checkpoint is restored.
+  void setSteps(int64_t steps);
 
   /// The model with every parameter's current value as literal data.
   Model trainedModel() const;

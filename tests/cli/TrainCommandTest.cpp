@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <regex>
+#include <sstream>
 
 using namespace adjoint;
 using namespace adjoint::test;
@@ -492,6 +493,120 @@ TEST(TrainCommand, TrainsOnANpyDirectory) {
   EXPECT_GE(acc.back(), 90.0) << r.out;
   EXPECT_NE(r.out.find("(200 examples)"), std::string::npos) << r.out;
   EXPECT_TRUE(loadModel(trained).training.has_value());
+}
+
+/// The two-class problem of writeTwoClasses in `dir`, and the tiny model.
+std::string twoClassSetup(const TempDir &dir, double lr = 0.5) {
+  std::string model = dir / "tiny.pbtxt";
+  saveModel(tinyClassifier(false, lr), model);
+  writeTwoClasses(dir.path().string(), "", 400, 1);
+  writeTwoClasses(dir.path().string(), "_test", 200, 2);
+  return model;
+}
+
+TEST(TrainCommand, AResumedRunTakesTheStepsOfAnUninterruptedOne) {
+  TempDir dir;
+  std::string model = twoClassSetup(dir, 0.1);
+  // Adam: its moments and step counter must come back too.
+  std::vector<std::string> common = {
+      "train", model,         "--data", dir.path().string(), "--epochs",
+      "2",     "--optimizer", "adam",   "--threads",         "1"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  // 100 steps an epoch: the checkpoint is at step 140, in epoch 2.
+  ProcessResult whole =
+      runCli(with({"--checkpoint-every", "140", "--checkpoint", dir / "ck",
+                   "--loss-log", dir / "whole.txt", "-o", dir / "a.pb"}));
+  ASSERT_EQ(whole.status, 0) << whole.err;
+  ProcessResult rest = runCli(with({"--resume", dir / "ck", "--loss-log",
+                                    dir / "rest.txt", "-o", dir / "b.pb"}));
+  ASSERT_EQ(rest.status, 0) << rest.err;
+  EXPECT_NE(rest.out.find("resuming at epoch 2, step 41 (140 steps taken)"),
+            std::string::npos)
+      << rest.out;
+  std::vector<std::string> a, b;
+  std::istringstream wa(readFile(dir / "whole.txt")),
+      wb(readFile(dir / "rest.txt"));
+  for (std::string line; std::getline(wa, line);)
+    a.push_back(line);
+  for (std::string line; std::getline(wb, line);)
+    b.push_back(line);
+  ASSERT_EQ(a.size(), 201u); // a header and 200 steps
+  ASSERT_EQ(b.size(), 61u);  // steps 141 to 200
+  EXPECT_EQ(b.front(), a.front());
+  for (size_t i = 1; i < b.size(); ++i)
+    EXPECT_EQ(b[i], a[140 + i]) << i; // every digit of every loss
+  EXPECT_EQ(readFile(dir / "a.pb"), readFile(dir / "b.pb"));
+  // A checkpoint of another run's shape is refused.
+  ProcessResult other = runCli(with({"--resume", dir / "ck", "--batch", "8"}));
+  EXPECT_NE(other.status, 0);
+  EXPECT_NE(other.err.find("written by a run of batch 4"), std::string::npos)
+      << other.err;
+}
+
+TEST(TrainCommand, FrozenParametersStayBitIdentical) {
+  TempDir dir;
+  std::string model = twoClassSetup(dir);
+  ProcessResult r =
+      runCli({"train", model, "--data", dir.path().string(), "--epochs", "2",
+              "--freeze", "^w$", "-o", dir / "t.pb"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("freezing 1 parameter: w"), std::string::npos) << r.out;
+  Model before = loadModel(model), after = loadModel(dir / "t.pb");
+  auto param = [](const Model &m, const std::string &name) {
+    return m.graph.findParam(m.graph.findValue(name))->data;
+  };
+  EXPECT_TRUE(param(before, "w").identical(param(after, "w")));
+  EXPECT_FALSE(param(before, "b").identical(param(after, "b")));
+  ProcessResult none = runCli(
+      {"train", model, "--data", dir.path().string(), "--freeze", "conv"});
+  EXPECT_NE(none.err.find("--freeze conv matches none of the parameters of "
+                          "tiny (w, b)"),
+            std::string::npos)
+      << none.err;
+  ProcessResult all =
+      runCli({"train", model, "--data", dir.path().string(), "--freeze", "."});
+  EXPECT_NE(all.err.find("nothing would train"), std::string::npos) << all.err;
+}
+
+TEST(TrainCommand, InitFromTakesTheParametersOfTheSameNames) {
+  TempDir dir;
+  std::string model = twoClassSetup(dir);
+  ProcessResult first = runCli({"train", model, "--data", dir.path().string(),
+                                "--epochs", "3", "-o", dir / "t.pb"});
+  ASSERT_EQ(first.status, 0) << first.err;
+  // Starting from the trained parameters, the first epoch is already good.
+  ProcessResult again =
+      runCli({"train", model, "--data", dir.path().string(), "--epochs", "1",
+              "--init-from", dir / "t.pb", "--lr", "0.001"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.out.find("initialized 2 of the 2 parameters from"),
+            std::string::npos)
+      << again.out;
+  std::vector<double> acc = testAccuracies(again.out);
+  ASSERT_EQ(acc.size(), 1u);
+  EXPECT_GE(acc[0], 90.0) << again.out;
+}
+
+TEST(TrainCommand, ValidationSplitAndEarlyStopping) {
+  TempDir dir;
+  std::string model = twoClassSetup(dir, 1e-9); // nothing improves
+  ProcessResult r =
+      runCli({"train", model, "--data", dir.path().string(), "--epochs", "10",
+              "--validation-split", "0.2", "--early-stopping", "2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("on 320 examples (80 steps"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(", validation loss "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("early stopping: the validation loss has not improved "
+                       "for 2 epochs"),
+            std::string::npos)
+      << r.out;
+  // Stopped before the tenth epoch (when depends on the last digits).
+  EXPECT_LT(testAccuracies(r.out).size(), 10u) << r.out;
 }
 
 } // namespace
