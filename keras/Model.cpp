@@ -6,6 +6,7 @@
 #include "ir/Layers.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
+#include "ir/SymbolicDim.h"
 #include "ir/Verifier.h"
 
 #include <algorithm>
@@ -160,7 +161,7 @@ Graph predictionGraph(const Graph &model, const std::string &output) {
                   node->result()->type())
             ->result();
   }
-  p.addOutput(kOutputName, map.at(out));
+  p.addOutput(output, map.at(out));
   verify(p);
   return p;
 }
@@ -501,6 +502,19 @@ Model::Model(const std::vector<KerasTensor> &inputs, const KerasTensor &output,
 
 const std::string &Model::name() const { return impl_->name; }
 
+std::vector<std::string> Model::inputNames() const {
+  std::vector<std::string> names;
+  for (const auto &[name, type] : impl_->inputTypes())
+    names.push_back(name);
+  if (names.empty() && !impl_->pending.empty())
+    names.push_back("x"); // a Sequential built by its first data
+  return names;
+}
+
+std::vector<std::string> Model::outputNames() const {
+  return {impl_->outputName};
+}
+
 void Model::compile(const CompileOptions &options) {
   std::optional<LossKind> loss = parseLoss(options.loss);
   if (!loss)
@@ -687,19 +701,40 @@ Tensor Model::predict(const std::vector<Tensor> &xs, int batchSize) {
   for (const Layer &l : m.layers)
     for (size_t i = 0; i < l.impl()->weights.size(); ++i)
       feed[l.impl()->weightNames[i]] = l.impl()->weights[i];
+  if (n <= 0)
+    badInput("predict: x has no rows");
+  // A model whose inputs have a static batch (an imported one, say) runs
+  // in batches of that size, the last one padded with zero rows whose
+  // results are dropped.
+  int64_t fixed = 0;
+  for (const TensorInfo &info : m.predictor->inputs())
+    if (info.name == types[0].first && !isSymbolic(info.type.shape[0]))
+      fixed = info.type.shape[0];
+  int64_t chunk = fixed ? fixed : batchSize;
   Tensor result;
-  for (int64_t at = 0; at < n; at += batchSize) {
-    int64_t rows = std::min<int64_t>(batchSize, n - at);
-    for (size_t i = 0; i < xs.size(); ++i)
-      feed[types[i].first] = rowsOf(xs[i], nullptr, at, rows);
+  for (int64_t at = 0; at < n; at += chunk) {
+    int64_t rows = std::min<int64_t>(chunk, n - at);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      adjoint::Tensor &in = feed[types[i].first];
+      if (rows == chunk || !fixed) {
+        copyRows(xs[i], nullptr, at, rows, in);
+        continue;
+      }
+      Shape s = xs[i].shape();
+      s[0] = fixed;
+      in = adjoint::Tensor(TensorType{xs[i].dtype(), s});
+      std::memset(in.bytes(), 0, in.byteSize());
+      size_t row = in.byteSize() / (size_t)fixed;
+      std::memcpy(in.bytes(), xs[i].bytes() + at * row, (size_t)rows * row);
+    }
     adjoint::Tensor out = m.predictor->run(feed).at(m.outputName);
+    size_t row = out.byteSize() / (size_t)out.shape()[0];
     if (!result.hasStorage()) {
       Shape s = out.shape();
       s[0] = n;
       result = adjoint::Tensor(TensorType{out.dtype(), s});
     }
-    size_t row = out.byteSize() / (size_t)rows;
-    std::memcpy(result.bytes() + at * row, out.bytes(), out.byteSize());
+    std::memcpy(result.bytes() + at * row, out.bytes(), (size_t)rows * row);
   }
   return result;
 }

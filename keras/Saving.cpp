@@ -13,10 +13,11 @@ using namespace detail;
 
 namespace {
 
-/// The layer a weight belongs to, by its name: dense_1_kernel -> dense_1;
-/// a recurrent layer's backward direction (lstm_reverse_w) is its layer's.
+/// The layer a weight belongs to, by its name: dense_1_kernel -> dense_1,
+/// fc1.weight -> fc1; a recurrent layer's backward direction
+/// (lstm_reverse_w) is its layer's.
 std::string layerOf(const std::string &weight) {
-  size_t at = weight.rfind('_');
+  size_t at = weight.find_last_of("_.");
   std::string layer = at == std::string::npos ? weight : weight.substr(0, at);
   const std::string reverse = "_reverse";
   if (layer.size() > reverse.size() &&
@@ -35,16 +36,16 @@ std::string typeOf(const std::vector<std::string> &suffixes,
         return true;
     return false;
   };
-  if (has("kernel"))
-    return ranks[0] == 4 ? "Conv2D" : "Dense";
+  if (has("u") && has("bh"))
+    return "Recurrent";
+  if (has("kernel") || has("weight") || has("w"))
+    return ranks[0] == 4 ? "Conv2D" : ranks[0] == 2 ? "Dense" : "Weights";
   if (has("table"))
     return "Embedding";
   if (has("gamma"))
     return "LayerNormalization";
   if (has("wq"))
     return "MultiHeadAttention";
-  if (has("u"))
-    return "Recurrent";
   return "Weights";
 }
 

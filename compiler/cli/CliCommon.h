@@ -65,6 +65,12 @@ Action addTrainCommand(CLI::App &app);
 
 /// `compile MODEL -o OUT.o|OUT.a|OUT.so --header OUT.h [--train] ...`.
 Action addCompileCommand(CLI::App &app);
+/// `evaluate MODEL [--data DATA] [--split test|train] [--batch B]`.
+Action addEvaluateCommand(CLI::App &app);
+/// `predict MODEL -i NAME=FILE.npy... -o OUT.npy [--batch B]`.
+Action addPredictCommand(CLI::App &app);
+/// `summary MODEL`: Keras's table.
+Action addSummaryCommand(CLI::App &app);
 
 /// `m`, or for a model with a symbolic batch and a training spec's batch
 /// size, `m` at that batch: the stages that need a bound batch (the

@@ -75,6 +75,13 @@ int run(int argc, char **argv) {
       cli::addGradCommand);
   add("train", "Train a model on Fashion-MNIST or .npy data",
       cli::addTrainCommand);
+  add("evaluate",
+      "Loss and accuracy of a model over a whole data split, at any batch",
+      cli::addEvaluateCommand);
+  add("predict", "A model's predictions for every row of .npy arrays",
+      cli::addPredictCommand);
+  add("summary", "Print a model as Keras's summary table",
+      cli::addSummaryCommand);
   add("compile",
       "Compile a model ahead of time to an object, archive or shared "
       "library with a C/C++ header",

@@ -406,6 +406,11 @@ public:
   ~Model();
 
   const std::string &name() const;
+  /// The inputs' names, in the order fit, evaluate and predict take a
+  /// vector of arrays (a Sequential's is "x").
+  std::vector<std::string> inputNames() const;
+  /// The output predict returns.
+  std::vector<std::string> outputNames() const;
   void compile(const CompileOptions &options = {});
   /// Trains on x and y: floor(n / batchSize) steps per epoch, in a new
   /// shuffled order each epoch. The first fit after compile starts the
