@@ -68,6 +68,28 @@ Tensor toCategorical(const Tensor &labels, int64_t numClasses) {
 
 } // namespace utils
 
+namespace schedules {
+
+Schedule ExponentialDecay(const ExponentialDecayOptions &o) {
+  Schedule s;
+  s.kind = o.staircase ? "step" : "exponential";
+  s.decaySteps = o.decaySteps;
+  s.rate = o.decayRate;
+  s.warmupSteps = o.warmupSteps;
+  return s;
+}
+
+Schedule CosineDecay(const CosineDecayOptions &o) {
+  Schedule s;
+  s.kind = "cosine";
+  s.decaySteps = o.decaySteps;
+  s.minimum = o.alpha;
+  s.warmupSteps = o.warmupSteps;
+  return s;
+}
+
+} // namespace schedules
+
 namespace optimizers {
 namespace {
 Optimizer named(const char *name, const Settings &s) {
@@ -75,6 +97,7 @@ Optimizer named(const char *name, const Settings &s) {
   o.learningRate = s.learningRate;
   o.momentum = s.momentum;
   o.weightDecay = s.weightDecay;
+  o.schedule = s.schedule;
   return o;
 }
 } // namespace

@@ -1,6 +1,7 @@
 //===- Model.cpp - Keras's Model and Sequential on the Trainer ------------===//
 #include "keras/ModelImpl.h"
 
+#include "compiler/training/Optimizer.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Layers.h"
@@ -78,6 +79,21 @@ std::optional<LossKind> parseLoss(const std::string &name) {
   if (name == "mse" || name == "mean_squared_error")
     return LossKind::Mse;
   return std::nullopt;
+}
+
+LrSchedule lrSchedule(const Schedule &s) {
+  std::optional<LrSchedule::Kind> kind = parseLrScheduleKind(s.kind);
+  if (!kind)
+    badInput("compile: unknown schedule \"", s.kind,
+             "\" (known: constant, step, exponential, cosine)");
+  LrSchedule out;
+  out.kind = *kind;
+  out.warmupSteps = s.warmupSteps;
+  out.decaySteps = s.decaySteps;
+  out.rate = s.rate;
+  out.minimum = s.minimum;
+  withContext("compile: ", [&] { checkLrSchedule(out); });
+  return out;
 }
 
 OptimizerConfig optimizerConfig(const Optimizer &o) {
@@ -361,6 +377,7 @@ Trainer &ModelImpl::trainerFor(int64_t batch) {
     badInput("model ", name, " has no trainable weights");
   TrainerOptions options;
   options.trainable = trainable;
+  options.schedule = schedule;
   auto fresh = std::make_unique<Trainer>(trainingModel(batch, true), options);
   // The layers' weights become the step's parameters, updated in place.
   for (Layer &l : layers)
@@ -536,6 +553,7 @@ void Model::compile(const CompileOptions &options) {
     badInput("compile: model ", impl_->name, " was saved without a loss; ",
              "it can predict, not train");
   impl_->optimizer = optimizerConfig(options.optimizer);
+  impl_->schedule = lrSchedule(options.optimizer.schedule);
   impl_->loss = *loss;
   impl_->accuracy = accuracy;
   impl_->compiled = true;
@@ -601,6 +619,9 @@ History Model::fit(const std::vector<Tensor> &xsIn, const Tensor &yIn,
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     if (o.shuffle)
       std::shuffle(order.begin(), order.end(), m.shuffle);
+    for (const Callback &c : o.callbacks)
+      if (c.onEpochBegin)
+        c.onEpochBegin(*this, epoch);
     if (o.verbose == 1)
       std::printf("Epoch %d/%d\n", epoch + 1, o.epochs);
     auto start = std::chrono::steady_clock::now();
@@ -796,6 +817,25 @@ void Model::setWeights(const std::vector<Tensor> &weights) {
   if (at != weights.size())
     badInput("setWeights: model ", impl_->name, " has ", at, " weights, not ",
              weights.size());
+}
+
+double Model::learningRate() const {
+  if (impl_->trainer)
+    return impl_->trainer->learningRate();
+  double base = resolveOptimizer(impl_->optimizer).lr;
+  return scheduledLr(impl_->schedule, base, 0);
+}
+
+void Model::setLearningRate(double lr) {
+  if (!(lr > 0 && std::isfinite(lr)))
+    badInput("setLearningRate: a learning rate must be positive and finite, "
+             "not ",
+             lr);
+  // The base rate of the optimizer (which a new step takes) and of the
+  // step there is.
+  impl_->optimizer.lr = lr;
+  if (impl_->trainer)
+    impl_->trainer->setLearningRate(lr);
 }
 
 int64_t Model::countParams() const {

@@ -52,6 +52,9 @@ struct ModelImpl {
   bool compiled = false;
   LossKind loss = LossKind::SparseCategorical;
   OptimizerConfig optimizer;
+  /// The learning-rate schedule; the step always takes its rate as an
+  /// input, so that callbacks can change it.
+  LrSchedule schedule;
   bool accuracy = false;
 
   /// The training step, compiled for `trainerBatch` examples with the

@@ -130,7 +130,8 @@ Callback EarlyStopping(const EarlyStoppingOptions &o) {
     std::vector<Tensor> bestWeights;
   };
   auto state = std::make_shared<State>();
-  return {[o, state](Model &model, const EpochLogs &logs, bool &stop) {
+  Callback c;
+  c.onEpochEnd = [o, state](Model &model, const EpochLogs &logs, bool &stop) {
     double v = monitored(logs, o.monitor, "EarlyStopping");
     if (logs.epoch == 0)
       *state = State{};
@@ -149,14 +150,26 @@ Callback EarlyStopping(const EarlyStoppingOptions &o) {
       if (o.restoreBestWeights && !state->bestWeights.empty())
         model.setWeights(state->bestWeights);
     }
-  }};
+  };
+  return c;
+}
+
+Callback LearningRateScheduler(std::function<double(int, double)> schedule) {
+  if (!schedule)
+    badInput("LearningRateScheduler: needs a function");
+  Callback c;
+  c.onEpochBegin = [schedule](Model &model, int epoch) {
+    model.setLearningRate(schedule(epoch, model.learningRate()));
+  };
+  return c;
 }
 
 Callback ModelCheckpoint(const ModelCheckpointOptions &o) {
   if (o.filepath.empty())
     badInput("ModelCheckpoint: needs a filepath");
   auto best = std::make_shared<double>(NAN);
-  return {[o, best](Model &model, const EpochLogs &logs, bool &) {
+  Callback c;
+  c.onEpochEnd = [o, best](Model &model, const EpochLogs &logs, bool &) {
     if (o.saveBestOnly) {
       double v = monitored(logs, o.monitor, "ModelCheckpoint");
       bool better = std::isnan(*best) ||
@@ -169,7 +182,8 @@ Callback ModelCheckpoint(const ModelCheckpointOptions &o) {
     for (size_t at; (at = path.find("{epoch}")) != std::string::npos;)
       path.replace(at, 7, std::to_string(logs.epoch + 1));
     model.save(path);
-  }};
+  };
+  return c;
 }
 
 } // namespace adjoint::keras

@@ -63,6 +63,10 @@ struct TrainOptions {
   // Transfer learning, validation, checkpoints.
   std::string freeze, initFrom, resume, checkpoint, lossLog;
   int64_t checkpointEvery = 0;
+  // The learning-rate schedule (compiler/training/LrSchedule.h).
+  std::string lrSchedule;
+  int64_t warmup = 0, decaySteps = 0;
+  double decayRate = 0, lrMin = 0;
   double validationSplit = 0;
   int64_t earlyStopping = 0;
   // Override or stand in for the model's training spec.
@@ -367,6 +371,30 @@ void runTrain(const TrainOptions &opts) {
              " examples; this one has batch ", modelBatch, " over ", numTrain,
              " (give the same --batch, --limit and --validation-split)");
 
+  if (!opts.lrSchedule.empty() || opts.warmup > 0) {
+    LrSchedule schedule;
+    if (!opts.lrSchedule.empty()) {
+      std::optional<LrSchedule::Kind> kind = parseLrScheduleKind(opts.lrSchedule);
+      if (!kind)
+        badInput("unknown --lr-schedule '", opts.lrSchedule,
+                 "' (accepted: constant, step, exponential, cosine)");
+      schedule.kind = *kind;
+    }
+    schedule.warmupSteps = opts.warmup;
+    // Defaults: step and exponential decay once an epoch (by half, by 0.9),
+    // cosine over the whole run after the warm-up.
+    bool cosine = schedule.kind == LrSchedule::Kind::Cosine;
+    schedule.decaySteps =
+        opts.decaySteps ? opts.decaySteps
+        : cosine ? std::max<int64_t>(1, epochs * steps - opts.warmup)
+                 : steps;
+    schedule.rate = opts.decayRate > 0 ? opts.decayRate
+                    : schedule.kind == LrSchedule::Kind::Step ? 0.5
+                                                              : 0.9;
+    schedule.minimum = opts.lrMin;
+    topts.schedule = schedule;
+  }
+
   auto compileStart = std::chrono::steady_clock::now();
   Trainer trainer(used, topts);
   double compileSeconds = std::chrono::duration<double>(
@@ -584,6 +612,12 @@ void runTrain(const TrainOptions &opts) {
       validation = text;
       monitored = v.loss;
     }
+    if (topts.schedule) {
+      char text[48];
+      std::snprintf(text, sizeof text, ", next lr %.3g",
+                    trainer.learningRate());
+      validation += text;
+    }
     char line[320];
     std::snprintf(line, sizeof line,
                   "epoch %lld/%lld: train loss %.4f%s, test loss %.4f, test "
@@ -702,6 +736,28 @@ Action addTrainCommand(CLI::App &app) {
                      "state, step count, epoch and shuffling")
           ->type_name("CKPT");
   resume->excludes(app.get_option("--init-from"));
+  app.add_option("--lr-schedule", opts->lrSchedule,
+                 "constant, step (x rate every decay), exponential "
+                 "(x rate^(t/decay)) or cosine (to --lr-min over the decay)")
+      ->type_name("KIND");
+  app.add_option("--warmup", opts->warmup,
+                 "Raise the learning rate linearly over the first N steps")
+      ->type_name("N")
+      ->check(positiveNumber());
+  app.add_option("--decay-steps", opts->decaySteps,
+                 "The schedule's decay period in steps (default: an epoch; "
+                 "cosine: the whole run after the warm-up)")
+      ->type_name("N")
+      ->check(positiveNumber());
+  app.add_option("--decay-rate", opts->decayRate,
+                 "The factor of step and exponential decay (default 0.5 and "
+                 "0.9)")
+      ->type_name("F")
+      ->check(CLI::Range(1e-12, 1.0));
+  app.add_option("--lr-min", opts->lrMin,
+                 "Cosine decay's floor, a fraction of the learning rate")
+      ->type_name("F")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--loss-log", opts->lossLog,
                  "Write every step's loss (all 17 digits) to this file")
       ->type_name("FILE");

@@ -89,13 +89,23 @@ Value *appendStepIncrement(Builder &b, Value *step) {
 
 ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
                          Value *grad, std::vector<Value *> state, Value *step,
-                         Value *apply) {
+                         Value *apply, Value *lr) {
   checkUpdate(spec, param, grad, state, step);
+  if (lr && (!isFloat(lr->type().dtype) || lr->type().rank() != 0))
+    badInput("update of %", param->name(),
+             ": the learning rate must be a float scalar, not ",
+             typeStr(lr->type()));
   if (apply && apply->type() != TensorType{DType::Bool, {}})
     badInput("update of %", param->name(), ": the guard must be bool[], not ",
              typeStr(apply->type()));
   DType dt = param->type().dtype;
   auto k = [&](double v) { return b.scalar(dt, v); };
+  // The learning rate: the spec's constant, or the scheduled input.
+  Value *rate = lr ? (lr->type().dtype == dt ? lr : b.cast(lr, dt)) : nullptr;
+  auto lrTimes = [&](double factor) {
+    return rate ? (factor == 1 ? rate : b.mul(rate, k(factor)))
+                : k(spec.lr * factor);
+  };
   // `updated` where `apply` holds, else `old`.
   auto guard = [&](Value *updated, Value *old) {
     return apply ? b.select(apply, updated, old) : updated;
@@ -108,12 +118,12 @@ ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
   switch (spec.kind) {
   case OptimizerKind::Sgd:
     // p <- p - lr*g
-    return {guard(b.sub(p, b.mul(k(spec.lr), g)), param), {}};
+    return {guard(b.sub(p, b.mul(lrTimes(1), g)), param), {}};
   case OptimizerKind::Momentum: {
     // buf <- mu*buf + g; p <- p - lr*(nesterov ? g + mu*buf : buf)
     Value *buf = guard(b.add(b.mul(k(spec.momentum), state[0]), g), state[0]);
     Value *dir = spec.nesterov ? b.add(g, b.mul(k(spec.momentum), buf)) : buf;
-    return {guard(b.sub(p, b.mul(k(spec.lr), dir)), param), {buf}};
+    return {guard(b.sub(p, b.mul(lrTimes(1), dir)), param), {buf}};
   }
   case OptimizerKind::Adam:
   case OptimizerKind::AdamW: {
@@ -132,13 +142,13 @@ ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
     Value *t = b.cast(appendStepIncrement(b, step), dt);
     Value *c1 = b.sub(k(1), b.pow(k(spec.beta1), t));
     Value *c2 = b.sub(k(1), b.pow(k(spec.beta2), t));
-    Value *stepSize = b.div(k(spec.lr), c1);
+    Value *stepSize = b.div(lrTimes(1), c1);
     Value *inverseRoot = b.div(k(1), b.sqrt(c2));
     Value *denom = b.add(b.mul(b.sqrt(v), inverseRoot), k(spec.epsilon));
     Value *delta = b.mul(stepSize, b.div(m, denom));
     // Decoupled decay: p <- p - lr*wd*p before the Adam step.
     if (spec.kind == OptimizerKind::AdamW && spec.weightDecay != 0)
-      p = b.sub(p, b.mul(k(spec.lr * spec.weightDecay), p));
+      p = b.sub(p, b.mul(lrTimes(spec.weightDecay), p));
     return {guard(b.sub(p, delta), param), {m, v}};
   }
   }

@@ -84,9 +84,11 @@ struct ParamUpdate {
 /// values where it is false: each new state value is selected before the
 /// parameter's update reads it, so the update stays one chain that fuses
 /// into one loop. Throws BadInput for arguments whose types do not fit.
+/// `lr`, when given (a float scalar, a graph input of a schedule), is the
+/// learning rate in place of spec.lr.
 ParamUpdate appendUpdate(Builder &b, const OptimizerSpec &spec, Value *param,
                          Value *grad, std::vector<Value *> state, Value *step,
-                         Value *apply = nullptr);
+                         Value *apply = nullptr, Value *lr = nullptr);
 
 /// Appends step + 1: the counter after this step. Build it once per step.
 Value *appendStepIncrement(Builder &b, Value *step);

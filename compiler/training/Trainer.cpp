@@ -28,6 +28,8 @@ namespace {
 
 /// Names in the step graph.
 constexpr const char *kStepCounter = "optimizer.step";
+/// The scheduled learning rate, an f64 scalar input of the step.
+constexpr const char *kLrInput = "optimizer.lr";
 std::string stateName(const std::string &param, const std::string &suffix) {
   return "optimizer." + param + "." + suffix;
 }
@@ -140,6 +142,10 @@ struct Trainer::Impl {
   /// Where the step's argument list holds dropout's step input, if the
   /// model has one.
   std::optional<size_t> stepCounterIn;
+  /// The schedule, its base rate and the step's input of the rate.
+  std::optional<LrSchedule> schedule;
+  double baseLr = 0;
+  std::optional<size_t> lrIn;
   /// Evaluations of batches of other sizes (the last partial batch of a
   /// test split): the evaluation graph re-batched, compiled on first use.
   struct SizedEval {
@@ -221,6 +227,11 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
   m.model.training = model.training;
 
   OptimizerSpec opt = resolveOptimizer(spec_.optimizer);
+  m.baseLr = opt.lr;
+  if (options.schedule) {
+    checkLrSchedule(*options.schedule);
+    m.schedule = options.schedule;
+  }
   std::vector<std::pair<std::string, std::string>> inPlace;
 
   // The step: forward, loss, backward, update.
@@ -271,6 +282,8 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
       step = b.input(kStepCounter, stepCounterType());
       m.state[kStepCounter] = Tensor(stepCounterType());
     }
+    Value *lrIn =
+        m.schedule ? b.input(kLrInput, TensorType{DType::F64, {}}) : nullptr;
     for (size_t i = 0; i < wrt.size(); ++i) {
       const std::string &name = m.trainable[i];
       std::vector<Value *> state;
@@ -283,7 +296,7 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
         m.state[sname] = init;
       }
       ParamUpdate up =
-          appendUpdate(b, opt, wrt[i], grads[i], state, step, finite);
+          appendUpdate(b, opt, wrt[i], grads[i], state, step, finite, lrIn);
       b.output(updateName(name), up.param);
       inPlace.push_back({updateName(name), name});
       for (size_t s = 0; s < state.size(); ++s) {
@@ -349,6 +362,12 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
         // Dropout's step: the number of steps taken, set before each.
         m.stepCounterIn = in.size();
         in.push_back(Tensor::scalar(DType::I64, 0));
+        continue;
+      }
+      if (isStep && m.schedule && info.name == kLrInput) {
+        // The scheduled learning rate, set before each step.
+        m.lrIn = in.size();
+        in.push_back(Tensor::scalar(DType::F64, m.baseLr));
         continue;
       }
       if (it == m.buffers.end()) {
@@ -438,6 +457,8 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   bindBatch(batch, m.stepBatch, m.stepIn, m.model.graph);
   if (m.stepCounterIn)
     m.stepIn[*m.stepCounterIn].data<int64_t>()[0] = steps_;
+  if (m.lrIn)
+    m.stepIn[*m.lrIn].data<double>()[0] = learningRate();
   m.stepExe->run(m.stepIn, m.stepOut);
   ++steps_;
   return resultOf(m.stepOut, m.hasAccuracy);
@@ -539,6 +560,21 @@ void Trainer::setOptimizerState(const std::string &name, const Tensor &value) {
     badInput("optimizer state %", name, " is ", typeStr(it->second.type()),
              ", not ", typeStr(value.type()));
   std::memcpy(it->second.bytes(), value.bytes(), value.byteSize());
+}
+
+double Trainer::learningRate() const {
+  const Impl &m = *impl_;
+  return m.schedule ? scheduledLr(*m.schedule, m.baseLr, steps_) : m.baseLr;
+}
+
+void Trainer::setLearningRate(double lr) {
+  if (!impl_->schedule)
+    badInput("the training step of ", impl_->model.graph.name(),
+             " has its learning rate compiled in: give TrainerOptions a "
+             "schedule to change it");
+  if (!(lr > 0 && std::isfinite(lr)))
+    badInput("a learning rate must be positive and finite, not ", lr);
+  impl_->baseLr = lr;
 }
 
 void Trainer::setSteps(int64_t steps) {

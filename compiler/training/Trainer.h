@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "compiler/training/LrSchedule.h"
 #include "ir/Model.h"
 #include "ir/Tensor.h"
 
@@ -48,6 +49,10 @@ struct TrainerOptions {
   bool fuse = true;
   /// Time each kernel of the step (CompileOptions::profile).
   bool profile = false;
+  /// A learning-rate schedule (compiler/training/LrSchedule.h): the step
+  /// then takes its rate as an input, set before each step from the count
+  /// of steps taken, and setLearningRate() can change the base rate.
+  std::optional<LrSchedule> schedule;
   /// Compile the step and the evaluation. Off, the Trainer only builds
   /// their graphs (stepGraph(), stepInPlace(), the initial optimizer state),
   /// for dumps and ahead-of-time compilation; step() and evaluate() then
@@ -110,6 +115,12 @@ public:
   /// Sets the number of steps taken (from which dropout draws its masks),
   /// as a checkpoint is restored.
   void setSteps(int64_t steps);
+  /// The learning rate the next step uses (scheduled, with a schedule).
+  double learningRate() const;
+  /// Sets the base learning rate (the schedule's lr); BadInput without a
+  /// schedule (the rate is then compiled in) or for a rate that is not
+  /// positive and finite.
+  void setLearningRate(double lr);
 
   /// The model with every parameter's current value as literal data.
   Model trainedModel() const;

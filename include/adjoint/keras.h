@@ -309,6 +309,35 @@ public:
   Concatenate(const ConcatenateOptions &options = {});
 };
 
+/// How the learning rate lr changes with the steps taken t: a linear
+/// warm-up over warmupSteps, then with u = t - warmupSteps and D =
+/// decaySteps: "constant"; "step", lr * rate^floor(u / D); "exponential",
+/// lr * rate^(u / D); "cosine", from lr down to minimum * lr over D steps.
+struct Schedule {
+  std::string kind = "constant";
+  int64_t warmupSteps = 0;
+  int64_t decaySteps = 1;
+  double rate = 0.1;
+  double minimum = 0;
+};
+namespace schedules {
+struct ExponentialDecayOptions {
+  int64_t decaySteps = 1000;
+  double decayRate = 0.96;
+  bool staircase = false; ///< decay by whole periods ("step")
+  int64_t warmupSteps = 0;
+};
+/// Keras's ExponentialDecay: lr * decayRate^(t / decaySteps).
+Schedule ExponentialDecay(const ExponentialDecayOptions &options = {});
+struct CosineDecayOptions {
+  int64_t decaySteps = 1000;
+  double alpha = 0; ///< the floor, a fraction of lr
+  int64_t warmupSteps = 0;
+};
+/// Keras's CosineDecay (with its warm-up).
+Schedule CosineDecay(const CosineDecayOptions &options = {});
+} // namespace schedules
+
 /// An optimizer by name ("sgd", "momentum", "adam", "adamw") with Adjoint's
 /// defaults (docs/model-format.md), or with settings.
 struct Optimizer {
@@ -319,12 +348,14 @@ struct Optimizer {
   double learningRate = 0; ///< 0: the optimizer's default
   double momentum = 0;     ///< momentum: 0 gives 0.9
   double weightDecay = -1; ///< -1: the default (0, and 0.01 for adamw)
+  Schedule schedule;
 };
 namespace optimizers {
 struct Settings {
   double learningRate = 0;
   double momentum = 0;
   double weightDecay = -1;
+  Schedule schedule;
 };
 Optimizer SGD(const Settings &settings = {});
 Optimizer Momentum(const Settings &settings = {});
@@ -354,9 +385,10 @@ struct EpochLogs {
   std::map<std::string, double> values;
 };
 class Model;
-/// Called after each epoch; `stop` set true ends the fit.
+/// Called after each epoch (`stop` set true ends the fit) and before each.
 struct Callback {
   std::function<void(Model &, const EpochLogs &, bool &stop)> onEpochEnd;
+  std::function<void(Model &, int epoch)> onEpochBegin;
 };
 struct EarlyStoppingOptions {
   std::string monitor = "val_loss";
@@ -375,6 +407,9 @@ struct ModelCheckpointOptions {
 /// Saves the model (Model::save) after every epoch, or when `monitor`
 /// improved.
 Callback ModelCheckpoint(const ModelCheckpointOptions &options);
+/// Before each epoch (from 0), sets the learning rate to
+/// schedule(epoch, the current rate), as Keras's callback does.
+Callback LearningRateScheduler(std::function<double(int, double)> schedule);
 
 struct FitOptions {
   int epochs = 1;
@@ -440,6 +475,10 @@ public:
   std::vector<Tensor> getWeights() const;
   void setWeights(const std::vector<Tensor> &weights);
   int64_t countParams() const;
+  /// The learning rate of the next step (scheduled), and the base rate the
+  /// schedule scales (effective from the next step).
+  double learningRate() const;
+  void setLearningRate(double lr);
 
 protected:
   Model();

@@ -253,3 +253,64 @@ TEST(Trainer, ReportsBadRequests) {
 }
 
 } // namespace
+
+TEST(LrSchedule, EachKindByItsFormula) {
+  LrSchedule s;
+  s.warmupSteps = 4;
+  s.decaySteps = 10;
+  s.rate = 0.5;
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 0), 0.2); // warm-up: (t + 1) / 4
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 3), 0.8);
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 100), 0.8); // constant
+  s.kind = LrSchedule::Kind::Step;
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 13), 0.8);  // u = 9
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 14), 0.4);  // u = 10
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 24), 0.2);  // u = 20
+  s.kind = LrSchedule::Kind::Exponential;
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 9), 0.8 * std::pow(0.5, 0.5));
+  s.kind = LrSchedule::Kind::Cosine;
+  s.minimum = 0.25;
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 4), 0.8);
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 9), 0.8 * (0.25 + 0.75 * 0.5));
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 14), 0.2);
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 1000), 0.2);
+  s.rate = 0;
+  EXPECT_THROW(checkLrSchedule(s), Error);
+}
+
+TEST(LrSchedule, AScheduledStepIsTheStepAtThatRateBitForBit) {
+  // SGD at 0.1 with a warm-up of 4 steps takes a first step at 0.025: the
+  // same bits as an SGD of 0.025 without a schedule. Then a constant rate
+  // given as an input gives the bits of the rate compiled in.
+  Model scheduled = tinyClassifier(OptimizerKind::Sgd);
+  TrainerOptions withWarmup;
+  withWarmup.threads = 1;
+  withWarmup.schedule = LrSchedule{};
+  withWarmup.schedule->warmupSteps = 4;
+  Trainer a(scheduled, withWarmup);
+  EXPECT_DOUBLE_EQ(a.learningRate(), 0.025);
+  Model slow = tinyClassifier(OptimizerKind::Sgd);
+  slow.training->optimizer->lr = 0.025;
+  TrainerOptions plain;
+  plain.threads = 1;
+  Trainer b(slow, plain);
+  a.step(batch(1));
+  b.step(batch(1));
+  EXPECT_TRUE(a.parameter("w1").identical(b.parameter("w1")));
+  EXPECT_DOUBLE_EQ(a.learningRate(), 0.05);
+  EXPECT_THROW(b.setLearningRate(0.5), Error); // compiled in
+
+  TrainerOptions constant;
+  constant.threads = 1;
+  constant.schedule = LrSchedule{};
+  Trainer c(tinyClassifier(OptimizerKind::Adam), constant);
+  Trainer d(tinyClassifier(OptimizerKind::Adam), plain);
+  for (uint64_t i = 0; i < 3; ++i) {
+    c.step(batch(i));
+    d.step(batch(i));
+  }
+  EXPECT_TRUE(c.parameter("w2").identical(d.parameter("w2")));
+  c.setLearningRate(0.5);
+  EXPECT_DOUBLE_EQ(c.learningRate(), 0.5);
+  EXPECT_THROW(c.setLearningRate(-1), Error);
+}

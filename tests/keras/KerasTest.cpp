@@ -272,3 +272,32 @@ TEST(Keras, WrongCallsAreErrorsThatSayWhat) {
       message([&] { K::loadModel(tempPath("missing.pb")); }).find("missing.pb"),
       std::string::npos);
 }
+
+TEST(Keras, SchedulesAndTheLearningRateScheduler) {
+  auto [x, y] = blobs(64, {4}, 2, 9);
+  K::Sequential model;
+  model.add(K::Dense({.units = 2, .inputDim = 4}));
+  model.compile({.optimizer = K::optimizers::SGD(
+                     {.learningRate = 0.1,
+                      .schedule = K::schedules::ExponentialDecay(
+                          {.decaySteps = 1, .decayRate = 0.5})})});
+  EXPECT_DOUBLE_EQ(model.learningRate(), 0.1);
+  model.fit(x, y, {.epochs = 1, .batchSize = 16, .verbose = 0}); // 4 steps
+  EXPECT_DOUBLE_EQ(model.learningRate(), 0.1 * std::pow(0.5, 4));
+
+  K::Sequential other;
+  other.add(K::Dense({.units = 2, .inputDim = 4}));
+  other.compile({.optimizer = K::optimizers::SGD({.learningRate = 0.1})});
+  std::vector<double> seen;
+  other.fit(x, y,
+            {.epochs = 3,
+             .batchSize = 16,
+             .verbose = 0,
+             .callbacks = {K::LearningRateScheduler([&](int epoch, double lr) {
+               seen.push_back(lr);
+               return epoch == 0 ? lr : lr / 2;
+             })}});
+  EXPECT_EQ(seen, (std::vector<double>{0.1, 0.1, 0.05}));
+  EXPECT_DOUBLE_EQ(other.learningRate(), 0.025);
+  EXPECT_THROW(other.setLearningRate(0), adjoint::Error);
+}
