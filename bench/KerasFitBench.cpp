@@ -4,8 +4,8 @@
 // 64 relu and Dense 10 softmax, Adam, batches of 32) trained by
 // Model::fit, and the same model, saved and loaded, trained by the loop
 // `adjoint train` runs (shuffled rows copied into one batch, Trainer::step).
-// Rounds alternate the two; each figure is the median over rounds of the
-// time per step of one epoch. Prints the ratio fit / loop (1.00: no cost).
+// Rounds alternate the two (A B B A); each figure is the median over rounds of
+// the time per step of one epoch. Prints the ratio fit / loop (1.00: no cost).
 //
 //   build/bench/adjoint_keras_fit_bench [ROUNDS]
 //
@@ -87,9 +87,15 @@ int main(int argc, char **argv) {
     return seconds(start) / (double)steps;
   };
   std::vector<double> fit, loop;
+  // A B B A: neither always runs first.
   for (int r = 0; r < rounds; ++r) {
-    fit.push_back(fitEpoch());
-    loop.push_back(loopEpoch());
+    if (r % 2 == 0) {
+      fit.push_back(fitEpoch());
+      loop.push_back(loopEpoch());
+    } else {
+      loop.push_back(loopEpoch());
+      fit.push_back(fitEpoch());
+    }
   }
   double f = median(fit), l = median(loop);
   std::printf("Keras fit: %.1f us/step, Trainer loop: %.1f us/step, "

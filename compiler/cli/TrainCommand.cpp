@@ -374,7 +374,8 @@ void runTrain(const TrainOptions &opts) {
   if (!opts.lrSchedule.empty() || opts.warmup > 0) {
     LrSchedule schedule;
     if (!opts.lrSchedule.empty()) {
-      std::optional<LrSchedule::Kind> kind = parseLrScheduleKind(opts.lrSchedule);
+      std::optional<LrSchedule::Kind> kind =
+          parseLrScheduleKind(opts.lrSchedule);
       if (!kind)
         badInput("unknown --lr-schedule '", opts.lrSchedule,
                  "' (accepted: constant, step, exponential, cosine)");
@@ -386,9 +387,9 @@ void runTrain(const TrainOptions &opts) {
     bool cosine = schedule.kind == LrSchedule::Kind::Cosine;
     schedule.decaySteps =
         opts.decaySteps ? opts.decaySteps
-        : cosine ? std::max<int64_t>(1, epochs * steps - opts.warmup)
-                 : steps;
-    schedule.rate = opts.decayRate > 0 ? opts.decayRate
+        : cosine        ? std::max<int64_t>(1, epochs * steps - opts.warmup)
+                        : steps;
+    schedule.rate = opts.decayRate > 0                        ? opts.decayRate
                     : schedule.kind == LrSchedule::Kind::Step ? 0.5
                                                               : 0.9;
     schedule.minimum = opts.lrMin;

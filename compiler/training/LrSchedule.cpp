@@ -21,10 +21,9 @@ double scheduledLr(const LrSchedule &s, double lr, int64_t t) {
   case LrSchedule::Kind::Exponential:
     return lr * std::pow(s.rate, u / d);
   case LrSchedule::Kind::Cosine:
-    return lr * (s.minimum + (1 - s.minimum) *
-                                 (1 + std::cos(std::numbers::pi *
-                                               std::min(u, d) / d)) /
-                                 2);
+    return lr * (s.minimum +
+                 (1 - s.minimum) *
+                     (1 + std::cos(std::numbers::pi * std::min(u, d) / d)) / 2);
   }
   return lr;
 }

@@ -1,4 +1,5 @@
-//===- LrSchedule.h - The learning rate as a function of the step -*- C++ -*-===//
+//===- LrSchedule.h - The learning rate as a function of the step -*- C++
+//-*-===//
 //
 // A schedule scales an optimizer's learning rate lr with the number of
 // steps taken t (from 0): first a linear warm-up, then a decay,

@@ -146,6 +146,7 @@ struct Trainer::Impl {
   std::optional<LrSchedule> schedule;
   double baseLr = 0;
   std::optional<size_t> lrIn;
+  DType lrType = DType::F64;
   /// Evaluations of batches of other sizes (the last partial batch of a
   /// test split): the evaluation graph re-batched, compiled on first use.
   struct SizedEval {
@@ -282,8 +283,13 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
       step = b.input(kStepCounter, stepCounterType());
       m.state[kStepCounter] = Tensor(stepCounterType());
     }
-    Value *lrIn =
-        m.schedule ? b.input(kLrInput, TensorType{DType::F64, {}}) : nullptr;
+    // The scheduled rate, in the parameters' float type (as a rate
+    // compiled in is): no conversion runs in the step.
+    Value *lrIn = nullptr;
+    if (m.schedule && !wrt.empty()) {
+      m.lrType = wrt[0]->type().dtype;
+      lrIn = b.input(kLrInput, TensorType{m.lrType, {}});
+    }
     for (size_t i = 0; i < wrt.size(); ++i) {
       const std::string &name = m.trainable[i];
       std::vector<Value *> state;
@@ -367,7 +373,7 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
       if (isStep && m.schedule && info.name == kLrInput) {
         // The scheduled learning rate, set before each step.
         m.lrIn = in.size();
-        in.push_back(Tensor::scalar(DType::F64, m.baseLr));
+        in.push_back(Tensor::scalar(m.lrType, m.baseLr));
         continue;
       }
       if (it == m.buffers.end()) {
@@ -458,7 +464,7 @@ StepResult Trainer::step(const std::map<std::string, Tensor> &batch) {
   if (m.stepCounterIn)
     m.stepIn[*m.stepCounterIn].data<int64_t>()[0] = steps_;
   if (m.lrIn)
-    m.stepIn[*m.lrIn].data<double>()[0] = learningRate();
+    m.stepIn[*m.lrIn].setElementFromDouble(0, learningRate());
   m.stepExe->run(m.stepIn, m.stepOut);
   ++steps_;
   return resultOf(m.stepOut, m.hasAccuracy);

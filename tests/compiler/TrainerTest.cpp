@@ -263,9 +263,9 @@ TEST(LrSchedule, EachKindByItsFormula) {
   EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 3), 0.8);
   EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 100), 0.8); // constant
   s.kind = LrSchedule::Kind::Step;
-  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 13), 0.8);  // u = 9
-  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 14), 0.4);  // u = 10
-  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 24), 0.2);  // u = 20
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 13), 0.8); // u = 9
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 14), 0.4); // u = 10
+  EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 24), 0.2); // u = 20
   s.kind = LrSchedule::Kind::Exponential;
   EXPECT_DOUBLE_EQ(scheduledLr(s, 0.8, 9), 0.8 * std::pow(0.5, 0.5));
   s.kind = LrSchedule::Kind::Cosine;
