@@ -54,7 +54,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/include/adjoint/jit.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/adjoint)
 set(ADJOINT_API_HEADERS
   compiler/Executable.h compiler/autodiff/Grad.h
-  compiler/onnx/OnnxImporter.h compiler/training/Dataset.h
+  compiler/onnx/OnnxImporter.h compiler/training/Checkpoint.h
+  compiler/training/Dataset.h compiler/training/LrSchedule.h
   compiler/training/Optimizer.h compiler/training/Trainer.h
   ir/Attribute.h ir/Builder.h ir/DType.h ir/Error.h ir/Graph.h
   ir/Initializer.h ir/Interpreter.h ir/Layers.h ir/Losses.h ir/Model.h

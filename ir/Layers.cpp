@@ -218,4 +218,93 @@ Graph withoutDropout(const Graph &g) {
   return out;
 }
 
+Value *trainingFlag(Builder &b) {
+  Graph &g = b.graph();
+  TensorType type{DType::Bool, {}};
+  if (Value *v = g.findValue(kTrainingInput)) {
+    if (v->kind() != ValueKind::Input || v->type() != type)
+      badInput("the graph's value %", kTrainingInput, " (", typeStr(v->type()),
+               ") is not the training input, a bool[] "
+               "input");
+    return v;
+  }
+  return b.input(kTrainingInput, type);
+}
+
+Graph withTrainingFlag(const Graph &g, bool training) {
+  const Value *flag = g.findValue(kTrainingInput);
+  if (!flag || flag->kind() != ValueKind::Input)
+    return copyGraph(g);
+  Graph out(g.name());
+  ValueMap map;
+  for (const Value *v : g.inputs())
+    if (v != flag)
+      map[v] = out.addInput(v->name(), v->type());
+  for (const Param &p : g.params()) {
+    map[p.value] = out.addParam(p.value->name(), p.data.clone());
+    out.params().back().init = p.init;
+  }
+  Builder b(out);
+  map[flag] =
+      b.constant(Tensor::scalar(DType::Bool, training ? 1 : 0), kTrainingInput);
+  for (const auto &n : g.nodes()) {
+    std::vector<Value *> operands;
+    for (const Value *v : n->operands())
+      operands.push_back(map.at(v));
+    map[n->result()] = out.addNode(n->op(), std::move(operands), n->attrs(),
+                                   n->result()->name(), n->result()->type())
+                           ->result();
+  }
+  for (const Output &o : g.outputs())
+    out.addOutput(o.name, map.at(o.value));
+  return out;
+}
+
+Graph forInference(const Graph &g) {
+  return withTrainingFlag(withoutDropout(g), false);
+}
+
+Value *batchNorm(Builder &b, Value *x, const std::string &prefix,
+                 double momentum, double epsilon) {
+  const TensorType &t = x->type();
+  if (!isFloat(t.dtype) || t.rank() < 2 || isSymbolic(t.shape.back()))
+    badInput("batchNorm ", prefix, ": needs a float x [..., channels], not ",
+             typeStr(t));
+  if (!(momentum >= 0 && momentum < 1) || !(epsilon > 0))
+    badInput("batchNorm ", prefix, ": momentum ", momentum,
+             " must be in [0, 1) and epsilon ", epsilon, " positive");
+  int64_t c = t.shape.back();
+  TensorType channels{t.dtype, {c}};
+  Value *gamma = b.param(prefix + "_gamma", channels, onesInit());
+  Value *beta = b.param(prefix + "_beta", channels, zerosInit());
+  Value *movingMean = b.param(prefix + "_moving_mean", channels, zerosInit());
+  Value *movingVar = b.param(prefix + "_moving_variance", channels, onesInit());
+  std::vector<int64_t> axes;
+  for (int64_t a = 0; a + 1 < (int64_t)t.rank(); ++a)
+    axes.push_back(a);
+  Value *mean = b.reduceMean(x, axes);
+  Value *centered = b.sub(x, mean);
+  Value *var = b.reduceMean(b.mul(centered, centered), axes);
+  auto k = [&](double v) { return b.scalar(t.dtype, v); };
+  auto normalize = [&](Value *m, Value *v) {
+    Value *scale = b.div(gamma, b.sqrt(b.add(v, k(epsilon))));
+    return b.add(b.mul(b.sub(x, m), scale), beta);
+  };
+  Value *y = b.select(trainingFlag(b), normalize(mean, var),
+                      normalize(movingMean, movingVar));
+  // The moving statistics after this step; no gradient flows into them.
+  auto next = [&](Value *moving, Value *batch) {
+    return b.add(b.mul(k(momentum), moving),
+                 b.mul(k(1 - momentum), b.stopGradient(batch)));
+  };
+  b.output(prefix + "_moving_mean_next", next(movingMean, mean));
+  b.output(prefix + "_moving_variance_next", next(movingVar, var));
+  return y;
+}
+
+std::vector<StateUpdate> batchNormStateUpdates(const std::string &prefix) {
+  return {{prefix + "_moving_mean", prefix + "_moving_mean_next"},
+          {prefix + "_moving_variance", prefix + "_moving_variance_next"}};
+}
+
 } // namespace adjoint

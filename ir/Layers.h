@@ -20,6 +20,7 @@
 #pragma once
 
 #include "ir/Builder.h"
+#include "ir/TrainingSpec.h"
 
 #include <string>
 
@@ -80,6 +81,38 @@ Value *dropout(Builder &b, Value *x, double rate, uint64_t seed);
 /// `g` for inference: every dropout node is the identity (its x), and the
 /// step input, when nothing else reads it, is dropped.
 Graph withoutDropout(const Graph &g);
+
+/// The name of the graph input that says whether the graph runs a training
+/// step (true) or an evaluation or inference (false): batch normalization
+/// reads it. The Trainer binds it (withTrainingFlag); so does forInference.
+inline constexpr const char *kTrainingInput = "training";
+
+/// The graph's training input (bool[], named kTrainingInput), added when
+/// missing. Throws BadInput if a value of another kind or type has that
+/// name.
+Value *trainingFlag(Builder &b);
+
+/// `g` with its training input, if any, replaced by the constant
+/// `training` (so that the simplifications fold what depends on it).
+Graph withTrainingFlag(const Graph &g, bool training);
+
+/// `g` for inference: withoutDropout, and the training input false.
+Graph forInference(const Graph &g);
+
+/// Batch normalization of x [..., C] over every axis but the last (Keras's
+/// BatchNormalization(axis=-1)): in a training step, with the batch's mean
+/// and (biased) variance; otherwise with the moving ones. Parameters
+/// PREFIX_gamma (ones) and PREFIX_beta (zeros) train; PREFIX_moving_mean
+/// (zeros) and PREFIX_moving_variance (ones) are state, whose next values,
+/// momentum * moving + (1 - momentum) * batch, are the outputs
+/// PREFIX_moving_mean_next and PREFIX_moving_variance_next; the caller
+/// names them in the training spec's state updates (see
+/// batchNormStateUpdates).
+Value *batchNorm(Builder &b, Value *x, const std::string &prefix,
+                 double momentum = 0.99, double epsilon = 1e-3);
+
+/// The state updates a batchNorm of `prefix` needs in the training spec.
+std::vector<StateUpdate> batchNormStateUpdates(const std::string &prefix);
 
 /// A Transformer encoder layer's choices; the defaults are PyTorch's
 /// TransformerEncoderLayer's but for GELU.

@@ -210,6 +210,13 @@ void printTraining(std::string &out, const TrainingSpec &t) {
         std::pair{"predictions", &t.predictions}})
     if (!value->empty())
       out += strCat(", ", name, " = ", quoteString(*value));
+  if (!t.stateUpdates.empty()) {
+    out += ", state_updates = [";
+    for (size_t i = 0; i < t.stateUpdates.size(); ++i)
+      out += strCat(i ? ", " : "", quoteString(t.stateUpdates[i].param), ": ",
+                    quoteString(t.stateUpdates[i].output));
+    out += "]";
+  }
   out += " }\n";
 }
 

@@ -70,8 +70,8 @@ TrainingSpec parseTrainingBlock(TokenCursor &c, const Graph &g) {
   const Token &keyword = c.next(); // 'training'
   const Token &open = c.expect(TokenKind::LBrace, "'{' after 'training'");
   static constexpr std::string_view kFields[] = {
-      "loss",     "optimizer", "batch_size", "epochs",
-      "features", "labels",    "predictions"};
+      "loss",     "optimizer", "batch_size",  "epochs",
+      "features", "labels",    "predictions", "state_updates"};
   TrainingSpec spec;
   std::vector<std::string> seen;
   if (!c.at(TokenKind::RBrace)) {
@@ -88,6 +88,20 @@ TrainingSpec parseTrainingBlock(TokenCursor &c, const Graph &g) {
       c.expect(TokenKind::Equals, strCat("'=' after '", field, "'"));
       if (field == "optimizer") {
         spec.optimizer = parseOptimizer(c);
+      } else if (field == "state_updates") {
+        // ["param": "output", ...]
+        c.expect(TokenKind::LBracket, "'[' after 'state_updates ='");
+        if (!c.at(TokenKind::RBracket)) {
+          do {
+            const Token &p =
+                c.expect(TokenKind::String, "a parameter's name in quotes");
+            c.expect(TokenKind::Colon, "':' after the parameter");
+            const Token &o =
+                c.expect(TokenKind::String, "an output's name in quotes");
+            spec.stateUpdates.push_back({p.text, o.text});
+          } while (c.accept(TokenKind::Comma));
+        }
+        c.expect(TokenKind::RBracket, "',' or ']' after a state update");
       } else if (field == "batch_size" || field == "epochs") {
         const Token &n = c.peek();
         int64_t v = c.parseInt(strCat("a positive integer for '", field, "'"));

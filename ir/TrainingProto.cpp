@@ -76,6 +76,11 @@ void toProtoTraining(const TrainingSpec &spec, proto::TrainingSpec *out) {
   out->set_features(spec.features);
   out->set_labels(spec.labels);
   out->set_predictions(spec.predictions);
+  for (const StateUpdate &u : spec.stateUpdates) {
+    proto::StateUpdate *p = out->add_state_updates();
+    p->set_param(u.param);
+    p->set_output(u.output);
+  }
 }
 
 TrainingSpec fromProtoTraining(const proto::TrainingSpec &p) {
@@ -89,6 +94,8 @@ TrainingSpec fromProtoTraining(const proto::TrainingSpec &p) {
   spec.features = p.features();
   spec.labels = p.labels();
   spec.predictions = p.predictions();
+  for (const proto::StateUpdate &u : p.state_updates())
+    spec.stateUpdates.push_back({u.param(), u.output()});
   return spec;
 }
 

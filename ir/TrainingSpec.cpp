@@ -274,6 +274,24 @@ void verifyTrainingSpec(const TrainingSpec &spec, const Graph &g) {
                describeValue("features", spec.features, features),
                " differ in their leading (batch) dimension");
   }
+  std::vector<std::string> updated;
+  for (const StateUpdate &u : spec.stateUpdates) {
+    const Value *v = g.findValue(u.param);
+    if (!v || v->kind() != ValueKind::Param || !isFloat(v->type().dtype))
+      badInput("state update of '", u.param,
+               "': not a float parameter of the graph");
+    if (std::find(updated.begin(), updated.end(), u.param) != updated.end())
+      badInput("state update of '", u.param, "' is given twice");
+    updated.push_back(u.param);
+    const Output *o = findOutput(g, u.output);
+    if (!o)
+      badInput("state update of '", u.param, "': '", u.output,
+               "' is not an output of the graph");
+    if (o->value->type() != v->type())
+      badInput("state update of '", u.param, "' (", typeStr(v->type()),
+               ") from output '", u.output, "' of another type, ",
+               typeStr(o->value->type()));
+  }
   if (!spec.predictions.empty()) {
     const Output *p = findOutput(g, spec.predictions);
     if (!p)

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace adjoint {
 
@@ -78,6 +79,14 @@ struct OptimizerConfig {
   bool operator==(const OptimizerConfig &) const = default;
 };
 
+/// A parameter that a training step sets to the value of an output, not by
+/// its gradient: a batch normalization's moving mean, say.
+struct StateUpdate {
+  std::string param;  ///< a float parameter
+  std::string output; ///< an output of the parameter's type
+  bool operator==(const StateUpdate &) const = default;
+};
+
 /// How a model trains. Every field but `loss` is optional.
 struct TrainingSpec {
   TrainingSpec() = default;
@@ -94,6 +103,9 @@ struct TrainingSpec {
   /// The output compared with the labels for accuracy: logits or
   /// probabilities [batch, classes].
   std::string predictions;
+  /// Parameters each step sets from outputs, in place (none trains by its
+  /// gradient).
+  std::vector<StateUpdate> stateUpdates;
   bool operator==(const TrainingSpec &) const = default;
 };
 

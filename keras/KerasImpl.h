@@ -11,6 +11,7 @@
 
 #include "adjoint/keras.h"
 #include "ir/Builder.h"
+#include "ir/TrainingSpec.h"
 
 #include <map>
 #include <memory>
@@ -25,6 +26,9 @@ struct BuildContext {
   Builder &b;
   /// Dropout draws masks (a training graph), or is the identity.
   bool training;
+  /// Parameters a training step sets from outputs (batch normalization's
+  /// moving statistics), for the training spec.
+  std::vector<StateUpdate> stateUpdates;
   /// The values a layer's last activation computed from logits, by kind:
   /// a softmax's or sigmoid's result -> its operand. A cross-entropy takes
   /// the logits, which is exact where the probabilities would round to 0.
@@ -50,6 +54,9 @@ struct LayerImpl {
   virtual Value *call(BuildContext &ctx, const std::vector<Value *> &xs) = 0;
   /// Layers that take several inputs (Add, Concatenate).
   virtual bool takesSeveral() const { return false; }
+  /// Whether weight i trains (a batch normalization's moving statistics do
+  /// not: a step sets them).
+  virtual bool weightTrains(size_t i) const { return true; }
 
   /// Calls the layer, then gives each parameter it made the layer's value
   /// (or, on the first call, keeps the initial values as the weights).
@@ -65,7 +72,10 @@ struct LayerImpl {
 /// layer of the type its weights' names suggest.
 struct LoadedLayerImpl : LayerImpl {
   std::string type;
+  /// Per weight: false for state the spec's state updates set.
+  std::vector<bool> trains;
   std::string typeName() const override { return type; }
+  bool weightTrains(size_t i) const override { return trains.at(i); }
   Value *call(BuildContext &ctx, const std::vector<Value *> &xs) override;
 };
 

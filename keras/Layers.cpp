@@ -297,6 +297,18 @@ struct DropoutImpl : LayerImpl {
   }
 };
 
+struct BatchNormImpl : LayerImpl {
+  BatchNormalizationOptions o;
+  std::string typeName() const override { return "BatchNormalization"; }
+  bool weightTrains(size_t i) const override { return i < 2; }
+  Value *call(BuildContext &ctx, const std::vector<Value *> &xs) override {
+    Value *y = batchNorm(ctx.b, xs[0], name, o.momentum, o.epsilon);
+    for (const StateUpdate &u : batchNormStateUpdates(name))
+      ctx.stateUpdates.push_back(u);
+    return y;
+  }
+};
+
 struct ActivationImpl : LayerImpl {
   ActivationOptions o;
   std::string typeName() const override { return "Activation"; }
@@ -603,6 +615,15 @@ Dropout::Dropout(const DropoutOptions &o)
     : Layer(makeLayer<DropoutImpl>(o, o.name)) {
   if (!(o.rate >= 0 && o.rate < 1))
     badInput(impl_->where(), "rate is ", o.rate, "; it must be in [0, 1)");
+}
+
+BatchNormalization::BatchNormalization(const BatchNormalizationOptions &o)
+    : Layer(makeLayer<BatchNormImpl>(o, o.name)) {
+  if (!(o.momentum >= 0 && o.momentum < 1))
+    badInput(impl_->where(), "momentum is ", o.momentum,
+             "; it must be in [0, 1)");
+  if (!(o.epsilon > 0))
+    badInput(impl_->where(), "epsilon must be positive, not ", o.epsilon);
 }
 
 Activation::Activation(const ActivationOptions &o)

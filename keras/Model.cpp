@@ -145,7 +145,7 @@ adjoint::Tensor rowsOf(const adjoint::Tensor &all,
 /// `g` without dropout, its parameters as inputs, and only what its output
 /// `output` needs: prediction with the weights given at every run.
 Graph predictionGraph(const Graph &model, const std::string &output) {
-  Graph g = withoutDropout(model);
+  Graph g = forInference(model);
   const Value *out = nullptr;
   for (const Output &o : g.outputs())
     if (o.name == output)
@@ -255,7 +255,8 @@ std::vector<std::pair<std::string, TensorType>> ModelImpl::inputTypes() const {
   std::vector<std::pair<std::string, TensorType>> out;
   if (loaded) {
     for (const Value *v : loaded->graph.inputs())
-      if (v->name() != kStepInput && v->name() != loaded->training->labels)
+      if (v->name() != kStepInput && v->name() != kTrainingInput &&
+          (!loaded->training || v->name() != loaded->training->labels))
         out.push_back({v->name(), v->type()});
     return out;
   }
@@ -334,6 +335,7 @@ adjoint::Model ModelImpl::trainingModel(int64_t batch, bool withLoss) const {
     b.output(kLossName, appendLoss(ctx, loss, out, labels));
     TrainingSpec spec(kLossName);
     spec.optimizer = optimizer;
+    spec.stateUpdates = ctx.stateUpdates;
     spec.features = inputs[0]->inputName;
     spec.labels = kLabelsName;
     if (accuracy) {
@@ -365,7 +367,10 @@ Trainer &ModelImpl::trainerFor(int64_t batch) {
   std::set<std::string> frozen;
   std::vector<std::string> trainable;
   for (const Layer &l : layers)
-    for (const std::string &w : l.impl()->weightNames) {
+    for (size_t i = 0; i < l.impl()->weightNames.size(); ++i) {
+      const std::string &w = l.impl()->weightNames[i];
+      if (!l.impl()->weightTrains(i))
+        continue; // state: the step sets it
       if (l.impl()->trainable)
         trainable.push_back(w);
       else
@@ -379,10 +384,11 @@ Trainer &ModelImpl::trainerFor(int64_t batch) {
   options.trainable = trainable;
   options.schedule = schedule;
   auto fresh = std::make_unique<Trainer>(trainingModel(batch, true), options);
-  // The layers' weights become the step's parameters, updated in place.
+  // The layers' weights become the step's parameters, updated in place
+  // (trained ones, and state such as moving statistics).
   for (Layer &l : layers)
     for (size_t i = 0; i < l.impl()->weights.size(); ++i)
-      if (l.impl()->trainable)
+      if (l.impl()->trainable || !l.impl()->weightTrains(i))
         l.impl()->weights[i] = fresh->parameter(l.impl()->weightNames[i]);
   trainer = std::move(fresh);
   trainerBatch = batch;

@@ -17,6 +17,12 @@ namespace {
 /// fc1.weight -> fc1; a recurrent layer's backward direction
 /// (lstm_reverse_w) is its layer's.
 std::string layerOf(const std::string &weight) {
+  // Suffixes of more than one word first (batch normalization's).
+  for (const std::string suffix : {"_moving_mean", "_moving_variance"})
+    if (weight.size() > suffix.size() &&
+        weight.compare(weight.size() - suffix.size(), suffix.size(), suffix) ==
+            0)
+      return weight.substr(0, weight.size() - suffix.size());
   size_t at = weight.find_last_of("_.");
   std::string layer = at == std::string::npos ? weight : weight.substr(0, at);
   const std::string reverse = "_reverse";
@@ -43,7 +49,7 @@ std::string typeOf(const std::vector<std::string> &suffixes,
   if (has("table"))
     return "Embedding";
   if (has("gamma"))
-    return "LayerNormalization";
+    return has("moving_mean") ? "BatchNormalization" : "LayerNormalization";
   if (has("wq"))
     return "MultiHeadAttention";
   return "Weights";
@@ -113,6 +119,11 @@ Model loadModel(const std::string &path) {
     }
     impl->weightNames.push_back(w);
     impl->weights.push_back(p.data);
+    bool state = false;
+    if (file.training)
+      for (const StateUpdate &u : file.training->stateUpdates)
+        state = state || u.param == w;
+    static_cast<LoadedLayerImpl &>(*impl).trains.push_back(!state);
     suffixes[layer].push_back(w.substr(std::min(w.size(), layer.size() + 1)));
     ranks[layer].push_back(p.data.rank());
   }

@@ -157,7 +157,9 @@ std::string summaryOf(const ModelImpl &m) {
     int64_t count = l.countParams();
     total += count;
     if (l.impl()->trainable)
-      trainable += count;
+      for (size_t i = 0; i < l.impl()->weights.size(); ++i)
+        if (l.impl()->weightTrains(i))
+          trainable += l.impl()->weights[i].numElements();
     rows.push_back({" " + l.name() + " (" + l.typeName() + ")", shape,
                     std::to_string(count)});
   }

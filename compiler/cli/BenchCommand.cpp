@@ -131,7 +131,7 @@ void runBench(const BenchOptions &opts) {
   std::vector<InputArray> arrays = readInputArrays(opts.inputs);
   Model m = loadModelForInputs(opts.model, arrays);
   if (!opts.train)
-    m.graph = withoutDropout(m.graph); // inference: dropout is the identity
+    m.graph = forInference(m.graph); // dropout the identity, batch norm moving
   std::string batchNote;
   // A model with a symbolic batch compiles once for every batch (unless
   // --static) and runs at --batch or the inputs' size.

@@ -126,7 +126,7 @@ void runCompile(const CompileCommandOptions &opts) {
     checkWritableFile(opts.weights, "--weights");
   Model m = loadModel(opts.model);
   if (!opts.train)
-    m.graph = withoutDropout(m.graph); // inference: dropout is the identity
+    m.graph = forInference(m.graph); // dropout the identity, batch norm moving
   // A symbolic batch stays symbolic (NAME_run_batch serves every batch)
   // unless --batch binds it; a training step binds the spec's.
   if (opts.batch > 0)

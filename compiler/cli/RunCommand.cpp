@@ -135,7 +135,7 @@ void runRun(const RunOptions &opts) {
     checkWritableDirectory(opts.outDir, "-o");
   std::vector<InputArray> arrays = readInputArrays(opts.inputs);
   Model m = loadModelForInputs(opts.model, arrays);
-  m.graph = withoutDropout(m.graph); // inference: dropout is the identity
+  m.graph = forInference(m.graph); // dropout the identity, batch norm moving
   std::vector<std::string> paths;
   if (!opts.outDir.empty())
     paths = outputPaths(m.graph, opts.outDir);

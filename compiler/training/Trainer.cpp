@@ -88,8 +88,9 @@ struct Buffered {
 Graph evaluationGraph(const Graph &model,
                       const std::set<std::string> &trainable,
                       const TrainingSpec &spec, bool withAccuracy) {
-  // Dropout is the identity when the model is evaluated.
-  Graph g = withoutDropout(model);
+  // Dropout is the identity when the model is evaluated, and batch
+  // normalization takes its moving statistics.
+  Graph g = forInference(model);
   Graph eg(g.name() + ".eval");
   auto map = copyInto(g, eg, trainable);
   auto output = [&](const std::string &name) {
@@ -122,7 +123,7 @@ struct Trainer::Impl {
   /// bind it (evaluateSized).
   std::optional<Graph> symbolic;
   std::vector<std::string> trainable;
-  std::map<std::string, Tensor> params;    // trainable parameters' values
+  std::map<std::string, Tensor> params;    // trained and state parameters
   std::map<std::string, Tensor> state;     // optimizer state by input name
   std::map<std::string, Buffered> buffers; // params and state by name
   Graph stepGraph{"step"};
@@ -201,10 +202,15 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
       spec_.labels.empty() ? nullptr : g.findValue(spec_.labels);
   m.hasAccuracy = predictions && labels;
 
+  // The parameters a step sets from outputs (moving statistics): inputs
+  // of the step and the evaluation, updated in place, never trained.
+  std::set<std::string> stateParams;
+  for (const StateUpdate &u : spec_.stateUpdates)
+    stateParams.insert(u.param);
   // The parameters to train.
   if (options.trainable.empty()) {
     for (const Param &p : g.params())
-      if (isFloat(p.value->type().dtype))
+      if (isFloat(p.value->type().dtype) && !stateParams.count(p.value->name()))
         m.trainable.push_back(p.value->name());
   } else {
     for (const std::string &name : options.trainable) {
@@ -214,12 +220,18 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
       if (!isFloat(v->type().dtype))
         badInput("parameter %", name, " is ", typeStr(v->type()),
                  ": only float parameters train");
+      if (stateParams.count(name))
+        badInput("parameter %", name,
+                 " is state a step sets from an output: it does not train");
       m.trainable.push_back(name);
     }
   }
   std::set<std::string> trainable(m.trainable.begin(), m.trainable.end());
+  // What the step and the evaluation take as inputs rather than constants.
+  std::set<std::string> asInputs = trainable;
+  asInputs.insert(stateParams.begin(), stateParams.end());
   for (const Param &p : g.params())
-    if (trainable.count(p.value->name()))
+    if (asInputs.count(p.value->name()))
       m.params[p.value->name()] = p.data.clone();
   m.model.graph = Graph(g.name());
   copyInto(g, m.model.graph, {});
@@ -258,8 +270,11 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
         lowered = copyGraph(g);
       hoistScanInvariants(*lowered);
     }
+    // A training step: batch normalization takes the batch's statistics.
+    if (g.findValue(kTrainingInput))
+      lowered = withTrainingFlag(lowered ? *lowered : g, true);
     const Graph &forward = lowered ? *lowered : g;
-    auto map = copyInto(forward, sg, trainable);
+    auto map = copyInto(forward, sg, asInputs);
     auto at = [&](const Value *v) {
       return map.at(forward.findValue(v->name()));
     };
@@ -310,6 +325,20 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
         inPlace.push_back({updateName(state[s]->name()), state[s]->name()});
       }
     }
+    // The state updates: each state parameter takes its output's value
+    // (where the step is finite).
+    for (const StateUpdate &u : spec_.stateUpdates) {
+      const Value *out = nullptr;
+      for (const Output &o : forward.outputs())
+        if (o.name == u.output)
+          out = o.value;
+      if (!out)
+        badInput("model ", g.name(), " has no output '", u.output,
+                 "' for the state update of %", u.param);
+      Value *old = sg.findValue(u.param);
+      b.output(updateName(u.param), b.select(finite, map.at(out), old));
+      inPlace.push_back({updateName(u.param), u.param});
+    }
     // The counter last: every update above reads the old value.
     if (step) {
       b.output(updateName(kStepCounter),
@@ -319,7 +348,7 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
     verify(sg);
   }
 
-  m.evalGraph = evaluationGraph(g, trainable, spec_, m.hasAccuracy);
+  m.evalGraph = evaluationGraph(g, asInputs, spec_, m.hasAccuracy);
 
   CompileOptions copts;
   copts.threads = options.threads;
@@ -343,7 +372,7 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
     m.symbolic = copyGraph(symbolic.graph);
     try {
       m.evalExe = compile(
-          evaluationGraph(symbolic.graph, trainable, spec_, m.hasAccuracy),
+          evaluationGraph(symbolic.graph, asInputs, spec_, m.hasAccuracy),
           evalOpts);
       m.evalEveryBatch = true;
     } catch (const Error &) {
@@ -496,8 +525,10 @@ StepResult Trainer::evaluateSized(const std::map<std::string, Tensor> &batch,
       // mistaken for batched ones, then derive its evaluation.
       Graph g = rebatch(m.symbolic ? *m.symbolic : m.model.graph,
                         spec_.features, size);
-      std::set<std::string> trainable(m.trainable.begin(), m.trainable.end());
-      e.exe = compile(evaluationGraph(g, trainable, spec_, m.hasAccuracy),
+      std::set<std::string> asInputs; // trained and state parameters
+      for (const auto &[name, value] : m.params)
+        asInputs.insert(name);
+      e.exe = compile(evaluationGraph(g, asInputs, spec_, m.hasAccuracy),
                       m.evalOptions);
     } catch (...) {
       m.sizedEvals.erase(size);

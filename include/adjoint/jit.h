@@ -16,18 +16,20 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "compiler/Executable.h"         // compile(), Executable::run
-#include "compiler/autodiff/Grad.h"      // gradientGraph, appendGradients
-#include "compiler/onnx/OnnxImporter.h"  // importOnnx, registerOnnxLoader
-#include "compiler/training/Dataset.h"   // Fashion-MNIST and .npy data
-#include "compiler/training/Optimizer.h" // optimizer updates as graph nodes
-#include "compiler/training/Trainer.h"   // the compiled training step
-#include "ir/Builder.h"                  // Graph, Builder, initializers
-#include "ir/Error.h"                    // BadInput, the one error type
-#include "ir/Interpreter.h"              // the reference interpreter
-#include "ir/Layers.h"                   // layer norm, attention, dropout
-#include "ir/Losses.h"                   // cross-entropy, mse, accuracy
-#include "ir/ModelIO.h"                  // loadModel, saveModel
-#include "ir/NpyFile.h"                  // readNpy, writeNpy
-#include "ir/Recurrent.h"                // simpleRnn, lstm, gru
-#include "ir/TextFormat.h"               // the textual IR
+#include "compiler/Executable.h"          // compile(), Executable::run
+#include "compiler/autodiff/Grad.h"       // gradientGraph, appendGradients
+#include "compiler/onnx/OnnxImporter.h"   // importOnnx, registerOnnxLoader
+#include "compiler/training/Checkpoint.h" // a training run on disk
+#include "compiler/training/Dataset.h"    // Fashion-MNIST and .npy data
+#include "compiler/training/LrSchedule.h" // learning-rate schedules
+#include "compiler/training/Optimizer.h"  // optimizer updates as graph nodes
+#include "compiler/training/Trainer.h"    // the compiled training step
+#include "ir/Builder.h"                   // Graph, Builder, initializers
+#include "ir/Error.h"                     // BadInput, the one error type
+#include "ir/Interpreter.h"               // the reference interpreter
+#include "ir/Layers.h"                    // layer norm, attention, dropout
+#include "ir/Losses.h"                    // cross-entropy, mse, accuracy
+#include "ir/ModelIO.h"                   // loadModel, saveModel
+#include "ir/NpyFile.h"                   // readNpy, writeNpy
+#include "ir/Recurrent.h"                 // simpleRnn, lstm, gru
+#include "ir/TextFormat.h"                // the textual IR

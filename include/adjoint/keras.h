@@ -229,6 +229,21 @@ public:
   Dropout(const DropoutOptions &options = {});
 };
 
+struct BatchNormalizationOptions {
+  double momentum = 0.99;
+  double epsilon = 1e-3;
+  std::string name;
+};
+/// Normalizes each channel (the last axis): with the batch's mean and
+/// variance in a training step, which also moves the moving mean and
+/// variance (momentum * moving + (1 - momentum) * batch); with the moving
+/// ones in evaluate and predict. Weights gamma, beta (trained) and
+/// moving_mean, moving_variance (non-trainable).
+class BatchNormalization : public Layer {
+public:
+  BatchNormalization(const BatchNormalizationOptions &options = {});
+};
+
 struct ActivationOptions {
   std::string activation;
   std::string name;

@@ -301,3 +301,62 @@ TEST(Keras, SchedulesAndTheLearningRateScheduler) {
   EXPECT_DOUBLE_EQ(other.learningRate(), 0.025);
   EXPECT_THROW(other.setLearningRate(0), adjoint::Error);
 }
+
+TEST(Keras, BatchNormalizationTrainsOnBatchesAndPredictsWithMovingStatistics) {
+  // Inference by hand: gamma * (x - mean) / sqrt(var + eps) + beta.
+  K::KerasTensor in = K::Input({.shape = {2}});
+  K::KerasTensor out = K::BatchNormalization({.name = "bn"})(in);
+  K::Model bnOnly(in, out);
+  bnOnly.getLayer("bn").setWeights(
+      {K::Tensor({2}, {2, 1}), K::Tensor({2}, {0, 1}), K::Tensor({2}, {1, -1}),
+       K::Tensor({2}, {4 - 1e-3f, 1 - 1e-3f})});
+  K::Tensor p = bnOnly.predict(K::Tensor({1, 2}, {3, 0}));
+  EXPECT_NEAR(p.data<float>()[0], 2 * (3 - 1) / 2.0, 1e-6);
+  EXPECT_NEAR(p.data<float>()[1], 1 * (0 + 1) / 1.0 + 1, 1e-6);
+
+  auto [x, y] = blobs(128, {6}, 3, 10);
+  // Shift the features so that their mean is far from the initial 0.
+  for (int64_t i = 0; i < x.numElements(); ++i)
+    x.data<float>()[i] += 5;
+  K::Sequential model;
+  model.add(K::Dense({.units = 8, .inputDim = 6, .name = "d1"}));
+  model.add(K::BatchNormalization({.momentum = 0.5, .name = "norm"}));
+  model.add(K::Activation({.activation = "relu"}));
+  model.add(K::Dense({.units = 3, .activation = "softmax", .name = "d2"}));
+  std::string table = model.summaryText();
+  EXPECT_NE(table.find("norm (BatchNormalization)"), std::string::npos);
+  EXPECT_NE(table.find("Non-trainable params: 16\n"), std::string::npos)
+      << table;
+  model.compile({.optimizer = K::optimizers::Adam({.learningRate = 1e-2}),
+                 .metrics = {"accuracy"}});
+  std::vector<K::Tensor> before = model.getLayer("norm").getWeights();
+  model.fit(x, y, {.epochs = 10, .batchSize = 32, .verbose = 0});
+  std::vector<K::Tensor> after = model.getLayer("norm").getWeights();
+  ASSERT_EQ(after.size(), 4u);
+  // The moving mean has moved to the batches' means (momentum 0.5 over 40
+  // steps): far from its initial zeros.
+  double moved = 0;
+  for (int c = 0; c < 8; ++c)
+    moved += std::fabs(after[2].data<float>()[c]);
+  EXPECT_GT(moved, 0.5);
+  EXPECT_FALSE(sameBits(before[3], after[3]));
+  EXPECT_GT(model.evaluate(x, y).accuracy, 0.7);
+
+  // Saved and loaded (as text IR and as protobuf: the state updates
+  // round-trip), it predicts the same bits, its moving statistics are
+  // non-trainable weights, and it trains on moving them.
+  for (const char *file : {"bn.adj", "bn.pb"}) {
+    std::string path = tempPath(file);
+    model.save(path);
+    K::Model loaded = K::loadModel(path);
+    EXPECT_TRUE(sameBits(model.predict(x), loaded.predict(x))) << file;
+    EXPECT_EQ(loaded.getLayer("norm").typeName(), "BatchNormalization");
+    EXPECT_NE(loaded.summaryText().find("Non-trainable params: 16\n"),
+              std::string::npos)
+        << loaded.summaryText();
+    loaded.fit(x, y, {.epochs = 1, .batchSize = 32, .verbose = 0});
+    EXPECT_FALSE(sameBits(loaded.getLayer("norm").getWeights()[2], after[2]))
+        << file;
+    std::filesystem::remove(path);
+  }
+}
