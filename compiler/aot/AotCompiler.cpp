@@ -181,12 +181,11 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
     topts.threads = 1;
     topts.compile = false; // the step graph is lowered below
     trainer = std::make_unique<Trainer>(model, topts);
-    for (const Value *v : trainer->stepGraph().inputs())
-      if (v->name().rfind("optimizer.", 0) == 0 ||
-          model.graph.findParam(model.graph.findValue(v->name())))
-        stepState.insert(v->name());
-    for (const std::string &s : stepState)
-      stepOptions.inPlace.push_back({"update." + s, s});
+    // The tensors the step overwrites (trained and state parameters,
+    // optimizer state) live in the library.
+    for (const auto &[output, input] : trainer->contract().inPlace)
+      stepState.insert(input);
+    stepOptions.inPlace = trainer->contract().inPlace;
   }
 
   // A symbolic batch: NAME_run_batch serves every batch. A training step
@@ -267,8 +266,8 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
   }
   std::set<std::string> updates;
   if (step) {
-    for (const std::string &s : stepState)
-      updates.insert("update." + s);
+    for (const auto &[output, input] : trainer->contract().inPlace)
+      updates.insert(output);
     AotEntryPoint e;
     e.inputs = tensorsOf(step->pipeline.graph, true, stepState);
     e.outputs = tensorsOf(step->pipeline.graph, false, updates);

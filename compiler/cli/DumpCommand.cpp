@@ -131,7 +131,7 @@ void runDump(const DumpOptions &opts) {
     trainerOptions.loss = opts.loss;
     trainerOptions.compile = false; // the graph is compiled below
     trainer = std::make_unique<Trainer>(m, trainerOptions);
-    compileOptions.inPlace = trainer->stepInPlace();
+    compileOptions.inPlace = trainer->contract().inPlace;
   } else if (!opts.loss.empty()) {
     badInput("--loss goes with --train");
   }

@@ -132,7 +132,7 @@ struct Trainer::Impl {
   /// The evaluation was compiled once for every batch (the model's batch
   /// is symbolic): it takes a batch of any size.
   bool evalEveryBatch = false;
-  std::vector<std::pair<std::string, std::string>> stepInPlace;
+  StepContract contract;
   // Argument lists, in the executables' input/output order; batch inputs
   // are filled in per call.
   std::vector<Tensor> stepIn, stepOut, evalIn, evalOut;
@@ -357,7 +357,28 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
   CompileOptions stepOpts = copts, evalOpts = copts;
   stepOpts.profile = options.profile;
   stepOpts.inPlace = inPlace;
-  m.stepInPlace = inPlace;
+  // The step's interface.
+  {
+    StepContract &c = m.contract;
+    c.loss = "loss";
+    if (m.hasAccuracy)
+      c.accuracy = "accuracy";
+    c.inPlace = inPlace;
+    c.trained = m.trainable;
+    c.state.assign(stateParams.begin(), stateParams.end());
+    for (const auto &[name, value] : m.state)
+      c.optimizer.push_back(name);
+    std::set<std::string> held(asInputs);
+    held.insert(c.optimizer.begin(), c.optimizer.end());
+    for (const Value *v : m.stepGraph.inputs()) {
+      if (v->name() == kStepInput && v->type() == TensorType{DType::I64, {}})
+        c.stepsTaken = v->name();
+      else if (m.schedule && v->name() == kLrInput)
+        c.learningRate = v->name();
+      else if (!held.count(v->name()))
+        c.data.push_back(v->name());
+    }
+  }
   if (!options.dumpDir.empty()) {
     stepOpts.dumpDir = options.dumpDir + "/step";
     evalOpts.dumpDir = options.dumpDir + "/eval";
@@ -385,6 +406,10 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
   for (auto *values : {&m.params, &m.state})
     for (auto &[name, t] : *values)
       m.buffers[name] = Buffered{&t, 0, 0, std::nullopt};
+  // Each output the step writes in place -> the input it overwrites.
+  std::map<std::string, std::string> writes;
+  for (const auto &[output, input] : m.contract.inPlace)
+    writes[output] = input;
   auto bindArgs = [&](Executable &exe, std::vector<Tensor> &in,
                       std::vector<std::string> &inNames,
                       std::vector<BatchSlot> &batchSlots,
@@ -392,14 +417,13 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
     for (const TensorInfo &info : exe.inputs()) {
       inNames.push_back(info.name);
       auto it = m.buffers.find(info.name);
-      if (isStep && info.name == kStepInput &&
-          info.type == TensorType{DType::I64, {}}) {
+      if (isStep && info.name == m.contract.stepsTaken) {
         // Dropout's step: the number of steps taken, set before each.
         m.stepCounterIn = in.size();
         in.push_back(Tensor::scalar(DType::I64, 0));
         continue;
       }
-      if (isStep && m.schedule && info.name == kLrInput) {
+      if (isStep && info.name == m.contract.learningRate) {
         // The scheduled learning rate, set before each step.
         m.lrIn = in.size();
         in.push_back(Tensor::scalar(m.lrType, m.baseLr));
@@ -417,10 +441,9 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
       in.push_back(*it->second.current);
     }
     for (const TensorInfo &info : exe.outputs()) {
-      std::string target = info.name.rfind("update.", 0) == 0
-                               ? info.name.substr(std::string("update.").size())
-                               : "";
-      auto it = m.buffers.find(target);
+      auto written = writes.find(info.name);
+      auto it = written == writes.end() ? m.buffers.end()
+                                        : m.buffers.find(written->second);
       if (isStep && it != m.buffers.end()) {
         it->second.stepOut = out.size();
         out.push_back(*it->second.current); // written in place
@@ -433,7 +456,7 @@ Trainer::Trainer(const Model &symbolic, const TrainerOptions &options)
   bindArgs(*m.evalExe, m.evalIn, m.evalInNames, m.evalBatch, m.evalOut, false);
   for (const auto &[name, buf] : m.buffers)
     if (m.stepInNames[buf.stepIn] != name ||
-        m.stepExe->outputs()[buf.stepOut].name != updateName(name))
+        writes.at(m.stepExe->outputs()[buf.stepOut].name) != name)
       internalError("trained tensor ", name,
                     " is not both an input and an update of the step");
 }
@@ -452,10 +475,7 @@ void Trainer::requireCompiled() const {
     badInput("trainer of ", impl_->model.graph.name(),
              " was built with TrainerOptions::compile off: it cannot run");
 }
-const std::vector<std::pair<std::string, std::string>> &
-Trainer::stepInPlace() const {
-  return impl_->stepInPlace;
-}
+const StepContract &Trainer::contract() const { return impl_->contract; }
 
 namespace {
 

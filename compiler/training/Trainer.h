@@ -54,10 +54,33 @@ struct TrainerOptions {
   /// of steps taken, and setLearningRate() can change the base rate.
   std::optional<LrSchedule> schedule;
   /// Compile the step and the evaluation. Off, the Trainer only builds
-  /// their graphs (stepGraph(), stepInPlace(), the initial optimizer state),
+  /// their graphs (stepGraph(), contract(), the initial optimizer state),
   /// for dumps and ahead-of-time compilation; step() and evaluate() then
   /// throw BadInput.
   bool compile = true;
+};
+
+/// The training step's interface: what each input and output of
+/// stepGraph() is. The Trainer binds its arguments by it and ahead-of-time
+/// compilation (compiler/aot) lays out the library's state by it; no name
+/// carries meaning.
+struct StepContract {
+  std::string loss;     ///< the loss output
+  std::string accuracy; ///< the accuracy output, or empty
+  /// Inputs each call binds from the batch (the features, the labels).
+  std::vector<std::string> data;
+  /// The tensors the step reads and overwrites: (output, input) pairs, as
+  /// CompileOptions::inPlace takes them. Their inputs are the trained
+  /// parameters, the state parameters and the optimizer state below.
+  std::vector<std::pair<std::string, std::string>> inPlace;
+  std::vector<std::string> trained;   ///< parameters trained by gradient
+  std::vector<std::string> state;     ///< parameters set by state updates
+  std::vector<std::string> optimizer; ///< optimizer state, step counter too
+  /// The input set to the number of steps taken (dropout's masks), or
+  /// empty.
+  std::string stepsTaken;
+  /// The input set to the scheduled learning rate, or empty.
+  std::string learningRate;
 };
 
 /// What a step or an evaluation reports.
@@ -131,9 +154,8 @@ public:
   const Graph &stepGraph() const;
   /// The compiled training step (kernel count, arena size, compile time).
   const Executable &stepExecutable() const;
-  /// The (output, input) pairs the step writes in place, as
-  /// CompileOptions::inPlace takes them.
-  const std::vector<std::pair<std::string, std::string>> &stepInPlace() const;
+  /// What the step's inputs and outputs are.
+  const StepContract &contract() const;
 
   /// For a batch whose loss went non-finite: runs the step's graph in the
   /// reference interpreter with the current parameters and optimizer state

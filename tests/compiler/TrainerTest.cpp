@@ -226,9 +226,20 @@ TEST(Trainer, BuildsTheGraphsWithoutCompiling) {
   options.compile = false;
   Trainer t(m, options);
   EXPECT_NO_THROW(verify(t.stepGraph()));
-  EXPECT_FALSE(t.stepInPlace().empty());
-  for (const auto &[output, input] : t.stepInPlace())
+  EXPECT_FALSE(t.contract().inPlace.empty());
+  for (const auto &[output, input] : t.contract().inPlace)
     EXPECT_EQ(output, "update." + input);
+  // The contract says what each argument is.
+  const StepContract &c = t.contract();
+  EXPECT_EQ(c.loss, "loss");
+  EXPECT_EQ(c.accuracy, "accuracy");
+  EXPECT_EQ(c.data, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(c.trained, (std::vector<std::string>{"w1", "b1", "w2", "b2"}));
+  EXPECT_TRUE(c.state.empty());
+  EXPECT_EQ(c.optimizer.size(), 9u); // m and v of four, and the step count
+  EXPECT_EQ(c.inPlace.size(), 4u + 9u);
+  EXPECT_TRUE(c.stepsTaken.empty());
+  EXPECT_TRUE(c.learningRate.empty());
   EXPECT_THROW(t.step(batch(1)), Error);
   EXPECT_THROW(t.evaluate(batch(1)), Error);
   EXPECT_THROW(t.stepExecutable(), Error);

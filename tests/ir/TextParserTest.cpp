@@ -1,6 +1,8 @@
 //===- TextParserTest.cpp - Errors of the textual IR parser ---------------===//
 #include "ir/Error.h"
+#include "ir/ModelIO.h"
 #include "ir/TextFormat.h"
+#include "proto/adjoint.pb.h"
 #include "tests/support/RandomGraph.h"
 
 #include <gtest/gtest.h>
@@ -244,7 +246,8 @@ TEST(TextParser, OutputsAndTrainingAreChecked) {
             "m.adj:4:10: training needs a loss: training { loss = \"NAME\" }");
   EXPECT_EQ(errorOf(withBody("  return %x\n") + "training { rate = \"x\" }"),
             "m.adj:4:12: unknown training field 'rate'; expected loss, "
-            "optimizer, batch_size, epochs, features, labels or predictions");
+            "optimizer, batch_size, epochs, features, labels, predictions or "
+            "state_updates");
   EXPECT_EQ(errorOf(withBody("  return %x\n") + "training { loss = x }"),
             "m.adj:4:19: expected the name of the loss output in quotes, "
             "found 'x'");
@@ -260,6 +263,50 @@ std::string trainingError(const std::string &fields) {
                  "}\n"
                  "training { " +
                  fields + " }\n");
+}
+
+/// A graph with a parameter and outputs for state updates.
+std::string stateUpdateError(const std::string &updates) {
+  return errorOf("graph g(%x: f32[3]) params(%m: f32[3] = zeros) {\n"
+                 "  %l = reduce_sum(%x) : f32[]\n"
+                 "  %n = add(%m, %x) : f32[3]\n"
+                 "  return loss = %l, next = %n, x = %x\n"
+                 "}\n"
+                 "training { loss = \"loss\", state_updates = " +
+                 updates + " }\n");
+}
+
+TEST(TextParser, StateUpdatesRoundTripAndAreChecked) {
+  std::string text = "graph g(%x: f32[3]) params(%m: f32[3] = zeros) {\n"
+                     "  %l = reduce_sum(%x) : f32[]\n"
+                     "  %n = add(%m, %x) : f32[3]\n"
+                     "  return loss = %l, next = %n\n"
+                     "}\n"
+                     "training { loss = \"loss\", state_updates = "
+                     "[\"m\": \"next\"] }\n";
+  Model m = parseModel(text, "m.adj");
+  ASSERT_TRUE(m.training.has_value());
+  ASSERT_EQ(m.training->stateUpdates.size(), 1u);
+  EXPECT_EQ(m.training->stateUpdates[0].param, "m");
+  EXPECT_EQ(m.training->stateUpdates[0].output, "next");
+  EXPECT_EQ(printModel(parseModel(printModel(m))), printModel(m));
+  EXPECT_NE(printModel(m).find("state_updates = [\"m\": \"next\"]"),
+            std::string::npos)
+      << printModel(m);
+  EXPECT_EQ(fromProto(toProto(m), "m.pb").training, m.training);
+  EXPECT_EQ(stateUpdateError("[\"x\": \"next\"]"),
+            "m.adj:6:1: training: state update of 'x': not a float parameter "
+            "of the graph");
+  EXPECT_EQ(stateUpdateError("[\"m\": \"nope\"]"),
+            "m.adj:6:1: training: state update of 'm': 'nope' is not an "
+            "output of the graph");
+  EXPECT_EQ(stateUpdateError("[\"m\": \"loss\"]"),
+            "m.adj:6:1: training: state update of 'm' (f32[3]) from output "
+            "'loss' of another type, f32[]");
+  EXPECT_EQ(stateUpdateError("[\"m\": \"next\", \"m\": \"x\"]"),
+            "m.adj:6:1: training: state update of 'm' is given twice");
+  EXPECT_EQ(stateUpdateError("[\"m\" \"next\"]"),
+            "m.adj:6:48: expected ':' after the parameter, found \"next\"");
 }
 
 TEST(TextParser, TrainingFieldsAreChecked) {
