@@ -6,6 +6,7 @@
 #include "ir/SymbolicDim.h"
 
 #include <cmath>
+#include <functional>
 
 namespace adjoint {
 
@@ -179,6 +180,45 @@ Value *dropout(Builder &b, Value *x, double rate, uint64_t seed) {
   return b.op(OpKind::Dropout, {x, trainingStep(b)}, std::move(a));
 }
 
+namespace {
+
+/// `g` copied with input `dropped` (if any) left out of the inputs, and
+/// `replace` deciding each node: it returns the value that stands for the
+/// node's result in `out` (its operand, say), or null to copy the node.
+/// `seed` runs first, to map `dropped` to a value of `out`.
+Graph copyRewriting(
+    const Graph &g, const Value *dropped,
+    const std::function<void(Graph &, ValueMap &)> &seed,
+    const std::function<Value *(const Node &, ValueMap &)> &replace) {
+  Graph out(g.name());
+  ValueMap map;
+  for (const Value *v : g.inputs())
+    if (v != dropped)
+      map[v] = out.addInput(v->name(), v->type());
+  for (const Param &p : g.params()) {
+    map[p.value] = out.addParam(p.value->name(), p.data.clone());
+    out.params().back().init = p.init;
+  }
+  seed(out, map);
+  for (const auto &n : g.nodes()) {
+    if (Value *v = replace(*n, map)) {
+      map[n->result()] = v;
+      continue;
+    }
+    std::vector<Value *> operands;
+    for (const Value *v : n->operands())
+      operands.push_back(map.at(v));
+    map[n->result()] = out.addNode(n->op(), std::move(operands), n->attrs(),
+                                   n->result()->name(), n->result()->type())
+                           ->result();
+  }
+  for (const Output &o : g.outputs())
+    out.addOutput(o.name, map.at(o.value));
+  return out;
+}
+
+} // namespace
+
 Graph withoutDropout(const Graph &g) {
   bool any = false, stepRead = false;
   const Value *step = g.findValue(kStepInput);
@@ -192,30 +232,13 @@ Graph withoutDropout(const Graph &g) {
     stepRead = stepRead || o.value == step;
   if (!any)
     return copyGraph(g);
-  Graph out(g.name());
-  ValueMap map;
-  for (const Value *v : g.inputs())
-    if (v != step || stepRead || !step)
-      map[v] = out.addInput(v->name(), v->type());
-  for (const Param &p : g.params()) {
-    map[p.value] = out.addParam(p.value->name(), p.data.clone());
-    out.params().back().init = p.init;
-  }
-  for (const auto &n : g.nodes()) {
-    if (n->op() == OpKind::Dropout) {
-      map[n->result()] = map.at(n->operand(0));
-      continue;
-    }
-    std::vector<Value *> operands;
-    for (const Value *v : n->operands())
-      operands.push_back(map.at(v));
-    map[n->result()] = out.addNode(n->op(), std::move(operands), n->attrs(),
-                                   n->result()->name(), n->result()->type())
-                           ->result();
-  }
-  for (const Output &o : g.outputs())
-    out.addOutput(o.name, map.at(o.value));
-  return out;
+  // The step input goes when only dropout reads it.
+  const Value *dropped = step && !stepRead ? step : nullptr;
+  return copyRewriting(
+      g, dropped, [](Graph &, ValueMap &) {},
+      [](const Node &n, ValueMap &map) -> Value * {
+        return n.op() == OpKind::Dropout ? map.at(n.operand(0)) : nullptr;
+      });
 }
 
 Value *trainingFlag(Builder &b) {
@@ -235,29 +258,13 @@ Graph withTrainingFlag(const Graph &g, bool training) {
   const Value *flag = g.findValue(kTrainingInput);
   if (!flag || flag->kind() != ValueKind::Input)
     return copyGraph(g);
-  Graph out(g.name());
-  ValueMap map;
-  for (const Value *v : g.inputs())
-    if (v != flag)
-      map[v] = out.addInput(v->name(), v->type());
-  for (const Param &p : g.params()) {
-    map[p.value] = out.addParam(p.value->name(), p.data.clone());
-    out.params().back().init = p.init;
-  }
-  Builder b(out);
-  map[flag] =
-      b.constant(Tensor::scalar(DType::Bool, training ? 1 : 0), kTrainingInput);
-  for (const auto &n : g.nodes()) {
-    std::vector<Value *> operands;
-    for (const Value *v : n->operands())
-      operands.push_back(map.at(v));
-    map[n->result()] = out.addNode(n->op(), std::move(operands), n->attrs(),
-                                   n->result()->name(), n->result()->type())
-                           ->result();
-  }
-  for (const Output &o : g.outputs())
-    out.addOutput(o.name, map.at(o.value));
-  return out;
+  return copyRewriting(
+      g, flag,
+      [&](Graph &out, ValueMap &map) {
+        map[flag] = Builder(out).constant(
+            Tensor::scalar(DType::Bool, training ? 1 : 0), kTrainingInput);
+      },
+      [](const Node &, ValueMap &) -> Value * { return nullptr; });
 }
 
 Graph forInference(const Graph &g) {

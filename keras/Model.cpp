@@ -376,8 +376,22 @@ Trainer &ModelImpl::trainerFor(int64_t batch) {
       else
         frozen.insert(w);
     }
-  if (trainer && trainerBatch == batch && trainerFrozen == frozen)
+  if (trainer && trainerBatch == batch && trainerFrozen == frozen) {
+    // A layer this model shares with another that trained since holds
+    // that one's buffers: its values come back into this step.
+    for (Layer &l : layers)
+      for (size_t i = 0; i < l.impl()->weights.size(); ++i) {
+        if (!l.impl()->trainable && l.impl()->weightTrains(i))
+          continue; // frozen: a constant of the step
+        const std::string &name = l.impl()->weightNames[i];
+        const adjoint::Tensor &mine = trainer->parameter(name);
+        if (l.impl()->weights[i].bytes() != mine.bytes()) {
+          trainer->setParameter(name, l.impl()->weights[i]);
+          l.impl()->weights[i] = mine;
+        }
+      }
     return *trainer;
+  }
   if (trainable.empty())
     badInput("model ", name, " has no trainable weights");
   TrainerOptions options;

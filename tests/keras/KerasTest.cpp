@@ -360,3 +360,32 @@ TEST(Keras, BatchNormalizationTrainsOnBatchesAndPredictsWithMovingStatistics) {
     std::filesystem::remove(path);
   }
 }
+
+TEST(Keras, ModelsThatShareALayerTrainOneSetOfWeights) {
+  // Two models on one Dense body. Model a's steps are too small to move a
+  // weight (SGD at 1e-30); b's move them. a's fit after b's must start
+  // from b's weights, and leave them as they were.
+  auto [x, y] = blobs(64, {4}, 2, 11);
+  K::KerasTensor in = K::Input({.shape = {4}});
+  K::Dense body({.units = 8, .activation = "relu", .name = "shared"});
+  K::KerasTensor h = body(in);
+  K::Model a(in, K::Dense({.units = 2, .activation = "softmax"})(h), "a");
+  K::Model b(in, K::Dense({.units = 2, .activation = "softmax"})(h), "b");
+  a.compile({.optimizer = K::optimizers::SGD({.learningRate = 1e-30})});
+  b.compile({.optimizer = K::optimizers::Adam({.learningRate = 1e-2})});
+  std::vector<K::Tensor> initial = body.getWeights();
+  a.fit(x, y, {.epochs = 1, .batchSize = 16, .verbose = 0});
+  EXPECT_TRUE(sameBits(body.getWeights()[0], initial[0]));
+  b.fit(x, y, {.epochs = 1, .batchSize = 16, .verbose = 0});
+  std::vector<K::Tensor> afterB = body.getWeights();
+  EXPECT_FALSE(sameBits(afterB[0], initial[0]));
+  // a's step sees b's weights: its evaluation is the loss of predict
+  // (which reads the layers' weights), not of a's first weights.
+  K::Tensor p = a.predict(x);
+  double loss = 0;
+  for (int64_t i = 0; i < 64; ++i)
+    loss -= std::log(p.data<float>()[i * 2 + y.data<int64_t>()[i]]);
+  EXPECT_NEAR(a.evaluate(x, y).loss, loss / 64, 1e-5);
+  a.fit(x, y, {.epochs = 1, .batchSize = 16, .verbose = 0});
+  EXPECT_TRUE(sameBits(body.getWeights()[0], afterB[0]));
+}
