@@ -91,6 +91,15 @@ Value *accuracy(Builder &b, Value *predictions, Value *labels) {
     badInput(what, ": predictions must be a float matrix [batch, classes] ",
              "with at least one class, not ", typeStr(pt));
   const TensorType &lt = labels->type();
+  // One column: a binary classifier's logits, against 0/1 targets of the
+  // same shape: the fraction where (logit > 0) == (target > 0.5).
+  if (pt.shape[1] == 1 && isFloat(lt.dtype) && lt.shape == pt.shape) {
+    Value *said = b.greater(predictions, b.scalar(pt.dtype, 0));
+    Value *truth = b.greater(labels, b.scalar(lt.dtype, 0.5));
+    return meanAll(
+        b, b.cast(b.equal(b.cast(said, DType::F32), b.cast(truth, DType::F32)),
+                  DType::F32));
+  }
   Value *predicted = b.argmax(predictions, 1);
   Value *expected = nullptr;
   if (lt.rank() == 1 && (lt.dtype == DType::I32 || lt.dtype == DType::I64) &&

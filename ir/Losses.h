@@ -48,7 +48,10 @@ Value *binaryCrossEntropyWithLogits(Builder &b, Value *logits, Value *targets);
 /// The fraction of rows of `predictions` [B, C] (float logits or
 /// probabilities) whose argmax equals the label: `labels` are class indices
 /// [B] (i32 or i64) or one-hot (or probability) rows [B, C] of a float dtype,
-/// compared by their argmax. An f32 scalar in [0, 1].
+/// compared by their argmax. Predictions of one column [B, 1] are a binary
+/// classifier's logits: against float targets [B, 1] in {0, 1}, a row is
+/// right when (logit > 0) == (target > 0.5), Keras's binary accuracy of the
+/// sigmoid at 0.5. An f32 scalar in [0, 1].
 Value *accuracy(Builder &b, Value *predictions, Value *labels);
 
 } // namespace adjoint

@@ -338,7 +338,18 @@ adjoint::Model ModelImpl::trainingModel(int64_t batch, bool withLoss) const {
     spec.stateUpdates = ctx.stateUpdates;
     spec.features = inputs[0]->inputName;
     spec.labels = kLabelsName;
-    if (accuracy) {
+    if (accuracy && loss == LossKind::Binary) {
+      // Binary accuracy reads logits of one column (ir/Losses.h): those
+      // before a last sigmoid.
+      auto logits = ctx.sigmoidLogits.find(out);
+      if (logits == ctx.sigmoidLogits.end() || ot.rank() != 2 ||
+          ot.shape[1] != 1)
+        badInput("compile: binary accuracy needs a last sigmoid of one "
+                 "column [batch, 1], not ",
+                 typeStr(ot));
+      b.output(kLogitsName, logits->second);
+      spec.predictions = kLogitsName;
+    } else if (accuracy) {
       // The accuracy compares the argmax of the logits before a last
       // softmax (the same classes), so that a step need not compute the
       // probabilities at all.
@@ -564,9 +575,8 @@ void Model::compile(const CompileOptions &options) {
       badInput("compile: unknown metric \"", m, "\" (known: accuracy)");
     accuracy = true;
   }
-  if (accuracy && *loss != LossKind::SparseCategorical &&
-      *loss != LossKind::Categorical)
-    badInput("compile: the accuracy metric needs a categorical loss, not ",
+  if (accuracy && *loss == LossKind::Mse)
+    badInput("compile: the accuracy metric needs a cross-entropy loss, not ",
              options.loss);
   // A loaded model keeps the loss it was saved with (its graph's).
   if (impl_->loaded && !impl_->loaded->training)

@@ -167,6 +167,10 @@ TEST(Losses, Accuracy) {
   EXPECT_EQ(evalLoss(accuracy, tensor(DType::F64, {2, 2}, {0, 1, 1, 0}),
                      tensor(DType::I64, {2}, {1, 0}), DType::F32),
             1);
+  // One column: binary logits against 0/1 targets; logit 0 says 0.
+  EXPECT_EQ(evalLoss(accuracy, tensor(DType::F32, {4, 1}, {2, -1, 0, 0.5}),
+                     tensor(DType::F32, {4, 1}, {1, 0, 1, 0}), DType::F32),
+            0.5);
 }
 
 TEST(Losses, ShapeAndDTypeErrors) {

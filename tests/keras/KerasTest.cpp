@@ -389,3 +389,32 @@ TEST(Keras, ModelsThatShareALayerTrainOneSetOfWeights) {
   a.fit(x, y, {.epochs = 1, .batchSize = 16, .verbose = 0});
   EXPECT_TRUE(sameBits(body.getWeights()[0], afterB[0]));
 }
+
+TEST(Keras, BinaryCrossEntropyWithBinaryAccuracy) {
+  // Target 1 when the first feature is positive.
+  auto [x, y] = blobs(256, {3}, 1, 12);
+  std::vector<float> t(256);
+  for (int i = 0; i < 256; ++i)
+    t[(size_t)i] = x.data<float>()[i * 3] > 0 ? 1.f : 0.f;
+  K::Tensor targets({256, 1}, t);
+  K::Sequential model;
+  model.add(K::Dense({.units = 1, .activation = "sigmoid", .inputDim = 3}));
+  model.compile({.loss = "binary_crossentropy",
+                 .optimizer = K::optimizers::Adam({.learningRate = 0.05}),
+                 .metrics = {"accuracy"}});
+  model.fit(x, targets, {.epochs = 10, .batchSize = 32, .verbose = 0});
+  K::Evaluation e = model.evaluate(x, targets);
+  // The accuracy is the fraction of predictions on the right side of 0.5.
+  K::Tensor p = model.predict(x);
+  int right = 0;
+  for (int i = 0; i < 256; ++i)
+    right += (p.data<float>()[i] > 0.5f) == (t[(size_t)i] > 0.5f);
+  EXPECT_NEAR(e.accuracy, right / 256.0, 1e-6);
+  EXPECT_GT(e.accuracy, 0.9);
+  // A binary accuracy needs a sigmoid of one column.
+  K::Sequential wide;
+  wide.add(K::Dense({.units = 2, .inputDim = 3}));
+  wide.compile({.loss = "binary_crossentropy", .metrics = {"accuracy"}});
+  EXPECT_THROW(wide.fit(x, K::Tensor({256, 2}, std::vector<float>(512))),
+               adjoint::Error);
+}
