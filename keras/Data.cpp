@@ -17,6 +17,9 @@ Tensor::Tensor(const Shape &shape, const std::vector<float> &values)
   std::memcpy(bytes(), values.data(), byteSize());
 }
 
+Tensor::Tensor(const Shape &shape, std::initializer_list<double> values)
+    : Tensor(shape, std::vector<float>(values.begin(), values.end())) {}
+
 Tensor Tensor::int64(const Shape &shape, const std::vector<int64_t> &values) {
   adjoint::Tensor t(TensorType{DType::I64, shape});
   if ((int64_t)values.size() != t.numElements())

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,6 +48,9 @@ public:
   /// An f32 tensor of `shape` holding `values` (as many as the shape has
   /// elements; BadInput otherwise).
   Tensor(const Shape &shape, const std::vector<float> &values);
+  /// The same from a braced list, K::Tensor({2}, {0.1, 2}): its numbers
+  /// are rounded to f32.
+  Tensor(const Shape &shape, std::initializer_list<double> values);
   /// An i64 tensor (labels, token ids).
   static Tensor int64(const Shape &shape, const std::vector<int64_t> &values);
   /// Reads a .npy file (f32, f64, i32, i64, u8, bool).
