@@ -272,7 +272,7 @@ Graph forInference(const Graph &g) {
 }
 
 Value *batchNorm(Builder &b, Value *x, const std::string &prefix,
-                 double momentum, double epsilon) {
+                 double momentum, double epsilon, bool frozen) {
   const TensorType &t = x->type();
   if (!isFloat(t.dtype) || t.rank() < 2 || isSymbolic(t.shape.back()))
     badInput("batchNorm ", prefix, ": needs a float x [..., channels], not ",
@@ -286,17 +286,19 @@ Value *batchNorm(Builder &b, Value *x, const std::string &prefix,
   Value *beta = b.param(prefix + "_beta", channels, zerosInit());
   Value *movingMean = b.param(prefix + "_moving_mean", channels, zerosInit());
   Value *movingVar = b.param(prefix + "_moving_variance", channels, onesInit());
+  auto k = [&](double v) { return b.scalar(t.dtype, v); };
+  auto normalize = [&](Value *m, Value *v) {
+    Value *scale = b.div(gamma, b.sqrt(b.add(v, k(epsilon))));
+    return b.add(b.mul(b.sub(x, m), scale), beta);
+  };
+  if (frozen) // inference mode, in training too
+    return normalize(movingMean, movingVar);
   std::vector<int64_t> axes;
   for (int64_t a = 0; a + 1 < (int64_t)t.rank(); ++a)
     axes.push_back(a);
   Value *mean = b.reduceMean(x, axes);
   Value *centered = b.sub(x, mean);
   Value *var = b.reduceMean(b.mul(centered, centered), axes);
-  auto k = [&](double v) { return b.scalar(t.dtype, v); };
-  auto normalize = [&](Value *m, Value *v) {
-    Value *scale = b.div(gamma, b.sqrt(b.add(v, k(epsilon))));
-    return b.add(b.mul(b.sub(x, m), scale), beta);
-  };
   Value *y = b.select(trainingFlag(b), normalize(mean, var),
                       normalize(movingMean, movingVar));
   // The moving statistics after this step; no gradient flows into them.

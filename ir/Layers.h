@@ -107,9 +107,11 @@ Graph forInference(const Graph &g);
 /// momentum * moving + (1 - momentum) * batch, are the outputs
 /// PREFIX_moving_mean_next and PREFIX_moving_variance_next; the caller
 /// names them in the training spec's state updates (see
-/// batchNormStateUpdates).
+/// batchNormStateUpdates). `frozen` (Keras's trainable = false) normalizes
+/// with the moving statistics in training too, and moves none: no outputs.
 Value *batchNorm(Builder &b, Value *x, const std::string &prefix,
-                 double momentum = 0.99, double epsilon = 1e-3);
+                 double momentum = 0.99, double epsilon = 1e-3,
+                 bool frozen = false);
 
 /// The state updates a batchNorm of `prefix` needs in the training spec.
 std::vector<StateUpdate> batchNormStateUpdates(const std::string &prefix);

@@ -302,9 +302,13 @@ struct BatchNormImpl : LayerImpl {
   std::string typeName() const override { return "BatchNormalization"; }
   bool weightTrains(size_t i) const override { return i < 2; }
   Value *call(BuildContext &ctx, const std::vector<Value *> &xs) override {
-    Value *y = batchNorm(ctx.b, xs[0], name, o.momentum, o.epsilon);
-    for (const StateUpdate &u : batchNormStateUpdates(name))
-      ctx.stateUpdates.push_back(u);
+    // A frozen layer runs in inference mode (Keras's): its statistics
+    // stay.
+    Value *y = batchNorm(ctx.b, xs[0], name, o.momentum, o.epsilon,
+                         /*frozen=*/!trainable);
+    if (trainable)
+      for (const StateUpdate &u : batchNormStateUpdates(name))
+        ctx.stateUpdates.push_back(u);
     return y;
   }
 };

@@ -389,12 +389,17 @@ Trainer &ModelImpl::trainerFor(int64_t batch) {
     }
   if (trainer && trainerBatch == batch && trainerFrozen == frozen) {
     // A layer this model shares with another that trained since holds
-    // that one's buffers: its values come back into this step.
+    // that one's buffers: its values come back into this step (into the
+    // tensors the step holds: trained and state parameters).
+    std::set<std::string> held(trainer->contract().trained.begin(),
+                               trainer->contract().trained.end());
+    held.insert(trainer->contract().state.begin(),
+                trainer->contract().state.end());
     for (Layer &l : layers)
       for (size_t i = 0; i < l.impl()->weights.size(); ++i) {
-        if (!l.impl()->trainable && l.impl()->weightTrains(i))
-          continue; // frozen: a constant of the step
         const std::string &name = l.impl()->weightNames[i];
+        if (!held.count(name))
+          continue; // a constant of the step
         const adjoint::Tensor &mine = trainer->parameter(name);
         if (l.impl()->weights[i].bytes() != mine.bytes()) {
           trainer->setParameter(name, l.impl()->weights[i]);

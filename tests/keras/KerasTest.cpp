@@ -418,3 +418,27 @@ TEST(Keras, BinaryCrossEntropyWithBinaryAccuracy) {
   EXPECT_THROW(wide.fit(x, K::Tensor({256, 2}, std::vector<float>(512))),
                adjoint::Error);
 }
+
+TEST(Keras, AFrozenBatchNormalizationRunsInInferenceMode) {
+  // Frozen (Keras's trainable = false), the layer normalizes with its
+  // moving statistics in training too, and none of its weights move.
+  auto [x, y] = blobs(64, {3}, 2, 13);
+  K::Sequential model;
+  model.add(K::Dense({.units = 4, .inputDim = 3, .name = "d"}));
+  model.add(K::BatchNormalization({.name = "bn"}));
+  model.add(K::Dense({.units = 2, .activation = "softmax"}));
+  model.getLayer("bn").setWeights(
+      {K::Tensor({4}, {1, 2, 3, 4}), K::Tensor({4}, {0, 1, 0, 1}),
+       K::Tensor({4}, {0.5, 0, -0.5, 1}), K::Tensor({4}, {1, 2, 3, 4})});
+  model.getLayer("bn").trainable = false;
+  std::vector<K::Tensor> before = model.getLayer("bn").getWeights();
+  model.compile();
+  model.fit(x, y, {.epochs = 2, .batchSize = 16, .verbose = 0});
+  std::vector<K::Tensor> after = model.getLayer("bn").getWeights();
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_TRUE(sameBits(before[i], after[i])) << i;
+  // Unfrozen, the next fit moves its statistics.
+  model.getLayer("bn").trainable = true;
+  model.fit(x, y, {.epochs = 1, .batchSize = 16, .verbose = 0});
+  EXPECT_FALSE(sameBits(before[2], model.getLayer("bn").getWeights()[2]));
+}
