@@ -268,7 +268,10 @@ Graph withTrainingFlag(const Graph &g, bool training) {
 }
 
 Graph forInference(const Graph &g) {
-  return withTrainingFlag(withoutDropout(g), false);
+  Graph out = withoutDropout(g);
+  // One copy, not two, for the common model without a training input.
+  return out.findValue(kTrainingInput) ? withTrainingFlag(out, false)
+                                       : std::move(out);
 }
 
 Value *batchNorm(Builder &b, Value *x, const std::string &prefix,

@@ -48,7 +48,17 @@ std::string LayerImpl::where() const {
 Value *LayerImpl::apply(BuildContext &ctx, const std::vector<Value *> &xs) {
   Graph &g = ctx.b.graph();
   size_t before = g.params().size();
-  Value *y = withContext(where(), [&] { return call(ctx, xs); });
+  // An error of the builder below is prefixed with the layer; the layer's
+  // own checks name it already.
+  Value *y = nullptr;
+  try {
+    y = call(ctx, xs);
+  } catch (const Error &e) {
+    std::string what = e.what();
+    if (what.rfind(where(), 0) == 0)
+      throw;
+    throw Error(e.kind(), where() + what);
+  }
   std::vector<Param> &params = g.params();
   size_t made = params.size() - before;
   bool first = weights.empty();

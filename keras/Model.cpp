@@ -92,7 +92,7 @@ LrSchedule lrSchedule(const Schedule &s) {
   out.decaySteps = s.decaySteps;
   out.rate = s.rate;
   out.minimum = s.minimum;
-  withContext("compile: ", [&] { checkLrSchedule(out); });
+  withContext("compile", [&] { checkLrSchedule(out); });
   return out;
 }
 

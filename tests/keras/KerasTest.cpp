@@ -244,6 +244,19 @@ TEST(Keras, WrongCallsAreErrorsThatSayWhat) {
             std::string::npos);
   EXPECT_NE(message([] { K::Dropout({.rate = 1.5}); }).find("rate is 1.5"),
             std::string::npos);
+  // Shapes that do not fit name the layer once.
+  EXPECT_EQ(
+      message([] {
+        K::Conv2D({.filters = 2, .name = "c"})(K::Input({.shape = {5, 5}}));
+      }),
+      "layer c (Conv2D): needs images [height, width, channels], not "
+      "f32[N,5,5] (with the batch)");
+  std::string deep = message([] {
+    K::Dense({.units = 2, .name = "d"})(
+        K::Input({.shape = {3}, .dtype = "int64"}));
+  });
+  EXPECT_EQ(deep.rfind("layer d (Dense): ", 0), 0u) << deep;
+  EXPECT_EQ(deep.find("layer d (Dense): ", 1), std::string::npos) << deep;
   K::Sequential model;
   model.add(K::Dense({.units = 2, .inputDim = 3, .name = "d"}));
   auto [x, y] = blobs(16, {3}, 2, 7);
