@@ -20,9 +20,10 @@
 //
 // The intermediates of the forward step that the product reads
 // (residuals) are kept from the forward pass: the forward scan is rewritten
-// to stack them beside its state, and the reverse scan reads them as
-// sequences, so no step runs twice. With `recompute`, each reverse step
-// computes them again from the saved state instead.
+// to stack them beside its state, and the reverse scan reads each step's
+// row of them as one sequence and slices it in its body, so no step runs
+// twice and no residual is copied out of the rows. With `recompute`, each
+// reverse step computes them again from the saved state instead.
 //
 // A weight used as x @ w in the body (the recurrent weight of an RNN) gets
 // its gradient outside the loop: each step packs x_t and the cotangent g_t
@@ -336,7 +337,11 @@ std::vector<Value *> scanGradients(GradContext &c) {
 
   Value *all = c.y;
   int64_t length = roles.length;
+  // Each residual's rows [T, ...] (read by the products after the loop),
+  // and the rows of every step that hold them all (the reverse scan's
+  // sequence).
   std::vector<Value *> residualRows;
+  Value *savedRows = nullptr;
   if (!residuals.empty()) {
     // The forward scan again, with the residuals of each step packed after
     // its state: [T, S + R] (or [T, rows, ...] packed by rows). It takes the
@@ -399,17 +404,30 @@ std::vector<Value *> scanGradients(GradContext &c) {
       }
       residualRows.push_back(saved.unpack(c, rowsSaved, 1, residualAt[j], t));
     }
+    savedRows = rowsSaved ? rowsSaved : all;
 
-    // The reverse body reads the residuals as sequences, after the
-    // forward's; the forward nodes that computed them go.
+    // The reverse body reads the forward's rows of each step as one
+    // sequence, after the forward's, and takes the residuals apart inside,
+    // as views of the row that its kernels read in place; a sequence of
+    // each residual would be a copy of the rows' columns, made before the
+    // loop. The forward nodes that computed them go.
     auto lean = std::make_shared<Graph>(grad->name());
+    Builder lb(*lean);
     ValueMap lm;
     size_t firstInvariant = 2 + roles.firstInvariant(); // carry, d_next
     for (size_t i = 0; i <= grad->inputs().size(); ++i) {
-      if (i == firstInvariant)
-        for (const std::string &name : residuals)
-          lm[grad->findValue(name)] =
-              lean->addInput(name, grad->findValue(name)->type());
+      if (i == firstInvariant) {
+        Value *row = lean->addInput(freeName(*grad, "saved"),
+                                    sliceType(savedRows->type()));
+        for (size_t j = 0; j < residuals.size(); ++j) {
+          const TensorType &t = grad->findValue(residuals[j])->type();
+          lm[grad->findValue(residuals[j])] =
+              !rowsSaved
+                  ? row
+                  : saved.unpack(lb, row, 0,
+                                 residualAt[j] < 0 ? 0 : residualAt[j], t);
+        }
+      }
       if (i == grad->inputs().size())
         break;
       const Value *in = grad->inputs()[i];
@@ -445,14 +463,15 @@ std::vector<Value *> scanGradients(GradContext &c) {
                                    c.dy, before};
   for (size_t i = 1; i < roles.firstInvariant(); ++i)
     operands.push_back(c.x(i));
-  operands.insert(operands.end(), residualRows.begin(), residualRows.end());
+  if (savedRows)
+    operands.push_back(savedRows);
   for (size_t i = roles.firstInvariant(); i < types.size(); ++i)
     operands.push_back(c.x(i));
   for (const HoistedUse &h : hoisted)
     operands.push_back(c.x(h.operand));
   Attributes attrs;
   attrs.set("body", SubGraph(grad));
-  attrs.set("sequences", (int64_t)(2 + roles.sequences + residualRows.size()));
+  attrs.set("sequences", (int64_t)(2 + roles.sequences + (savedRows ? 1 : 0)));
   attrs.set("reverse", !roles.reverse);
   Value *rows = c.op(OpKind::Scan, operands, attrs);
 

@@ -742,6 +742,18 @@ bool splitSharedOperands(Graph &g) {
           });
         return false;
       };
+  // Whether `v` is in memory whatever the plan: a view of it read by
+  // several kernels costs each of them only its index map, where one view
+  // in memory would be a copy that each then reads again (the slices of a
+  // reverse scan's saved rows in its body).
+  auto inMemory = [](const Value *v) {
+    const Node *def = v->definingNode();
+    return !def || def->op() == OpKind::Constant;
+  };
+  // Readers whose loops take a view in (Planner::judge).
+  auto fusesViews = [](const Node *reader) {
+    return opDef(reader->op()).has(Elementwise) || isReduce(reader->op());
+  };
   // The reads of each shared view that get a copy of their own: every one
   // whose reader absorbs it when something else reads it too, else all
   // but the first.
@@ -755,7 +767,8 @@ bool splitSharedOperands(Graph &g) {
       continue;
     std::vector<Read> taking;
     for (const Read &read : r)
-      if (absorbs(read.first, v, false))
+      if (absorbs(read.first, v, false) ||
+          (inMemory(n->operand(0)) && fusesViews(read.first)))
         taking.push_back(read);
     if (taking.size() == r.size() && !outputs.count(v))
       taking.erase(taking.begin());

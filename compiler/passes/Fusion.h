@@ -31,8 +31,11 @@ using InPlacePairs = std::vector<std::pair<const Value *, const Value *>>;
 /// trans flag), a reshape or slice read by matmuls directly or through such
 /// transposes and reshapes (the GEMM reads the bytes where they lie), so
 /// that each copy is absorbed instead of the view being computed once in
-/// memory. Readers that cannot read through keep the original. In place:
-/// pointers into `g` are invalidated when a copy is made.
+/// memory. Likewise each elementwise op or reduction reading a view of a
+/// value that is in memory whatever the plan (an input, a parameter, a
+/// constant), which the reader's loop then reads through its index map.
+/// Readers that cannot read through keep the original. In place: pointers
+/// into `g` are invalidated when a copy is made.
 void splitSharedViews(Graph &g);
 
 /// Partitions the verified graph `g` into fused groups. When `inPlace` is

@@ -339,6 +339,34 @@ TEST(FusedCodegen, SharedReshapesAndTransposesAreSplitPerMatMul) {
   expectInterpreterOnAnyThreadCount(g, 12);
 }
 
+TEST(FusedCodegen, SharedSlicesOfAnInputAreReadInPlaceByEveryLoop) {
+  // A reverse scan's body reads the residuals of a step as column slices of
+  // one saved row; each slice feeds kernels that cannot be one (here, a
+  // row-wise reduction and an elementwise loop of another shape). Every
+  // loop reads the slices through its own copy of the view: no kernel
+  // writes a slice, where one shared view would be copied to memory first.
+  auto build = [](Graph &g) {
+    Builder b(g);
+    Value *saved = b.input("saved", {DType::F32, {6, 24}});
+    Value *y = b.input("y", {DType::F32, {6, 8}});
+    Value *s0 = b.slice(saved, {0}, {8}, {1});
+    Value *s1 = b.slice(saved, {8}, {16}, {1});
+    Value *p = b.mul(s0, s1);
+    b.output("sum", b.reduceSum(p, std::vector<int64_t>{1}, true));
+    b.output("q", b.add(b.mul(s0, y), b.tanh(s1)));
+  };
+  Graph g("saved_row"), split("saved_row");
+  build(g);
+  build(split);
+  FusionPlan plan = splitAndFuse(split);
+  for (const FusionGroup &group : plan.groups)
+    for (const Value *v : group.outputs)
+      EXPECT_NE(v->definingNode()->op(), OpKind::Slice)
+          << v->definingNode()->describe() << " is written to memory";
+  EXPECT_EQ(plan.kernelCount(), 2);
+  expectInterpreterOnAnyThreadCount(g, 14);
+}
+
 TEST(FusedCodegen, SlicedMatMulOperandsAreReadWithTheirRowStride) {
   // A scan's gradient packs each step's parts side by side in rows
   // ([T, N, 3*8] here); the weight gradients read a part's rows where they
