@@ -3,7 +3,8 @@
 // The driver of the gradient transform: it checks the request, finds the
 // nodes that lie between the wrt values and the loss, and walks them in
 // reverse, asking each op's rule (GradRules.cpp) for the gradients of its
-// operands and summing what reaches each value.
+// operands and summing what reaches each value (the gradients of slices
+// that tile an axis are concatenated instead).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/autodiff/Grad.h"
@@ -12,6 +13,7 @@
 #include "compiler/passes/ScanBodies.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
+#include "ir/ShapeInference.h"
 #include "ir/Specialize.h"
 
 #include <algorithm>
@@ -124,6 +126,61 @@ void checkRequest(const Graph &g, const Value *loss,
   checkWrt(g, wrt);
 }
 
+/// Where a slice's cotangent goes in its operand's: `inside` fills
+/// [first, last) of `axis` and the rest is zero.
+struct Slab {
+  size_t axis = 0;
+  int64_t first = 0, last = 0;
+  Value *inside = nullptr;
+};
+
+/// The slab of a slice `node` along one axis with unit steps, whose
+/// cotangent is `dy`; none for other slices and other ops.
+std::optional<Slab> sliceSlab(const Node &node, Value *dy) {
+  if (node.op() != OpKind::Slice)
+    return std::nullopt;
+  const Shape &shape = node.operand(0)->type().shape;
+  SliceDims s = normalizeSlice(node.attr(), shape);
+  std::optional<Slab> slab;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (s.start[d] == 0 && s.step[d] == 1 && s.count[d] == shape[d])
+      continue;
+    if (slab || s.step[d] != 1 || s.count[d] == 0)
+      return std::nullopt;
+    slab = Slab{d, s.start[d], s.start[d] + s.count[d], dy};
+  }
+  return slab;
+}
+
+/// The tensor of `type` that is each slab's inside on its part of their
+/// common axis and zero elsewhere, as one concatenation; null unless the
+/// slabs share the axis and do not overlap.
+Value *concatOfSlabs(Builder &b, const TensorType &type,
+                     std::vector<Slab> slabs) {
+  size_t axis = slabs[0].axis;
+  std::sort(slabs.begin(), slabs.end(),
+            [](const Slab &x, const Slab &y) { return x.first < y.first; });
+  for (size_t k = 0; k < slabs.size(); ++k)
+    if (slabs[k].axis != axis || (k > 0 && slabs[k].first < slabs[k - 1].last))
+      return nullptr;
+  std::vector<Value *> pieces;
+  auto gap = [&](int64_t from, int64_t to) {
+    if (from >= to)
+      return;
+    TensorType t = type;
+    t.shape[axis] = to - from;
+    pieces.push_back(zerosOf(b, t));
+  };
+  int64_t at = 0;
+  for (const Slab &slab : slabs) {
+    gap(at, slab.first);
+    pieces.push_back(slab.inside);
+    at = slab.last;
+  }
+  gap(at, type.shape[axis]);
+  return b.concat(pieces, (int64_t)axis);
+}
+
 /// The vector-Jacobian product: d(sum(seed * y))/d(v) for each v of `wrt`,
 /// with `seed` of y's type, or 1 when null (for a loss; made once the
 /// checks pass, so that an error appends nothing).
@@ -136,27 +193,66 @@ appendVjpWith(Graph &g, Value *y, Value *seed, const std::vector<Value *> &wrt,
   checkRules(path, lookup);
 
   Builder b(g);
-  std::unordered_map<const Value *, Value *> grads;
-  auto accumulate = [&](const Value *v, Value *grad) {
-    auto [it, fresh] = grads.try_emplace(v, grad);
-    if (!fresh)
-      it->second = b.add(it->second, grad);
+  // What reaches each value, in order, kept apart until the value's
+  // gradient is read (at the node that defines it, or at the end): a
+  // gradient, or the cotangent of a slice along one axis, which is zero
+  // outside the slab the slice took.
+  struct Part {
+    Value *grad = nullptr;
+    const Node *slice = nullptr;
+    Slab slab;
   };
-  grads[loss] = seed ? seed : b.scalar(loss->type().dtype, 1);
+  std::unordered_map<const Value *, std::vector<Part>> parts;
+  auto materialize = [&](const Part &p) {
+    if (p.grad)
+      return p.grad;
+    GradContext ctx(g, *p.slice, p.slab.inside);
+    return lookup(OpKind::Slice)(ctx, 0);
+  };
+  // Slabs that tile an axis are one concatenation (zeros in the gaps): a
+  // sum of zero-padded tensors would be a full pass per slab, and adding
+  // the pads' zeros turns -0 into +0, so simplification cannot undo it.
+  // Anything else is summed in the order it came.
+  auto gradientOf = [&](const Value *v) -> Value * {
+    auto it = parts.find(v);
+    if (it == parts.end())
+      return nullptr;
+    std::vector<Part> &ps = it->second;
+    if (ps.size() == 1 && ps[0].grad)
+      return ps[0].grad;
+    std::vector<Slab> slabs;
+    for (const Part &p : ps)
+      if (p.slice)
+        slabs.push_back(p.slab);
+    Value *sum = nullptr;
+    if (slabs.size() == ps.size() && slabs.size() > 1)
+      sum = concatOfSlabs(b, v->type(), std::move(slabs));
+    if (!sum)
+      for (const Part &p : ps)
+        sum = sum ? b.add(sum, materialize(p)) : materialize(p);
+    ps = {Part{sum, nullptr, {}}};
+    return sum;
+  };
+  parts[loss].push_back(
+      {seed ? seed : b.scalar(loss->type().dtype, 1), nullptr, {}});
 
   // `path` was taken before any node was appended, so the walk only visits
   // the original nodes.
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     const Node *node = *it;
-    auto found = grads.find(node->result());
-    if (found == grads.end())
+    Value *dy = gradientOf(node->result());
+    if (!dy)
       continue; // no gradient reached it (cut by stop_gradient, say)
     GradRule rule = lookup(node->op());
-    GradContext ctx(g, *node, found->second);
+    GradContext ctx(g, *node, dy);
     for (size_t i = 0; i < node->operands().size(); ++i) {
       const Value *operand = node->operand(i);
       if (!active.count(operand))
         continue;
+      if (std::optional<Slab> slab = sliceSlab(*node, dy)) {
+        parts[operand].push_back({nullptr, node, *slab});
+        continue;
+      }
       Value *grad = withContext(strCat("grad: ", node->describe()),
                                 [&] { return rule(ctx, i); });
       if (!grad)
@@ -165,15 +261,14 @@ appendVjpWith(Graph &g, Value *y, Value *seed, const std::vector<Value *> &wrt,
         grad = ctx.reduceTo(grad, operand->type().shape);
       assert(grad->type() == operand->type() &&
              "a gradient rule gave a gradient of the wrong type");
-      accumulate(operand, grad);
+      parts[operand].push_back({grad, nullptr, {}});
     }
   }
 
   std::vector<Value *> result;
   for (Value *v : wrt) {
-    auto found = grads.find(v);
-    if (found != grads.end()) {
-      result.push_back(found->second);
+    if (Value *grad = gradientOf(v)) {
+      result.push_back(grad);
     } else {
       // The loss does not depend on v: its gradient is zero.
       result.push_back(zerosOf(b, v->type()));

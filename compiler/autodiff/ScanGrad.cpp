@@ -342,6 +342,9 @@ std::vector<Value *> scanGradients(GradContext &c) {
   // sequence).
   std::vector<Value *> residualRows;
   Value *savedRows = nullptr;
+  // Where in those rows each step's state before the step is, when they
+  // hold it (-1: the states before the steps are a sequence of their own).
+  int64_t beforeAt = -1;
   if (!residuals.empty()) {
     // The forward scan again, with the residuals of each step packed after
     // its state: [T, S + R] (or [T, rows, ...] packed by rows). It takes the
@@ -363,6 +366,14 @@ std::vector<Value *> scanGradients(GradContext &c) {
       if (original.at(name) != next)
         extra += saved.width(grad->findValue(name)->type());
     }
+    // Rows that hold more than the state hold the state the step started
+    // from too: the reverse step reads it there, where the states before
+    // the steps would be copied out of the rows, shifted by one step and
+    // copied again behind the initial state.
+    if (extra > 0) {
+      beforeAt = stateWidth + extra;
+      extra += stateWidth;
+    }
     // Residuals beyond the state: a forward scan that stacks them too.
     Value *rowsSaved = nullptr;
     if (extra > 0) {
@@ -381,6 +392,7 @@ std::vector<Value *> scanGradients(GradContext &c) {
       for (const std::string &name : residuals)
         if (original.at(name) != next)
           out.push_back(map.at(original.at(name)));
+      out.push_back(map.at(body.inputs()[0]));
       sb.output("saved", saved.pack(sb, out));
 
       size_t first = c.graph().nodes().size();
@@ -415,10 +427,12 @@ std::vector<Value *> scanGradients(GradContext &c) {
     Builder lb(*lean);
     ValueMap lm;
     size_t firstInvariant = 2 + roles.firstInvariant(); // carry, d_next
+    const Value *before = grad->inputs()[2];            // after them
+    Value *row = nullptr;
     for (size_t i = 0; i <= grad->inputs().size(); ++i) {
       if (i == firstInvariant) {
-        Value *row = lean->addInput(freeName(*grad, "saved"),
-                                    sliceType(savedRows->type()));
+        row = lean->addInput(freeName(*grad, "saved"),
+                             sliceType(savedRows->type()));
         for (size_t j = 0; j < residuals.size(); ++j) {
           const TensorType &t = grad->findValue(residuals[j])->type();
           lm[grad->findValue(residuals[j])] =
@@ -431,36 +445,42 @@ std::vector<Value *> scanGradients(GradContext &c) {
       if (i == grad->inputs().size())
         break;
       const Value *in = grad->inputs()[i];
-      lm[in] = lean->addInput(in->name(), in->type());
+      if (in != before || beforeAt < 0)
+        lm[in] = lean->addInput(in->name(), in->type());
     }
+    if (beforeAt >= 0)
+      lm[before] = saved.unpack(lb, row, 0, beforeAt, state);
     for (const auto &n : grad->nodes()) {
       if (forward.count(n->result()->name()))
         continue;
       std::vector<Value *> operands;
       for (const Value *v : n->operands())
         operands.push_back(lm.at(v));
+      // Named anew where a view of the saved row took the name.
       lm[n->result()] = lean->addNode(n->op(), std::move(operands), n->attrs(),
-                                      n->result()->name(), n->result()->type())
+                                      freeName(*lean, n->result()->name()),
+                                      n->result()->type())
                             ->result();
     }
     lean->addOutput(grad->outputs()[0].name, lm.at(grad->outputs()[0].value));
     grad = lean;
   }
 
-  // The states before each step: state_t for the step that writes row t.
-  Shape one = state.shape;
-  one.insert(one.begin(), 1);
-  Value *first = c.reshape(c.x(0), one);
-  Value *before;
-  if (length == 1)
-    before = first;
-  else if (!roles.reverse)
-    before = c.concat({first, c.slice(all, {0}, {length - 1})}, 0);
-  else
-    before = c.concat({c.slice(all, {1}, {length}), first}, 0);
-
+  // The states before each step (state_t for the step that writes row t),
+  // unless the saved rows hold them.
   std::vector<Value *> operands = {c.zeros({dtype, carryPacking.shape(packed)}),
-                                   c.dy, before};
+                                   c.dy};
+  if (beforeAt < 0) {
+    Shape one = state.shape;
+    one.insert(one.begin(), 1);
+    Value *first = c.reshape(c.x(0), one);
+    if (length == 1)
+      operands.push_back(first);
+    else if (!roles.reverse)
+      operands.push_back(c.concat({first, c.slice(all, {0}, {length - 1})}, 0));
+    else
+      operands.push_back(c.concat({c.slice(all, {1}, {length}), first}, 0));
+  }
   for (size_t i = 1; i < roles.firstInvariant(); ++i)
     operands.push_back(c.x(i));
   if (savedRows)
@@ -471,7 +491,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
     operands.push_back(c.x(h.operand));
   Attributes attrs;
   attrs.set("body", SubGraph(grad));
-  attrs.set("sequences", (int64_t)(2 + roles.sequences + (savedRows ? 1 : 0)));
+  attrs.set("sequences", (int64_t)((beforeAt < 0 ? 2 : 1) + roles.sequences +
+                                   (savedRows ? 1 : 0)));
   attrs.set("reverse", !roles.reverse);
   Value *rows = c.op(OpKind::Scan, operands, attrs);
 

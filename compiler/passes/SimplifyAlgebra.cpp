@@ -223,6 +223,10 @@ private:
       attrs.set("shape", type.shape);
       return rb_.add(op, {x}, std::move(attrs), type, name);
     }
+    if (op == OpKind::Concat)
+      return flattenConcat(node, operands);
+    if (op == OpKind::Gather)
+      return gatherOfOneIndex(node, operands);
     if (op == OpKind::Slice) {
       if (!unchanged(operands[0]))
         return nullptr;
@@ -235,6 +239,68 @@ private:
       return operands[0];
     }
     return nullptr;
+  }
+
+  /// Rule: concat(a, concat(b, c), d) along one axis is concat(a, b, c,
+  /// d): the pieces go where they belong in one copy. The inner concat is
+  /// then computed only if something else reads it, which costs no more
+  /// than reading it here.
+  Value *flattenConcat(const Node &node, const std::vector<Value *> &operands) {
+    const TensorType &type = node.result()->type();
+    int64_t axis =
+        normalizeAxis(node.attr().getInt("axis"), type.rank(), "concat");
+    std::vector<Value *> pieces;
+    bool flat = true;
+    for (Value *v : operands) {
+      const Node *inner = v->definingNode();
+      if (inner && inner->op() == OpKind::Concat &&
+          normalizeAxis(inner->attr().getInt("axis"), type.rank(), "concat") ==
+              axis) {
+        pieces.insert(pieces.end(), inner->operands().begin(),
+                      inner->operands().end());
+        flat = false;
+      } else {
+        pieces.push_back(v);
+      }
+    }
+    if (flat)
+      return nullptr;
+    Attributes attrs;
+    attrs.set("axis", axis);
+    return rb_.add(OpKind::Concat, std::move(pieces), std::move(attrs), type,
+                   node.result()->name());
+  }
+
+  /// Rule: gather(x, i) with i a constant scalar in range is the slice of
+  /// x at i along the axis, without that axis: a view that the reader
+  /// reads in place (an RNN's last state out of all of them), where a
+  /// gather is a kernel of its own that copies its rows out.
+  Value *gatherOfOneIndex(const Node &node,
+                          const std::vector<Value *> &operands) {
+    const Tensor *index = constantOf(operands[1]);
+    if (!index || index->shape().size() != 0)
+      return nullptr;
+    const Shape &shape = operands[0]->type().shape;
+    int64_t axis =
+        normalizeAxis(node.attr().getInt("axis"), shape.size(), "gather");
+    int64_t dim = shape[axis];
+    auto at = (int64_t)index->elementAsDouble(0);
+    if (at < -dim || at >= dim)
+      return nullptr; // out of range: the gather's error at run time
+    if (at < 0)
+      at += dim;
+    Shape kept = shape;
+    kept[axis] = 1;
+    Attributes attrs;
+    attrs.set("starts", std::vector<int64_t>{at});
+    attrs.set("ends", std::vector<int64_t>{at + 1});
+    attrs.set("axes", std::vector<int64_t>{axis});
+    Value *row = rb_.add(OpKind::Slice, {operands[0]}, std::move(attrs),
+                         {node.result()->type().dtype, kept}, "");
+    Attributes to;
+    to.set("shape", node.result()->type().shape);
+    return rb_.add(OpKind::Reshape, {row}, std::move(to), node.result()->type(),
+                   node.result()->name());
   }
 
   Value *simplifyTranspose(const Node &node, Value *x) {

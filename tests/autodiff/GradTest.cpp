@@ -29,6 +29,40 @@ TEST(Grad, SumsTheGradientsOfSeveralConsumers) {
   expectValues(out.at("dx"), want);
 }
 
+TEST(Grad, SlicesOfOneAxisGiveOneConcatenation) {
+  // Columns 0-1, 2 and 4-5 of x taken apart (3 left out): dx is their
+  // cotangents side by side with zeros in the gap, one concat, and keeps
+  // the sign of a -0 cotangent (a sum of zero pads would make it +0).
+  // Slices that overlap are summed.
+  for (bool overlap : {false, true}) {
+    SCOPED_TRACE(overlap ? "overlapping" : "disjoint");
+    Graph g;
+    Builder b(g);
+    Value *x = b.input("x", f64({2, 6}));
+    Value *a = b.slice(x, {0}, {overlap ? 3 : 2}, {1});
+    Value *c = b.slice(x, {2}, {3}, {1});
+    Value *e = b.slice(x, {4}, {6}, {1});
+    Value *loss = b.add(b.add(sumOf(b, b.mul(a, b.scalar(DType::F64, -0.0))),
+                              sumOf(b, b.mul(c, b.scalar(DType::F64, 3)))),
+                        sumOf(b, b.mul(e, e)));
+    Value *dx = appendGradients(g, loss, {x})[0];
+    EXPECT_EQ(dx->definingNode()->op(), overlap ? OpKind::Add : OpKind::Concat);
+    b.output("dx", dx);
+    std::vector<double> xs = {1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6};
+    auto out = runBoth(g, {{"x", Tensor::fromDoubles(DType::F64, {2, 6}, xs)}});
+    std::vector<double> want;
+    for (int r = 0; r < 2; ++r)
+      for (int col = 0; col < 6; ++col)
+        want.push_back(col == 2   ? 3
+                       : col == 3 ? 0
+                       : col >= 4 ? 2 * xs[r * 6 + col]
+                                  : -0.0);
+    expectValues(out.at("dx"), want);
+    for (int i : {0, 1, 6, 7})
+      EXPECT_EQ(std::signbit(out.at("dx").elementAsDouble(i)), !overlap) << i;
+  }
+}
+
 TEST(Grad, ReducesBroadcastOperandsToTheirShape) {
   // loss = sum(a[2,1,3] * b[4,1]): da = sum over the broadcast axes of b.
   Graph g;

@@ -20,7 +20,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 using namespace adjoint;
 using namespace adjoint::testing;
@@ -295,6 +297,60 @@ TEST(Recurrent, InvariantWorkOfABodyIsHoistedBeforeTheGradient) {
     }
   EXPECT_EQ(scans, 2u);
   EXPECT_EQ(blockFunctions(step), scans);
+}
+
+// An LSTM's or GRU's reverse step reads what it needs of the forward step
+// (its residuals and the state it started from) as views of the forward
+// scan's saved rows, one sequence: nothing before the loop copies the
+// rows' columns or shifts the states by a step.
+TEST(Recurrent, TheReverseStepReadsTheForwardRowsInPlace) {
+  for (Kind kind : {Kind::Lstm, Kind::Gru}) {
+    SCOPED_TRACE((int)kind);
+    Graph g = model(kind, 8, true);
+    Builder b(g);
+    Value *y = g.outputs()[0].value;
+    b.output("loss", b.reduceSum(b.mul(y, y), std::nullopt));
+    std::vector<std::string> wrt = {"x"};
+    for (const Param &p : g.params())
+      wrt.push_back(p.value->name());
+    Graph step = gradientGraph(g, "loss", wrt);
+    eliminateDeadCode(step);
+    size_t reverse = 0;
+    for (const auto &n : step.nodes()) {
+      if (n->op() != OpKind::Scan ||
+          !n->attr().getGraph("body").name().ends_with("_grad"))
+        continue;
+      ++reverse;
+      // Whether `v` is a copy of part of a scan's rows: a slice or concat
+      // of them, through any views.
+      std::function<bool(const Value *, bool)> copiesRows = [&](const Value *v,
+                                                                bool copied) {
+        const Node *def = v->definingNode();
+        if (!def)
+          return false;
+        if (def->op() == OpKind::Scan)
+          return copied;
+        bool copy = def->op() == OpKind::Slice || def->op() == OpKind::Concat;
+        if (!copy && def->op() != OpKind::Reshape &&
+            def->op() != OpKind::Transpose)
+          return false;
+        return std::any_of(
+            def->operands().begin(), def->operands().end(),
+            [&](const Value *in) { return copiesRows(in, copied || copy); });
+      };
+      const Value *saved = nullptr;
+      for (const Value *v : n->operands()) {
+        const Node *def = v->definingNode();
+        if (def && def->op() == OpKind::Scan) {
+          EXPECT_EQ(saved, nullptr) << "two operands read the forward rows";
+          saved = v;
+        }
+        EXPECT_FALSE(copiesRows(v, false)) << def->describe();
+      }
+      EXPECT_NE(saved, nullptr);
+    }
+    EXPECT_EQ(reverse, 3u); // both directions of the first layer, the second
+  }
 }
 
 TEST(Recurrent, GradientsMatchFiniteDifferences) {

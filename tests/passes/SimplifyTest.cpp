@@ -185,7 +185,7 @@ Model ruleGraph(uint64_t seed, DType t) {
   for (int i = 0; i < steps; ++i) {
     Value *v = rng.pick(pool), *w = rng.pick(pool), *r = nullptr;
     double zero = rng.chance(1, 2) ? 0.0 : -0.0;
-    switch (rng.range(0, 19)) {
+    switch (rng.range(0, 21)) {
     case 0:
       r = binary(OpKind::Mul, v, literal(1));
       break;
@@ -279,6 +279,29 @@ Model ruleGraph(uint64_t seed, DType t) {
       r = b.add(top, bottom);
       break;
     }
+    case 19: {
+      // Concats inside concats, along the same axis (flattened; the inner
+      // one also read as it is) or another (left alone).
+      Value *left =
+          b.concat({b.slice(v, {0}, {1}, {1}), b.slice(w, {1}, {2}, {1})}, 1);
+      Value *right = b.slice(v, {2}, {4}, {1});
+      r = rng.chance(1, 3)
+              ? b.concat({b.slice(b.concat({v, w}, 0), {1}, {4}, {0})}, 0)
+              : b.concat({left, right}, 1);
+      if (rng.chance(1, 2))
+        r = b.add(r, b.concat({left, left}, 1));
+      break;
+    }
+    case 20: {
+      // A row or a column picked by a constant index, either sign.
+      bool rows = rng.chance(1, 2);
+      int64_t dim = rows ? 3 : 4;
+      Value *index = b.constant(
+          Tensor::scalar(DType::I64, (double)rng.range(-dim, dim - 1)));
+      Value *picked = b.gather(w, index, rows ? 0 : 1);
+      r = b.add(v, rows ? picked : b.reshape(picked, {3, 1}));
+      break;
+    }
     default: {
       std::vector<double> mixed(12, 0.0);
       mixed[(size_t)rng.range(0, 11)] = -0.0;
@@ -321,6 +344,29 @@ TEST(Simplify, RuleGraphsKeepTheirResultsBitExact) {
   // Each pass has something to do on these graphs.
   for (const NamedPass &p : exactPasses())
     EXPECT_GT(changed[p.name], 0u) << p.name;
+}
+
+TEST(Simplify, ConstantIndexGathersAndNestedConcatsBecomeViewsAndOneCopy) {
+  // An RNN's last state picked out of all of them, and a gradient of gates
+  // concatenated twice: a slice (a view) and one concat remain. An index
+  // out of range keeps its gather, whose error is the run's.
+  Graph g("last_state");
+  Builder b(g);
+  Value *states = b.input("states", {DType::F32, {5, 2, 3}});
+  Value *a = b.input("a", {DType::F32, {2, 3}});
+  Value *last = b.gather(states, b.constant(Tensor::scalar(DType::I64, -1)));
+  Value *inner = b.concat({last, a}, 1);
+  b.output("gates", b.concat({inner, a}, 1));
+  b.output("bad", b.gather(states, b.constant(Tensor::scalar(DType::I32, 5))));
+  simplifyAlgebra(g);
+  eliminateDeadCode(g);
+  std::map<OpKind, int> ops;
+  for (const auto &n : g.nodes())
+    ++ops[n->op()];
+  EXPECT_EQ(ops[OpKind::Gather], 1);
+  EXPECT_EQ(ops[OpKind::Concat], 1);
+  EXPECT_EQ(ops[OpKind::Slice], 1);
+  EXPECT_EQ(g.outputs()[0].value->definingNode()->operands().size(), 3u);
 }
 
 TEST(Simplify, FastMathRulesChangeSignedZerosAndNaN) {
