@@ -587,6 +587,84 @@ TEST(OnnxImporterTest, GruMatchesTheOnnxFormulasBothWaysOfTheReset) {
   }
 }
 
+/// A counted Loop of 4 trips: y += iteration number (carried), and one
+/// scan output per trip (y * w, w read from outside the body); the body
+/// passes its condition through. `condition` replaces that pass-through
+/// with a node of the body when given.
+onnx::ModelProto loopModel(const std::string &condition = "") {
+  onnx::ModelProto m = makeOnnxModel(13);
+  addOnnxInput(m, "y0", kF32, {2});
+  addOnnxInput(m, "w", kF32, {2});
+  addOnnxInitializer(m, "trips", Tensor::scalar(DType::I64, 4));
+  onnx::NodeProto *loop =
+      addOnnxNode(m, "Loop", {"trips", "", "y0"}, {"y", "ys"}, "loop");
+  auto *attr = loop->add_attribute();
+  attr->set_name("body");
+  attr->set_type(onnx::AttributeProto::GRAPH);
+  onnx::GraphProto *body = attr->mutable_g();
+  body->set_name("trip");
+  declareValue(body->add_input(), "i", onnx::TensorProto::INT64, {});
+  declareValue(body->add_input(), "cond_in", onnx::TensorProto::BOOL, {});
+  declareValue(body->add_input(), "y_in", kF32, {2});
+  auto node = [&](const char *op, std::vector<std::string> ins,
+                  std::string out) {
+    auto *n = body->add_node();
+    n->set_op_type(op);
+    for (auto &i : ins)
+      n->add_input(i);
+    n->add_output(out);
+    return n;
+  };
+  setIntAttr(node("Cast", {"i"}, "fi"), "to", kF32);
+  node("Add", {"y_in", "fi"}, "y_out");
+  node("Mul", {"y_out", "w"}, "ys_t");
+  if (condition.empty())
+    node("Identity", {"cond_in"}, "cond_out");
+  else
+    node(condition.c_str(), {"cond_in"}, "cond_out");
+  declareValue(body->add_output(), "cond_out", onnx::TensorProto::BOOL, {});
+  declareValue(body->add_output(), "y_out", kF32, {2});
+  declareValue(body->add_output(), "ys_t", kF32, {2});
+  addOnnxOutput(m, "y", kF32, {2});
+  addOnnxOutput(m, "ys", kF32, {4, 2});
+  return m;
+}
+
+TEST(OnnxImporterTest, ACountedLoopImportsAsOneScan) {
+  Model m = importOnnx(loopModel(), "m.onnx");
+  int scans = 0;
+  for (const auto &n : m.graph.nodes())
+    scans += n->op() == OpKind::Scan;
+  EXPECT_EQ(scans, 1);
+  std::vector<double> y = {1, -2}, w = {0.5, 3}, ys;
+  auto out =
+      interpret(m.graph, {{"y0", f32Tensor({2}, y)}, {"w", f32Tensor({2}, w)}});
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 2; ++j) {
+      y[j] += i;
+      ys.push_back(y[j] * w[j]);
+    }
+  for (int j = 0; j < 2; ++j)
+    EXPECT_EQ(out.at("y").elementAsDouble(j), y[j]);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(out.at("ys").elementAsDouble(i), ys[i]) << i;
+}
+
+TEST(OnnxImporterTest, LoopsThatMayStopEarlyAreUnsupported) {
+  // A trip count known only when the model runs.
+  onnx::ModelProto dynamic = loopModel();
+  dynamic.mutable_graph()->clear_initializer();
+  addOnnxInput(dynamic, "trips", onnx::TensorProto::INT64, {});
+  EXPECT_NE(importError(dynamic).find("the trip count of a Loop"),
+            std::string::npos)
+      << importError(dynamic);
+  // A condition the body computes.
+  onnx::ModelProto computed = loopModel("Not");
+  EXPECT_NE(importError(computed).find("computes its condition"),
+            std::string::npos)
+      << importError(computed);
+}
+
 TEST(OnnxImporterTest, ScanDirectionsThatDifferAreUnsupported) {
   onnx::ModelProto m = scanModel();
   auto *scan = m.mutable_graph()->mutable_node(0);
