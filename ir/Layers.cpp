@@ -5,6 +5,7 @@
 #include "ir/GraphCopy.h"
 #include "ir/SymbolicDim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -219,26 +220,89 @@ Graph copyRewriting(
 
 } // namespace
 
-Graph withoutDropout(const Graph &g) {
-  bool any = false, stepRead = false;
-  const Value *step = g.findValue(kStepInput);
-  for (const auto &n : g.nodes()) {
-    any = any || n->op() == OpKind::Dropout;
-    for (size_t i = 0; i < n->operands().size(); ++i)
-      stepRead = stepRead || (n->operand(i) == step &&
-                              !(n->op() == OpKind::Dropout && i == 1));
+namespace {
+
+/// Whether `g`, or the body of a scan in it, has a dropout.
+bool hasDropout(const Graph &g) {
+  return std::any_of(g.nodes().begin(), g.nodes().end(), [](const auto &n) {
+    return n->op() == OpKind::Dropout ||
+           (n->op() == OpKind::Scan && hasDropout(n->attr().getGraph("body")));
+  });
+}
+
+Graph identityDropouts(const Graph &g, const Value *dropped);
+
+/// The scan `n` (operands mapped by `map`) added to `out` with the
+/// dropouts of its body the identity, and the invariant operands its body
+/// then no longer reads (a dropout's step) left out.
+Value *scanWithoutDropout(Graph &out, const Node &n, ValueMap &map) {
+  const Graph stripped = identityDropouts(n.attr().getGraph("body"), nullptr);
+  size_t firstInvariant = 1 + (size_t)n.attr().getInt("sequences");
+  std::vector<bool> keep(stripped.inputs().size(), true);
+  for (size_t i = firstInvariant; i < keep.size(); ++i) {
+    const Value *in = stripped.inputs()[i];
+    keep[i] =
+        std::any_of(stripped.outputs().begin(), stripped.outputs().end(),
+                    [&](const Output &o) { return o.value == in; }) ||
+        std::any_of(stripped.nodes().begin(), stripped.nodes().end(),
+                    [&](const auto &node) {
+                      const auto &ops = node->operands();
+                      return std::find(ops.begin(), ops.end(), in) != ops.end();
+                    });
   }
-  for (const Output &o : g.outputs())
-    stepRead = stepRead || o.value == step;
-  if (!any)
-    return copyGraph(g);
-  // The step input goes when only dropout reads it.
-  const Value *dropped = step && !stepRead ? step : nullptr;
+  auto body = std::make_shared<Graph>(stripped.name());
+  ValueMap inner;
+  std::vector<Value *> operands;
+  for (size_t i = 0; i < keep.size(); ++i)
+    if (keep[i]) {
+      const Value *in = stripped.inputs()[i];
+      inner[in] = body->addInput(in->name(), in->type());
+      operands.push_back(map.at(n.operand(i)));
+    }
+  Builder bb(*body);
+  inlineNodes(bb, stripped, inner);
+  for (const Output &o : stripped.outputs())
+    body->addOutput(o.name, inner.at(o.value));
+  Attributes attrs = n.attrs();
+  attrs.set("body", SubGraph(body));
+  return out
+      .addNode(OpKind::Scan, std::move(operands), std::move(attrs),
+               n.result()->name(), n.result()->type())
+      ->result();
+}
+
+/// `g` with every dropout the identity, in scan bodies too, and input
+/// `dropped` (if any) left out.
+Graph identityDropouts(const Graph &g, const Value *dropped) {
+  Graph *target = nullptr;
   return copyRewriting(
-      g, dropped, [](Graph &, ValueMap &) {},
-      [](const Node &n, ValueMap &map) -> Value * {
-        return n.op() == OpKind::Dropout ? map.at(n.operand(0)) : nullptr;
+      g, dropped, [&](Graph &out, ValueMap &) { target = &out; },
+      [&](const Node &n, ValueMap &map) -> Value * {
+        if (n.op() == OpKind::Dropout)
+          return map.at(n.operand(0));
+        if (n.op() == OpKind::Scan && hasDropout(n.attr().getGraph("body")))
+          return scanWithoutDropout(*target, n, map);
+        return nullptr;
       });
+}
+
+} // namespace
+
+Graph withoutDropout(const Graph &g) {
+  if (!hasDropout(g))
+    return copyGraph(g);
+  // The step input goes when only dropouts read it (in scan bodies, through
+  // the invariant operands the stripped scans leave out).
+  Graph stripped = identityDropouts(g, nullptr);
+  const Value *step = stripped.findValue(kStepInput);
+  if (!step || step->kind() != ValueKind::Input)
+    return stripped;
+  bool read = std::any_of(stripped.outputs().begin(), stripped.outputs().end(),
+                          [&](const Output &o) { return o.value == step; });
+  for (const auto &n : stripped.nodes())
+    for (const Value *v : n->operands())
+      read = read || v == step;
+  return read ? std::move(stripped) : identityDropouts(stripped, step);
 }
 
 Value *trainingFlag(Builder &b) {

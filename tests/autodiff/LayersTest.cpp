@@ -14,6 +14,7 @@
 #include "ir/Interpreter.h"
 #include "ir/Losses.h"
 #include "ir/Specialize.h"
+#include "tests/support/Scans.h"
 
 #include <gtest/gtest.h>
 
@@ -229,6 +230,45 @@ TEST(Layers, DropoutIsTheIdentityForInference) {
   auto in = dropoutInputs(7);
   in.erase("step");
   EXPECT_TRUE(interpret(g, in).at("y").identical(in.at("x")));
+}
+
+TEST(Layers, DropoutInAScanBodyIsTheIdentityForInference) {
+  // h_{t+1} = h_t + dropout(x_t) over 4 steps, the step input reaching the
+  // body as an invariant operand: for inference the dropout is the
+  // identity, the scan no longer takes the step, and the graph drops it.
+  Graph g("m");
+  Builder b(g);
+  Value *h0 = b.input("h0", f64({2, 3}));
+  Value *x = b.input("x", f64({4, 2, 3}));
+  Value *step = trainingStep(b);
+  b.output(
+      "hs",
+      adjoint::testing::scanOf(
+          b, {h0, x, step}, 1, false, [](Builder &bb, std::vector<Value *> in) {
+            Attributes a;
+            a.set("rate", 0.5);
+            a.set("seed", (int64_t)3);
+            return bb.add(in[0], bb.op(OpKind::Dropout, {in[1], in[2]}, a));
+          }));
+  Graph inference = withoutDropout(g);
+  EXPECT_EQ(inference.findValue(kStepInput), nullptr);
+  const Node *scan = inference.outputs()[0].value->definingNode();
+  ASSERT_EQ(scan->op(), OpKind::Scan);
+  EXPECT_EQ(scan->operands().size(), 2u);
+  for (const auto &n : scan->attr().getGraph("body").nodes())
+    EXPECT_NE(n->op(), OpKind::Dropout);
+  std::vector<double> h(6), xs(24);
+  for (size_t i = 0; i < xs.size(); ++i)
+    xs[i] = 0.25 * (double)i - 2;
+  auto out = interpret(inference,
+                       {{"h0", Tensor::fromDoubles(DType::F64, {2, 3}, h)},
+                        {"x", Tensor::fromDoubles(DType::F64, {4, 2, 3}, xs)}});
+  for (int t = 0; t < 4; ++t)
+    for (int i = 0; i < 6; ++i) {
+      h[i] += xs[t * 6 + i];
+      EXPECT_EQ(out.at("hs").elementAsDouble(t * 6 + i), h[i]);
+    }
+  EXPECT_NO_THROW(compile(inference, singleThread()));
 }
 
 TEST(Layers, DropoutGradientUsesTheForwardMask) {
