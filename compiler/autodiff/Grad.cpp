@@ -11,6 +11,7 @@
 
 #include "compiler/autodiff/GradRules.h"
 #include "compiler/passes/ScanBodies.h"
+#include "compiler/passes/Slabs.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/ShapeInference.h"
@@ -126,59 +127,50 @@ void checkRequest(const Graph &g, const Value *loss,
   checkWrt(g, wrt);
 }
 
-/// Where a slice's cotangent goes in its operand's: `inside` fills
-/// [first, last) of `axis` and the rest is zero.
-struct Slab {
+/// Where a slice's cotangent goes in its operand's: the slab of `axis`
+/// it fills, zero elsewhere.
+struct SliceSlab {
   size_t axis = 0;
-  int64_t first = 0, last = 0;
-  Value *inside = nullptr;
+  Slab<Value *> slab;
 };
 
 /// The slab of a slice `node` along one axis with unit steps, whose
 /// cotangent is `dy`; none for other slices and other ops.
-std::optional<Slab> sliceSlab(const Node &node, Value *dy) {
+std::optional<SliceSlab> sliceSlab(const Node &node, Value *dy) {
   if (node.op() != OpKind::Slice)
     return std::nullopt;
   const Shape &shape = node.operand(0)->type().shape;
   SliceDims s = normalizeSlice(node.attr(), shape);
-  std::optional<Slab> slab;
+  std::optional<SliceSlab> slab;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (s.start[d] == 0 && s.step[d] == 1 && s.count[d] == shape[d])
       continue;
     if (slab || s.step[d] != 1 || s.count[d] == 0)
       return std::nullopt;
-    slab = Slab{d, s.start[d], s.start[d] + s.count[d], dy};
+    slab = SliceSlab{d, {s.start[d], s.start[d] + s.count[d], dy}};
   }
   return slab;
 }
 
-/// The tensor of `type` that is each slab's inside on its part of their
+/// The tensor of `type` that is each slab's cotangent on its part of their
 /// common axis and zero elsewhere, as one concatenation; null unless the
 /// slabs share the axis and do not overlap.
 Value *concatOfSlabs(Builder &b, const TensorType &type,
-                     std::vector<Slab> slabs) {
-  size_t axis = slabs[0].axis;
-  std::sort(slabs.begin(), slabs.end(),
-            [](const Slab &x, const Slab &y) { return x.first < y.first; });
-  for (size_t k = 0; k < slabs.size(); ++k)
-    if (slabs[k].axis != axis || (k > 0 && slabs[k].first < slabs[k - 1].last))
+                     const std::vector<SliceSlab> &slices) {
+  size_t axis = slices[0].axis;
+  std::vector<Slab<Value *>> slabs;
+  for (const SliceSlab &s : slices) {
+    if (s.axis != axis)
       return nullptr;
-  std::vector<Value *> pieces;
-  auto gap = [&](int64_t from, int64_t to) {
-    if (from >= to)
-      return;
-    TensorType t = type;
-    t.shape[axis] = to - from;
-    pieces.push_back(zerosOf(b, t));
-  };
-  int64_t at = 0;
-  for (const Slab &slab : slabs) {
-    gap(at, slab.first);
-    pieces.push_back(slab.inside);
-    at = slab.last;
+    slabs.push_back(s.slab);
   }
-  gap(at, type.shape[axis]);
-  return b.concat(pieces, (int64_t)axis);
+  if (!sortDisjoint(slabs))
+    return nullptr;
+  return b.concat(slabPieces<Value *>(
+                      slabs, type, axis,
+                      [&](const TensorType &t) { return zerosOf(b, t); },
+                      [](const Slab<Value *> &slab) { return slab.inside; }),
+                  (int64_t)axis);
 }
 
 /// The vector-Jacobian product: d(sum(seed * y))/d(v) for each v of `wrt`,
@@ -200,13 +192,13 @@ appendVjpWith(Graph &g, Value *y, Value *seed, const std::vector<Value *> &wrt,
   struct Part {
     Value *grad = nullptr;
     const Node *slice = nullptr;
-    Slab slab;
+    SliceSlab slab;
   };
   std::unordered_map<const Value *, std::vector<Part>> parts;
   auto materialize = [&](const Part &p) {
     if (p.grad)
       return p.grad;
-    GradContext ctx(g, *p.slice, p.slab.inside);
+    GradContext ctx(g, *p.slice, p.slab.slab.inside);
     return lookup(OpKind::Slice)(ctx, 0);
   };
   // Slabs that tile an axis are one concatenation (zeros in the gaps): a
@@ -220,13 +212,13 @@ appendVjpWith(Graph &g, Value *y, Value *seed, const std::vector<Value *> &wrt,
     std::vector<Part> &ps = it->second;
     if (ps.size() == 1 && ps[0].grad)
       return ps[0].grad;
-    std::vector<Slab> slabs;
+    std::vector<SliceSlab> slabs;
     for (const Part &p : ps)
       if (p.slice)
         slabs.push_back(p.slab);
     Value *sum = nullptr;
     if (slabs.size() == ps.size() && slabs.size() > 1)
-      sum = concatOfSlabs(b, v->type(), std::move(slabs));
+      sum = concatOfSlabs(b, v->type(), slabs);
     if (!sum)
       for (const Part &p : ps)
         sum = sum ? b.add(sum, materialize(p)) : materialize(p);
@@ -249,7 +241,7 @@ appendVjpWith(Graph &g, Value *y, Value *seed, const std::vector<Value *> &wrt,
       const Value *operand = node->operand(i);
       if (!active.count(operand))
         continue;
-      if (std::optional<Slab> slab = sliceSlab(*node, dy)) {
+      if (std::optional<SliceSlab> slab = sliceSlab(*node, dy)) {
         parts[operand].push_back({nullptr, node, *slab});
         continue;
       }

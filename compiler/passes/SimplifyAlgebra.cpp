@@ -2,6 +2,7 @@
 #include "compiler/passes/SimplifyAlgebra.h"
 
 #include "compiler/passes/FoldConstants.h"
+#include "compiler/passes/Slabs.h"
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
@@ -498,11 +499,7 @@ private:
     const TensorType &type = node.result()->type();
     if (addOperands_.count(node.result()->name()) && hasOneUse(node.result()))
       return nullptr; // not the root of its tree
-    struct Slab {
-      int64_t first, last;
-      const Value *source;
-    };
-    std::vector<Slab> slabs;
+    std::vector<Slab<const Value *>> slabs;
     size_t axis = type.rank();
     std::vector<const Node *> stack = {&node};
     while (!stack.empty()) {
@@ -526,31 +523,19 @@ private:
     }
     if (slabs.size() < 2)
       return nullptr;
-    std::sort(slabs.begin(), slabs.end(),
-              [](const Slab &x, const Slab &y) { return x.first < y.first; });
-    for (size_t i = 1; i < slabs.size(); ++i)
-      if (slabs[i].first < slabs[i - 1].last)
-        return nullptr; // overlapping slabs add up
-    std::vector<Value *> pieces;
-    auto gap = [&](int64_t from, int64_t to) {
-      if (from >= to)
-        return;
-      TensorType t = type;
-      t.shape[axis] = to - from;
-      pieces.push_back(zeros(nullptr, t, ""));
-    };
+    if (!sortDisjoint(slabs))
+      return nullptr; // overlapping slabs add up
     bool exact = fastMath_ || isInteger(type.dtype);
     Value *plusZero = exact ? nullptr : constant(Tensor::scalar(type.dtype, 0));
-    int64_t at = 0;
-    for (const Slab &slab : slabs) {
-      gap(at, slab.first);
-      Value *piece = rb_.mapped(slab.source);
-      if (plusZero)
-        piece = rb_.add(OpKind::Add, {piece, plusZero}, {}, piece->type());
-      pieces.push_back(piece);
-      at = slab.last;
-    }
-    gap(at, type.shape[axis]);
+    std::vector<Value *> pieces = slabPieces<const Value *>(
+        slabs, type, axis,
+        [&](const TensorType &t) { return zeros(nullptr, t, ""); },
+        [&](const Slab<const Value *> &slab) {
+          Value *piece = rb_.mapped(slab.inside);
+          return plusZero ? rb_.add(OpKind::Add, {piece, plusZero}, {},
+                                    piece->type())
+                          : piece;
+        });
     Attributes attrs;
     attrs.set("axis", (int64_t)axis);
     return rb_.add(OpKind::Concat, std::move(pieces), std::move(attrs), type,

@@ -437,6 +437,18 @@ TEST(OnnxImportCommandTest, RunFoldsInputsGivenForStaticData) {
 
 namespace {
 
+/// Appends the node `op` (inputs `ins`, output `out`) to the graph `body`.
+onnx::NodeProto *addBodyNode(onnx::GraphProto *body, const std::string &op,
+                             const std::vector<std::string> &ins,
+                             const std::string &out) {
+  auto *n = body->add_node();
+  n->set_op_type(op);
+  for (const std::string &in : ins)
+    n->add_input(in);
+  n->add_output(out);
+  return n;
+}
+
 /// Scan over x [4, 2] in reverse with two states, s (a running sum of
 /// x * w) and p (a running product of x), and one scan output per step
 /// (s + p); w is a graph input the body reads from outside.
@@ -459,13 +471,7 @@ onnx::ModelProto scanModel() {
   for (const char *in : {"s_in", "p_in", "x_t"})
     declareValue(body->add_input(), in, kF32, {2});
   auto node = [&](const char *op, std::vector<std::string> ins,
-                  std::string out) {
-    auto *n = body->add_node();
-    n->set_op_type(op);
-    for (auto &i : ins)
-      n->add_input(i);
-    n->add_output(out);
-  };
+                  std::string out) { return addBodyNode(body, op, ins, out); };
   node("Mul", {"x_t", "w"}, "xw");
   node("Add", {"s_in", "xw"}, "s_out");
   node("Mul", {"p_in", "x_t"}, "p_out");
@@ -607,14 +613,7 @@ onnx::ModelProto loopModel(const std::string &condition = "") {
   declareValue(body->add_input(), "cond_in", onnx::TensorProto::BOOL, {});
   declareValue(body->add_input(), "y_in", kF32, {2});
   auto node = [&](const char *op, std::vector<std::string> ins,
-                  std::string out) {
-    auto *n = body->add_node();
-    n->set_op_type(op);
-    for (auto &i : ins)
-      n->add_input(i);
-    n->add_output(out);
-    return n;
-  };
+                  std::string out) { return addBodyNode(body, op, ins, out); };
   setIntAttr(node("Cast", {"i"}, "fi"), "to", kF32);
   node("Add", {"y_in", "fi"}, "y_out");
   node("Mul", {"y_out", "w"}, "ys_t");
