@@ -80,7 +80,6 @@ void emitPackedScan(NodeContext &c, const std::vector<Value *> &states,
     return body->findValue(v->name()) ? body->freshName() : v->name();
   };
   ValueMap map;
-  std::vector<Value *> rows(seqs.size(), nullptr);
   for (size_t i = 0; i < bindings.size(); ++i) {
     const Value *in = inner.inputs()[i];
     const Binding &bind = bindings[i];
@@ -96,7 +95,7 @@ void emitPackedScan(NodeContext &c, const std::vector<Value *> &states,
   for (size_t j = 0; j < seqs.size(); ++j)
     for (size_t i = 0; i < bindings.size(); ++i)
       if (bindings[i].kind == Binding::Sequence && bindings[i].index == j)
-        map[inner.inputs()[i]] = rows[j] =
+        map[inner.inputs()[i]] =
             bb.input(freeName(inner.inputs()[i]), inner.inputs()[i]->type());
   for (size_t i = bindings.size(); i < inner.inputs().size(); ++i)
     map[inner.inputs()[i]] =
@@ -207,7 +206,7 @@ void convertLoop(NodeContext &c) {
     unsupported("a Loop without a trip count (it would stop on its "
                 "condition, which a counted scan cannot)");
   int64_t trips = c.staticInt(0, "the trip count of a Loop");
-  if (trips < 0)
+  if (trips <= 0)
     unsupported(strCat("a Loop of ", trips, " trips"));
   if (c.hasInput(1) &&
       c.staticScalar(1, "the condition of a Loop").elementAsDouble(0) == 0)
@@ -242,8 +241,6 @@ void convertLoop(NodeContext &c) {
   if (!alwaysTrue)
     unsupported("a Loop whose body computes its condition (it may stop "
                 "early, which a counted scan cannot)");
-  if (trips == 0)
-    unsupported("a Loop of 0 trips");
   Value *iterations = c.b().iota(DType::I64, {trips}, 0);
   emitPackedScan(c, states, {iterations}, onnxBody, bindings, 1, false);
 }
