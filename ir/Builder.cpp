@@ -285,14 +285,22 @@ Value *Builder::attention(Value *q, Value *k, Value *v, double scale,
   return op(OpKind::Attention, {q, k, v}, a);
 }
 
+/// The maximum along `axis`, which softmax and log_softmax subtract only to
+/// keep exp in range: both are invariant to the shift, so it carries no
+/// gradient, and the backward pass does not compute which elements hold
+/// the maximum (a mask as large as x, and a sum of ties).
+Value *Builder::softmaxShift(Value *x, int64_t axis) {
+  return stopGradient(reduceMax(x, std::vector<int64_t>{axis}, true));
+}
+
 Value *Builder::softmax(Value *x, int64_t axis) {
-  Value *shifted = sub(x, reduceMax(x, std::vector<int64_t>{axis}, true));
+  Value *shifted = sub(x, softmaxShift(x, axis));
   Value *e = exp(shifted);
   return div(e, reduceSum(e, std::vector<int64_t>{axis}, true));
 }
 
 Value *Builder::logSoftmax(Value *x, int64_t axis) {
-  Value *shifted = sub(x, reduceMax(x, std::vector<int64_t>{axis}, true));
+  Value *shifted = sub(x, softmaxShift(x, axis));
   Value *sumExp = reduceSum(exp(shifted), std::vector<int64_t>{axis}, true);
   return sub(shifted, log(sumExp));
 }

@@ -175,6 +175,7 @@ public:
 private:
   Value *reduce(OpKind op, Value *x, std::optional<std::vector<int64_t>> axes,
                 bool keepdims);
+  Value *softmaxShift(Value *x, int64_t axis);
   Graph &g_;
 };
 

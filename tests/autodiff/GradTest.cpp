@@ -247,6 +247,45 @@ TEST(Grad, StopGradientCutsTheWalk) {
   expectValues(out.at("dw"), {0, 0, 0});
 }
 
+TEST(Grad, SoftmaxShiftCarriesNoGradient) {
+  // softmax and log_softmax subtract the row maximum only to keep exp in
+  // range: their gradients are y * (dy - sum(dy * y)) and
+  // dy - softmax * sum(dy), with no mask of where the maximum is, and a
+  // tied maximum changes nothing.
+  Graph g;
+  Builder b(g);
+  Value *x = b.input("x", f64({2, 3}));
+  Value *w = b.constant(Tensor::fromDoubles(
+      DType::F64, {2, 3}, std::vector<double>{1, -2, 3, 0.5, 4, -1}));
+  Value *dSoftmax =
+      appendGradients(g, sumOf(b, b.mul(b.softmax(x, 1), w)), {x})[0];
+  Value *dLogSoftmax =
+      appendGradients(g, sumOf(b, b.mul(b.logSoftmax(x, 1), w)), {x})[0];
+  b.output("ds", dSoftmax);
+  b.output("dl", dLogSoftmax);
+  for (const auto &n : g.nodes())
+    EXPECT_NE(n->op(), OpKind::Equal) << n->describe();
+  std::vector<double> xs = {0.3, 1.2, 1.2, -0.5, 2, 0.25};
+  auto out = runBoth(g, {{"x", Tensor::fromDoubles(DType::F64, {2, 3}, xs)}});
+  std::vector<double> ws = {1, -2, 3, 0.5, 4, -1}, wantS, wantL;
+  for (int r = 0; r < 2; ++r) {
+    double sum = 0, dot = 0, wsum = 0;
+    for (int c = 0; c < 3; ++c)
+      sum += std::exp(xs[r * 3 + c]);
+    for (int c = 0; c < 3; ++c) {
+      dot += ws[r * 3 + c] * std::exp(xs[r * 3 + c]) / sum;
+      wsum += ws[r * 3 + c];
+    }
+    for (int c = 0; c < 3; ++c) {
+      double y = std::exp(xs[r * 3 + c]) / sum;
+      wantS.push_back(y * (ws[r * 3 + c] - dot));
+      wantL.push_back(ws[r * 3 + c] - y * wsum);
+    }
+  }
+  expectValues(out.at("ds"), wantS);
+  expectValues(out.at("dl"), wantL);
+}
+
 TEST(Grad, MaxPoolingSendsEachWindowsGradientToItsFirstMaximum) {
   // Every element ties: each 2x2 window's gradient goes to its top-left.
   Graph g;

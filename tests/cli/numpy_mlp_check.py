@@ -114,6 +114,7 @@ OPS = {
     "mul": lambda args, attrs: args[0] * args[1],
     "div": lambda args, attrs: args[0] / args[1],
     "neg": lambda args, attrs: -args[0],
+    "stop_gradient": lambda args, attrs: args[0],
     "relu": lambda args, attrs: np.maximum(args[0], 0.0),
     "exp": lambda args, attrs: np.exp(args[0]),
     "log": lambda args, attrs: np.log(args[0]),
