@@ -451,9 +451,8 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
     return (size_t)(it - bufs.values.begin());
   };
   size_t carrierBuf = bufferOf(carrier);
-  // A matmul reads the transposes it absorbed through the GEMM's flags.
-  MatMulOperand va = {anchor.operand(0), false},
-                vb = {anchor.operand(1), false};
+  // A matmul reads the views it absorbed with the GEMM's strides and flags.
+  MatMulOperand va{anchor.operand(0)}, vb{anchor.operand(1)};
   if (isMatMul) {
     va = matmulOperand(group, anchor, 0);
     vb = matmulOperand(group, anchor, 1);

@@ -858,8 +858,8 @@ std::vector<KernelCall> emitNodeKernels(EmitContext &ec, const Node &node,
   case OpKind::OneHot:
     return {emitOneHot(ec, node, idx)};
   case OpKind::MatMul:
-    return emitMatMul(ec, node, idx, {node.operand(0), false},
-                      {node.operand(1), false});
+    return emitMatMul(ec, node, idx, MatMulOperand{node.operand(0)},
+                      MatMulOperand{node.operand(1)});
   case OpKind::Conv2D:
   case OpKind::Conv2DInputGrad:
   case OpKind::Conv2DWeightGrad:

@@ -26,25 +26,46 @@ std::string kernelName(const Node &node, int idx) {
   return "k" + std::to_string(idx) + "." + std::string(opName(node.op()));
 }
 
-/// The offset (in elements) of batch entry `i` of an operand whose batch
-/// shape `operandBatch` broadcasts to `batch`, for matrices of `matrixSize`.
-/// Computed, not tabulated: the leading batch extent may be the model's
-/// batch, which a graph compiled for every batch knows at run time only
-/// (compiler/codegen/LiftBatch.h), and it is never a divisor here.
+/// The offset (in elements) of batch entry `i` of operand `o`, whose batch
+/// shape `operandBatch` broadcasts to `batch`, for matrices of
+/// `matrixSize` stored one after the other, or where the modes of a
+/// strided operand put them. Computed, not tabulated: the leading batch
+/// extent may be the model's batch, which a graph compiled for every batch
+/// knows at run time only (compiler/codegen/LiftBatch.h). It is never a
+/// divisor here; a strided operand's mode of the model's batch may be,
+/// which lifting turns into the batch read at run time like any constant
+/// that is affine in it.
 llvm::Value *batchOffset(llvm::IRBuilder<> &b, llvm::Value *i,
                          const Shape &batch, const Shape &operandBatch,
-                         int64_t matrixSize) {
+                         const MatMulOperand &o, int64_t matrixSize) {
   std::vector<int64_t> strides = broadcastStrides(operandBatch, batch);
+  // A strided operand's batch axis d - skipped under product axis d (the
+  // operand's axes are right-aligned), when it is not broadcast.
+  size_t skipped = batch.size() - operandBatch.size();
   llvm::Value *rest = i, *offset = b.getInt64(0);
   for (size_t d = batch.size(); d-- > 0;) {
     llvm::Value *digit =
         d == 0 ? rest : b.CreateURem(rest, b.getInt64(batch[d]));
-    if (strides[d] != 0)
+    if (strides[d] != 0 && !o.stridedBatch) {
       offset = b.CreateAdd(offset, b.CreateMul(digit, b.getInt64(strides[d])));
+    } else if (strides[d] != 0) {
+      // The digit in the mixed radix of the axis' modes, outermost first.
+      const std::vector<Mode> &modes = o.batchModes[d - skipped];
+      int64_t inner = 1;
+      for (size_t m = modes.size(); m-- > 0;) {
+        llvm::Value *index =
+            inner == 1 ? digit : b.CreateUDiv(digit, b.getInt64(inner));
+        if (m > 0)
+          index = b.CreateURem(index, b.getInt64(modes[m].extent));
+        offset = b.CreateAdd(offset,
+                             b.CreateMul(index, b.getInt64(modes[m].stride)));
+        inner *= modes[m].extent;
+      }
+    }
     if (d > 0)
       rest = b.CreateUDiv(rest, b.getInt64(batch[d]));
   }
-  return b.CreateMul(offset, b.getInt64(matrixSize));
+  return o.stridedBatch ? offset : b.CreateMul(offset, b.getInt64(matrixSize));
 }
 
 } // namespace
@@ -115,9 +136,11 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   int64_t lda = operandRowStride(va, va.transposed ? d.m : d.k),
           ldb = operandRowStride(vb, vb.transposed ? d.k : d.n);
   DType t = c->type().dtype;
-  // Slices are read in place by float rank-2 products only (matmulOperand).
-  assert((!va.offset && !va.rowStride && !vb.offset && !vb.rowStride) ||
-         (isFloat(t) && d.batch.empty()));
+  // Only float products read views other than whole matrices
+  // (readThroughViews).
+  assert((!va.offset && !va.rowStride && !va.stridedBatch && !vb.offset &&
+          !vb.rowStride && !vb.stridedBatch) ||
+         isFloat(t));
   int64_t batch = 1;
   for (int64_t x : d.batch)
     batch *= x;
@@ -128,7 +151,7 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   bool shared = true;
   for (int64_t x : d.batchB)
     shared &= x == 1;
-  if (isFloat(t) && shared && !va.transposed && batch > 1) {
+  if (isFloat(t) && shared && rowsRunThroughBatch(va, d.m, d.k) && batch > 1) {
     KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
     llvm::IRBuilder<> &b = k.b;
     b.CreateCall(declareRuntimeGemm(ec, t),
@@ -155,12 +178,12 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     llvm::Value *first = perEntry ? k.begin : b.getInt64(0);
     llvm::Value *last = perEntry ? k.end : b.getInt64(batch);
     emitLoop(b, first, last, [&](llvm::Value *i) {
-      llvm::Value *pa =
-          b.CreateInBoundsGEP(st, operandStart(ec, b, t, k.buffers[1], va),
-                              batchOffset(b, i, d.batch, d.batchA, d.m * d.k));
-      llvm::Value *pb =
-          b.CreateInBoundsGEP(st, operandStart(ec, b, t, k.buffers[2], vb),
-                              batchOffset(b, i, d.batch, d.batchB, d.k * d.n));
+      llvm::Value *pa = b.CreateInBoundsGEP(
+          st, operandStart(ec, b, t, k.buffers[1], va),
+          batchOffset(b, i, d.batch, d.batchA, va, d.m * d.k));
+      llvm::Value *pb = b.CreateInBoundsGEP(
+          st, operandStart(ec, b, t, k.buffers[2], vb),
+          batchOffset(b, i, d.batch, d.batchB, vb, d.k * d.n));
       llvm::Value *pc = b.CreateInBoundsGEP(
           st, k.buffers[0], b.CreateMul(i, b.getInt64(d.m * d.n)));
       b.CreateCall(gemm, {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k), pa,
@@ -187,9 +210,9 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
     llvm::Value *bi = b.CreateSDiv(row, b.getInt64(d.m));
     llvm::Value *mi = b.CreateSRem(row, b.getInt64(d.m));
     llvm::Value *aRow =
-        b.CreateAdd(batchOffset(b, bi, d.batch, d.batchA, d.m * d.k),
+        b.CreateAdd(batchOffset(b, bi, d.batch, d.batchA, va, d.m * d.k),
                     b.CreateMul(mi, b.getInt64(sA[0])));
-    llvm::Value *bBase = batchOffset(b, bi, d.batch, d.batchB, d.k * d.n);
+    llvm::Value *bBase = batchOffset(b, bi, d.batch, d.batchB, vb, d.k * d.n);
     emitLoop(b, b.getInt64(0), b.getInt64(d.n), [&](llvm::Value *j) {
       b.CreateStore(emitConstant(ec, t, 0), acc);
       emitLoop(b, b.getInt64(0), b.getInt64(d.k), [&](llvm::Value *kk) {

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <queue>
 #include <set>
 #include <string>
@@ -308,59 +309,43 @@ void Planner::grow(int gi) {
   }
 }
 
-/// A transpose that swaps the last two axes of a matmul operand joins the
-/// matmul's group when the matmul is its only reader: the GEMM then reads
-/// the transpose's operand with its trans flag, and no kernel computes the
-/// transpose (FusionPlan.h, matmulOperand). So does a reshape under it, or
-/// one that is the operand itself: a reshape of a row-major tensor moves no
-/// element, so the GEMM reads the reshape's operand in place (a gradient's
-/// [batch, seq, d] activations as [batch*seq, d] rows); and under those, a
-/// slice of a range of the last axis (the GEMM reads its rows with the
-/// operand's row stride) or of the first (a contiguous block). One read
-/// elsewhere is computed by a group of its own, and the matmul reads its
-/// result.
+/// The views under a matmul's operand (transposes, reshapes and slices)
+/// join the matmul's group when the GEMM can read their operand in place
+/// (FusionPlan.h, readThroughViews), each read by nothing else: no kernel
+/// computes them, and the GEMM reads what lies under them with its strides
+/// and trans flag (the heads of attention split off with a reshape and a
+/// transpose, a gradient's [batch, seq, d] activations as [batch*seq, d]
+/// rows, the columns of one projection among several). A view read
+/// elsewhere too is computed by a group of its own, and the matmul reads
+/// its result.
 void Planner::absorbTransposes(int gi, const Node *matmul) {
-  auto absorb = [&](const Node *n, const Node *reader, const char *what) {
-    std::string reason;
-    if (alone_.count(n))
-      reason = "the node writes a donated buffer and is kept on its own";
-    else if (graphOutputs_.count(n->result()))
-      reason =
-          std::string("the ") + what + " is a graph output, so it is copied";
-    for (const Node *c : consumersOf(n))
-      if (reason.empty() && c != reader)
-        reason = std::string("the ") + what + " also feeds " + c->describe() +
-                 ", so it is copied";
-    if (!reason.empty()) {
-      reject(n, reader, reason);
-      return false;
-    }
-    groups_[gi].nodes.push_back(n);
-    groupOf_[n] = gi;
-    absorbed_.insert(n);
-    return true;
-  };
-  for (const Value *v : matmul->operands()) {
+  for (size_t k = 0; k < matmul->operands().size(); ++k) {
     const Node *reader = matmul;
-    const Node *t = v->definingNode();
-    if (t && swapsLastTwoAxes(*t) && !groupOf_.count(t)) {
-      if (!absorb(t, matmul, "transpose"))
-        continue;
-      reader = t;
-      v = t->operand(0);
-      t = v->definingNode();
+    auto usable = [&](const Node &n) {
+      std::string reason;
+      std::string what(opName(n.op()));
+      if (groupOf_.count(&n))
+        return false;
+      if (alone_.count(&n))
+        reason = "the node writes a donated buffer and is kept on its own";
+      else if (graphOutputs_.count(n.result()))
+        reason = "the " + what + " is a graph output, so it is copied";
+      for (const Node *c : consumersOf(&n))
+        if (reason.empty() && c != reader)
+          reason = "the " + what + " also feeds " + c->describe() +
+                   ", so it is copied";
+      if (!reason.empty()) {
+        reject(&n, reader, reason);
+        return false;
+      }
+      reader = &n;
+      return true;
+    };
+    for (const Node *n : absorbableViews(*matmul, k, usable)) {
+      groups_[gi].nodes.push_back(n);
+      groupOf_[n] = gi;
+      absorbed_.insert(n);
     }
-    const Shape &matrix = v->type().shape; // as the GEMM reads it
-    if (t && t->op() == OpKind::Reshape && !groupOf_.count(t)) {
-      if (!absorb(t, reader, "reshape"))
-        continue;
-      reader = t;
-      t = t->operand(0)->definingNode();
-    }
-    // Rows of a slice, read in place with their stride (matmulOperand).
-    if (readsSlicesInPlace(*matmul) && matrix.size() == 2 && t &&
-        !groupOf_.count(t) && sliceRows(*t, matrix[1]))
-      absorb(t, reader, "slice");
   }
 }
 
@@ -705,43 +690,28 @@ bool splitSharedOperands(Graph &g) {
     auto it = readers.find(v);
     return it == readers.end() ? none : it->second;
   };
-  auto onlyReadBy = [&](const Value *v, auto &&accept) {
-    const auto &r = readersOf(v);
-    return !r.empty() && !outputs.count(v) &&
-           std::all_of(r.begin(), r.end(),
-                       [&](const Read &read) { return accept(read.first); });
+  // The reads that a matmul would absorb (Planner::absorbTransposes) if
+  // each view on the way had no other reader: the chain under each operand
+  // that its GEMM can read through, whoever else reads its nodes.
+  std::map<const Value *, std::vector<Read>> absorbing;
+  for (const auto &n : g.nodes()) {
+    if (n->op() != OpKind::MatMul)
+      continue;
+    for (size_t k = 0; k < n->operands().size(); ++k) {
+      Read read{n.get(), k};
+      for (const Node *view :
+           absorbableViews(*n, k, [](const Node &) { return true; })) {
+        absorbing[view->result()].push_back(read);
+        read = {view, 0};
+      }
+    }
+  }
+  auto absorbs = [&](const Read &read, const Value *v) {
+    auto it = absorbing.find(v);
+    return it != absorbing.end() &&
+           std::find(it->second.begin(), it->second.end(), read) !=
+               it->second.end();
   };
-  auto isMatMul = [](const Node *n) { return n->op() == OpKind::MatMul; };
-  // Whether `reader` can absorb the view `v` it reads (Planner::
-  // absorbTransposes): a matmul; a transpose of the last two axes that
-  // only matmuls read; a reshape that only such readers read. Under a
-  // slice (`sliced`), the slice's rows must be readable in place as the
-  // matrix the reader sees, by products that read slices in place.
-  std::function<bool(const Node *, const Value *, bool)> absorbs =
-      [&](const Node *reader, const Value *v, bool sliced) {
-        const Node *view = v->definingNode();
-        if (view->op() == OpKind::Slice) {
-          const Shape &seen = reader->op() == OpKind::Reshape
-                                  ? reader->result()->type().shape
-                                  : v->type().shape;
-          if (seen.size() != 2 || !sliceRows(*view, seen.back()))
-            return false;
-          sliced = true;
-        }
-        auto product = [&](const Node *n) {
-          return sliced ? readsSlicesInPlace(*n) : isMatMul(n);
-        };
-        if (isMatMul(reader))
-          return product(reader);
-        if (swapsLastTwoAxes(*reader))
-          return view->op() != OpKind::Transpose &&
-                 onlyReadBy(reader->result(), product);
-        if (reader->op() == OpKind::Reshape && view->op() == OpKind::Slice)
-          return onlyReadBy(reader->result(), [&](const Node *r) {
-            return absorbs(r, reader->result(), true);
-          });
-        return false;
-      };
   // Whether `v` is in memory whatever the plan: a view of it read by
   // several kernels costs each of them only its index map, where one view
   // in memory would be a copy that each then reads again (the slices of a
@@ -761,13 +731,11 @@ bool splitSharedOperands(Graph &g) {
   for (const auto &n : g.nodes()) {
     const Value *v = n->result();
     const auto &r = readersOf(v);
-    bool view = swapsLastTwoAxes(*n) || n->op() == OpKind::Reshape ||
-                n->op() == OpKind::Slice;
-    if (!view || r.size() + outputs.count(v) < 2)
+    if (!isViewOp(n->op()) || r.size() + outputs.count(v) < 2)
       continue;
     std::vector<Read> taking;
     for (const Read &read : r)
-      if (absorbs(read.first, v, false) ||
+      if (absorbs(read, v) ||
           (inMemory(n->operand(0)) && fusesViews(read.first)))
         taking.push_back(read);
     if (taking.size() == r.size() && !outputs.count(v))

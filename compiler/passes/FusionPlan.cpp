@@ -25,20 +25,6 @@ int FusionPlan::kernelCount() const {
       [](const FusionGroup &group) { return !isConstantGroup(group); });
 }
 
-bool swapsLastTwoAxes(const Node &n) {
-  if (n.op() != OpKind::Transpose)
-    return false;
-  size_t rank = n.operand(0)->type().rank();
-  if (rank < 2)
-    return false;
-  std::vector<int64_t> perm = transposePerm(n.attr(), rank);
-  for (size_t d = 0; d + 2 < rank; ++d)
-    if (perm[d] != (int64_t)d)
-      return false;
-  return perm[rank - 2] == (int64_t)rank - 1 &&
-         perm[rank - 1] == (int64_t)rank - 2;
-}
-
 namespace {
 
 bool isMember(const FusionGroup &group, const Node *n) {
@@ -46,87 +32,155 @@ bool isMember(const FusionGroup &group, const Node *n) {
                   group.nodes.end();
 }
 
+/// The single mode of an axis, {1, 0} for extent 1; nullopt when its modes
+/// do not coalesce into one.
+std::optional<Mode> singleMode(const std::vector<Mode> &axis) {
+  std::vector<Mode> modes = coalesce(axis);
+  if (modes.size() > 1)
+    return std::nullopt;
+  return modes.empty() ? Mode{1, 0} : modes.front();
+}
+
+bool hasZeroExtent(const Shape &s) {
+  return std::find(s.begin(), s.end(), 0) != s.end();
+}
+
+/// The chain of member views under operand k of `anchor`, nearest first.
+std::vector<const Node *> memberViews(const FusionGroup &group,
+                                      const Node &anchor, size_t k) {
+  std::vector<const Node *> views;
+  const Node *def = anchor.operand(k)->definingNode();
+  while (isMember(group, def) && isViewOp(def->op())) {
+    views.push_back(def);
+    def = def->operand(0)->definingNode();
+  }
+  return views;
+}
+
 } // namespace
 
-bool readsSlicesInPlace(const Node &n) {
-  return n.op() == OpKind::MatMul && n.result()->type().rank() == 2 &&
-         isFloat(n.result()->type().dtype);
-}
-
-std::optional<SliceRows> sliceRows(const Node &slice, int64_t cols) {
-  if (slice.op() != OpKind::Slice)
-    return std::nullopt;
-  const Shape &in = slice.operand(0)->type().shape;
-  const Shape &out = slice.result()->type().shape;
-  SliceDims dims = normalizeSlice(slice.attr(), in);
-  size_t rank = in.size(), cut = rank, cuts = 0;
-  for (size_t d = 0; d < rank; ++d) {
-    if (dims.step[d] != 1)
-      return std::nullopt;
-    if (out[d] != in[d])
-      cut = d, ++cuts;
-  }
-  if (rank == 0 || cols <= 0 || cuts > 1)
-    return std::nullopt;
-  if (cut == rank || cut == rank - 1) // rows of the last axis' range
-    return out[rank - 1] == cols
-               ? std::optional<SliceRows>({dims.start[rank - 1], in[rank - 1]})
-               : std::nullopt;
-  if (cut != 0) // a range of the first axis: one contiguous block
-    return std::nullopt;
-  int64_t inner = 1;
-  for (size_t d = 1; d < rank; ++d)
-    inner *= in[d];
-  return SliceRows{dims.start[0] * inner, 0};
-}
-
-namespace {
-
-/// matmulOperand, with the nodes it looks through added to `through`.
-MatMulOperand readThrough(const FusionGroup &group, const Node &anchor,
-                          size_t k, std::vector<const Node *> *through) {
-  MatMulOperand read{anchor.operand(k), false};
-  if (&anchor != group.anchor || anchor.op() != OpKind::MatMul)
+std::optional<MatMulOperand>
+readThroughViews(const Node &matmul, size_t k,
+                 const std::vector<const Node *> &views) {
+  MatMulOperand read{matmul.operand(k)};
+  if (views.empty())
     return read;
-  auto lookThrough = [&](const Node *n) {
-    if (through)
-      through->push_back(n);
-    read.value = n->operand(0);
-    return read.value->definingNode();
-  };
-  const Node *def = read.value->definingNode();
-  if (isMember(group, def) && swapsLastTwoAxes(*def)) {
-    read.transposed = true;
-    def = lookThrough(def);
+  const Shape &logical = matmul.operand(k)->type().shape;
+  const Value *stored = views.back()->operand(0);
+  size_t rank = logical.size();
+  if (rank < 2 || hasZeroExtent(logical) || hasZeroExtent(stored->type().shape))
+    return std::nullopt;
+  StridedView view = contiguousView(stored->type().shape);
+  for (auto it = views.rbegin(); it != views.rend(); ++it) {
+    std::optional<StridedView> next = applyView(view, **it);
+    if (!next)
+      return std::nullopt;
+    view = std::move(*next);
   }
-  // The stored matrix, [rows, cols]: what a slice under it must give.
-  const Shape &matrix = read.value->type().shape;
-  if (isMember(group, def) && def->op() == OpKind::Reshape)
-    def = lookThrough(def);
-  if (readsSlicesInPlace(anchor) && matrix.size() == 2 && isMember(group, def))
-    if (std::optional<SliceRows> rows = sliceRows(*def, matrix[1])) {
-      read.offset = rows->offset;
-      read.rowStride = rows->rowStride;
-      lookThrough(def);
-    }
+  std::optional<Mode> rows = singleMode(view.axes[rank - 2]),
+                      cols = singleMode(view.axes[rank - 1]);
+  if (!rows || !cols)
+    return std::nullopt;
+  int64_t height = logical[rank - 2], width = logical[rank - 1];
+  // One of the matrix's axes must be contiguous: its rows (read as they
+  // are) or its columns (read transposed); the other's stride is the
+  // GEMM's leading dimension.
+  int64_t ld = 0, dense = 0;
+  if (width == 1 || cols->stride == 1) {
+    ld = height == 1 ? width : rows->stride;
+    dense = width;
+  } else if (height == 1 || rows->stride == 1) {
+    read.transposed = true;
+    ld = width == 1 ? height : cols->stride;
+    dense = height;
+  } else {
+    return std::nullopt;
+  }
+  if (ld < dense)
+    return std::nullopt;
+  read.value = stored;
+  read.offset = view.offset;
+  read.rowStride = ld == dense ? 0 : ld;
+  // Batch entries one after the other, each a dense matrix, need no modes.
+  std::vector<Mode> entries;
+  for (size_t d = 0; d + 2 < rank; ++d)
+    entries.insert(entries.end(), view.axes[d].begin(), view.axes[d].end());
+  entries = coalesce(entries);
+  bool denseEntries =
+      entries.empty() ||
+      (entries.size() == 1 && entries.front().stride == height * width);
+  if (!denseEntries || (rank > 2 && read.rowStride != 0)) {
+    read.stridedBatch = true;
+    for (size_t d = 0; d + 2 < rank; ++d)
+      read.batchModes.push_back(coalesce(view.axes[d]));
+  }
+  if (!isFloat(matmul.result()->type().dtype) &&
+      (read.offset || read.rowStride || read.stridedBatch))
+    return std::nullopt;
+  MatMulDims d = matmulDims(matmul.operand(0)->type().shape,
+                            matmul.operand(1)->type().shape);
+  bool sharedB = std::all_of(d.batchB.begin(), d.batchB.end(),
+                             [](int64_t x) { return x == 1; });
+  int64_t batch = 1;
+  for (int64_t x : d.batch)
+    batch *= x;
+  // A transposed a is read entry by entry (each a GEMM), as long as its
+  // entries are whole matrices one after the other.
+  if (k == 0 && sharedB && batch > 1 &&
+      (read.transposed ? read.stridedBatch
+                       : !rowsRunThroughBatch(read, d.m, d.k)))
+    return std::nullopt;
   return read;
 }
 
-} // namespace
+bool rowsRunThroughBatch(const MatMulOperand &o, int64_t m, int64_t k) {
+  if (o.transposed)
+    return false;
+  if (!o.stridedBatch)
+    return true;
+  std::vector<Mode> modes;
+  for (const auto &axis : o.batchModes)
+    modes.insert(modes.end(), axis.begin(), axis.end());
+  modes.push_back({m, o.rowStride ? o.rowStride : k});
+  return coalesce(modes).size() <= 1;
+}
+
+std::vector<const Node *>
+absorbableViews(const Node &matmul, size_t k,
+                const std::function<bool(const Node &)> &usable) {
+  std::vector<const Node *> chain, best;
+  const Node *def = matmul.operand(k)->definingNode();
+  while (def && isViewOp(def->op()) && usable(*def)) {
+    chain.push_back(def);
+    if (readThroughViews(matmul, k, chain))
+      best = chain;
+    def = def->operand(0)->definingNode();
+  }
+  return best;
+}
 
 MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
                             size_t k) {
-  return readThrough(group, anchor, k, nullptr);
+  if (&anchor != group.anchor || anchor.op() != OpKind::MatMul)
+    return MatMulOperand{anchor.operand(k)};
+  std::optional<MatMulOperand> read =
+      readThroughViews(anchor, k, memberViews(group, anchor, k));
+  if (!read)
+    internalError("fusion plan: ", anchor.describe(),
+                  " absorbed views of operand ", k, " it cannot read");
+  return *read;
 }
 
 bool isAbsorbedOperand(const FusionGroup &group, const Node &n) {
   if (!group.anchor || group.anchor->op() != OpKind::MatMul ||
       !isMember(group, &n))
     return false;
-  std::vector<const Node *> through;
-  for (size_t k = 0; k < 2; ++k)
-    readThrough(group, *group.anchor, k, &through);
-  return std::find(through.begin(), through.end(), &n) != through.end();
+  for (size_t k = 0; k < 2; ++k) {
+    std::vector<const Node *> views = memberViews(group, *group.anchor, k);
+    if (std::find(views.begin(), views.end(), &n) != views.end())
+      return true;
+  }
+  return false;
 }
 
 const char *groupKindName(GroupKind kind) {

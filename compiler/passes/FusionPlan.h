@@ -9,8 +9,10 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "compiler/passes/StridedView.h"
 #include "ir/Graph.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -84,50 +86,59 @@ struct FusionPlan {
   int kernelCount() const;
 };
 
-/// True when `n` is a `transpose` of a value of rank >= 2 that swaps the
-/// last two axes and keeps the others: a matmul reads it as a transposed
-/// operand.
-bool swapsLastTwoAxes(const Node &n);
-
 /// An operand of a group's matmul anchor as its kernel reads it.
 struct MatMulOperand {
-  /// The stored value the GEMM reads: the operand, or what the transpose
-  /// and reshape the matmul absorbed read. Its bytes are the logical
-  /// operand's (transposed if `transposed`): a reshape moves no element.
+  MatMulOperand() = default;
+  /// `v` as it is stored.
+  explicit MatMulOperand(const Value *v) : value(v) {}
+
+  /// The stored value the GEMM reads: the operand, or what the views the
+  /// matmul absorbed read (transposes, reshapes and slices: none moves an
+  /// element, so the operand is a strided pattern of `value`).
   const Value *value = nullptr;
-  /// The GEMM reads `value` transposed (its last two axes swapped).
+  /// The GEMM reads each matrix transposed: its rows are the columns of a
+  /// matrix stored in `value`.
   bool transposed = false;
-  /// A slice absorbed under them: the matrix starts `offset` elements into
-  /// `value` and its rows are `rowStride` elements apart (0: as stored,
+  /// The first matrix starts `offset` elements into `value`, and the
+  /// stored rows of a matrix are `rowStride` elements apart (0: as stored,
   /// rows of the matrix's own width).
   int64_t offset = 0;
   int64_t rowStride = 0;
+  /// When set, the matrices of the batch entries are not one after the
+  /// other: batchModes[d] are the modes (StridedView.h) of batch axis d of
+  /// the logical operand, whose index picks the entry's offset.
+  bool stridedBatch = false;
+  std::vector<std::vector<Mode>> batchModes;
 };
 
-/// Where the rows of a slice lie in its operand, when a GEMM can read its
-/// result, seen as a matrix of `cols` columns, in place: the first
-/// element's offset and the rows' stride, in elements.
-struct SliceRows {
-  int64_t offset = 0;
-  int64_t rowStride = 0;
-};
+/// How `matmul` reads its operand `k` through `views`, the view nodes
+/// under it (the operand's defining node first, each reading the next
+/// one's result): the last view's operand, read in place. Nullopt when the
+/// GEMM cannot read it as one strided matrix per batch entry, or would read
+/// it worse than a copy: a batch of products sharing b are one GEMM over
+/// all rows of a, so a must keep its rows one stride apart (or, read
+/// transposed entry by entry, its entries whole matrices one after the
+/// other). Integer products read only whole matrices one after the other,
+/// transposed or not.
+std::optional<MatMulOperand>
+readThroughViews(const Node &matmul, size_t k,
+                 const std::vector<const Node *> &views);
 
-/// Whether the matmul `n` can read a slice's rows in place (sliceRows): a
-/// float product of rank 2, one GEMM with row strides.
-bool readsSlicesInPlace(const Node &n);
+/// True when every row of every batch entry of `o` (an operand a of `m`
+/// rows and `k` columns, not transposed) is one stride after the one
+/// before: the entries of a product whose b they share can be one GEMM.
+bool rowsRunThroughBatch(const MatMulOperand &o, int64_t m, int64_t k);
 
-/// The rows of `slice` (unit steps) when it takes a range of the last axis
-/// only, of width `cols` (rows `rowStride` = the operand's last extent
-/// apart), or a range of the first axis only (one contiguous block); else
-/// nullopt.
-std::optional<SliceRows> sliceRows(const Node &slice, int64_t cols);
+/// The view nodes under operand `k` of `matmul` that it reads through
+/// (readThroughViews), as deep as `usable` accepts each node, nearest
+/// first: the deepest chain the GEMM reads.
+std::vector<const Node *>
+absorbableViews(const Node &matmul, size_t k,
+                const std::function<bool(const Node &)> &usable);
 
-/// Operand `k` of the matmul `anchor` of `group`. Members of the group that
-/// no kernel computes (absorbed) are looked through: a transpose that swaps
-/// the last two axes, read with the GEMM's trans flag; under it (or
-/// without it) a reshape, whose operand holds the same bytes in the same
-/// order; and under that, for a float rank-2 product, a slice whose rows
-/// the GEMM reads where they are (sliceRows).
+/// Operand `k` of the matmul `anchor` of `group`: read through the view
+/// nodes under it that are members of the group (absorbed: no kernel
+/// computes them).
 MatMulOperand matmulOperand(const FusionGroup &group, const Node &anchor,
                             size_t k);
 

@@ -189,6 +189,10 @@ std::vector<std::vector<IndexMap>> memberMaps(const FusionGroup &group,
         add(it->second, reductionOperandMap(space));
       continue;
     }
+    // The views a matmul absorbed are read by its GEMM, not at points of
+    // the space (their rank may differ from it).
+    if (isAbsorbedOperand(group, n))
+      continue;
     if (!read[i])
       maps[i].push_back(identityMap(space.dims.size()));
     if (n.op() == OpKind::Reshape || &n == group.anchor)

@@ -133,6 +133,24 @@ TEST(EveryBatch, TransformerEncoderMatchesStaticCompilesBitForBit) {
   expectSameAsStatic(g, {1, 2, 7, 64}, 2);
 }
 
+TEST(EveryBatch, AttentionHeadsReadInPlaceMatchStaticCompiles) {
+  // PyTorch's layout: [seq, N, 3 d] projections whose heads the products
+  // read in place, entries over (batch, head): the batch is a mode inside
+  // the products' batch axis (FusionPlan.h, readThroughViews).
+  Graph g("heads");
+  Builder b(g);
+  int64_t n = symbolicDim(internSymbol("N")),
+          twoN = symbolicDim(internSymbol("N"), 2);
+  Value *qkv = b.tanh(b.input("x", {DType::F32, {5, n, 24}}));
+  auto part = [&](int64_t i, std::vector<int64_t> perm) {
+    Value *cols = b.slice(qkv, {i * 8}, {(i + 1) * 8}, {2});
+    return b.transpose(b.reshape(cols, {5, twoN, 4}), perm);
+  };
+  Value *scores = b.matmul(part(0, {1, 0, 2}), part(1, {1, 2, 0}));
+  b.output("context", b.matmul(b.softmax(scores, -1), part(2, {1, 0, 2})));
+  expectSameAsStatic(g, {1, 2, 7, 64}, 2);
+}
+
 TEST(EveryBatch, RowKernelOverTheBatchIsRefusedUntilBound) {
   // One row kernel whose row is the whole tensor, batch included: the row
   // emitter's choices follow the row's length (a masked vector for a short

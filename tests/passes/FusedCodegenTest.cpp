@@ -9,9 +9,11 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/CodeDump.h"
 #include "compiler/Executable.h"
+#include "compiler/autodiff/Grad.h"
 #include "compiler/passes/Fusion.h"
 #include "compiler/training/Trainer.h"
 #include "ir/Builder.h"
+#include "ir/GraphCopy.h"
 #include "ir/Interpreter.h"
 #include "ir/Losses.h"
 #include "ir/ModelIO.h"
@@ -414,9 +416,10 @@ TEST(FusedCodegen, SlicedMatMulOperandsAreReadWithTheirRowStride) {
           EXPECT_EQ(group.kind, GroupKind::Reduction) << n->describe();
     expectInterpreterOnAnyThreadCount(g, 13);
   }
-  // A batched product reads no slice in place (directly or through a
-  // reshape), so a slice it shares with a reduction is not split (a copy
-  // would be one more kernel).
+  // A batched product sharing its b reads a slice in place too (directly
+  // or through a reshape) when the slice's rows are one stride apart
+  // across the batch: each product gets a copy of the slice it shares with
+  // a reduction, which fuses the original into its loop.
   Graph batched("batched_rows");
   Builder b(batched);
   Value *x = b.tanh(b.input("x", {DType::F32, {2, 4, 6}}));
@@ -425,11 +428,61 @@ TEST(FusedCodegen, SlicedMatMulOperandsAreReadWithTheirRowStride) {
   b.output("y", b.matmul(gate, w));
   b.output("z", b.matmul(b.reshape(gate, {4, 2, 4}), w));
   b.output("s", b.reduceSum(gate, std::vector<int64_t>{0}, false));
-  splitSharedViews(batched);
-  int slices = 0;
+  Graph unsplit = copyGraph(batched);
+  FusionPlan batchedPlan = splitAndFuse(batched);
+  int batchedSlices = 0, batchedAbsorbed = 0;
   for (const auto &node : batched.nodes())
-    slices += node->op() == OpKind::Slice;
-  EXPECT_EQ(slices, 1);
+    if (node->op() == OpKind::Slice) {
+      ++batchedSlices;
+      batchedAbsorbed += isAbsorbedOperand(
+          batchedPlan.groups[batchedPlan.groupOf.at(node.get())], *node);
+    }
+  EXPECT_EQ(batchedSlices, 3);
+  EXPECT_EQ(batchedAbsorbed, 2);
+  expectInterpreterOnAnyThreadCount(unsplit, 17);
+}
+
+TEST(FusedCodegen, AttentionHeadsAreReadWhereTheProjectionLies) {
+  // Multi-head attention as PyTorch exports it: q, k and v are column
+  // ranges of one [seq, batch, 3 d] projection, each split into heads
+  // ([seq, batch x heads, 4]) and turned with a transpose. Each batched
+  // product reads its heads where the projection lies (entries over batch
+  // and head, the sequence as the row stride): no kernel copies a slice,
+  // reshape or transpose. Its gradient's products read the same views.
+  const int64_t seq = 5, batch = 3, heads = 2, width = 4, d = heads * width;
+  Graph g("heads");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {seq, batch, 3 * d}});
+  Value *qkv = b.tanh(x);
+  auto part = [&](int64_t i, std::vector<int64_t> perm) {
+    Value *cols = b.slice(qkv, {i * d}, {(i + 1) * d}, {2});
+    return b.transpose(b.reshape(cols, {seq, batch * heads, width}), perm);
+  };
+  Value *scores = b.matmul(part(0, {1, 0, 2}), part(1, {1, 2, 0}));
+  Value *context = b.matmul(b.softmax(scores, -1), part(2, {1, 0, 2}));
+  b.output("context", context);
+  b.output("loss", b.reduceSum(b.mul(context, context), std::nullopt, false));
+  CompileOptions options;
+  options.simplify = false; // the graph as built
+  auto exe = compile(g, options);
+  // tanh, two products, softmax's rows, the loss.
+  EXPECT_EQ(exe->kernelCount(), 5);
+  expectInterpreterOnAnyThreadCount(g, 5);
+
+  Graph grad = gradientGraph(g, "loss", {"x"});
+  FusionPlan plan = splitAndFuse(grad);
+  int views = 0, copied = 0;
+  for (const FusionGroup &group : plan.groups)
+    for (const Node *n : group.nodes)
+      if (isViewOp(n->op()) && n->op() != OpKind::Reshape) {
+        ++views;
+        copied += !isAbsorbedOperand(group, *n);
+      }
+  EXPECT_GE(views, 12);
+  // What no product reads: the gradients of q, k and v turned back into
+  // the projection's layout for their concatenation.
+  EXPECT_EQ(copied, 3);
+  expectInterpreterOnAnyThreadCount(grad, 6);
 }
 
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
