@@ -42,7 +42,7 @@ TEST(CheckCommand, PrintsTheFashionMlpExactly) {
             "  logits: f32[N,10]\n"
             "  loss: f32[]\n"
             "parameters: 4 (50,890 elements, 203,560 bytes = 199 KiB)\n"
-            "nodes: 21\n"
+            "nodes: 23\n"
             "FLOPs: 1 + 101,893 (102 K) per N\n"
             "training:\n"
             "  loss: loss\n"
