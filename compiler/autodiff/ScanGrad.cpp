@@ -334,6 +334,56 @@ std::vector<Value *> scanGradients(GradContext &c) {
       if (v)
         addResidual(v->name());
   }
+  // Residuals cheap to compute again from the others, the step's state,
+  // its inputs and constants are computed again by the reverse step
+  // instead: every saved column costs a write in the forward step and a
+  // read in the reverse one, from memory once the rows outgrow the cache.
+  // A slice of the state (an LSTM's c, which the rows hold whole), 1 - z
+  // of a GRU. Residuals read after the loop (a hoisted product's x) stay.
+  std::unordered_set<std::string> recomputed;
+  if (save) {
+    std::unordered_set<std::string> afterLoop;
+    for (const Value *v : external)
+      if (v)
+        afterLoop.insert(v->name());
+    auto cheap = [](OpKind op) {
+      return op == OpKind::Slice || op == OpKind::Reshape ||
+             op == OpKind::Transpose || op == OpKind::BroadcastTo ||
+             op == OpKind::Add || op == OpKind::Sub || op == OpKind::Mul ||
+             op == OpKind::Neg;
+    };
+    auto kept = [&](const std::string &name) {
+      return std::find(residuals.begin(), residuals.end(), name) !=
+             residuals.end();
+    };
+    auto available = [&](const Value *v, const std::string &self) {
+      if (!isForward(v) || recomputed.count(v->name()))
+        return true;
+      const Node *def = v->definingNode();
+      return def->op() == OpKind::Constant ||
+             (v->name() != self && kept(v->name()));
+    };
+    for (size_t j = 0; j < residuals.size();) {
+      const std::string name = residuals[j];
+      const Node *def = grad->findValue(name)->definingNode();
+      bool again = !afterLoop.count(name) && cheap(def->op());
+      for (const Value *v : def->operands())
+        again = again && available(v, name);
+      if (!again) {
+        ++j;
+        continue;
+      }
+      recomputed.insert(name);
+      residuals.erase(residuals.begin() + j);
+      j = 0; // what the others need may have changed
+    }
+    // The constants they read are computed again with them.
+    for (const std::string &name :
+         std::vector<std::string>(recomputed.begin(), recomputed.end()))
+      for (const Value *v : grad->findValue(name)->definingNode()->operands())
+        if (isForward(v) && v->definingNode()->op() == OpKind::Constant)
+          recomputed.insert(v->name());
+  }
 
   Value *all = c.y;
   int64_t length = roles.length;
@@ -451,7 +501,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
     if (beforeAt >= 0)
       lm[before] = saved.unpack(lb, row, 0, beforeAt, state);
     for (const auto &n : grad->nodes()) {
-      if (forward.count(n->result()->name()))
+      if (forward.count(n->result()->name()) &&
+          !recomputed.count(n->result()->name()))
         continue;
       std::vector<Value *> operands;
       for (const Value *v : n->operands())

@@ -353,6 +353,66 @@ TEST(Recurrent, TheReverseStepReadsTheForwardRowsInPlace) {
   }
 }
 
+TEST(Recurrent, TheForwardRowsSaveNothingCheapToComputeAgain) {
+  // The forward scan saves the residuals of each step beside its state;
+  // what the reverse step computes again from them and the state, cheaply,
+  // is not saved: a GRU's 1 - z, an LSTM's c of the step before (a slice
+  // of the state the row already holds). The LSTM's h of the step before,
+  // a slice too, stays: the recurrent weight's gradient reads its rows
+  // after the loop.
+  for (Kind kind : {Kind::Lstm, Kind::Gru}) {
+    SCOPED_TRACE((int)kind);
+    Graph g = model(kind, 8, true);
+    Builder b(g);
+    Value *y = g.outputs()[0].value;
+    b.output("loss", b.reduceSum(b.mul(y, y), std::nullopt));
+    std::vector<std::string> wrt = {"x"};
+    for (const Param &p : g.params())
+      wrt.push_back(p.value->name());
+    Graph step = gradientGraph(g, "loss", wrt);
+    eliminateDeadCode(step);
+    size_t saving = 0;
+    for (const auto &n : step.nodes()) {
+      if (n->op() != OpKind::Scan)
+        continue;
+      const Graph &body = n->attr().getGraph("body");
+      const Node *row = body.outputs()[0].value->definingNode();
+      if (body.name().ends_with("_grad") || row->op() != OpKind::Concat)
+        continue;
+      ++saving;
+      const Value *state = body.inputs()[0];
+      int slicesOfState = 0;
+      for (const Value *piece : row->operands()) {
+        const Node *def = piece->definingNode();
+        ASSERT_NE(def, nullptr);
+        bool arithmetic = def->op() == OpKind::Sub ||
+                          def->op() == OpKind::Add ||
+                          def->op() == OpKind::Mul || def->op() == OpKind::Neg;
+        bool fromPieces = std::all_of(
+            def->operands().begin(), def->operands().end(),
+            [&](const Value *v) {
+              const Node *d = v->definingNode();
+              return (d && d->op() == OpKind::Constant) ||
+                     std::find(row->operands().begin(), row->operands().end(),
+                               v) != row->operands().end();
+            });
+        EXPECT_FALSE(arithmetic && fromPieces) << def->describe();
+        // Slices of the state the step started from (which the row
+        // holds whole), other than the one that unpacks it from the row.
+        const Value *under =
+            def->op() == OpKind::Slice ? def->operand(0) : nullptr;
+        while (under && under != state && under->definingNode() &&
+               (under->definingNode()->op() == OpKind::Slice ||
+                under->definingNode()->op() == OpKind::Reshape))
+          under = under->definingNode()->operand(0);
+        slicesOfState += def->operand(0) != state && under == state;
+      }
+      EXPECT_EQ(slicesOfState, kind == Kind::Lstm ? 1 : 0);
+    }
+    EXPECT_EQ(saving, 3u);
+  }
+}
+
 TEST(Recurrent, GradientsMatchFiniteDifferences) {
   for (Kind kind : {Kind::Rnn, Kind::Lstm, Kind::Gru}) {
     SCOPED_TRACE((int)kind);
