@@ -12,6 +12,7 @@
 
 #include "compiler/codegen/ScalarEmitter.h"
 #include "compiler/passes/IndexMap.h"
+#include "ir/Error.h"
 #include "ir/ShapeInference.h"
 
 #include <algorithm>
@@ -466,7 +467,11 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
   for (const auto &leaf : exprs.leaves())
     accesses.push_back({leaf.second.strides, leaf.second.offset});
   std::vector<int64_t> dims = space.dims;
-  collapseInner(dims, accesses);
+  // A batch of products sharing b is one GEMM whose tiles are rows of all
+  // entries: its space keeps its dimensions for emitFlatRowsTileNest.
+  bool batched = isMatMul && dims.size() > 2;
+  if (!batched)
+    collapseInner(dims, accesses);
 
   std::string name = groupName(group, groupIndex);
   DType t = product->type().dtype;
@@ -506,7 +511,10 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
         emitStore(ec, e.b, computed[i]->type().dtype, results[i], e.buffers[i],
                   offsets[i]);
     };
-    if (isMatMul && dims.size() == 2)
+    if (batched)
+      emitFlatRowsTileNest(e.b, e.begin, e.end, e.colBegin, e.colEnd, dims,
+                           accesses, point);
+    else if (isMatMul && dims.size() == 2)
       emitTileNest(e.b, e.begin, e.end, e.colBegin, e.colEnd, dims, accesses,
                    point);
     else
@@ -552,12 +560,28 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
       llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ec.ctx));
   llvm::Value *fn = epilogue ? (llvm::Value *)epilogue : null;
   llvm::Value *ctx = epilogue ? k.slots : null;
-  if (inTiles) {
-    assert(epilogue && "a product kept in tiles that nothing reads");
+  // A batch sharing b is one GEMM over the rows of every entry, which
+  // readThroughViews keeps one stride apart.
+  int64_t lda = 0, ldb = 0;
+  auto gemmDims = [&] {
     MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
                               anchor.operand(1)->type().shape);
-    int64_t lda = operandRowStride(va, va.transposed ? d.m : d.k),
-            ldb = operandRowStride(vb, vb.transposed ? d.k : d.n);
+    lda = operandRowStride(va, va.transposed ? d.m : d.k);
+    ldb = operandRowStride(vb, vb.transposed ? d.k : d.n);
+    if (!d.batch.empty()) {
+      std::optional<int64_t> rows = rowStrideAcrossBatch(va, d.m, d.k);
+      if (!rows)
+        internalError("the batched product of ", anchor.describe(),
+                      " is not one GEMM");
+      lda = *rows;
+    }
+    for (int64_t x : d.batch)
+      d.m *= x;
+    return d;
+  };
+  if (inTiles) {
+    assert(epilogue && "a product kept in tiles that nothing reads");
+    MatMulDims d = gemmDims();
     b.CreateCall(declareRuntimeGemmTiles(ec, t),
                  {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k),
                   operandStart(ec, b, t, k.buffers[0], va), b.getInt64(lda),
@@ -566,10 +590,7 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
                   b.getInt32(vb.transposed), fn, ctx});
   } else if (isMatMul) {
     llvm::Value *out = k.buffers[carrierBuf];
-    MatMulDims d = matmulDims(anchor.operand(0)->type().shape,
-                              anchor.operand(1)->type().shape);
-    int64_t lda = operandRowStride(va, va.transposed ? d.m : d.k),
-            ldb = operandRowStride(vb, vb.transposed ? d.k : d.n);
+    MatMulDims d = gemmDims();
     b.CreateCall(declareRuntimeGemmEx(ec, t),
                  {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k),
                   operandStart(ec, b, t, k.buffers[aBuf], va), b.getInt64(lda),

@@ -178,6 +178,65 @@ void emitTileNest(llvm::IRBuilder<> &b, llvm::Value *rowBegin,
   b.SetInsertPoint(done);
 }
 
+void emitFlatRowsTileNest(
+    llvm::IRBuilder<> &b, llvm::Value *rowBegin, llvm::Value *rowEnd,
+    llvm::Value *colBegin, llvm::Value *colEnd, llvm::ArrayRef<int64_t> dims,
+    llvm::ArrayRef<Access> accesses,
+    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
+                            llvm::ArrayRef<llvm::Value *> ivs)>
+        body) {
+  assert(dims.size() >= 2 && "rows and columns");
+  size_t last = dims.size() - 1;
+  int64_t rows = 1;
+  for (size_t d = 0; d < last; ++d)
+    rows *= dims[d];
+  bool merges = true;
+  for (const Access &a : accesses)
+    for (size_t d = 0; d + 1 < last; ++d)
+      merges = merges &&
+               (dims[d] == 1 || a.strides[d] == a.strides[d + 1] * dims[d + 1]);
+  if (merges) {
+    std::vector<Access> merged;
+    for (const Access &a : accesses)
+      merged.push_back({{a.strides[last - 1], a.strides[last]}, a.offset});
+    emitTileNest(b, rowBegin, rowEnd, colBegin, colEnd, {rows, dims[last]},
+                 merged, body);
+    return;
+  }
+  emitLoop(
+      b, rowBegin, rowEnd,
+      [&](llvm::Value *row) {
+        std::vector<llvm::Value *> base;
+        for (const Access &a : accesses)
+          base.push_back(b.getInt64(a.offset));
+        llvm::Value *rest = row;
+        for (size_t d = last; d-- > 0;) {
+          llvm::Value *digit =
+              d == 0 ? rest : b.CreateURem(rest, b.getInt64(dims[d]));
+          for (size_t a = 0; a < accesses.size(); ++a)
+            if (accesses[a].strides[d] != 0)
+              base[a] = b.CreateAdd(
+                  base[a],
+                  b.CreateMul(digit, b.getInt64(accesses[a].strides[d])));
+          if (d > 0)
+            rest = b.CreateUDiv(rest, b.getInt64(dims[d]));
+        }
+        emitLoop(
+            b, colBegin, colEnd,
+            [&](llvm::Value *col) {
+              std::vector<llvm::Value *> at = base;
+              for (size_t a = 0; a < accesses.size(); ++a)
+                if (accesses[a].strides[last] != 0)
+                  at[a] = b.CreateAdd(
+                      at[a],
+                      b.CreateMul(col, b.getInt64(accesses[a].strides[last])));
+              body(at, {});
+            },
+            "c", /*vectorize=*/true);
+      },
+      "r");
+}
+
 size_t contiguousDim(llvm::ArrayRef<int64_t> dims,
                      llvm::ArrayRef<Access> accesses, size_t writes,
                      int64_t storeBytes) {

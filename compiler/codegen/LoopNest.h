@@ -65,6 +65,20 @@ void emitNestInner(
     int64_t block,
     llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets)> body);
 
+/// emitTileNest over a space of rank >= 2 whose leading dimensions (all but
+/// the last) are the tile's rows, flattened: row r is the point whose
+/// leading indices are r in their mixed radix (the rows of a batch of
+/// products computed as one GEMM). Where every access walks the leading
+/// dimensions as one run, they merge into one; otherwise each row's
+/// offsets are computed from its index.
+void emitFlatRowsTileNest(
+    llvm::IRBuilder<> &b, llvm::Value *rowBegin, llvm::Value *rowEnd,
+    llvm::Value *colBegin, llvm::Value *colEnd, llvm::ArrayRef<int64_t> dims,
+    llvm::ArrayRef<Access> accesses,
+    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> offsets,
+                            llvm::ArrayRef<llvm::Value *> ivs)>
+        body);
+
 /// emitNest over a two-dimensional space restricted to the tile of rows
 /// [rowBegin, rowEnd) and columns [colBegin, colEnd); a space of one
 /// dimension is a column (colBegin and colEnd are then 0 and 1). When every

@@ -151,12 +151,13 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   bool shared = true;
   for (int64_t x : d.batchB)
     shared &= x == 1;
-  if (isFloat(t) && shared && rowsRunThroughBatch(va, d.m, d.k) && batch > 1) {
+  std::optional<int64_t> ldRows = rowStrideAcrossBatch(va, d.m, d.k);
+  if (isFloat(t) && shared && ldRows && batch > 1) {
     KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
     llvm::IRBuilder<> &b = k.b;
     b.CreateCall(declareRuntimeGemm(ec, t),
                  {b.getInt64(batch * d.m), b.getInt64(d.n), b.getInt64(d.k),
-                  operandStart(ec, b, t, k.buffers[1], va), b.getInt64(lda),
+                  operandStart(ec, b, t, k.buffers[1], va), b.getInt64(*ldRows),
                   b.getInt32(0), operandStart(ec, b, t, k.buffers[2], vb),
                   b.getInt64(ldb), b.getInt32(vb.transposed), k.buffers[0],
                   b.getInt64(d.n)});

@@ -134,9 +134,12 @@ std::string anchorRefusal(const WorkGroup &group, const Node *p) {
     return op + " is not fused into its consumer's loop";
   if (!isFloat(p->result()->type().dtype))
     return "integer " + op + " is not fused into its consumer's loop";
+  // A batch of products sharing b is one GEMM over the rows of every
+  // entry (readThroughViews keeps it one), whose tiles the epilogue sees.
   if (p->op() == OpKind::MatMul &&
-      (p->operand(0)->type().rank() != 2 || p->operand(1)->type().rank() != 2))
-    return "batched matmul is not fused into its consumer's loop";
+      (p->operand(0)->type().rank() < 2 || p->operand(1)->type().rank() != 2))
+    return "batched matmul whose entries have a second operand of their own "
+           "is not fused into its consumer's loop";
   return "";
 }
 

@@ -124,25 +124,27 @@ readThroughViews(const Node &matmul, size_t k,
   int64_t batch = 1;
   for (int64_t x : d.batch)
     batch *= x;
-  // A transposed a is read entry by entry (each a GEMM), as long as its
-  // entries are whole matrices one after the other.
-  if (k == 0 && sharedB && batch > 1 &&
-      (read.transposed ? read.stridedBatch
-                       : !rowsRunThroughBatch(read, d.m, d.k)))
+  if (k == 0 && sharedB && batch > 1 && !rowStrideAcrossBatch(read, d.m, d.k))
     return std::nullopt;
   return read;
 }
 
-bool rowsRunThroughBatch(const MatMulOperand &o, int64_t m, int64_t k) {
+std::optional<int64_t> rowStrideAcrossBatch(const MatMulOperand &o, int64_t m,
+                                            int64_t k) {
   if (o.transposed)
-    return false;
+    return std::nullopt;
+  int64_t ld = o.rowStride ? o.rowStride : k;
   if (!o.stridedBatch)
-    return true;
+    return ld;
   std::vector<Mode> modes;
   for (const auto &axis : o.batchModes)
     modes.insert(modes.end(), axis.begin(), axis.end());
-  modes.push_back({m, o.rowStride ? o.rowStride : k});
-  return coalesce(modes).size() <= 1;
+  modes.push_back({m, ld});
+  modes = coalesce(modes);
+  if (modes.size() > 1)
+    return std::nullopt;
+  // One row in all (every extent 1) is read with any stride.
+  return modes.empty() ? ld : modes.front().stride;
 }
 
 std::vector<const Node *>

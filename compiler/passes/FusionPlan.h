@@ -116,18 +116,19 @@ struct MatMulOperand {
 /// one's result): the last view's operand, read in place. Nullopt when the
 /// GEMM cannot read it as one strided matrix per batch entry, or would read
 /// it worse than a copy: a batch of products sharing b are one GEMM over
-/// all rows of a, so a must keep its rows one stride apart (or, read
-/// transposed entry by entry, its entries whole matrices one after the
-/// other). Integer products read only whole matrices one after the other,
-/// transposed or not.
+/// all rows of a (with an epilogue over them), so a must keep its rows one
+/// stride apart, not transposed. Integer products read only whole matrices
+/// one after the other, transposed or not.
 std::optional<MatMulOperand>
 readThroughViews(const Node &matmul, size_t k,
                  const std::vector<const Node *> &views);
 
-/// True when every row of every batch entry of `o` (an operand a of `m`
-/// rows and `k` columns, not transposed) is one stride after the one
-/// before: the entries of a product whose b they share can be one GEMM.
-bool rowsRunThroughBatch(const MatMulOperand &o, int64_t m, int64_t k);
+/// The stride from each row of `o` (an operand a of `m` rows and `k`
+/// columns) to the next, across all its batch entries, when it is one
+/// stride (and `o` is not transposed): the entries of a product whose b
+/// they share are then the rows of one GEMM with that leading dimension.
+std::optional<int64_t> rowStrideAcrossBatch(const MatMulOperand &o, int64_t m,
+                                            int64_t k);
 
 /// The view nodes under operand `k` of `matmul` that it reads through
 /// (readThroughViews), as deep as `usable` accepts each node, nearest

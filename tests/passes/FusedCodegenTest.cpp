@@ -485,6 +485,33 @@ TEST(FusedCodegen, AttentionHeadsAreReadWhereTheProjectionLies) {
   expectInterpreterOnAnyThreadCount(grad, 6);
 }
 
+TEST(FusedCodegen, ProductsSharingTheirWeightsHaveOneEpilogueOverAllRows) {
+  // A dense layer over a sequence, [batch, seq, in] @ [in, out], is one
+  // GEMM over batch x seq rows; its epilogue (bias, activation) runs on
+  // tiles of those rows. A value broadcast over the sequence does not walk
+  // the rows as one run, so its offsets come from each row's index. Large
+  // enough to be cut into tiles on two threads, bit for bit the same.
+  for (int64_t seq : {1, 7, 64}) {
+    SCOPED_TRACE(seq);
+    Graph g("sequence_dense");
+    Builder b(g);
+    Value *x = b.input("x", {DType::F32, {8, seq, 64}});
+    Value *w = b.input("w", {DType::F32, {64, 300}});
+    Value *bias = b.input("bias", {DType::F32, {300}});
+    Value *perExample = b.input("per_example", {DType::F32, {8, 1, 300}});
+    Value *h = b.tanh(b.add(b.matmul(x, w), bias));
+    b.output("h", h);
+    b.output("g", b.mul(b.matmul(b.slice(x, {0}, {32}, {2}),
+                                 b.slice(w, {0}, {32}, {0})),
+                        perExample));
+    CompileOptions options;
+    options.simplify = false;
+    auto exe = compile(g, options);
+    EXPECT_EQ(exe->kernelCount(), 2);
+    expectInterpreterOnAnyThreadCount(g, 7 + seq);
+  }
+}
+
 TEST(FusedCodegen, RowMaximaAndMinimaOrderSignedZeros) {
   // -0 < +0 for reduce_max and reduce_min, in any lane, bit for bit as
   // the interpreter; a row of zeros of one sign keeps it.
@@ -615,7 +642,10 @@ TEST(FusedCodegen, TransposedMatmulOperandsMatchTheInterpreter) {
         CompileOptions fusedOnly; // the graph as built: no shared transposes
         fusedOnly.simplify = false;
         auto exe = compile(g, fusedOnly);
-        EXPECT_EQ(exe->kernelCount(), 3);
+        // The batch shares w: one GEMM over the rows of every entry, which
+        // a transposed a3 does not have one stride apart (copied first),
+        // unless a row or a column is all its matrices have.
+        EXPECT_EQ(exe->kernelCount(), ta && m > 1 && k > 1 ? 4 : 3);
         expectClose(exe->run(inputs), interpret(g, inputs),
                     t == DType::F32 ? 1e-5 : 1e-12);
       }

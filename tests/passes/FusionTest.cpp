@@ -307,18 +307,28 @@ TEST(Fusion, EpilogueWithoutABufferOfTheProductsType) {
                                "matmul's type"));
 }
 
-TEST(Fusion, BatchedAndIntegerMatmulsHaveNoEpilogue) {
+TEST(Fusion, PerEntryAndIntegerMatmulsHaveNoEpilogue) {
+  // A batch of products sharing their second operand is one GEMM over
+  // every entry's rows, with an epilogue like a rank-2 product's; entries
+  // with a second operand each, and integer products, have none.
   Graph g("batched");
   Builder b(g);
   Value *x = b.input("x", {DType::F32, {2, 16, 8}});
   Value *w = b.input("w", {DType::F32, {8, 4}});
-  b.output("y", b.relu(b.matmul(x, w)));
+  Value *shared = b.matmul(x, w);
+  Value *y = b.relu(shared);
+  b.output("y", y);
+  Value *ws = b.input("ws", {DType::F32, {2, 8, 4}});
+  b.output("v", b.relu(b.matmul(x, ws)));
   Value *i = b.input("i", {DType::I32, {4, 4}});
   b.output("z", b.neg(b.matmul(i, i)));
   FusionPlan plan = fuseGraph(g);
   checkPlan(g, plan);
-  EXPECT_EQ(plan.kernelCount(), 4);
-  EXPECT_TRUE(hasReason(plan, "batched matmul is not fused"));
+  EXPECT_EQ(plan.kernelCount(), 5);
+  EXPECT_TRUE(sameGroup(plan, shared, y));
+  EXPECT_EQ(groupOfValue(plan, y).kind, GroupKind::Epilogue);
+  EXPECT_TRUE(hasReason(plan, "batched matmul whose entries have a second "
+                              "operand of their own is not fused"));
   EXPECT_TRUE(hasReason(plan, "integer matmul is not fused"));
 }
 
