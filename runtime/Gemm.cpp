@@ -13,7 +13,8 @@
 // small enough to stay in L1 (or read by one panel) is read in place. B stored
 // [k, n] is read in place: each kc x nr panel is streamed once per tile into
 // L1 and reused by every block of rows. B stored [n, k] is packed panel by
-// panel, each right before its use, so no transpose of B ever goes to memory.
+// panel, each right before its use, so no transpose of B goes to memory,
+// unless several rows of tiles would each pack it: then it is packed once.
 // Products of a few rows with a transposed B (a batch-1 dense layer) skip
 // packing altogether: dot products along k (DotKernel).
 //
@@ -59,6 +60,10 @@ thread_local Scratch tPacked;
 /// this many elements.
 thread_local Scratch tSharedA;
 constexpr int64_t kMaxSharedA = int64_t(1) << 22;
+/// The calling thread's B packed once for every row of tiles, up to this
+/// many elements.
+thread_local Scratch tSharedB;
+constexpr int64_t kMaxSharedB = int64_t(1) << 22;
 
 std::atomic<int> gIsa{-1};
 
@@ -168,7 +173,22 @@ int64_t physicalColumn(const GemmProblem<T> &g, int64_t j) {
   return g.groupCols ? j / g.groupCols * g.groupStride + j % g.groupCols : j;
 }
 
+/// Where block (p0, panel of column j) of a k x n op(B) starts in
+/// prepackB's layout: k slices one after the other, each with its panels
+/// (nr columns, the last padded) in turn.
+int64_t packedBOffset(int64_t n, int64_t nr, int64_t p0, int64_t kc,
+                      int64_t j) {
+  return p0 * roundUp(n, nr) + j / nr * kc * nr;
+}
+
 template <typename T> T opB(const GemmProblem<T> &g, int64_t p, int64_t j) {
+  if (g.bPacked) {
+    const KernelSet<T> &ks = kernels<T>();
+    int64_t depth = sliceDepth(ks, g.k);
+    int64_t p0 = p / depth * depth, kc = std::min(depth, g.k - p0);
+    return g.bPacked[packedBOffset(g.n, ks.nr, p0, kc, j) + (p - p0) * ks.nr +
+                     j % ks.nr];
+  }
   j = physicalColumn(g, j);
   if (g.bRows)
     return g.b[g.bRows[p] + j];
@@ -237,7 +257,8 @@ bool readsAInPlace(const KernelSet<T> &ks, const GemmProblem<T> &g,
 
 /// Dot products need both operands contiguous along k.
 template <typename T> bool useDot(const GemmProblem<T> &g) {
-  return g.transB && !g.transA && g.m <= kDotRows && !g.aPacked && !g.aRows;
+  return g.transB && !g.transA && g.m <= kDotRows && !g.aPacked && !g.aRows &&
+         !g.bPacked;
 }
 
 /// C[r0:r1, c0:c1] (+)= op(A)[r0:r1, :] @ op(B)[:, c0:c1]; r1 - r0 <= ks.mc.
@@ -260,7 +281,7 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
   bool inPlace = readsAInPlace(ks, g, r1 - r0, c1 - c0);
   bool packHere = !g.aPacked && !g.aRows && !inPlace;
   int64_t aSize = packHere ? roundUp((r1 - r0) * depth, 16) : 0;
-  int64_t bSize = g.transB ? depth * ks.nr : 0;
+  int64_t bSize = g.transB && !g.bPacked ? depth * ks.nr : 0;
   T *packedA = static_cast<T *>(tPacked.get((aSize + bSize + 16) * sizeof(T)));
   if (!packedA)
     return naiveTile(g, r0, r1, c0, c1);
@@ -292,7 +313,10 @@ void computeTile(const KernelSet<T> &ks, const GemmProblem<T> &g, int64_t r0,
       args.b = g.b + p0 * g.ldb + base;
       args.ldb = g.ldb;
       args.bRows = nullptr;
-      if (g.transB) {
+      if (g.bPacked) {
+        args.b = g.bPacked + packedBOffset(g.n, ks.nr, p0, args.kc, j);
+        args.ldb = ks.nr;
+      } else if (g.transB) {
         // op(B) = B^T, B stored [n, k]: columns j.. of op(B) are rows of B.
         ks.transpose(g.b + j * g.ldb + p0, g.ldb, args.nr, args.kc, packedB,
                      ks.nr);
@@ -434,6 +458,19 @@ void run(const GemmProblem<T> &g, adjoint_rt_tile_fn epilogue, void *ctx,
       shared.aPacked = packed;
       t.g = &shared;
     }
+  // Likewise a B stored [n, k] (a layer's weights as PyTorch keeps them):
+  // with several rows of tiles, each would transpose every panel of B again
+  // before its use; the calling thread packs them all once instead. On one
+  // Zen 5 core, the Transformer block's 1024 x 512 x 128 product with its
+  // weights stored [out, in] took 0.82 ms against 0.69 with them [in, out].
+  if (t.rowTiles > 1 && g.transB && !g.bPacked && !g.bRows && !g.groupCols &&
+      !useDot(g) && g.k > 0 && packedBSize<T>(g.k, g.n) <= kMaxSharedB)
+    if (T *packed = static_cast<T *>(
+            tSharedB.get(packedBSize<T>(g.k, g.n) * sizeof(T)))) {
+      prepackB(shared, packed);
+      shared.bPacked = packed;
+      t.g = &shared;
+    }
   if (threads <= 1) {
     for (int64_t task = 0; task < tiles; ++task)
       tileTask<T>(task, &t);
@@ -511,7 +548,37 @@ void gemmParallel(const GemmProblem<T> &p, adjoint_rt_tile_fn epilogue,
   run(p, epilogue, ctx, threads);
 }
 
+template <typename T> int64_t packedBSize(int64_t k, int64_t n) {
+  return k * roundUp(n, kernels<T>().nr);
+}
+
+template <typename T> void prepackB(const GemmProblem<T> &p, T *dst) {
+  const KernelSet<T> &ks = kernels<T>();
+  if (p.k <= 0 || p.n <= 0)
+    return;
+  int64_t depth = sliceDepth(ks, p.k);
+  for (int64_t p0 = 0; p0 < p.k; p0 += depth) {
+    int64_t kc = std::min(depth, p.k - p0);
+    for (int64_t j = 0; j < p.n; j += ks.nr) {
+      T *block = dst + packedBOffset(p.n, ks.nr, p0, kc, j);
+      int64_t cols = std::min<int64_t>(ks.nr, p.n - j);
+      if (p.transB)
+        ks.transpose(p.b + j * p.ldb + p0, p.ldb, cols, kc, block, ks.nr);
+      else
+        for (int64_t q = 0; q < kc; ++q)
+          std::memcpy(block + q * ks.nr, p.b + (p0 + q) * p.ldb + j,
+                      cols * sizeof(T));
+      for (int64_t q = 0; q < kc; ++q)
+        std::fill(block + q * ks.nr + cols, block + (q + 1) * ks.nr, T(0));
+    }
+  }
+}
+
 template void prepackA<float>(const GemmProblem<float> &, float *);
+template int64_t packedBSize<float>(int64_t, int64_t);
+template int64_t packedBSize<double>(int64_t, int64_t);
+template void prepackB<float>(const GemmProblem<float> &, float *);
+template void prepackB<double>(const GemmProblem<double> &, double *);
 template void prepackA<double>(const GemmProblem<double> &, double *);
 template <typename T>
 void gemmTiles(const GemmProblem<T> &p, adjoint_rt_product_fn epilogue,

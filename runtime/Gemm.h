@@ -29,6 +29,8 @@ inline constexpr int64_t kDotRows = 4;
 ///            with aRows: element (i, p) of op(A) at a + aRows[i] +
 ///            (p / aSegment)*aSegmentStride + p % aSegment (the output rows
 ///            of a convolution in the rows of its planes);
+///   bPacked  op(B) as prepackB wrote it (b, ldb, transB unused; not with
+///            bRows or groupCols);
 ///   bRows    row k of op(B) at b + bRows[k] (B not transposed; ldb unused);
 ///   groupCols, groupStride
 ///            columns of op(B) (not transposed) and of C in groups of
@@ -53,6 +55,7 @@ template <typename T> struct GemmProblem {
   int64_t aSegment = 0, aSegmentStride = 0;
   const int64_t *bRows = nullptr;
   int64_t groupCols = 0, groupStride = 0;
+  const T *bPacked = nullptr;
 };
 
 /// The elements prepackA writes for an m x k op(A).
@@ -61,6 +64,17 @@ inline int64_t packedASize(int64_t m, int64_t k) { return m * k; }
 /// Packs op(A) of `p` (m x k) into dst for GEMMs that share it (a
 /// convolution's weights, used by every image): set aPacked to dst.
 template <typename T> void prepackA(const GemmProblem<T> &p, T *dst);
+
+/// The elements prepackB writes for a k x n op(B) with the kernel set in
+/// use (its panels are as wide as the set's register blocks).
+template <typename T> int64_t packedBSize(int64_t k, int64_t n);
+
+/// Packs op(B) of `p` (k x n) into dst, panel by panel as the kernel set in
+/// use reads them, for products that share it (a layer's constant weights,
+/// read by every run): set bPacked to dst. Each kc x nr block of a panel is
+/// contiguous, so a product streams B in one pass that the hardware
+/// prefetcher follows, where B read in place is nr-wide runs ldb apart.
+template <typename T> void prepackB(const GemmProblem<T> &p, T *dst);
 
 /// Computes the product on the calling thread.
 template <typename T> void gemmSerial(const GemmProblem<T> &p);
