@@ -257,6 +257,24 @@ TEST(FusedCodegen, TransposesReadTheirOperandContiguously) {
   expectInterpreterOnAnyThreadCount(wide, 4);
 }
 
+TEST(FusedCodegen, ShortContiguousRowsAreVectorizedAsThey) {
+  // The gradient of attention's scaled queries turned back to [seq, batch
+  // x heads, 32]: every access walks the 32 columns of a head contiguously,
+  // so the loop over them is vectorized, not unrolled into a loop of
+  // gathers over the heads. Every tail of a vector, on 1 and 2 threads.
+  for (int64_t width : {32, 7, 20, 100}) {
+    SCOPED_TRACE(width);
+    Graph g("heads_back");
+    Builder b(g);
+    Value *x = b.input("x", {DType::F32, {64, 48, width}});
+    Value *scaled = b.div(x, b.scalar(DType::F32, 5.656854f));
+    b.output("t", b.transpose(scaled, {1, 0, 2}));
+    expectInterpreterOnAnyThreadCount(g, 11);
+    EXPECT_EQ(dumpCode(g).llvmAfter.find("llvm.masked.gather"),
+              std::string::npos);
+  }
+}
+
 /// The fusion plan of `g` after the pipeline's split of shared matmul
 /// operand views (which rewrites `g`).
 FusionPlan splitAndFuse(Graph &g) {
