@@ -39,9 +39,10 @@ llvm::Value *batchOffset(llvm::IRBuilder<> &b, llvm::Value *i,
                          const Shape &batch, const Shape &operandBatch,
                          const MatMulOperand &o, int64_t matrixSize) {
   std::vector<int64_t> strides = broadcastStrides(operandBatch, batch);
-  // A strided operand's batch axis d - skipped under product axis d (the
-  // operand's axes are right-aligned), when it is not broadcast.
-  size_t skipped = batch.size() - operandBatch.size();
+  // A strided operand's batch axis d - skipped under product axis d (its
+  // own batch axes, fewer than the product's when it broadcasts, are
+  // right-aligned), when it is not broadcast.
+  size_t skipped = o.stridedBatch ? batch.size() - o.batchModes.size() : 0;
   llvm::Value *rest = i, *offset = b.getInt64(0);
   for (size_t d = batch.size(); d-- > 0;) {
     llvm::Value *digit =

@@ -503,6 +503,24 @@ TEST(FusedCodegen, AttentionHeadsAreReadWhereTheProjectionLies) {
   expectInterpreterOnAnyThreadCount(grad, 6);
 }
 
+TEST(FusedCodegen, StridedOperandsBroadcastOverTheBatch) {
+  // A strided operand with fewer batch axes than the product (right-
+  // aligned, broadcast over the others) and one with as many: each entry's
+  // offset from its own axes' modes, read in place (no copy kernel).
+  Graph g("broadcast_heads");
+  Builder b(g);
+  Value *a = b.tanh(b.input("a", {DType::F32, {2, 3, 4, 5}}));
+  Value *x = b.tanh(b.input("x", {DType::F32, {5, 3, 6}}));
+  Value *turned = b.transpose(x, {1, 0, 2}); // [3, 5, 6], entries 6 apart
+  b.output("y", b.matmul(a, turned));
+  Value *u = b.tanh(b.input("u", {DType::F32, {4, 2, 3, 5}}));
+  b.output("z", b.matmul(b.transpose(u, {1, 2, 0, 3}), turned));
+  CompileOptions options;
+  options.simplify = false;
+  EXPECT_EQ(compile(g, options)->kernelCount(), 5); // 3 tanh, 2 products
+  expectInterpreterOnAnyThreadCount(g, 9);
+}
+
 TEST(FusedCodegen, ProductsSharingTheirWeightsHaveOneEpilogueOverAllRows) {
   // A dense layer over a sequence, [batch, seq, in] @ [in, out], is one
   // GEMM over batch x seq rows; its epilogue (bias, activation) runs on
