@@ -299,6 +299,21 @@ TEST(Recurrent, InvariantWorkOfABodyIsHoistedBeforeTheGradient) {
   EXPECT_EQ(blockFunctions(step), scans);
 }
 
+/// The gradient of sum(y^2) for model(kind, 8, true) with respect to x
+/// and every parameter, dead nodes removed.
+Graph squaredSumGradient(Kind kind) {
+  Graph g = model(kind, 8, true);
+  Builder b(g);
+  Value *y = g.outputs()[0].value;
+  b.output("loss", b.reduceSum(b.mul(y, y), std::nullopt));
+  std::vector<std::string> wrt = {"x"};
+  for (const Param &p : g.params())
+    wrt.push_back(p.value->name());
+  Graph step = gradientGraph(g, "loss", wrt);
+  eliminateDeadCode(step);
+  return step;
+}
+
 // An LSTM's or GRU's reverse step reads what it needs of the forward step
 // (its residuals and the state it started from) as views of the forward
 // scan's saved rows, one sequence: nothing before the loop copies the
@@ -306,15 +321,7 @@ TEST(Recurrent, InvariantWorkOfABodyIsHoistedBeforeTheGradient) {
 TEST(Recurrent, TheReverseStepReadsTheForwardRowsInPlace) {
   for (Kind kind : {Kind::Lstm, Kind::Gru}) {
     SCOPED_TRACE((int)kind);
-    Graph g = model(kind, 8, true);
-    Builder b(g);
-    Value *y = g.outputs()[0].value;
-    b.output("loss", b.reduceSum(b.mul(y, y), std::nullopt));
-    std::vector<std::string> wrt = {"x"};
-    for (const Param &p : g.params())
-      wrt.push_back(p.value->name());
-    Graph step = gradientGraph(g, "loss", wrt);
-    eliminateDeadCode(step);
+    Graph step = squaredSumGradient(kind);
     size_t reverse = 0;
     for (const auto &n : step.nodes()) {
       if (n->op() != OpKind::Scan ||
@@ -362,15 +369,7 @@ TEST(Recurrent, TheForwardRowsSaveNothingCheapToComputeAgain) {
   // after the loop.
   for (Kind kind : {Kind::Lstm, Kind::Gru}) {
     SCOPED_TRACE((int)kind);
-    Graph g = model(kind, 8, true);
-    Builder b(g);
-    Value *y = g.outputs()[0].value;
-    b.output("loss", b.reduceSum(b.mul(y, y), std::nullopt));
-    std::vector<std::string> wrt = {"x"};
-    for (const Param &p : g.params())
-      wrt.push_back(p.value->name());
-    Graph step = gradientGraph(g, "loss", wrt);
-    eliminateDeadCode(step);
+    Graph step = squaredSumGradient(kind);
     size_t saving = 0;
     for (const auto &n : step.nodes()) {
       if (n->op() != OpKind::Scan)
