@@ -92,7 +92,7 @@ private:
   }
   void grow(int gi);
   std::string judge(int gi, const Node *p, std::vector<IndexMap> &maps);
-  void absorbTransposes(int gi, const Node *matmul);
+  void absorbViews(int gi, const Node *matmul);
   bool reaches(int from, int target);
   void mergeScalarSources();
   void sweepDecisions();
@@ -305,7 +305,7 @@ void Planner::grow(int gi) {
       group.kind = GroupKind::Epilogue;
       group.anchor = p;
       if (p->op() == OpKind::MatMul)
-        absorbTransposes(gi, p);
+        absorbViews(gi, p);
       continue;
     }
     offerOperands(p);
@@ -321,7 +321,7 @@ void Planner::grow(int gi) {
 /// rows, the columns of one projection among several). A view read
 /// elsewhere too is computed by a group of its own, and the matmul reads
 /// its result.
-void Planner::absorbTransposes(int gi, const Node *matmul) {
+void Planner::absorbViews(int gi, const Node *matmul) {
   for (size_t k = 0; k < matmul->operands().size(); ++k) {
     const Node *reader = matmul;
     auto usable = [&](const Node &n) {
@@ -468,7 +468,7 @@ bool Planner::run(
     if (groups_[gi].kind != GroupKind::Single)
       grow(gi);
     else if (n->op() == OpKind::MatMul && !alone_.count(n))
-      absorbTransposes(gi, n);
+      absorbViews(gi, n);
   }
   mergeScalarSources();
   sweepDecisions();
@@ -693,7 +693,7 @@ bool splitSharedOperands(Graph &g) {
     auto it = readers.find(v);
     return it == readers.end() ? none : it->second;
   };
-  // The reads that a matmul would absorb (Planner::absorbTransposes) if
+  // The reads that a matmul would absorb (Planner::absorbViews) if
   // each view on the way had no other reader: the chain under each operand
   // that its GEMM can read through, whoever else reads its nodes.
   std::map<const Value *, std::vector<Read>> absorbing;
