@@ -339,10 +339,16 @@ std::vector<Value *> scanGradients(GradContext &c) {
   // instead: every saved column costs a write in the forward step and a
   // read in the reverse one, from memory once the rows outgrow the cache.
   // A slice of the state (an LSTM's c, which the rows hold whole), 1 - z
-  // of a GRU. Residuals read after the loop (a hoisted product's x) stay.
+  // of a GRU. Residuals read after the loop (a hoisted product's x), and
+  // the next state, stay.
   std::unordered_set<std::string> recomputed;
   if (save) {
+    // The next state is saved whatever happens (the forward result): never
+    // computed again.
     std::unordered_set<std::string> afterLoop;
+    const Node *nextNode = body.outputs()[0].value->definingNode();
+    if (nextNode && copies.count(nextNode))
+      afterLoop.insert(copies.at(nextNode)->name());
     for (const Value *v : external)
       if (v)
         afterLoop.insert(v->name());
