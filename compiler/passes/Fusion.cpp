@@ -323,28 +323,31 @@ void Planner::grow(int gi) {
 /// its result.
 void Planner::absorbViews(int gi, const Node *matmul) {
   for (size_t k = 0; k < matmul->operands().size(); ++k) {
+    // The chain the GEMM could read, cut at the first view that something
+    // else needs (the reason recorded), then back to a chain it reads.
+    std::vector<const Node *> chain;
     const Node *reader = matmul;
-    auto usable = [&](const Node &n) {
-      std::string reason;
-      std::string what(opName(n.op()));
-      if (groupOf_.count(&n))
-        return false;
-      if (alone_.count(&n))
+    for (const Node *n : absorbableViews(
+             *matmul, k, [&](const Node &v) { return !groupOf_.count(&v); })) {
+      std::string what(opName(n->op())), reason;
+      if (alone_.count(n))
         reason = "the node writes a donated buffer and is kept on its own";
-      else if (graphOutputs_.count(n.result()))
+      else if (graphOutputs_.count(n->result()))
         reason = "the " + what + " is a graph output, so it is copied";
-      for (const Node *c : consumersOf(&n))
+      for (const Node *c : consumersOf(n))
         if (reason.empty() && c != reader)
           reason = "the " + what + " also feeds " + c->describe() +
                    ", so it is copied";
       if (!reason.empty()) {
-        reject(&n, reader, reason);
-        return false;
+        reject(n, reader, reason);
+        break;
       }
-      reader = &n;
-      return true;
-    };
-    for (const Node *n : absorbableViews(*matmul, k, usable)) {
+      chain.push_back(n);
+      reader = n;
+    }
+    while (!chain.empty() && !readThroughViews(*matmul, k, chain))
+      chain.pop_back();
+    for (const Node *n : chain) {
       groups_[gi].nodes.push_back(n);
       groupOf_[n] = gi;
       absorbed_.insert(n);
