@@ -72,6 +72,7 @@ BENCHMARK(BM_GemmF32)
     // The CNN's first dense layer at batch 64 with its weights stored
     // [out, in] (as PyTorch's Linear): forward and input gradient.
     ->Args({64, 3136, 1024, 1, 0, 1})
+    ->Args({64, 3136, 1024, 2, 0, 1})
     ->Args({64, 1024, 3136, 1, 0, 0})
     // The five products of the 100-64-10 MLP's training step at batch 32:
     // small enough that packing costs as much as multiplying.

@@ -38,6 +38,11 @@
 #include <utility>
 
 namespace adjoint::rt {
+
+template <typename T>
+void prepackBPanels(const GemmProblem<T> &p, T *dst, int64_t first,
+                    int64_t last);
+
 namespace {
 
 /// A tile does at least this many multiply-adds before the product is cut
@@ -393,8 +398,18 @@ template <typename T> void chooseTiles(Tiling<T> &t, int threads) {
          work / double(2 * t.rowTiles * t.colTiles) >= MinTileWork) {
     bool colsLeft = t.colTiles * 2 <= colUnits,
          rowsLeft = t.rowTiles * 2 <= rowUnits;
-    if (colsLeft &&
-        (!rowsLeft || colUnits / t.colTiles >= rowUnits / t.rowTiles))
+    // Every tile reads its rows of A and its columns of B: another cut of
+    // the columns reads A once more (colTiles * m * k in all), another cut
+    // of the rows reads B once more (rowTiles * k * n). When B is the
+    // larger by far, columns are cut as long as each tile keeps two
+    // register blocks of them (so tiles stay near-equal). On two threads,
+    // the CNN's 64 x 3136 x 1024 dense layer cut into 2 x 4 tiles read its
+    // 12.8 MB of weights twice and ran slower than on one thread.
+    bool fewerReads = double(t.colTiles) * double(g.m) * 4 <=
+                          double(t.rowTiles) * double(g.n) &&
+                      colUnits >= 4 * t.colTiles;
+    if (colsLeft && (!rowsLeft || fewerReads ||
+                     colUnits / t.colTiles >= rowUnits / t.rowTiles))
       t.colTiles *= 2;
     else if (rowsLeft)
       t.rowTiles *= 2;
@@ -467,7 +482,15 @@ void run(const GemmProblem<T> &g, adjoint_rt_tile_fn epilogue, void *ctx,
       !useDot(g) && g.k > 0 && packedBSize<T>(g.k, g.n) <= kMaxSharedB)
     if (T *packed = static_cast<T *>(
             tSharedB.get(packedBSize<T>(g.k, g.n) * sizeof(T)))) {
-      prepackB(shared, packed);
+      // Every thread packs a share of the panels: on two threads, the CNN's
+      // 12.8 MB of dense weights packed by the calling thread alone made
+      // the product slower than on one.
+      if (threads > 1)
+        forRanges(ceilDiv(g.n, t.ks->nr), [&](int64_t first, int64_t last) {
+          prepackBPanels(shared, packed, first, last);
+        });
+      else
+        prepackB(shared, packed);
       shared.bPacked = packed;
       t.g = &shared;
     }
@@ -552,14 +575,18 @@ template <typename T> int64_t packedBSize(int64_t k, int64_t n) {
   return k * roundUp(n, kernels<T>().nr);
 }
 
-template <typename T> void prepackB(const GemmProblem<T> &p, T *dst) {
+/// prepackB for the panels [first, last) of op(B), in every k slice.
+template <typename T>
+void prepackBPanels(const GemmProblem<T> &p, T *dst, int64_t first,
+                    int64_t last) {
   const KernelSet<T> &ks = kernels<T>();
   if (p.k <= 0 || p.n <= 0)
     return;
   int64_t depth = sliceDepth(ks, p.k);
   for (int64_t p0 = 0; p0 < p.k; p0 += depth) {
     int64_t kc = std::min(depth, p.k - p0);
-    for (int64_t j = 0; j < p.n; j += ks.nr) {
+    for (int64_t j = first * ks.nr; j < std::min(p.n, last * ks.nr);
+         j += ks.nr) {
       T *block = dst + packedBOffset(p.n, ks.nr, p0, kc, j);
       int64_t cols = std::min<int64_t>(ks.nr, p.n - j);
       if (p.transB)
@@ -572,6 +599,10 @@ template <typename T> void prepackB(const GemmProblem<T> &p, T *dst) {
         std::fill(block + q * ks.nr + cols, block + (q + 1) * ks.nr, T(0));
     }
   }
+}
+
+template <typename T> void prepackB(const GemmProblem<T> &p, T *dst) {
+  prepackBPanels(p, dst, 0, ceilDiv(p.n, kernels<T>().nr));
 }
 
 template void prepackA<float>(const GemmProblem<float> &, float *);

@@ -229,40 +229,47 @@ TEST(GemmKernels, IndirectAndPrepackedOperandsGiveThePlainResult) {
 
 TEST(GemmKernels, PackedBGivesThePlainResult) {
   // B packed once (prepackB), and B stored [n, k], which a product of
-  // several rows of tiles packs once for all of them: the bits of B read
-  // in place, with row, column and depth tails, two slices of k and rows
-  // enough for three rows of tiles, on one thread and two.
-  forEachIsa([](Isa) {
-    const int64_t m = 301, n = 83, k = 300;
-    auto a = randomVector(m * k, 21);
-    auto b = randomVector(k * n, 22);
-    std::vector<float> bt(n * k);
-    for (int64_t p = 0; p < k; ++p)
-      for (int64_t j = 0; j < n; ++j)
-        bt[j * k + p] = b[p * n + j];
-    std::vector<float> plain(m * n), packed(m * n), stored(m * n);
-    adjoint::rt::gemmSerial(GemmProblem<float>{m, n, k, a.data(), k, false,
-                                               b.data(), n, false, plain.data(),
-                                               n, false});
-    std::vector<float> panels(adjoint::rt::packedBSize<float>(k, n));
-    GemmProblem<float> pp{m,        n, k,     a.data(),      k, false,
-                          b.data(), n, false, packed.data(), n, false};
-    adjoint::rt::prepackB(pp, panels.data());
-    pp.bPacked = panels.data();
-    adjoint::rt::gemmSerial(pp);
-    EXPECT_EQ(0, std::memcmp(plain.data(), packed.data(),
-                             plain.size() * sizeof(float)));
-    for (int threads : {1, 2}) {
-      adjoint_rt_set_num_threads(threads);
-      std::fill(stored.begin(), stored.end(), 0.0f);
-      adjoint_rt_gemm_f32(m, n, k, a.data(), k, 0, bt.data(), k, 1,
-                          stored.data(), n);
-      EXPECT_EQ(0, std::memcmp(plain.data(), stored.data(),
+  // several rows of tiles packs once for all of them (each thread a share
+  // of its panels): the bits of B read in place, with row, column and depth
+  // tails, two slices of k and rows enough for three rows of tiles, on one
+  // thread and more. The second shape has few rows and a wide B, which
+  // threads share by columns so that B is read once.
+  struct Shape {
+    int64_t m, n, k;
+  };
+  for (Shape s : {Shape{301, 83, 300}, Shape{37, 1000, 300}})
+    forEachIsa([s](Isa) {
+      const int64_t m = s.m, n = s.n, k = s.k;
+      auto a = randomVector(m * k, 21);
+      auto b = randomVector(k * n, 22);
+      std::vector<float> bt(n * k);
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t j = 0; j < n; ++j)
+          bt[j * k + p] = b[p * n + j];
+      std::vector<float> plain(m * n), packed(m * n), stored(m * n);
+      adjoint::rt::gemmSerial(GemmProblem<float>{m, n, k, a.data(), k, false,
+                                                 b.data(), n, false,
+                                                 plain.data(), n, false});
+      std::vector<float> panels(adjoint::rt::packedBSize<float>(k, n));
+      GemmProblem<float> pp{m,        n, k,     a.data(),      k, false,
+                            b.data(), n, false, packed.data(), n, false};
+      adjoint::rt::prepackB(pp, panels.data());
+      pp.bPacked = panels.data();
+      adjoint::rt::gemmSerial(pp);
+      EXPECT_EQ(0, std::memcmp(plain.data(), packed.data(),
                                plain.size() * sizeof(float)))
-          << threads << " threads";
-    }
-    adjoint_rt_set_num_threads(0);
-  });
+          << m << " x " << k << " x " << n;
+      for (int threads : {1, 2, 3}) {
+        adjoint_rt_set_num_threads(threads);
+        std::fill(stored.begin(), stored.end(), 0.0f);
+        adjoint_rt_gemm_f32(m, n, k, a.data(), k, 0, bt.data(), k, 1,
+                            stored.data(), n);
+        EXPECT_EQ(0, std::memcmp(plain.data(), stored.data(),
+                                 plain.size() * sizeof(float)))
+            << m << " x " << k << " x " << n << ", " << threads << " threads";
+      }
+      adjoint_rt_set_num_threads(0);
+    });
 }
 
 /// Small blocks of A are read where they are stored (row pointers, or an A
