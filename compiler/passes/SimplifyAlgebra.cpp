@@ -86,6 +86,9 @@ public:
       for (const Value *v : node->operands())
         if (node->op() == OpKind::Add)
           addOperands_.insert(v->name());
+    for (const auto &node : g.nodes())
+      if (node->op() == OpKind::MaxPool2D)
+        maxPools_.emplace(node->operand(0)->name(), node.get());
   }
 
   Graph run() {
@@ -203,7 +206,7 @@ private:
     if (op == OpKind::Select) {
       if (operands[1] == operands[2] && unchanged(operands[1]))
         return operands[1];
-      return nullptr;
+      return maskBeforePoolGrad(node, operands);
     }
     if (op == OpKind::Cast)
       return unchanged(operands[0]) ? operands[0] : nullptr;
@@ -240,6 +243,85 @@ private:
       return operands[0];
     }
     return nullptr;
+  }
+
+  static bool isComparison(OpKind op) {
+    return op == OpKind::Less || op == OpKind::LessEqual ||
+           op == OpKind::Greater || op == OpKind::GreaterEqual ||
+           op == OpKind::Equal;
+  }
+
+  /// Rule: select(cmp(x, c), max_pool2d_grad(x, dy), +0), with cmp a
+  /// comparison of x with a scalar literal c (either side, either branch),
+  /// is max_pool2d_grad(x, select(cmp(max_pool2d(x), c), dy, +0)). A
+  /// window's dy goes to the position of its maximum, where x is the
+  /// window's maximum, so masking dx there by cmp(x) masks each dy by
+  /// cmp(max) (NaN included: a NaN is the maximum of its window); every
+  /// other element of dx is +0 either way. The gradient of a relu before a
+  /// max pool then reads and writes the pooled values, a quarter as many
+  /// for a 2 x 2 pool, and reads the pool's result (the forward pass's)
+  /// instead of the relu's. Exact.
+  Value *maskBeforePoolGrad(const Node &node,
+                            const std::vector<Value *> &operands) {
+    const Node *cmp = operands[0]->definingNode();
+    if (!cmp || !isComparison(cmp->op()))
+      return nullptr;
+    for (int branch = 1; branch <= 2; ++branch) {
+      Value *grad = operands[branch], *zero = operands[3 - branch];
+      const Node *pg = grad->definingNode();
+      if (!pg || pg->op() != OpKind::MaxPool2DGrad || !hasOneUse(grad) ||
+          grad->type() != node.result()->type() ||
+          operands[0]->type().shape != grad->type().shape ||
+          !isZero(zero, Zero::Plus))
+        continue;
+      Value *x = pg->operand(0), *dy = pg->operand(1);
+      int xSide = cmp->operand(0) == x ? 0 : cmp->operand(1) == x ? 1 : -1;
+      if (xSide < 0)
+        continue;
+      const Tensor *c = literalOf(cmp->operand(1 - xSide));
+      if (!c || c->numElements() != 1)
+        continue;
+      Value *pooled = maxPoolOf(*pg);
+      std::vector<Value *> compared(2);
+      compared[xSide] = pooled;
+      compared[1 - xSide] =
+          constant(Tensor::scalar(c->dtype(), c->elementAsDouble(0)));
+      TensorType mask{DType::Bool, dy->type().shape};
+      Value *keep = rb_.add(cmp->op(), compared, {}, mask);
+      Value *scalarZero = constant(Tensor::scalar(dy->type().dtype, 0));
+      std::vector<Value *> picked = {keep, dy, scalarZero};
+      if (branch == 2)
+        std::swap(picked[1], picked[2]);
+      Value *masked = rb_.add(OpKind::Select, picked, {}, dy->type());
+      return rb_.add(OpKind::MaxPool2DGrad, {x, masked}, pg->attrs(),
+                     node.result()->type(), node.result()->name());
+    }
+    return nullptr;
+  }
+
+  /// The max_pool2d of the new graph that `grad` is the gradient of: the
+  /// forward pass's when one reads the same x with the same windows,
+  /// otherwise a new one.
+  Value *maxPoolOf(const Node &grad) {
+    Value *x = grad.operand(0);
+    AttrReader g = grad.attr();
+    auto [first, last] = maxPools_.equal_range(x->name());
+    for (auto it = first; it != last; ++it) {
+      AttrReader f = it->second->attr();
+      if (f.getString("data_format") == "NCHW" &&
+          f.getInts("kernel") == g.getInts("kernel") &&
+          f.getInts("strides") == g.getInts("strides") &&
+          f.getInts("pads") == g.getInts("pads") &&
+          rb_.mapped(it->second->result())->type().shape ==
+              grad.operand(1)->type().shape)
+        return rb_.mapped(it->second->result());
+    }
+    Attributes attrs;
+    attrs.set("kernel", g.getInts("kernel"));
+    attrs.set("strides", g.getInts("strides"));
+    attrs.set("pads", g.getInts("pads"));
+    return rb_.add(OpKind::MaxPool2D, {x}, std::move(attrs),
+                   grad.operand(1)->type());
   }
 
   /// Rule: concat(a, concat(b, c), d) along one axis is concat(a, b, c,
@@ -603,6 +685,8 @@ private:
   std::unordered_map<std::string, int> uses_;
   /// Values that some add reads.
   std::unordered_set<std::string> addOperands_;
+  /// The max_pool2d nodes of the old graph by the name of their input.
+  std::unordered_multimap<std::string, const Node *> maxPools_;
 };
 
 } // namespace

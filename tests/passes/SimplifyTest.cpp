@@ -393,6 +393,60 @@ TEST(Simplify, FastMathRulesChangeSignedZerosAndNaN) {
   EXPECT_TRUE(differs);
 }
 
+TEST(Simplify, MasksMoveBeforeMaxPoolGradientsBitExact) {
+  // select(cmp(x, c), max_pool2d_grad(x, dy), +0) becomes a mask of dy by
+  // cmp(max_pool2d(x), c): for disjoint, overlapping and padded windows,
+  // each comparison with its literal on either side, the gradient in
+  // either branch, x a relu (ties at 0) or raw (NaN, infinities, -0). The
+  // rewritten graph computes the same bits and masks at the pooled size.
+  struct Window {
+    std::vector<int64_t> kernel, strides, pads;
+  };
+  const Window windows[] = {{{2, 2}, {2, 2}, {0, 0, 0, 0}},
+                            {{3, 3}, {2, 2}, {1, 1, 1, 1}},
+                            {{3, 2}, {1, 1}, {1, 0, 0, 1}},
+                            {{2, 2}, {1, 1}, {0, 0, 0, 0}}};
+  const OpKind comparisons[] = {OpKind::Greater, OpKind::GreaterEqual,
+                                OpKind::Less, OpKind::LessEqual, OpKind::Equal};
+  for (const Window &w : windows)
+    for (OpKind cmp : comparisons)
+      for (int variant = 0; variant < 4; ++variant) {
+        SCOPED_TRACE(std::string(opName(cmp)) + ", kernel " +
+                     std::to_string(w.kernel[0]) + "x" +
+                     std::to_string(w.kernel[1]) + ", variant " +
+                     std::to_string(variant));
+        Graph g("mask");
+        Builder b(g);
+        Value *x = b.input("x", {DType::F32, {2, 3, 7, 6}});
+        Value *y = variant % 2 ? x : b.relu(x);
+        Pool2DOptions opts{w.kernel, w.strides, w.pads};
+        Value *pooled = b.maxPool2d(y, opts);
+        Value *dy = b.input("dy", pooled->type());
+        Value *grad = b.maxPool2dGrad(y, dy, opts);
+        Value *c = b.scalar(DType::F32, cmp == OpKind::Equal ? 0.0 : 0.25);
+        Value *mask = variant < 2 ? b.op(cmp, {y, c}) : b.op(cmp, {c, y});
+        Value *zero = b.scalar(DType::F32, 0.0);
+        Value *dx = variant < 2 ? b.select(mask, grad, zero)
+                                : b.select(mask, zero, grad);
+        b.output("pooled", pooled);
+        b.output("dx", dx);
+        Graph out = copyGraph(g);
+        allPasses(out, false);
+        ASSERT_NO_THROW(verify(out));
+        for (const auto &n : out.nodes())
+          if (n->op() == OpKind::Select)
+            EXPECT_EQ(n->result()->type().shape, pooled->type().shape);
+        for (uint64_t seed = 0; seed < 4; ++seed) {
+          auto inputs = adjoint::testing::randomInputs(g, seed);
+          auto want = interpret(g, inputs), got = interpret(out, inputs);
+          for (const auto &[name, tensor] : want)
+            EXPECT_TRUE(sameBits(got.at(name), tensor))
+                << "output " << name << ": "
+                << firstDifference(got.at(name), tensor);
+        }
+      }
+}
+
 const char *const kExamples[] = {"fashion_mlp", "fashion_mlp_wide",
                                  "fashion_cnn", "keras_mlp"};
 
