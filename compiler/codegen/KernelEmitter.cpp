@@ -17,6 +17,7 @@
 #include <llvm/IR/NoFolder.h>
 
 #include <cmath>
+#include <optional>
 
 namespace adjoint::codegen {
 
@@ -381,6 +382,67 @@ KernelCall emitElementwise(EmitContext &ec, const Node &node, int idx) {
                  });
 }
 
+/// A concat with several rows before its axis, as one kernel whose rows are
+/// the output's (the dimensions before the axis), each filled piece after
+/// piece: every output row is written once, in order, by one call. A GRU
+/// step's saved values, six bands of 128 columns in rows of 768, were six
+/// kernels, each writing its band of every row. Null for a concat along
+/// its leading axis (each piece is then one run, copied by a kernel of its
+/// own).
+std::optional<KernelCall> emitRowConcat(EmitContext &ec, const Node &node,
+                                        int idx) {
+  const Value *out = node.result();
+  const Shape &shape = out->type().shape;
+  auto axis =
+      (size_t)normalizeAxis(node.attr().getInt("axis"), shape.size(), "concat");
+  int64_t rows = 1;
+  for (size_t d = 0; d < axis; ++d)
+    rows *= shape[d];
+  if (rows <= 1)
+    return std::nullopt;
+  int64_t width = out->type().numElements() / rows;
+  std::vector<const Value *> values = {out};
+  std::vector<Access> rowStarts = {{{width}, 0}};
+  for (const Value *piece : node.operands()) {
+    values.push_back(piece);
+    rowStarts.push_back({{piece->type().numElements() / rows}, 0});
+  }
+  DType t = out->type().dtype;
+  int64_t size = (int64_t)dtypeSize(t);
+  KernelBuilder k(ec, kernelName(node, idx), values);
+  llvm::IRBuilder<> &b = k.b;
+  emitNest(
+      b, k.begin, k.end, {rows}, rowStarts,
+      [&](llvm::ArrayRef<llvm::Value *> starts, llvm::ArrayRef<llvm::Value *>) {
+        int64_t at = 0;
+        for (size_t i = 1; i < values.size(); ++i) {
+          int64_t run = rowStarts[i].strides[0];
+          llvm::Value *to = b.CreateAdd(starts[0], b.getInt64(at));
+          if (run * size >= kMemcpyBytes) {
+            auto address = [&](llvm::Value *buffer, llvm::Value *elem) {
+              return b.CreateInBoundsGEP(ec.i8(), buffer,
+                                         b.CreateMul(elem, b.getInt64(size)));
+            };
+            b.CreateMemCpy(address(k.buffers[0], to), llvm::MaybeAlign(size),
+                           address(k.buffers[i], starts[i]),
+                           llvm::MaybeAlign(size), run * size);
+          } else {
+            emitNest(
+                b, b.getInt64(0), b.getInt64(run), {run}, {{{1}, 0}},
+                [&](llvm::ArrayRef<llvm::Value *> j,
+                    llvm::ArrayRef<llvm::Value *>) {
+                  llvm::Value *v = emitLoad(ec, b, t, k.buffers[i],
+                                            b.CreateAdd(starts[i], j[0]));
+                  emitStore(ec, b, t, v, k.buffers[0], b.CreateAdd(to, j[0]));
+                },
+                /*vectorize=*/true);
+          }
+          at += run;
+        }
+      });
+  return k.finish(rows, width);
+}
+
 std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
                                          int idx) {
   const Value *out = node.result();
@@ -437,6 +499,8 @@ std::vector<KernelCall> emitDataMovement(EmitContext &ec, const Node &node,
     return {fill, copy};
   }
   case OpKind::Concat: {
+    if (std::optional<KernelCall> rowwise = emitRowConcat(ec, node, idx))
+      return {*rowwise};
     int64_t axis =
         normalizeAxis(attrs.getInt("axis"), outShape.size(), "concat");
     std::vector<int64_t> outStrides = contiguous(outShape);

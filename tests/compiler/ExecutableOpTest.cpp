@@ -432,12 +432,43 @@ std::vector<Instance> instancesOf(OpKind op) {
                                      {2}, {1}));
              }}};
   case OpKind::Concat:
-    return {{"axis1", [](Builder &b) {
-               b.output("y", b.concat({b.input("a", ty(DType::F32, {2, 3, 4})),
-                                       b.input("b", ty(DType::F32, {2, 1, 4})),
-                                       b.input("c", ty(DType::F32, {2, 0, 4}))},
-                                      -2));
-             }}};
+    // Rows before the axis are filled piece after piece by one kernel:
+    // short pieces by a loop, long ones (64 floats and more) by memcpy.
+    return {
+        {"axis1",
+         [](Builder &b) {
+           b.output("y", b.concat({b.input("a", ty(DType::F32, {2, 3, 4})),
+                                   b.input("b", ty(DType::F32, {2, 1, 4})),
+                                   b.input("c", ty(DType::F32, {2, 0, 4}))},
+                                  -2));
+         }},
+        {"long rows",
+         [](Builder &b) {
+           Value *a = b.input("a", ty(DType::F32, {5, 70}));
+           b.output("y", b.concat({a, b.input("b", ty(DType::F32, {5, 3})),
+                                   b.input("c", ty(DType::F32, {5, 130})), a},
+                                  1));
+         }},
+        {"bool, one piece twice",
+         [](Builder &b) {
+           Value *x = b.input("x", ty(DType::Bool, {3, 2, 5}));
+           b.output(
+               "y",
+               b.concat({x, b.input("z", ty(DType::Bool, {3, 2, 1})), x}, 2));
+         }},
+        {"i64 with a constant",
+         [](Builder &b) {
+           Value *c = b.constant(Tensor::fromDoubles(
+               DType::I64, {4, 2},
+               std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
+           b.output("y",
+                    b.concat({b.input("x", ty(DType::I64, {4, 3})), c}, 1));
+         }},
+        {"leading axis", [](Builder &b) {
+           b.output("y", b.concat({b.input("a", ty(DType::F64, {2, 3})),
+                                   b.input("b", ty(DType::F64, {4, 3}))},
+                                  0));
+         }}};
   case OpKind::Pad:
     return {
         {"f32",
