@@ -88,6 +88,8 @@ BENCHMARK(BM_GemmF32)
     ->Args({128, 1024, 512, 1, 1, 0})
     ->Args({512, 1024, 128, 1, 1, 0})
     ->Args({128, 1024, 384, 1, 1, 0})
+    ->Args({384, 1792, 128, 1, 1, 0})
+    ->Args({384, 1792, 28, 1, 1, 0})
     ->Args({1024, 512, 128, 1, 0, 1})
     // A batch-1 dense layer with its weights stored [out, in].
     ->Args({1, 784, 512, 1, 0, 1})

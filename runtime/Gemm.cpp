@@ -450,11 +450,38 @@ template <typename T> void tileTask(int64_t task, void *ctx) {
     t.epilogue(r0, r1, c0, c1, t.ctx);
 }
 
+/// The thread's C^T of a product computed transposed.
+thread_local Scratch tTransposedC;
+
+/// Whether C = A^T @ B (A stored [k, m], B stored [k, n]) is better computed
+/// as C^T = B^T @ A, then transposed once. Either way the first operand is
+/// packed by copies (it is stored along its rows) and the second read in
+/// place, so the transposed product packs n*k elements where the plain one
+/// packs m*k (or reads A's rows lda apart when it has a single panel), at
+/// the price of moving the m x n result once. Weight gradients summed over
+/// a sequence have this form: a GRU's recurrent weights (384 x 1792 x 128,
+/// dg^T @ h) and input weights (384 x 1792 x 28). Each element of C is the
+/// same chain of multiply-adds in the same order, so the bits are the same.
+template <typename T> bool betterTransposed(const GemmProblem<T> &g) {
+  return g.transA && !g.transB && !g.accumulate && !g.aPacked && !g.bPacked &&
+         !g.aRows && !g.bRows && !g.groupCols && !g.aSegment &&
+         g.n<g.m &&double(g.k) * double(g.m - g.n)> 2.0 * double(g.m) *
+             double(g.n);
+}
+
 template <typename T>
 void run(const GemmProblem<T> &g, adjoint_rt_tile_fn epilogue, void *ctx,
          int threads, adjoint_rt_product_fn product = nullptr) {
   if (g.m <= 0 || g.n <= 0)
     return;
+  if (!epilogue && !product && betterTransposed(g))
+    if (T *ct = static_cast<T *>(tTransposedC.get(g.m * g.n * sizeof(T)))) {
+      GemmProblem<T> flipped{g.n, g.m,   g.k,   g.b, g.ldb, true,
+                             g.a, g.lda, false, ct,  g.m,   false};
+      run(flipped, nullptr, nullptr, threads);
+      kernels<T>().transpose(ct, g.m, g.n, g.m, g.c, g.ldc);
+      return;
+    }
   Tiling<T> t{&kernels<T>(), &g, 0, 0, 0, epilogue, ctx, product};
   chooseTiles(t, threads);
   int64_t tiles = t.rowTiles * t.colTiles;

@@ -272,6 +272,38 @@ TEST(GemmKernels, PackedBGivesThePlainResult) {
     });
 }
 
+TEST(GemmKernels, ProductsComputedTransposedGiveThePlainBits) {
+  // C = A^T @ B with A stored [k, m], B stored [k, n], n well under m and k
+  // deep, is computed as C^T = B^T @ A and transposed: the same chains of
+  // multiply-adds, so the bits of the plain product (computed here by
+  // accumulating into zeros, which never takes the transposed way), on one
+  // thread and more, with row, column and depth tails.
+  struct Shape {
+    int64_t m, n, k;
+  };
+  for (Shape s : {Shape{384, 128, 1792}, Shape{384, 28, 1792},
+                  Shape{97, 13, 300}, Shape{50, 49, 2000}})
+    forEachIsa([s](Isa) {
+      auto a = randomVector(s.k * s.m, 31);
+      auto b = randomVector(s.k * s.n, 32);
+      std::vector<float> plain(s.m * s.n, 0.0f), got(s.m * s.n);
+      adjoint::rt::gemmSerial(GemmProblem<float>{s.m, s.n, s.k, a.data(), s.m,
+                                                 true, b.data(), s.n, false,
+                                                 plain.data(), s.n, true});
+      for (int threads : {1, 2, 3}) {
+        adjoint_rt_set_num_threads(threads);
+        std::fill(got.begin(), got.end(), NAN);
+        adjoint_rt_gemm_f32(s.m, s.n, s.k, a.data(), s.m, 1, b.data(), s.n, 0,
+                            got.data(), s.n);
+        EXPECT_EQ(0, std::memcmp(plain.data(), got.data(),
+                                 plain.size() * sizeof(float)))
+            << s.m << " x " << s.k << " x " << s.n << ", " << threads
+            << " threads";
+      }
+      adjoint_rt_set_num_threads(0);
+    });
+}
+
 /// Small blocks of A are read where they are stored (row pointers, or an A
 /// stored [k, m] stepped through as a packed panel): the same bits as A
 /// packed, for both layouts of A and B, with row, column and depth tails
