@@ -412,6 +412,40 @@ TEST(Recurrent, TheForwardRowsSaveNothingCheapToComputeAgain) {
   }
 }
 
+TEST(Recurrent, BiasGradientsSumTheCarryWhereItLies) {
+  // A bias added in every step is summed over the steps and the rows of the
+  // reverse scan's rows at once: no reshape of the rows (which a fused
+  // kernel could not read in place, so they would be copied out first)
+  // feeds a sum.
+  for (Kind kind : {Kind::Rnn, Kind::Lstm, Kind::Gru}) {
+    SCOPED_TRACE((int)kind);
+    Graph step = squaredSumGradient(kind);
+    int sumsOfSteps = 0;
+    for (const auto &n : step.nodes()) {
+      if (n->op() != OpKind::ReduceSum)
+        continue;
+      const Value *under = n->operand(0);
+      bool reshaped = false;
+      while (const Node *def = under->definingNode()) {
+        // A reshape that merges the steps with the rows (a packed part
+        // unpacked to its own shape keeps the steps).
+        if (def->op() == OpKind::Reshape)
+          reshaped |= def->result()->type().shape[0] !=
+                      def->operand(0)->type().shape[0];
+        else if (def->op() != OpKind::Slice)
+          break;
+        under = def->operand(0);
+      }
+      const Node *scan = under->definingNode();
+      if (!scan || scan->op() != OpKind::Scan)
+        continue;
+      ++sumsOfSteps;
+      EXPECT_FALSE(reshaped) << n->describe();
+    }
+    EXPECT_GT(sumsOfSteps, 0);
+  }
+}
+
 TEST(Recurrent, GradientsMatchFiniteDifferences) {
   for (Kind kind : {Kind::Rnn, Kind::Lstm, Kind::Gru}) {
     SCOPED_TRACE((int)kind);
