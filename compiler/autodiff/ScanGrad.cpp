@@ -296,11 +296,30 @@ std::vector<Value *> scanGradients(GradContext &c) {
   std::vector<Value *> distinct;
   std::unordered_map<const Value *, int64_t> offsetOf;
   int64_t packed = 0;
+  // A hoisted x that is the state the step started from (a GRU's h, whose
+  // rows the recurrent weight's gradient reads) is read from the saved
+  // rows, which then hold it, rather than packed into every step's carry:
+  // when the rows hold residuals beyond the next state anyway (so they
+  // hold the state before the step too). A simple RNN's rows, its states
+  // alone, are left as they are.
+  const Value *stateIn = step[0];
+  bool rowsHoldMore = false;
+  if (save) {
+    const Node *nextNode = body.outputs()[0].value->definingNode();
+    const Value *nextCopy =
+        nextNode && copies.count(nextNode) ? copies.at(nextNode) : nullptr;
+    for (const auto &n : draft->nodes())
+      if (!forward.count(n->result()->name()))
+        for (const Value *v : n->operands())
+          rowsHoldMore |= isForward(v) && v != nextCopy;
+  }
+  bool stateExternal = false;
   for (size_t pi = 0; pi < parts.size(); ++pi) {
     Value *p = parts[pi];
-    if (save && isForward(p)) {
+    if (save && (isForward(p) || (p == stateIn && rowsHoldMore))) {
       external[pi] = p;
       offsets.push_back(-1);
+      stateExternal |= p == stateIn;
       continue;
     }
     auto [it, fresh] = offsetOf.try_emplace(p, packed);
@@ -331,7 +350,7 @@ std::vector<Value *> scanGradients(GradContext &c) {
           if (isForward(v))
             addResidual(v->name());
     for (const Value *v : external)
-      if (v)
+      if (v && v != stateIn)
         addResidual(v->name());
   }
   // Residuals cheap to compute again from the others, the step's state,
@@ -401,7 +420,10 @@ std::vector<Value *> scanGradients(GradContext &c) {
   // Where in those rows each step's state before the step is, when they
   // hold it (-1: the states before the steps are a sequence of their own).
   int64_t beforeAt = -1;
-  if (!residuals.empty()) {
+  // The rows [T, ...] of the states the steps started from, when a hoisted
+  // product reads them from the saved rows.
+  Value *beforeRows = nullptr;
+  if (!residuals.empty() || stateExternal) {
     // The forward scan again, with the residuals of each step packed after
     // its state: [T, S + R] (or [T, rows, ...] packed by rows). It takes the
     // place of the scan being differentiated (which is then dead), so the steps
@@ -426,7 +448,7 @@ std::vector<Value *> scanGradients(GradContext &c) {
     // from too: the reverse step reads it there, where the states before
     // the steps would be copied out of the rows, shifted by one step and
     // copied again behind the initial state.
-    if (extra > 0) {
+    if (extra > 0 || stateExternal) {
       beforeAt = stateWidth + extra;
       extra += stateWidth;
     }
@@ -472,6 +494,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
       }
       residualRows.push_back(saved.unpack(c, rowsSaved, 1, residualAt[j], t));
     }
+    if (stateExternal)
+      beforeRows = saved.unpack(c, rowsSaved, 1, beforeAt, state);
     savedRows = rowsSaved ? rowsSaved : all;
 
     // The reverse body reads the forward's rows of each step as one
@@ -486,23 +510,23 @@ std::vector<Value *> scanGradients(GradContext &c) {
     const Value *before = grad->inputs()[2];            // after them
     Value *row = nullptr;
     for (size_t i = 0; i <= grad->inputs().size(); ++i) {
-      if (i == firstInvariant) {
+      if (i == firstInvariant)
         row = lean->addInput(freeName(*grad, "saved"),
                              sliceType(savedRows->type()));
-        for (size_t j = 0; j < residuals.size(); ++j) {
-          const TensorType &t = grad->findValue(residuals[j])->type();
-          lm[grad->findValue(residuals[j])] =
-              !rowsSaved
-                  ? row
-                  : saved.unpack(lb, row, 0,
-                                 residualAt[j] < 0 ? 0 : residualAt[j], t);
-        }
-      }
       if (i == grad->inputs().size())
         break;
       const Value *in = grad->inputs()[i];
       if (in != before || beforeAt < 0)
         lm[in] = lean->addInput(in->name(), in->type());
+    }
+    // The views of the row, made once every input has its name (a view
+    // takes a fresh one).
+    for (size_t j = 0; j < residuals.size(); ++j) {
+      const TensorType &t = grad->findValue(residuals[j])->type();
+      lm[grad->findValue(residuals[j])] =
+          !rowsSaved ? row
+                     : saved.unpack(lb, row, 0,
+                                    residualAt[j] < 0 ? 0 : residualAt[j], t);
     }
     if (beforeAt >= 0)
       lm[before] = saved.unpack(lb, row, 0, beforeAt, state);
@@ -583,6 +607,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
   // is a residual, otherwise the carry's.
   auto everyStep = [&](size_t pi, const Shape &shape) {
     if (const Value *v = external[pi]) {
+      if (v == stateIn)
+        return beforeRows;
       size_t j = std::find(residuals.begin(), residuals.end(), v->name()) -
                  residuals.begin();
       return residualRows[j];

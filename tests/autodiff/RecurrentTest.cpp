@@ -412,6 +412,36 @@ TEST(Recurrent, TheForwardRowsSaveNothingCheapToComputeAgain) {
   }
 }
 
+TEST(Recurrent, TheCarryCopiesNothingOfTheSavedRows) {
+  // A GRU's recurrent product reads the states the steps started from; the
+  // forward rows hold them (beside its residuals), so the reverse step does
+  // not copy them into its carry for the product after the loop: no piece
+  // of the reverse step's carry is a view of the saved row.
+  Graph step = squaredSumGradient(Kind::Gru);
+  int reverse = 0;
+  for (const auto &n : step.nodes()) {
+    if (n->op() != OpKind::Scan)
+      continue;
+    const Graph &body = n->attr().getGraph("body");
+    if (!body.name().ends_with("_grad"))
+      continue;
+    ++reverse;
+    const Node *carry = body.outputs()[0].value->definingNode();
+    ASSERT_EQ(carry->op(), OpKind::Concat);
+    for (const Value *piece : carry->operands()) {
+      const Value *under = piece;
+      while (under->definingNode() &&
+             (under->definingNode()->op() == OpKind::Slice ||
+              under->definingNode()->op() == OpKind::Reshape))
+        under = under->definingNode()->operand(0);
+      EXPECT_TRUE(under->kind() != ValueKind::Input ||
+                  under->name().find("saved") == std::string::npos)
+          << piece->name();
+    }
+  }
+  EXPECT_GT(reverse, 0);
+}
+
 TEST(Recurrent, BiasGradientsSumTheCarryWhereItLies) {
   // A bias added in every step is summed over the steps and the rows of the
   // reverse scan's rows at once: no reshape of the rows (which a fused
