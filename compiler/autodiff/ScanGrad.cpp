@@ -42,6 +42,7 @@
 #include "ir/Error.h"
 #include "ir/GraphCopy.h"
 #include "ir/Scan.h"
+#include "ir/ShapeInference.h"
 
 #include <algorithm>
 #include <memory>
@@ -371,6 +372,22 @@ std::vector<Value *> scanGradients(GradContext &c) {
     for (const Value *v : external)
       if (v)
         afterLoop.insert(v->name());
+    // A slice of the state the step started from that a product after the
+    // loop reads (an LSTM's h in h @ U), when the rows hold that state: the
+    // product reads the slice of the rows' states, the reverse step slices
+    // its own row's.
+    auto stateSliceOf = [&](const std::string &name) -> const Node * {
+      const Value *v = draft->findValue(name);
+      const Node *def = v ? v->definingNode() : nullptr;
+      if (!rowsHoldMore || !def || def->op() != OpKind::Slice ||
+          def->operand(0) != stateIn)
+        return nullptr;
+      SliceDims s = normalizeSlice(def->attr(), state.shape);
+      for (int64_t step : s.step)
+        if (step != 1)
+          return nullptr;
+      return def;
+    };
     auto cheap = [](OpKind op) {
       return op == OpKind::Slice || op == OpKind::Reshape ||
              op == OpKind::Transpose || op == OpKind::BroadcastTo ||
@@ -391,7 +408,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
     for (size_t j = 0; j < residuals.size();) {
       const std::string name = residuals[j];
       const Node *def = grad->findValue(name)->definingNode();
-      bool again = !afterLoop.count(name) && cheap(def->op());
+      bool again =
+          (!afterLoop.count(name) || stateSliceOf(name)) && cheap(def->op());
       for (const Value *v : def->operands())
         again = again && available(v, name);
       if (!again) {
@@ -402,6 +420,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
       residuals.erase(residuals.begin() + j);
       j = 0; // what the others need may have changed
     }
+    for (const Value *v : external)
+      stateExternal |= v && recomputed.count(v->name());
     // The constants they read are computed again with them.
     for (const std::string &name :
          std::vector<std::string>(recomputed.begin(), recomputed.end()))
@@ -609,6 +629,17 @@ std::vector<Value *> scanGradients(GradContext &c) {
     if (const Value *v = external[pi]) {
       if (v == stateIn)
         return beforeRows;
+      if (recomputed.count(v->name())) {
+        // A slice of the state before the step, taken of every step's.
+        SliceDims s = normalizeSlice(v->definingNode()->attr(), state.shape);
+        std::vector<int64_t> starts, ends, axes;
+        for (size_t d = 0; d < state.shape.size(); ++d) {
+          starts.push_back(s.start[d]);
+          ends.push_back(s.start[d] + s.count[d]);
+          axes.push_back((int64_t)d + 1);
+        }
+        return c.slice(beforeRows, starts, ends, axes);
+      }
       size_t j = std::find(residuals.begin(), residuals.end(), v->name()) -
                  residuals.begin();
       return residualRows[j];
