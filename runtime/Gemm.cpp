@@ -463,10 +463,12 @@ thread_local Scratch tTransposedC;
 /// dg^T @ h) and input weights (384 x 1792 x 28). Each element of C is the
 /// same chain of multiply-adds in the same order, so the bits are the same.
 template <typename T> bool betterTransposed(const GemmProblem<T> &g) {
-  return g.transA && !g.transB && !g.accumulate && !g.aPacked && !g.bPacked &&
-         !g.aRows && !g.bRows && !g.groupCols && !g.aSegment &&
-         g.n<g.m &&double(g.k) * double(g.m - g.n)> 2.0 * double(g.m) *
-             double(g.n);
+  if (!g.transA || g.transB || g.accumulate || g.aPacked || g.bPacked ||
+      g.aRows || g.bRows || g.groupCols || g.aSegment || g.n >= g.m)
+    return false;
+  double packedLess = double(g.k) * double(g.m - g.n);
+  double moved = 2.0 * double(g.m) * double(g.n);
+  return packedLess > moved;
 }
 
 template <typename T>

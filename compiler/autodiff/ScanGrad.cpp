@@ -309,10 +309,16 @@ std::vector<Value *> scanGradients(GradContext &c) {
     const Node *nextNode = body.outputs()[0].value->definingNode();
     const Value *nextCopy =
         nextNode && copies.count(nextNode) ? copies.at(nextNode) : nullptr;
+    // A slice of the state before the step does not count: it is read
+    // from the rows' copy of that state (below).
+    auto stateSlice = [&](const Value *v) {
+      const Node *def = v->definingNode();
+      return def && def->op() == OpKind::Slice && def->operand(0) == stateIn;
+    };
     for (const auto &n : draft->nodes())
       if (!forward.count(n->result()->name()))
         for (const Value *v : n->operands())
-          rowsHoldMore |= isForward(v) && v != nextCopy;
+          rowsHoldMore |= isForward(v) && v != nextCopy && !stateSlice(v);
   }
   bool stateExternal = false;
   for (size_t pi = 0; pi < parts.size(); ++pi) {

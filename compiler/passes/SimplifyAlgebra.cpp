@@ -100,6 +100,7 @@ public:
         rb_.map(node->result(), v);
       else
         rb_.copy(*node, std::move(operands));
+      done_.insert(node.get());
     }
     return rb_.finish();
   }
@@ -308,7 +309,7 @@ private:
     auto [first, last] = maxPools_.equal_range(x->name());
     for (auto it = first; it != last; ++it) {
       AttrReader f = it->second->attr();
-      if (f.getString("data_format") == "NCHW" &&
+      if (done_.count(it->second) && f.getString("data_format") == "NCHW" &&
           f.getInts("kernel") == g.getInts("kernel") &&
           f.getInts("strides") == g.getInts("strides") &&
           f.getInts("pads") == g.getInts("pads") &&
@@ -316,11 +317,8 @@ private:
               grad.operand(1)->type().shape)
         return rb_.mapped(it->second->result());
     }
-    Attributes attrs;
-    attrs.set("kernel", g.getInts("kernel"));
-    attrs.set("strides", g.getInts("strides"));
-    attrs.set("pads", g.getInts("pads"));
-    return rb_.add(OpKind::MaxPool2D, {x}, std::move(attrs),
+    // The gradient's attributes (kernel, strides, pads) are the pool's.
+    return rb_.add(OpKind::MaxPool2D, {x}, grad.attrs(),
                    grad.operand(1)->type());
   }
 
@@ -687,6 +685,8 @@ private:
   std::unordered_set<std::string> addOperands_;
   /// The max_pool2d nodes of the old graph by the name of their input.
   std::unordered_multimap<std::string, const Node *> maxPools_;
+  /// The old nodes already copied or replaced (whose results are mapped).
+  std::unordered_set<const Node *> done_;
 };
 
 } // namespace
