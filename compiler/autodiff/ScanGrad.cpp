@@ -304,17 +304,21 @@ std::vector<Value *> scanGradients(GradContext &c) {
   // hold the state before the step too). A simple RNN's rows, its states
   // alone, are left as they are.
   const Value *stateIn = step[0];
+  // Whether `v` is a slice of that state with unit steps (an LSTM's h): a
+  // view of the rows' copy of the state, read there (below).
+  auto stateSlice = [&](const Value *v) {
+    const Node *def = v ? v->definingNode() : nullptr;
+    if (!def || def->op() != OpKind::Slice || def->operand(0) != stateIn)
+      return false;
+    SliceDims s = normalizeSlice(def->attr(), state.shape);
+    return std::all_of(s.step.begin(), s.step.end(),
+                       [](int64_t step) { return step == 1; });
+  };
   bool rowsHoldMore = false;
   if (save) {
     const Node *nextNode = body.outputs()[0].value->definingNode();
     const Value *nextCopy =
         nextNode && copies.count(nextNode) ? copies.at(nextNode) : nullptr;
-    // A slice of the state before the step does not count: it is read
-    // from the rows' copy of that state (below).
-    auto stateSlice = [&](const Value *v) {
-      const Node *def = v->definingNode();
-      return def && def->op() == OpKind::Slice && def->operand(0) == stateIn;
-    };
     for (const auto &n : draft->nodes())
       if (!forward.count(n->result()->name()))
         for (const Value *v : n->operands())
@@ -382,17 +386,8 @@ std::vector<Value *> scanGradients(GradContext &c) {
     // loop reads (an LSTM's h in h @ U), when the rows hold that state: the
     // product reads the slice of the rows' states, the reverse step slices
     // its own row's.
-    auto stateSliceOf = [&](const std::string &name) -> const Node * {
-      const Value *v = draft->findValue(name);
-      const Node *def = v ? v->definingNode() : nullptr;
-      if (!rowsHoldMore || !def || def->op() != OpKind::Slice ||
-          def->operand(0) != stateIn)
-        return nullptr;
-      SliceDims s = normalizeSlice(def->attr(), state.shape);
-      for (int64_t step : s.step)
-        if (step != 1)
-          return nullptr;
-      return def;
+    auto beforeSlice = [&](const std::string &name) {
+      return rowsHoldMore && stateSlice(draft->findValue(name));
     };
     auto cheap = [](OpKind op) {
       return op == OpKind::Slice || op == OpKind::Reshape ||
@@ -415,7 +410,7 @@ std::vector<Value *> scanGradients(GradContext &c) {
       const std::string name = residuals[j];
       const Node *def = grad->findValue(name)->definingNode();
       bool again =
-          (!afterLoop.count(name) || stateSliceOf(name)) && cheap(def->op());
+          (!afterLoop.count(name) || beforeSlice(name)) && cheap(def->op());
       for (const Value *v : def->operands())
         again = again && available(v, name);
       if (!again) {

@@ -309,6 +309,19 @@ constexpr int64_t kMemcpyBytes = 256;
 /// A copy that is one contiguous run is split into rows of this many bytes.
 constexpr int64_t kCopyRowBytes = 65536;
 
+/// memcpy of `count` elements of `size` bytes from element `from` of
+/// `source` to element `to` of `dest`.
+void emitElementCopy(EmitContext &ec, llvm::IRBuilder<> &b, int64_t size,
+                     llvm::Value *dest, llvm::Value *to, llvm::Value *source,
+                     llvm::Value *from, llvm::Value *count) {
+  auto at = [&](llvm::Value *buffer, llvm::Value *element) {
+    return b.CreateInBoundsGEP(ec.i8(), buffer,
+                               b.CreateMul(element, b.getInt64(size)));
+  };
+  b.CreateMemCpy(at(dest, to), llvm::MaybeAlign(size), at(source, from),
+                 llvm::MaybeAlign(size), b.CreateMul(count, b.getInt64(size)));
+}
+
 /// A copy whose source element is affine in the output index. Where the
 /// innermost run is contiguous on both sides and long, each run is one
 /// memcpy: as fast as a vector loop, and a few instructions instead of a
@@ -330,13 +343,7 @@ KernelCall emitAffineCopy(EmitContext &ec, const std::string &name,
   KernelBuilder k(ec, name, {out, in});
   llvm::IRBuilder<> &b = k.b;
   auto copy = [&](llvm::Value *to, llvm::Value *from, llvm::Value *count) {
-    auto at = [&](llvm::Value *buffer, llvm::Value *element) {
-      return b.CreateInBoundsGEP(ec.i8(), buffer,
-                                 b.CreateMul(element, b.getInt64(size)));
-    };
-    b.CreateMemCpy(at(k.buffers[0], to), llvm::MaybeAlign(size),
-                   at(k.buffers[1], from), llvm::MaybeAlign(size),
-                   b.CreateMul(count, b.getInt64(size)));
+    emitElementCopy(ec, b, size, k.buffers[0], to, k.buffers[1], from, count);
   };
   int64_t run = dims[r - 1];
   if (r == 1) {
@@ -419,13 +426,8 @@ std::optional<KernelCall> emitRowConcat(EmitContext &ec, const Node &node,
           int64_t run = rowStarts[i].strides[0];
           llvm::Value *to = b.CreateAdd(starts[0], b.getInt64(at));
           if (run * size >= kMemcpyBytes) {
-            auto address = [&](llvm::Value *buffer, llvm::Value *elem) {
-              return b.CreateInBoundsGEP(ec.i8(), buffer,
-                                         b.CreateMul(elem, b.getInt64(size)));
-            };
-            b.CreateMemCpy(address(k.buffers[0], to), llvm::MaybeAlign(size),
-                           address(k.buffers[i], starts[i]),
-                           llvm::MaybeAlign(size), run * size);
+            emitElementCopy(ec, b, size, k.buffers[0], to, k.buffers[i],
+                            starts[i], b.getInt64(run));
           } else {
             emitNest(
                 b, b.getInt64(0), b.getInt64(run), {run}, {{{1}, 0}},
