@@ -634,6 +634,46 @@ template <typename T> void prepackB(const GemmProblem<T> &p, T *dst) {
   prepackBPanels(p, dst, 0, ceilDiv(p.n, kernels<T>().nr));
 }
 
+/// The header of a fixed B's buffer (ADJOINT_RT_FIXED_B_HEADER bytes):
+/// which B its elements were packed from, and for which kernel set (tests
+/// switch sets; their panels differ in width). Zero until the first pack.
+struct FixedBHeader {
+  std::atomic<const void *> source;
+  std::atomic<int64_t> isa; // the kernel set's Isa + 1
+};
+static_assert(sizeof(FixedBHeader) <= ADJOINT_RT_FIXED_B_HEADER);
+
+/// adjoint_rt_gemm_fixed_b_*: `g` with op(B) read from `packed`, packed
+/// there first unless it already holds this B for this kernel set.
+template <typename T>
+void gemmFixedB(GemmProblem<T> g, adjoint_rt_tile_fn epilogue, void *ctx,
+                void *packed, int64_t capacity) {
+  // A product of a few rows of A reads B once whatever its form, and with
+  // B stored [n, k] takes dot products, reading it in place.
+  bool worth = packed && g.m > kDotRows && g.k > 0 && g.n > 0 && !g.bRows &&
+               !g.groupCols && packedBSize<T>(g.k, g.n) <= capacity;
+  if (worth) {
+    auto *header = static_cast<FixedBHeader *>(packed);
+    T *data = reinterpret_cast<T *>(static_cast<char *>(packed) +
+                                    ADJOINT_RT_FIXED_B_HEADER);
+    int64_t isa = static_cast<int64_t>(kernelIsa()) + 1;
+    if (header->source.load(std::memory_order_acquire) != g.b ||
+        header->isa.load(std::memory_order_acquire) != isa) {
+      if (!ThreadPool::insideTask() && globalPool().threads() > 1)
+        forRanges(ceilDiv(g.n, kernels<T>().nr),
+                  [&](int64_t first, int64_t last) {
+                    prepackBPanels(g, data, first, last);
+                  });
+      else
+        prepackB(g, data);
+      header->isa.store(isa, std::memory_order_release);
+      header->source.store(g.b, std::memory_order_release);
+    }
+    g.bPacked = data;
+  }
+  gemmParallel(g, epilogue, ctx);
+}
+
 template void prepackA<float>(const GemmProblem<float> &, float *);
 template int64_t packedBSize<float>(int64_t, int64_t);
 template int64_t packedBSize<double>(int64_t, int64_t);
@@ -708,6 +748,37 @@ extern "C" void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k,
                                                 b, ldb, trans_b != 0, c, ldc,
                                                 accumulate != 0},
                             epilogue, ctx);
+}
+
+extern "C" void
+adjoint_rt_gemm_fixed_b_f32(int64_t m, int64_t n, int64_t k, const float *a,
+                            int64_t lda, int32_t trans_a, const float *b,
+                            int64_t ldb, int32_t trans_b, float *c, int64_t ldc,
+                            int32_t accumulate, adjoint_rt_tile_fn epilogue,
+                            void *ctx, void *packed, int64_t capacity) {
+  adjoint::rt::gemmFixedB(GemmProblem<float>{m, n, k, a, lda, trans_a != 0, b,
+                                             ldb, trans_b != 0, c, ldc,
+                                             accumulate != 0},
+                          epilogue, ctx, packed, capacity);
+}
+
+extern "C" void adjoint_rt_gemm_fixed_b_f64(
+    int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
+    int32_t trans_a, const double *b, int64_t ldb, int32_t trans_b, double *c,
+    int64_t ldc, int32_t accumulate, adjoint_rt_tile_fn epilogue, void *ctx,
+    void *packed, int64_t capacity) {
+  adjoint::rt::gemmFixedB(GemmProblem<double>{m, n, k, a, lda, trans_a != 0, b,
+                                              ldb, trans_b != 0, c, ldc,
+                                              accumulate != 0},
+                          epilogue, ctx, packed, capacity);
+}
+
+extern "C" int64_t adjoint_rt_packed_b_elements_f32(int64_t k, int64_t n) {
+  return adjoint::rt::packedBSize<float>(k, n);
+}
+
+extern "C" int64_t adjoint_rt_packed_b_elements_f64(int64_t k, int64_t n) {
+  return adjoint::rt::packedBSize<double>(k, n);
 }
 
 extern "C" void adjoint_rt_gemm_tiles_f32(int64_t m, int64_t n, int64_t k,

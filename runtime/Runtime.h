@@ -92,6 +92,40 @@ void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k, const double *a,
                             int64_t ldc, int32_t accumulate,
                             adjoint_rt_tile_fn epilogue, void *ctx);
 
+/// Bytes before the packed elements in the buffer adjoint_rt_gemm_fixed_b_*
+/// keeps op(B) in: a header the runtime owns.
+#define ADJOINT_RT_FIXED_B_HEADER 64
+
+/// adjoint_rt_gemm_ex_f32 for a B that no call changes (a layer's weights in
+/// a model compiled with fixed parameters): the first call packs op(B)
+/// into `packed`, as the product's kernels read it, and every call reads it
+/// from there instead of packing B again. `packed` is a buffer of
+/// ADJOINT_RT_FIXED_B_HEADER bytes then `capacity` elements, 64-byte
+/// aligned and zeroed before the first call. The buffer holds the B of the
+/// last call: B's elements must not change while it is in use, and a call
+/// with another b packs that one instead. A capacity too small, or too few
+/// rows to gain, computes the plain product. Results are bitwise those of
+/// adjoint_rt_gemm_ex_f32.
+void adjoint_rt_gemm_fixed_b_f32(int64_t m, int64_t n, int64_t k,
+                                 const float *a, int64_t lda, int32_t trans_a,
+                                 const float *b, int64_t ldb, int32_t trans_b,
+                                 float *c, int64_t ldc, int32_t accumulate,
+                                 adjoint_rt_tile_fn epilogue, void *ctx,
+                                 void *packed, int64_t capacity);
+
+/// adjoint_rt_gemm_fixed_b_f32 in f64.
+void adjoint_rt_gemm_fixed_b_f64(int64_t m, int64_t n, int64_t k,
+                                 const double *a, int64_t lda, int32_t trans_a,
+                                 const double *b, int64_t ldb, int32_t trans_b,
+                                 double *c, int64_t ldc, int32_t accumulate,
+                                 adjoint_rt_tile_fn epilogue, void *ctx,
+                                 void *packed, int64_t capacity);
+
+/// The elements adjoint_rt_gemm_fixed_b_f32 (f64) packs a k x n op(B)
+/// into with the kernels of this CPU (or of ADJOINT_ISA).
+int64_t adjoint_rt_packed_b_elements_f32(int64_t k, int64_t n);
+int64_t adjoint_rt_packed_b_elements_f64(int64_t k, int64_t n);
+
 /// Called by adjoint_rt_gemm_tiles_* on each finished tile of the product
 /// P = op(A) @ op(B), rows [r0, r1) and columns [c0, c1): element (i, j) of
 /// the tile is tile[(i - r0)*n + (j - c0)] (rows n elements apart, n the

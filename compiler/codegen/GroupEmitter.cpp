@@ -600,13 +600,29 @@ emitEpilogueGroup(EmitContext &ec, const FusionGroup &group, int groupIndex,
   } else if (isMatMul) {
     llvm::Value *out = k.buffers[carrierBuf];
     MatMulDims d = gemmDims();
-    b.CreateCall(declareRuntimeGemmEx(ec, t),
-                 {b.getInt64(d.m), b.getInt64(d.n), b.getInt64(d.k),
-                  operandStart(ec, b, t, k.buffers[aBuf], va), b.getInt64(lda),
-                  b.getInt32(va.transposed),
-                  operandStart(ec, b, t, k.buffers[bBuf], vb), b.getInt64(ldb),
-                  b.getInt32(vb.transposed), out, b.getInt64(d.n),
-                  b.getInt32(0), fn, ctx});
+    std::vector<llvm::Value *> args = {
+        b.getInt64(d.m),
+        b.getInt64(d.n),
+        b.getInt64(d.k),
+        operandStart(ec, b, t, k.buffers[aBuf], va),
+        b.getInt64(lda),
+        b.getInt32(va.transposed),
+        operandStart(ec, b, t, k.buffers[bBuf], vb),
+        b.getInt64(ldb),
+        b.getInt32(vb.transposed),
+        out,
+        b.getInt64(d.n),
+        b.getInt32(0),
+        fn,
+        ctx};
+    if (std::optional<FixedB> fixed =
+            fixedWeights(ec, vb.value, d.m, d.k, d.n, t, name)) {
+      args.push_back(fixed->buffer);
+      args.push_back(b.getInt64(fixed->capacity));
+      b.CreateCall(declareRuntimeGemmFixedB(ec, t), args);
+    } else {
+      b.CreateCall(declareRuntimeGemmEx(ec, t), args);
+    }
   } else {
     const Shape &xs = anchor.operand(0)->type().shape,
                 &ws = anchor.operand(1)->type().shape;

@@ -7,6 +7,8 @@
 #include "ir/ShapeInference.h"
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace adjoint::codegen {
@@ -112,6 +114,24 @@ llvm::FunctionCallee declareRuntimeGemmEx(EmitContext &ec, DType t);
 /// adjoint_rt_gemm_tiles_f32/f64 (a product handed over tile by tile),
 /// declared in the module.
 llvm::FunctionCallee declareRuntimeGemmTiles(EmitContext &ec, DType t);
+/// adjoint_rt_gemm_fixed_b_f32/f64 (adjoint_rt_gemm_ex_* reading a B that
+/// never changes packed once), declared in the module.
+llvm::FunctionCallee declareRuntimeGemmFixedB(EmitContext &ec, DType t);
+
+/// Where a product reads its B packed once, for the runtime's
+/// adjoint_rt_gemm_fixed_b_*.
+struct FixedB {
+  llvm::GlobalVariable *buffer; ///< header, then `capacity` elements, zeroed
+  int64_t capacity;
+};
+
+/// A buffer for the packed B of one GEMM (m x k by k x n) whose B is the
+/// parameter `b` of a module with fixed parameters, when it has enough rows
+/// to gain from it; nullopt otherwise. `name` names the global.
+std::optional<FixedB> fixedWeights(EmitContext &ec, const Value *b, int64_t m,
+                                   int64_t k, int64_t n, DType t,
+                                   const std::string &name);
+
 /// adjoint_rt_conv2d_ex_f32/f64 (a per-image epilogue), declared in the
 /// module.
 llvm::FunctionCallee declareRuntimeConvEx(EmitContext &ec, DType t);

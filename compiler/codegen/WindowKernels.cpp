@@ -9,6 +9,8 @@
 
 #include "compiler/codegen/ScalarEmitter.h"
 #include "ir/ShapeInference.h"
+#include "runtime/Gemm.h"
+#include "runtime/Runtime.h"
 
 #include <algorithm>
 #include <cassert>
@@ -102,6 +104,44 @@ llvm::FunctionCallee declareRuntimeGemmTiles(EmitContext &ec, DType t) {
                               false));
 }
 
+llvm::FunctionCallee declareRuntimeGemmFixedB(EmitContext &ec, DType t) {
+  return ec.module.getOrInsertFunction(
+      t == DType::F32 ? "adjoint_rt_gemm_fixed_b_f32"
+                      : "adjoint_rt_gemm_fixed_b_f64",
+      llvm::FunctionType::get(ec.voidTy(),
+                              {ec.i64(), ec.i64(), ec.i64(), ec.ptr(), ec.i64(),
+                               ec.i32(), ec.ptr(), ec.i64(), ec.i32(), ec.ptr(),
+                               ec.i64(), ec.i32(), ec.ptr(), ec.ptr(), ec.ptr(),
+                               ec.i64()},
+                              false));
+}
+
+std::optional<FixedB> fixedWeights(EmitContext &ec, const Value *b, int64_t m,
+                                   int64_t k, int64_t n, DType t,
+                                   const std::string &name) {
+  if (!ec.fixedParameters || !isFloat(t) || m <= rt::kDotRows || k <= 0 ||
+      n <= 0)
+    return std::nullopt;
+  bool isParam = false;
+  for (const Param &p : ec.graph.params())
+    isParam |= p.value == b && p.data.hasStorage();
+  if (!isParam)
+    return std::nullopt;
+  // The runtime packs with this process's kernels, as the JIT's code calls
+  // them; it checks the capacity and computes the plain product if short.
+  int64_t capacity = t == DType::F32 ? adjoint_rt_packed_b_elements_f32(k, n)
+                                     : adjoint_rt_packed_b_elements_f64(k, n);
+  llvm::Type *st = ec.storageType(t);
+  int64_t header = ADJOINT_RT_FIXED_B_HEADER /
+                   (int64_t)(t == DType::F32 ? sizeof(float) : sizeof(double));
+  auto *type = llvm::ArrayType::get(st, (uint64_t)(header + capacity));
+  auto *global = new llvm::GlobalVariable(
+      ec.module, type, false, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantAggregateZero::get(type), ec.prefix + name + ".packed_b");
+  global->setAlignment(llvm::Align(64));
+  return FixedB{global, capacity};
+}
+
 llvm::FunctionCallee declareRuntimeConvEx(EmitContext &ec, DType t) {
   // (x, w, y, 18 sizes, epilogue, ctx), as runtime/Runtime.h.
   std::vector<llvm::Type *> params = {ec.ptr(), ec.ptr(), ec.ptr()};
@@ -153,15 +193,36 @@ std::vector<KernelCall> emitMatMul(EmitContext &ec, const Node &node, int idx,
   for (int64_t x : d.batchB)
     shared &= x == 1;
   std::optional<int64_t> ldRows = rowStrideAcrossBatch(va, d.m, d.k);
-  if (isFloat(t) && shared && ldRows && batch > 1) {
-    KernelBuilder k(ec, kernelName(node, idx), {c, a, bv});
+  // One GEMM: the whole product, or every entry's rows over one b. Its B
+  // is packed once when it is a fixed weight.
+  bool oneGemm = isFloat(t) && (batch == 1 || (shared && ldRows));
+  if (oneGemm) {
+    int64_t rows = batch * d.m;
+    int64_t rowStride = batch == 1 ? lda : *ldRows;
+    std::string name = kernelName(node, idx);
+    std::optional<FixedB> fixed = fixedWeights(ec, bv, rows, d.k, d.n, t, name);
+    KernelBuilder k(ec, name, {c, a, bv});
     llvm::IRBuilder<> &b = k.b;
-    b.CreateCall(declareRuntimeGemm(ec, t),
-                 {b.getInt64(batch * d.m), b.getInt64(d.n), b.getInt64(d.k),
-                  operandStart(ec, b, t, k.buffers[1], va), b.getInt64(*ldRows),
-                  b.getInt32(0), operandStart(ec, b, t, k.buffers[2], vb),
-                  b.getInt64(ldb), b.getInt32(vb.transposed), k.buffers[0],
-                  b.getInt64(d.n)});
+    std::vector<llvm::Value *> args = {b.getInt64(rows),
+                                       b.getInt64(d.n),
+                                       b.getInt64(d.k),
+                                       operandStart(ec, b, t, k.buffers[1], va),
+                                       b.getInt64(rowStride),
+                                       b.getInt32(batch == 1 && va.transposed),
+                                       operandStart(ec, b, t, k.buffers[2], vb),
+                                       b.getInt64(ldb),
+                                       b.getInt32(vb.transposed),
+                                       k.buffers[0],
+                                       b.getInt64(d.n)};
+    if (fixed) {
+      llvm::Value *null =
+          llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ec.ctx));
+      args.insert(args.end(), {b.getInt32(0), null, null, fixed->buffer,
+                               b.getInt64(fixed->capacity)});
+      b.CreateCall(declareRuntimeGemmFixedB(ec, t), args);
+    } else {
+      b.CreateCall(declareRuntimeGemm(ec, t), args);
+    }
     KernelCall call = k.finish(1, 1);
     call.serial = true;
     return {call};

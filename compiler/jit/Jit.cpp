@@ -44,6 +44,8 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   add("adjoint_rt_gemm_f64", &adjoint_rt_gemm_f64);
   add("adjoint_rt_gemm_ex_f32", &adjoint_rt_gemm_ex_f32);
   add("adjoint_rt_gemm_ex_f64", &adjoint_rt_gemm_ex_f64);
+  add("adjoint_rt_gemm_fixed_b_f32", &adjoint_rt_gemm_fixed_b_f32);
+  add("adjoint_rt_gemm_fixed_b_f64", &adjoint_rt_gemm_fixed_b_f64);
   add("adjoint_rt_gemm_tiles_f32", &adjoint_rt_gemm_tiles_f32);
   add("adjoint_rt_gemm_tiles_f64", &adjoint_rt_gemm_tiles_f64);
   add("adjoint_rt_conv2d_ex_f32", &adjoint_rt_conv2d_ex_f32);

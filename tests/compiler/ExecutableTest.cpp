@@ -16,6 +16,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace adjoint;
 using namespace adjoint::testing;
@@ -364,6 +366,56 @@ TEST(Executable, DumpsLlvmAndAssembly) {
     EXPECT_TRUE(std::filesystem::exists(dir / name)) << name;
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST(Executable, FixedWeightsArePackedOnceWithTheSameBits) {
+  // With fixed parameters, a product whose B is a weight reads it packed
+  // once (adjoint_rt_gemm_fixed_b_f32): a dense layer with its epilogue, a
+  // bare product, one over a batch of rows sharing the weight, and one of
+  // the weight stored [out, in]. A product of two rows reads B as it is.
+  // The bits are those of code that packs B on every run, on every run.
+  Graph g("fixed");
+  Builder b(g);
+  Value *x = b.input("x", {DType::F32, {64, 40}});
+  Value *w = b.param("w", {DType::F32, {40, 70}}, glorotUniform(1));
+  Value *bias = b.param("b", {DType::F32, {70}}, glorotUniform(2));
+  Value *v = b.param("v", {DType::F32, {70, 40}}, glorotUniform(3));
+  b.output("dense", b.relu(b.dense(x, w, bias)));
+  b.output("bare", b.matmul(b.input("u", {DType::F32, {30, 40}}), w));
+  b.output("batch", b.matmul(b.input("s", {DType::F32, {3, 20, 40}}), w));
+  b.output("stored", b.matmul(x, b.transpose(v, {1, 0})));
+  b.output("two", b.matmul(b.input("t", {DType::F32, {2, 40}}), w));
+  auto in = uniformInputs(g, 5);
+  std::map<std::string, Tensor> want;
+  for (bool fixed : {false, true}) {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                ("adjoint-fixed-" + std::to_string(fixed));
+    std::filesystem::remove_all(dir);
+    CompileOptions options;
+    options.fixedParameters = fixed;
+    options.dumpDir = dir.string();
+    auto exe = compile(g, options);
+    std::ifstream file(dir / "llvm-before.ll");
+    std::string ir((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+    size_t calls = 0;
+    for (size_t at = ir.find("call void @adjoint_rt_gemm_fixed_b_f32(");
+         at != std::string::npos;
+         at = ir.find("call void @adjoint_rt_gemm_fixed_b_f32(", at + 1))
+      ++calls;
+    EXPECT_EQ(calls, fixed ? 4u : 0u) << ir;
+    std::filesystem::remove_all(dir);
+    for (int run = 0; run < 2; ++run) {
+      auto got = exe->run(in);
+      if (!fixed) {
+        want = got;
+        continue;
+      }
+      for (const auto &[name, t] : want)
+        EXPECT_EQ(std::memcmp(got.at(name).bytes(), t.bytes(), t.byteSize()), 0)
+            << name << ", run " << run;
+    }
+  }
 }
 
 /// Every shipped example: JIT against the interpreter, and 1 thread

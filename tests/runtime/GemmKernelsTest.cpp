@@ -272,6 +272,62 @@ TEST(GemmKernels, PackedBGivesThePlainResult) {
     });
 }
 
+TEST(GemmKernels, FixedBPackedOnceGivesThePlainBits) {
+  // adjoint_rt_gemm_fixed_b_f32 packs B into the caller's buffer on the
+  // first call and reads it from there after: the bits of the plain
+  // product on every call, for B stored either way, on 1-3 threads, with
+  // accumulation; a buffer that holds another B (or B packed for another
+  // kernel set: the buffer is shared across the sets below) is packed
+  // again; one too small, or a product of too few rows, gives the plain
+  // product without packing.
+  struct Shape {
+    int64_t m, n, k;
+  };
+  const int64_t header = ADJOINT_RT_FIXED_B_HEADER / sizeof(float);
+  std::vector<float> buffer;
+  for (Shape s : {Shape{301, 83, 300}, Shape{37, 1000, 300}, Shape{3, 50, 70}})
+    for (int tb : {0, 1}) {
+      const int64_t m = s.m, n = s.n, k = s.k;
+      int64_t ldb = tb ? k : n;
+      buffer.assign(header + 2 * k * (n + 64), 0.0f);
+      unsigned sets = 0;
+      forEachIsa([&](Isa) {
+        auto a = randomVector(m * k, 41);
+        auto c0 = randomVector(m * n, 43);
+        // Both alive: a B at another address is another B.
+        std::vector<float> bs[2] = {randomVector(k * n, 42),
+                                    randomVector(k * n, 44)};
+        // Each set starts with the B the last one ended with.
+        for (unsigned pick : {0u, 1u}) {
+          unsigned seed = (pick + sets) % 2;
+          const std::vector<float> &b = bs[seed];
+          int64_t capacity = adjoint_rt_packed_b_elements_f32(k, n);
+          for (int accumulate : {0, 1}) {
+            std::vector<float> plain = c0;
+            adjoint_rt_gemm_ex_f32(m, n, k, a.data(), k, 0, b.data(), ldb, tb,
+                                   plain.data(), n, accumulate, nullptr,
+                                   nullptr);
+            for (int threads : {1, 2, 3})
+              for (int64_t room : {capacity, capacity - 1}) {
+                adjoint_rt_set_num_threads(threads);
+                std::vector<float> got = c0;
+                adjoint_rt_gemm_fixed_b_f32(
+                    m, n, k, a.data(), k, 0, b.data(), ldb, tb, got.data(), n,
+                    accumulate, nullptr, nullptr, buffer.data(), room);
+                EXPECT_EQ(0, std::memcmp(plain.data(), got.data(),
+                                         plain.size() * sizeof(float)))
+                    << m << " x " << k << " x " << n << ", tb " << tb << ", b "
+                    << seed << ", accumulate " << accumulate << ", " << threads
+                    << " threads, room " << room;
+              }
+          }
+        }
+        ++sets;
+      });
+      adjoint_rt_set_num_threads(0);
+    }
+}
+
 TEST(GemmKernels, ProductsComputedTransposedGiveThePlainBits) {
   // C = A^T @ B with A stored [k, m], B stored [k, n], n well under m and k
   // deep, is computed as C^T = B^T @ A and transposed: the same chains of
