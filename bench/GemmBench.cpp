@@ -97,6 +97,11 @@ BENCHMARK(BM_GemmF32)
     ->Args({384, 1792, 128, 1, 1, 0})
     ->Args({384, 1792, 28, 1, 1, 0})
     ->Args({1024, 512, 128, 1, 0, 1})
+    // One head's products in the Transformer block's attention (sequence
+    // 64, 32 wide): q @ k^T, p @ v, and p^T @ do of the backward pass.
+    ->Args({64, 32, 64, 1, 0, 1})
+    ->Args({64, 64, 32, 1, 0, 0})
+    ->Args({64, 64, 32, 1, 1, 0})
     // A batch-1 dense layer with its weights stored [out, in].
     ->Args({1, 784, 512, 1, 0, 1})
     ->Args({1, 784, 512, 1, 0, 0})
@@ -141,6 +146,8 @@ BENCHMARK(BM_GemmF32PackedB)
     ->Args({128, 512, 512, 2, 1})
     ->Args({64, 3136, 1024, 1, 1})
     ->Args({64, 3136, 1024, 2, 1})
+    ->Args({1024, 128, 512, 1, 0})
+    ->Args({1024, 512, 128, 1, 0})
     ->MeasureProcessCPUTime()
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
