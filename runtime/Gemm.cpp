@@ -241,15 +241,9 @@ void naiveProductTile(const GemmProblem<T> &g, int64_t r0, int64_t r1,
     }
 }
 
-/// A block of A at most this many elements (16 KiB of f32) is read where
-/// it is stored: packing it costs about as much as the products that
-/// reuse it. Measured on one Zen 5 core: the 100-64-10 MLP's products at
-/// batch 32 (32 x 100 x 64, 64 x 32 x 100 and 32 x 64 x 10) took 2.27,
-/// 2.36 and 0.67 us packed.
-constexpr int64_t kInPlaceA = 4096;
-
 /// Whether computeTile reads rows [r0, r1) of op(A) in place instead of
-/// packing them: a small block, or one that a single panel of B reads. An
+/// packing them: a block of at most the kernel set's inPlaceA elements per
+/// slice, or one that a single panel of B reads. An
 /// A stored [k, m] is a packed panel with a longer step; rows stored along
 /// k are row pointers, which the kernels cannot combine with indirect or
 /// grouped columns of B.
@@ -257,7 +251,7 @@ template <typename T>
 bool readsAInPlace(const KernelSet<T> &ks, const GemmProblem<T> &g,
                    int64_t rows, int64_t cols) {
   return !g.aPacked && !g.aRows && (g.transA || (!g.bRows && !g.groupCols)) &&
-         (rows * sliceDepth(ks, g.k) <= kInPlaceA || cols <= ks.nr);
+         (rows * sliceDepth(ks, g.k) <= ks.inPlaceA || cols <= ks.nr);
 }
 
 /// Dot products need both operands contiguous along k.

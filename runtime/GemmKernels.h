@@ -206,6 +206,9 @@ template <typename T> struct KernelSet {
   int lanes;  ///< elements of a vector; nr is a multiple
   int64_t kc; ///< depth of a packed panel (L1)
   int64_t mc; ///< rows of a packed A block (L2)
+  /// A tile's block of op(A) of at most this many elements per slice of k
+  /// is read where it is stored instead of packed (runtime/Gemm.cpp).
+  int64_t inPlaceA;
   /// micro[h][v]: a block of h <= mr rows and v <= nr/lanes vectors, so
   /// that the last, narrower panel of a product does no work for nothing.
   MicroKernel<T> micro[MaxMr + 1][MaxNv + 1];

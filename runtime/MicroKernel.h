@@ -264,6 +264,11 @@ KernelSet<typename V::T> makeKernelSet(Isa isa, const char *name, int64_t kc,
   ks.lanes = V::L;
   ks.kc = kc;
   ks.mc = mc / MR * MR;
+  // Packing a small block costs about as much as the products that reuse
+  // it. Measured on one Zen 5 core: the 100-64-10 MLP's products at batch
+  // 32 (32 x 100 x 64, 64 x 32 x 100 and 32 x 64 x 10) took 2.27, 2.36 and
+  // 0.67 us packed, 2.18, 1.99 and 0.42 read in place.
+  ks.inPlaceA = 4096;
   fillMicro<V, MR>(ks, std::make_integer_sequence<int, NV>());
   fillDirect<V, DR, DNV>(ks, std::make_integer_sequence<int, DNV>());
   fillRowGrad<V, RGR>(ks, std::make_integer_sequence<int, RGR>());
