@@ -19,6 +19,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 using namespace adjoint;
 using namespace adjoint::testing;
 
@@ -103,6 +107,24 @@ void expectSameAsStatic(const Graph &g, std::vector<int64_t> batches,
 
 TEST(EveryBatch, MlpMatchesStaticCompilesBitForBit) {
   expectSameAsStatic(parse(kMlp), {1, 2, 7, 64, 1000}, 1);
+}
+
+TEST(EveryBatch, WeightsArePackedOnceAtEveryBatch) {
+  // The code for every batch reads the weights packed once, as a static
+  // compile does (the bit-for-bit tests above compare the two, at batches
+  // of a few rows too, for which the runtime computes the plain product).
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "adjoint-every-fixed";
+  std::filesystem::remove_all(dir);
+  CompileOptions options = oneThread();
+  options.dumpDir = dir.string();
+  compile(parse(kMlp), options);
+  std::ifstream file(dir / "llvm-after.ll");
+  std::string ir((std::istreambuf_iterator<char>(file)),
+                 std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  EXPECT_NE(ir.find("@adjoint_rt_gemm_fixed_b_f32("), std::string::npos)
+      << ir.substr(0, 2000);
 }
 
 TEST(EveryBatch, MlpMatchesStaticCompilesOnTwoThreads) {
