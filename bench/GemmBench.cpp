@@ -30,6 +30,16 @@ void BM_FmaPeak(benchmark::State &state) {
 }
 BENCHMARK(BM_FmaPeak)->UseRealTime();
 
+/// `count` values uniform in [-1, 1].
+std::vector<float> uniform(int64_t count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> v(count);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
 /// adjoint_rt_gemm_f32 with C [m, n] = op(A) [m, k] @ op(B) [k, n] on the
 /// threads given by the fourth argument; the fifth and sixth say whether A
 /// is stored transposed ([k, m]) and B ([n, k]), as in a backward pass.
@@ -39,13 +49,7 @@ void BM_GemmF32(benchmark::State &state) {
   int32_t ta = static_cast<int32_t>(state.range(4)),
           tb = static_cast<int32_t>(state.range(5));
   adjoint_rt_set_num_threads(threads);
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> a(m * k), b(k * n), c(m * n);
-  for (float &v : a)
-    v = dist(rng);
-  for (float &v : b)
-    v = dist(rng);
+  std::vector<float> a = uniform(m * k, 1), b = uniform(k * n, 2), c(m * n);
   for (auto _ : state) {
     adjoint_rt_gemm_f32(m, n, k, a.data(), ta ? m : k, ta, b.data(), tb ? k : n,
                         tb, c.data(), n);
@@ -117,13 +121,7 @@ void BM_GemmF32PackedB(benchmark::State &state) {
   int threads = static_cast<int>(state.range(3));
   bool tb = state.range(4) != 0;
   adjoint_rt_set_num_threads(threads);
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> a(m * k), b(k * n), c(m * n);
-  for (float &v : a)
-    v = dist(rng);
-  for (float &v : b)
-    v = dist(rng);
+  std::vector<float> a = uniform(m * k, 1), b = uniform(k * n, 2), c(m * n);
   adjoint::rt::GemmProblem<float> p{m,  n,        k,        a.data(),
                                     k,  false,    b.data(), tb ? k : n,
                                     tb, c.data(), n,        false};
