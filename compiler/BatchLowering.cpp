@@ -263,7 +263,7 @@ Lowered lowerForEveryBatch(const Graph &input, const CompileOptions &options,
     codegen::EmitOptions emit;
     emit.profile = options.profile;
     emit.forEveryBatch = true;
-    emit.fixedParameters = options.fixedParameters;
+    emit.packWeights = options.packWeights;
     emit.context = ctx.get();
     modules.push_back(codegen::emitModule(s.pipeline.graph, s.pipeline.fusion,
                                           shared.back(), emit));

@@ -61,6 +61,12 @@ struct CompileOptions {
   /// computed once. Ahead-of-time code, whose parameters can be set, turns
   /// it off.
   bool fixedParameters = true;
+  /// Products read a parameter as their B packed once, on their first run,
+  /// into a buffer of the code's, instead of on every run: for code whose
+  /// parameters cannot change while it lives. An Executable's never do;
+  /// ahead-of-time compilation turns it off where the library's parameters
+  /// can be set.
+  bool packWeights = true;
   /// Time each kernel of every run (Executable::profile): two clock reads
   /// per fused group and run. JIT only.
   bool profile = false;

@@ -146,7 +146,7 @@ Lowered lowerGraph(const Graph &input, const CompileOptions &options,
   codegen::InPlaceMap shared = sharedSlots(out.inPlace, out.pipeline.memory);
   codegen::EmitOptions emit;
   emit.profile = options.profile;
-  emit.fixedParameters = options.fixedParameters;
+  emit.packWeights = options.packWeights;
   emit.bodyPipeline = pipelineOptionsOf(options, nullptr);
   emit.bodyPipeline.inPlace.clear();
   emit.scanBlocks =

@@ -608,6 +608,12 @@ template <typename T> int64_t packedBSize(int64_t k, int64_t n) {
   return k * roundUp(n, kernels<T>().nr);
 }
 
+/// packedBSize for the widest panels any kernel set may have (MaxNv vectors
+/// of 64 bytes), whichever set the code that asks will run.
+template <typename T> int64_t anyPackedBSize(int64_t k, int64_t n) {
+  return k * roundUp(n, MaxNv * int64_t(64 / sizeof(T)));
+}
+
 /// prepackB for the panels [first, last) of op(B), in every k slice.
 template <typename T>
 void prepackBPanels(const GemmProblem<T> &p, T *dst, int64_t first,
@@ -778,11 +784,11 @@ extern "C" void adjoint_rt_gemm_fixed_b_f64(
 }
 
 extern "C" int64_t adjoint_rt_packed_b_elements_f32(int64_t k, int64_t n) {
-  return adjoint::rt::packedBSize<float>(k, n);
+  return adjoint::rt::anyPackedBSize<float>(k, n);
 }
 
 extern "C" int64_t adjoint_rt_packed_b_elements_f64(int64_t k, int64_t n) {
-  return adjoint::rt::packedBSize<double>(k, n);
+  return adjoint::rt::anyPackedBSize<double>(k, n);
 }
 
 extern "C" void adjoint_rt_gemm_tiles_f32(int64_t m, int64_t n, int64_t k,

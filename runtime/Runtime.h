@@ -122,7 +122,8 @@ void adjoint_rt_gemm_fixed_b_f64(int64_t m, int64_t n, int64_t k,
                                  void *packed, int64_t capacity);
 
 /// The elements adjoint_rt_gemm_fixed_b_f32 (f64) packs a k x n op(B)
-/// into with the kernels of this CPU (or of ADJOINT_ISA).
+/// into with the kernels of any instruction set (ahead-of-time code runs
+/// those of the CPU it runs on).
 int64_t adjoint_rt_packed_b_elements_f32(int64_t k, int64_t n);
 int64_t adjoint_rt_packed_b_elements_f64(int64_t k, int64_t n);
 

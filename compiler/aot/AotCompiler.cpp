@@ -174,8 +174,12 @@ AotResult compileModel(const Model &model, const AotOptions &options) {
   std::set<std::string> stepState; // step inputs held in the library
   CompileOptions runOptions, stepOptions;
   // The library's parameters can be set at run time (NAME_set_param): none
-  // is fixed when it is compiled.
+  // is fixed when it is compiled. Read-only ones (inference without a
+  // weights file) are packed once, on the first run, for the products that
+  // read them; the step updates its parameters.
   runOptions.fixedParameters = stepOptions.fixedParameters = false;
+  runOptions.packWeights = !api.writableParams;
+  stepOptions.packWeights = false;
   if (options.train) {
     TrainerOptions topts;
     topts.threads = 1;

@@ -57,10 +57,10 @@ struct EmitContext {
   /// Put before every kernel's and constant's name: a scan's body's kernels
   /// live in the same module as the graph's ("s3." for node 3's body).
   std::string prefix;
-  /// The graph's parameters keep their values for the module's life (an
-  /// Executable's; not ahead-of-time code, whose parameters can be set):
-  /// products read a weight's B packed once (adjoint_rt_gemm_fixed_b_*).
-  bool fixedParameters = false;
+  /// The graph's parameters keep their values for the module's life
+  /// (CompileOptions::packWeights): products read a weight as their B
+  /// packed once (adjoint_rt_gemm_fixed_b_*).
+  bool packWeights = false;
 
   llvm::Type *i1() { return llvm::Type::getInt1Ty(ctx); }
   llvm::Type *i8() { return llvm::Type::getInt8Ty(ctx); }

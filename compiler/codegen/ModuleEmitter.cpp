@@ -238,7 +238,7 @@ EmittedModule emitModule(const Graph &g, const FusionPlan &plan,
                  g,    assignSlots(g, plan, inPlace, options.forEveryBatch),
                  {},   {},
                  {},   {}};
-  ec.fixedParameters = options.fixedParameters;
+  ec.packWeights = options.packWeights;
   if (options.forEveryBatch && !ec.layout.scratch.empty())
     internalError("a scan reached the emitter of a graph for every batch");
   for (const auto &[result, input] : inPlace) {

@@ -49,8 +49,8 @@ struct EmitOptions {
   /// The most blocks of rows a scan is split into (EntryContext::scanBlocks):
   /// the threads the code is compiled for.
   int scanBlocks = 1;
-  /// The graph's parameters never change (EmitContext::fixedParameters).
-  bool fixedParameters = false;
+  /// The graph's parameters never change (EmitContext::packWeights).
+  bool packWeights = false;
 };
 
 /// Emits one kernel per group of `plan` (a plan of `g`), called in plan

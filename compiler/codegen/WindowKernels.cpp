@@ -119,7 +119,7 @@ llvm::FunctionCallee declareRuntimeGemmFixedB(EmitContext &ec, DType t) {
 std::optional<FixedB> fixedWeights(EmitContext &ec, const Value *b, int64_t m,
                                    int64_t k, int64_t n, DType t,
                                    const std::string &name) {
-  if (!ec.fixedParameters || !isFloat(t) || m <= rt::kDotRows || k <= 0 ||
+  if (!ec.packWeights || !isFloat(t) || m <= rt::kDotRows || k <= 0 ||
       n <= 0)
     return std::nullopt;
   bool isParam = false;
@@ -127,8 +127,8 @@ std::optional<FixedB> fixedWeights(EmitContext &ec, const Value *b, int64_t m,
     isParam |= p.value == b && p.data.hasStorage();
   if (!isParam)
     return std::nullopt;
-  // The runtime packs with this process's kernels, as the JIT's code calls
-  // them; it checks the capacity and computes the plain product if short.
+  // Room for the panels of any kernel set: ahead-of-time code runs the
+  // set of the CPU it runs on.
   int64_t capacity = t == DType::F32 ? adjoint_rt_packed_b_elements_f32(k, n)
                                      : adjoint_rt_packed_b_elements_f64(k, n);
   llvm::Type *st = ec.storageType(t);

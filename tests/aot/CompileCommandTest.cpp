@@ -1,6 +1,7 @@
 //===- CompileCommandTest.cpp - `adjoint compile`: outputs and errors -----===//
 #include "tests/aot/AotTestSupport.h"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -45,6 +46,28 @@ TEST(CompileCommand, ObjectNeedsOnlyTheRuntimeAndTheCLibrary) {
     EXPECT_TRUE(ours || libc.count(s)) << "unexpected symbol " << s;
   }
   EXPECT_TRUE(runtime);
+}
+
+TEST(CompileCommand, ReadOnlyWeightsArePackedOnce) {
+  // A library whose parameters are read-only data calls the GEMM that
+  // packs a weight once (its results equal the JIT's: AotCompilerTest);
+  // one whose weights come from a file (they can be set), or a training
+  // step, which updates them, packs them on every run.
+  TempDir dir;
+  auto packs = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = {"compile", example("fashion_mlp.pbtxt"),
+                                     "-o", dir / "m.o", "--header",
+                                     dir / "m.h"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    ProcessResult r = runCli(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::vector<std::string> symbols = undefinedSymbols(dir / "m.o");
+    return std::find(symbols.begin(), symbols.end(),
+                     "adjoint_rt_gemm_fixed_b_f32") != symbols.end();
+  };
+  EXPECT_TRUE(packs({}));
+  EXPECT_FALSE(packs({"--weights", dir / "m.weights"}));
+  EXPECT_FALSE(packs({"--train"}));
 }
 
 TEST(CompileCommand, ProgramLinksNoLlvmOrProtobuf) {
