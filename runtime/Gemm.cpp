@@ -644,17 +644,22 @@ template <typename T> void prepackB(const GemmProblem<T> &p, T *dst) {
   prepackBPanels(p, dst, 0, ceilDiv(p.n, kernels<T>().nr));
 }
 
-/// The header of a fixed B's buffer (ADJOINT_RT_FIXED_B_HEADER bytes):
-/// which B its elements were packed from, and for which kernel set (tests
-/// switch sets; their panels differ in width). Zero until the first pack.
+/// The header of a fixed B's buffer (ADJOINT_RT_FIXED_B_HEADER bytes), zero
+/// until the first call: whether the panels are there, and which B and
+/// kernel set they were packed for (tests switch sets, whose panels differ
+/// in width). Calls may overlap (an ahead-of-time library's runs on caller
+/// arenas): one packs, and the panels never change once they are there.
 struct FixedBHeader {
-  std::atomic<const void *> source;
-  std::atomic<int64_t> isa; // the kernel set's Isa + 1
+  enum : int64_t { Empty = 0, Packing = 1, Packed = 2 };
+  std::atomic<int64_t> state;
+  const void *source; // written before state becomes Packed
+  int64_t isa;        // the kernel set's Isa
 };
 static_assert(sizeof(FixedBHeader) <= ADJOINT_RT_FIXED_B_HEADER);
 
 /// adjoint_rt_gemm_fixed_b_*: `g` with op(B) read from `packed`, packed
-/// there first unless it already holds this B for this kernel set.
+/// there by the first call; a call that finds another B or kernel set
+/// there, or a packing under way, computes the plain product.
 template <typename T>
 void gemmFixedB(GemmProblem<T> g, adjoint_rt_tile_fn epilogue, void *ctx,
                 void *packed, int64_t capacity) {
@@ -666,9 +671,11 @@ void gemmFixedB(GemmProblem<T> g, adjoint_rt_tile_fn epilogue, void *ctx,
     auto *header = static_cast<FixedBHeader *>(packed);
     T *data = reinterpret_cast<T *>(static_cast<char *>(packed) +
                                     ADJOINT_RT_FIXED_B_HEADER);
-    int64_t isa = static_cast<int64_t>(kernelIsa()) + 1;
-    if (header->source.load(std::memory_order_acquire) != g.b ||
-        header->isa.load(std::memory_order_acquire) != isa) {
+    int64_t isa = static_cast<int64_t>(kernelIsa());
+    int64_t state = header->state.load(std::memory_order_acquire);
+    if (state == FixedBHeader::Empty &&
+        header->state.compare_exchange_strong(state, FixedBHeader::Packing,
+                                              std::memory_order_acquire)) {
       if (!ThreadPool::insideTask() && globalPool().threads() > 1)
         forRanges(ceilDiv(g.n, kernels<T>().nr),
                   [&](int64_t first, int64_t last) {
@@ -676,10 +683,14 @@ void gemmFixedB(GemmProblem<T> g, adjoint_rt_tile_fn epilogue, void *ctx,
                   });
       else
         prepackB(g, data);
-      header->isa.store(isa, std::memory_order_release);
-      header->source.store(g.b, std::memory_order_release);
+      header->source = g.b;
+      header->isa = isa;
+      state = FixedBHeader::Packed;
+      header->state.store(state, std::memory_order_release);
     }
-    g.bPacked = data;
+    if (state == FixedBHeader::Packed && header->source == g.b &&
+        header->isa == isa)
+      g.bPacked = data;
   }
   gemmParallel(g, epilogue, ctx);
 }

@@ -102,10 +102,11 @@ void adjoint_rt_gemm_ex_f64(int64_t m, int64_t n, int64_t k, const double *a,
 /// from there instead of packing B again. `packed` is a buffer of
 /// ADJOINT_RT_FIXED_B_HEADER bytes then `capacity` elements, 64-byte
 /// aligned and zeroed before the first call. The buffer holds the B of the
-/// last call: B's elements must not change while it is in use, and a call
-/// with another b packs that one instead. A capacity too small, or too few
-/// rows to gain, computes the plain product. Results are bitwise those of
-/// adjoint_rt_gemm_ex_f32.
+/// first call, whose elements must not change while it is in use; calls
+/// may overlap (one packs, the others compute the plain product meanwhile).
+/// A call with another b, or under another kernel set (ADJOINT_ISA), a
+/// capacity too small, or too few rows to gain computes the plain product.
+/// Results are bitwise those of adjoint_rt_gemm_ex_f32.
 void adjoint_rt_gemm_fixed_b_f32(int64_t m, int64_t n, int64_t k,
                                  const float *a, int64_t lda, int32_t trans_a,
                                  const float *b, int64_t ldb, int32_t trans_b,

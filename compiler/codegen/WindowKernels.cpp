@@ -119,8 +119,7 @@ llvm::FunctionCallee declareRuntimeGemmFixedB(EmitContext &ec, DType t) {
 std::optional<FixedB> fixedWeights(EmitContext &ec, const Value *b, int64_t m,
                                    int64_t k, int64_t n, DType t,
                                    const std::string &name) {
-  if (!ec.packWeights || !isFloat(t) || m <= rt::kDotRows || k <= 0 ||
-      n <= 0)
+  if (!ec.packWeights || !isFloat(t) || m <= rt::kDotRows || k <= 0 || n <= 0)
     return std::nullopt;
   bool isParam = false;
   for (const Param &p : ec.graph.params())

@@ -55,9 +55,9 @@ TEST(CompileCommand, ReadOnlyWeightsArePackedOnce) {
   // step, which updates them, packs them on every run.
   TempDir dir;
   auto packs = [&](std::vector<std::string> flags) {
-    std::vector<std::string> args = {"compile", example("fashion_mlp.pbtxt"),
-                                     "-o", dir / "m.o", "--header",
-                                     dir / "m.h"};
+    std::vector<std::string> args = {"compile",  example("fashion_mlp.pbtxt"),
+                                     "-o",       dir / "m.o",
+                                     "--header", dir / "m.h"};
     args.insert(args.end(), flags.begin(), flags.end());
     ProcessResult r = runCli(args);
     EXPECT_EQ(r.status, 0) << r.err;

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -276,10 +277,9 @@ TEST(GemmKernels, FixedBPackedOnceGivesThePlainBits) {
   // adjoint_rt_gemm_fixed_b_f32 packs B into the caller's buffer on the
   // first call and reads it from there after: the bits of the plain
   // product on every call, for B stored either way, on 1-3 threads, with
-  // accumulation; a buffer that holds another B (or B packed for another
-  // kernel set: the buffer is shared across the sets below) is packed
-  // again; one too small, or a product of too few rows, gives the plain
-  // product without packing.
+  // accumulation. A buffer that holds another B (or B packed for another
+  // kernel set: the buffer is shared across the sets below), one too
+  // small, or a product of too few rows gives the plain product.
   struct Shape {
     int64_t m, n, k;
   };
@@ -326,6 +326,39 @@ TEST(GemmKernels, FixedBPackedOnceGivesThePlainBits) {
       });
       adjoint_rt_set_num_threads(0);
     }
+}
+
+TEST(GemmKernels, FixedBCallsMayOverlap) {
+  // Calls on several threads at once with one buffer, as an ahead-of-time
+  // library's runs on caller arenas: one packs, the others compute the
+  // plain product meanwhile or read the panels once they are there.
+  const int64_t m = 96, n = 200, k = 300;
+  auto a = randomVector(m * k, 51);
+  auto b = randomVector(k * n, 52);
+  std::vector<float> plain(m * n);
+  adjoint_rt_set_num_threads(1);
+  adjoint_rt_gemm_f32(m, n, k, a.data(), k, 0, b.data(), n, 0, plain.data(), n);
+  for (int round = 0; round < 5; ++round) {
+    std::vector<float> buffer(ADJOINT_RT_FIXED_B_HEADER / sizeof(float) +
+                              adjoint_rt_packed_b_elements_f32(k, n));
+    std::atomic<int> differ{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 4; ++t)
+      callers.emplace_back([&] {
+        std::vector<float> c(m * n);
+        for (int call = 0; call < 10; ++call) {
+          adjoint_rt_gemm_fixed_b_f32(
+              m, n, k, a.data(), k, 0, b.data(), n, 0, c.data(), n, 0, nullptr,
+              nullptr, buffer.data(), adjoint_rt_packed_b_elements_f32(k, n));
+          differ += std::memcmp(c.data(), plain.data(),
+                                plain.size() * sizeof(float)) != 0;
+        }
+      });
+    for (std::thread &t : callers)
+      t.join();
+    EXPECT_EQ(differ.load(), 0) << "round " << round;
+  }
+  adjoint_rt_set_num_threads(0);
 }
 
 TEST(GemmKernels, ProductsComputedTransposedGiveThePlainBits) {
