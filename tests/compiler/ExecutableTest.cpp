@@ -369,11 +369,13 @@ TEST(Executable, DumpsLlvmAndAssembly) {
 }
 
 TEST(Executable, FixedWeightsArePackedOnceWithTheSameBits) {
-  // With fixed parameters, a product whose B is a weight reads it packed
-  // once (adjoint_rt_gemm_fixed_b_f32): a dense layer with its epilogue, a
-  // bare product, one over a batch of rows sharing the weight, and one of
-  // the weight stored [out, in]. A product of two rows reads B as it is.
-  // The bits are those of code that packs B on every run, on every run.
+  // A product whose B is a weight reads it packed once
+  // (adjoint_rt_gemm_fixed_b_f32, CompileOptions::packWeights): a dense
+  // layer with its epilogue, a bare product, one over a batch of rows
+  // sharing the weight, and one of the weight stored [out, in], whether
+  // the compile transposes it once (fixedParameters) or reads it
+  // transposed. A product of two rows reads B as it is. The bits are those
+  // of code that packs B on every run, on every run.
   Graph g("fixed");
   Builder b(g);
   Value *x = b.input("x", {DType::F32, {64, 40}});
@@ -387,12 +389,17 @@ TEST(Executable, FixedWeightsArePackedOnceWithTheSameBits) {
   b.output("two", b.matmul(b.input("t", {DType::F32, {2, 40}}), w));
   auto in = uniformInputs(g, 5);
   std::map<std::string, Tensor> want;
-  for (bool fixed : {false, true}) {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("adjoint-fixed-" + std::to_string(fixed));
+  struct Case {
+    bool pack, fixed;
+  };
+  for (Case c : {Case{false, true}, Case{true, true}, Case{true, false}}) {
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() /
+        ("adjoint-fixed-" + std::to_string(c.pack) + std::to_string(c.fixed));
     std::filesystem::remove_all(dir);
     CompileOptions options;
-    options.fixedParameters = fixed;
+    options.packWeights = c.pack;
+    options.fixedParameters = c.fixed;
     options.dumpDir = dir.string();
     auto exe = compile(g, options);
     std::ifstream file(dir / "llvm-before.ll");
@@ -403,17 +410,17 @@ TEST(Executable, FixedWeightsArePackedOnceWithTheSameBits) {
          at != std::string::npos;
          at = ir.find("call void @adjoint_rt_gemm_fixed_b_f32(", at + 1))
       ++calls;
-    EXPECT_EQ(calls, fixed ? 4u : 0u) << ir;
+    EXPECT_EQ(calls, c.pack ? 4u : 0u) << ir;
     std::filesystem::remove_all(dir);
     for (int run = 0; run < 2; ++run) {
       auto got = exe->run(in);
-      if (!fixed) {
+      if (!c.pack) {
         want = got;
         continue;
       }
       for (const auto &[name, t] : want)
         EXPECT_EQ(std::memcmp(got.at(name).bytes(), t.bytes(), t.byteSize()), 0)
-            << name << ", run " << run;
+            << name << ", run " << run << ", fixed " << c.fixed;
     }
   }
 }
