@@ -17,11 +17,9 @@
 #include "ir/Specialize.h"
 #include "ir/TextFormat.h"
 
-#include <gtest/gtest.h>
+#include "tests/support/TempDir.h"
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <gtest/gtest.h>
 
 using namespace adjoint;
 using namespace adjoint::testing;
@@ -113,16 +111,11 @@ TEST(EveryBatch, WeightsArePackedOnceAtEveryBatch) {
   // The code for every batch reads the weights packed once, as a static
   // compile does (the bit-for-bit tests above compare the two, at batches
   // of a few rows too, for which the runtime computes the plain product).
-  std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / "adjoint-every-fixed";
-  std::filesystem::remove_all(dir);
+  TempDir dir;
   CompileOptions options = oneThread();
-  options.dumpDir = dir.string();
+  options.dumpDir = dir.path().string();
   compile(parse(kMlp), options);
-  std::ifstream file(dir / "llvm-after.ll");
-  std::string ir((std::istreambuf_iterator<char>(file)),
-                 std::istreambuf_iterator<char>());
-  std::filesystem::remove_all(dir);
+  std::string ir = slurp(dir / "llvm-after.ll");
   EXPECT_NE(ir.find("@adjoint_rt_gemm_fixed_b_f32("), std::string::npos)
       << ir.substr(0, 2000);
 }

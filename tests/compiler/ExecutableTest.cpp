@@ -11,13 +11,12 @@
 #include "ir/Specialize.h"
 #include "tests/support/RandomGraph.h"
 #include "tests/support/RandomTensor.h"
+#include "tests/support/TempDir.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 using namespace adjoint;
 using namespace adjoint::testing;
@@ -393,25 +392,19 @@ TEST(Executable, FixedWeightsArePackedOnceWithTheSameBits) {
     bool pack, fixed;
   };
   for (Case c : {Case{false, true}, Case{true, true}, Case{true, false}}) {
-    std::filesystem::path dir =
-        std::filesystem::temp_directory_path() /
-        ("adjoint-fixed-" + std::to_string(c.pack) + std::to_string(c.fixed));
-    std::filesystem::remove_all(dir);
+    TempDir dir;
     CompileOptions options;
     options.packWeights = c.pack;
     options.fixedParameters = c.fixed;
-    options.dumpDir = dir.string();
+    options.dumpDir = dir.path().string();
     auto exe = compile(g, options);
-    std::ifstream file(dir / "llvm-before.ll");
-    std::string ir((std::istreambuf_iterator<char>(file)),
-                   std::istreambuf_iterator<char>());
+    std::string ir = slurp(dir / "llvm-before.ll");
     size_t calls = 0;
     for (size_t at = ir.find("call void @adjoint_rt_gemm_fixed_b_f32(");
          at != std::string::npos;
          at = ir.find("call void @adjoint_rt_gemm_fixed_b_f32(", at + 1))
       ++calls;
     EXPECT_EQ(calls, c.pack ? 4u : 0u) << ir;
-    std::filesystem::remove_all(dir);
     for (int run = 0; run < 2; ++run) {
       auto got = exe->run(in);
       if (!c.pack) {
